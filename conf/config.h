@@ -1,0 +1,157 @@
+#pragma once
+
+// The typed configuration model: what micro-gw.conf (TOML) and the API
+// definitions (OpenAPI 3 YAML with x-wso2-* extensions) say, after validation.
+// Loaded once at start-up by conf/loader.h and then shared read-only
+// (std::shared_ptr<const Config>) by every worker thread.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gw::conf {
+
+// [listenerConfig]
+struct ListenerConfig {
+  std::string host = "0.0.0.0";
+  uint16_t http_port = 9090;
+  int workers = 0;  // 0 = one per core
+  uint32_t max_uri_length = 4096;
+  uint32_t max_header_size = 8192;
+  uint64_t max_entity_body_size = 0;  // 0 = unlimited
+  uint32_t header_read_timeout_ms = 30000;
+  uint32_t idle_timeout_ms = 60000;
+  uint32_t drain_timeout_ms = 10000;
+};
+
+// How a plain-http backend is reached through a proxy.
+enum class HttpProxyMode {
+  Connect,  // CONNECT host:port, then the request inside the tunnel
+  Forward,  // absolute-form request line sent to the proxy
+};
+
+// A forward proxy and the credentials to use with it.
+struct ProxyConfig {
+  bool enabled = false;                 // applies to backend (API endpoint) traffic
+  bool enable_internal_services = false;  // applies to the gateway's own clients
+  std::string host;
+  uint16_t port = 3128;
+  std::string username;
+  std::string password;  // resolved from password / passwordEnv / passwordFile; never log
+  std::vector<std::string> non_proxy_hosts;
+  HttpProxyMode http_mode = HttpProxyMode::Connect;
+  // Where the settings came from, for log lines: "micro-gw.conf", "environment (HTTPS_PROXY)".
+  std::string source;
+};
+
+// [httpClients]
+struct HttpClientsConfig {
+  std::string trust_store_path;  // PEM; empty = system CAs
+  bool verify_hostname = true;
+  bool disable_ssl_verification = false;
+  uint32_t connect_timeout_ms = 5000;
+  uint32_t pool_idle_timeout_ms = 30000;
+  uint32_t max_idle_connections_per_host = 64;
+  ProxyConfig proxy;
+};
+
+// [admin]
+struct AdminConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  uint16_t port = 9797;
+};
+
+// [accessLog]
+struct AccessLogConfig {
+  bool enabled = true;
+  std::string path = "-";  // "-" = stdout
+};
+
+// One entry of the filter chain file (conf/filters.yaml).
+struct FilterEntry {
+  std::string name;
+  std::string config_yaml;  // the entry's `config:` node re-emitted as YAML text ("" if absent)
+  int index = 0;            // position in the file, for error messages
+};
+
+struct FilterChainConfig {
+  std::string file;  // resolved path of the chain file
+  std::vector<FilterEntry> filters;
+};
+
+// A backend URL from x-wso2-production-endpoints.urls.
+struct EndpointUrl {
+  std::string url;     // as written
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6 literals
+  uint16_t port = 0;   // defaulted from the scheme when absent
+  std::string base_path;  // path part of the URL without trailing '/' ("" for "/")
+};
+
+enum class EndpointType { LoadBalance, Failover };
+
+// Per-endpoint proxy choice (x-wso2-production-endpoints.proxy): inherit the
+// global [httpClients.proxy], go direct, or use a proxy of its own.
+struct EndpointProxy {
+  enum class Mode { Inherit, None, Custom };
+  Mode mode = Mode::Inherit;
+  ProxyConfig custom;  // when mode == Custom
+};
+
+struct EndpointConfig {
+  std::vector<EndpointUrl> urls;
+  EndpointType type = EndpointType::LoadBalance;
+  uint32_t timeout_ms = 60000;  // advanceEndpointConfig.timeoutInMillis
+  EndpointProxy proxy;
+};
+
+// x-wso2-cors
+struct CorsConfig {
+  bool enabled = false;
+  std::vector<std::string> allow_origins;
+  std::vector<std::string> allow_methods;
+  std::vector<std::string> allow_headers;
+  bool allow_credentials = false;
+};
+
+// One OpenAPI operation: a path template and a method.
+struct Operation {
+  std::string path_template;  // "/pets/{petId}"
+  std::string method;         // upper case: "GET"
+  bool disable_security = false;  // API-level flag or the operation's own
+  std::string throttling_tier;
+  std::optional<EndpointConfig> endpoint;  // resource-level override
+};
+
+// One API: one OpenAPI file.
+struct ApiDefinition {
+  std::string file;
+  std::string title;
+  std::string version;
+  std::string base_path;  // x-wso2-basePath, normalised: leading '/', no trailing '/'
+  EndpointConfig production;
+  bool disable_security = false;
+  std::string throttling_tier;
+  std::string auth_header = "Authorization";  // x-wso2-auth-header
+  CorsConfig cors;
+  std::vector<Operation> operations;
+};
+
+// Everything micro-gw.conf says.
+struct Config {
+  std::string file;  // path it was loaded from
+  ListenerConfig listener;
+  HttpClientsConfig http_clients;
+  AdminConfig admin;
+  AccessLogConfig access_log;
+  std::string chain_file;  // [filters] chainFile, resolved relative to `file`
+  std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
+};
+
+using ConfigConstSharedPtr = std::shared_ptr<const Config>;
+
+}  // namespace gw::conf

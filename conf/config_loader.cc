@@ -1,0 +1,205 @@
+// loadConfig / loadConfigFromString: micro-gw.conf (TOML) -> Config.
+
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "conf/loader.h"
+#include "conf/proxy_env.h"
+#include "conf/secret.h"
+#include "conf/status_macros.h"
+#include "conf/toml_section.h"
+
+namespace gw::conf {
+namespace {
+
+constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
+constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
+
+absl::Status requireNonEmpty(const TomlSection& section, const std::string& key,
+                             const std::string& value) {
+  if (!value.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(section.keyName(key), " must not be empty"));
+}
+
+absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
+      {"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize", "maxEntityBodySize",
+       "headerReadTimeoutInMillis", "idleTimeoutInMillis", "drainTimeoutInMillis"},
+      {}));
+  GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
+  GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("httpPort", 1, 65535, out.http_port));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("workers", 0, 256, out.workers));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("maxUriLength", 1, kMaxU32, out.max_uri_length));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("maxHeaderSize", 1, kMaxU32, out.max_header_size));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("maxEntityBodySize", 0, kMaxI64, out.max_entity_body_size));
+  GW_CONF_RETURN_IF_ERROR(
+      s.readInt("headerReadTimeoutInMillis", 1, kMaxU32, out.header_read_timeout_ms));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("idleTimeoutInMillis", 1, kMaxU32, out.idle_timeout_ms));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("drainTimeoutInMillis", 1, kMaxU32, out.drain_timeout_ms));
+  return absl::OkStatus();
+}
+
+// `enabled` and WSO2 3.2's `enable` mean the same; both may be given if they agree.
+absl::Status readProxyEnabled(const TomlSection& s, bool& out) {
+  std::optional<bool> enabled, enable;
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalBool("enabled", enabled));
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalBool("enable", enable));
+  if (enabled && enable && *enabled != *enable) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.keyName("enable"), " and ", s.keyName("enabled"),
+        " disagree; they are the same setting (WSO2 spells it 'enable'), set only 'enabled'"));
+  }
+  if (enabled) out = *enabled;
+  else if (enable) out = *enable;
+  return absl::OkStatus();
+}
+
+absl::Status readHttpMode(const TomlSection& s, HttpProxyMode& out) {
+  std::optional<std::string> mode;
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalString("httpMode", mode));
+  if (!mode) return absl::OkStatus();
+  if (*mode == "connect") {
+    out = HttpProxyMode::Connect;
+  } else if (*mode == "forward") {
+    out = HttpProxyMode::Forward;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(s.keyName("httpMode"), " must be \"connect\" or "
+                                                   "\"forward\", got \"", *mode, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readProxy(const TomlSection& s, const Environment& env, const std::string& file,
+                       ProxyConfig& out) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
+      {"enabled", "enable", "host", "port", "username", "password", "passwordEnv", "passwordFile",
+       "enableInternalServices", "nonProxyHosts", "httpMode"},
+      {}));
+  GW_CONF_RETURN_IF_ERROR(readProxyEnabled(s, out.enabled));
+  GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("port", 1, 65535, out.port));
+  GW_CONF_RETURN_IF_ERROR(s.readString("username", out.username));
+  GW_CONF_RETURN_IF_ERROR(s.readBool("enableInternalServices", out.enable_internal_services));
+  GW_CONF_RETURN_IF_ERROR(s.readStringArray("nonProxyHosts", out.non_proxy_hosts));
+  GW_CONF_RETURN_IF_ERROR(readHttpMode(s, out.http_mode));
+  PasswordSources sources;
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalString("password", sources.password));
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalString("passwordEnv", sources.password_env));
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalString("passwordFile", sources.password_file));
+  absl::StatusOr<std::string> password = resolvePassword(
+      sources, env, directoryOf(file), [&s](absl::string_view key) { return s.keyName(key); });
+  if (!password.ok()) return password.status();
+  out.password = *std::move(password);
+  if ((out.enabled || out.enable_internal_services) && out.host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.keyName("host"), " is required when 'enabled' or 'enableInternalServices' is true"));
+  }
+  const size_t slash = file.rfind('/');
+  out.source = slash == std::string::npos ? file : file.substr(slash + 1);
+  return absl::OkStatus();
+}
+
+absl::Status readHttpClients(const TomlSection& s, const Environment& env,
+                             const std::string& file, HttpClientsConfig& out) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
+      {"trustStorePath", "verifyHostname", "disableSslVerification", "connectTimeoutInMillis",
+       "poolIdleTimeoutInMillis", "maxIdleConnectionsPerHost"},
+      {"proxy"}));
+  GW_CONF_RETURN_IF_ERROR(s.readString("trustStorePath", out.trust_store_path));
+  GW_CONF_RETURN_IF_ERROR(s.readBool("verifyHostname", out.verify_hostname));
+  GW_CONF_RETURN_IF_ERROR(s.readBool("disableSslVerification", out.disable_ssl_verification));
+  GW_CONF_RETURN_IF_ERROR(
+      s.readInt("connectTimeoutInMillis", 1, kMaxU32, out.connect_timeout_ms));
+  GW_CONF_RETURN_IF_ERROR(
+      s.readInt("poolIdleTimeoutInMillis", 1, kMaxU32, out.pool_idle_timeout_ms));
+  GW_CONF_RETURN_IF_ERROR(
+      s.readInt("maxIdleConnectionsPerHost", 0, kMaxU32, out.max_idle_connections_per_host));
+  absl::StatusOr<TomlSection> proxy = s.section("proxy");
+  if (!proxy.ok()) return proxy.status();
+  if (proxy->present()) return readProxy(*proxy, env, file, out.proxy);
+  absl::StatusOr<std::optional<ProxyConfig>> from_env = proxyFromEnvironment(env);
+  if (!from_env.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        file, ": no [httpClients.proxy] section, and ", from_env.status().message()));
+  }
+  if (*from_env) out.proxy = **std::move(from_env);
+  return absl::OkStatus();
+}
+
+absl::Status readAdmin(const TomlSection& s, AdminConfig& out) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys({"enabled", "host", "port"}, {}));
+  GW_CONF_RETURN_IF_ERROR(s.readBool("enabled", out.enabled));
+  GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
+  GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("port", 1, 65535, out.port));
+  return absl::OkStatus();
+}
+
+absl::Status readAccessLog(const TomlSection& s, AccessLogConfig& out) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys({"enabled", "path"}, {}));
+  GW_CONF_RETURN_IF_ERROR(s.readBool("enabled", out.enabled));
+  GW_CONF_RETURN_IF_ERROR(s.readString("path", out.path));
+  return requireNonEmpty(s, "path", out.path);
+}
+
+absl::Status readFilters(const TomlSection& s, const std::string& file, std::string& out) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys({"chainFile"}, {}));
+  std::string chain_file = "filters.yaml";
+  GW_CONF_RETURN_IF_ERROR(s.readString("chainFile", chain_file));
+  GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "chainFile", chain_file));
+  out = resolvePath(directoryOf(file), chain_file);
+  return absl::OkStatus();
+}
+
+absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
+  GW_CONF_RETURN_IF_ERROR(
+      root.checkKeys({}, {"listenerConfig", "httpClients", "admin", "accessLog", "filters"}));
+  absl::StatusOr<TomlSection> s = root.section("listenerConfig");
+  if (!s.ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener));
+  if (!(s = root.section("httpClients")).ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(readHttpClients(*s, env, config.file, config.http_clients));
+  if (!(s = root.section("admin")).ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(readAdmin(*s, config.admin));
+  if (!(s = root.section("accessLog")).ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(readAccessLog(*s, config.access_log));
+  if (!(s = root.section("filters")).ok()) return s.status();
+  return readFilters(*s, config.file, config.chain_file);
+}
+
+}  // namespace
+
+absl::StatusOr<Config> loadConfigFromString(std::string_view toml,
+                                            std::string file_name_for_errors,
+                                            const Environment& env) {
+  Config config;
+  config.file = std::move(file_name_for_errors);
+  std::shared_ptr<cpptoml::table> table;
+  try {
+    std::istringstream in{std::string(toml)};
+    cpptoml::parser parser(in);
+    table = parser.parse();
+  } catch (const cpptoml::parse_exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(config.file, ": invalid TOML: ", e.what()));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(config.file, ": cannot parse: ", e.what()));
+  }
+  TomlSection root(table, config.file, "", &config.warnings);
+  GW_CONF_RETURN_IF_ERROR(readRoot(root, env, config));
+  return config;
+}
+
+absl::StatusOr<Config> loadConfig(const std::string& path, const Environment& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open configuration file"));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": read error"));
+  return loadConfigFromString(content.str(), path, env);
+}
+
+}  // namespace gw::conf

@@ -1,0 +1,200 @@
+#include "conf/endpoint_loader.h"
+
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "conf/secret.h"
+#include "conf/status_macros.h"
+#include "conf/url.h"
+
+namespace gw::conf {
+namespace {
+
+constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
+
+// How a URL may be shown in an error: quoted, unless it may carry credentials.
+std::string shown(absl::string_view url) {
+  if (url.find('@') != absl::string_view::npos) return "the URL (not shown: it contains '@')";
+  return absl::StrCat("'", url, "'");
+}
+
+absl::Status readProxyPassword(const YamlContext& ctx, const YAML::Node& node,
+                               const std::string& location, std::string& out) {
+  PasswordSources sources;
+  const std::pair<const char*, std::optional<std::string>*> keys[] = {
+      {"password", &sources.password},
+      {"passwordEnv", &sources.password_env},
+      {"passwordFile", &sources.password_file}};
+  for (const auto& [key, field] : keys) {
+    if (!node[key]) continue;
+    absl::StatusOr<std::string> value = yamlString(ctx, node[key], joinLocation(location, key));
+    if (!value.ok()) return value.status();
+    *field = *std::move(value);
+  }
+  const Environment empty_env;
+  absl::StatusOr<std::string> password = resolvePassword(
+      sources, ctx.env != nullptr ? *ctx.env : empty_env, ctx.base_dir,
+      [&](absl::string_view key) {
+        return absl::StrCat(ctx.file, ": ", key.empty() ? location : joinLocation(location, key));
+      });
+  if (!password.ok()) return password.status();
+  out = *std::move(password);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProxyConfig> loadCustomProxy(const YamlContext& ctx, const YAML::Node& node,
+                                            const std::string& location) {
+  GW_CONF_RETURN_IF_ERROR(checkYamlKeys(
+      ctx, node, location,
+      {"host", "port", "username", "password", "passwordEnv", "passwordFile", "httpMode"}));
+  ProxyConfig proxy;
+  proxy.enabled = true;
+  proxy.source = absl::StrCat(ctx.file, ": ", location);
+  if (!node["host"]) return yamlError(ctx, joinLocation(location, "host"), "is required");
+  absl::StatusOr<std::string> host = yamlString(ctx, node["host"], joinLocation(location, "host"));
+  if (!host.ok()) return host.status();
+  if (host->empty()) return yamlError(ctx, joinLocation(location, "host"), "must not be empty");
+  proxy.host = *std::move(host);
+  if (node["port"]) {
+    absl::StatusOr<int64_t> port =
+        yamlInt(ctx, node["port"], joinLocation(location, "port"), 1, 65535);
+    if (!port.ok()) return port.status();
+    proxy.port = static_cast<uint16_t>(*port);
+  }
+  if (node["username"]) {
+    absl::StatusOr<std::string> user =
+        yamlString(ctx, node["username"], joinLocation(location, "username"));
+    if (!user.ok()) return user.status();
+    proxy.username = *std::move(user);
+  }
+  if (node["httpMode"]) {
+    const std::string mode_location = joinLocation(location, "httpMode");
+    absl::StatusOr<std::string> mode = yamlString(ctx, node["httpMode"], mode_location);
+    if (!mode.ok()) return mode.status();
+    if (*mode != "connect" && *mode != "forward") {
+      return yamlError(ctx, mode_location,
+                       absl::StrCat("expected connect or forward, got '", *mode, "'"));
+    }
+    proxy.http_mode = *mode == "connect" ? HttpProxyMode::Connect : HttpProxyMode::Forward;
+  }
+  GW_CONF_RETURN_IF_ERROR(readProxyPassword(ctx, node, location, proxy.password));
+  return proxy;
+}
+
+absl::StatusOr<EndpointProxy> loadEndpointProxy(const YamlContext& ctx, const YAML::Node& node,
+                                                const std::string& location) {
+  EndpointProxy proxy;
+  if (node.IsScalar()) {
+    if (node.Scalar() == "global") return proxy;
+    if (node.Scalar() == "none") {
+      proxy.mode = EndpointProxy::Mode::None;
+      return proxy;
+    }
+    return yamlError(ctx, location,
+                     "expected 'none', 'global' or a map {host, port, username, password, ...}");
+  }
+  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
+  absl::StatusOr<ProxyConfig> custom = loadCustomProxy(ctx, node, location);
+  if (!custom.ok()) return custom.status();
+  proxy.mode = EndpointProxy::Mode::Custom;
+  proxy.custom = *std::move(custom);
+  return proxy;
+}
+
+absl::Status loadUrls(const YamlContext& ctx, const YAML::Node& node, const std::string& location,
+                      std::vector<EndpointUrl>& out) {
+  const std::string urls_location = joinLocation(location, "urls");
+  if (!node["urls"]) return yamlError(ctx, urls_location, "is required");
+  absl::StatusOr<std::vector<std::string>> urls = yamlStringList(ctx, node["urls"], urls_location);
+  if (!urls.ok()) return urls.status();
+  if (urls->empty()) return yamlError(ctx, urls_location, "must list at least one URL");
+  for (size_t i = 0; i < urls->size(); ++i) {
+    absl::StatusOr<EndpointUrl> url =
+        parseEndpointUrl(ctx, (*urls)[i], absl::StrCat(urls_location, "[", i, "]"));
+    if (!url.ok()) return url.status();
+    out.push_back(*std::move(url));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status loadAdvanceConfig(const YamlContext& ctx, const YAML::Node& node,
+                               const std::string& location, uint32_t& timeout_ms) {
+  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
+  // WSO2's retry/suspension keys are not implemented and are ignored here.
+  if (!node["timeoutInMillis"]) return absl::OkStatus();
+  absl::StatusOr<int64_t> timeout = yamlInt(ctx, node["timeoutInMillis"],
+                                            joinLocation(location, "timeoutInMillis"), 1, kMaxU32);
+  if (!timeout.ok()) return timeout.status();
+  timeout_ms = static_cast<uint32_t>(*timeout);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::string_view url,
+                                             absl::string_view location) {
+  absl::StatusOr<ParsedUrl> parsed = parseUrl(url);
+  if (!parsed.ok()) {
+    return yamlError(ctx, location, absl::StrCat(shown(url), " is not a valid URL: ",
+                                                 parsed.status().message()));
+  }
+  if (parsed->scheme.empty()) {
+    return yamlError(ctx, location,
+                     absl::StrCat(shown(url), " has no scheme (expected http:// or https://)"));
+  }
+  if (parsed->scheme != "http" && parsed->scheme != "https") {
+    return yamlError(ctx, location,
+                     absl::StrCat(shown(url), " has unsupported scheme '", parsed->scheme,
+                                  "' (expected http or https)"));
+  }
+  if (parsed->has_userinfo) {
+    return yamlError(ctx, location, "credentials in endpoint URLs are not supported");
+  }
+  if (parsed->has_query_or_fragment) {
+    return yamlError(ctx, location,
+                     absl::StrCat(shown(url), " must not have a query or fragment"));
+  }
+  EndpointUrl out;
+  out.url = std::string(url);
+  out.scheme = parsed->scheme;
+  out.host = parsed->host;
+  out.port = parsed->port.value_or(parsed->scheme == "https" ? 443 : 80);
+  out.base_path = parsed->path;
+  while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
+  return out;
+}
+
+absl::StatusOr<EndpointConfig> loadEndpoint(const YamlContext& ctx, const YAML::Node& node,
+                                            const std::string& location) {
+  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
+  GW_CONF_RETURN_IF_ERROR(
+      checkYamlKeys(ctx, node, location, {"urls", "type", "advanceEndpointConfig", "proxy"}));
+  EndpointConfig endpoint;
+  GW_CONF_RETURN_IF_ERROR(loadUrls(ctx, node, location, endpoint.urls));
+  if (node["type"]) {
+    const std::string type_location = joinLocation(location, "type");
+    absl::StatusOr<std::string> type = yamlString(ctx, node["type"], type_location);
+    if (!type.ok()) return type.status();
+    if (*type == "failover") {
+      endpoint.type = EndpointType::Failover;
+    } else if (*type != "load_balance") {
+      return yamlError(ctx, type_location,
+                       absl::StrCat("expected load_balance or failover, got '", *type, "'"));
+    }
+  }
+  if (node["advanceEndpointConfig"]) {
+    GW_CONF_RETURN_IF_ERROR(loadAdvanceConfig(ctx, node["advanceEndpointConfig"],
+                                              joinLocation(location, "advanceEndpointConfig"),
+                                              endpoint.timeout_ms));
+  }
+  if (node["proxy"]) {
+    absl::StatusOr<EndpointProxy> proxy =
+        loadEndpointProxy(ctx, node["proxy"], joinLocation(location, "proxy"));
+    if (!proxy.ok()) return proxy.status();
+    endpoint.proxy = *std::move(proxy);
+  }
+  return endpoint;
+}
+
+}  // namespace gw::conf

@@ -1,0 +1,95 @@
+#pragma once
+
+// Loaders for the typed configuration model in conf/config.h. Every loader
+// validates fully and returns an error Status instead of throwing: the message
+// names the file, the key (TOML dotted key or YAML location) and what was
+// expected, and never contains a password value.
+//
+// Example:
+//   absl::StatusOr<gw::conf::Config> config =
+//       gw::conf::loadConfig("conf/micro-gw.conf", gw::conf::Environment::system());
+//   if (!config.ok()) { std::cerr << config.status().message() << "\n"; return 1; }
+//   for (const std::string& w : config->warnings) std::cerr << "warning: " << w << "\n";
+//   auto chain = gw::conf::loadFilterChain(config->chain_file);
+//   auto apis = gw::conf::loadApis("conf/apis");
+//
+// Rules that are not obvious from config.h:
+// - micro-gw.conf: unknown sections/keys are errors with a "did you mean"
+//   hint; a short explicit list of WSO2 3.x keys microgw does not implement
+//   (listenerConfig.httpsPort, keyStorePath, keyStorePassword, trustStorePath,
+//   trustStorePassword, tokenListenerPort) only adds a line to
+//   Config::warnings.
+// - [httpClients.proxy]: `enable` (WSO2 3.2's spelling) and `enabled` are both
+//   accepted; giving both with different values is an error. A password comes
+//   from at most one of `password` (an empty string counts as unset),
+//   `passwordEnv` (name of an environment variable) or `passwordFile` (a file
+//   whose single trailing newline is stripped; a relative path is relative to
+//   the conf file's directory).
+// - When the [httpClients.proxy] section is absent, the proxy comes from the
+//   environment: HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy (first
+//   non-empty wins) as `[http://][user[:password]@]host[:port][/]` with
+//   percent-decoded credentials and port 1080 when absent (curl's default),
+//   plus NO_PROXY/no_proxy (comma separated). Such a proxy has enabled and
+//   enable_internal_services set and source "environment (<VARIABLE>)".
+// - API files: an operation's disable_security is its own
+//   x-wso2-disable-security if set, else the API's; its throttling_tier is
+//   only its own (empty when unset); its endpoint is set only when the
+//   operation has its own x-wso2-production-endpoints. Non-x-wso2 OpenAPI keys
+//   are ignored; within x-wso2-production-endpoints, x-wso2-cors and an
+//   endpoint `proxy:` map, unknown keys are errors.
+// - Filter chain files: filter names are not checked here (the registry does).
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "conf/config.h"
+
+namespace gw::conf {
+
+// Where the loaders read environment variables from: the process environment
+// in production, a fixed map in tests.
+struct Environment {
+  // Returns the variable's value, or nullopt when it is unset.
+  std::function<std::optional<std::string>(const std::string& name)> get_env;
+
+  // The process environment (::getenv).
+  static Environment system();
+  // A fixed set of variables; every other variable is unset.
+  static Environment fromMap(std::map<std::string, std::string> variables);
+};
+
+// Loads and validates micro-gw.conf at `path`. Relative paths inside it
+// (chainFile, passwordFile) are resolved against the directory of `path`.
+absl::StatusOr<Config> loadConfig(const std::string& path, const Environment& env);
+
+// Same, from TOML text; `file_name_for_errors` is used in messages, as
+// Config::file and as the base for relative paths.
+absl::StatusOr<Config> loadConfigFromString(std::string_view toml,
+                                            std::string file_name_for_errors,
+                                            const Environment& env);
+
+// Loads every *.yaml / *.yml file in `dir` (not recursive), one API per file,
+// sorted by file name. Fails if there is none, if any file is invalid, or if
+// two APIs share a basePath. `env` resolves endpoint proxy passwordEnv keys.
+absl::StatusOr<std::vector<ApiDefinition>> loadApis(
+    const std::string& dir, const Environment& env = Environment::system());
+
+// Loads one API definition from OpenAPI 3 YAML text; `file_name` is used in
+// messages and as ApiDefinition::file.
+absl::StatusOr<ApiDefinition> loadApiFromString(std::string_view yaml, std::string file_name,
+                                                const Environment& env = Environment::system());
+
+// Loads the filter chain file (conf/filters.yaml format).
+absl::StatusOr<FilterChainConfig> loadFilterChain(const std::string& path);
+
+// Same, from YAML text; `file_name` is used in messages and as
+// FilterChainConfig::file.
+absl::StatusOr<FilterChainConfig> loadFilterChainFromString(std::string_view yaml,
+                                                            std::string file_name);
+
+}  // namespace gw::conf

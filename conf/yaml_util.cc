@@ -1,0 +1,126 @@
+#include "conf/yaml_util.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "conf/suggest.h"
+
+namespace gw::conf {
+
+std::string joinLocation(absl::string_view location, absl::string_view key) {
+  if (location.empty()) return std::string(key);
+  return absl::StrCat(location, ".", key);
+}
+
+absl::Status yamlError(const YamlContext& ctx, absl::string_view location, absl::string_view what) {
+  if (location.empty()) return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", what));
+  return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", location, ": ", what));
+}
+
+std::string yamlTypeName(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "nothing";
+  }
+}
+
+absl::StatusOr<std::string> yamlString(const YamlContext& ctx, const YAML::Node& node,
+                                       absl::string_view location) {
+  if (!node.IsScalar()) {
+    return yamlError(ctx, location, absl::StrCat("expected a string, got ", yamlTypeName(node)));
+  }
+  return node.Scalar();
+}
+
+absl::StatusOr<bool> yamlBool(const YamlContext& ctx, const YAML::Node& node,
+                              absl::string_view location) {
+  bool value = false;
+  if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+    return yamlError(ctx, location, "expected a boolean (true or false)");
+  }
+  return value;
+}
+
+absl::StatusOr<int64_t> yamlInt(const YamlContext& ctx, const YAML::Node& node,
+                                absl::string_view location, int64_t min, int64_t max) {
+  int64_t value = 0;
+  if (!node.IsScalar() || !YAML::convert<int64_t>::decode(node, value)) {
+    return yamlError(ctx, location, "expected an integer");
+  }
+  if (value < min || value > max) {
+    return yamlError(ctx, location,
+                     absl::StrCat("must be between ", min, " and ", max, ", got ", value));
+  }
+  return value;
+}
+
+absl::StatusOr<std::vector<std::string>> yamlStringList(const YamlContext& ctx,
+                                                        const YAML::Node& node,
+                                                        absl::string_view location) {
+  if (!node.IsSequence()) {
+    return yamlError(ctx, location,
+                     absl::StrCat("expected a list of strings, got ", yamlTypeName(node)));
+  }
+  std::vector<std::string> values;
+  for (size_t i = 0; i < node.size(); ++i) {
+    absl::StatusOr<std::string> value =
+        yamlString(ctx, node[i], absl::StrCat(location, "[", i, "]"));
+    if (!value.ok()) return value.status();
+    values.push_back(*std::move(value));
+  }
+  return values;
+}
+
+absl::Status requireMap(const YamlContext& ctx, const YAML::Node& node,
+                        absl::string_view location) {
+  if (node.IsMap()) return absl::OkStatus();
+  return yamlError(ctx, location, absl::StrCat("expected a map, got ", yamlTypeName(node)));
+}
+
+absl::Status checkYamlKeys(const YamlContext& ctx, const YAML::Node& node,
+                           absl::string_view location, const std::vector<std::string>& known) {
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) return yamlError(ctx, location, "expected string keys");
+    const std::string& key = entry.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string message = absl::StrCat("unknown key '", joinLocation(location, key), "'");
+    if (std::string hint = closestMatch(key, known); !hint.empty()) {
+      absl::StrAppend(&message, " (did you mean '", hint, "'?)");
+    }
+    return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", message));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<YAML::Node> parseYaml(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": invalid YAML at line ",
+                                                   e.mark.line + 1, ", column ",
+                                                   e.mark.column + 1, ": ", e.msg));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": invalid YAML: ", e.what()));
+  }
+}
+
+absl::StatusOr<std::string> readTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": read error"));
+  return content.str();
+}
+
+}  // namespace gw::conf
