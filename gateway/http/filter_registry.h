@@ -1,0 +1,69 @@
+#pragma once
+
+// Filters register a named factory at static-initialisation time; the chain
+// file (conf/filters.yaml) then picks which run and in what order. The build
+// decides which filters exist (their `config` targets are alwayslink).
+//
+// Example (in filters/<name>/config.cc):
+//
+//   namespace {
+//   absl::StatusOr<gw::http::FilterFactoryCb> create(const YAML::Node& config,
+//                                                    const gw::http::FactoryContext& ctx) {
+//     auto parsed = std::make_shared<const MyConfig>(...);   // parse once
+//     return [parsed] { return std::make_unique<MyFilter>(parsed); };
+//   }
+//   const gw::http::RegisterFilter kRegister("my_filter", create);
+//   }  // namespace
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/http/filter.h"
+
+namespace YAML {
+class Node;
+}
+namespace gw::conf {
+struct Config;
+}
+
+namespace gw::http {
+
+// What a factory may read while parsing its config (start-up thread only).
+struct FactoryContext {
+  const conf::Config& config;
+  stats::Store& stats;
+};
+
+// Parses a filter's `config:` node (Null when absent) once, at start-up.
+// Errors name the key and what was expected; the caller adds file and entry.
+using FilterConfigFactory =
+    std::function<absl::StatusOr<FilterFactoryCb>(const YAML::Node& config, const FactoryContext&)>;
+
+class FilterRegistry {
+ public:
+  static FilterRegistry& instance();
+
+  // Returns false when `name` is already taken (the second registration loses).
+  bool add(const std::string& name, FilterConfigFactory factory);
+  const FilterConfigFactory* find(const std::string& name) const;
+  std::vector<std::string> names() const;
+  // Names registered twice, reported as a start-up error.
+  const std::vector<std::string>& duplicates() const { return duplicates_; }
+
+ private:
+  std::map<std::string, FilterConfigFactory> factories_;
+  std::vector<std::string> duplicates_;
+};
+
+// Static registration helper: `const RegisterFilter kReg("name", factory);`
+struct RegisterFilter {
+  RegisterFilter(const std::string& name, FilterConfigFactory factory) {
+    FilterRegistry::instance().add(name, std::move(factory));
+  }
+};
+
+}  // namespace gw::http

@@ -1,0 +1,71 @@
+#pragma once
+
+// HTTP header list: insertion-ordered (name, value) pairs with case-insensitive
+// lookup. Repeated names are kept as separate entries, as they arrived.
+// Not thread-safe; owned by one stream.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gw::http {
+
+class HeaderMap {
+ public:
+  using Entry = std::pair<std::string, std::string>;
+
+  void add(std::string name, std::string value) {
+    entries_.emplace_back(std::move(name), std::move(value));
+  }
+  // Replaces every entry named `name` with one entry.
+  void set(std::string_view name, std::string value);
+  // Removes every entry named `name`; returns how many were removed.
+  size_t remove(std::string_view name);
+  // The first value for `name`, or nullptr.
+  const std::string* get(std::string_view name) const;
+  // Number of entries named `name`.
+  size_t count(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name) != nullptr; }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  void clear() { entries_.clear(); }
+
+  // Total bytes of names and values, for size limits.
+  size_t byteSize() const;
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// ASCII case-insensitive comparison of header names and tokens.
+bool iequals(std::string_view a, std::string_view b);
+
+// True when the comma-separated header value `list` contains `token` (case-insensitive).
+bool hasToken(std::string_view list, std::string_view token);
+
+// The request line and headers of one request.
+struct RequestHeaders {
+  std::string method;  // "GET"
+  std::string path;    // request-target as received: "/petstore/v1/pets?limit=2"
+  int version_minor = 1;  // HTTP/1.<minor>; 2 for HTTP/2 streams
+  HeaderMap headers;
+
+  // The path without its query string.
+  std::string_view pathOnly() const;
+  // The query string with its '?', or "".
+  std::string_view query() const;
+};
+
+// The status line and headers of one response.
+struct ResponseHeaders {
+  int status = 200;
+  HeaderMap headers;
+};
+
+// The standard reason phrase for `status` ("Not Found"), or "Unknown".
+const char* reasonPhrase(int status);
+
+}  // namespace gw::http

@@ -1,0 +1,311 @@
+#include "gateway/http/http1_server_codec.h"
+
+#include <event2/buffer.h>
+
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "gateway/common/strcat.h"
+
+namespace gw::http {
+namespace {
+
+Http1ServerCodec* self(http_parser* p) { return static_cast<Http1ServerCodec*>(p->data); }
+
+bool isHopByHopResponseHeader(std::string_view name) {
+  return iequals(name, "connection") || iequals(name, "transfer-encoding") ||
+         iequals(name, "keep-alive");
+}
+
+}  // namespace
+
+Http1ServerCodec::Http1ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* output,
+                                   const CodecLimits& limits)
+    : callbacks_(callbacks), output_(output), limits_(limits) {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+  http_parser_settings_init(&settings_);
+  settings_.on_message_begin = &Http1ServerCodec::onMessageBegin;
+  settings_.on_url = &Http1ServerCodec::onUrl;
+  settings_.on_header_field = &Http1ServerCodec::onHeaderField;
+  settings_.on_header_value = &Http1ServerCodec::onHeaderValue;
+  settings_.on_headers_complete = &Http1ServerCodec::onHeadersComplete;
+  settings_.on_body = &Http1ServerCodec::onBody;
+  settings_.on_message_complete = &Http1ServerCodec::onMessageComplete;
+}
+
+void Http1ServerCodec::dispatch(evbuffer* input) {
+  while (!failed_ && evbuffer_get_length(input) > 0) {
+    if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) return;  // waiting for resume()
+    // Parse straight from libevent's buffer segments, no copy.
+    evbuffer_iovec vec;
+    if (evbuffer_peek(input, -1, nullptr, &vec, 1) < 1) return;
+    size_t consumed = http_parser_execute(&parser_, &settings_,
+                                          static_cast<const char*>(vec.iov_base), vec.iov_len);
+    evbuffer_drain(input, consumed);
+    http_errno err = HTTP_PARSER_ERRNO(&parser_);
+    if (err == HPE_PAUSED) return;
+    if (failed_) return;
+    if (err != HPE_OK) {
+      fail(400, "Malformed request", http_errno_description(err));
+      return;
+    }
+    if (parser_.upgrade) {
+      fail(501, "Protocol upgrade not supported", "this gateway does not support Upgrade or CONNECT");
+      return;
+    }
+  }
+}
+
+void Http1ServerCodec::resume() {
+  stream_active_ = false;
+  decoder_ = nullptr;
+  if (!message_complete_) {
+    // The response finished before the parser reached the end of the request
+    // (a local reply from decodeHeaders): do not pause at its end.
+    skip_pause_ = true;
+    return;
+  }
+  request_complete_ = false;
+  if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) http_parser_pause(&parser_, 0);
+}
+
+int Http1ServerCodec::fail(int status, std::string_view message, std::string_view description) {
+  failed_ = true;
+  keep_alive_ = false;
+  callbacks_.onProtocolError(status, message, description);
+  return -1;
+}
+
+bool Http1ServerCodec::addHeaderBytes(size_t len) {
+  header_bytes_ += len;
+  return header_bytes_ <= limits_.max_header_size;
+}
+
+int Http1ServerCodec::onMessageBegin(http_parser* p) {
+  Http1ServerCodec* c = self(p);
+  c->request_ = RequestHeaders();
+  c->trailers_.clear();
+  c->field_.clear();
+  c->value_.clear();
+  c->last_was_value_ = false;
+  c->in_trailers_ = false;
+  c->header_bytes_ = 0;
+  c->body_bytes_ = 0;
+  c->stream_active_ = true;
+  c->request_complete_ = false;
+  c->message_complete_ = false;
+  c->skip_pause_ = false;
+  c->expect_continue_ = false;
+  c->sent_continue_ = false;
+  c->response_started_ = false;
+  c->response_chunked_ = false;
+  c->response_no_body_ = false;
+  return 0;
+}
+
+int Http1ServerCodec::onUrl(http_parser* p, const char* at, size_t len) {
+  Http1ServerCodec* c = self(p);
+  c->request_.path.append(at, len);
+  if (c->request_.path.size() > c->limits_.max_uri_length) {
+    return c->fail(414, "URI too long",
+                   gw::cat("the request URI exceeds listenerConfig.maxUriLength (",
+                                c->limits_.max_uri_length, " bytes)"));
+  }
+  return 0;
+}
+
+void Http1ServerCodec::finishHeaderPair() {
+  if (field_.empty()) return;
+  // Header values have optional trailing whitespace; http-parser keeps it.
+  while (!value_.empty() && (value_.back() == ' ' || value_.back() == '\t')) value_.pop_back();
+  HeaderMap& target = in_trailers_ ? trailers_ : request_.headers;
+  target.add(std::move(field_), std::move(value_));
+  field_.clear();
+  value_.clear();
+}
+
+int Http1ServerCodec::onHeaderField(http_parser* p, const char* at, size_t len) {
+  Http1ServerCodec* c = self(p);
+  if (c->last_was_value_) {
+    c->finishHeaderPair();
+    c->last_was_value_ = false;
+  }
+  c->field_.append(at, len);
+  if (!c->addHeaderBytes(len)) {
+    return c->fail(431, "Request header fields too large",
+                   gw::cat("request headers exceed listenerConfig.maxHeaderSize (",
+                                c->limits_.max_header_size, " bytes)"));
+  }
+  return 0;
+}
+
+int Http1ServerCodec::onHeaderValue(http_parser* p, const char* at, size_t len) {
+  Http1ServerCodec* c = self(p);
+  c->last_was_value_ = true;
+  c->value_.append(at, len);
+  if (!c->addHeaderBytes(len)) {
+    return c->fail(431, "Request header fields too large",
+                   gw::cat("request headers exceed listenerConfig.maxHeaderSize (",
+                                c->limits_.max_header_size, " bytes)"));
+  }
+  return 0;
+}
+
+int Http1ServerCodec::onHeadersComplete(http_parser* p) { return self(p)->headersComplete(); }
+
+int Http1ServerCodec::headersComplete() {
+  finishHeaderPair();
+  last_was_value_ = false;
+  request_.method = http_method_str(static_cast<http_method>(parser_.method));
+  request_.version_minor = parser_.http_minor;
+  if (parser_.http_major != 1) {
+    return fail(505, "HTTP version not supported", "only HTTP/1.0 and HTTP/1.1 are accepted here");
+  }
+  const HeaderMap& h = request_.headers;
+  // Request smuggling guards (RFC 9112 6.3): never guess between two framings.
+  if (h.has("transfer-encoding") && h.has("content-length")) {
+    return fail(400, "Bad request",
+                "both Content-Length and Transfer-Encoding are present; send only one");
+  }
+  if (h.count("content-length") > 1) {
+    return fail(400, "Bad request", "more than one Content-Length header");
+  }
+  if (const std::string* te = h.get("transfer-encoding"); te && !iequals(*te, "chunked")) {
+    return fail(501, "Transfer-Encoding not supported", "only 'chunked' transfer coding is accepted");
+  }
+  if (request_.version_minor == 1 && !h.has("host")) {
+    return fail(400, "Bad request", "HTTP/1.1 requests must carry a Host header");
+  }
+  if (limits_.max_entity_body_size > 0 && (parser_.flags & F_CONTENTLENGTH) &&
+      parser_.content_length > limits_.max_entity_body_size) {
+    return fail(413, "Request entity too large",
+                gw::cat("the body exceeds listenerConfig.maxEntityBodySize (",
+                             limits_.max_entity_body_size, " bytes)"));
+  }
+  if (!http_should_keep_alive(&parser_)) keep_alive_ = false;
+  head_request_ = parser_.method == HTTP_HEAD;
+  if (const std::string* expect = h.get("expect"); expect && iequals(*expect, "100-continue")) {
+    expect_continue_ = request_.version_minor >= 1;
+    request_.headers.remove("expect");
+  }
+  bool has_body = (parser_.flags & F_CHUNKED) || ((parser_.flags & F_CONTENTLENGTH) &&
+                                                  parser_.content_length > 0);
+  in_trailers_ = true;  // any header callbacks from now on are chunked trailers
+  decoder_ = &callbacks_.newStream(*this);
+  if (!has_body) request_complete_ = true;
+  decoder_->decodeHeaders(std::move(request_), !has_body);
+  if (failed_) return -1;
+  return 0;
+}
+
+int Http1ServerCodec::onBody(http_parser* p, const char* at, size_t len) {
+  Http1ServerCodec* c = self(p);
+  c->body_bytes_ += len;
+  if (c->limits_.max_entity_body_size > 0 && c->body_bytes_ > c->limits_.max_entity_body_size) {
+    return c->fail(413, "Request entity too large",
+                   gw::cat("the body exceeds listenerConfig.maxEntityBodySize (",
+                                c->limits_.max_entity_body_size, " bytes)"));
+  }
+  if (c->decoder_ == nullptr) return 0;
+  std::string chunk(at, len);
+  c->decoder_->decodeData(chunk, false);
+  return c->failed_ ? -1 : 0;
+}
+
+int Http1ServerCodec::onMessageComplete(http_parser* p) {
+  Http1ServerCodec* c = self(p);
+  c->finishHeaderPair();
+  bool had_body = !c->request_complete_;
+  c->request_complete_ = true;
+  if (c->decoder_ != nullptr && had_body) {
+    if (!c->trailers_.empty()) {
+      c->decoder_->decodeTrailers(std::move(c->trailers_));
+    } else {
+      std::string empty;
+      c->decoder_->decodeData(empty, true);
+    }
+  }
+  c->message_complete_ = true;
+  if (c->skip_pause_) {
+    c->skip_pause_ = false;
+    c->request_complete_ = false;
+    return 0;
+  }
+  // One request at a time: the next pipelined request waits for resume().
+  http_parser_pause(p, 1);
+  return 0;
+}
+
+void Http1ServerCodec::encode100Continue() {
+  if (!expect_continue_ || sent_continue_ || response_started_) return;
+  sent_continue_ = true;
+  evbuffer_add(output_, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+}
+
+void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
+  response_started_ = true;
+  int status = headers.status;
+  response_no_body_ = head_request_ || status == 204 || status == 304 || (status >= 100 && status < 200);
+  // A client that sent a body we have not read must not reuse the connection:
+  // its leftover bytes would be taken for the next request.
+  if (!request_complete_) keep_alive_ = false;
+  std::string out = gw::cat("HTTP/1.1 ", status, " ", reasonPhrase(status), "\r\n");
+  bool has_length = false;
+  for (const auto& [name, value] : headers.headers.entries()) {
+    if (isHopByHopResponseHeader(name)) continue;
+    if (iequals(name, "content-length")) has_length = true;
+    gw::catAppend(&out, name, ": ", value, "\r\n");
+  }
+  response_chunked_ = false;
+  if (!has_length && !response_no_body_) {
+    if (end_stream) {
+      out += "Content-Length: 0\r\n";
+    } else if (request_.version_minor >= 1) {
+      response_chunked_ = true;
+      out += "Transfer-Encoding: chunked\r\n";
+    } else {
+      keep_alive_ = false;  // body delimited by close
+    }
+  }
+  if (!keep_alive_) {
+    out += "Connection: close\r\n";
+  } else if (request_.version_minor == 0) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  evbuffer_add(output_, out.data(), out.size());
+  if (end_stream) endResponse();
+}
+
+void Http1ServerCodec::encodeData(std::string_view data, bool end_stream) {
+  if (!response_no_body_ && !data.empty()) {
+    if (response_chunked_) {
+      char head[24];
+      int n = snprintf(head, sizeof(head), "%zx\r\n", data.size());
+      evbuffer_add(output_, head, n);
+      evbuffer_add(output_, data.data(), data.size());
+      evbuffer_add(output_, "\r\n", 2);
+    } else {
+      evbuffer_add(output_, data.data(), data.size());
+    }
+  }
+  if (end_stream) {
+    if (response_chunked_ && !response_no_body_) evbuffer_add(output_, "0\r\n\r\n", 5);
+    endResponse();
+  }
+}
+
+void Http1ServerCodec::encodeTrailers(const HeaderMap& trailers) {
+  if (response_chunked_ && !response_no_body_) {
+    std::string out = "0\r\n";
+    for (const auto& [name, value] : trailers.entries()) gw::catAppend(&out, name, ": ", value, "\r\n");
+    out += "\r\n";
+    evbuffer_add(output_, out.data(), out.size());
+  }
+  endResponse();
+}
+
+void Http1ServerCodec::endResponse() { response_started_ = false; }
+
+}  // namespace gw::http

@@ -1,0 +1,84 @@
+#pragma once
+
+// HTTP/1.x server codec on http-parser. One request at a time: after a
+// request's last byte the parser pauses, so pipelined requests wait in the
+// input buffer and are answered in order. Single-threaded, owned by one
+// downstream connection.
+
+#include <http_parser.h>
+
+#include <memory>
+#include <string>
+
+#include "gateway/http/codec.h"
+
+namespace gw::http {
+
+class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
+ public:
+  // `output` is the client socket's output buffer; `callbacks` must outlive the codec.
+  Http1ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* output, const CodecLimits& limits);
+
+  // ServerCodec
+  void dispatch(evbuffer* input) override;
+  void resume() override;
+  bool keepAlive() const override { return keep_alive_; }
+  void disableKeepAlive() override { keep_alive_ = false; }
+  bool streamActive() const override { return stream_active_; }
+  bool requestComplete() const override { return request_complete_; }
+
+ private:
+  // ResponseEncoder
+  void encode100Continue() override;
+  void encodeHeaders(const ResponseHeaders& headers, bool end_stream) override;
+  void encodeData(std::string_view data, bool end_stream) override;
+  void encodeTrailers(const HeaderMap& trailers) override;
+
+  // http-parser callbacks.
+  static int onMessageBegin(http_parser* p);
+  static int onUrl(http_parser* p, const char* at, size_t len);
+  static int onHeaderField(http_parser* p, const char* at, size_t len);
+  static int onHeaderValue(http_parser* p, const char* at, size_t len);
+  static int onHeadersComplete(http_parser* p);
+  static int onBody(http_parser* p, const char* at, size_t len);
+  static int onMessageComplete(http_parser* p);
+
+  int headersComplete();
+  int fail(int status, std::string_view message, std::string_view description);
+  bool addHeaderBytes(size_t len);
+  void finishHeaderPair();
+  void endResponse();
+
+  ServerCodecCallbacks& callbacks_;
+  evbuffer* output_;
+  CodecLimits limits_;
+  http_parser parser_;
+  http_parser_settings settings_;
+
+  // Per-request parse state.
+  RequestHeaders request_;
+  HeaderMap trailers_;
+  std::string field_;
+  std::string value_;
+  bool last_was_value_ = false;
+  bool in_trailers_ = false;
+  size_t header_bytes_ = 0;
+  uint64_t body_bytes_ = 0;
+  RequestDecoder* decoder_ = nullptr;
+  bool stream_active_ = false;
+  bool request_complete_ = false;
+  bool message_complete_ = false;
+  bool skip_pause_ = false;
+  bool failed_ = false;
+  bool expect_continue_ = false;
+  bool sent_continue_ = false;
+  bool keep_alive_ = true;
+
+  // Per-response encode state.
+  bool head_request_ = false;
+  bool response_chunked_ = false;
+  bool response_no_body_ = false;
+  bool response_started_ = false;
+};
+
+}  // namespace gw::http

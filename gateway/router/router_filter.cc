@@ -1,0 +1,469 @@
+#include "gateway/router/router_filter.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "gateway/common/strcat.h"
+#include "gateway/common/log.h"
+#include "gateway/stats/stats.h"
+#include "proxy_connector/proxy_resolver.h"
+
+namespace gw::router {
+namespace {
+
+// Stop reading the client when this much request body waits for the backend.
+constexpr size_t kHighWatermark = 1 << 20;
+constexpr size_t kLowWatermark = 256 << 10;
+
+RouterFilter* self(http_parser* p) { return static_cast<RouterFilter*>(p->data); }
+
+// Request headers that belong to one hop and never reach the backend.
+bool isHopByHop(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "connection", "keep-alive", "te", "trailer", "upgrade", "transfer-encoding",
+      "content-length", "expect", "host", "proxy-connection"};
+  for (std::string_view n : kNames) {
+    if (http::iequals(name, n)) return true;
+  }
+  // Proxy-Authorization and every other Proxy-* header are for a proxy, not the backend.
+  return name.size() >= 6 && http::iequals(name.substr(0, 6), "proxy-");
+}
+
+bool namedInConnection(const http::HeaderMap& headers, std::string_view name) {
+  for (const auto& [n, v] : headers.entries()) {
+    if (http::iequals(n, "connection") && http::hasToken(v, name)) return true;
+  }
+  return false;
+}
+
+bool isResponseHopByHop(std::string_view name) {
+  return http::iequals(name, "connection") || http::iequals(name, "keep-alive") ||
+         http::iequals(name, "transfer-encoding") || http::iequals(name, "te") ||
+         http::iequals(name, "trailer") || http::iequals(name, "upgrade") ||
+         http::iequals(name, "proxy-connection") || http::iequals(name, "proxy-authenticate");
+}
+
+std::string authority(const conf::EndpointUrl& url) {
+  bool v6 = url.host.find(':') != std::string::npos;
+  std::string host = v6 ? gw::cat("[", url.host, "]") : url.host;
+  bool default_port = (url.scheme == "http" && url.port == 80) ||
+                      (url.scheme == "https" && url.port == 443);
+  return default_port ? host : gw::cat(host, ":", url.port);
+}
+
+bool isIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+
+}  // namespace
+
+RouterFilter::RouterFilter(std::shared_ptr<const RouterConfig> config)
+    : config_(std::move(config)) {
+  http_parser_settings_init(&settings_);
+  settings_.on_header_field = &RouterFilter::onResponseHeaderField;
+  settings_.on_header_value = &RouterFilter::onResponseHeaderValue;
+  settings_.on_headers_complete = &RouterFilter::onResponseHeadersComplete;
+  settings_.on_body = &RouterFilter::onResponseBody;
+  settings_.on_message_complete = &RouterFilter::onResponseMessageComplete;
+}
+
+RouterFilter::~RouterFilter() { onDestroy(); }
+
+http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bool end_stream) {
+  route_ = decoder_callbacks_->route();
+  if (route_ == nullptr || route_->result == RouteMatch::Result::NoApi) {
+    decoder_callbacks_->sendLocalReply(404, "Resource not found",
+                                       "no API or resource matches the request path");
+    return http::FilterStatus::StopIteration;
+  }
+  if (route_->result == RouteMatch::Result::MethodNotAllowed) {
+    decoder_callbacks_->sendLocalReply(
+        405, "Method not allowed",
+        gw::cat("the resource allows only: ", route_->allowed_methods));
+    return http::FilterStatus::StopIteration;
+  }
+  const conf::EndpointConfig& ep = route_->endpoint();
+  if (ep.urls.empty()) {
+    decoder_callbacks_->sendLocalReply(503, "No endpoint", "the API defines no production endpoint");
+    return http::FilterStatus::StopIteration;
+  }
+  request_ = headers;
+  const std::string* te = headers.headers.get("transfer-encoding");
+  request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
+  request_complete_ = end_stream;
+  start_ = decoder_callbacks_->dispatcher().now();
+  timer_ = decoder_callbacks_->dispatcher().createTimer([this] { onTimeout(); });
+  timer_->enable(std::chrono::milliseconds(ep.timeout_ms));
+  endpoint_index_ = ep.type == conf::EndpointType::LoadBalance
+                        ? route_->api->nextEndpointIndex(ep.urls.size())
+                        : 0;
+  connectTo(endpoint_index_);
+  return http::FilterStatus::Continue;
+}
+
+void RouterFilter::connectTo(size_t index) {
+  const conf::EndpointConfig& ep = route_->endpoint();
+  endpoint_ = &ep.urls[index % ep.urls.size()];
+  ++attempts_;
+  proxy::ConnectRequest req;
+  req.target = proxy::Target{endpoint_->scheme, endpoint_->host, endpoint_->port};
+  req.proxy = proxy::resolveProxy(config_->proxy, ep.proxy, /*internal=*/false, endpoint_->host,
+                                  endpoint_->port);
+  connect_handle_ = decoder_callbacks_->connector().connect(req, *this);
+}
+
+void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
+  connect_handle_.reset();
+  connection_ = std::move(connection);
+  decoder_callbacks_->setUpstreamDescription(connection_->describe());
+  http_parser_init(&parser_, HTTP_RESPONSE);
+  parser_.data = this;
+  response_ = http::ResponseHeaders();
+  field_.clear();
+  value_.clear();
+  last_was_value_ = false;
+  bufferevent* bev = connection_->bev();
+  bufferevent_setcb(bev, &RouterFilter::onUpstreamRead, &RouterFilter::onUpstreamWrite,
+                    &RouterFilter::onUpstreamEvent, this);
+  bufferevent_setwatermark(bev, EV_WRITE, kLowWatermark, 0);
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  std::string head = buildRequestHead();
+  bufferevent_write(bev, head.data(), head.size());
+  if (!pending_body_.empty() || (request_complete_ && !pending_trailers_)) {
+    std::string body;
+    body.swap(pending_body_);
+    writeBody(body, request_complete_ && !pending_trailers_);
+  }
+  if (pending_trailers_) writeTrailers(*pending_trailers_);
+  if (downstream_read_disabled_ && evbuffer_get_length(bufferevent_get_output(bev)) < kHighWatermark) {
+    downstream_read_disabled_ = false;
+    decoder_callbacks_->readDisableDownstream(false);
+  }
+  // Bytes may already wait (a tunnel's first bytes arrive with the proxy's 200).
+  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) readResponse();
+}
+
+std::string RouterFilter::buildRequestHead() const {
+  std::string path = gw::cat(endpoint_->base_path, route_->upstream_path);
+  if (path.empty() || path[0] != '/') path.insert(0, "/");
+  std::string target =
+      connection_->absoluteForm() ? gw::cat("http://", authority(*endpoint_), path) : path;
+  std::string out = gw::cat(request_.method, " ", target, " HTTP/1.1\r\n");
+  gw::catAppend(&out, "Host: ", authority(*endpoint_), "\r\n");
+  std::string forwarded_for;
+  for (const auto& [name, value] : request_.headers.entries()) {
+    if (isHopByHop(name) || namedInConnection(request_.headers, name)) continue;
+    if (http::iequals(name, "x-forwarded-for")) {
+      forwarded_for = forwarded_for.empty() ? value : gw::cat(forwarded_for, ", ", value);
+      continue;
+    }
+    if (http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host")) continue;
+    gw::catAppend(&out, name, ": ", value, "\r\n");
+  }
+  const std::string& client = decoder_callbacks_->downstreamAddress();
+  gw::catAppend(&out, "X-Forwarded-For: ",
+                  forwarded_for.empty() ? client : gw::cat(forwarded_for, ", ", client),
+                  "\r\nX-Forwarded-Proto: ", decoder_callbacks_->downstreamTls() ? "https" : "http",
+                  "\r\n");
+  if (const std::string* host = request_.headers.get("host")) {
+    gw::catAppend(&out, "X-Forwarded-Host: ", *host, "\r\n");
+  }
+  if (request_chunked_) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (const std::string* cl = request_.headers.get("content-length")) {
+    gw::catAppend(&out, "Content-Length: ", *cl, "\r\n");
+  }
+  if (connection_->absoluteForm() && !connection_->proxyAuthorization().empty()) {
+    gw::catAppend(&out, "Proxy-Authorization: ", connection_->proxyAuthorization(), "\r\n");
+  }
+  out += "\r\n";
+  return out;
+}
+
+void RouterFilter::writeBody(std::string_view data, bool end_stream) {
+  evbuffer* out = bufferevent_get_output(connection_->bev());
+  if (request_chunked_) {
+    if (!data.empty()) {
+      std::string head = gw::cat(absl::Hex(data.size()), "\r\n");
+      evbuffer_add(out, head.data(), head.size());
+      evbuffer_add(out, data.data(), data.size());
+      evbuffer_add(out, "\r\n", 2);
+    }
+    if (end_stream) evbuffer_add(out, "0\r\n\r\n", 5);
+  } else if (!data.empty()) {
+    evbuffer_add(out, data.data(), data.size());
+  }
+  if (end_stream) request_written_ = true;
+}
+
+void RouterFilter::writeTrailers(const http::HeaderMap& trailers) {
+  evbuffer* out = bufferevent_get_output(connection_->bev());
+  if (request_chunked_) {
+    std::string t = "0\r\n";
+    for (const auto& [name, value] : trailers.entries()) gw::catAppend(&t, name, ": ", value, "\r\n");
+    t += "\r\n";
+    evbuffer_add(out, t.data(), t.size());
+  }
+  request_written_ = true;
+}
+
+http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) {
+  if (end_stream) request_complete_ = true;
+  if (connection_) {
+    writeBody(data, end_stream);
+    if (!downstream_read_disabled_ &&
+        evbuffer_get_length(bufferevent_get_output(connection_->bev())) > kHighWatermark) {
+      downstream_read_disabled_ = true;
+      decoder_callbacks_->readDisableDownstream(true);
+    }
+  } else {
+    pending_body_ += data;
+    if (!downstream_read_disabled_ && pending_body_.size() > kHighWatermark) {
+      downstream_read_disabled_ = true;
+      decoder_callbacks_->readDisableDownstream(true);
+    }
+  }
+  return http::FilterStatus::StopIteration;
+}
+
+http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
+  request_complete_ = true;
+  if (connection_) {
+    writeTrailers(trailers);
+  } else {
+    pending_trailers_ = trailers;
+  }
+  return http::FilterStatus::StopIteration;
+}
+
+void RouterFilter::onUpstreamWrite(bufferevent*, void* arg) {
+  auto* r = static_cast<RouterFilter*>(arg);
+  if (r->downstream_read_disabled_) {
+    r->downstream_read_disabled_ = false;
+    r->decoder_callbacks_->readDisableDownstream(false);
+  }
+}
+
+void RouterFilter::onUpstreamRead(bufferevent*, void* arg) { static_cast<RouterFilter*>(arg)->readResponse(); }
+
+void RouterFilter::readResponse() {
+  if (response_headers_done_ && timer_) {
+    // After the headers, the timeout bounds each silence, not the whole body.
+    timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
+  }
+  while (connection_ && !response_complete_) {
+    evbuffer* in = bufferevent_get_input(connection_->bev());
+    if (evbuffer_get_length(in) == 0) return;
+    response_bytes_seen_ = true;
+    evbuffer_iovec vec;
+    if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) return;
+    size_t n = http_parser_execute(&parser_, &settings_, static_cast<const char*>(vec.iov_base),
+                                   vec.iov_len);
+    if (destroyed_) return;
+    http_errno err = HTTP_PARSER_ERRNO(&parser_);
+    if (connection_) evbuffer_drain(bufferevent_get_input(connection_->bev()), n);
+    if (response_complete_) {
+      finishResponse();
+      return;
+    }
+    if (err != HPE_OK) {
+      failRequest(502, "Invalid response from backend",
+                  gw::cat("the backend ", endpoint_->url,
+                               " sent a malformed HTTP response: ", http_errno_description(err)));
+      return;
+    }
+  }
+}
+
+void RouterFilter::onUpstreamEvent(bufferevent*, short events, void* arg) {
+  auto* r = static_cast<RouterFilter*>(arg);
+  if (events & BEV_EVENT_EOF) {
+    // EOF ends a close-delimited body; tell the parser.
+    if (r->connection_) r->readResponse();
+    if (r->destroyed_ || r->response_complete_) return;
+    if (r->response_headers_done_) {
+      http_parser_execute(&r->parser_, &r->settings_, nullptr, 0);
+      if (r->destroyed_) return;
+      if (r->response_complete_) {
+        r->reusable_ = false;
+        r->finishResponse();
+        return;
+      }
+    }
+    r->upstreamClosed("the backend closed the connection");
+  } else if (events & BEV_EVENT_ERROR) {
+    r->upstreamClosed(gw::cat("connection error: ", strerror(errno)));
+  }
+}
+
+bool RouterFilter::retryable() const {
+  bool has_body = request_chunked_ || request_.headers.has("content-length");
+  return !retried_ && !response_bytes_seen_ && connection_ && connection_->reused() &&
+         isIdempotent(request_.method) && !has_body;
+}
+
+void RouterFilter::upstreamClosed(std::string_view why) {
+  if (retryable()) {
+    // A pooled connection the backend had already given up on: retry once on another.
+    retried_ = true;
+    if (config_->retries) config_->retries->inc();
+    GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ",
+                 request_.method, " ", endpoint_->url);
+    releaseConnection(false);
+    connectTo(endpoint_index_);
+    return;
+  }
+  if (!response_headers_done_) {
+    failRequest(502, "Upstream connection closed",
+                gw::cat("the backend ", endpoint_->url, " closed before answering: ", why));
+  } else {
+    failRequest(502, "Upstream connection closed mid-response", why);
+  }
+}
+
+void RouterFilter::failRequest(int status, std::string_view message, std::string_view description) {
+  releaseConnection(false);
+  if (timer_) timer_->disable();
+  GW_LOG_WARN("router: ", request_.method, " ", request_.pathOnly(), " -> ", status, " ", message,
+              ": ", description);
+  decoder_callbacks_->sendLocalReply(status, message, description);
+}
+
+void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
+  connect_handle_.reset();
+  const conf::EndpointConfig& ep = route_->endpoint();
+  bool connect_level = failure.reason == proxy::FailureReason::Refused ||
+                       failure.reason == proxy::FailureReason::Resolve;
+  if (connect_level && !failure.proxy_status && attempts_ < ep.urls.size()) {
+    GW_LOG_WARN("router: endpoint ", endpoint_->url, " unavailable (", failure.detail,
+                "); trying the next one");
+    endpoint_index_ = (endpoint_index_ + 1) % ep.urls.size();
+    connectTo(endpoint_index_);
+    return;
+  }
+  if (timer_) timer_->disable();
+  GW_LOG_WARN("router: ", request_.method, " ", request_.pathOnly(), " -> ", failure.http_status,
+              " ", failure.message, ": ", failure.detail);
+  decoder_callbacks_->sendLocalReply(failure.http_status, failure.message, failure.detail);
+}
+
+void RouterFilter::onTimeout() {
+  const conf::EndpointConfig& ep = route_->endpoint();
+  connect_handle_.reset();
+  failRequest(504, "Upstream timeout",
+              gw::cat("the backend ", endpoint_->url, " did not answer within ", ep.timeout_ms,
+                           " ms (advanceEndpointConfig.timeoutInMillis)"));
+}
+
+void RouterFilter::releaseConnection(bool reusable) {
+  if (!connection_) return;
+  bufferevent_setcb(connection_->bev(), nullptr, nullptr, nullptr, nullptr);
+  decoder_callbacks_->connector().release(std::move(connection_), reusable);
+}
+
+void RouterFilter::onAboveWriteBufferHighWatermark() {
+  if (connection_) bufferevent_disable(connection_->bev(), EV_READ);
+}
+
+void RouterFilter::onBelowWriteBufferLowWatermark() {
+  if (connection_) bufferevent_enable(connection_->bev(), EV_READ);
+}
+
+void RouterFilter::onDestroy() {
+  if (destroyed_) return;
+  destroyed_ = true;
+  timer_.reset();
+  connect_handle_.reset();
+  if (connection_) releaseConnection(false);
+}
+
+void RouterFilter::finishHeaderPair() {
+  if (field_.empty()) return;
+  response_.headers.add(std::move(field_), std::move(value_));
+  field_.clear();
+  value_.clear();
+}
+
+int RouterFilter::onResponseHeaderField(http_parser* p, const char* at, size_t len) {
+  RouterFilter* r = self(p);
+  if (r->last_was_value_) {
+    r->finishHeaderPair();
+    r->last_was_value_ = false;
+  }
+  r->field_.append(at, len);
+  return 0;
+}
+
+int RouterFilter::onResponseHeaderValue(http_parser* p, const char* at, size_t len) {
+  RouterFilter* r = self(p);
+  r->last_was_value_ = true;
+  r->value_.append(at, len);
+  return 0;
+}
+
+int RouterFilter::onResponseHeadersComplete(http_parser* p) { return self(p)->responseHeadersComplete(); }
+
+int RouterFilter::responseHeadersComplete() {
+  finishHeaderPair();
+  last_was_value_ = false;
+  int status = parser_.status_code;
+  if (status >= 100 && status < 200) return 0;  // interim; dropped in message_complete
+  http::ResponseHeaders out;
+  out.status = status;
+  for (auto& [name, value] : response_.headers.entries()) {
+    if (isResponseHopByHop(name) || namedInConnection(response_.headers, name)) continue;
+    out.headers.add(name, value);
+  }
+  response_.headers.clear();
+  response_headers_done_ = true;
+  if (config_->upstream_latency) {
+    config_->upstream_latency->observe(
+        std::chrono::duration<double>(decoder_callbacks_->dispatcher().now() - start_).count());
+  }
+  bool head = request_.method == "HEAD";
+  bool no_body = head || status == 204 || status == 304 ||
+                 ((parser_.flags & F_CONTENTLENGTH) && parser_.content_length == 0);
+  decoder_callbacks_->encodeHeaders(std::move(out), false);
+  if (destroyed_) return -1;
+  // Skip the body of a HEAD response: http-parser cannot know the method.
+  return (head || no_body) ? 1 : 0;
+}
+
+int RouterFilter::onResponseBody(http_parser* p, const char* at, size_t len) {
+  RouterFilter* r = self(p);
+  std::string chunk(at, len);
+  r->decoder_callbacks_->encodeData(chunk, false);
+  return r->destroyed_ ? -1 : 0;
+}
+
+int RouterFilter::onResponseMessageComplete(http_parser* p) {
+  RouterFilter* r = self(p);
+  if (p->status_code >= 100 && p->status_code < 200) {
+    r->response_.headers.clear();
+    return 0;  // the real response follows on the same connection
+  }
+  r->finishHeaderPair();
+  r->response_complete_ = true;
+  r->reusable_ = http_should_keep_alive(p) && r->request_written_;
+  r->response_trailers_ = std::move(r->response_.headers);
+  // Stop here: the caller drains what was parsed, then finishResponse() runs.
+  http_parser_pause(p, 1);
+  return 0;
+}
+
+void RouterFilter::finishResponse() {
+  if (timer_) timer_->disable();
+  releaseConnection(reusable_);
+  if (!response_trailers_.empty()) {
+    decoder_callbacks_->encodeTrailers(std::move(response_trailers_));
+  } else {
+    std::string empty;
+    decoder_callbacks_->encodeData(empty, true);
+  }
+}
+
+}  // namespace gw::router

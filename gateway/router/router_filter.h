@@ -1,0 +1,112 @@
+#pragma once
+
+// The router: the terminal upstream filter. Sends the matched request to one
+// of its API's production endpoints through proxy_connector (directly or via
+// the forward proxy) as HTTP/1.1, streams the body both ways with flow
+// control, and feeds the backend's response into the encode chain.
+// One per request, on the worker thread that owns the client connection.
+
+#include <http_parser.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "conf/config.h"
+#include "gateway/event/dispatcher.h"
+#include "gateway/http/filter.h"
+#include "gateway/router/route_table.h"
+#include "proxy_connector/connector.h"
+
+namespace gw::stats {
+class Histogram;
+class Counter;
+}
+
+namespace gw::router {
+
+// Immutable, shared by all router instances.
+struct RouterConfig {
+  conf::ProxyConfig proxy;  // [httpClients.proxy]
+  stats::Histogram* upstream_latency = nullptr;
+  stats::Counter* retries = nullptr;
+};
+
+class RouterFilter : public http::PassThroughFilter,
+                     public proxy::ConnectCallbacks,
+                     public http::DownstreamWatermarkCallbacks {
+ public:
+  explicit RouterFilter(std::shared_ptr<const RouterConfig> config);
+  ~RouterFilter() override;
+
+  http::FilterStatus decodeHeaders(http::RequestHeaders& headers, bool end_stream) override;
+  http::FilterStatus decodeData(std::string& data, bool end_stream) override;
+  http::FilterStatus decodeTrailers(http::HeaderMap& trailers) override;
+  void onDestroy() override;
+  http::DownstreamWatermarkCallbacks* downstreamWatermarkCallbacks() override { return this; }
+
+  // proxy::ConnectCallbacks
+  void onConnected(proxy::UpstreamConnectionPtr connection) override;
+  void onConnectFailed(const proxy::ConnectFailure& failure) override;
+
+  // http::DownstreamWatermarkCallbacks
+  void onAboveWriteBufferHighWatermark() override;
+  void onBelowWriteBufferLowWatermark() override;
+
+ private:
+  static void onUpstreamRead(struct bufferevent* bev, void* arg);
+  static void onUpstreamWrite(struct bufferevent* bev, void* arg);
+  static void onUpstreamEvent(struct bufferevent* bev, short events, void* arg);
+  static int onResponseHeaderField(http_parser* p, const char* at, size_t len);
+  static int onResponseHeaderValue(http_parser* p, const char* at, size_t len);
+  static int onResponseHeadersComplete(http_parser* p);
+  static int onResponseBody(http_parser* p, const char* at, size_t len);
+  static int onResponseMessageComplete(http_parser* p);
+
+  void connectTo(size_t endpoint_index);
+  std::string buildRequestHead() const;
+  void writeBody(std::string_view data, bool end_stream);
+  void writeTrailers(const http::HeaderMap& trailers);
+  void readResponse();
+  void upstreamClosed(std::string_view why);
+  void failRequest(int status, std::string_view message, std::string_view description);
+  bool retryable() const;
+  void releaseConnection(bool reusable);
+  void onTimeout();
+  int responseHeadersComplete();
+  void finishHeaderPair();
+  void finishResponse();
+
+  std::shared_ptr<const RouterConfig> config_;
+  const RouteMatch* route_ = nullptr;
+  http::RequestHeaders request_;  // copy of the request head as forwarded
+  bool request_chunked_ = false;
+  bool request_complete_ = false;    // client's request fully received
+  bool request_written_ = false;     // fully written upstream
+  std::string pending_body_;         // body that arrived before the connection
+  std::optional<http::HeaderMap> pending_trailers_;
+  bool downstream_read_disabled_ = false;
+
+  size_t endpoint_index_ = 0;
+  size_t attempts_ = 0;
+  bool retried_ = false;
+  const conf::EndpointUrl* endpoint_ = nullptr;
+  proxy::ConnectHandlePtr connect_handle_;
+  proxy::UpstreamConnectionPtr connection_;
+  event::TimerPtr timer_;
+  event::MonotonicTime start_;
+
+  http_parser parser_;
+  http_parser_settings settings_;
+  http::ResponseHeaders response_;
+  std::string field_, value_;
+  bool last_was_value_ = false;
+  bool response_headers_done_ = false;
+  bool response_complete_ = false;
+  bool response_bytes_seen_ = false;
+  bool reusable_ = false;
+  http::HeaderMap response_trailers_;
+  bool destroyed_ = false;
+};
+
+}  // namespace gw::router

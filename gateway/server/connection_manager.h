@@ -1,0 +1,97 @@
+#pragma once
+
+// One downstream (client) connection: reads bytes, runs them through the
+// HTTP codec, and for each request builds a filter chain (ActiveStream) whose
+// encode output goes back through the codec. Owns the client bufferevent.
+// Single-threaded: lives on the worker that accepted the connection, which
+// owns it and deletes it (deferred) after it reports itself closed.
+
+#include <event2/bufferevent.h>
+
+#include <memory>
+#include <string>
+
+#include "gateway/event/dispatcher.h"
+#include "gateway/http/codec.h"
+#include "gateway/http/filter_chain.h"
+#include "gateway/server/runtime.h"
+
+namespace gw::proxy {
+class Connector;
+}
+namespace gw::stats {
+class Store;
+class Counter;
+}
+
+namespace gw::server {
+
+class AccessLog;
+class ConnectionManager;
+
+// What a connection needs from its worker.
+class WorkerContext {
+ public:
+  virtual ~WorkerContext() = default;
+  virtual event::Dispatcher& dispatcher() = 0;
+  virtual proxy::Connector& connector() = 0;
+  virtual stats::Store& stats() = 0;
+  virtual const Runtime& runtime() = 0;
+  virtual AccessLog& accessLog() = 0;
+  virtual bool draining() const = 0;
+  // A per-worker cached counter for requests by API and status class.
+  virtual stats::Counter& requestCounter(const std::string& api, int status) = 0;
+  // The connection is finished; the worker deletes it later (deferred).
+  virtual void connectionClosed(ConnectionManager& connection) = 0;
+};
+
+class ConnectionManager : public http::ServerCodecCallbacks {
+ public:
+  // Takes ownership of `bev` (a connected client socket).
+  ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer_address);
+  ~ConnectionManager() override;
+
+  void start();
+  // Graceful shutdown: finish the current request, then close; close now if idle.
+  void drain();
+
+  // http::ServerCodecCallbacks
+  http::RequestDecoder& newStream(http::ResponseEncoder& encoder) override;
+  void onProtocolError(int status, std::string_view message, std::string_view description) override;
+
+ private:
+  class ActiveStream;
+  friend class ActiveStream;
+
+  static void onReadCb(bufferevent* bev, void* arg);
+  static void onWriteCb(bufferevent* bev, void* arg);
+  static void onEventCb(bufferevent* bev, short events, void* arg);
+
+  void onRead();
+  void onWrite();
+  void onEvent(short events);
+  void onStreamComplete();
+  void closeAfterWrite();
+  void close();
+  void onTimer();
+  void armIdle();
+  void readDisable(bool disable);
+  void checkWriteWatermark();
+
+  WorkerContext& worker_;
+  bufferevent* bev_;
+  std::string peer_;
+  std::unique_ptr<http::ServerCodec> codec_;
+  std::unique_ptr<ActiveStream> stream_;
+  event::TimerPtr timer_;
+  enum class TimerMode { None, Idle, HeaderRead, Linger } timer_mode_ = TimerMode::None;
+  int read_disable_count_ = 0;
+  bool above_high_watermark_ = false;
+  bool close_after_write_ = false;
+  bool close_after_response_ = false;
+  bool lingering_ = false;
+  bool closed_ = false;
+  bool in_dispatch_ = false;
+};
+
+}  // namespace gw::server
