@@ -36,9 +36,9 @@ absl::Status checkExtensionTypos(const YamlContext& ctx, const YAML::Node& node,
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     for (const std::string& candidate : known) {
       if (editDistance(key, candidate) <= 2) {
-        return yamlError(ctx, location,
-                         absl::StrCat("unknown key '", joinLocation(location, key),
-                                      "' (did you mean '", candidate, "'?)"));
+        return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": unknown key '",
+                                                       joinLocation(location, key),
+                                                       "' (did you mean '", candidate, "'?)"));
       }
     }
   }
@@ -86,8 +86,10 @@ absl::StatusOr<std::string> normaliseBasePath(const YamlContext& ctx, const std:
 
 absl::Status loadInfo(const YamlContext& ctx, const YAML::Node& root, ApiDefinition& api) {
   if (!root["openapi"]) {
-    if (root["swagger"]) return yamlError(ctx, "swagger", "Swagger 2.0 is not supported; "
-                                                          "convert the file to OpenAPI 3");
+    if (root["swagger"])
+      return yamlError(ctx, "swagger",
+                       "Swagger 2.0 is not supported; "
+                       "convert the file to OpenAPI 3");
     return missingKey(ctx, root, "", "openapi");
   }
   absl::StatusOr<std::string> version = yamlString(ctx, root["openapi"], "openapi");
@@ -180,7 +182,7 @@ absl::StatusOr<Operation> loadOperation(const YamlContext& ctx, const YAML::Node
 }
 
 absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths, ApiDefinition& api) {
-  static const char* const kMethods[] = {"get",  "put",   "post",  "delete",
+  static const char* const kMethods[] = {"get",     "put",  "post",  "delete",
                                          "options", "head", "patch", "trace"};
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, paths, "paths"));
   for (const auto& path_entry : paths) {
@@ -207,12 +209,11 @@ absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths, ApiDefin
   return absl::OkStatus();
 }
 
-absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root,
-                               ApiDefinition& api) {
-  GW_CONF_RETURN_IF_ERROR(checkExtensionTypos(
-      ctx, root, "",
-      {"x-wso2-basePath", kEndpoints, kDisableSecurity, kThrottlingTier, "x-wso2-auth-header",
-       "x-wso2-cors"}));
+absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root, ApiDefinition& api) {
+  GW_CONF_RETURN_IF_ERROR(
+      checkExtensionTypos(ctx, root, "",
+                          {"x-wso2-basePath", kEndpoints, kDisableSecurity, kThrottlingTier,
+                           "x-wso2-auth-header", "x-wso2-cors"}));
   GW_CONF_RETURN_IF_ERROR(
       loadCommonExtensions(ctx, root, "", api.disable_security, api.throttling_tier));
   if (root["x-wso2-auth-header"]) {
@@ -272,8 +273,8 @@ absl::StatusOr<std::vector<ApiDefinition>> loadApis(const std::string& dir,
       names.push_back(it->path().filename().string());
     }
   }
-  if (ec) return absl::NotFoundError(absl::StrCat(dir, ": cannot list API directory: ",
-                                                  ec.message()));
+  if (ec)
+    return absl::NotFoundError(absl::StrCat(dir, ": cannot list API directory: ", ec.message()));
   if (names.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(dir, ": no API definitions (*.yaml, *.yml)"));
   }

@@ -53,8 +53,10 @@ absl::Status readProxyEnabled(const TomlSection& s, bool& out) {
         s.keyName("enable"), " and ", s.keyName("enabled"),
         " disagree; they are the same setting (WSO2 spells it 'enable'), set only 'enabled'"));
   }
-  if (enabled) out = *enabled;
-  else if (enable) out = *enable;
+  if (enabled)
+    out = *enabled;
+  else if (enable)
+    out = *enable;
   return absl::OkStatus();
 }
 
@@ -67,18 +69,20 @@ absl::Status readHttpMode(const TomlSection& s, HttpProxyMode& out) {
   } else if (*mode == "forward") {
     out = HttpProxyMode::Forward;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(s.keyName("httpMode"), " must be \"connect\" or "
-                                                   "\"forward\", got \"", *mode, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(s.keyName("httpMode"),
+                                                   " must be \"connect\" or "
+                                                   "\"forward\", got \"",
+                                                   *mode, "\""));
   }
   return absl::OkStatus();
 }
 
 absl::Status readProxy(const TomlSection& s, const Environment& env, const std::string& file,
                        ProxyConfig& out) {
-  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
-      {"enabled", "enable", "host", "port", "username", "password", "passwordEnv", "passwordFile",
-       "enableInternalServices", "nonProxyHosts", "httpMode"},
-      {}));
+  GW_CONF_RETURN_IF_ERROR(
+      s.checkKeys({"enabled", "enable", "host", "port", "username", "password", "passwordEnv",
+                   "passwordFile", "enableInternalServices", "nonProxyHosts", "httpMode"},
+                  {}));
   GW_CONF_RETURN_IF_ERROR(readProxyEnabled(s, out.enabled));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(s.readInt("port", 1, 65535, out.port));
@@ -103,8 +107,8 @@ absl::Status readProxy(const TomlSection& s, const Environment& env, const std::
   return absl::OkStatus();
 }
 
-absl::Status readHttpClients(const TomlSection& s, const Environment& env,
-                             const std::string& file, HttpClientsConfig& out) {
+absl::Status readHttpClients(const TomlSection& s, const Environment& env, const std::string& file,
+                             HttpClientsConfig& out) {
   GW_CONF_RETURN_IF_ERROR(s.checkKeys(
       {"trustStorePath", "verifyHostname", "disableSslVerification", "connectTimeoutInMillis",
        "poolIdleTimeoutInMillis", "maxIdleConnectionsPerHost"},
@@ -112,8 +116,7 @@ absl::Status readHttpClients(const TomlSection& s, const Environment& env,
   GW_CONF_RETURN_IF_ERROR(s.readString("trustStorePath", out.trust_store_path));
   GW_CONF_RETURN_IF_ERROR(s.readBool("verifyHostname", out.verify_hostname));
   GW_CONF_RETURN_IF_ERROR(s.readBool("disableSslVerification", out.disable_ssl_verification));
-  GW_CONF_RETURN_IF_ERROR(
-      s.readInt("connectTimeoutInMillis", 1, kMaxU32, out.connect_timeout_ms));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("connectTimeoutInMillis", 1, kMaxU32, out.connect_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(
       s.readInt("poolIdleTimeoutInMillis", 1, kMaxU32, out.pool_idle_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(
@@ -123,8 +126,8 @@ absl::Status readHttpClients(const TomlSection& s, const Environment& env,
   if (proxy->present()) return readProxy(*proxy, env, file, out.proxy);
   absl::StatusOr<std::optional<ProxyConfig>> from_env = proxyFromEnvironment(env);
   if (!from_env.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file, ": no [httpClients.proxy] section, and ", from_env.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ": no [httpClients.proxy] section, and ", from_env.status().message()));
   }
   if (*from_env) out.proxy = **std::move(from_env);
   return absl::OkStatus();
@@ -173,8 +176,7 @@ absl::Status readRoot(const TomlSection& root, const Environment& env, Config& c
 
 }  // namespace
 
-absl::StatusOr<Config> loadConfigFromString(std::string_view toml,
-                                            std::string file_name_for_errors,
+absl::StatusOr<Config> loadConfigFromString(std::string_view toml, std::string file_name_for_errors,
                                             const Environment& env) {
   Config config;
   config.file = std::move(file_name_for_errors);

@@ -34,8 +34,7 @@ absl::Status readProxyPassword(const YamlContext& ctx, const YAML::Node& node,
   }
   const Environment empty_env;
   absl::StatusOr<std::string> password = resolvePassword(
-      sources, ctx.env != nullptr ? *ctx.env : empty_env, ctx.base_dir,
-      [&](absl::string_view key) {
+      sources, ctx.env != nullptr ? *ctx.env : empty_env, ctx.base_dir, [&](absl::string_view key) {
         return absl::StrCat(ctx.file, ": ", key.empty() ? location : joinLocation(location, key));
       });
   if (!password.ok()) return password.status();
@@ -123,8 +122,8 @@ absl::Status loadAdvanceConfig(const YamlContext& ctx, const YAML::Node& node,
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
   // WSO2's retry/suspension keys are not implemented and are ignored here.
   if (!node["timeoutInMillis"]) return absl::OkStatus();
-  absl::StatusOr<int64_t> timeout = yamlInt(ctx, node["timeoutInMillis"],
-                                            joinLocation(location, "timeoutInMillis"), 1, kMaxU32);
+  absl::StatusOr<int64_t> timeout =
+      yamlInt(ctx, node["timeoutInMillis"], joinLocation(location, "timeoutInMillis"), 1, kMaxU32);
   if (!timeout.ok()) return timeout.status();
   timeout_ms = static_cast<uint32_t>(*timeout);
   return absl::OkStatus();
@@ -136,8 +135,8 @@ absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::strin
                                              absl::string_view location) {
   absl::StatusOr<ParsedUrl> parsed = parseUrl(url);
   if (!parsed.ok()) {
-    return yamlError(ctx, location, absl::StrCat(shown(url), " is not a valid URL: ",
-                                                 parsed.status().message()));
+    return yamlError(ctx, location,
+                     absl::StrCat(shown(url), " is not a valid URL: ", parsed.status().message()));
   }
   if (parsed->scheme.empty()) {
     return yamlError(ctx, location,
@@ -152,8 +151,7 @@ absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::strin
     return yamlError(ctx, location, "credentials in endpoint URLs are not supported");
   }
   if (parsed->has_query_or_fragment) {
-    return yamlError(ctx, location,
-                     absl::StrCat(shown(url), " must not have a query or fragment"));
+    return yamlError(ctx, location, absl::StrCat(shown(url), " must not have a query or fragment"));
   }
   EndpointUrl out;
   out.url = std::string(url);

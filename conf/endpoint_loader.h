@@ -4,9 +4,9 @@
 // Internal to //conf:loader.
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "conf/config.h"
 #include "conf/yaml_util.h"
 #include "yaml-cpp/yaml.h"

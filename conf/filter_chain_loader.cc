@@ -36,8 +36,8 @@ absl::StatusOr<FilterEntry> loadEntry(const YamlContext& ctx, const YAML::Node& 
 
 absl::Status loadChain(const YamlContext& ctx, const YAML::Node& root, FilterChainConfig& chain) {
   if (!root.IsMap()) {
-    return yamlError(ctx, "", absl::StrCat("expected a map with a 'filters' list, got ",
-                                           yamlTypeName(root)));
+    return yamlError(
+        ctx, "", absl::StrCat("expected a map with a 'filters' list, got ", yamlTypeName(root)));
   }
   GW_CONF_RETURN_IF_ERROR(checkYamlKeys(ctx, root, "", {"filters"}));
   const YAML::Node filters = root["filters"];

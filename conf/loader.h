@@ -69,15 +69,14 @@ absl::StatusOr<Config> loadConfig(const std::string& path, const Environment& en
 
 // Same, from TOML text; `file_name_for_errors` is used in messages, as
 // Config::file and as the base for relative paths.
-absl::StatusOr<Config> loadConfigFromString(std::string_view toml,
-                                            std::string file_name_for_errors,
+absl::StatusOr<Config> loadConfigFromString(std::string_view toml, std::string file_name_for_errors,
                                             const Environment& env);
 
 // Loads every *.yaml / *.yml file in `dir` (not recursive), one API per file,
 // sorted by file name. Fails if there is none, if any file is invalid, or if
 // two APIs share a basePath. `env` resolves endpoint proxy passwordEnv keys.
-absl::StatusOr<std::vector<ApiDefinition>> loadApis(
-    const std::string& dir, const Environment& env = Environment::system());
+absl::StatusOr<std::vector<ApiDefinition>> loadApis(const std::string& dir,
+                                                    const Environment& env = Environment::system());
 
 // Loads one API definition from OpenAPI 3 YAML text; `file_name` is used in
 // messages and as ApiDefinition::file.

@@ -13,8 +13,8 @@ namespace {
 absl::StatusOr<std::string> readPasswordFile(const std::string& path, const KeyNamer& where) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::InvalidArgumentError(absl::StrCat(where("passwordFile"), ": cannot read '", path,
-                                                   "': ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where("passwordFile"), ": cannot read '", path, "': ", std::strerror(errno)));
   }
   std::ostringstream content;
   content << in.rdbuf();
@@ -30,12 +30,11 @@ absl::StatusOr<std::string> readPasswordFile(const std::string& path, const KeyN
 
 }  // namespace
 
-absl::StatusOr<std::string> resolvePassword(const PasswordSources& sources,
-                                            const Environment& env,
+absl::StatusOr<std::string> resolvePassword(const PasswordSources& sources, const Environment& env,
                                             const std::string& base_dir, const KeyNamer& where) {
   const bool has_plain = sources.password.has_value() && !sources.password->empty();
-  const int count = (has_plain ? 1 : 0) + (sources.password_env ? 1 : 0) +
-                    (sources.password_file ? 1 : 0);
+  const int count =
+      (has_plain ? 1 : 0) + (sources.password_env ? 1 : 0) + (sources.password_file ? 1 : 0);
   if (count > 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(where(""), ": set at most one of password, passwordEnv, passwordFile"));

@@ -6,9 +6,9 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "conf/loader.h"
 
 namespace gw::conf {
@@ -27,8 +27,7 @@ using KeyNamer = std::function<std::string(absl::string_view key)>;
 
 // Returns the password ("" when no source is set). A relative passwordFile is
 // resolved against `base_dir` ("" = current directory).
-absl::StatusOr<std::string> resolvePassword(const PasswordSources& sources,
-                                            const Environment& env,
+absl::StatusOr<std::string> resolvePassword(const PasswordSources& sources, const Environment& env,
                                             const std::string& base_dir, const KeyNamer& where);
 
 // Directory part of `path` ("" when it has none).

@@ -12,8 +12,8 @@ namespace {
 // WSO2 API Microgateway 3.x keys that microgw accepts but does not implement.
 const std::vector<std::string>& ignoredWso2Keys() {
   static const auto* keys = new std::vector<std::string>{
-      "listenerConfig.httpsPort",        "listenerConfig.keyStorePath",
-      "listenerConfig.keyStorePassword", "listenerConfig.trustStorePath",
+      "listenerConfig.httpsPort",          "listenerConfig.keyStorePath",
+      "listenerConfig.keyStorePassword",   "listenerConfig.trustStorePath",
       "listenerConfig.trustStorePassword", "listenerConfig.tokenListenerPort",
   };
   return *keys;
@@ -32,8 +32,8 @@ std::string typeName(const std::shared_ptr<cpptoml::base>& node) {
 
 }  // namespace
 
-TomlSection::TomlSection(std::shared_ptr<cpptoml::table> table, std::string file,
-                         std::string path, std::vector<std::string>* warnings)
+TomlSection::TomlSection(std::shared_ptr<cpptoml::table> table, std::string file, std::string path,
+                         std::vector<std::string>* warnings)
     : table_(std::move(table)),
       file_(std::move(file)),
       path_(std::move(path)),
@@ -54,8 +54,8 @@ std::string TomlSection::keyName(absl::string_view key) const {
 }
 
 absl::Status TomlSection::typeError(const std::string& key, absl::string_view expected) const {
-  return absl::InvalidArgumentError(absl::StrCat(keyName(key), " must be ", expected, ", got ",
-                                                 typeName(table_->get(key))));
+  return absl::InvalidArgumentError(
+      absl::StrCat(keyName(key), " must be ", expected, ", got ", typeName(table_->get(key))));
 }
 
 absl::Status TomlSection::checkKeys(const std::vector<std::string>& keys,
@@ -71,9 +71,10 @@ absl::Status TomlSection::checkKeys(const std::vector<std::string>& keys,
     const std::string full = fullKey(key);
     const auto& ignored = ignoredWso2Keys();
     if (std::find(ignored.begin(), ignored.end(), full) != ignored.end()) {
-      warnings_->push_back(absl::StrCat(
-          file_, ": '", full, "' is a WSO2 API Microgateway setting microgw does not implement; "
-          "ignored"));
+      warnings_->push_back(
+          absl::StrCat(file_, ": '", full,
+                       "' is a WSO2 API Microgateway setting microgw does not implement; "
+                       "ignored"));
       continue;
     }
     const bool is_section = table_->get(key)->is_table();
@@ -110,8 +111,7 @@ absl::Status TomlSection::readBool(const std::string& key, bool& out) const {
   return status;
 }
 
-absl::Status TomlSection::readOptionalBool(const std::string& key,
-                                           std::optional<bool>& out) const {
+absl::Status TomlSection::readOptionalBool(const std::string& key, std::optional<bool>& out) const {
   if (!has(key)) return absl::OkStatus();
   auto value = table_->get(key)->as<bool>();
   if (!value) return typeError(key, "a boolean (true or false)");
@@ -143,8 +143,8 @@ absl::Status TomlSection::readInteger(const std::string& key, int64_t min, int64
   auto value = table_->get(key)->as<int64_t>();
   if (!value) return typeError(key, "an integer");
   if (value->get() < min || value->get() > max) {
-    return absl::InvalidArgumentError(absl::StrCat(keyName(key), " must be between ", min,
-                                                   " and ", max, ", got ", value->get()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(keyName(key), " must be between ", min, " and ", max, ", got ", value->get()));
   }
   out = value->get();
   return absl::OkStatus();

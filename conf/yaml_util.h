@@ -7,11 +7,11 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "conf/loader.h"
 #include "yaml-cpp/yaml.h"
 
@@ -19,9 +19,9 @@ namespace gw::conf {
 
 // What every YAML read needs to know about the file being loaded.
 struct YamlContext {
-  std::string file;                 // for messages
+  std::string file;                  // for messages
   const Environment* env = nullptr;  // for passwordEnv; must outlive the load
-  std::string base_dir;             // for relative passwordFile paths
+  std::string base_dir;              // for relative passwordFile paths
 };
 
 // "a.b" from ("a", "b"); "b" from ("", "b").

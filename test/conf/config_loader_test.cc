@@ -1,9 +1,9 @@
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "conf/loader.h"
@@ -285,9 +285,9 @@ TEST(LoadConfig, PasswordFile) {
     std::ofstream(dir + "/pw") << c.content;
     // Absolute path, then a path relative to the conf file's directory.
     for (const std::string& path : {dir + "/pw", std::string("pw")}) {
-      absl::StatusOr<Config> config = loadConfigFromString(
-          absl::StrCat("[httpClients.proxy]\npasswordFile = \"", path, "\"\n"),
-          dir + "/micro-gw.conf", {});
+      absl::StatusOr<Config> config =
+          loadConfigFromString(absl::StrCat("[httpClients.proxy]\npasswordFile = \"", path, "\"\n"),
+                               dir + "/micro-gw.conf", {});
       ASSERT_TRUE(config.ok()) << config.status();
       EXPECT_EQ(config->http_clients.proxy.password, c.expected) << path;
     }

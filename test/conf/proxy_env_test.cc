@@ -1,10 +1,10 @@
 #include "conf/proxy_env.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "conf/loader.h"
 #include "conf/url.h"
@@ -27,27 +27,84 @@ TEST(ProxyFromEnvironment, UsedWhenSectionAbsent) {
   const EnvCase cases[] = {
       {"full URL, decoded credentials",
        {{"HTTPS_PROXY", "http://us%40er:p%3Ass%25@proxy.corp:8080/"}},
-       "proxy.corp", 8080, "us@er", "p:ss%", {}, "environment (HTTPS_PROXY)"},
-      {"no port: curl's 1080", {{"https_proxy", "http://squid"}}, "squid", 1080, "", "", {},
+       "proxy.corp",
+       8080,
+       "us@er",
+       "p:ss%",
+       {},
+       "environment (HTTPS_PROXY)"},
+      {"no port: curl's 1080",
+       {{"https_proxy", "http://squid"}},
+       "squid",
+       1080,
+       "",
+       "",
+       {},
        "environment (https_proxy)"},
-      {"no scheme", {{"HTTP_PROXY", "squid:3128"}}, "squid", 3128, "", "", {},
+      {"no scheme",
+       {{"HTTP_PROXY", "squid:3128"}},
+       "squid",
+       3128,
+       "",
+       "",
+       {},
        "environment (HTTP_PROXY)"},
       {"https wins over http",
-       {{"HTTP_PROXY", "http://a:1"}, {"HTTPS_PROXY", "http://b:2"}}, "b", 2, "", "", {},
+       {{"HTTP_PROXY", "http://a:1"}, {"HTTPS_PROXY", "http://b:2"}},
+       "b",
+       2,
+       "",
+       "",
+       {},
        "environment (HTTPS_PROXY)"},
-      {"upper case first", {{"https_proxy", "http://a:1"}, {"HTTPS_PROXY", "http://b:2"}}, "b", 2,
-       "", "", {}, "environment (HTTPS_PROXY)"},
-      {"empty value skipped", {{"HTTPS_PROXY", ""}, {"http_proxy", "http://c:3"}}, "c", 3, "", "",
-       {}, "environment (http_proxy)"},
-      {"IPv6 literal", {{"HTTPS_PROXY", "http://[::1]:3128"}}, "::1", 3128, "", "", {},
+      {"upper case first",
+       {{"https_proxy", "http://a:1"}, {"HTTPS_PROXY", "http://b:2"}},
+       "b",
+       2,
+       "",
+       "",
+       {},
        "environment (HTTPS_PROXY)"},
-      {"user without password", {{"HTTPS_PROXY", "http://bob@h:1"}}, "h", 1, "bob", "", {},
+      {"empty value skipped",
+       {{"HTTPS_PROXY", ""}, {"http_proxy", "http://c:3"}},
+       "c",
+       3,
+       "",
+       "",
+       {},
+       "environment (http_proxy)"},
+      {"IPv6 literal",
+       {{"HTTPS_PROXY", "http://[::1]:3128"}},
+       "::1",
+       3128,
+       "",
+       "",
+       {},
+       "environment (HTTPS_PROXY)"},
+      {"user without password",
+       {{"HTTPS_PROXY", "http://bob@h:1"}},
+       "h",
+       1,
+       "bob",
+       "",
+       {},
        "environment (HTTPS_PROXY)"},
       {"NO_PROXY split and trimmed",
-       {{"HTTPS_PROXY", "http://h:1"}, {"NO_PROXY", " localhost, .corp,,10.0.0.0/8 "}}, "h", 1,
-       "", "", {"localhost", ".corp", "10.0.0.0/8"}, "environment (HTTPS_PROXY)"},
-      {"no_proxy lower case", {{"HTTPS_PROXY", "http://h:1"}, {"no_proxy", "*"}}, "h", 1, "", "",
-       {"*"}, "environment (HTTPS_PROXY)"},
+       {{"HTTPS_PROXY", "http://h:1"}, {"NO_PROXY", " localhost, .corp,,10.0.0.0/8 "}},
+       "h",
+       1,
+       "",
+       "",
+       {"localhost", ".corp", "10.0.0.0/8"},
+       "environment (HTTPS_PROXY)"},
+      {"no_proxy lower case",
+       {{"HTTPS_PROXY", "http://h:1"}, {"no_proxy", "*"}},
+       "h",
+       1,
+       "",
+       "",
+       {"*"},
+       "environment (HTTPS_PROXY)"},
   };
   for (const EnvCase& c : cases) {
     absl::StatusOr<Config> config =
@@ -100,8 +157,8 @@ TEST(ProxyFromEnvironment, MalformedUrlNamesVariableNotValue) {
       {"http://user:Secr3t@ho st", "invalid character in host"},
   };
   for (const BadUrlCase& c : cases) {
-    absl::StatusOr<Config> config = loadConfigFromString(
-        "", "micro-gw.conf", Environment::fromMap({{"HTTPS_PROXY", c.url}}));
+    absl::StatusOr<Config> config =
+        loadConfigFromString("", "micro-gw.conf", Environment::fromMap({{"HTTPS_PROXY", c.url}}));
     ASSERT_FALSE(config.ok()) << c.url;
     EXPECT_EQ(config.status().message(),
               std::string("micro-gw.conf: no [httpClients.proxy] section, and environment "

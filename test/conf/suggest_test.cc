@@ -13,9 +13,14 @@ struct DistanceCase {
 
 TEST(EditDistance, Table) {
   const DistanceCase cases[] = {
-      {"", "", 0},           {"abc", "", 3},          {"", "abc", 3},
-      {"kitten", "sitting", 3}, {"enabel", "enabled", 2}, {"basepath", "basePath", 0},
-      {"host", "hots", 2},   {"port", "port", 0},
+      {"", "", 0},
+      {"abc", "", 3},
+      {"", "abc", 3},
+      {"kitten", "sitting", 3},
+      {"enabel", "enabled", 2},
+      {"basepath", "basePath", 0},
+      {"host", "hots", 2},
+      {"port", "port", 0},
   };
   for (const DistanceCase& c : cases) {
     EXPECT_EQ(editDistance(c.a, c.b), c.distance) << c.a << " vs " << c.b;
