@@ -1,6 +1,7 @@
 #include "gateway/router/router_filter.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/bufferevent.h>
 
 #include <cerrno>

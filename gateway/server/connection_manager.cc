@@ -1,6 +1,7 @@
 #include "gateway/server/connection_manager.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <sys/socket.h>
 
 #include "gateway/common/strcat.h"

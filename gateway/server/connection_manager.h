@@ -22,6 +22,7 @@ class Connector;
 namespace gw::stats {
 class Store;
 class Counter;
+class Gauge;
 }
 
 namespace gw::server {

@@ -1,0 +1,84 @@
+// microgw: an API microgateway that reaches backends directly or through a
+// forward proxy. See README.md.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "gateway/common/log.h"
+#include "gateway/server/server.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+void printUsage(FILE* out) {
+  std::fprintf(out,
+               "usage: microgw [--conf PATH] [--apis DIR] [--check] [--log-level LEVEL]\n"
+               "\n"
+               "  --conf PATH        micro-gw.conf (TOML); default conf/micro-gw.conf\n"
+               "  --apis DIR         directory of OpenAPI 3 API definitions; default conf/apis\n"
+               "  --check            validate the configuration and exit (0 = valid, 2 = invalid)\n"
+               "  --log-level LEVEL  debug | info | warn | error; default info\n"
+               "  --version          print the version and exit\n"
+               "  --help             this text\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gw::server::Options options;
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "microgw: %s needs a value\n", name);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--conf") {
+      options.conf_path = value("--conf");
+    } else if (arg == "--apis") {
+      options.apis_dir = value("--apis");
+    } else if (arg == "--check") {
+      check = true;
+    } else if (arg == "--log-level") {
+      std::string level = value("--log-level");
+      if (level == "debug") gw::log::setLevel(gw::log::Level::Debug);
+      else if (level == "info") gw::log::setLevel(gw::log::Level::Info);
+      else if (level == "warn") gw::log::setLevel(gw::log::Level::Warn);
+      else if (level == "error") gw::log::setLevel(gw::log::Level::Error);
+      else {
+        std::fprintf(stderr, "microgw: unknown --log-level '%s' (debug, info, warn, error)\n",
+                     level.c_str());
+        return 2;
+      }
+    } else if (arg == "--version") {
+      std::printf("microgw %s\n", kVersion);
+      return 0;
+    } else if (arg == "--help" || arg == "-h") {
+      printUsage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "microgw: unknown argument '%s'\n", arg.c_str());
+      printUsage(stderr);
+      return 2;
+    }
+  }
+  gw::stats::Store stats;
+  auto runtime = gw::server::loadRuntime(options, stats);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "microgw: configuration error: %.*s\n",
+                 static_cast<int>(runtime.status().message().size()),
+                 runtime.status().message().data());
+    return 2;
+  }
+  if (check) {
+    std::printf("microgw: configuration OK (%s, %zu APIs)\n", options.conf_path.c_str(),
+                (*runtime)->routes->apis().size());
+    return 0;
+  }
+  return gw::server::serve(std::move(*runtime), stats);
+}

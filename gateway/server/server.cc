@@ -1,0 +1,209 @@
+#include "gateway/server/server.h"
+
+#include <event2/event.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_join.h"
+#include "conf/loader.h"
+#include "conf/suggest.h"
+#include "gateway/common/log.h"
+#include "gateway/http/filter_registry.h"
+#include "gateway/server/access_log.h"
+#include "gateway/server/admin.h"
+#include "gateway/server/worker.h"
+
+namespace gw::server {
+namespace {
+
+absl::StatusOr<YAML::Node> parseFilterConfig(const conf::FilterEntry& entry) {
+  try {
+    return entry.config_yaml.empty() ? YAML::Node() : YAML::Load(entry.config_yaml);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+}
+
+// A listening socket for one worker; every worker binds the same address with
+// SO_REUSEPORT so the kernel balances accepted connections between them.
+absl::StatusOr<int> bindListener(const std::string& host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  std::string port_text = std::to_string(port);
+  int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port_text.c_str(), &hints, &res);
+  if (rc != 0) {
+    return absl::InvalidArgumentError(gw::cat("listenerConfig.host '", host,
+                                              "' does not resolve: ", gai_strerror(rc)));
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+    std::string err = std::strerror(errno);
+    freeaddrinfo(res);
+    close(fd);
+    return absl::UnavailableError(gw::cat("cannot listen on ", host, ":", port, ": ", err,
+                                          " (change listenerConfig.httpPort or host)"));
+  }
+  freeaddrinfo(res);
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
+    const conf::FilterChainConfig& chain, const conf::Config& config, stats::Store& stats) {
+  http::FilterRegistry& registry = http::FilterRegistry::instance();
+  if (!registry.duplicates().empty()) {
+    return absl::InternalError(gw::cat("filters registered twice under the same name: ",
+                                       absl::StrJoin(registry.duplicates(), ", ")));
+  }
+  if (chain.filters.empty() || chain.filters.back().name != "router") {
+    return absl::InvalidArgumentError(
+        gw::cat(chain.file, ": the filter chain must end with `router` (the terminal upstream filter)"));
+  }
+  std::vector<http::FilterFactoryCb> out;
+  http::FactoryContext ctx{config, stats};
+  for (const conf::FilterEntry& entry : chain.filters) {
+    std::string where = gw::cat(chain.file, ": filters[", entry.index, "] '", entry.name, "'");
+    if (entry.name == "router" && &entry != &chain.filters.back()) {
+      return absl::InvalidArgumentError(gw::cat(where, ": `router` must be the last filter"));
+    }
+    const http::FilterConfigFactory* factory = registry.find(entry.name);
+    if (factory == nullptr) {
+      std::string hint = conf::closestMatch(entry.name, registry.names());
+      return absl::InvalidArgumentError(
+          gw::cat(where, ": unknown filter", hint.empty() ? "" : gw::cat(" (did you mean '", hint, "'?)"),
+                  "; compiled-in filters: ", absl::StrJoin(registry.names(), ", ")));
+    }
+    absl::StatusOr<YAML::Node> node = parseFilterConfig(entry);
+    if (!node.ok()) return absl::InvalidArgumentError(gw::cat(where, ": ", node.status().message()));
+    absl::StatusOr<http::FilterFactoryCb> cb = (*factory)(*node, ctx);
+    if (!cb.ok()) return absl::InvalidArgumentError(gw::cat(where, ": ", cb.status().message()));
+    out.push_back(std::move(*cb));
+  }
+  return out;
+}
+
+absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats) {
+  absl::StatusOr<conf::Config> config = conf::loadConfig(options.conf_path, conf::Environment::system());
+  if (!config.ok()) return config.status();
+  for (const std::string& w : config->warnings) GW_LOG_WARN(w);
+  absl::StatusOr<std::vector<conf::ApiDefinition>> apis = conf::loadApis(options.apis_dir);
+  if (!apis.ok()) return apis.status();
+  absl::StatusOr<conf::FilterChainConfig> chain = conf::loadFilterChain(config->chain_file);
+  if (!chain.ok()) return chain.status();
+  auto runtime = std::make_shared<Runtime>();
+  runtime->config = std::make_shared<const conf::Config>(std::move(*config));
+  auto routes = router::RouteTable::build(std::move(*apis));
+  if (!routes.ok()) return routes.status();
+  runtime->routes = std::move(*routes);
+  auto factories = buildFilterChain(*chain, *runtime->config, stats);
+  if (!factories.ok()) return factories.status();
+  runtime->filter_factories = std::move(*factories);
+  return RuntimeConstSharedPtr(std::move(runtime));
+}
+
+int serve(RuntimeConstSharedPtr runtime, stats::Store& stats) {
+  signal(SIGPIPE, SIG_IGN);
+  const conf::Config& config = *runtime->config;
+  auto access_log = AccessLog::open(config.access_log);
+  if (!access_log.ok()) {
+    GW_LOG_ERROR(access_log.status().message());
+    return 2;
+  }
+  int workers = config.listener.workers > 0 ? config.listener.workers
+                                            : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<Worker>> pool;
+  for (int i = 0; i < workers; ++i) {
+    absl::StatusOr<int> fd = bindListener(config.listener.host, config.listener.http_port);
+    if (!fd.ok()) {
+      GW_LOG_ERROR(fd.status().message());
+      return 1;
+    }
+    pool.push_back(std::make_unique<Worker>(i, runtime, stats, **access_log, *fd));
+  }
+  event::DispatcherPtr main = event::createDispatcher("main");
+  std::atomic<bool> ready{false};
+  std::unique_ptr<AdminServer> admin;
+  if (config.admin.enabled) {
+    admin = std::make_unique<AdminServer>(*main, stats, ready);
+    if (absl::Status s = admin->listen(config.admin); !s.ok()) {
+      GW_LOG_ERROR(s.message());
+      return 1;
+    }
+  }
+  for (auto& w : pool) w->start();
+  ready = true;
+  GW_LOG_INFO("microgw listening on ", config.listener.host, ":", config.listener.http_port, " with ",
+              workers, " workers; ", runtime->routes->apis().size(), " APIs; admin on ",
+              config.admin.enabled ? gw::cat(config.admin.host, ":", config.admin.port) : "off",
+              "; backend proxy ",
+              config.http_clients.proxy.enabled
+                  ? gw::cat(config.http_clients.proxy.host, ":", config.http_clients.proxy.port)
+                  : "off");
+
+  bool draining = false;
+  event::TimerPtr flush_timer;
+  std::function<void()> flush = [&] {
+    (*access_log)->flush();
+    flush_timer->enable(std::chrono::milliseconds(500));
+  };
+  flush_timer = main->createTimer(flush);
+  flush_timer->enable(std::chrono::milliseconds(500));
+
+  event::TimerPtr poll_timer;
+  event::TimerPtr deadline = main->createTimer([&] {
+    GW_LOG_WARN("drain timeout (listenerConfig.drainTimeoutInMillis) reached; closing ",
+                "remaining connections");
+    for (auto& w : pool) w->stop();
+    main->exit();
+  });
+  poll_timer = main->createTimer([&] {
+    size_t open = 0;
+    for (auto& w : pool) open += w->activeConnections();
+    if (open == 0) {
+      main->exit();
+      return;
+    }
+    poll_timer->enable(std::chrono::milliseconds(20));
+  });
+  auto on_signal = [](evutil_socket_t sig, short, void* arg) {
+    (*static_cast<std::function<void(int)>*>(arg))(static_cast<int>(sig));
+  };
+  std::function<void(int)> begin_drain = [&](int sig) {
+    if (draining) return;
+    draining = true;
+    ready = false;
+    GW_LOG_INFO("signal ", sig, ": draining (up to ", config.listener.drain_timeout_ms, " ms)");
+    for (auto& w : pool) w->drain();
+    deadline->enable(std::chrono::milliseconds(config.listener.drain_timeout_ms));
+    poll_timer->enable(std::chrono::milliseconds(20));
+  };
+  ::event* sigterm = evsignal_new(main->base(), SIGTERM, on_signal, &begin_drain);
+  ::event* sigint = evsignal_new(main->base(), SIGINT, on_signal, &begin_drain);
+  evsignal_add(sigterm, nullptr);
+  evsignal_add(sigint, nullptr);
+  main->run();
+  event_free(sigterm);
+  event_free(sigint);
+  for (auto& w : pool) w->stop();
+  for (auto& w : pool) w->join();
+  pool.clear();
+  (*access_log)->flush();
+  GW_LOG_INFO("microgw stopped");
+  return 0;
+}
+
+}  // namespace gw::server

@@ -1,0 +1,31 @@
+#pragma once
+
+// Start-up and shutdown: loads micro-gw.conf, the API definitions and the
+// filter chain into an immutable Runtime, binds the listeners, runs the
+// workers and the admin listener, and drains gracefully on SIGTERM/SIGINT.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gateway/server/runtime.h"
+#include "gateway/stats/stats.h"
+
+namespace gw::server {
+
+struct Options {
+  std::string conf_path = "conf/micro-gw.conf";
+  std::string apis_dir = "conf/apis";
+};
+
+// Loads and validates everything. Errors name the file, the key or entry, and
+// what to change.
+absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats);
+
+// Builds the filter factories for `chain` from the registry. Public for tests.
+absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
+    const conf::FilterChainConfig& chain, const conf::Config& config, stats::Store& stats);
+
+// Serves until SIGTERM/SIGINT and a drain. Returns the process exit code.
+int serve(RuntimeConstSharedPtr runtime, stats::Store& stats);
+
+}  // namespace gw::server

@@ -1,0 +1,75 @@
+#pragma once
+
+// A worker thread: one Dispatcher, its own SO_REUSEPORT listening socket on
+// the shared host:port (the kernel spreads connections across workers), its
+// own upstream Connector and pool, and the connections it accepted.
+// Thread-safety: start(), drain(), stop() and join() are called from the main
+// thread; everything else runs on the worker's own thread.
+
+#include <event2/listener.h>
+
+#include <atomic>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "gateway/server/connection_manager.h"
+#include "proxy_connector/connector.h"
+
+namespace gw::server {
+
+class Worker : public WorkerContext {
+ public:
+  // Takes ownership of `listen_fd` (bound and listening).
+  Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, AccessLog& access_log,
+         int listen_fd);
+  ~Worker() override;
+
+  void start();
+  // Stop accepting, let in-flight requests finish, close idle connections;
+  // the thread exits when no connection is left.
+  void drain();
+  // Exit now, whatever is in flight.
+  void stop();
+  void join();
+  size_t activeConnections() const { return active_.load(); }
+
+  // WorkerContext
+  event::Dispatcher& dispatcher() override { return *dispatcher_; }
+  proxy::Connector& connector() override { return *connector_; }
+  stats::Store& stats() override { return stats_; }
+  const Runtime& runtime() override { return *runtime_; }
+  AccessLog& accessLog() override { return access_log_; }
+  bool draining() const override { return draining_; }
+  stats::Counter& requestCounter(const std::string& api, int status) override;
+  void connectionClosed(ConnectionManager& connection) override;
+
+ private:
+  static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
+                       void* arg);
+  void accept(evutil_socket_t fd, sockaddr* addr);
+  void drainOnThread();
+
+  struct ListenerDeleter {
+    void operator()(evconnlistener* l) const { evconnlistener_free(l); }
+  };
+
+  int index_;
+  RuntimeConstSharedPtr runtime_;
+  stats::Store& stats_;
+  AccessLog& access_log_;
+  int listen_fd_;
+  event::DispatcherPtr dispatcher_;
+  proxy::ConnectorPtr connector_;
+  std::unique_ptr<evconnlistener, ListenerDeleter> listener_;
+  std::map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
+  std::map<std::pair<std::string, int>, stats::Counter*> request_counters_;
+  stats::Gauge* active_gauge_ = nullptr;
+  std::atomic<size_t> active_{0};
+  bool draining_ = false;
+  std::thread thread_;
+};
+
+}  // namespace gw::server
