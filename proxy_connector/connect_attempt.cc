@@ -1,0 +1,279 @@
+#include "proxy_connector/connect_attempt.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+
+#include "gateway/common/log.h"
+#include "proxy_connector/connect_protocol.h"
+
+namespace gw::proxy {
+
+ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& request,
+                               ConnectCallbacks& callbacks)
+    : context_(context), request_(request), callbacks_(callbacks) {
+  kick_ = context_.dispatcher.createTimer([this] { onKick(); });
+  timeout_ = context_.dispatcher.createTimer([this] { onTimeout(); });
+  kick_->enable(std::chrono::milliseconds(0));
+}
+
+ConnectAttempt::~ConnectAttempt() {
+  if (bev_) bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  // A pooled connection taken but never handed over goes back to the pool.
+  if (pooled_) context_.pool.park(std::move(pooled_));
+}
+
+void ConnectAttempt::onKick() {
+  if (phase_ == Phase::Pending) {
+    start();
+  } else if (phase_ == Phase::Done) {
+    deliver();
+  }
+}
+
+void ConnectAttempt::start() {
+  pooled_ = context_.pool.take(poolKey(request_));
+  if (pooled_) {
+    phase_ = Phase::Done;
+    deliver();
+    return;
+  }
+  if (request_.target.tls() && !context_.ssl_ctx) {
+    fail(tlsFailure(request_, context_.options.tls, X509_V_OK, context_.ssl_ctx_error));
+    return;
+  }
+  timeout_->enable(context_.options.connect_timeout);
+  phase_ = Phase::Tcp;
+  bev_.reset(bufferevent_socket_new(context_.dispatcher.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+  if (!bev_) {
+    fail(tcpFailure(request_, 0, EVUTIL_SOCKET_ERROR()));
+    return;
+  }
+  bufferevent_setcb(bev_.get(), &ConnectAttempt::onBevRead, nullptr, &ConnectAttempt::onBevEvent,
+                    this);
+  const std::string& host = request_.proxy ? request_.proxy->host : request_.target.host;
+  const uint16_t port = request_.proxy ? request_.proxy->port : request_.target.port;
+  if (bufferevent_socket_connect_hostname(bev_.get(), context_.dns.get(), AF_UNSPEC, host.c_str(),
+                                          port) != 0) {
+    fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()),
+                    EVUTIL_SOCKET_ERROR()));
+  }
+}
+
+void ConnectAttempt::onTcpConnected() {
+  if (request_.proxy && !usesAbsoluteForm(request_)) {
+    sendConnect();
+  } else if (request_.target.tls()) {
+    startTls();
+  } else {
+    succeed();
+  }
+}
+
+void ConnectAttempt::sendConnect() {
+  phase_ = Phase::ProxyAnswer;
+  const std::string head = connectRequestHead(request_.target, *request_.proxy);
+  bufferevent_write(bev_.get(), head.data(), head.size());
+  connect_sent_at_ = std::chrono::steady_clock::now();
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+}
+
+void ConnectAttempt::onProxyReadable() {
+  const ConnectResponseReader::State state = reader_.read(bufferevent_get_input(bev_.get()));
+  if (state != ConnectResponseReader::State::NeedMore) onProxyAnswer(state);
+}
+
+void ConnectAttempt::onProxyAnswer(ConnectResponseReader::State state) {
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - connect_sent_at_;
+  context_.metrics.connect_seconds.observe(took.count());
+  switch (state) {
+    case ConnectResponseReader::State::Established:
+      if (request_.target.tls()) {
+        startTls();
+      } else {
+        succeed();
+      }
+      return;
+    case ConnectResponseReader::State::Rejected:
+      fail(proxyRejectedFailure(request_, reader_.status(), reader_.reason(),
+                                reader_.proxyAuthenticate()));
+      return;
+    case ConnectResponseReader::State::Error:
+    case ConnectResponseReader::State::NeedMore:
+      fail(proxyProtocolFailure(request_, reader_.error()));
+      return;
+  }
+}
+
+void ConnectAttempt::startTls() {
+  phase_ = Phase::Tls;
+  SslPtr ssl = makeClientSsl(context_.ssl_ctx.get(), request_.target.host, context_.options.tls);
+  if (!ssl) {
+    fail(tlsFailure(request_, context_.options.tls, X509_V_OK,
+                    "could not set up TLS: " + takeSslErrors()));
+    return;
+  }
+  bufferevent* socket_bev = bev_.get();
+  bufferevent_setcb(socket_bev, nullptr, nullptr, nullptr, nullptr);
+  bufferevent* filter =
+      bufferevent_openssl_filter_new(context_.dispatcher.base(), socket_bev, ssl.get(),
+                                     BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+  if (filter == nullptr) {
+    // Ownership of both is unclear after a failed filter_new: leak rather than double-free.
+    (void)bev_.release();
+    (void)ssl.release();
+    fail(tlsFailure(request_, context_.options.tls, X509_V_OK, "could not create the TLS filter"));
+    return;
+  }
+  (void)bev_.release();
+  bev_.reset(filter);
+  ssl_ = ssl.release();
+  bufferevent_openssl_set_allow_dirty_shutdown(filter, 1);
+  bufferevent_setcb(filter, nullptr, nullptr, &ConnectAttempt::onBevEvent, this);
+  bufferevent_enable(filter, EV_READ | EV_WRITE);
+}
+
+void ConnectAttempt::onEvent(short events) {
+  const int socket_error = EVUTIL_SOCKET_ERROR();
+  switch (phase_) {
+    case Phase::Tcp:
+      if (events & BEV_EVENT_CONNECTED) {
+        onTcpConnected();
+      } else {
+        fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), socket_error));
+      }
+      return;
+    case Phase::ProxyAnswer:
+      if (events & BEV_EVENT_EOF) {
+        onProxyReadable();
+        if (phase_ != Phase::ProxyAnswer) return;
+        const ConnectResponseReader::State state = reader_.finish();
+        if (state == ConnectResponseReader::State::Error && reader_.status() == 0) {
+          fail(proxyClosedFailure(request_));
+        } else {
+          onProxyAnswer(state);
+        }
+      } else if (events & BEV_EVENT_ERROR) {
+        fail(resetFailure(request_, "the wait for the proxy's answer to CONNECT"));
+      }
+      return;
+    case Phase::Tls: {
+      if (events & BEV_EVENT_CONNECTED) {
+        succeed();
+        return;
+      }
+      std::string errors;
+      while (unsigned long e = bufferevent_get_openssl_error(bev_.get())) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof(buf));
+        errors += errors.empty() ? buf : std::string("; ") + buf;
+      }
+      const long verify = ssl_ != nullptr ? SSL_get_verify_result(ssl_) : X509_V_OK;
+      if (verify == X509_V_OK && errors.empty()) {
+        fail(resetFailure(request_, "the TLS handshake"));
+      } else {
+        fail(tlsFailure(request_, context_.options.tls, verify, errors));
+      }
+      return;
+    }
+    case Phase::Pending:
+    case Phase::Done:
+      return;
+  }
+}
+
+void ConnectAttempt::onTimeout() {
+  fail(timeoutFailure(request_, phaseText(), context_.options.connect_timeout));
+}
+
+std::string ConnectAttempt::phaseText() const {
+  switch (phase_) {
+    case Phase::Tcp:
+      return request_.proxy ? "connecting to proxy " + proxyAuthority(*request_.proxy)
+                            : "connecting to the backend";
+    case Phase::ProxyAnswer:
+      return "waiting for the proxy's answer to CONNECT";
+    case Phase::Tls:
+      return "TLS handshake with the backend";
+    default:
+      return "starting";
+  }
+}
+
+void ConnectAttempt::succeed() {
+  if (phase_ == Phase::Done) return;
+  phase_ = Phase::Done;
+  timeout_->disable();
+  bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  kick_->enable(std::chrono::milliseconds(0));
+}
+
+void ConnectAttempt::fail(ConnectFailure failure) {
+  if (phase_ == Phase::Done) return;
+  phase_ = Phase::Done;
+  timeout_->disable();
+  if (bev_) {
+    bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+    bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  }
+  failure_ = std::move(failure);
+  kick_->enable(std::chrono::milliseconds(0));
+}
+
+void ConnectAttempt::deliver() {
+  ConnectorMetrics& m = context_.metrics;
+  const bool via_proxy = request_.proxy.has_value();
+  const bool tunnel = via_proxy && !usesAbsoluteForm(request_);
+  if (failure_) {
+    bev_.reset();
+    ssl_ = nullptr;
+    const ConnectFailure f = std::move(*failure_);
+    failure_.reset();
+    if (tunnel) {
+      m.tunnels_failed.inc();
+      m.failure(f.reason).inc();
+    }
+    GW_LOG_WARN("upstream connect to ", describeRoute(request_), " failed: ", f.message, ": ",
+                f.detail);
+    callbacks_.onConnectFailed(f);  // may destroy this attempt: nothing after
+    return;
+  }
+  std::unique_ptr<UpstreamConnectionImpl> conn = std::move(pooled_);
+  if (conn) {
+    conn->setReused(true);
+  } else {
+    UpstreamConnectionImpl::Info info;
+    info.pool_key = poolKey(request_);
+    info.description = describeRoute(request_);
+    info.via_proxy = via_proxy;
+    info.tls = request_.target.tls();
+    info.absolute_form = usesAbsoluteForm(request_);
+    if (info.absolute_form) info.proxy_authorization = basicProxyAuthorization(*request_.proxy);
+    conn = std::make_unique<UpstreamConnectionImpl>(std::move(bev_), std::move(info), m.active);
+    ssl_ = nullptr;
+  }
+  m.connection(via_proxy, conn->reused()).inc();
+  if (tunnel) (conn->reused() ? m.tunnels_reused : m.tunnels_opened).inc();
+  // Bytes that arrived with the set-up (e.g. right after the proxy's 200):
+  // make sure the caller's read callback sees them on the next iteration.
+  if (evbuffer_get_length(bufferevent_get_input(conn->bev())) > 0) {
+    bufferevent_trigger(conn->bev(), EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+  }
+  GW_LOG_DEBUG("upstream connection ", conn->reused() ? "reused: " : "opened: ", conn->describe());
+  callbacks_.onConnected(std::move(conn));  // may destroy this attempt: nothing after
+}
+
+void ConnectAttempt::onBevRead(bufferevent*, void* arg) {
+  auto* self = static_cast<ConnectAttempt*>(arg);
+  if (self->phase_ == Phase::ProxyAnswer) self->onProxyReadable();
+}
+
+void ConnectAttempt::onBevEvent(bufferevent*, short events, void* arg) {
+  static_cast<ConnectAttempt*>(arg)->onEvent(events);
+}
+
+}  // namespace gw::proxy

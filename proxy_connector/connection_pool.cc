@@ -1,0 +1,126 @@
+#include "proxy_connector/connection_pool.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "gateway/common/log.h"
+
+namespace gw::proxy {
+
+UpstreamConnectionImpl::UpstreamConnectionImpl(BevPtr bev, Info info, stats::Gauge& active)
+    : bev_(std::move(bev)), info_(std::move(info)), active_(active) {
+  active_.add(1);
+}
+
+UpstreamConnectionImpl::~UpstreamConnectionImpl() { active_.sub(1); }
+
+bool UpstreamConnectionImpl::stillOpen() const {
+  if (!bev_ || evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) return false;
+  bufferevent* raw = bufferevent_get_underlying(bev_.get());
+  if (raw == nullptr) raw = bev_.get();
+  if (evbuffer_get_length(bufferevent_get_input(raw)) > 0 && !info_.tls) return false;
+  const evutil_socket_t fd = bufferevent_getfd(raw);
+  if (fd < 0) return false;
+  char c;
+  const ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return false;  // peer closed
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+  // Bytes waiting: a protocol violation on a plain stream; on TLS they may be a
+  // session ticket or alert, which the next read sorts out.
+  return info_.tls;
+}
+
+ConnectionPool::ConnectionPool(event::Dispatcher& dispatcher,
+                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key)
+    : dispatcher_(dispatcher), idle_timeout_(idle_timeout), max_idle_per_key_(max_idle_per_key) {}
+
+ConnectionPool::~ConnectionPool() {
+  for (auto& [key, list] : idle_) {
+    for (auto& idle : list) bufferevent_setcb(idle->conn->bev(), nullptr, nullptr, nullptr, nullptr);
+  }
+}
+
+void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
+  if (idleCount(conn->info().pool_key) >= max_idle_per_key_ || idle_timeout_.count() <= 0 ||
+      !conn->stillOpen()) {
+    return;  // `conn` closes here
+  }
+  IdleList& list = idle_[conn->info().pool_key];
+  auto idle = std::make_unique<Idle>();
+  Idle* raw = idle.get();
+  raw->pool = this;
+  raw->conn = std::move(conn);
+  raw->timer = dispatcher_.createTimer([this, raw] {
+    GW_LOG_DEBUG("closing idle upstream connection ", raw->conn->describe());
+    evict(raw);
+  });
+  raw->timer->enable(idle_timeout_);
+  bufferevent* bev = raw->conn->bev();
+  bufferevent_setcb(bev, &ConnectionPool::onIdleRead, nullptr, &ConnectionPool::onIdleEvent, raw);
+  bufferevent_setwatermark(bev, EV_READ, 0, 0);
+  bufferevent_enable(bev, EV_READ);
+  list.push_back(std::move(idle));
+}
+
+std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return nullptr;
+  IdleList& list = it->second;
+  while (!list.empty()) {
+    std::unique_ptr<Idle> idle = std::move(list.back());
+    list.pop_back();
+    idle->timer.reset();
+    bufferevent_setcb(idle->conn->bev(), nullptr, nullptr, nullptr, nullptr);
+    if (idle->conn->stillOpen()) {
+      if (list.empty()) idle_.erase(it);
+      return std::move(idle->conn);
+    }
+  }
+  idle_.erase(it);
+  return nullptr;
+}
+
+size_t ConnectionPool::idleCount(const std::string& key) const {
+  auto it = idle_.find(key);
+  return it == idle_.end() ? 0 : it->second.size();
+}
+
+std::unique_ptr<ConnectionPool::Idle> ConnectionPool::unlink(Idle* idle) {
+  auto it = idle_.find(idle->conn->info().pool_key);
+  if (it == idle_.end()) return nullptr;
+  for (auto i = it->second.begin(); i != it->second.end(); ++i) {
+    if (i->get() != idle) continue;
+    std::unique_ptr<Idle> out = std::move(*i);
+    it->second.erase(i);
+    if (it->second.empty()) idle_.erase(it);
+    return out;
+  }
+  return nullptr;
+}
+
+void ConnectionPool::evict(Idle* idle) {
+  std::unique_ptr<Idle> owned = unlink(idle);
+  if (!owned) return;
+  bufferevent_setcb(owned->conn->bev(), nullptr, nullptr, nullptr, nullptr);
+  bufferevent_disable(owned->conn->bev(), EV_READ | EV_WRITE);
+  owned->timer->disable();
+  dispatcher_.deferredDelete(std::move(owned));
+}
+
+void ConnectionPool::onIdleRead(bufferevent*, void* arg) {
+  auto* idle = static_cast<Idle*>(arg);
+  GW_LOG_DEBUG("idle upstream connection ", idle->conn->describe(),
+               " received unexpected bytes; closing it");
+  idle->pool->evict(idle);
+}
+
+void ConnectionPool::onIdleEvent(bufferevent*, short, void* arg) {
+  auto* idle = static_cast<Idle*>(arg);
+  idle->pool->evict(idle);
+}
+
+}  // namespace gw::proxy

@@ -1,0 +1,97 @@
+#pragma once
+
+// The connector's concrete UpstreamConnection and its idle pool.
+//
+// ConnectionPool keeps released connections idle per key (see poolKey()),
+// most recently used last. While idle, a connection's bufferevent callbacks are
+// the pool's: any byte, EOF or error from the peer closes and drops it, as does
+// the idle timer. Thread-safety: none; one pool per connector, on its
+// dispatcher's thread.
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "gateway/event/dispatcher.h"
+#include "gateway/stats/stats.h"
+#include "proxy_connector/connector.h"
+#include "proxy_connector/tls_context.h"
+
+namespace gw::proxy {
+
+// An established stream. Owns the bufferevent (and, for TLS, the filter over
+// the socket bufferevent, which owns that and the SSL). Counts itself in the
+// active-connections gauge, which must outlive it.
+class UpstreamConnectionImpl : public UpstreamConnection {
+ public:
+  struct Info {
+    std::string pool_key;
+    std::string description;
+    bool via_proxy = false;
+    bool tls = false;
+    bool absolute_form = false;
+    std::string proxy_authorization;  // absolute-form only
+  };
+  UpstreamConnectionImpl(BevPtr bev, Info info, stats::Gauge& active);
+  ~UpstreamConnectionImpl() override;
+
+  bufferevent* bev() override { return bev_.get(); }
+  bool reused() const override { return reused_; }
+  bool viaProxy() const override { return info_.via_proxy; }
+  bool absoluteForm() const override { return info_.absolute_form; }
+  const std::string& proxyAuthorization() const override { return info_.proxy_authorization; }
+  std::string describe() const override { return info_.description; }
+
+  const Info& info() const { return info_; }
+  void setReused(bool reused) { reused_ = reused; }
+  // False when the peer has closed the socket, or (plain streams) sent
+  // unexpected bytes. Non-blocking.
+  bool stillOpen() const;
+
+ private:
+  BevPtr bev_;
+  Info info_;
+  stats::Gauge& active_;
+  bool reused_ = false;
+};
+
+class ConnectionPool {
+ public:
+  ConnectionPool(event::Dispatcher& dispatcher, std::chrono::milliseconds idle_timeout,
+                 uint32_t max_idle_per_key);
+  ~ConnectionPool();
+
+  // Keeps `conn` idle for reuse; closes it when the key already has
+  // max_idle_per_key idle connections or it is not cleanly reusable.
+  void park(std::unique_ptr<UpstreamConnectionImpl> conn);
+
+  // The most recently parked idle connection for `key` that is still open, or
+  // null. Dead ones found on the way are closed.
+  std::unique_ptr<UpstreamConnectionImpl> take(const std::string& key);
+
+  size_t idleCount(const std::string& key) const;
+
+ private:
+  struct Idle : event::DeferredDeletable {
+    ConnectionPool* pool = nullptr;
+    std::unique_ptr<UpstreamConnectionImpl> conn;
+    event::TimerPtr timer;
+  };
+  using IdleList = std::list<std::unique_ptr<Idle>>;
+
+  static void onIdleRead(bufferevent* bev, void* arg);
+  static void onIdleEvent(bufferevent* bev, short events, void* arg);
+  // Drops `idle` from the pool and closes it after the current callback.
+  void evict(Idle* idle);
+  std::unique_ptr<Idle> unlink(Idle* idle);
+
+  event::Dispatcher& dispatcher_;
+  const std::chrono::milliseconds idle_timeout_;
+  const uint32_t max_idle_per_key_;
+  std::map<std::string, IdleList> idle_;
+};
+
+}  // namespace gw::proxy

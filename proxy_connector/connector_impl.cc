@@ -1,0 +1,98 @@
+#include "proxy_connector/connector_impl.h"
+
+#include "gateway/common/log.h"
+#include "proxy_connector/connect_attempt.h"
+#include "proxy_connector/connect_protocol.h"
+#include "proxy_connector/connector_context.h"
+
+namespace gw::proxy {
+namespace {
+
+constexpr char kConnections[] = "microgw_upstream_connections_total";
+constexpr char kConnectionsHelp[] = "Upstream connections handed out, by path and origin.";
+constexpr char kTunnels[] = "microgw_proxy_tunnels_total";
+constexpr char kTunnelsHelp[] = "CONNECT tunnels through the forward proxy, by result.";
+constexpr char kFailures[] = "microgw_proxy_tunnel_failures_total";
+constexpr char kFailuresHelp[] = "Failed CONNECT tunnel set-ups, by reason.";
+
+EvdnsBasePtr makeDnsBase(event_base* base) {
+  EvdnsBasePtr dns(evdns_base_new(
+      base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE));
+  if (!dns) {
+    GW_LOG_WARN("asynchronous DNS unavailable (could not read /etc/resolv.conf); upstream host "
+                "names will be resolved with blocking getaddrinfo");
+  }
+  return dns;
+}
+
+// Owns the shared state; attempts and the pool point into it.
+class ConnectorImpl : public Connector {
+ public:
+  ConnectorImpl(event::Dispatcher& dispatcher, const ConnectorOptions& options,
+                stats::Store& stats)
+      : context_(dispatcher, options, stats) {}
+
+  ConnectHandlePtr connect(const ConnectRequest& request, ConnectCallbacks& callbacks) override {
+    return std::make_unique<ConnectAttempt>(context_, request, callbacks);
+  }
+
+  void release(UpstreamConnectionPtr connection, bool reusable) override {
+    if (!connection) return;
+    // Only this connector's connections come back here.
+    std::unique_ptr<UpstreamConnectionImpl> conn(
+        static_cast<UpstreamConnectionImpl*>(connection.release()));
+    bufferevent_setcb(conn->bev(), nullptr, nullptr, nullptr, nullptr);
+    if (reusable) context_.pool.park(std::move(conn));
+  }
+
+ private:
+  ConnectorContext context_;
+};
+
+}  // namespace
+
+ConnectorMetrics::ConnectorMetrics(stats::Store& s)
+    : store(s),
+      direct_opened(s.counter(kConnections, kConnectionsHelp,
+                              {{"path", "direct"}, {"result", "opened"}})),
+      direct_reused(s.counter(kConnections, kConnectionsHelp,
+                              {{"path", "direct"}, {"result", "reused"}})),
+      proxy_opened(s.counter(kConnections, kConnectionsHelp,
+                             {{"path", "proxy"}, {"result", "opened"}})),
+      proxy_reused(s.counter(kConnections, kConnectionsHelp,
+                             {{"path", "proxy"}, {"result", "reused"}})),
+      tunnels_opened(s.counter(kTunnels, kTunnelsHelp, {{"result", "opened"}})),
+      tunnels_reused(s.counter(kTunnels, kTunnelsHelp, {{"result", "reused"}})),
+      tunnels_failed(s.counter(kTunnels, kTunnelsHelp, {{"result", "failed"}})),
+      connect_seconds(s.histogram("microgw_proxy_connect_seconds",
+                                  "Time from sending CONNECT to the proxy's answer.")),
+      active(s.gauge("microgw_upstream_connections_active",
+                     "Open upstream connections, in use or idle in a pool.")) {}
+
+stats::Counter& ConnectorMetrics::connection(bool via_proxy, bool reused) {
+  if (via_proxy) return reused ? proxy_reused : proxy_opened;
+  return reused ? direct_reused : direct_opened;
+}
+
+stats::Counter& ConnectorMetrics::failure(FailureReason reason) {
+  // Rare path: the Store lookup (a lock) is fine here.
+  return store.counter(kFailures, kFailuresHelp, {{"reason", failureMetricLabel(reason)}});
+}
+
+ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions& o,
+                                   stats::Store& s)
+    : dispatcher(d),
+      options(o),
+      ssl_ctx(makeClientSslCtx(o.tls, &ssl_ctx_error)),
+      dns(makeDnsBase(d.base())),
+      metrics(s),
+      pool(d, o.pool_idle_timeout, o.max_idle_per_key) {
+  if (!ssl_ctx) GW_LOG_ERROR("https upstreams will fail: ", ssl_ctx_error);
+}
+
+ConnectorPtr createConnector(event::Dispatcher& dispatcher, const ConnectorOptions& options,
+                             stats::Store& stats) {
+  return std::make_unique<ConnectorImpl>(dispatcher, options, stats);
+}
+
+}  // namespace gw::proxy

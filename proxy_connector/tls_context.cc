@@ -1,0 +1,66 @@
+#include "proxy_connector/tls_context.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+namespace gw::proxy {
+
+bool isIpLiteral(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::string takeSslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out;
+}
+
+SslCtxPtr makeClientSslCtx(const TlsOptions& tls, std::string* error) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) {
+    *error = "SSL_CTX_new failed: " + takeSslErrors();
+    return nullptr;
+  }
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  if (tls.disable_verification) {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+    return ctx;
+  }
+  const int ok = tls.trust_store_path.empty()
+                     ? SSL_CTX_set_default_verify_paths(ctx.get())
+                     : SSL_CTX_load_verify_locations(ctx.get(), tls.trust_store_path.c_str(),
+                                                     nullptr);
+  if (ok != 1) {
+    *error = "could not load the trust store " +
+             (tls.trust_store_path.empty() ? std::string("(system default paths)")
+                                           : "httpClients.trustStorePath " + tls.trust_store_path) +
+             ": " + takeSslErrors();
+    return nullptr;
+  }
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  return ctx;
+}
+
+SslPtr makeClientSsl(SSL_CTX* ctx, const std::string& host, const TlsOptions& tls) {
+  SslPtr ssl(SSL_new(ctx));
+  if (!ssl) return nullptr;
+  const bool ip = isIpLiteral(host);
+  if (!ip) SSL_set_tlsext_host_name(ssl.get(), host.c_str());
+  if (!tls.disable_verification && tls.verify_hostname) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                      : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    if (ok != 1) return nullptr;
+  }
+  return ssl;
+}
+
+}  // namespace gw::proxy
