@@ -260,12 +260,17 @@ void ConnectAttempt::deliver() {
   if (tunnel) (conn->reused() ? m.tunnels_reused : m.tunnels_opened).inc();
   // Bytes that arrived with the set-up (e.g. right after the proxy's 200):
   // make sure the caller's read callback sees them on the next iteration.
+  // libevent skips a trigger while the read callback is null, so a no-op one
+  // stands in; the deferred run calls whatever callback the caller has set by then.
   if (evbuffer_get_length(bufferevent_get_input(conn->bev())) > 0) {
+    bufferevent_setcb(conn->bev(), &ConnectAttempt::onHandedOverRead, nullptr, nullptr, nullptr);
     bufferevent_trigger(conn->bev(), EV_READ, BEV_TRIG_DEFER_CALLBACKS);
   }
   GW_LOG_DEBUG("upstream connection ", conn->reused() ? "reused: " : "opened: ", conn->describe());
   callbacks_.onConnected(std::move(conn));  // may destroy this attempt: nothing after
 }
+
+void ConnectAttempt::onHandedOverRead(bufferevent*, void*) {}
 
 void ConnectAttempt::onBevRead(bufferevent*, void* arg) {
   auto* self = static_cast<ConnectAttempt*>(arg);

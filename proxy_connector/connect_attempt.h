@@ -43,6 +43,7 @@ class ConnectAttempt : public ConnectHandle {
   std::string phaseText() const;
 
   static void onBevRead(bufferevent* bev, void* arg);
+  static void onHandedOverRead(bufferevent* bev, void* arg);
   static void onBevEvent(bufferevent* bev, short events, void* arg);
 
   ConnectorContext& context_;

@@ -37,8 +37,8 @@ struct ConnectorContext {
 
   event::Dispatcher& dispatcher;
   const ConnectorOptions options;
+  std::string ssl_ctx_error;  // declared before ssl_ctx, which fills it
   SslCtxPtr ssl_ctx;          // null when ssl_ctx_error is set
-  std::string ssl_ctx_error;
   EvdnsBasePtr dns;           // null: blocking getaddrinfo fallback
   ConnectorMetrics metrics;
   ConnectionPool pool;

@@ -83,6 +83,7 @@ ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions&
                                    stats::Store& s)
     : dispatcher(d),
       options(o),
+      ssl_ctx_error(),
       ssl_ctx(makeClientSslCtx(o.tls, &ssl_ctx_error)),
       dns(makeDnsBase(d.base())),
       metrics(s),

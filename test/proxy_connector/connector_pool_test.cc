@@ -1,0 +1,138 @@
+// Pooling: reuse per key, idle timeout, eviction on peer close / unexpected bytes.
+
+#include <event2/bufferevent.h>
+
+#include "test/proxy_connector/connector_test_util.h"
+
+namespace gw::proxy {
+namespace {
+
+TEST_F(ConnectorTest, PooledTunnelIsReused) {
+  EchoServer echo(dispatcher_->base());
+  FakeProxy proxy(dispatcher_->base());
+  proxy.upstream_port = echo.port();
+  ConnectorPtr c = make();
+  Recorder first;
+  connect(*c, viaProxy(proxy, "http", "b", 80), first);
+  ASSERT_TRUE(first.conn);
+  EXPECT_EQ(roundTrip(first, "one"), "one");
+  const evutil_socket_t fd = bufferevent_getfd(first.conn->bev());
+  c->release(std::move(first.conn), true);
+  EXPECT_EQ(active(), 1);
+
+  Recorder second;
+  connect(*c, viaProxy(proxy, "http", "b", 80), second);
+  ASSERT_TRUE(second.conn);
+  EXPECT_TRUE(second.conn->reused());
+  EXPECT_EQ(bufferevent_getfd(second.conn->bev()), fd);
+  EXPECT_EQ(roundTrip(second, "two"), "two");
+  EXPECT_EQ(proxy.accepted(), 1);
+  EXPECT_EQ(echo.accepted(), 1);
+  EXPECT_EQ(counter("microgw_proxy_tunnels_total", {{"result", "reused"}}), 1u);
+  EXPECT_EQ(counter("microgw_upstream_connections_total", {{"path", "proxy"}, {"result", "reused"}}), 1u);
+  EXPECT_EQ(counter("microgw_upstream_connections_total", {{"path", "proxy"}, {"result", "opened"}}), 1u);
+}
+
+TEST_F(ConnectorTest, DifferentCredentialsAreDifferentKeys) {
+  EchoServer echo(dispatcher_->base());
+  FakeProxy proxy(dispatcher_->base());
+  proxy.upstream_port = echo.port();
+  ConnectorPtr c = make();
+  Recorder first;
+  connect(*c, viaProxy(proxy, "http", "b", 80), first);
+  ASSERT_TRUE(first.conn);
+  c->release(std::move(first.conn), true);
+  Recorder second;
+  connect(*c, viaProxy(proxy, "http", "b", 80, "another-password"), second);
+  ASSERT_TRUE(second.conn);
+  EXPECT_FALSE(second.conn->reused());
+  EXPECT_EQ(proxy.accepted(), 2);
+}
+
+TEST_F(ConnectorTest, IdleTimeoutCloses) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.pool_idle_timeout = milliseconds(80);
+  ConnectorPtr c = make(options);
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", echo.port()};
+  Recorder first;
+  connect(*c, req, first);
+  ASSERT_TRUE(first.conn);
+  c->release(std::move(first.conn), true);
+  EXPECT_EQ(active(), 1);
+  EXPECT_TRUE(runUntil([&] { return active() == 0; }, milliseconds(2000)));
+  Recorder second;
+  connect(*c, req, second);
+  ASSERT_TRUE(second.conn);
+  EXPECT_FALSE(second.conn->reused());
+}
+
+TEST_F(ConnectorTest, PeerCloseEvictsIdleConnection) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorPtr c = make();
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", echo.port()};
+  Recorder first;
+  connect(*c, req, first);
+  ASSERT_TRUE(first.conn);
+  ASSERT_TRUE(runUntil([&] { return echo.open() == 1; }));
+  c->release(std::move(first.conn), true);
+  echo.closeAll();
+  EXPECT_TRUE(runUntil([&] { return active() == 0; }, milliseconds(2000)));
+  Recorder second;
+  connect(*c, req, second);
+  ASSERT_TRUE(second.conn);
+  EXPECT_FALSE(second.conn->reused());
+  EXPECT_EQ(echo.accepted(), 2);
+}
+
+TEST_F(ConnectorTest, UnexpectedBytesWhileIdleEvict) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorPtr c = make();
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", echo.port()};
+  Recorder first;
+  connect(*c, req, first);
+  ASSERT_TRUE(first.conn);
+  bufferevent_write(first.conn->bev(), "x", 1);  // the echo arrives after release
+  c->release(std::move(first.conn), true);
+  EXPECT_TRUE(runUntil([&] { return active() == 0; }, milliseconds(2000)));
+}
+
+TEST_F(ConnectorTest, NotReusableAndPoolLimit) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.max_idle_per_key = 1;
+  ConnectorPtr c = make(options);
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", echo.port()};
+  Recorder a, b, d;
+  connect(*c, req, a);
+  connect(*c, req, b);
+  connect(*c, req, d);
+  ASSERT_TRUE(a.conn && b.conn && d.conn);
+  EXPECT_EQ(active(), 3);
+  c->release(std::move(a.conn), false);
+  EXPECT_EQ(active(), 2);
+  c->release(std::move(b.conn), true);
+  c->release(std::move(d.conn), true);  // over max_idle_per_key: closed
+  EXPECT_EQ(active(), 1);
+}
+
+TEST_F(ConnectorTest, ConnectorDestructionClosesIdleConnections) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorPtr c = make();
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", echo.port()};
+  Recorder a;
+  connect(*c, req, a);
+  ASSERT_TRUE(a.conn);
+  c->release(std::move(a.conn), true);
+  c.reset();
+  runFor(milliseconds(10));
+  EXPECT_EQ(active(), 0);
+}
+
+}  // namespace
+}  // namespace gw::proxy
