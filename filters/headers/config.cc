@@ -26,11 +26,22 @@ absl::StatusOr<HeaderRules> parseRules(const YAML::Node& node, const std::string
   if (auto s = checkKeys(node, where + ".", {"add", "remove"}); !s.ok()) return s;
   if (const YAML::Node add = node["add"]; add && !add.IsNull()) {
     if (!add.IsMap()) return absl::InvalidArgumentError(gw::cat("'", where, ".add' must be a map of header: value"));
-    for (const auto& kv : add) rules.add.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+    for (const auto& kv : add) {
+      std::string name = kv.first.as<std::string>();
+      if (!kv.second.IsScalar()) {
+        return absl::InvalidArgumentError(gw::cat("'", where, ".add.", name, "' must be a string"));
+      }
+      rules.add.emplace_back(name, kv.second.as<std::string>());
+    }
   }
   if (const YAML::Node remove = node["remove"]; remove && !remove.IsNull()) {
     if (!remove.IsSequence()) return absl::InvalidArgumentError(gw::cat("'", where, ".remove' must be a list of header names"));
-    for (const auto& n : remove) rules.remove.push_back(n.as<std::string>());
+    for (const auto& n : remove) {
+      if (!n.IsScalar()) {
+        return absl::InvalidArgumentError(gw::cat("'", where, ".remove' entries must be header names"));
+      }
+      rules.remove.push_back(n.as<std::string>());
+    }
   }
   return rules;
 }

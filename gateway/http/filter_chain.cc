@@ -117,10 +117,14 @@ void FilterChain::decodeHeaders(RequestHeaders headers, bool end_stream) {
 
 void FilterChain::runDecodeHeaders(size_t from_index) {
   for (size_t i = from_index; i < slots_.size(); ++i) {
+    decoding_headers_at_ = i;
+    continue_requested_ = false;
     FilterStatus status =
         slots_[i]->filter().decodeHeaders(request_headers_, request_headers_end_stream_);
+    decoding_headers_at_.reset();
     if (decoding_done_ || destroyed_) return;
-    if (status == FilterStatus::StopIteration) {
+    // continueDecoding() called before the filter returned StopIteration counts as Continue.
+    if (status == FilterStatus::StopIteration && !continue_requested_) {
       decode_stopped_at_ = i;
       return;
     }
@@ -167,6 +171,10 @@ void FilterChain::runDecodeTrailers() {
 }
 
 void FilterChain::continueDecoding(size_t from_index) {
+  if (decoding_headers_at_ && *decoding_headers_at_ + 1 == from_index) {
+    continue_requested_ = true;
+    return;
+  }
   if (decoding_done_ || destroyed_ || !decode_stopped_at_) return;
   runDecodeHeaders(from_index);
   if (decode_stopped_at_ || decoding_done_ || destroyed_) return;

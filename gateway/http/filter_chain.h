@@ -84,6 +84,9 @@ class FilterChain {
   bool request_headers_end_stream_ = false;
   // Decode side: index of the filter that stopped on headers, if any.
   std::optional<size_t> decode_stopped_at_;
+  // The filter whose decodeHeaders is running, and whether it already asked to continue.
+  std::optional<size_t> decoding_headers_at_;
+  bool continue_requested_ = false;
   std::string decode_buffer_;
   bool decode_buffer_end_ = false;
   bool decode_has_buffered_ = false;

@@ -162,6 +162,10 @@ int Http1ServerCodec::headersComplete() {
   if (parser_.http_major != 1) {
     return fail(505, "HTTP version not supported", "only HTTP/1.0 and HTTP/1.1 are accepted here");
   }
+  if (parser_.upgrade) {
+    return fail(501, "Protocol upgrade not supported",
+                "this gateway does not support Upgrade (e.g. WebSocket) or CONNECT requests");
+  }
   const HeaderMap& h = request_.headers;
   // Request smuggling guards (RFC 9112 6.3): never guess between two framings.
   if (h.has("transfer-encoding") && h.has("content-length")) {

@@ -1,5 +1,6 @@
 #include "gateway/stats/stats.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace gw::stats {
@@ -34,10 +35,17 @@ std::string withLabel(const std::string& rendered, const std::string& extra) {
   return rendered.substr(0, rendered.size() - 1) + "," + extra + "}";
 }
 
-std::string formatDouble(double v) {
+std::string formatDouble(double v, const char* format = "%g") {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%g", v);
+  std::snprintf(buf, sizeof(buf), format, v);
   return buf;
+}
+
+// Shortest text that reads back as the same double (no precision lost on large sums).
+std::string formatShortest(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, end) : formatDouble(v);
 }
 
 }  // namespace
@@ -123,7 +131,7 @@ std::string Store::renderPrometheus() const {
       }
       out += name + "_bucket" + withLabel(labels, "le=\"+Inf\"") + " " +
              std::to_string(cum.back()) + "\n";
-      out += name + "_sum" + labels + " " + formatDouble(h->sum()) + "\n";
+      out += name + "_sum" + labels + " " + formatShortest(h->sum()) + "\n";
       out += name + "_count" + labels + " " + std::to_string(h->count()) + "\n";
     }
   }

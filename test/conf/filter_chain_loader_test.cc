@@ -12,14 +12,16 @@ TEST(LoadFilterChain, DefaultFile) {
   absl::StatusOr<FilterChainConfig> chain = loadFilterChain("conf/filters.yaml");
   ASSERT_TRUE(chain.ok()) << chain.status();
   EXPECT_EQ(chain->file, "conf/filters.yaml");
-  ASSERT_EQ(chain->filters.size(), 2u);
-  EXPECT_EQ(chain->filters[0].name, "headers");
-  EXPECT_EQ(chain->filters[0].index, 0);
-  EXPECT_EQ(chain->filters[1].name, "router");
+  ASSERT_EQ(chain->filters.size(), 3u);
+  EXPECT_EQ(chain->filters[0].name, "request_id");
+  EXPECT_EQ(chain->filters[0].config_yaml, "");
+  EXPECT_EQ(chain->filters[1].name, "headers");
   EXPECT_EQ(chain->filters[1].index, 1);
-  EXPECT_EQ(chain->filters[1].config_yaml, "");
+  EXPECT_EQ(chain->filters[2].name, "router");
+  EXPECT_EQ(chain->filters[2].index, 2);
+  EXPECT_EQ(chain->filters[2].config_yaml, "");
   // The re-emitted config parses back to the same content.
-  YAML::Node config = YAML::Load(chain->filters[0].config_yaml);
+  YAML::Node config = YAML::Load(chain->filters[1].config_yaml);
   EXPECT_EQ(config["request"]["add"]["X-Gateway"].as<std::string>(), "microgw");
   EXPECT_EQ(config["request"]["remove"].size(), 0u);
   EXPECT_EQ(config["response"]["remove"][0].as<std::string>(), "Server");

@@ -101,7 +101,7 @@ TEST(HeadersConfig, NonScalarValueIsAnErrorNotAThrow) {
 // BUG (filters/headers/config.cc:86,90 and 109-110): a value of the wrong type
 // inside `add` / `remove` surfaces yaml-cpp's "bad conversion" text without
 // naming the key, though config.h promises "Errors name the key".
-TEST(HeadersConfig, DISABLED_NonScalarValueErrorNamesTheKey) {
+TEST(HeadersConfig, NonScalarValueErrorNamesTheKey) {
   absl::StatusOr<HeadersConfig> parsed = parseConfig(YAML::Load("request: {add: {X-A: [1, 2]}}"));
   ASSERT_FALSE(parsed.ok());
   std::string msg(parsed.status().message());

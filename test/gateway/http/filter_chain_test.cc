@@ -210,6 +210,15 @@ TEST_F(FilterChainTest, StopOnDecodeHeadersHoldsBackDataAndTrailers) {
   EXPECT_TRUE(takeLog().empty());
 }
 
+TEST_F(FilterChainTest, ContinueDecodingBeforeReturningStopActsAsContinue) {
+  build();
+  f_[1]->decode_headers_status = FilterStatus::StopIteration;
+  f_[1]->on_decode_headers = [this](RequestHeaders&) { f_[1]->decoder().continueDecoding(); };
+  chain_->decodeHeaders(request(), false);
+  data("x", true);
+  EXPECT_EQ(takeLog(), (Log{"a:dh", "b:dh", "c:dh", "a:dd 'x' end", "b:dd 'x' end", "c:dd 'x' end"}));
+}
+
 TEST_F(FilterChainTest, ContinueDecodingWithBufferedEndOfStream) {
   build();
   f_[0]->decode_headers_status = FilterStatus::StopIteration;

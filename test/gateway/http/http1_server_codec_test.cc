@@ -513,7 +513,7 @@ TEST_F(Http1ServerCodecTest, ProtocolErrorTable) {
 // because onMessageComplete pauses the parser and dispatch() returns on
 // HPE_PAUSED first. The request reaches newStream()/decodeHeaders() like any
 // other request and is proxied; no 501 is ever sent.
-TEST_F(Http1ServerCodecTest, DISABLED_UpgradeAndConnectAreRejectedWith501) {
+TEST_F(Http1ServerCodecTest, UpgradeAndConnectAreRejectedWith501) {
   const char* requests[] = {
       "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
       "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
