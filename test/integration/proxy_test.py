@@ -121,6 +121,24 @@ class SquidProxyTest(ProxyTestBase):
         h.wait_until(lambda: self.connects_since(mark, target), timeout=15,
                      what="CONNECT via `enable = true`")
 
+    def test_forward_mode_sends_absolute_form_to_squid(self):
+        # httpMode = "forward": plain-http backends get absolute-form requests
+        # (no CONNECT), authenticated with the gateway's own credentials.
+        mark = self.log_mark()
+        gw = self.gateway(self.auth_conf(httpMode="forward"))
+        e = self.ok(gw, "/plain/echo?mode=forward",
+                    headers={"Proxy-Authorization": "Basic Y2xpZW50OmNsaWVudA=="})
+        self.assertEqual(e["args"], {"mode": "forward"})
+        self.assertNotIn("proxy-authorization", e["headers_lower"])
+        url = "http://127.0.0.1:%d/echo?mode=forward" % self.backend.port
+        entries = h.wait_until(
+            lambda: [x for x in self.log_since(mark) if x["method"] == "GET" and x["url"] == url],
+            timeout=15, what="absolute-form GET %s in Squid's log" % url)
+        self.assertEqual(entries[0]["user"], self.squid.username, entries[0]["line"])
+        self.assertEqual(self.connects_since(mark, "127.0.0.1:%d" % self.backend.port), [])
+        # https backends still go through a CONNECT tunnel in forward mode.
+        self.assertTrue(self.ok(gw, "/tls/echo")["tls"])
+
     def test_disabled_leaves_squid_untouched(self):
         mark = self.log_mark()
         conf = self.auth_conf()
