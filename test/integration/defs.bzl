@@ -23,6 +23,7 @@ def gateway_integration_tests(enabled):
             size = "medium",
             tags = [
                 "no-sandbox",
+                "external",
                 "integration",
             ],
         )
