@@ -46,6 +46,7 @@ WARMUP = os.environ.get("BENCH_WARMUP", "2s")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 ONLY = [s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()]
 PIDFILE = os.environ.get("BENCH_PIDFILE")
+OTHER_CPU_LIMIT = 15  # % of one core used by unrelated processes before a run is flagged
 
 _started = []  # objects with .stop() / .cleanup(), stopped in reverse order
 
@@ -56,6 +57,8 @@ def log(msg):
 
 def record_pid(process):
     """Remember the process group (Process starts each daemon in its own session)."""
+    if process is not None and process.popen is not None:
+        _our_pgids.add(process.popen.pid)
     if PIDFILE and process is not None and process.popen is not None:
         with open(PIDFILE, "a") as f:
             f.write("%d\n" % process.popen.pid)
@@ -272,16 +275,52 @@ def parse_wrk(out):
     return r
 
 
+_our_pgids = set()  # process groups of the daemons we started (plus our own)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_ticks():
+    """{pid: (pgid, utime+stime)} for user-space processes (kernel threads skipped)."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ppid, pgid = int(fields[1]), int(fields[2])
+        if int(name) == 2 or ppid == 2:
+            continue
+        out[int(name)] = (pgid, int(fields[11]) + int(fields[12]))
+    return out
+
+
+def other_cpu(before, after, elapsed):
+    """CPU used outside the benchmark during a run, in % of one core."""
+    ours = _our_pgids | {os.getpgrp()}
+    ticks = 0
+    for pid, (pgid, t) in after.items():
+        if pgid in ours or pid == os.getpid():
+            continue
+        ticks += t - before.get(pid, (pgid, 0))[1]  # new processes: all their CPU
+    return 100.0 * ticks / CLK_TCK / max(elapsed, 0.001)
+
+
 def run_wrk(url, duration, connections=CONNECTIONS, threads=THREADS):
+    """Runs wrk; returns (command, output, other-CPU % during the run)."""
     argv = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%s" % duration, "--latency", url]
     bound = seconds(duration) + 30
+    before, t0 = _proc_ticks(), time.monotonic()
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=bound)
         out = p.stdout
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or "") + "\n(wrk killed after %.0fs)\n" % bound
-    return " ".join(argv), out
+    other = other_cpu(before, _proc_ticks(), time.monotonic() - t0)
+    return " ".join(argv), out, other
 
 
 def sanity(port, path=PATH, host=h.LOOPBACK):
@@ -311,14 +350,15 @@ def measure(results, key, label, port):
     sanity(port)
     url = "http://127.0.0.1:%d%s" % (port, PATH)
     if WARMUP and seconds(WARMUP) > 0:
-        run_wrk(url, WARMUP)
+        run_wrk(url, WARMUP)  # not recorded
     log("wrk %s -> %s" % (label, url))
-    cmd, out = run_wrk(url, DURATION)
+    cmd, out, other = run_wrk(url, DURATION)
     r = parse_wrk(out)
+    r["other"] = other
     results.rows.append((key, label, r))
     results.raw.append((label, cmd, out))
-    log("   %s req/s, p50 %s ms, p99 %s ms, non-2xx %d, socket errors %d"
-        % (r["rps"], r["p50"], r["p99"], r["non2xx"], r["sockerr"]))
+    log("   %s req/s, p50 %s ms, p99 %s ms, non-2xx %d, socket errors %d, other CPU %.0f%%"
+        % (fmt(r["rps"]), fmt(r["p50"], 3), fmt(r["p99"], 3), r["non2xx"], r["sockerr"], other))
     return r
 
 
@@ -502,8 +542,8 @@ def report(res, tunnel_info, leak_info, binary):
              "Apache no CustomLog); Squid keeps its access log (one line per request for e, "
              "per tunnel for d)")
     L.append("")
-    hdr = "%-32s %11s %9s %9s %8s %8s  %s" % ("setup", "requests/s", "p50 ms", "p99 ms",
-                                              "non-2xx", "sockerr", "flag")
+    hdr = "%-32s %11s %9s %9s %8s %8s %7s  %s" % ("setup", "requests/s", "p50 ms", "p99 ms",
+                                                  "non-2xx", "sockerr", "other%", "flag")
     L.append(hdr)
     L.append("-" * len(hdr))
     for _, label, r in res.rows:
@@ -512,9 +552,13 @@ def report(res, tunnel_info, leak_info, binary):
             flag = "FAILED (no wrk result)"
         elif r["non2xx"] or r["sockerr"]:
             flag = "ERRORS (%s)" % (r["sockerr_detail"] if r["sockerr"] else "non-2xx")
-        L.append("%-32s %11s %9s %9s %8d %8d  %s"
+        if r.get("other", 0) > OTHER_CPU_LIMIT:
+            flag = (flag + "; " if flag else "") + "NOISY (other processes busy)"
+        L.append("%-32s %11s %9s %9s %8d %8d %7.0f  %s"
                  % (label, fmt(r["rps"]), fmt(r["p50"], 3), fmt(r["p99"], 3), r["non2xx"],
-                    r["sockerr"], flag))
+                    r["sockerr"], r.get("other", 0), flag))
+    L.append("other%% = CPU used by processes outside the benchmark during the measured run, in %%"
+             " of one core (flagged NOISY above %d%%)" % OTHER_CPU_LIMIT)
     L.append("")
     L.append("ratios:")
     pairs = [("c", "b", "microgw / nginx reverse proxy"),
