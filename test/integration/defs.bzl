@@ -5,6 +5,7 @@ load("//test/support:defs.bzl", "py_unittest")
 GATEWAY_TESTS = [
     "gateway_core_test",
     "proxy_test",
+    "proxy_failure_test",
 ]
 
 def gateway_integration_tests(enabled):

@@ -515,6 +515,27 @@ TEST_F(RouterFilterTest, LargeBodyBeforeConnectionStopsReadingDownstream) {
   EXPECT_EQ(cb_.read_disable, std::vector<bool>{true});
 }
 
+TEST_F(RouterFilterTest, DownstreamReadResumesOnceBufferedBodyDrainsUpstream) {
+  start("POST", "/petstore/v1/pets", {{"Host", "gw"}, {"Content-Length", "2097152"}}, false);
+  std::string body(2 << 20, 'z');
+  filter_->decodeData(body, false);  // before the connection: buffered
+  EXPECT_EQ(cb_.read_disable, std::vector<bool>{true});
+  std::string received;
+  ASSERT_TRUE(pumpUntil([&] {
+    if (!connector_.peers.empty()) received += upstreamBytes();
+    return cb_.read_disable.size() == 2;
+  }));
+  EXPECT_EQ(cb_.read_disable, (std::vector<bool>{true, false}));
+  std::string last;
+  filter_->decodeData(last, true);
+  pumpUntil([&] {
+    received += upstreamBytes();
+    return received.size() >= (2u << 20);
+  });
+  Head h = parseHead(received);
+  EXPECT_EQ(h.rest.size(), 2u << 20);
+}
+
 // --- response ----------------------------------------------------------------
 
 TEST_F(RouterFilterTest, ResponseStreamedWithHopByHopHeadersRemoved) {
@@ -768,6 +789,38 @@ TEST_F(RouterFilterTest, PendingConnectTimesOutWith504AndIsCancelled) {
   ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 10.0));
   EXPECT_EQ(cb_.local_replies[0].status, 504);
   EXPECT_EQ(connector_.cancelled, 1);
+}
+
+TEST_F(RouterFilterTest, SilenceMidBodyTimesOut) {
+  useApi({url("backend.internal", 8080)}, conf::EndpointType::LoadBalance, /*timeout_ms=*/500);
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01");
+  // Bytes that keep coming keep the request alive past one timeout...
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    backendWrite("2");
+  }
+  EXPECT_TRUE(cb_.local_replies.empty());
+  // ...then silence ends it.
+  ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 10.0));
+  EXPECT_EQ(cb_.local_replies[0].status, 504);
+  EXPECT_EQ(cb_.body, "01222");
+  EXPECT_FALSE(cb_.ended);
+}
+
+TEST_F(RouterFilterTest, LoadBalanceRoundRobinsAcrossUrls) {
+  useApi({url("a.internal", 8081), url("b.internal", 8082)});
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 4; ++i) {
+    start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+    upstreamHead(i);
+    hosts.push_back(connector_.requests.back().target.host);
+    filter_->onDestroy();
+    filter_.reset();
+  }
+  EXPECT_EQ(hosts, (std::vector<std::string>{"a.internal", "b.internal", "a.internal",
+                                             "b.internal"}));
 }
 
 // --- local replies ----------------------------------------------------------------
