@@ -45,8 +45,9 @@ ConnectionPool::~ConnectionPool() {
 }
 
 void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
-  if (idleCount(conn->info().pool_key) >= max_idle_per_key_ || idle_timeout_.count() <= 0 ||
-      !conn->stillOpen()) {
+  // No liveness probe here: the connection just finished an exchange, and
+  // take() probes before handing it out again.
+  if (idleCount(conn->info().pool_key) >= max_idle_per_key_ || idle_timeout_.count() <= 0) {
     return;  // `conn` closes here
   }
   IdleList& list = idle_[conn->info().pool_key];
@@ -76,7 +77,7 @@ std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& 
     idle->timer.reset();
     bufferevent_setcb(idle->conn->bev(), nullptr, nullptr, nullptr, nullptr);
     if (idle->conn->stillOpen()) {
-      if (list.empty()) idle_.erase(it);
+      // An empty list stays in the map: the key comes back with the next park().
       return std::move(idle->conn);
     }
   }
