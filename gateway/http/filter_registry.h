@@ -29,6 +29,9 @@ class Node;
 namespace gw::conf {
 struct Config;
 }
+namespace gw::router {
+class RouteTable;
+}
 
 namespace gw::http {
 
@@ -36,6 +39,8 @@ namespace gw::http {
 struct FactoryContext {
   const conf::Config& config;
   stats::Store& stats;
+  // The APIs being served, for filters that precompute per-route state; may be null.
+  const router::RouteTable* routes = nullptr;
 };
 
 // Parses a filter's `config:` node (Null when absent) once, at start-up.

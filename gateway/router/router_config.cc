@@ -6,11 +6,30 @@
 
 #include "conf/config.h"
 #include "gateway/http/filter_registry.h"
+#include "gateway/router/route_table.h"
 #include "gateway/router/router_filter.h"
+#include "proxy_connector/proxy_resolver.h"
 #include "gateway/stats/stats.h"
 
 namespace gw::router {
 namespace {
+
+void resolveEndpoint(const conf::EndpointConfig& ep, RouterConfig& rc) {
+  for (const conf::EndpointUrl& url : ep.urls) {
+    rc.resolved_proxies[&url] =
+        proxy::resolveProxy(rc.proxy, ep.proxy, /*internal=*/false, url.host, url.port);
+  }
+}
+
+// Proxy choice depends only on immutable config, so decide it once per URL.
+void precomputeProxies(const RouteTable& routes, RouterConfig& rc) {
+  for (const auto& api : routes.apis()) {
+    resolveEndpoint(api->api().production, rc);
+    for (const conf::Operation& op : api->api().operations) {
+      if (op.endpoint) resolveEndpoint(*op.endpoint, rc);
+    }
+  }
+}
 
 absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
                                                    const http::FactoryContext& ctx) {
@@ -19,6 +38,7 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
   }
   auto rc = std::make_shared<RouterConfig>();
   rc->proxy = ctx.config.http_clients.proxy;
+  if (ctx.routes != nullptr) precomputeProxies(*ctx.routes, *rc);
   rc->upstream_latency = &ctx.stats.histogram(
       "microgw_upstream_response_seconds", "Time from request start to the backend's response headers.");
   rc->retries = &ctx.stats.counter("microgw_upstream_retries_total",

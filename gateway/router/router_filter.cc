@@ -112,8 +112,11 @@ void RouterFilter::connectTo(size_t index) {
   ++attempts_;
   proxy::ConnectRequest req;
   req.target = proxy::Target{endpoint_->scheme, endpoint_->host, endpoint_->port};
-  req.proxy = proxy::resolveProxy(config_->proxy, ep.proxy, /*internal=*/false, endpoint_->host,
-                                  endpoint_->port);
+  auto cached = config_->resolved_proxies.find(endpoint_);
+  req.proxy = cached != config_->resolved_proxies.end()
+                  ? cached->second
+                  : proxy::resolveProxy(config_->proxy, ep.proxy, /*internal=*/false,
+                                        endpoint_->host, endpoint_->port);
   connect_handle_ = decoder_callbacks_->connector().connect(req, *this);
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "conf/config.h"
 #include "gateway/event/dispatcher.h"
@@ -28,6 +29,9 @@ namespace gw::router {
 // Immutable, shared by all router instances.
 struct RouterConfig {
   conf::ProxyConfig proxy;  // [httpClients.proxy]
+  // The proxy (or none) for each endpoint URL of the served APIs, resolved once
+  // at start-up; endpoints not in it are resolved per request.
+  std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
 };

@@ -63,7 +63,8 @@ absl::StatusOr<int> bindListener(const std::string& host, uint16_t port) {
 }  // namespace
 
 absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
-    const conf::FilterChainConfig& chain, const conf::Config& config, stats::Store& stats) {
+    const conf::FilterChainConfig& chain, const conf::Config& config, stats::Store& stats,
+    const router::RouteTable* routes) {
   http::FilterRegistry& registry = http::FilterRegistry::instance();
   if (!registry.duplicates().empty()) {
     return absl::InternalError(gw::cat("filters registered twice under the same name: ",
@@ -74,7 +75,7 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
         gw::cat(chain.file, ": the filter chain must end with `router` (the terminal upstream filter)"));
   }
   std::vector<http::FilterFactoryCb> out;
-  http::FactoryContext ctx{config, stats};
+  http::FactoryContext ctx{config, stats, routes};
   for (const conf::FilterEntry& entry : chain.filters) {
     std::string where = gw::cat(chain.file, ": filters[", entry.index, "] '", entry.name, "'");
     if (entry.name == "router" && &entry != &chain.filters.back()) {
@@ -109,7 +110,7 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   auto routes = router::RouteTable::build(std::move(*apis));
   if (!routes.ok()) return routes.status();
   runtime->routes = std::move(*routes);
-  auto factories = buildFilterChain(*chain, *runtime->config, stats);
+  auto factories = buildFilterChain(*chain, *runtime->config, stats, runtime->routes.get());
   if (!factories.ok()) return factories.status();
   runtime->filter_factories = std::move(*factories);
   return RuntimeConstSharedPtr(std::move(runtime));

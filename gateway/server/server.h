@@ -23,7 +23,8 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
 
 // Builds the filter factories for `chain` from the registry. Public for tests.
 absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
-    const conf::FilterChainConfig& chain, const conf::Config& config, stats::Store& stats);
+    const conf::FilterChainConfig& chain, const conf::Config& config, stats::Store& stats,
+    const router::RouteTable* routes = nullptr);
 
 // Serves until SIGTERM/SIGINT and a drain. Returns the process exit code.
 int serve(RuntimeConstSharedPtr runtime, stats::Store& stats);
