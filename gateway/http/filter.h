@@ -68,28 +68,11 @@ enum class FilterStatus {
   StopIteration,
 };
 
-// What a filter may do to its request. Implemented by the connection manager.
-class DecoderFilterCallbacks {
+// What a request's stream knows about itself and its worker. Filters see it
+// through DecoderFilterCallbacks; the filter chain gets it from its owner.
+class StreamContext {
  public:
-  virtual ~DecoderFilterCallbacks() = default;
-
-  // Resumes the decode chain after this filter returned StopIteration from
-  // decodeHeaders: headers go on to the next filter, then any held-back body
-  // and trailers. May be called from a later event-loop callback.
-  virtual void continueDecoding() = 0;
-
-  // Ends the request with a gateway-generated response: `status`, and a small
-  // JSON body {"code", "message", "description"}. The response runs through
-  // the encode path. After this call the filter must return StopIteration
-  // from the event it is in and expect no more decode events.
-  virtual void sendLocalReply(int status, std::string_view message,
-                              std::string_view description) = 0;
-
-  // Response path entry points, used by the terminal (router) filter to hand
-  // the backend's response to the encode chain.
-  virtual void encodeHeaders(ResponseHeaders headers, bool end_stream) = 0;
-  virtual void encodeData(std::string& data, bool end_stream) = 0;
-  virtual void encodeTrailers(HeaderMap trailers) = 0;
+  virtual ~StreamContext() = default;
 
   // Flow control: stop/resume reading the client's connection (the router
   // does this while the backend's socket buffer is full).
@@ -110,6 +93,29 @@ class DecoderFilterCallbacks {
   // Tells the connection manager which upstream served the request, for the
   // access log ("127.0.0.1:8080" or "-").
   virtual void setUpstreamDescription(std::string description) = 0;
+};
+
+// What a filter may do to its request. Implemented by the filter chain.
+class DecoderFilterCallbacks : public StreamContext {
+ public:
+  // Resumes the decode chain after this filter returned StopIteration from
+  // decodeHeaders: headers go on to the next filter, then any held-back body
+  // and trailers. May be called from a later event-loop callback, or from
+  // inside decodeHeaders itself (then the StopIteration counts as Continue).
+  virtual void continueDecoding() = 0;
+
+  // Ends the request with a gateway-generated response: `status`, and a small
+  // JSON body {"code", "message", "description"}. The response runs through
+  // the encode path of every filter. After this call the filter must return
+  // StopIteration from the event it is in and expect no more decode events.
+  virtual void sendLocalReply(int status, std::string_view message,
+                              std::string_view description) = 0;
+
+  // Response path entry points, used by the terminal (router) filter to hand
+  // the backend's response to the encode chain.
+  virtual void encodeHeaders(ResponseHeaders headers, bool end_stream) = 0;
+  virtual void encodeData(std::string& data, bool end_stream) = 0;
+  virtual void encodeTrailers(HeaderMap trailers) = 0;
 };
 
 // Notified when the client's socket buffer passes its watermarks, so a filter

@@ -12,10 +12,10 @@
 
 namespace gw::http {
 
-// What the chain needs from the stream that owns it.
-class FilterChainOwner {
+// What the chain needs from the stream that owns it: the stream's context
+// (passed on to filters) and where the encode chain's output goes.
+class FilterChainOwner : public StreamContext {
  public:
-  virtual ~FilterChainOwner() = default;
   // The encode chain's output, towards the client.
   virtual void writeHeaders(ResponseHeaders& headers, bool end_stream) = 0;
   virtual void writeData(std::string& data, bool end_stream) = 0;
@@ -23,14 +23,6 @@ class FilterChainOwner {
   // The response cannot be completed (a local reply after response bytes
   // were already sent): close or reset the client connection.
   virtual void resetStream(std::string_view reason) = 0;
-  virtual void readDisableDownstream(bool disable) = 0;
-  virtual const router::RouteMatch* route() const = 0;
-  virtual const std::string& downstreamAddress() const = 0;
-  virtual bool downstreamTls() const = 0;
-  virtual event::Dispatcher& dispatcher() = 0;
-  virtual proxy::Connector& connector() = 0;
-  virtual stats::Store& stats() = 0;
-  virtual void setUpstreamDescription(std::string description) = 0;
 };
 
 class FilterChain {
