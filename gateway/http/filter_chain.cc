@@ -94,10 +94,12 @@ class FilterChain::FilterSlot : public DecoderFilterCallbacks, public EncoderFil
 
 FilterChain::FilterChain(FilterChainOwner& owner, std::vector<StreamFilterPtr> filters)
     : owner_(owner) {
+  // Reserved up front: filters keep pointers to their slots, which must not move.
+  slots_.reserve(filters.size());
   for (size_t i = 0; i < filters.size(); ++i) {
-    slots_.push_back(std::make_unique<FilterSlot>(*this, i, std::move(filters[i])));
-    slots_.back()->filter().setDecoderFilterCallbacks(*slots_.back());
-    slots_.back()->filter().setEncoderFilterCallbacks(*slots_.back());
+    slots_.emplace_back(*this, i, std::move(filters[i]));
+    slots_.back().filter().setDecoderFilterCallbacks(slots_.back());
+    slots_.back().filter().setEncoderFilterCallbacks(slots_.back());
   }
 }
 
@@ -106,7 +108,7 @@ FilterChain::~FilterChain() { destroy(); }
 void FilterChain::destroy() {
   if (destroyed_) return;
   destroyed_ = true;
-  for (auto& slot : slots_) slot->filter().onDestroy();
+  for (auto& slot : slots_) slot.filter().onDestroy();
 }
 
 void FilterChain::decodeHeaders(RequestHeaders headers, bool end_stream) {
@@ -120,7 +122,7 @@ void FilterChain::runDecodeHeaders(size_t from_index) {
     decoding_headers_at_ = i;
     continue_requested_ = false;
     FilterStatus status =
-        slots_[i]->filter().decodeHeaders(request_headers_, request_headers_end_stream_);
+        slots_[i].filter().decodeHeaders(request_headers_, request_headers_end_stream_);
     decoding_headers_at_.reset();
     if (decoding_done_ || destroyed_) return;
     // continueDecoding() called before the filter returned StopIteration counts as Continue.
@@ -149,7 +151,7 @@ void FilterChain::decodeData(std::string& data, bool end_stream) {
 
 void FilterChain::runDecodeData(std::string& data, bool end_stream) {
   for (auto& slot : slots_) {
-    FilterStatus status = slot->filter().decodeData(data, end_stream);
+    FilterStatus status = slot.filter().decodeData(data, end_stream);
     if (decoding_done_ || destroyed_) return;
     if (status == FilterStatus::StopIteration) return;
   }
@@ -164,7 +166,7 @@ void FilterChain::decodeTrailers(HeaderMap trailers) {
 
 void FilterChain::runDecodeTrailers() {
   for (auto& slot : slots_) {
-    FilterStatus status = slot->filter().decodeTrailers(*decode_trailers_);
+    FilterStatus status = slot.filter().decodeTrailers(*decode_trailers_);
     if (decoding_done_ || destroyed_) return;
     if (status == FilterStatus::StopIteration) return;
   }
@@ -204,7 +206,7 @@ void FilterChain::encodeHeaders(ResponseHeaders headers, bool end_stream) {
 void FilterChain::runEncodeHeaders(size_t end_index) {
   for (size_t i = end_index; i-- > 0;) {
     FilterStatus status =
-        slots_[i]->filter().encodeHeaders(response_headers_, response_headers_end_stream_);
+        slots_[i].filter().encodeHeaders(response_headers_, response_headers_end_stream_);
     if (destroyed_) return;
     if (status == FilterStatus::StopIteration) {
       encode_stopped_at_ = i;
@@ -231,7 +233,7 @@ void FilterChain::encodeData(std::string& data, bool end_stream) {
 
 void FilterChain::runEncodeData(std::string& data, bool end_stream) {
   for (size_t i = slots_.size(); i-- > 0;) {
-    FilterStatus status = slots_[i]->filter().encodeData(data, end_stream);
+    FilterStatus status = slots_[i].filter().encodeData(data, end_stream);
     if (destroyed_) return;
     if (status == FilterStatus::StopIteration) return;
   }
@@ -244,7 +246,7 @@ void FilterChain::encodeTrailers(HeaderMap trailers) {
   encode_trailers_ = std::move(trailers);
   if (encode_stopped_at_) return;
   for (size_t i = slots_.size(); i-- > 0;) {
-    if (slots_[i]->filter().encodeTrailers(*encode_trailers_) == FilterStatus::StopIteration) {
+    if (slots_[i].filter().encodeTrailers(*encode_trailers_) == FilterStatus::StopIteration) {
       return;
     }
     if (destroyed_) return;
@@ -292,13 +294,13 @@ void FilterChain::localReply(int status, std::string_view message, std::string_v
 
 void FilterChain::onAboveWriteBufferHighWatermark() {
   for (auto& slot : slots_) {
-    if (auto* cb = slot->filter().downstreamWatermarkCallbacks()) cb->onAboveWriteBufferHighWatermark();
+    if (auto* cb = slot.filter().downstreamWatermarkCallbacks()) cb->onAboveWriteBufferHighWatermark();
   }
 }
 
 void FilterChain::onBelowWriteBufferLowWatermark() {
   for (auto& slot : slots_) {
-    if (auto* cb = slot->filter().downstreamWatermarkCallbacks()) cb->onBelowWriteBufferLowWatermark();
+    if (auto* cb = slot.filter().downstreamWatermarkCallbacks()) cb->onBelowWriteBufferLowWatermark();
   }
 }
 

@@ -70,7 +70,7 @@ class FilterChain {
   void localReply(int status, std::string_view message, std::string_view description);
 
   FilterChainOwner& owner_;
-  std::vector<std::unique_ptr<FilterSlot>> slots_;
+  std::vector<FilterSlot> slots_;  // one per filter, in chain order; never reallocated
 
   RequestHeaders request_headers_;
   bool request_headers_end_stream_ = false;

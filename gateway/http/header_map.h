@@ -32,6 +32,7 @@ class HeaderMap {
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   void clear() { entries_.clear(); }
+  void reserve(size_t n) { entries_.reserve(n); }
 
   // Total bytes of names and values, for size limits.
   size_t byteSize() const;

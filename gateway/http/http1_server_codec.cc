@@ -85,6 +85,7 @@ bool Http1ServerCodec::addHeaderBytes(size_t len) {
 int Http1ServerCodec::onMessageBegin(http_parser* p) {
   Http1ServerCodec* c = self(p);
   c->request_ = RequestHeaders();
+  c->request_.headers.reserve(16);
   c->trailers_.clear();
   c->field_.clear();
   c->value_.clear();

@@ -92,9 +92,12 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
     decoder_callbacks_->sendLocalReply(503, "No endpoint", "the API defines no production endpoint");
     return http::FilterStatus::StopIteration;
   }
-  request_ = headers;
+  method_ = headers.method;
+  path_ = std::string(headers.pathOnly());
   const std::string* te = headers.headers.get("transfer-encoding");
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
+  request_has_body_ = request_chunked_ || headers.headers.has("content-length");
+  forwarded_headers_ = buildForwardedHeaders(headers);
   request_complete_ = end_stream;
   start_ = decoder_callbacks_->dispatcher().now();
   timer_ = decoder_callbacks_->dispatcher().createTimer([this] { onTimeout(); });
@@ -151,16 +154,13 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) readResponse();
 }
 
-std::string RouterFilter::buildRequestHead() const {
-  std::string path = gw::cat(endpoint_->base_path, route_->upstream_path);
-  if (path.empty() || path[0] != '/') path.insert(0, "/");
-  std::string target =
-      connection_->absoluteForm() ? gw::cat("http://", authority(*endpoint_), path) : path;
-  std::string out = gw::cat(request_.method, " ", target, " HTTP/1.1\r\n");
-  gw::catAppend(&out, "Host: ", authority(*endpoint_), "\r\n");
+// The request's header lines as the backend gets them, minus Host and proxy
+// credentials (both depend on the connection, which a retry or failover changes).
+std::string RouterFilter::buildForwardedHeaders(const http::RequestHeaders& request) const {
+  std::string out;
   std::string forwarded_for;
-  for (const auto& [name, value] : request_.headers.entries()) {
-    if (isHopByHop(name) || namedInConnection(request_.headers, name)) continue;
+  for (const auto& [name, value] : request.headers.entries()) {
+    if (isHopByHop(name) || namedInConnection(request.headers, name)) continue;
     if (http::iequals(name, "x-forwarded-for")) {
       forwarded_for = forwarded_for.empty() ? value : gw::cat(forwarded_for, ", ", value);
       continue;
@@ -170,17 +170,27 @@ std::string RouterFilter::buildRequestHead() const {
   }
   const std::string& client = decoder_callbacks_->downstreamAddress();
   gw::catAppend(&out, "X-Forwarded-For: ",
-                  forwarded_for.empty() ? client : gw::cat(forwarded_for, ", ", client),
-                  "\r\nX-Forwarded-Proto: ", decoder_callbacks_->downstreamTls() ? "https" : "http",
-                  "\r\n");
-  if (const std::string* host = request_.headers.get("host")) {
+                forwarded_for.empty() ? client : gw::cat(forwarded_for, ", ", client),
+                "\r\nX-Forwarded-Proto: ", decoder_callbacks_->downstreamTls() ? "https" : "http",
+                "\r\n");
+  if (const std::string* host = request.headers.get("host")) {
     gw::catAppend(&out, "X-Forwarded-Host: ", *host, "\r\n");
   }
   if (request_chunked_) {
     out += "Transfer-Encoding: chunked\r\n";
-  } else if (const std::string* cl = request_.headers.get("content-length")) {
+  } else if (const std::string* cl = request.headers.get("content-length")) {
     gw::catAppend(&out, "Content-Length: ", *cl, "\r\n");
   }
+  return out;
+}
+
+std::string RouterFilter::buildRequestHead() const {
+  std::string path = gw::cat(endpoint_->base_path, route_->upstream_path);
+  if (path.empty() || path[0] != '/') path.insert(0, "/");
+  std::string target =
+      connection_->absoluteForm() ? gw::cat("http://", authority(*endpoint_), path) : path;
+  std::string out = gw::cat(method_, " ", target, " HTTP/1.1\r\nHost: ", authority(*endpoint_),
+                            "\r\n", forwarded_headers_);
   if (connection_->absoluteForm() && !connection_->proxyAuthorization().empty()) {
     gw::catAppend(&out, "Proxy-Authorization: ", connection_->proxyAuthorization(), "\r\n");
   }
@@ -305,9 +315,8 @@ void RouterFilter::onUpstreamEvent(bufferevent*, short events, void* arg) {
 }
 
 bool RouterFilter::retryable() const {
-  bool has_body = request_chunked_ || request_.headers.has("content-length");
   return !retried_ && !response_bytes_seen_ && connection_ && connection_->reused() &&
-         isIdempotent(request_.method) && !has_body;
+         isIdempotent(method_) && !request_has_body_;
 }
 
 void RouterFilter::upstreamClosed(std::string_view why) {
@@ -316,7 +325,7 @@ void RouterFilter::upstreamClosed(std::string_view why) {
     retried_ = true;
     if (config_->retries) config_->retries->inc();
     GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ",
-                 request_.method, " ", endpoint_->url);
+                 method_, " ", endpoint_->url);
     releaseConnection(false);
     connectTo(endpoint_index_);
     return;
@@ -332,7 +341,7 @@ void RouterFilter::upstreamClosed(std::string_view why) {
 void RouterFilter::failRequest(int status, std::string_view message, std::string_view description) {
   releaseConnection(false);
   if (timer_) timer_->disable();
-  GW_LOG_WARN("router: ", request_.method, " ", request_.pathOnly(), " -> ", status, " ", message,
+  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message,
               ": ", description);
   decoder_callbacks_->sendLocalReply(status, message, description);
 }
@@ -350,7 +359,7 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
     return;
   }
   if (timer_) timer_->disable();
-  GW_LOG_WARN("router: ", request_.method, " ", request_.pathOnly(), " -> ", failure.http_status,
+  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status,
               " ", failure.message, ": ", failure.detail);
   decoder_callbacks_->sendLocalReply(failure.http_status, failure.message, failure.detail);
 }
@@ -428,7 +437,7 @@ int RouterFilter::responseHeadersComplete() {
     config_->upstream_latency->observe(
         std::chrono::duration<double>(decoder_callbacks_->dispatcher().now() - start_).count());
   }
-  bool head = request_.method == "HEAD";
+  bool head = method_ == "HEAD";
   bool no_body = head || status == 204 || status == 304 ||
                  ((parser_.flags & F_CONTENTLENGTH) && parser_.content_length == 0);
   decoder_callbacks_->encodeHeaders(std::move(out), false);

@@ -68,6 +68,7 @@ class RouterFilter : public http::PassThroughFilter,
   static int onResponseMessageComplete(http_parser* p);
 
   void connectTo(size_t endpoint_index);
+  std::string buildForwardedHeaders(const http::RequestHeaders& request) const;
   std::string buildRequestHead() const;
   void writeBody(std::string_view data, bool end_stream);
   void writeTrailers(const http::HeaderMap& trailers);
@@ -83,8 +84,11 @@ class RouterFilter : public http::PassThroughFilter,
 
   std::shared_ptr<const RouterConfig> config_;
   const RouteMatch* route_ = nullptr;
-  http::RequestHeaders request_;  // copy of the request head as forwarded
+  std::string method_;
+  std::string path_;               // without the query, for log lines
+  std::string forwarded_headers_;  // see buildForwardedHeaders()
   bool request_chunked_ = false;
+  bool request_has_body_ = false;
   bool request_complete_ = false;    // client's request fully received
   bool request_written_ = false;     // fully written upstream
   std::string pending_body_;         // body that arrived before the connection
