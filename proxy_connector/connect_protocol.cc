@@ -178,7 +178,9 @@ ConnectFailure timeoutFailure(const ConnectRequest& r, const std::string& phase,
                               std::chrono::milliseconds timeout) {
   return failure(FailureReason::Timeout, 504, "upstream connect timed out",
                  absl::StrCat("connection to ", describeRoute(r), " not set up within ",
-                              timeout.count(), " ms (", phase, ")"));
+                              timeout.count(), " ms (", phase, "): check that ",
+                              r.proxy ? "the proxy and the backend are" : "the backend is",
+                              " up, or raise httpClients.connectTimeoutInMillis"));
 }
 
 ConnectFailure tlsFailure(const ConnectRequest& r, const TlsOptions& tls, long verify_result,
