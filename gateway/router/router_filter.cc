@@ -18,6 +18,8 @@ namespace {
 // Stop reading the client when this much request body waits for the backend.
 constexpr size_t kHighWatermark = 1 << 20;
 constexpr size_t kLowWatermark = 256 << 10;
+// An idempotent request whose body fits in this much is kept for one retry.
+constexpr size_t kReplayBodyLimit = 64 << 10;
 
 RouterFilter* self(http_parser* p) { return static_cast<RouterFilter*>(p->data); }
 
@@ -199,6 +201,15 @@ std::string RouterFilter::buildRequestHead() const {
 }
 
 void RouterFilter::writeBody(std::string_view data, bool end_stream) {
+  if (!retried_ && !replay_overflow_) {
+    if (replay_body_.size() + data.size() <= kReplayBodyLimit) {
+      replay_body_.append(data.data(), data.size());
+    } else {
+      replay_overflow_ = true;
+      replay_body_.clear();
+      replay_body_.shrink_to_fit();
+    }
+  }
   evbuffer* out = bufferevent_get_output(connection_->bev());
   if (request_chunked_) {
     if (!data.empty()) {
@@ -215,6 +226,7 @@ void RouterFilter::writeBody(std::string_view data, bool end_stream) {
 }
 
 void RouterFilter::writeTrailers(const http::HeaderMap& trailers) {
+  replay_overflow_ = true;  // requests with trailers are not replayed
   evbuffer* out = bufferevent_get_output(connection_->bev());
   if (request_chunked_) {
     std::string t = "0\r\n";
@@ -315,8 +327,10 @@ void RouterFilter::onUpstreamEvent(bufferevent*, short events, void* arg) {
 }
 
 bool RouterFilter::retryable() const {
+  // A body can be sent again only if all of it was kept (small, no trailers).
+  bool body_replayable = !request_has_body_ || (request_complete_ && !replay_overflow_);
   return !retried_ && !response_bytes_seen_ && connection_ && connection_->reused() &&
-         isIdempotent(method_) && !request_has_body_;
+         isIdempotent(method_) && body_replayable;
 }
 
 void RouterFilter::upstreamClosed(std::string_view why) {
@@ -327,6 +341,8 @@ void RouterFilter::upstreamClosed(std::string_view why) {
     GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ",
                  method_, " ", endpoint_->url);
     releaseConnection(false);
+    pending_body_ = std::move(replay_body_);
+    replay_body_.clear();
     connectTo(endpoint_index_);
     return;
   }

@@ -94,6 +94,9 @@ class RouterFilter : public http::PassThroughFilter,
   std::string pending_body_;         // body that arrived before the connection
   std::optional<http::HeaderMap> pending_trailers_;
   bool downstream_read_disabled_ = false;
+  // Copy of the body sent upstream, for one retry of an idempotent request.
+  std::string replay_body_;
+  bool replay_overflow_ = false;
 
   size_t endpoint_index_ = 0;
   size_t attempts_ = 0;

@@ -714,6 +714,44 @@ TEST_F(RouterFilterTest, PostWithBodyOnReusedConnectionNotRetried) {
       << cb_.local_replies[0].description;
 }
 
+TEST_F(RouterFilterTest, PutWithSmallBodyOnReusedConnectionRetriedWithSameBody) {
+  connector_.script.push_back(Outcome::reusedConnection());
+  connector_.script.push_back(Outcome{});
+  start("PUT", "/petstore/v1/pets/7", {{"Host", "gw"}, {"Content-Length", "6"}}, false);
+  std::string part1 = "abc", part2 = "def";
+  filter_->decodeData(part1, false);
+  filter_->decodeData(part2, true);
+  Head first = upstreamHead(0);
+  EXPECT_EQ(first.rest, "abcdef");
+  backendClose(0);
+  ASSERT_TRUE(pumpUntil([&] { return connector_.peers.size() == 2; }));
+  std::string raw;
+  ASSERT_TRUE(pumpUntil([&] {
+    raw += upstreamBytes(1);
+    return raw.size() >= raw.find("\r\n\r\n") + 4 + 6 && raw.find("\r\n\r\n") != std::string::npos;
+  }));
+  Head second = parseHead(raw);
+  EXPECT_EQ(second.request_line, first.request_line);
+  EXPECT_EQ(second.rest, "abcdef");
+  backendWrite("HTTP/1.1 204 No Content\r\n\r\n", 1);
+  EXPECT_TRUE(cb_.local_replies.empty());
+  EXPECT_EQ(config_->retries->value(), 1);
+}
+
+TEST_F(RouterFilterTest, PutWithBodyOverReplayLimitNotRetried) {
+  connector_.script.push_back(Outcome::reusedConnection());
+  std::string body(100 * 1024, 'x');
+  start("PUT", "/petstore/v1/pets/7", {{"Host", "gw"}, {"Content-Length", std::to_string(body.size())}},
+        false);
+  filter_->decodeData(body, true);
+  upstreamHead(0);
+  backendClose(0);
+  pump();
+  EXPECT_EQ(connector_.requests.size(), 1u);
+  ASSERT_EQ(cb_.local_replies.size(), 1u);
+  EXPECT_EQ(cb_.local_replies[0].status, 502);
+}
+
 TEST_F(RouterFilterTest, RefusedConnectFailsOverToSecondUrl) {
   useApi({url("a.internal", 8081), url("b.internal", 8082)}, conf::EndpointType::Failover);
   connector_.script.push_back(Outcome::fail(proxy::FailureReason::Refused, 502,
