@@ -269,6 +269,7 @@ void ConnectionManager::onEvent(short events) {
     if ((events & BEV_EVENT_EOF) && codec_->requestComplete()) {
       // The client half-closed after a complete request: still answer it.
       close_after_response_ = true;
+      codec_->disableKeepAlive();
       return;
     }
     GW_LOG_DEBUG("downstream ", peer_, ": client went away mid-request");
