@@ -470,7 +470,8 @@ class AbusiveClient(threading.Thread):
         self.soak = soak
         self.rng = random.Random(index * 104729 + int(now()))
         self.kinds = [k for k, w in self.KINDS for _ in range(w)]
-        self.cases = malformed_cases()
+        skip = set(filter(None, os.environ.get("SOAK_SKIP_MALFORMED", "").split(",")))
+        self.cases = [c for c in malformed_cases() if c[0] not in skip]
 
     def run(self):
         try:
