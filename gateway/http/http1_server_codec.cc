@@ -12,6 +12,19 @@ namespace {
 
 Http1ServerCodec* self(http_parser* p) { return static_cast<Http1ServerCodec*>(p->data); }
 
+// RFC 9110 5.6.2 token characters. A header name with anything else (notably
+// whitespace before the colon, which http-parser tolerates) is rejected: a
+// backend could read the header differently and be handed a smuggled request.
+bool isToken(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    if (!ok || c == 0) return false;
+  }
+  return true;
+}
+
 bool isHopByHopResponseHeader(std::string_view name) {
   return iequals(name, "connection") || iequals(name, "transfer-encoding") ||
          iequals(name, "keep-alive");
@@ -87,6 +100,7 @@ int Http1ServerCodec::onMessageBegin(http_parser* p) {
   c->request_ = RequestHeaders();
   c->request_.headers.reserve(16);
   c->trailers_.clear();
+  c->bad_header_name_ = false;
   c->field_.clear();
   c->value_.clear();
   c->last_was_value_ = false;
@@ -118,6 +132,7 @@ int Http1ServerCodec::onUrl(http_parser* p, const char* at, size_t len) {
 
 void Http1ServerCodec::finishHeaderPair() {
   if (field_.empty()) return;
+  if (!isToken(field_)) bad_header_name_ = true;
   // Header values have optional trailing whitespace; http-parser keeps it.
   while (!value_.empty() && (value_.back() == ' ' || value_.back() == '\t')) value_.pop_back();
   HeaderMap& target = in_trailers_ ? trailers_ : request_.headers;
@@ -158,6 +173,11 @@ int Http1ServerCodec::onHeadersComplete(http_parser* p) { return self(p)->header
 int Http1ServerCodec::headersComplete() {
   finishHeaderPair();
   last_was_value_ = false;
+  if (bad_header_name_) {
+    return fail(400, "Bad request",
+                "a header name contains characters not allowed in a token (e.g. a space before "
+                "the colon)");
+  }
   request_.method = http_method_str(static_cast<http_method>(parser_.method));
   request_.version_minor = parser_.http_minor;
   if (parser_.http_major != 1) {
@@ -221,6 +241,9 @@ int Http1ServerCodec::onBody(http_parser* p, const char* at, size_t len) {
 int Http1ServerCodec::onMessageComplete(http_parser* p) {
   Http1ServerCodec* c = self(p);
   c->finishHeaderPair();
+  if (c->bad_header_name_) {
+    return c->fail(400, "Bad request", "a trailer name contains characters not allowed in a token");
+  }
   bool had_body = !c->request_complete_;
   c->request_complete_ = true;
   if (c->decoder_ != nullptr && had_body) {

@@ -61,6 +61,7 @@ class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
   std::string field_;
   std::string value_;
   bool last_was_value_ = false;
+  bool bad_header_name_ = false;
   bool in_trailers_ = false;
   size_t header_bytes_ = 0;
   uint64_t body_bytes_ = 0;

@@ -239,6 +239,7 @@ void RouterFilter::writeTrailers(const http::HeaderMap& trailers) {
 
 http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) {
   if (end_stream) request_complete_ = true;
+  armTimeoutWhileUploading();
   if (connection_) {
     writeBody(data, end_stream);
     if (!downstream_read_disabled_ &&
@@ -258,12 +259,21 @@ http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) 
 
 http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
   request_complete_ = true;
+  armTimeoutWhileUploading();
   if (connection_) {
     writeTrailers(trailers);
   } else {
     pending_trailers_ = trailers;
   }
   return http::FilterStatus::StopIteration;
+}
+
+// The backend's answer is due timeoutInMillis after the last request byte: a
+// slow upload is not a slow backend.
+void RouterFilter::armTimeoutWhileUploading() {
+  if (timer_ && !response_headers_done_) {
+    timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
+  }
 }
 
 void RouterFilter::onUpstreamWrite(bufferevent*, void* arg) {

@@ -78,6 +78,7 @@ class RouterFilter : public http::PassThroughFilter,
   bool retryable() const;
   void releaseConnection(bool reusable);
   void onTimeout();
+  void armTimeoutWhileUploading();
   int responseHeadersComplete();
   void finishHeaderPair();
   void finishResponse();

@@ -474,6 +474,12 @@ TEST_F(Http1ServerCodecTest, ProtocolErrorTable) {
       {"http/1.1 without host", def, "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400},
       {"transfer-encoding gzip", def,
        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+      {"space before colon in content-length (smuggling)", def,
+       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length : 5\r\n\r\nhello", 400},
+      {"space before colon in transfer-encoding (smuggling)", def,
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc",
+       400},
+      {"non-token header name", def, "GET / HTTP/1.1\r\nHost: h\r\nX(a): 1\r\n\r\n", 400},
       {"bad chunk size", def,
        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
   };
