@@ -1,6 +1,7 @@
 #include "gateway/server/worker.h"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -48,9 +49,14 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats,
   active_gauge_ = &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   listener_.reset(evconnlistener_new(dispatcher_->base(), &Worker::onAccept, this,
                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd_));
+  evconnlistener_set_error_cb(listener_.get(), &Worker::onAcceptError);
+  accept_pause_ = dispatcher_->createTimer([this] {
+    if (listener_) evconnlistener_enable(listener_.get());
+  });
 }
 
 Worker::~Worker() {
+  accept_pause_.reset();
   listener_.reset();
   connections_.clear();
   connector_.reset();
@@ -91,6 +97,18 @@ void Worker::join() {
 
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {
   static_cast<Worker*>(arg)->accept(fd, addr);
+}
+
+void Worker::onAcceptError(evconnlistener* listener, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  int err = EVUTIL_SOCKET_ERROR();
+  // Out of descriptors or memory: accept() would fail again at once, so back
+  // off briefly instead of spinning the loop.
+  GW_LOG_ERROR("worker ", self->index_, ": accept failed: ", evutil_socket_error_to_string(err),
+               err == EMFILE || err == ENFILE ? " (raise the open-files limit, ulimit -n)" : "",
+               "; pausing accepts for 100 ms");
+  evconnlistener_disable(listener);
+  self->accept_pause_->enable(std::chrono::milliseconds(100));
 }
 
 void Worker::accept(evutil_socket_t fd, sockaddr* addr) {

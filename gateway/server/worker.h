@@ -49,6 +49,7 @@ class Worker : public WorkerContext {
  private:
   static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
                        void* arg);
+  static void onAcceptError(evconnlistener* listener, void* arg);
   void accept(evutil_socket_t fd, sockaddr* addr);
   void drainOnThread();
 
@@ -64,6 +65,7 @@ class Worker : public WorkerContext {
   event::DispatcherPtr dispatcher_;
   proxy::ConnectorPtr connector_;
   std::unique_ptr<evconnlistener, ListenerDeleter> listener_;
+  event::TimerPtr accept_pause_;  // re-enables accepting after an accept error
   std::map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
   std::map<std::pair<std::string, int>, stats::Counter*> request_counters_;
   stats::Gauge* active_gauge_ = nullptr;
