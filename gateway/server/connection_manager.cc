@@ -7,6 +7,7 @@
 #include "gateway/common/strcat.h"
 #include "gateway/common/log.h"
 #include "gateway/http/http1_server_codec.h"
+#include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
 #include "gateway/server/access_log.h"
 #include "gateway/stats/stats.h"
@@ -39,7 +40,12 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   // http::RequestDecoder
   void decodeHeaders(http::RequestHeaders headers, bool end_stream) override {
     method_ = headers.method;
+    absl::Status target = http::normalizeRequestTarget(headers.path);
     path_ = headers.path;
+    if (!target.ok()) {
+      chain_->sendLocalReply(400, "Bad request", std::string(target.message()));
+      return;
+    }
     route_ = conn_.worker_.runtime().routes->match(headers.method, headers.path);
     chain_->decodeHeaders(std::move(headers), end_stream);
     // Tell a waiting client to send its body, unless the chain already answered.

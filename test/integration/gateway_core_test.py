@@ -255,6 +255,18 @@ class GatewayCoreTest(unittest.TestCase):
         r = self.raw_status(b"THIS IS NOT HTTP\r\n\r\n")
         self.assertEqual(r.status, 400)
 
+    def test_dot_segments_rejected_400(self):
+        # "/echo/{id}" would match "..", and the backend would then serve "/".
+        for target in (b"/core/v1/echo/..", b"/core/v1/echo/%2e%2E", b"/core/v1/./echo"):
+            r = self.raw_status(b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(r.status, 400, target)
+            self.assertIn(b"segment", r.body, target)
+
+    def test_absolute_form_target_is_routed(self):
+        r = self.raw_status(b"GET http://gw.example/core/v1/echo?abs=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertIn(b'"abs"', r.body)
+
     def test_header_read_timeout_408(self):
         with self.gw.raw(timeout=30) as raw:
             start = time.monotonic()

@@ -1,0 +1,70 @@
+#include "gateway/http/request_target.h"
+
+#include <string_view>
+
+namespace gw::http {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool startsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(s[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// A segment that is ".", "..", or either of them with dots percent-encoded.
+bool isDotSegment(std::string_view seg) {
+  int dots = 0;
+  for (size_t i = 0; i < seg.size();) {
+    if (seg[i] == '.') {
+      ++dots;
+      ++i;
+    } else if (i + 2 < seg.size() && seg[i] == '%' && seg[i + 1] == '2' &&
+               lower(seg[i + 2]) == 'e') {
+      ++dots;
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  return dots == 1 || dots == 2;
+}
+
+}  // namespace
+
+absl::Status normalizeRequestTarget(std::string& target) {
+  if (startsWithNoCase(target, "http://") || startsWithNoCase(target, "https://")) {
+    size_t authority = target.find("//") + 2;
+    size_t path = target.find_first_of("/?", authority);
+    if (path == std::string::npos) {
+      target = "/";
+    } else if (target[path] == '?') {
+      target = "/" + target.substr(path);
+    } else {
+      target.erase(0, path);
+    }
+  }
+  if (target.empty() || target[0] != '/') {
+    return absl::InvalidArgumentError("the request target must be a path starting with '/'");
+  }
+  std::string_view path = std::string_view(target).substr(0, target.find('?'));
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string_view seg = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    if (isDotSegment(seg)) {
+      return absl::InvalidArgumentError("the path contains a '.' or '..' segment");
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (target.find('\0') != std::string::npos || target.find("%00") != std::string::npos) {
+    return absl::InvalidArgumentError("the request target contains a NUL byte");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gw::http
