@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gw::conf {
@@ -56,6 +57,16 @@ struct HttpClientsConfig {
   uint32_t pool_idle_timeout_ms = 30000;
   uint32_t max_idle_connections_per_host = 64;
   ProxyConfig proxy;
+  // Set only when the proxy comes from the environment (no [httpClients.proxy]
+  // section): HTTP_PROXY's proxy for plain-http targets, while `proxy` holds
+  // HTTPS_PROXY's for https targets, as curl and Go read them. A disabled
+  // value means plain-http targets go direct.
+  std::optional<ProxyConfig> plain_http_proxy;
+
+  // The proxy settings that apply to targets of `scheme` ("http" or "https").
+  const ProxyConfig& proxyFor(std::string_view scheme) const {
+    return scheme == "http" && plain_http_proxy ? *plain_http_proxy : proxy;
+  }
 };
 
 // [admin]

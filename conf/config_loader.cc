@@ -124,12 +124,15 @@ absl::Status readHttpClients(const TomlSection& s, const Environment& env, const
   absl::StatusOr<TomlSection> proxy = s.section("proxy");
   if (!proxy.ok()) return proxy.status();
   if (proxy->present()) return readProxy(*proxy, env, file, out.proxy);
-  absl::StatusOr<std::optional<ProxyConfig>> from_env = proxyFromEnvironment(env);
+  absl::StatusOr<EnvironmentProxies> from_env = proxiesFromEnvironment(env);
   if (!from_env.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": no [httpClients.proxy] section, and ", from_env.status().message()));
   }
-  if (*from_env) out.proxy = **std::move(from_env);
+  if (!from_env->https && !from_env->http) return absl::OkStatus();
+  // Per target scheme, as curl and Go do: an unset variable means direct.
+  out.proxy = from_env->https ? *from_env->https : ProxyConfig();
+  out.plain_http_proxy = from_env->http ? *from_env->http : ProxyConfig();
   return absl::OkStatus();
 }
 

@@ -25,11 +25,14 @@
 //   `passwordEnv` (name of an environment variable) or `passwordFile` (a file
 //   whose single trailing newline is stripped; a relative path is relative to
 //   the conf file's directory).
-// - When the [httpClients.proxy] section is absent, the proxy comes from the
-//   environment: HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy (first
-//   non-empty wins) as `[http://][user[:password]@]host[:port][/]` with
-//   percent-decoded credentials and port 1080 when absent (curl's default),
-//   plus NO_PROXY/no_proxy (comma separated). Such a proxy has enabled and
+// - When the [httpClients.proxy] section is absent, the proxies come from the
+//   environment, per target scheme as curl and Go read them: HTTPS_PROXY (or
+//   https_proxy) for https targets into HttpClientsConfig::proxy, HTTP_PROXY
+//   (or http_proxy) for plain-http targets into plain_http_proxy; a scheme
+//   whose variables are unset goes direct. Each is
+//   `[http://][user[:password]@]host[:port][/]` with percent-decoded
+//   credentials and port 1080 when absent (curl's default), plus NO_PROXY /
+//   no_proxy (comma separated) for both. Such a proxy has enabled and
 //   enable_internal_services set and source "environment (<VARIABLE>)".
 // - API files: an operation's disable_security is its own
 //   x-wso2-disable-security if set, else the API's; its throttling_tier is

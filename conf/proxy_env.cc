@@ -57,8 +57,10 @@ std::vector<std::string> splitNoProxy(absl::string_view value) {
   return hosts;
 }
 
-absl::StatusOr<std::optional<ProxyConfig>> proxyFromEnvironment(const Environment& env) {
-  for (const char* variable : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"}) {
+// The first non-empty of `variables`, parsed, with NO_PROXY applied.
+absl::StatusOr<std::optional<ProxyConfig>> proxyFromVariables(
+    const Environment& env, std::initializer_list<const char*> variables) {
+  for (const char* variable : variables) {
     std::optional<std::string> url = nonEmpty(env, variable);
     if (!url) continue;
     absl::StatusOr<ProxyConfig> proxy = parseProxyUrl(*url, variable);
@@ -72,6 +74,19 @@ absl::StatusOr<std::optional<ProxyConfig>> proxyFromEnvironment(const Environmen
     return std::optional<ProxyConfig>(*std::move(proxy));
   }
   return std::optional<ProxyConfig>();
+}
+
+absl::StatusOr<EnvironmentProxies> proxiesFromEnvironment(const Environment& env) {
+  EnvironmentProxies out;
+  absl::StatusOr<std::optional<ProxyConfig>> https =
+      proxyFromVariables(env, {"HTTPS_PROXY", "https_proxy"});
+  if (!https.ok()) return https.status();
+  absl::StatusOr<std::optional<ProxyConfig>> http =
+      proxyFromVariables(env, {"HTTP_PROXY", "http_proxy"});
+  if (!http.ok()) return http.status();
+  out.https = *std::move(https);
+  out.http = *std::move(http);
+  return out;
 }
 
 }  // namespace gw::conf

@@ -18,9 +18,15 @@ namespace gw::conf {
 // Default proxy port when the URL has none (curl's default).
 inline constexpr uint16_t kEnvProxyDefaultPort = 1080;
 
-// nullopt when none of HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy is
-// set to a non-empty value.
-absl::StatusOr<std::optional<ProxyConfig>> proxyFromEnvironment(const Environment& env);
+// The proxies the environment names, per target scheme: `https` from
+// HTTPS_PROXY (or https_proxy), `http` from HTTP_PROXY (or http_proxy); each
+// nullopt when its variables are unset or empty. NO_PROXY (or no_proxy)
+// applies to both.
+struct EnvironmentProxies {
+  std::optional<ProxyConfig> https;
+  std::optional<ProxyConfig> http;
+};
+absl::StatusOr<EnvironmentProxies> proxiesFromEnvironment(const Environment& env);
 
 // Parses `[http://][user[:password]@]host[:port][/]`. Errors name `variable`,
 // never the URL.

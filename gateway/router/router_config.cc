@@ -16,8 +16,8 @@ namespace {
 
 void resolveEndpoint(const conf::EndpointConfig& ep, RouterConfig& rc) {
   for (const conf::EndpointUrl& url : ep.urls) {
-    rc.resolved_proxies[&url] =
-        proxy::resolveProxy(rc.proxy, ep.proxy, /*internal=*/false, url.host, url.port);
+    rc.resolved_proxies[&url] = proxy::resolveProxy(rc.http_clients.proxyFor(url.scheme), ep.proxy,
+                                                    /*internal=*/false, url.host, url.port);
   }
 }
 
@@ -37,7 +37,7 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
     return absl::InvalidArgumentError("the router takes no config");
   }
   auto rc = std::make_shared<RouterConfig>();
-  rc->proxy = ctx.config.http_clients.proxy;
+  rc->http_clients = ctx.config.http_clients;
   if (ctx.routes != nullptr) precomputeProxies(*ctx.routes, *rc);
   rc->upstream_latency = &ctx.stats.histogram(
       "microgw_upstream_response_seconds", "Time from request start to the backend's response headers.");

@@ -120,7 +120,8 @@ void RouterFilter::connectTo(size_t index) {
   auto cached = config_->resolved_proxies.find(endpoint_);
   req.proxy = cached != config_->resolved_proxies.end()
                   ? cached->second
-                  : proxy::resolveProxy(config_->proxy, ep.proxy, /*internal=*/false,
+                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme),
+                                        ep.proxy, /*internal=*/false,
                                         endpoint_->host, endpoint_->port);
   connect_handle_ = decoder_callbacks_->connector().connect(req, *this);
 }

@@ -28,7 +28,7 @@ namespace gw::router {
 
 // Immutable, shared by all router instances.
 struct RouterConfig {
-  conf::ProxyConfig proxy;  // [httpClients.proxy]
+  conf::HttpClientsConfig http_clients;  // [httpClients]: proxyFor(scheme)
   // The proxy (or none) for each endpoint URL of the served APIs, resolved once
   // at start-up; endpoints not in it are resolved per request.
   std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;

@@ -60,6 +60,16 @@ absl::StatusOr<int> bindListener(const std::string& host, uint16_t port) {
   return fd;
 }
 
+// "127.0.0.1:3128 (micro-gw.conf)", or per scheme when they differ. No credentials.
+std::string describeProxy(const conf::HttpClientsConfig& hc) {
+  auto one = [](const conf::ProxyConfig& p) {
+    return p.enabled ? gw::cat(p.host, ":", p.port, p.source.empty() ? "" : gw::cat(" (", p.source, ")"))
+                     : std::string("off");
+  };
+  if (!hc.plain_http_proxy) return one(hc.proxy);
+  return gw::cat("https targets ", one(hc.proxy), ", http targets ", one(*hc.plain_http_proxy));
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
@@ -150,10 +160,7 @@ int serve(RuntimeConstSharedPtr runtime, stats::Store& stats) {
   GW_LOG_INFO("microgw listening on ", config.listener.host, ":", config.listener.http_port, " with ",
               workers, " workers; ", runtime->routes->apis().size(), " APIs; admin on ",
               config.admin.enabled ? gw::cat(config.admin.host, ":", config.admin.port) : "off",
-              "; backend proxy ",
-              config.http_clients.proxy.enabled
-                  ? gw::cat(config.http_clients.proxy.host, ":", config.http_clients.proxy.port)
-                  : "off");
+              "; backend proxy ", describeProxy(config.http_clients));
 
   bool draining = false;
   event::TimerPtr flush_timer;

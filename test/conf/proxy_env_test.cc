@@ -21,6 +21,7 @@ struct EnvCase {
   std::string password;
   std::vector<std::string> non_proxy_hosts;
   std::string source;
+  std::string scheme = "https";  // whose proxy is checked: proxyFor(scheme)
 };
 
 TEST(ProxyFromEnvironment, UsedWhenSectionAbsent) {
@@ -48,8 +49,9 @@ TEST(ProxyFromEnvironment, UsedWhenSectionAbsent) {
        "",
        "",
        {},
-       "environment (HTTP_PROXY)"},
-      {"https wins over http",
+       "environment (HTTP_PROXY)",
+       "http"},
+      {"https targets use HTTPS_PROXY",
        {{"HTTP_PROXY", "http://a:1"}, {"HTTPS_PROXY", "http://b:2"}},
        "b",
        2,
@@ -57,6 +59,15 @@ TEST(ProxyFromEnvironment, UsedWhenSectionAbsent) {
        "",
        {},
        "environment (HTTPS_PROXY)"},
+      {"http targets use HTTP_PROXY",
+       {{"HTTP_PROXY", "http://a:1"}, {"HTTPS_PROXY", "http://b:2"}},
+       "a",
+       1,
+       "",
+       "",
+       {},
+       "environment (HTTP_PROXY)",
+       "http"},
       {"upper case first",
        {{"https_proxy", "http://a:1"}, {"HTTPS_PROXY", "http://b:2"}},
        "b",
@@ -66,13 +77,14 @@ TEST(ProxyFromEnvironment, UsedWhenSectionAbsent) {
        {},
        "environment (HTTPS_PROXY)"},
       {"empty value skipped",
-       {{"HTTPS_PROXY", ""}, {"http_proxy", "http://c:3"}},
+       {{"HTTP_PROXY", ""}, {"http_proxy", "http://c:3"}},
        "c",
        3,
        "",
        "",
        {},
-       "environment (http_proxy)"},
+       "environment (http_proxy)",
+       "http"},
       {"IPv6 literal",
        {{"HTTPS_PROXY", "http://[::1]:3128"}},
        "::1",
@@ -110,7 +122,7 @@ TEST(ProxyFromEnvironment, UsedWhenSectionAbsent) {
     absl::StatusOr<Config> config =
         loadConfigFromString("[httpClients]\n", "micro-gw.conf", Environment::fromMap(c.env));
     ASSERT_TRUE(config.ok()) << c.name << ": " << config.status();
-    const ProxyConfig& proxy = config->http_clients.proxy;
+    const ProxyConfig& proxy = config->http_clients.proxyFor(c.scheme);
     EXPECT_TRUE(proxy.enabled) << c.name;
     EXPECT_TRUE(proxy.enable_internal_services) << c.name;
     EXPECT_EQ(proxy.host, c.host) << c.name;
@@ -123,6 +135,21 @@ TEST(ProxyFromEnvironment, UsedWhenSectionAbsent) {
   }
 }
 
+// As curl and Go: a scheme whose variable is unset goes direct.
+TEST(ProxyFromEnvironment, UnsetSchemeGoesDirect) {
+  absl::StatusOr<Config> only_https = loadConfigFromString(
+      "", "micro-gw.conf", Environment::fromMap({{"HTTPS_PROXY", "http://s:1"}}));
+  ASSERT_TRUE(only_https.ok()) << only_https.status();
+  EXPECT_TRUE(only_https->http_clients.proxyFor("https").enabled);
+  EXPECT_FALSE(only_https->http_clients.proxyFor("http").enabled);
+  absl::StatusOr<Config> only_http = loadConfigFromString(
+      "", "micro-gw.conf", Environment::fromMap({{"http_proxy", "http://p:2"}}));
+  ASSERT_TRUE(only_http.ok()) << only_http.status();
+  EXPECT_FALSE(only_http->http_clients.proxyFor("https").enabled);
+  EXPECT_EQ(only_http->http_clients.proxyFor("http").host, "p");
+  EXPECT_TRUE(only_http->http_clients.proxyFor("http").enabled);
+}
+
 TEST(ProxyFromEnvironment, IgnoredWhenSectionPresentOrUnset) {
   absl::StatusOr<Config> config =
       loadConfigFromString("[httpClients.proxy]\nhost = \"conf\"\n", "micro-gw.conf",
@@ -130,6 +157,7 @@ TEST(ProxyFromEnvironment, IgnoredWhenSectionPresentOrUnset) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->http_clients.proxy.host, "conf");
   EXPECT_FALSE(config->http_clients.proxy.enabled);
+  EXPECT_FALSE(config->http_clients.plain_http_proxy.has_value());
   config = loadConfigFromString("", "micro-gw.conf", Environment::fromMap({{"NO_PROXY", "x"}}));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_FALSE(config->http_clients.proxy.enabled);
