@@ -139,6 +139,32 @@ class SquidProxyTest(ProxyTestBase):
         # https backends still go through a CONNECT tunnel in forward mode.
         self.assertTrue(self.ok(gw, "/tls/echo")["tls"])
 
+    def test_environment_proxies_per_scheme(self):
+        # No [httpClients.proxy] section: HTTPS_PROXY carries https targets
+        # through Squid (with the URL's credentials); HTTP_PROXY is unset, so
+        # plain-http targets go direct, as curl and Go do.
+        mark = self.log_mark()
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env["HTTPS_PROXY"] = "http://%s:%s@%s:%d" % (self.squid.username, PASSWORD, h.LOOPBACK,
+                                                   self.squid.port)
+        conf = {"httpClients": {"trustStorePath": self.ca.cert_path}}
+        apis = {
+            "plain": h.api_definition("/plain", [self.backend.url("/")]),
+            "tls": h.api_definition("/tls", ["https://localhost:%d/" % self.tls_backend.port]),
+        }
+        gw = h.Microgw(apis, conf=conf, env=env)
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        self.assertTrue(self.ok(gw, "/tls/echo")["tls"])
+        self.ok(gw, "/plain/echo")
+        gw.stop()
+        target = "localhost:%d" % self.tls_backend.port
+        h.wait_until(lambda: self.connects_since(mark, target), timeout=15,
+                     what="CONNECT %s from HTTPS_PROXY" % target)
+        self.assertEqual(self.connects_since(mark, target)[0]["user"], self.squid.username)
+        self.assertEqual(self.connects_since(mark, "127.0.0.1:%d" % self.backend.port), [])
+        self.assertNotIn(PASSWORD, gw.log_text())
+
     def test_disabled_leaves_squid_untouched(self):
         mark = self.log_mark()
         conf = self.auth_conf()

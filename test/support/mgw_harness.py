@@ -912,8 +912,10 @@ class Microgw(_Daemon):
 
     name = "microgw"
 
-    def __init__(self, apis, conf=None, filters=DEFAULT_FILTERS, binary=None, extra_args=()):
+    def __init__(self, apis, conf=None, filters=DEFAULT_FILTERS, binary=None, extra_args=(),
+                 env=None):
         self.binary = binary or find_microgw()
+        self.env = env  # full environment for the process; None = inherit
         if not self.binary:
             raise FileNotFoundError("microgw binary not found (set MICROGW_BIN or build "
                                     "//gateway:microgw)")
@@ -960,7 +962,8 @@ class Microgw(_Daemon):
         return [self.binary, "--conf", self.conf_path, "--apis", self.apis_dir] + self.extra_args
 
     def start(self, timeout=60.0):
-        self.process = Process("microgw", self.argv(), self.run_dir, port=self.port, host=self.host)
+        self.process = Process("microgw", self.argv(), self.run_dir, env=self.env, port=self.port,
+                               host=self.host)
         self.process.start(timeout=timeout)
         if self.conf["admin"].get("enabled", True):
             wait_for_port(self.host, self.admin_port, timeout=timeout, process=self.process)
