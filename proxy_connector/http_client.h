@@ -63,6 +63,10 @@ class HttpClient {
   // `dispatcher` and `connector` must outlive the client. `proxy` is the global
   // [httpClients.proxy]; it applies when enable_internal_services is true.
   HttpClient(event::Dispatcher& dispatcher, Connector& connector, conf::ProxyConfig proxy);
+  // The same with the whole [httpClients] section, so that environment proxies
+  // that differ per target scheme (HttpClientsConfig::proxyFor) are honoured.
+  HttpClient(event::Dispatcher& dispatcher, Connector& connector,
+             const conf::HttpClientsConfig& clients);
   ~HttpClient();  // cancels requests in flight; their callbacks never run
 
   // Errors: InvalidArgument (bad URL), Unavailable (connect failure, connection
@@ -80,6 +84,7 @@ class HttpClient {
   event::Dispatcher& dispatcher_;
   Connector& connector_;
   const conf::ProxyConfig proxy_;
+  const std::optional<conf::ProxyConfig> plain_http_proxy_;  // for http:// targets, if set
   std::map<Exchange*, std::unique_ptr<Exchange>> in_flight_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted errors
 };

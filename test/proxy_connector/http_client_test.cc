@@ -121,6 +121,31 @@ TEST_F(HttpClientTest, ThroughProxyWhenInternalServicesEnabled) {
   EXPECT_EQ(proxy.heads[0].rfind("CONNECT km.test:9443 HTTP/1.1\r\n", 0), 0u);
 }
 
+// Environment proxies per scheme: an https-only proxy leaves http targets direct.
+TEST_F(HttpClientTest, PlainHttpProxyOverridesPerScheme) {
+  FakeHttpServer server(dispatcher_->base());
+  FakeProxy proxy(dispatcher_->base());
+  proxy.upstream_port = server.port();
+  ConnectorPtr connector = make();
+  conf::HttpClientsConfig clients;
+  clients.proxy.enabled = clients.proxy.enable_internal_services = true;
+  clients.proxy.host = "127.0.0.1";
+  clients.proxy.port = proxy.port();
+  clients.plain_http_proxy = conf::ProxyConfig();  // HTTP_PROXY unset: direct
+  HttpClient client(*dispatcher_, *connector, clients);
+  absl::StatusOr<HttpResponse> r =
+      run(client, get("http://127.0.0.1:" + std::to_string(server.port()) + "/direct"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(proxy.heads.empty());
+  // The same client with the http proxy set goes through it.
+  clients.plain_http_proxy = clients.proxy;
+  HttpClient proxied(*dispatcher_, *connector, clients);
+  r = run(proxied, get("http://km.test:9443/via"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(proxy.heads.size(), 1u);
+  EXPECT_EQ(proxy.heads[0].rfind("CONNECT km.test:9443 HTTP/1.1\r\n", 0), 0u);
+}
+
 TEST_F(HttpClientTest, AbsoluteFormThroughForwardProxy) {
   FakeProxy proxy(dispatcher_->base());
   proxy.mode = FakeProxy::Mode::Forward;
