@@ -9,6 +9,7 @@
 
 #include "gateway/common/strcat.h"
 #include "gateway/common/log.h"
+#include "gateway/router/upstream_headers.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/proxy_resolver.h"
 
@@ -22,45 +23,6 @@ constexpr size_t kLowWatermark = 256 << 10;
 constexpr size_t kReplayBodyLimit = 64 << 10;
 
 RouterFilter* self(http_parser* p) { return static_cast<RouterFilter*>(p->data); }
-
-// Request headers that belong to one hop and never reach the backend.
-bool isHopByHop(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive", "te", "trailer", "upgrade", "transfer-encoding",
-      "content-length", "expect", "host", "proxy-connection"};
-  for (std::string_view n : kNames) {
-    if (http::iequals(name, n)) return true;
-  }
-  // Proxy-Authorization and every other Proxy-* header are for a proxy, not the backend.
-  return name.size() >= 6 && http::iequals(name.substr(0, 6), "proxy-");
-}
-
-bool namedInConnection(const http::HeaderMap& headers, std::string_view name) {
-  for (const auto& [n, v] : headers.entries()) {
-    if (http::iequals(n, "connection") && http::hasToken(v, name)) return true;
-  }
-  return false;
-}
-
-bool isResponseHopByHop(std::string_view name) {
-  return http::iequals(name, "connection") || http::iequals(name, "keep-alive") ||
-         http::iequals(name, "transfer-encoding") || http::iequals(name, "te") ||
-         http::iequals(name, "trailer") || http::iequals(name, "upgrade") ||
-         http::iequals(name, "proxy-connection") || http::iequals(name, "proxy-authenticate");
-}
-
-std::string authority(const conf::EndpointUrl& url) {
-  bool v6 = url.host.find(':') != std::string::npos;
-  std::string host = v6 ? gw::cat("[", url.host, "]") : url.host;
-  bool default_port = (url.scheme == "http" && url.port == 80) ||
-                      (url.scheme == "https" && url.port == 443);
-  return default_port ? host : gw::cat(host, ":", url.port);
-}
-
-bool isIdempotent(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
-         method == "DELETE" || method == "TRACE";
-}
 
 }  // namespace
 
@@ -99,7 +61,8 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   const std::string* te = headers.headers.get("transfer-encoding");
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
   request_has_body_ = request_chunked_ || headers.headers.has("content-length");
-  forwarded_headers_ = buildForwardedHeaders(headers);
+  forwarded_headers_ = forwardedHeaderBlock(headers, decoder_callbacks_->downstreamAddress(),
+                                            decoder_callbacks_->downstreamTls(), request_chunked_);
   request_complete_ = end_stream;
   start_ = decoder_callbacks_->dispatcher().now();
   timer_ = decoder_callbacks_->dispatcher().createTimer([this] { onTimeout(); });
@@ -157,48 +120,13 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) readResponse();
 }
 
-// The request's header lines as the backend gets them, minus Host and proxy
-// credentials (both depend on the connection, which a retry or failover changes).
-std::string RouterFilter::buildForwardedHeaders(const http::RequestHeaders& request) const {
-  std::string out;
-  std::string forwarded_for;
-  for (const auto& [name, value] : request.headers.entries()) {
-    if (isHopByHop(name) || namedInConnection(request.headers, name)) continue;
-    if (http::iequals(name, "x-forwarded-for")) {
-      forwarded_for = forwarded_for.empty() ? value : gw::cat(forwarded_for, ", ", value);
-      continue;
-    }
-    if (http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host")) continue;
-    gw::catAppend(&out, name, ": ", value, "\r\n");
-  }
-  const std::string& client = decoder_callbacks_->downstreamAddress();
-  gw::catAppend(&out, "X-Forwarded-For: ",
-                forwarded_for.empty() ? client : gw::cat(forwarded_for, ", ", client),
-                "\r\nX-Forwarded-Proto: ", decoder_callbacks_->downstreamTls() ? "https" : "http",
-                "\r\n");
-  if (const std::string* host = request.headers.get("host")) {
-    gw::catAppend(&out, "X-Forwarded-Host: ", *host, "\r\n");
-  }
-  if (request_chunked_) {
-    out += "Transfer-Encoding: chunked\r\n";
-  } else if (const std::string* cl = request.headers.get("content-length")) {
-    gw::catAppend(&out, "Content-Length: ", *cl, "\r\n");
-  }
-  return out;
-}
-
 std::string RouterFilter::buildRequestHead() const {
   std::string path = gw::cat(endpoint_->base_path, route_->upstream_path);
   if (path.empty() || path[0] != '/') path.insert(0, "/");
-  std::string target =
-      connection_->absoluteForm() ? gw::cat("http://", authority(*endpoint_), path) : path;
-  std::string out = gw::cat(method_, " ", target, " HTTP/1.1\r\nHost: ", authority(*endpoint_),
-                            "\r\n", forwarded_headers_);
-  if (connection_->absoluteForm() && !connection_->proxyAuthorization().empty()) {
-    gw::catAppend(&out, "Proxy-Authorization: ", connection_->proxyAuthorization(), "\r\n");
-  }
-  out += "\r\n";
-  return out;
+  bool absolute = connection_->absoluteForm();
+  std::string target = absolute ? gw::cat("http://", authority(*endpoint_), path) : path;
+  return requestHead(method_, target, authority(*endpoint_), forwarded_headers_,
+                     absolute ? connection_->proxyAuthorization() : std::string());
 }
 
 void RouterFilter::writeBody(std::string_view data, bool end_stream) {
@@ -454,10 +382,7 @@ int RouterFilter::responseHeadersComplete() {
   if (status >= 100 && status < 200) return 0;  // interim; dropped in message_complete
   http::ResponseHeaders out;
   out.status = status;
-  for (auto& [name, value] : response_.headers.entries()) {
-    if (isResponseHopByHop(name) || namedInConnection(response_.headers, name)) continue;
-    out.headers.add(name, value);
-  }
+  out.headers = forwardedResponseHeaders(response_.headers);
   response_.headers.clear();
   response_headers_done_ = true;
   if (config_->upstream_latency) {

@@ -68,7 +68,6 @@ class RouterFilter : public http::PassThroughFilter,
   static int onResponseMessageComplete(http_parser* p);
 
   void connectTo(size_t endpoint_index);
-  std::string buildForwardedHeaders(const http::RequestHeaders& request) const;
   std::string buildRequestHead() const;
   void writeBody(std::string_view data, bool end_stream);
   void writeTrailers(const http::HeaderMap& trailers);
@@ -87,7 +86,7 @@ class RouterFilter : public http::PassThroughFilter,
   const RouteMatch* route_ = nullptr;
   std::string method_;
   std::string path_;               // without the query, for log lines
-  std::string forwarded_headers_;  // see buildForwardedHeaders()
+  std::string forwarded_headers_;  // see forwardedHeaderBlock() in upstream_headers.h
   bool request_chunked_ = false;
   bool request_has_body_ = false;
   bool request_complete_ = false;    // client's request fully received

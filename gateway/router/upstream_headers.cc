@@ -1,0 +1,94 @@
+#include "gateway/router/upstream_headers.h"
+
+#include "gateway/common/strcat.h"
+
+namespace gw::router {
+
+bool isRequestHopByHop(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "connection", "keep-alive", "te", "trailer", "upgrade", "transfer-encoding",
+      "content-length", "expect", "host", "proxy-connection"};
+  for (std::string_view n : kNames) {
+    if (http::iequals(name, n)) return true;
+  }
+  return name.size() >= 6 && http::iequals(name.substr(0, 6), "proxy-");
+}
+
+bool isResponseHopByHop(std::string_view name) {
+  return http::iequals(name, "connection") || http::iequals(name, "keep-alive") ||
+         http::iequals(name, "transfer-encoding") || http::iequals(name, "te") ||
+         http::iequals(name, "trailer") || http::iequals(name, "upgrade") ||
+         http::iequals(name, "proxy-connection") || http::iequals(name, "proxy-authenticate");
+}
+
+bool namedInConnection(const http::HeaderMap& headers, std::string_view name) {
+  for (const auto& [n, v] : headers.entries()) {
+    if (http::iequals(n, "connection") && http::hasToken(v, name)) return true;
+  }
+  return false;
+}
+
+std::string authority(const conf::EndpointUrl& url) {
+  bool v6 = url.host.find(':') != std::string::npos;
+  std::string host = v6 ? gw::cat("[", url.host, "]") : url.host;
+  bool default_port = (url.scheme == "http" && url.port == 80) ||
+                      (url.scheme == "https" && url.port == 443);
+  return default_port ? host : gw::cat(host, ":", url.port);
+}
+
+std::string forwardedHeaderBlock(const http::RequestHeaders& request,
+                                 std::string_view client_address, bool downstream_tls,
+                                 bool chunked) {
+  std::string out;
+  std::string forwarded_for;
+  for (const auto& [name, value] : request.headers.entries()) {
+    if (isRequestHopByHop(name) || namedInConnection(request.headers, name)) continue;
+    if (http::iequals(name, "x-forwarded-for")) {
+      forwarded_for = forwarded_for.empty() ? value : gw::cat(forwarded_for, ", ", value);
+      continue;
+    }
+    // The gateway states these itself; a client's values would be spoofable.
+    if (http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host")) continue;
+    gw::catAppend(&out, name, ": ", value, "\r\n");
+  }
+  gw::catAppend(&out, "X-Forwarded-For: ",
+                forwarded_for.empty() ? std::string(client_address)
+                                      : gw::cat(forwarded_for, ", ", client_address),
+                "\r\nX-Forwarded-Proto: ", downstream_tls ? "https" : "http", "\r\n");
+  if (const std::string* host = request.headers.get("host")) {
+    gw::catAppend(&out, "X-Forwarded-Host: ", *host, "\r\n");
+  }
+  if (chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (const std::string* cl = request.headers.get("content-length")) {
+    gw::catAppend(&out, "Content-Length: ", *cl, "\r\n");
+  }
+  return out;
+}
+
+std::string requestHead(std::string_view method, std::string_view target, std::string_view host,
+                        std::string_view header_block, std::string_view proxy_authorization) {
+  std::string out = gw::cat(method, " ", target, " HTTP/1.1\r\nHost: ", host, "\r\n", header_block);
+  if (!proxy_authorization.empty()) {
+    gw::catAppend(&out, "Proxy-Authorization: ", proxy_authorization, "\r\n");
+  }
+  out += "\r\n";
+  return out;
+}
+
+http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers) {
+  http::HeaderMap out;
+  out.reserve(headers.size());
+  for (const auto& [name, value] : headers.entries()) {
+    if (isResponseHopByHop(name) || namedInConnection(headers, name)) continue;
+    out.add(name, value);
+  }
+  return out;
+}
+
+bool isIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+
+}  // namespace gw::router

@@ -1,0 +1,58 @@
+#pragma once
+
+// How request and response headers change as they cross the gateway: the
+// hop-by-hop rules (RFC 9110 7.6.1) plus the forwarding headers. Pure
+// functions, thread-safe.
+//
+// Example:
+//   std::string block = forwardedHeaderBlock(request, "10.0.0.7", /*downstream_tls=*/false,
+//                                            /*chunked=*/false);
+//   std::string head = requestHead("GET", "/pets", "backend:8080", block, "");
+
+#include <string>
+#include <string_view>
+
+#include "conf/config.h"
+#include "gateway/http/header_map.h"
+
+namespace gw::router {
+
+// True for request headers that belong to one hop and never reach the backend:
+// Connection, Keep-Alive, TE, Trailer, Upgrade, Transfer-Encoding and
+// Content-Length (both re-framed), Expect, Host (rewritten), and every
+// Proxy-* header (Proxy-Authorization is the client's credential for *its*
+// proxy, never the backend's).
+bool isRequestHopByHop(std::string_view name);
+
+// True for response headers that stop at the gateway.
+bool isResponseHopByHop(std::string_view name);
+
+// True when a Connection header in `headers` names `name` (it is then hop-by-hop too).
+bool namedInConnection(const http::HeaderMap& headers, std::string_view name);
+
+// "host:port" for the Host header and absolute-form targets; the port is left
+// out when it is the scheme's default, IPv6 literals are bracketed.
+std::string authority(const conf::EndpointUrl& url);
+
+// The request's header lines as the backend gets them ("Name: value\r\n"...),
+// without Host and proxy credentials (both depend on the connection): hop-by-hop
+// headers dropped, X-Forwarded-For appended with `client_address`,
+// X-Forwarded-Proto and X-Forwarded-Host set by the gateway, and the body
+// framing (chunked or the client's Content-Length).
+std::string forwardedHeaderBlock(const http::RequestHeaders& request,
+                                 std::string_view client_address, bool downstream_tls,
+                                 bool chunked);
+
+// The full request head: request line, Host, `header_block`, an optional
+// Proxy-Authorization (absolute-form through a forwarding proxy), blank line.
+std::string requestHead(std::string_view method, std::string_view target,
+                        std::string_view host, std::string_view header_block,
+                        std::string_view proxy_authorization);
+
+// The backend's response headers without the hop-by-hop ones.
+http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers);
+
+// Methods a request may be repeated with (RFC 9110 9.2.2).
+bool isIdempotent(std::string_view method);
+
+}  // namespace gw::router
