@@ -15,6 +15,27 @@
 namespace gw::conf {
 namespace {
 
+// cpptoml's syntax errors quote the offending line, which may hold a password
+// (`password: "..."`): keep the message and its line number, drop what is quoted.
+std::string redactQuoted(const std::string& message) {
+  std::string out;
+  char open = 0;
+  for (char c : message) {
+    if (open == 0) {
+      out.push_back(c);
+      if (c == '\'' || c == '"') {
+        open = c;
+        out += "...";
+      }
+    } else if (c == open) {
+      out.push_back(c);
+      open = 0;
+    }
+  }
+  return out;
+}
+
+
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
 
@@ -189,7 +210,8 @@ absl::StatusOr<Config> loadConfigFromString(std::string_view toml, std::string f
     cpptoml::parser parser(in);
     table = parser.parse();
   } catch (const cpptoml::parse_exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(config.file, ": invalid TOML: ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.file, ": invalid TOML: ", redactQuoted(e.what())));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(config.file, ": cannot parse: ", e.what()));
   }

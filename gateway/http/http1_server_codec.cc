@@ -334,6 +334,11 @@ void Http1ServerCodec::encodeTrailers(const HeaderMap& trailers) {
   endResponse();
 }
 
-void Http1ServerCodec::endResponse() { response_started_ = false; }
+void Http1ServerCodec::endResponse() {
+  response_started_ = false;
+  // A response that ended before its request did closes the connection; the
+  // rest of the request is read and dropped, never handed to the finished stream.
+  if (!request_complete_) decoder_ = nullptr;
+}
 
 }  // namespace gw::http
