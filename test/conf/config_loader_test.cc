@@ -250,6 +250,18 @@ TEST(LoadConfig, SyntaxErrorNamesFileAndLine) {
   EXPECT_NE(config.status().message().find("line 2"), std::string::npos) << config.status();
 }
 
+// Found by config_fuzz: cpptoml quotes the malformed line, which may be the password's.
+TEST(LoadConfig, SyntaxErrorDoesNotQuoteThePassword) {
+  absl::StatusOr<Config> c = loadConfigFromString(
+      "[httpClients.proxy]\n  host = \"squid\"\n  password: \"Hunter2pw\"\n", "micro-gw.conf",
+      Environment::fromMap({}));
+  ASSERT_FALSE(c.ok());
+  std::string message(c.status().message());
+  EXPECT_EQ(message.find("Hunter2pw"), std::string::npos) << message;
+  EXPECT_NE(message.find("micro-gw.conf: invalid TOML"), std::string::npos) << message;
+  EXPECT_NE(message.find("line 3"), std::string::npos) << message;
+}
+
 TEST(LoadConfig, Wso2KeysAreWarnings) {
   absl::StatusOr<Config> config = load(
       "[listenerConfig]\nhttpsPort = 9095\nkeyStorePassword = \"ballerina\"\nhttpPort = 9091\n");
