@@ -82,6 +82,7 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
   }
 
   void onProtocolError(int status, std::string_view, std::string_view) override {
+    if (maskedKnownBug()) return;
     FUZZ_CHECK(!protocol_error_);
     FUZZ_CHECK(!closed_);
     FUZZ_CHECK(status == 400 || status == 408 || status == 413 || status == 414 ||
@@ -114,6 +115,7 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
   }
 
   void decodeData(std::string& data, bool end_stream) override {
+    if (maskedKnownBug()) return;
     checkLive();
     FUZZ_CHECK(saw_headers_);
     FUZZ_CHECK(!request_ended_);
@@ -127,6 +129,7 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
   }
 
   void decodeTrailers(HeaderMap) override {
+    if (maskedKnownBug()) return;
     checkLive();
     FUZZ_CHECK(saw_headers_);
     FUZZ_CHECK(!request_ended_);
@@ -146,6 +149,18 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
   bool streamOpen() const { return stream_open_; }
 
  private:
+  // Known bug (test/fuzz/crashes/http1_codec_fuzz/): after a reply that ends
+  // the connection before the request did, the codec goes on parsing: the
+  // rest of the request reaches the finished stream, and a parse error in it
+  // is reported. FUZZ_MASK_KNOWN_BUGS ignores those events.
+  bool maskedKnownBug() const {
+#ifdef FUZZ_MASK_KNOWN_BUGS
+    return closed_ && response_done_ && !protocol_error_;
+#else
+    return false;
+#endif
+  }
+
   void checkLive() {
     FUZZ_CHECK(!protocol_error_);
     FUZZ_CHECK(!closed_);
@@ -251,11 +266,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (chunk > stream_size - pos) chunk = stream_size - pos;
       evbuffer_add(input, stream + pos, chunk);
       pos += chunk;
-#ifdef FUZZ_MASK_KNOWN_BUGS
-      // Masks the known "request events after a connection-ending reply" bug
-      // (test/fuzz/crashes/http1_codec_fuzz/) to explore further.
-      if (conn.closed()) break;
-#endif
       codec.dispatch(input);
       conn.maybeRespond();
       codec.dispatch(input);  // pipelined requests after a resume()

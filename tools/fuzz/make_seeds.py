@@ -25,6 +25,13 @@ def write_crash(target, name, data):
     (d / name).write_bytes(data)
 
 
+def write_repro(target, name, data):
+    """A reproducer of a fixed bug: replayed with the corpus from now on."""
+    d = CORPUS / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / ("repro_" + name)).write_bytes(data)
+
+
 def conf_text(name):
     return (ROOT / "conf" / name).read_bytes()
 
@@ -57,10 +64,11 @@ H = {
 for name, req in H.items():
     write("http1_codec_fuzz", name, WAIT + req)
 write("http1_codec_fuzz", "get_local", LOCAL + H["get"])
-# Known bug: request body bytes reach the stream after its local reply ended it.
-write_crash("http1_codec_fuzz", "local_reply_then_body",
+# Fixed in d39302f: request body bytes reached the stream after its local reply
+# ended it (a use-after-free in ConnectionManager, which deletes the stream).
+write_repro("http1_codec_fuzz", "local_reply_then_body",
             LOCAL + b"POST /unknown HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\n\r\nhello")
-write_crash("http1_codec_fuzz", "early_reply_then_body",
+write_repro("http1_codec_fuzz", "early_reply_then_body",
             b"\x00\x03\x03\x00\x00\x00\x00\x00" + b"PUT /up HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
 write("http1_codec_fuzz", "pipelined_whole", WHOLE + H["pipelined"])
 write("http1_codec_fuzz", "chunked_small", SMALL + H["chunked_trailers"])
@@ -169,10 +177,22 @@ write("config_fuzz", "envpass", b"[httpClients.proxy]\n  enabled = true\n  host 
 write("config_fuzz", "noproxy_section", b"[listenerConfig]\nworkers = 2\n\0openapi: 3.0.0\n\0")
 write("config_fuzz", "bad_types", b"[admin]\nport = \"x\"\n[httpClients.proxy]\npassword = 1234567\n\0x-wso2-basePath: [1]\n\0- a\n")
 
-# Known bug: cpptoml's "Bare key ... cannot contain whitespace" error quotes the
-# whole line, password included (a YAML habit: `password: "..."`).
-write_crash("config_fuzz", "toml_colon_password",
+# Fixed in d39302f: cpptoml's "Bare key ... cannot contain whitespace" error
+# quoted the whole line, password included (a YAML habit: `password: "..."`).
+write_repro("config_fuzz", "toml_colon_password",
             b'[httpClients.proxy]\n  enabled = true\n  host = "squid"\n  password: "Hunter2pw"\n\0\0')
+
+# Known bug: an unclosed quote in x-wso2-basePath swallows the following lines,
+# and the basePath error quotes them all, the endpoint proxy password included.
+write_crash("config_fuzz", "yaml_unclosed_quote_password",
+            b"\0openapi: 3.0.0\ninfo: {title: T, version: v1}\nx-wso2-basePath: 'orders/{version}\n"
+            b"x-wso2-production-endpoints:\n  urls: [http://b/]\n  proxy:\n    host: p\n"
+            b"    password: \"YamlPr0xyPw\"\npaths: {}\n\0")
+# Known bug: after an early reply ended the connection, a parse error in the
+# rest of the request is still reported (a second response on the wire).
+write_crash("http1_codec_fuzz", "early_reply_then_protocol_error",
+            b"\x00\x03\x03\x03\x03\x03\x00\x03PUT /up HTTP/1.1\r\nHost: gw\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\x03\x03\x03\x03POST / HTTP/1.1\r\n")
 
 # no_proxy_fuzz: 2-byte big-endian port, then "<list>\n<host>".
 N = [
