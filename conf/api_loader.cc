@@ -79,7 +79,7 @@ absl::StatusOr<std::string> normaliseBasePath(const YamlContext& ctx, const std:
   }
   if (path.find_first_of("?#{} \t") != std::string::npos) {
     return yamlError(ctx, "x-wso2-basePath",
-                     absl::StrCat("'", raw, "' must not contain '?', '#', '{', '}' or blanks"));
+                     absl::StrCat(quoteValue(raw), " must not contain '?', '#', '{', '}' or blanks"));
   }
   return path;
 }
@@ -95,7 +95,7 @@ absl::Status loadInfo(const YamlContext& ctx, const YAML::Node& root, ApiDefinit
   absl::StatusOr<std::string> version = yamlString(ctx, root["openapi"], "openapi");
   if (!version.ok()) return version.status();
   if (!absl::StartsWith(*version, "3.")) {
-    return yamlError(ctx, "openapi", absl::StrCat("expected 3.x, got '", *version, "'"));
+    return yamlError(ctx, "openapi", absl::StrCat("expected 3.x, got ", quoteValue(*version)));
   }
   if (!root["info"]) return missingKey(ctx, root, "", "info");
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, root["info"], "info"));

@@ -73,7 +73,7 @@ absl::StatusOr<ProxyConfig> loadCustomProxy(const YamlContext& ctx, const YAML::
     if (!mode.ok()) return mode.status();
     if (*mode != "connect" && *mode != "forward") {
       return yamlError(ctx, mode_location,
-                       absl::StrCat("expected connect or forward, got '", *mode, "'"));
+                       absl::StrCat("expected connect or forward, got ", quoteValue(*mode)));
     }
     proxy.http_mode = *mode == "connect" ? HttpProxyMode::Connect : HttpProxyMode::Forward;
   }
@@ -178,7 +178,7 @@ absl::StatusOr<EndpointConfig> loadEndpoint(const YamlContext& ctx, const YAML::
       endpoint.type = EndpointType::Failover;
     } else if (*type != "load_balance") {
       return yamlError(ctx, type_location,
-                       absl::StrCat("expected load_balance or failover, got '", *type, "'"));
+                       absl::StrCat("expected load_balance or failover, got ", quoteValue(*type)));
     }
   }
   if (node["advanceEndpointConfig"]) {

@@ -19,6 +19,15 @@ absl::Status yamlError(const YamlContext& ctx, absl::string_view location, absl:
   return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", location, ": ", what));
 }
 
+std::string quoteValue(absl::string_view value) {
+  constexpr size_t kMaxShown = 64;
+  if (value.size() <= kMaxShown && value.find_first_of(" \t\r\n") == absl::string_view::npos) {
+    return absl::StrCat("'", value, "'");
+  }
+  return absl::StrCat("a value of ", value.size(),
+                      " characters with blanks or line breaks (an unclosed quote?)");
+}
+
 std::string yamlTypeName(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:

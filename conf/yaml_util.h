@@ -32,6 +32,12 @@ absl::Status yamlError(const YamlContext& ctx, absl::string_view location, absl:
 // "a map", "a list", "a scalar", "null".
 std::string yamlTypeName(const YAML::Node& node);
 
+// A scalar value quoted for an error message ('value'), or, when it is long or
+// holds blanks or line breaks (e.g. an unclosed quote swallowed the rest of the
+// file, secrets included), only a description of it. Never echoes more than
+// one short token of input.
+std::string quoteValue(absl::string_view value);
+
 absl::StatusOr<std::string> yamlString(const YamlContext& ctx, const YAML::Node& node,
                                        absl::string_view location);
 absl::StatusOr<bool> yamlBool(const YamlContext& ctx, const YAML::Node& node,

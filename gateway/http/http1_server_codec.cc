@@ -48,6 +48,11 @@ Http1ServerCodec::Http1ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* ou
 }
 
 void Http1ServerCodec::dispatch(evbuffer* input) {
+  if (closing_) {
+    // The last response said Connection: close; what the client still sends is dropped.
+    evbuffer_drain(input, evbuffer_get_length(input));
+    return;
+  }
   while (!failed_ && evbuffer_get_length(input) > 0) {
     if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) return;  // waiting for resume()
     // Parse straight from libevent's buffer segments, no copy.
@@ -180,7 +185,7 @@ int Http1ServerCodec::headersComplete() {
   }
   request_.method = http_method_str(static_cast<http_method>(parser_.method));
   request_.version_minor = parser_.http_minor;
-  if (parser_.http_major != 1) {
+  if (parser_.http_major != 1 || parser_.http_minor > 1) {
     return fail(505, "HTTP version not supported", "only HTTP/1.0 and HTTP/1.1 are accepted here");
   }
   if (parser_.upgrade) {
@@ -339,6 +344,7 @@ void Http1ServerCodec::endResponse() {
   // A response that ended before its request did closes the connection; the
   // rest of the request is read and dropped, never handed to the finished stream.
   if (!request_complete_) decoder_ = nullptr;
+  if (!keep_alive_) closing_ = true;
 }
 
 }  // namespace gw::http

@@ -71,6 +71,7 @@ class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
   bool message_complete_ = false;
   bool skip_pause_ = false;
   bool failed_ = false;
+  bool closing_ = false;  // a response with Connection: close went out
   bool expect_continue_ = false;
   bool sent_continue_ = false;
   bool keep_alive_ = true;

@@ -15,8 +15,10 @@ bool startsWithNoCase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// A segment that is ".", "..", or either of them with dots percent-encoded.
+// A segment that is ".", "..", or either of them with dots percent-encoded;
+// ";params" are ignored (Tomcat and Spring read "..;" as "..").
 bool isDotSegment(std::string_view seg) {
+  seg = seg.substr(0, seg.find(';'));
   int dots = 0;
   for (size_t i = 0; i < seg.size();) {
     if (seg[i] == '.') {
@@ -31,6 +33,13 @@ bool isDotSegment(std::string_view seg) {
     }
   }
   return dots == 1 || dots == 2;
+}
+
+bool containsNoCase(std::string_view s, std::string_view needle) {
+  for (size_t i = 0; i + needle.size() <= s.size(); ++i) {
+    if (startsWithNoCase(s.substr(i), needle)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -63,6 +72,14 @@ absl::Status normalizeRequestTarget(std::string& target) {
   }
   if (target.find('\0') != std::string::npos || target.find("%00") != std::string::npos) {
     return absl::InvalidArgumentError("the request target contains a NUL byte");
+  }
+  // Encoded separators, and double-encoded dots, are read as '/' or '.' by some
+  // backends: the route matched here would not be the resource served.
+  if (path.find('\\') != std::string_view::npos || containsNoCase(path, "%2f") ||
+      containsNoCase(path, "%5c") || containsNoCase(path, "%252e") ||
+      containsNoCase(path, "%252f") || containsNoCase(path, "%255c")) {
+    return absl::InvalidArgumentError(
+        "the path contains an encoded '/' or '\\', a backslash, or a double-encoded dot");
   }
   return absl::OkStatus();
 }

@@ -274,6 +274,21 @@ TEST(LoadApiFromString, Errors) {
   }
 }
 
+// Found by config_fuzz: an unclosed quote folds the rest of the file, proxy
+// password included, into the basePath; the error must not echo it.
+TEST(LoadApiFromString, UnclosedQuoteDoesNotEchoTheFile) {
+  absl::StatusOr<ApiDefinition> api = loadApiFromString(
+      "openapi: 3.0.0\ninfo: {title: T, version: v1}\nx-wso2-basePath: 'orders/{version}\n"
+      "x-wso2-production-endpoints:\n  urls: [http://b/]\n  proxy:\n    host: p\n"
+      "    password: \"YamlPr0xyPw\"\npaths: {}\n",
+      "api.yaml");
+  ASSERT_FALSE(api.ok());
+  std::string message(api.status().message());
+  EXPECT_EQ(message.find("YamlPr0xyPw"), std::string::npos) << message;
+  EXPECT_NE(message.find("x-wso2-basePath"), std::string::npos) << message;
+  EXPECT_NE(message.find("unclosed quote"), std::string::npos) << message;
+}
+
 TEST(LoadApiFromString, SyntaxError) {
   absl::StatusOr<ApiDefinition> api = load("openapi: 3.0.0\ninfo: [\n");
   ASSERT_FALSE(api.ok());

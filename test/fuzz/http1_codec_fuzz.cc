@@ -149,10 +149,9 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
   bool streamOpen() const { return stream_open_; }
 
  private:
-  // Known bug (test/fuzz/crashes/http1_codec_fuzz/): after a reply that ends
-  // the connection before the request did, the codec goes on parsing: the
-  // rest of the request reaches the finished stream, and a parse error in it
-  // is reported. FUZZ_MASK_KNOWN_BUGS ignores those events.
+  // Hook for masking a known, unfixed bug while fuzzing past it
+  // (FUZZ_MASK_KNOWN_BUGS). It last masked events after a reply that closed the
+  // connection early (fixed; reproducers in corpus/http1_codec_fuzz/repro_*).
   bool maskedKnownBug() const {
 #ifdef FUZZ_MASK_KNOWN_BUGS
     return closed_ && response_done_ && !protocol_error_;

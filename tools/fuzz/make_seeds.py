@@ -184,13 +184,13 @@ write_repro("config_fuzz", "toml_colon_password",
 
 # Known bug: an unclosed quote in x-wso2-basePath swallows the following lines,
 # and the basePath error quotes them all, the endpoint proxy password included.
-write_crash("config_fuzz", "yaml_unclosed_quote_password",
+write_repro("config_fuzz", "yaml_unclosed_quote_password",
             b"\0openapi: 3.0.0\ninfo: {title: T, version: v1}\nx-wso2-basePath: 'orders/{version}\n"
             b"x-wso2-production-endpoints:\n  urls: [http://b/]\n  proxy:\n    host: p\n"
             b"    password: \"YamlPr0xyPw\"\npaths: {}\n\0")
 # Known bug: after an early reply ended the connection, a parse error in the
 # rest of the request is still reported (a second response on the wire).
-write_crash("http1_codec_fuzz", "early_reply_then_protocol_error",
+write_repro("http1_codec_fuzz", "early_reply_then_protocol_error",
             b"\x00\x03\x03\x03\x03\x03\x00\x03PUT /up HTTP/1.1\r\nHost: gw\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\x03\x03\x03\x03POST / HTTP/1.1\r\n")
 

@@ -480,6 +480,7 @@ TEST_F(Http1ServerCodecTest, ProtocolErrorTable) {
        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc",
        400},
       {"non-token header name", def, "GET / HTTP/1.1\r\nHost: h\r\nX(a): 1\r\n\r\n", 400},
+      {"http/1.5", def, "POST / HTTP/1.5\r\n\r\n", 505},
       {"bad chunk size", def,
        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
   };
