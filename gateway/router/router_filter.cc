@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gateway/common/bev_write.h"
 #include "gateway/common/strcat.h"
 #include "gateway/common/log.h"
 #include "gateway/router/upstream_headers.h"
@@ -103,15 +104,23 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   bufferevent_setcb(bev, &RouterFilter::onUpstreamRead, &RouterFilter::onUpstreamWrite,
                     &RouterFilter::onUpstreamEvent, this);
   bufferevent_setwatermark(bev, EV_WRITE, kLowWatermark, 0);
-  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  // Writes go out through flushOutput(): EV_WRITE is armed only while the
+  // socket buffer is full (TLS bufferevents keep libevent's own writing).
+  bufferevent_enable(bev, EV_READ);
+  if (gw::net::writesDirectly(bev)) {
+    bufferevent_disable(bev, EV_WRITE);
+  } else {
+    bufferevent_enable(bev, EV_WRITE);
+  }
   std::string head = buildRequestHead();
-  bufferevent_write(bev, head.data(), head.size());
+  evbuffer_add(bufferevent_get_output(bev), head.data(), head.size());
   if (!pending_body_.empty() || (request_complete_ && !pending_trailers_)) {
     std::string body;
     body.swap(pending_body_);
     writeBody(body, request_complete_ && !pending_trailers_);
   }
   if (pending_trailers_) writeTrailers(*pending_trailers_);
+  gw::net::flushOutput(bev);
   if (downstream_read_disabled_ && evbuffer_get_length(bufferevent_get_output(bev)) < kHighWatermark) {
     downstream_read_disabled_ = false;
     decoder_callbacks_->readDisableDownstream(false);
@@ -171,6 +180,7 @@ http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) 
   armTimeoutWhileUploading();
   if (connection_) {
     writeBody(data, end_stream);
+    gw::net::flushOutput(connection_->bev());
     if (!downstream_read_disabled_ &&
         evbuffer_get_length(bufferevent_get_output(connection_->bev())) > kHighWatermark) {
       downstream_read_disabled_ = true;
@@ -191,6 +201,7 @@ http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
   armTimeoutWhileUploading();
   if (connection_) {
     writeTrailers(trailers);
+    gw::net::flushOutput(connection_->bev());
   } else {
     pending_trailers_ = trailers;
   }
@@ -205,8 +216,9 @@ void RouterFilter::armTimeoutWhileUploading() {
   }
 }
 
-void RouterFilter::onUpstreamWrite(bufferevent*, void* arg) {
+void RouterFilter::onUpstreamWrite(bufferevent* bev, void* arg) {
   auto* r = static_cast<RouterFilter*>(arg);
+  gw::net::onOutputDrained(bev);
   if (r->downstream_read_disabled_) {
     r->downstream_read_disabled_ = false;
     r->decoder_callbacks_->readDisableDownstream(false);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "gateway/common/strcat.h"
+#include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/http/request_target.h"
@@ -49,7 +50,10 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
     route_ = conn_.worker_.runtime().routes->match(headers.method, headers.path);
     chain_->decodeHeaders(std::move(headers), end_stream);
     // Tell a waiting client to send its body, unless the chain already answered.
-    if (!end_stream && !chain_->responseStarted() && !done_) encoder_.encode100Continue();
+    if (!end_stream && !chain_->responseStarted() && !done_) {
+      encoder_.encode100Continue();
+      conn_.scheduleFlush();
+    }
   }
   void decodeData(std::string& data, bool end_stream) override { chain_->decodeData(data, end_stream); }
   void decodeTrailers(http::HeaderMap trailers) override { chain_->decodeTrailers(std::move(trailers)); }
@@ -58,16 +62,19 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void writeHeaders(http::ResponseHeaders& headers, bool end_stream) override {
     status_ = headers.status;
     encoder_.encodeHeaders(headers, end_stream);
+    conn_.scheduleFlush();
     if (end_stream) complete();
   }
   void writeData(std::string& data, bool end_stream) override {
     bytes_ += data.size();
     encoder_.encodeData(data, end_stream);
+    conn_.scheduleFlush();
     conn_.checkWriteWatermark();
     if (end_stream) complete();
   }
   void writeTrailers(http::HeaderMap& trailers) override {
     encoder_.encodeTrailers(trailers);
+    conn_.scheduleFlush();
     complete();
   }
   void resetStream(std::string_view reason) override {
@@ -132,6 +139,7 @@ ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, st
   http::CodecLimits limits{l.max_uri_length, l.max_header_size, l.max_entity_body_size};
   codec_ = std::make_unique<http::Http1ServerCodec>(*this, bufferevent_get_output(bev_), limits);
   timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
+  flush_event_.reset(event_new(worker_.dispatcher().base(), -1, 0, &onFlushCb, this));
 }
 
 ConnectionManager::~ConnectionManager() {
@@ -145,7 +153,10 @@ void ConnectionManager::start() {
   bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
   bufferevent_setwatermark(bev_, EV_WRITE, kWriteLowWatermark, 0);
   bufferevent_setwatermark(bev_, EV_READ, 0, kReadHighWatermark);
-  bufferevent_enable(bev_, EV_READ | EV_WRITE);
+  // EV_WRITE stays off (libevent enables it by default): responses go out
+  // through flushOutput() (bev_write.h).
+  bufferevent_disable(bev_, EV_WRITE);
+  bufferevent_enable(bev_, EV_READ);
   armIdle();
 }
 
@@ -230,12 +241,36 @@ void ConnectionManager::closeAfterWrite() {
   if (closed_) return;
   close_after_write_ = true;
   timer_->disable();
+  if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
+    onWrite();
+    return;
+  }
+  bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);  // call onWrite when fully flushed
+  scheduleFlush();
+}
+
+// Response bytes written during one loop callback (headers, body, end) leave
+// in one writev, right after that callback.
+void ConnectionManager::scheduleFlush() {
+  if (flush_scheduled_ || closed_) return;
+  flush_scheduled_ = true;
+  event_active(flush_event_.get(), EV_WRITE, 0);
+}
+
+void ConnectionManager::onFlushCb(evutil_socket_t, short, void* arg) {
+  static_cast<ConnectionManager*>(arg)->onFlush();
+}
+
+void ConnectionManager::onFlush() {
+  flush_scheduled_ = false;
+  if (closed_) return;
+  gw::net::flushOutput(bev_);
   if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) onWrite();
-  else bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);  // call onWrite when fully flushed
 }
 
 void ConnectionManager::onWrite() {
   if (closed_) return;
+  gw::net::onOutputDrained(bev_);
   if (close_after_write_) {
     if (evbuffer_get_length(bufferevent_get_output(bev_)) > 0) return;
     if (lingering_) return;

@@ -7,6 +7,7 @@
 // owns it and deletes it (deferred) after it reports itself closed.
 
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include <memory>
 #include <string>
@@ -68,8 +69,12 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   static void onWriteCb(bufferevent* bev, void* arg);
   static void onEventCb(bufferevent* bev, short events, void* arg);
 
+  static void onFlushCb(evutil_socket_t fd, short events, void* arg);
+
   void onRead();
   void onWrite();
+  void onFlush();
+  void scheduleFlush();
   void onEvent(short events);
   void onStreamComplete();
   void closeAfterWrite();
@@ -85,6 +90,11 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   std::unique_ptr<http::ServerCodec> codec_;
   std::unique_ptr<ActiveStream> stream_;
   event::TimerPtr timer_;
+  struct EventDeleter {
+    void operator()(::event* e) const { event_free(e); }
+  };
+  std::unique_ptr<::event, EventDeleter> flush_event_;
+  bool flush_scheduled_ = false;
   enum class TimerMode { None, Idle, HeaderRead, Linger } timer_mode_ = TimerMode::None;
   int read_disable_count_ = 0;
   bool above_high_watermark_ = false;
