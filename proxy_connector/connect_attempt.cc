@@ -237,6 +237,7 @@ void ConnectAttempt::deliver() {
       m.tunnels_failed.inc();
       m.failure(f.reason).inc();
     }
+    m.connectFailure(via_proxy, f.reason).inc();
     GW_LOG_WARN("upstream connect to ", describeRoute(request_), " failed: ", f.message, ": ",
                 f.detail);
     callbacks_.onConnectFailed(f);  // may destroy this attempt: nothing after

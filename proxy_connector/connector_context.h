@@ -18,7 +18,8 @@ namespace gw::proxy {
 struct ConnectorMetrics {
   explicit ConnectorMetrics(stats::Store& store);
   stats::Counter& connection(bool via_proxy, bool reused);
-  stats::Counter& failure(FailureReason reason);
+  stats::Counter& failure(FailureReason reason);  // CONNECT tunnels only
+  stats::Counter& connectFailure(bool via_proxy, FailureReason reason);  // every set-up
 
   stats::Store& store;
   stats::Counter& direct_opened;

@@ -14,6 +14,9 @@ constexpr char kTunnels[] = "microgw_proxy_tunnels_total";
 constexpr char kTunnelsHelp[] = "CONNECT tunnels through the forward proxy, by result.";
 constexpr char kFailures[] = "microgw_proxy_tunnel_failures_total";
 constexpr char kFailuresHelp[] = "Failed CONNECT tunnel set-ups, by reason.";
+constexpr char kConnectFailures[] = "microgw_upstream_connect_failures_total";
+constexpr char kConnectFailuresHelp[] =
+    "Failed upstream connection set-ups of any kind (direct, tunnel, forward), by path and reason.";
 
 EvdnsBasePtr makeDnsBase(event_base* base) {
   EvdnsBasePtr dns(evdns_base_new(
@@ -72,6 +75,12 @@ ConnectorMetrics::ConnectorMetrics(stats::Store& s)
 stats::Counter& ConnectorMetrics::connection(bool via_proxy, bool reused) {
   if (via_proxy) return reused ? proxy_reused : proxy_opened;
   return reused ? direct_reused : direct_opened;
+}
+
+stats::Counter& ConnectorMetrics::connectFailure(bool via_proxy, FailureReason reason) {
+  return store.counter(kConnectFailures, kConnectFailuresHelp,
+                       {{"path", via_proxy ? "proxy" : "direct"},
+                        {"reason", failureMetricLabel(reason)}});
 }
 
 stats::Counter& ConnectorMetrics::failure(FailureReason reason) {

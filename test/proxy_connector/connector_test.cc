@@ -170,6 +170,23 @@ TEST_F(ConnectorTest, ProxyRefused) {
       << rec.failure->detail;
   EXPECT_EQ(rec.failure->detail.find(kPassword), std::string::npos);
   EXPECT_EQ(counter("microgw_proxy_tunnel_failures_total", {{"reason", "refused"}}), 1u);
+  EXPECT_EQ(counter("microgw_upstream_connect_failures_total",
+                    {{"path", "proxy"}, {"reason", "refused"}}),
+            1u);
+}
+
+TEST_F(ConnectorTest, DirectRefusedCountsAConnectFailure) {
+  ConnectorPtr c = make();
+  Recorder rec;
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", testing::closedPort()};
+  connect(*c, req, rec);
+  ASSERT_TRUE(rec.failure.has_value());
+  EXPECT_EQ(rec.failure->reason, FailureReason::Refused);
+  EXPECT_EQ(counter("microgw_upstream_connect_failures_total",
+                    {{"path", "direct"}, {"reason", "refused"}}),
+            1u);
+  EXPECT_EQ(counter("microgw_proxy_tunnel_failures_total", {{"reason", "refused"}}), 0u);
 }
 
 TEST_F(ConnectorTest, CancelledAttemptNeverCallsBack) {
