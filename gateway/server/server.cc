@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_join.h"
@@ -126,91 +127,143 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   return RuntimeConstSharedPtr(std::move(runtime));
 }
 
-int serve(RuntimeConstSharedPtr runtime, stats::Store& stats) {
-  signal(SIGPIPE, SIG_IGN);
-  const conf::Config& config = *runtime->config;
-  auto access_log = AccessLog::open(config.access_log);
+namespace {
+
+// The running gateway: workers, the main thread's dispatcher (admin listener,
+// signals, access-log flushing, drain supervision). Main thread only.
+class Server {
+ public:
+  Server(RuntimeConstSharedPtr runtime, stats::Store& stats)
+      : runtime_(std::move(runtime)), config_(*runtime_->config), stats_(stats) {}
+
+  ~Server() {
+    for (::event* e : signals_) event_free(e);
+  }
+
+  // Opens the access log, binds every worker's listener and the admin
+  // listener, and starts the workers. Returns the exit code on failure.
+  std::optional<int> start();
+
+  // Serves until a signal and the drain that follows; then stops the workers.
+  void run();
+
+ private:
+  static void onSignal(evutil_socket_t sig, short, void* arg) {
+    static_cast<Server*>(arg)->beginDrain(static_cast<int>(sig));
+  }
+  void beginDrain(int sig);
+  void pollDrained();
+  void flushAccessLog();
+  void addSignal(int sig);
+
+  RuntimeConstSharedPtr runtime_;
+  const conf::Config& config_;
+  stats::Store& stats_;
+  std::unique_ptr<AccessLog> access_log_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  event::DispatcherPtr main_ = event::createDispatcher("main");
+  std::atomic<bool> ready_{false};
+  std::unique_ptr<AdminServer> admin_;
+  bool draining_ = false;
+  event::TimerPtr flush_timer_;
+  event::TimerPtr poll_timer_;
+  event::TimerPtr deadline_;
+  std::vector<::event*> signals_;
+};
+
+std::optional<int> Server::start() {
+  auto access_log = AccessLog::open(config_.access_log);
   if (!access_log.ok()) {
     GW_LOG_ERROR(access_log.status().message());
     return 2;
   }
-  int workers = config.listener.workers > 0 ? config.listener.workers
-                                            : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::unique_ptr<Worker>> pool;
-  for (int i = 0; i < workers; ++i) {
-    absl::StatusOr<int> fd = bindListener(config.listener.host, config.listener.http_port);
+  access_log_ = std::move(*access_log);
+  int count = config_.listener.workers > 0 ? config_.listener.workers
+                                           : std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < count; ++i) {
+    absl::StatusOr<int> fd = bindListener(config_.listener.host, config_.listener.http_port);
     if (!fd.ok()) {
       GW_LOG_ERROR(fd.status().message());
       return 1;
     }
-    pool.push_back(std::make_unique<Worker>(i, runtime, stats, **access_log, *fd));
+    workers_.push_back(std::make_unique<Worker>(i, runtime_, stats_, *access_log_, *fd));
   }
-  event::DispatcherPtr main = event::createDispatcher("main");
-  std::atomic<bool> ready{false};
-  std::unique_ptr<AdminServer> admin;
-  if (config.admin.enabled) {
-    admin = std::make_unique<AdminServer>(*main, stats, ready);
-    if (absl::Status s = admin->listen(config.admin); !s.ok()) {
+  if (config_.admin.enabled) {
+    admin_ = std::make_unique<AdminServer>(*main_, stats_, ready_);
+    if (absl::Status s = admin_->listen(config_.admin); !s.ok()) {
       GW_LOG_ERROR(s.message());
       return 1;
     }
   }
-  for (auto& w : pool) w->start();
-  ready = true;
-  GW_LOG_INFO("microgw listening on ", config.listener.host, ":", config.listener.http_port, " with ",
-              workers, " workers; ", runtime->routes->apis().size(), " APIs; admin on ",
-              config.admin.enabled ? gw::cat(config.admin.host, ":", config.admin.port) : "off",
-              "; backend proxy ", describeProxy(config.http_clients));
+  for (auto& w : workers_) w->start();
+  ready_ = true;
+  GW_LOG_INFO("microgw listening on ", config_.listener.host, ":", config_.listener.http_port,
+              " with ", count, " workers; ", runtime_->routes->apis().size(), " APIs; admin on ",
+              config_.admin.enabled ? gw::cat(config_.admin.host, ":", config_.admin.port) : "off",
+              "; backend proxy ", describeProxy(config_.http_clients));
+  return std::nullopt;
+}
 
-  bool draining = false;
-  event::TimerPtr flush_timer;
-  std::function<void()> flush = [&] {
-    (*access_log)->flush();
-    flush_timer->enable(std::chrono::milliseconds(500));
-  };
-  flush_timer = main->createTimer(flush);
-  flush_timer->enable(std::chrono::milliseconds(500));
-
-  event::TimerPtr poll_timer;
-  event::TimerPtr deadline = main->createTimer([&] {
+void Server::run() {
+  flush_timer_ = main_->createTimer([this] { flushAccessLog(); });
+  flush_timer_->enable(std::chrono::milliseconds(500));
+  poll_timer_ = main_->createTimer([this] { pollDrained(); });
+  deadline_ = main_->createTimer([this] {
     GW_LOG_WARN("drain timeout (listenerConfig.drainTimeoutInMillis) reached; closing ",
                 "remaining connections");
-    for (auto& w : pool) w->stop();
-    main->exit();
+    for (auto& w : workers_) w->stop();
+    main_->exit();
   });
-  poll_timer = main->createTimer([&] {
-    size_t open = 0;
-    for (auto& w : pool) open += w->activeConnections();
-    if (open == 0) {
-      main->exit();
-      return;
-    }
-    poll_timer->enable(std::chrono::milliseconds(20));
-  });
-  auto on_signal = [](evutil_socket_t sig, short, void* arg) {
-    (*static_cast<std::function<void(int)>*>(arg))(static_cast<int>(sig));
-  };
-  std::function<void(int)> begin_drain = [&](int sig) {
-    if (draining) return;
-    draining = true;
-    ready = false;
-    GW_LOG_INFO("signal ", sig, ": draining (up to ", config.listener.drain_timeout_ms, " ms)");
-    for (auto& w : pool) w->drain();
-    deadline->enable(std::chrono::milliseconds(config.listener.drain_timeout_ms));
-    poll_timer->enable(std::chrono::milliseconds(20));
-  };
-  ::event* sigterm = evsignal_new(main->base(), SIGTERM, on_signal, &begin_drain);
-  ::event* sigint = evsignal_new(main->base(), SIGINT, on_signal, &begin_drain);
-  evsignal_add(sigterm, nullptr);
-  evsignal_add(sigint, nullptr);
-  main->run();
-  event_free(sigterm);
-  event_free(sigint);
-  for (auto& w : pool) w->stop();
-  for (auto& w : pool) w->join();
-  pool.clear();
-  (*access_log)->flush();
+  addSignal(SIGTERM);
+  addSignal(SIGINT);
+  main_->run();
+  for (auto& w : workers_) w->stop();
+  for (auto& w : workers_) w->join();
+  workers_.clear();
+  access_log_->flush();
   GW_LOG_INFO("microgw stopped");
+}
+
+void Server::addSignal(int sig) {
+  ::event* e = evsignal_new(main_->base(), sig, &Server::onSignal, this);
+  evsignal_add(e, nullptr);
+  signals_.push_back(e);
+}
+
+// Stop accepting, let in-flight requests finish, and exit once every
+// connection is gone or the drain timeout passes.
+void Server::beginDrain(int sig) {
+  if (draining_) return;
+  draining_ = true;
+  ready_ = false;
+  GW_LOG_INFO("signal ", sig, ": draining (up to ", config_.listener.drain_timeout_ms, " ms)");
+  for (auto& w : workers_) w->drain();
+  deadline_->enable(std::chrono::milliseconds(config_.listener.drain_timeout_ms));
+  poll_timer_->enable(std::chrono::milliseconds(20));
+}
+
+void Server::pollDrained() {
+  size_t open = 0;
+  for (auto& w : workers_) open += w->activeConnections();
+  if (open == 0) {
+    main_->exit();
+    return;
+  }
+  poll_timer_->enable(std::chrono::milliseconds(20));
+}
+
+void Server::flushAccessLog() {
+  access_log_->flush();
+  flush_timer_->enable(std::chrono::milliseconds(500));
+}
+
+}  // namespace
+
+int serve(RuntimeConstSharedPtr runtime, stats::Store& stats) {
+  signal(SIGPIPE, SIG_IGN);
+  Server server(std::move(runtime), stats);
+  if (std::optional<int> failed = server.start()) return *failed;
+  server.run();
   return 0;
 }
 
