@@ -148,10 +148,8 @@ void HttpClient::Exchange::resetParser() {
 void HttpClient::Exchange::start() {
   ConnectRequest req;
   req.target = target_.target;
-  const conf::ProxyConfig& global =
-      req.target.scheme == "http" && client_.plain_http_proxy_ ? *client_.plain_http_proxy_
-                                                               : client_.proxy_;
-  req.proxy = resolveInternalProxy(global, req.target.host, req.target.port);
+  req.proxy = resolveInternalProxy(client_.clients_.proxyFor(req.target.scheme), req.target.host,
+                                   req.target.port);
   handle_ = client_.connector_.connect(req, *this);
 }
 
@@ -304,14 +302,15 @@ int HttpClient::Exchange::onMessageComplete(http_parser* p) {
 
 HttpClient::HttpClient(event::Dispatcher& dispatcher, Connector& connector,
                        conf::ProxyConfig proxy)
-    : dispatcher_(dispatcher), connector_(connector), proxy_(std::move(proxy)) {}
+    : HttpClient(dispatcher, connector, [&] {
+        conf::HttpClientsConfig clients;
+        clients.proxy = std::move(proxy);
+        return clients;
+      }()) {}
 
 HttpClient::HttpClient(event::Dispatcher& dispatcher, Connector& connector,
                        const conf::HttpClientsConfig& clients)
-    : dispatcher_(dispatcher),
-      connector_(connector),
-      proxy_(clients.proxy),
-      plain_http_proxy_(clients.plain_http_proxy) {}
+    : dispatcher_(dispatcher), connector_(connector), clients_(clients) {}
 
 HttpClient::~HttpClient() = default;  // alive_ expires: posted errors are dropped
 

@@ -83,8 +83,7 @@ class HttpClient {
 
   event::Dispatcher& dispatcher_;
   Connector& connector_;
-  const conf::ProxyConfig proxy_;
-  const std::optional<conf::ProxyConfig> plain_http_proxy_;  // for http:// targets, if set
+  const conf::HttpClientsConfig clients_;  // only its proxy settings are used (proxyFor)
   std::map<Exchange*, std::unique_ptr<Exchange>> in_flight_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted errors
 };

@@ -91,7 +91,9 @@ void Http1ServerCodec::resume() {
 int Http1ServerCodec::fail(int status, std::string_view message, std::string_view description) {
   failed_ = true;
   keep_alive_ = false;
-  callbacks_.onProtocolError(status, message, description);
+  // After a final response with Connection: close, trailing garbage is dropped,
+  // not answered: the client already has its one response.
+  if (!closing_) callbacks_.onProtocolError(status, message, description);
   return -1;
 }
 

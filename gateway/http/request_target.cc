@@ -2,17 +2,13 @@
 
 #include <string_view>
 
+#include "gateway/http/header_map.h"
+
 namespace gw::http {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool startsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(s[i]) != prefix[i]) return false;
-  }
-  return true;
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
 // A segment that is ".", "..", or either of them with dots percent-encoded;
@@ -25,7 +21,7 @@ bool isDotSegment(std::string_view seg) {
       ++dots;
       ++i;
     } else if (i + 2 < seg.size() && seg[i] == '%' && seg[i + 1] == '2' &&
-               lower(seg[i + 2]) == 'e') {
+               (seg[i + 2] == 'e' || seg[i + 2] == 'E')) {
       ++dots;
       i += 3;
     } else {

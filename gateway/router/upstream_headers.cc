@@ -1,5 +1,7 @@
 #include "gateway/router/upstream_headers.h"
 
+#include <vector>
+
 #include "gateway/common/strcat.h"
 
 namespace gw::router {
@@ -21,12 +23,26 @@ bool isResponseHopByHop(std::string_view name) {
          http::iequals(name, "proxy-connection") || http::iequals(name, "proxy-authenticate");
 }
 
-bool namedInConnection(const http::HeaderMap& headers, std::string_view name) {
+namespace {
+
+// The Connection header values, found once per message so that the per-header
+// check is a scan of (usually zero or one) values, not of every header.
+std::vector<const std::string*> connectionValues(const http::HeaderMap& headers) {
+  std::vector<const std::string*> out;
   for (const auto& [n, v] : headers.entries()) {
-    if (http::iequals(n, "connection") && http::hasToken(v, name)) return true;
+    if (http::iequals(n, "connection")) out.push_back(&v);
+  }
+  return out;
+}
+
+bool namedIn(const std::vector<const std::string*>& connection, std::string_view name) {
+  for (const std::string* v : connection) {
+    if (http::hasToken(*v, name)) return true;
   }
   return false;
 }
+
+}  // namespace
 
 std::string authority(const conf::EndpointUrl& url) {
   bool v6 = url.host.find(':') != std::string::npos;
@@ -41,8 +57,9 @@ std::string forwardedHeaderBlock(const http::RequestHeaders& request,
                                  bool chunked) {
   std::string out;
   std::string forwarded_for;
+  const std::vector<const std::string*> connection = connectionValues(request.headers);
   for (const auto& [name, value] : request.headers.entries()) {
-    if (isRequestHopByHop(name) || namedInConnection(request.headers, name)) continue;
+    if (isRequestHopByHop(name) || namedIn(connection, name)) continue;
     if (http::iequals(name, "x-forwarded-for")) {
       forwarded_for = forwarded_for.empty() ? value : gw::cat(forwarded_for, ", ", value);
       continue;
@@ -79,8 +96,9 @@ std::string requestHead(std::string_view method, std::string_view target, std::s
 http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers) {
   http::HeaderMap out;
   out.reserve(headers.size());
+  const std::vector<const std::string*> connection = connectionValues(headers);
   for (const auto& [name, value] : headers.entries()) {
-    if (isResponseHopByHop(name) || namedInConnection(headers, name)) continue;
+    if (isResponseHopByHop(name) || namedIn(connection, name)) continue;
     out.add(name, value);
   }
   return out;

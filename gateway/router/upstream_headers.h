@@ -27,9 +27,6 @@ bool isRequestHopByHop(std::string_view name);
 // True for response headers that stop at the gateway.
 bool isResponseHopByHop(std::string_view name);
 
-// True when a Connection header in `headers` names `name` (it is then hop-by-hop too).
-bool namedInConnection(const http::HeaderMap& headers, std::string_view name);
-
 // "host:port" for the Host header and absolute-form targets; the port is left
 // out when it is the scheme's default, IPv6 literals are bracketed.
 std::string authority(const conf::EndpointUrl& url);

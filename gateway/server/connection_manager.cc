@@ -215,7 +215,6 @@ void ConnectionManager::onStreamComplete() {
 
 void ConnectionManager::onProtocolError(int status, std::string_view message,
                                         std::string_view description) {
-  if (close_after_write_) return;  // a final response is already on its way
   GW_LOG_INFO("downstream ", peer_, ": ", status, " ", message, ": ", description);
   if (stream_ && stream_->chain().responseStarted()) {
     stream_->abort(status);
