@@ -21,6 +21,10 @@
 
 struct evbuffer;
 
+namespace gw::stats {
+class Counter;
+}
+
 namespace gw::http {
 
 // Receives one request's events, in order: headers, then data (the last call
@@ -59,11 +63,23 @@ class ServerCodecCallbacks {
                                std::string_view description) = 0;
 };
 
+// What happens to a header or trailer whose name has an underscore
+// (X_Forwarded_For): backends using CGI/WSGI read it as the dashed name.
+enum class UnderscoreHeaders {
+  Drop,    // removed before the filter chain, counted
+  Reject,  // 400 naming the header
+  Allow,   // passed on
+};
+
 // Limits from [listenerConfig].
 struct CodecLimits {
   uint32_t max_uri_length = 4096;
-  uint32_t max_header_size = 8192;
+  uint32_t max_header_size = 8192;    // header (and trailer) section bytes on the wire
   uint64_t max_entity_body_size = 0;  // 0 = unlimited
+  uint32_t max_header_count = 100;    // fields in a header (and trailer) section
+  UnderscoreHeaders headers_with_underscores = UnderscoreHeaders::Drop;
+  // Counts fields dropped for an underscore; may be null. Must outlive the codec.
+  stats::Counter* underscore_headers_dropped = nullptr;
 };
 
 class ServerCodec {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "gateway/common/strcat.h"
+#include "gateway/stats/stats.h"
 
 namespace gw::http {
 namespace {
@@ -30,11 +31,24 @@ bool isHopByHopResponseHeader(std::string_view name) {
          iequals(name, "keep-alive");
 }
 
+// RFC 9110 6.4.1 / 15.3.5 / 15.4.5: these responses never have content, so
+// they carry no framing headers either.
+bool statusHasNoContent(int status) {
+  return status == 204 || status == 304 || (status >= 100 && status < 200);
+}
+
+// http-parser lets TAB, form feed and bytes >= 0x80 into the request target;
+// RFC 9112 3.2 allows only visible ASCII there (others are percent-encoded).
+bool isTargetOctet(unsigned char c) { return c > 0x20 && c < 0x7f; }
+
 }  // namespace
 
 Http1ServerCodec::Http1ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* output,
                                    const CodecLimits& limits)
-    : callbacks_(callbacks), output_(output), limits_(limits) {
+    : callbacks_(callbacks),
+      output_(output),
+      limits_(limits),
+      scanner_(FramingLimits{limits.max_header_size, limits.max_header_count}) {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
   http_parser_settings_init(&settings_);
@@ -55,24 +69,43 @@ void Http1ServerCodec::dispatch(evbuffer* input) {
   }
   while (!failed_ && evbuffer_get_length(input) > 0) {
     if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) return;  // waiting for resume()
-    // Parse straight from libevent's buffer segments, no copy.
+    // Parse straight from libevent's buffer segments, no copy. The scanner
+    // checks the framing first; the parser gets only the bytes it accepted.
     evbuffer_iovec vec;
     if (evbuffer_peek(input, -1, nullptr, &vec, 1) < 1) return;
-    size_t consumed = http_parser_execute(&parser_, &settings_,
-                                          static_cast<const char*>(vec.iov_base), vec.iov_len);
+    const char* data = static_cast<const char*>(vec.iov_base);
+    size_t allowed = scanner_.scan(std::string_view(data, vec.iov_len));
+    size_t consumed = allowed == 0 ? 0 : http_parser_execute(&parser_, &settings_, data, allowed);
     evbuffer_drain(input, consumed);
     http_errno err = HTTP_PARSER_ERRNO(&parser_);
-    if (err == HPE_PAUSED) return;
     if (failed_) return;
-    if (err != HPE_OK) {
+    if (err != HPE_OK && err != HPE_PAUSED) {
       fail(400, "Malformed request", http_errno_description(err));
       return;
     }
     if (parser_.upgrade) {
-      fail(501, "Protocol upgrade not supported", "this gateway does not support Upgrade or CONNECT");
+      fail(501, "Protocol upgrade not supported",
+           "this gateway does not support Upgrade or CONNECT");
       return;
     }
+    if (scanner_.failed()) {
+      failScanner();
+      return;
+    }
+    if (consumed != allowed || allowed == 0) {
+      // The parser and the scanner disagree on where the head or the message ends.
+      fail(400, "Malformed request", "the request framing is ambiguous");
+      return;
+    }
+    if (err == HPE_PAUSED) return;
   }
+}
+
+int Http1ServerCodec::failScanner() {
+  if (scanner_.errorStatus() == 431) {
+    return fail(431, "Request header fields too large", scanner_.errorDescription());
+  }
+  return fail(scanner_.errorStatus(), "Malformed request", scanner_.errorDescription());
 }
 
 void Http1ServerCodec::resume() {
@@ -97,22 +130,17 @@ int Http1ServerCodec::fail(int status, std::string_view message, std::string_vie
   return -1;
 }
 
-bool Http1ServerCodec::addHeaderBytes(size_t len) {
-  header_bytes_ += len;
-  return header_bytes_ <= limits_.max_header_size;
-}
-
 int Http1ServerCodec::onMessageBegin(http_parser* p) {
   Http1ServerCodec* c = self(p);
   c->request_ = RequestHeaders();
   c->request_.headers.reserve(16);
   c->trailers_.clear();
   c->bad_header_name_ = false;
+  c->underscore_name_.clear();
   c->field_.clear();
   c->value_.clear();
   c->last_was_value_ = false;
   c->in_trailers_ = false;
-  c->header_bytes_ = 0;
   c->body_bytes_ = 0;
   c->stream_active_ = true;
   c->request_complete_ = false;
@@ -128,11 +156,18 @@ int Http1ServerCodec::onMessageBegin(http_parser* p) {
 
 int Http1ServerCodec::onUrl(http_parser* p, const char* at, size_t len) {
   Http1ServerCodec* c = self(p);
+  for (size_t i = 0; i < len; ++i) {
+    if (!isTargetOctet(static_cast<unsigned char>(at[i]))) {
+      return c->fail(400, "Bad request",
+                     "the request target has a control character, a space or a byte >= 0x80; "
+                     "percent-encode it");
+    }
+  }
   c->request_.path.append(at, len);
   if (c->request_.path.size() > c->limits_.max_uri_length) {
     return c->fail(414, "URI too long",
                    gw::cat("the request URI exceeds listenerConfig.maxUriLength (",
-                                c->limits_.max_uri_length, " bytes)"));
+                           c->limits_.max_uri_length, " bytes)"));
   }
   return 0;
 }
@@ -140,12 +175,55 @@ int Http1ServerCodec::onUrl(http_parser* p, const char* at, size_t len) {
 void Http1ServerCodec::finishHeaderPair() {
   if (field_.empty()) return;
   if (!isToken(field_)) bad_header_name_ = true;
+  bool keep = true;
+  if (field_.find('_') != std::string::npos) {
+    switch (limits_.headers_with_underscores) {
+      case UnderscoreHeaders::Allow:
+        break;
+      case UnderscoreHeaders::Drop:
+        keep = false;
+        if (limits_.underscore_headers_dropped != nullptr)
+          limits_.underscore_headers_dropped->inc();
+        break;
+      case UnderscoreHeaders::Reject:
+        keep = false;
+        if (underscore_name_.empty()) underscore_name_ = field_;
+        break;
+    }
+  }
   // Header values have optional trailing whitespace; http-parser keeps it.
   while (!value_.empty() && (value_.back() == ' ' || value_.back() == '\t')) value_.pop_back();
   HeaderMap& target = in_trailers_ ? trailers_ : request_.headers;
-  target.add(std::move(field_), std::move(value_));
+  if (keep) target.add(std::move(field_), std::move(value_));
   field_.clear();
   value_.clear();
+}
+
+int Http1ServerCodec::checkHeaderNames(const char* section) {
+  if (bad_header_name_) {
+    return fail(400, "Bad request",
+                gw::cat("a ", section,
+                        " name contains characters not allowed in a token (e.g. a space before "
+                        "the colon)"));
+  }
+  if (!underscore_name_.empty()) {
+    return fail(400, "Bad request",
+                gw::cat("the ", section, " name '", underscore_name_,
+                        "' contains an underscore; use dashes, or set "
+                        "listenerConfig.headersWithUnderscoresAction = \"allow\""));
+  }
+  return 0;
+}
+
+// The head has ended: tell the scanner how the body is framed.
+void Http1ServerCodec::startBodyScan() {
+  if (parser_.flags & F_CHUNKED) {
+    scanner_.startChunkedBody();
+  } else if (parser_.flags & F_CONTENTLENGTH) {
+    scanner_.startLengthBody(parser_.content_length);
+  } else {
+    scanner_.startLengthBody(0);
+  }
 }
 
 int Http1ServerCodec::onHeaderField(http_parser* p, const char* at, size_t len) {
@@ -155,11 +233,6 @@ int Http1ServerCodec::onHeaderField(http_parser* p, const char* at, size_t len) 
     c->last_was_value_ = false;
   }
   c->field_.append(at, len);
-  if (!c->addHeaderBytes(len)) {
-    return c->fail(431, "Request header fields too large",
-                   gw::cat("request headers exceed listenerConfig.maxHeaderSize (",
-                                c->limits_.max_header_size, " bytes)"));
-  }
   return 0;
 }
 
@@ -167,11 +240,6 @@ int Http1ServerCodec::onHeaderValue(http_parser* p, const char* at, size_t len) 
   Http1ServerCodec* c = self(p);
   c->last_was_value_ = true;
   c->value_.append(at, len);
-  if (!c->addHeaderBytes(len)) {
-    return c->fail(431, "Request header fields too large",
-                   gw::cat("request headers exceed listenerConfig.maxHeaderSize (",
-                                c->limits_.max_header_size, " bytes)"));
-  }
   return 0;
 }
 
@@ -180,11 +248,10 @@ int Http1ServerCodec::onHeadersComplete(http_parser* p) { return self(p)->header
 int Http1ServerCodec::headersComplete() {
   finishHeaderPair();
   last_was_value_ = false;
-  if (bad_header_name_) {
-    return fail(400, "Bad request",
-                "a header name contains characters not allowed in a token (e.g. a space before "
-                "the colon)");
+  if (!scanner_.headComplete()) {
+    return fail(400, "Malformed request", "the request head ends in an ambiguous way");
   }
+  if (checkHeaderNames("header") != 0) return -1;
   request_.method = http_method_str(static_cast<http_method>(parser_.method));
   request_.version_minor = parser_.http_minor;
   if (parser_.http_major != 1 || parser_.http_minor > 1) {
@@ -204,7 +271,8 @@ int Http1ServerCodec::headersComplete() {
     return fail(400, "Bad request", "more than one Content-Length header");
   }
   if (const std::string* te = h.get("transfer-encoding"); te && !iequals(*te, "chunked")) {
-    return fail(501, "Transfer-Encoding not supported", "only 'chunked' transfer coding is accepted");
+    return fail(501, "Transfer-Encoding not supported",
+                "only 'chunked' transfer coding is accepted");
   }
   if (request_.version_minor == 1 && !h.has("host")) {
     return fail(400, "Bad request", "HTTP/1.1 requests must carry a Host header");
@@ -213,7 +281,7 @@ int Http1ServerCodec::headersComplete() {
       parser_.content_length > limits_.max_entity_body_size) {
     return fail(413, "Request entity too large",
                 gw::cat("the body exceeds listenerConfig.maxEntityBodySize (",
-                             limits_.max_entity_body_size, " bytes)"));
+                        limits_.max_entity_body_size, " bytes)"));
   }
   if (!http_should_keep_alive(&parser_)) keep_alive_ = false;
   head_request_ = parser_.method == HTTP_HEAD;
@@ -221,8 +289,9 @@ int Http1ServerCodec::headersComplete() {
     expect_continue_ = request_.version_minor >= 1;
     request_.headers.remove("expect");
   }
-  bool has_body = (parser_.flags & F_CHUNKED) || ((parser_.flags & F_CONTENTLENGTH) &&
-                                                  parser_.content_length > 0);
+  bool has_body = (parser_.flags & F_CHUNKED) ||
+                  ((parser_.flags & F_CONTENTLENGTH) && parser_.content_length > 0);
+  startBodyScan();
   in_trailers_ = true;  // any header callbacks from now on are chunked trailers
   decoder_ = &callbacks_.newStream(*this);
   if (!has_body) request_complete_ = true;
@@ -237,7 +306,7 @@ int Http1ServerCodec::onBody(http_parser* p, const char* at, size_t len) {
   if (c->limits_.max_entity_body_size > 0 && c->body_bytes_ > c->limits_.max_entity_body_size) {
     return c->fail(413, "Request entity too large",
                    gw::cat("the body exceeds listenerConfig.maxEntityBodySize (",
-                                c->limits_.max_entity_body_size, " bytes)"));
+                           c->limits_.max_entity_body_size, " bytes)"));
   }
   if (c->decoder_ == nullptr) return 0;
   std::string chunk(at, len);
@@ -248,9 +317,11 @@ int Http1ServerCodec::onBody(http_parser* p, const char* at, size_t len) {
 int Http1ServerCodec::onMessageComplete(http_parser* p) {
   Http1ServerCodec* c = self(p);
   c->finishHeaderPair();
-  if (c->bad_header_name_) {
-    return c->fail(400, "Bad request", "a trailer name contains characters not allowed in a token");
+  if (c->checkHeaderNames("trailer") != 0) return -1;
+  if (!c->scanner_.messageComplete()) {
+    return c->fail(400, "Malformed request", "the request body ends in an ambiguous way");
   }
+  c->scanner_.reset();
   bool had_body = !c->request_complete_;
   c->request_complete_ = true;
   if (c->decoder_ != nullptr && had_body) {
@@ -281,7 +352,8 @@ void Http1ServerCodec::encode100Continue() {
 void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
   response_started_ = true;
   int status = headers.status;
-  response_no_body_ = head_request_ || status == 204 || status == 304 || (status >= 100 && status < 200);
+  bool no_content = statusHasNoContent(status);
+  response_no_body_ = head_request_ || no_content;
   // A client that sent a body we have not read must not reuse the connection:
   // its leftover bytes would be taken for the next request.
   if (!request_complete_) keep_alive_ = false;
@@ -289,7 +361,10 @@ void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_st
   bool has_length = false;
   for (const auto& [name, value] : headers.headers.entries()) {
     if (isHopByHopResponseHeader(name)) continue;
-    if (iequals(name, "content-length")) has_length = true;
+    if (iequals(name, "content-length")) {
+      if (no_content) continue;  // a HEAD response keeps it: it describes the GET
+      has_length = true;
+    }
     gw::catAppend(&out, name, ": ", value, "\r\n");
   }
   response_chunked_ = false;
@@ -334,7 +409,8 @@ void Http1ServerCodec::encodeData(std::string_view data, bool end_stream) {
 void Http1ServerCodec::encodeTrailers(const HeaderMap& trailers) {
   if (response_chunked_ && !response_no_body_) {
     std::string out = "0\r\n";
-    for (const auto& [name, value] : trailers.entries()) gw::catAppend(&out, name, ": ", value, "\r\n");
+    for (const auto& [name, value] : trailers.entries())
+      gw::catAppend(&out, name, ": ", value, "\r\n");
     out += "\r\n";
     evbuffer_add(output_, out.data(), out.size());
   }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "gateway/http/codec.h"
+#include "gateway/http/framing_scanner.h"
 
 namespace gw::http {
 
@@ -45,13 +46,16 @@ class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
 
   int headersComplete();
   int fail(int status, std::string_view message, std::string_view description);
-  bool addHeaderBytes(size_t len);
+  int failScanner();
+  int checkHeaderNames(const char* section);
+  void startBodyScan();
   void finishHeaderPair();
   void endResponse();
 
   ServerCodecCallbacks& callbacks_;
   evbuffer* output_;
   CodecLimits limits_;
+  FramingScanner scanner_;  // checks the raw bytes before http-parser sees them
   http_parser parser_;
   http_parser_settings settings_;
 
@@ -62,8 +66,8 @@ class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
   std::string value_;
   bool last_was_value_ = false;
   bool bad_header_name_ = false;
+  std::string underscore_name_;  // first name refused for its underscore
   bool in_trailers_ = false;
-  size_t header_bytes_ = 0;
   uint64_t body_bytes_ = 0;
   RequestDecoder* decoder_ = nullptr;
   bool stream_active_ = false;

@@ -458,7 +458,7 @@ TEST_F(Http1ServerCodecTest, ProtocolErrorTable) {
        "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(40, 'x') + "\r\n\r\n", 431},
       {"many small headers too large", makeLimits(4096, 32, 0),
        "GET / HTTP/1.1\r\nHost: h\r\nA: 12345678\r\nB: 12345678\r\nC: 12345678\r\nD: 1\r\n\r\n",
-       431},  // 5 + 3 * 9 + 2 = 34 bytes of names and values
+       431},  // 9 + 3 * 13 + 7 + 2 = 57 bytes on the wire
       {"content-length over body limit", makeLimits(4096, 8192, 10),
        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", 413},
       {"chunked body over limit", makeLimits(4096, 8192, 10),
@@ -544,8 +544,8 @@ TEST_F(Http1ServerCodecTest, UpgradeAndConnectAreRejectedWith501) {
 }
 
 TEST_F(Http1ServerCodecTest, LimitsAtExactlyTheMaximumAreAccepted) {
-  // URI "/12345"; names and values "Host" "h" "Content-Length" "5"; body "abcde".
-  limits_ = makeLimits(6, 4 + 1 + 14 + 1, 5);
+  // URI "/12345"; header section "Host: h\r\n" "Content-Length: 5\r\n" "\r\n"; body "abcde".
+  limits_ = makeLimits(6, 9 + 19 + 2, 5);
   feed("POST /12345 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nabcde");
   EXPECT_EQ(cb_.error_status, 0) << cb_.error_description;
   EXPECT_EQ(cb_.body, "abcde");
