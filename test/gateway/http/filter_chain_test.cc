@@ -216,7 +216,8 @@ TEST_F(FilterChainTest, ContinueDecodingBeforeReturningStopActsAsContinue) {
   f_[1]->on_decode_headers = [this](RequestHeaders&) { f_[1]->decoder().continueDecoding(); };
   chain_->decodeHeaders(request(), false);
   data("x", true);
-  EXPECT_EQ(takeLog(), (Log{"a:dh", "b:dh", "c:dh", "a:dd 'x' end", "b:dd 'x' end", "c:dd 'x' end"}));
+  EXPECT_EQ(takeLog(),
+            (Log{"a:dh", "b:dh", "c:dh", "a:dd 'x' end", "b:dd 'x' end", "c:dd 'x' end"}));
 }
 
 TEST_F(FilterChainTest, ContinueDecodingWithBufferedEndOfStream) {
