@@ -31,6 +31,10 @@ bool isDotSegment(std::string_view seg) {
   return dots == 1 || dots == 2;
 }
 
+// A segment that is only a ";" parameter ("/pets/;x"): Tomcat and Spring
+// strip the parameter and read an empty segment, nginx reads a name ";x".
+bool isParameterOnlySegment(std::string_view seg) { return !seg.empty() && seg.front() == ';'; }
+
 bool containsNoCase(std::string_view s, std::string_view needle) {
   for (size_t i = 0; i + needle.size() <= s.size(); ++i) {
     if (startsWithNoCase(s.substr(i), needle)) return true;
@@ -38,9 +42,28 @@ bool containsNoCase(std::string_view s, std::string_view needle) {
   return false;
 }
 
+// Bytes and characters refused anywhere in the target, absolute-form included.
+absl::Status checkTargetCharacters(std::string_view target) {
+  for (char ch : target) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f) {
+      return absl::InvalidArgumentError(
+          "the request target has a control character, a space or a byte >= 0x80; "
+          "percent-encode it");
+    }
+  }
+  if (target.find('#') != std::string::npos) {
+    // RFC 9112 3.2: a request target has no fragment. Routing "/pets/#" as
+    // {petId}="#" would send "/pets/" (the collection) to the backend.
+    return absl::InvalidArgumentError("the request target contains '#'; a fragment is not sent");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status normalizeRequestTarget(std::string& target) {
+  if (absl::Status s = checkTargetCharacters(target); !s.ok()) return s;
   if (startsWithNoCase(target, "http://") || startsWithNoCase(target, "https://")) {
     size_t authority = target.find("//") + 2;
     size_t path = target.find_first_of("/?", authority);
@@ -55,13 +78,19 @@ absl::Status normalizeRequestTarget(std::string& target) {
   if (target.empty() || target[0] != '/') {
     return absl::InvalidArgumentError("the request target must be a path starting with '/'");
   }
+
   std::string_view path = std::string_view(target).substr(0, target.find('?'));
   size_t start = 1;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string_view seg = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+    std::string_view seg =
+        path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
     if (isDotSegment(seg)) {
       return absl::InvalidArgumentError("the path contains a '.' or '..' segment");
+    }
+    if (isParameterOnlySegment(seg)) {
+      return absl::InvalidArgumentError(
+          "a path segment is only a ';' parameter; backends disagree on whether it is empty");
     }
     if (slash == std::string_view::npos) break;
     start = slash + 1;

@@ -20,7 +20,11 @@ namespace gw::http {
 //  - anything that is not origin-form or absolute-form (e.g. "*" or "host:port");
 //  - a "." or ".." path segment, also percent-encoded ("%2e", "%2E%2e"), which a
 //    backend would resolve to a resource outside the matched API operation;
-//  - a NUL byte, raw or percent-encoded;
+//  - a NUL byte, raw or percent-encoded; any other control byte, space or byte
+//    >= 0x80 not percent-encoded;
+//  - a '#' (RFC 9112 3.2: no fragment in a request target);
+//  - a segment that is only a ';' parameter ("/pets/;x"), which Tomcat and
+//    Spring read as an empty segment and nginx as the name ";x";
 //  - an encoded '/' or '\' (%2F, %5C), a raw backslash, or a double-encoded
 //    dot or separator (%252E...): backends disagree on how to read them.
 // Thread-safe (pure).

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "gateway/common/strcat.h"
 #include "absl/strings/str_join.h"
+#include "gateway/common/strcat.h"
 
 namespace gw::router {
 namespace {
@@ -19,11 +19,15 @@ bool basePathMatches(std::string_view base, std::string_view path) {
   return path.size() == base.size() || path[base.size()] == '/';
 }
 
-bool segmentsMatch(const std::vector<std::string>& tmpl, const std::vector<std::string_view>& segs) {
+bool segmentsMatch(const std::vector<std::string>& tmpl,
+                   const std::vector<std::string_view>& segs) {
   if (tmpl.size() != segs.size()) return false;
   for (size_t i = 0; i < tmpl.size(); ++i) {
     if (isTemplate(tmpl[i])) {
-      if (segs[i].empty()) return false;
+      // A parameter is a value: never empty, never only a ";param" (which
+      // Tomcat and Spring read as empty), never a fragment.
+      std::string_view value = segs[i].substr(0, segs[i].find_first_of(";#"));
+      if (value.empty()) return false;
     } else if (tmpl[i] != segs[i]) {
       return false;
     }
@@ -81,9 +85,9 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::build(
   for (conf::ApiDefinition& api : apis) {
     for (const auto& existing : table->apis_) {
       if (existing->api().base_path == api.base_path) {
-        return absl::InvalidArgumentError(gw::cat(
-            "APIs in ", existing->api().file, " and ", api.file, " share x-wso2-basePath '",
-            api.base_path, "': each API needs its own basePath"));
+        return absl::InvalidArgumentError(
+            gw::cat("APIs in ", existing->api().file, " and ", api.file, " share x-wso2-basePath '",
+                    api.base_path, "': each API needs its own basePath"));
       }
     }
     table->apis_.push_back(std::make_unique<ApiRoute>(std::move(api)));

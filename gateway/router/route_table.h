@@ -6,7 +6,8 @@
 //
 // Matching: the longest x-wso2-basePath that is a whole-segment prefix of the
 // path picks the API; the rest of the path is matched against the API's path
-// templates, where `{name}` matches exactly one non-empty segment and literal
+// templates, where `{name}` matches exactly one segment that is not empty
+// and does not start with ';' or '#' (a "/pets/;x" is no pet id), and literal
 // segments beat templated ones. A path with no operation -> NoApi (404); a
 // path whose operations lack the method -> MethodNotAllowed (405).
 
@@ -47,10 +48,10 @@ class ApiRoute {
 struct RouteMatch {
   enum class Result { Matched, NoApi, MethodNotAllowed };
   Result result = Result::NoApi;
-  const ApiRoute* api = nullptr;                // set for Matched and MethodNotAllowed
-  const conf::Operation* operation = nullptr;   // set for Matched
-  std::string upstream_path;                    // path after the basePath, with the query
-  std::string allowed_methods;                  // for 405: "GET, POST"
+  const ApiRoute* api = nullptr;               // set for Matched and MethodNotAllowed
+  const conf::Operation* operation = nullptr;  // set for Matched
+  std::string upstream_path;                   // path after the basePath, with the query
+  std::string allowed_methods;                 // for 405: "GET, POST"
 
   // The operation's own endpoint config, or the API's.
   const conf::EndpointConfig& endpoint() const;

@@ -81,6 +81,15 @@ TEST(RouteTable, MatchTable) {
       // Only one trailing slash is ignored; "pets//" leaves an empty segment.
       {"GET", "/pet/pets//", Result::NoApi, "", "", "", ""},
       {"GET", "/pet/pets//1", Result::NoApi, "", "", "", ""},
+      // A parameter never matches an empty value: not "", not only a ";param",
+      // not a fragment (normalizeRequestTarget refuses these first; the table
+      // does not rely on it).
+      {"DELETE", "/pet/pets/;x", Result::NoApi, "", "", "", ""},
+      {"GET", "/pet/pets/;", Result::NoApi, "", "", "", ""},
+      {"DELETE", "/pet/pets/#", Result::NoApi, "", "", "", ""},
+      {"PUT", "/pet/pets/;a/photos/7", Result::NoApi, "", "", "", ""},
+      {"PUT", "/pet/pets/42/photos/", Result::NoApi, "", "", "", ""},
+      {"DELETE", "/pet/pets/1;v=2", Result::Matched, "pet", "/pets/{petId}", "/pets/1;v=2", ""},
       // A literal segment beats a template.
       {"GET", "/pet/pets/mine", Result::Matched, "pet", "/pets/mine", "/pets/mine", ""},
       // The query string is kept for the backend and ignored for matching.
