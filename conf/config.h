@@ -15,13 +15,19 @@
 
 namespace gw::conf {
 
+// listenerConfig.headersWithUnderscoresAction: what happens to a request
+// header or trailer whose name has an underscore.
+enum class UnderscoreHeaderAction { Drop, Reject, Allow };
+
 // [listenerConfig]
 struct ListenerConfig {
   std::string host = "0.0.0.0";
   uint16_t http_port = 9090;
   int workers = 0;  // 0 = one per core
   uint32_t max_uri_length = 4096;
-  uint32_t max_header_size = 8192;
+  uint32_t max_header_size = 8192;  // bytes of the header (and trailer) section on the wire
+  uint32_t max_header_count = 100;  // fields in the header (and trailer) section
+  UnderscoreHeaderAction headers_with_underscores = UnderscoreHeaderAction::Drop;
   uint64_t max_entity_body_size = 0;  // 0 = unlimited
   uint32_t header_read_timeout_ms = 30000;
   uint32_t idle_timeout_ms = 60000;

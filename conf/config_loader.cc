@@ -45,17 +45,38 @@ absl::Status requireNonEmpty(const TomlSection& section, const std::string& key,
   return absl::InvalidArgumentError(absl::StrCat(section.keyName(key), " must not be empty"));
 }
 
+absl::Status readUnderscoreAction(const TomlSection& s, UnderscoreHeaderAction& out) {
+  std::optional<std::string> action;
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalString("headersWithUnderscoresAction", action));
+  if (!action) return absl::OkStatus();
+  if (*action == "drop") {
+    out = UnderscoreHeaderAction::Drop;
+  } else if (*action == "reject") {
+    out = UnderscoreHeaderAction::Reject;
+  } else if (*action == "allow") {
+    out = UnderscoreHeaderAction::Allow;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.keyName("headersWithUnderscoresAction"),
+                     " must be \"drop\", \"reject\" or \"allow\", got \"", *action, "\""));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
-  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
-      {"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize", "maxEntityBodySize",
-       "headerReadTimeoutInMillis", "idleTimeoutInMillis", "drainTimeoutInMillis"},
-      {}));
+  GW_CONF_RETURN_IF_ERROR(
+      s.checkKeys({"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize", "maxHeaderCount",
+                   "headersWithUnderscoresAction", "maxEntityBodySize", "headerReadTimeoutInMillis",
+                   "idleTimeoutInMillis", "drainTimeoutInMillis"},
+                  {}));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
   GW_CONF_RETURN_IF_ERROR(s.readInt("httpPort", 1, 65535, out.http_port));
   GW_CONF_RETURN_IF_ERROR(s.readInt("workers", 0, 256, out.workers));
   GW_CONF_RETURN_IF_ERROR(s.readInt("maxUriLength", 1, kMaxU32, out.max_uri_length));
   GW_CONF_RETURN_IF_ERROR(s.readInt("maxHeaderSize", 1, kMaxU32, out.max_header_size));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("maxHeaderCount", 1, kMaxU32, out.max_header_count));
+  GW_CONF_RETURN_IF_ERROR(readUnderscoreAction(s, out.headers_with_underscores));
   GW_CONF_RETURN_IF_ERROR(s.readInt("maxEntityBodySize", 0, kMaxI64, out.max_entity_body_size));
   GW_CONF_RETURN_IF_ERROR(
       s.readInt("headerReadTimeoutInMillis", 1, kMaxU32, out.header_read_timeout_ms));

@@ -33,6 +33,8 @@ TEST(LoadConfig, DefaultFile) {
   EXPECT_EQ(config->listener.workers, 0);
   EXPECT_EQ(config->listener.max_uri_length, 4096u);
   EXPECT_EQ(config->listener.max_header_size, 8192u);
+  EXPECT_EQ(config->listener.max_header_count, 100u);
+  EXPECT_EQ(config->listener.headers_with_underscores, UnderscoreHeaderAction::Drop);
   EXPECT_EQ(config->listener.max_entity_body_size, 0u);
   EXPECT_EQ(config->listener.header_read_timeout_ms, 30000u);
   EXPECT_EQ(config->listener.idle_timeout_ms, 60000u);
@@ -83,6 +85,8 @@ TEST(LoadConfig, AllKeysSet) {
 host = "0.0.0.0"
 httpPort = 8080
 workers = 256
+maxHeaderCount = 50
+headersWithUnderscoresAction = "reject"
 maxEntityBodySize = 1048576
 idleTimeoutInMillis = 1
 [httpClients]
@@ -110,6 +114,8 @@ chainFile = "/etc/mgw/chain.yaml"
   EXPECT_EQ(config->listener.host, "0.0.0.0");
   EXPECT_EQ(config->listener.http_port, 8080);
   EXPECT_EQ(config->listener.workers, 256);
+  EXPECT_EQ(config->listener.max_header_count, 50u);
+  EXPECT_EQ(config->listener.headers_with_underscores, UnderscoreHeaderAction::Reject);
   EXPECT_EQ(config->listener.max_entity_body_size, 1048576u);
   EXPECT_EQ(config->listener.idle_timeout_ms, 1u);
   EXPECT_EQ(config->http_clients.trust_store_path, "/etc/ca.pem");
@@ -174,6 +180,12 @@ TEST(LoadConfig, Errors) {
        "micro-gw.conf: unknown key 'httpClients.proxy.enabel' (did you mean 'enabled'?)"},
       {"misspelt listener key", "[listenerConfig]\nmaxUriLenght = 1\n",
        "micro-gw.conf: unknown key 'listenerConfig.maxUriLenght' (did you mean 'maxUriLength'?)"},
+      {"misspelt header count", "[listenerConfig]\nmaxHeadersCount = 1\n",
+       "micro-gw.conf: unknown key 'listenerConfig.maxHeadersCount' (did you mean "
+       "'maxHeaderCount'?)"},
+      {"misspelt underscore action", "[listenerConfig]\nheaderWithUnderscoresAction = \"drop\"\n",
+       "micro-gw.conf: unknown key 'listenerConfig.headerWithUnderscoresAction' (did you mean "
+       "'headersWithUnderscoresAction'?)"},
       {"unknown key without suggestion", "[admin]\nzzzzzzzz = 1\n",
        "micro-gw.conf: unknown key 'admin.zzzzzzzz'"},
       {"misspelt section", "[listenerconfig]\nhost = \"x\"\n",
@@ -210,6 +222,11 @@ TEST(LoadConfig, Errors) {
       {"array element", "[httpClients.proxy]\nnonProxyHosts = [1, 2]\n",
        "micro-gw.conf: 'httpClients.proxy.nonProxyHosts' must be an array of strings, element "
        "0 is not a string"},
+      {"header count zero", "[listenerConfig]\nmaxHeaderCount = 0\n",
+       "micro-gw.conf: 'listenerConfig.maxHeaderCount' must be between 1 and 4294967295, got 0"},
+      {"underscore action", "[listenerConfig]\nheadersWithUnderscoresAction = \"ignore\"\n",
+       "micro-gw.conf: 'listenerConfig.headersWithUnderscoresAction' must be \"drop\", "
+       "\"reject\" or \"allow\", got \"ignore\""},
       {"http mode", "[httpClients.proxy]\nhttpMode = \"tunnel\"\n",
        "micro-gw.conf: 'httpClients.proxy.httpMode' must be \"connect\" or \"forward\", got "
        "\"tunnel\""},
@@ -252,9 +269,9 @@ TEST(LoadConfig, SyntaxErrorNamesFileAndLine) {
 
 // Found by config_fuzz: cpptoml quotes the malformed line, which may be the password's.
 TEST(LoadConfig, SyntaxErrorDoesNotQuoteThePassword) {
-  absl::StatusOr<Config> c = loadConfigFromString(
-      "[httpClients.proxy]\n  host = \"squid\"\n  password: \"Hunter2pw\"\n", "micro-gw.conf",
-      Environment::fromMap({}));
+  absl::StatusOr<Config> c =
+      loadConfigFromString("[httpClients.proxy]\n  host = \"squid\"\n  password: \"Hunter2pw\"\n",
+                           "micro-gw.conf", Environment::fromMap({}));
   ASSERT_FALSE(c.ok());
   std::string message(c.status().message());
   EXPECT_EQ(message.find("Hunter2pw"), std::string::npos) << message;
