@@ -10,6 +10,7 @@
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
+#include "gateway/router/upstream_headers.h"
 #include "gateway/server/access_log.h"
 #include "gateway/stats/stats.h"
 
@@ -41,6 +42,8 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   // http::RequestDecoder
   void decodeHeaders(http::RequestHeaders headers, bool end_stream) override {
     method_ = headers.method;
+    // Before any filter: a client's Connection option cannot reach what the gateway sets.
+    router::dropConnectionOptions(headers.headers);
     absl::Status target = http::normalizeRequestTarget(headers.path);
     path_ = headers.path;
     if (!target.ok()) {
