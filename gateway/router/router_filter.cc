@@ -234,7 +234,7 @@ void RouterFilter::onUpstreamWrite(bufferevent* bev, void* arg) {
 void RouterFilter::onUpstreamRead(bufferevent*, void* arg) { static_cast<RouterFilter*>(arg)->readResponse(); }
 
 void RouterFilter::readResponse() {
-  if (response_headers_done_ && timer_) {
+  if (response_headers_done_ && timer_ && !waiting_for_client_) {
     // After the headers, the timeout bounds each silence, not the whole body.
     timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
   }
@@ -351,12 +351,22 @@ void RouterFilter::releaseConnection(bool reusable) {
   decoder_callbacks_->connector().release(std::move(connection_), reusable);
 }
 
+// While the client's buffer is full the backend is not read, so its silence
+// is not the backend's: the timer stops, and restarts when reading does.
 void RouterFilter::onAboveWriteBufferHighWatermark() {
-  if (connection_) bufferevent_disable(connection_->bev(), EV_READ);
+  waiting_for_client_ = true;
+  if (!connection_) return;
+  bufferevent_disable(connection_->bev(), EV_READ);
+  if (timer_ && response_headers_done_) timer_->disable();
 }
 
 void RouterFilter::onBelowWriteBufferLowWatermark() {
-  if (connection_) bufferevent_enable(connection_->bev(), EV_READ);
+  waiting_for_client_ = false;
+  if (!connection_) return;
+  bufferevent_enable(connection_->bev(), EV_READ);
+  if (timer_ && response_headers_done_ && !response_complete_) {
+    timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
+  }
 }
 
 void RouterFilter::onDestroy() {

@@ -116,6 +116,7 @@ class RouterFilter : public http::PassThroughFilter,
   bool response_headers_done_ = false;
   bool response_complete_ = false;
   bool response_bytes_seen_ = false;
+  bool waiting_for_client_ = false;  // client's write buffer above its high watermark
   bool reusable_ = false;
   http::HeaderMap response_trailers_;
   std::string response_connection_;  // the backend's Connection options, for its trailers

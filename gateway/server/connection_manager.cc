@@ -83,6 +83,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void resetStream(std::string_view reason) override {
     GW_LOG_WARN("downstream ", conn_.peer_, ": closing connection mid-response: ", reason);
     status_ = status_ == 0 ? 502 : status_;
+    aborted_by_ = abortedBy(chain_->localReplyStatus());
     logAndCount();
     conn_.close();
   }
@@ -102,7 +103,12 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void abort(int status) {
     if (done_) return;
     done_ = true;
-    status_ = status;
+    if (status_ != 0) {
+      // The response had started: keep the status it went out with.
+      if (aborted_by_.empty()) aborted_by_ = "client";
+    } else {
+      status_ = status;
+    }
     logAndCount();
     chain_->destroy();
   }
@@ -120,8 +126,15 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
     double ms = std::chrono::duration<double, std::milli>(conn_.worker_.dispatcher().now() - start_).count();
     const std::string& api = route_.apiName();
     conn_.worker_.requestCounter(api, status_).inc();
-    conn_.worker_.accessLog().write(
-        AccessLogEntry{conn_.peer_, method_, path_, status_, bytes_, upstream_, ms, api});
+    conn_.worker_.accessLog().write(AccessLogEntry{conn_.peer_, method_, path_, status_, bytes_,
+                                                   upstream_, ms, api, aborted_by_});
+    if (!aborted_by_.empty()) {
+      conn_.worker_.stats()
+          .counter("microgw_responses_aborted_total",
+                   "Responses cut off after they started, by who ended them.",
+                   {{"by", std::string(aborted_by_)}})
+          .inc();
+    }
   }
 
   ConnectionManager& conn_;
@@ -132,6 +145,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   std::string method_, path_, upstream_;
   int status_ = 0;
   uint64_t bytes_ = 0;
+  std::string_view aborted_by_;  // see AccessLogEntry::aborted_by
   bool done_ = false;
   bool logged_ = false;
 };

@@ -146,5 +146,44 @@ TEST_F(RouterHardeningTest, ConnectionOptionNeverRemovesGatewayHeaders) {
   EXPECT_FALSE(h.has("Connection"));
 }
 
+// --- a slow reader ------------------------------------------------------------------
+
+// Time spent waiting for the client to read is not backend silence.
+TEST_F(RouterHardeningTest, BackendTimerPausedWhileClientBufferIsFull) {
+  useApi({url("backend.internal", 8080)}, conf::EndpointType::LoadBalance, /*timeout_ms=*/100);
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab");
+  ASSERT_EQ(cb_.body, "ab");
+  filter_->onAboveWriteBufferHighWatermark();
+  backendWrite("cd");  // waits in the socket: the router does not read while paused
+  // Several timeouts' worth of waiting for the client.
+  EXPECT_FALSE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 0.5));
+  EXPECT_TRUE(cb_.local_replies.empty());
+  EXPECT_EQ(cb_.body, "ab");
+  filter_->onBelowWriteBufferLowWatermark();
+  ASSERT_TRUE(pumpUntil([&] { return cb_.body == "abcd"; }));
+  // Reading resumed, and so did the timer: real silence still ends it.
+  ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 5.0));
+  EXPECT_EQ(cb_.local_replies[0].status, 504);
+  EXPECT_FALSE(cb_.ended);
+}
+
+TEST_F(RouterHardeningTest, ResponseCompletesAfterAPause) {
+  useApi({url("backend.internal", 8080)}, conf::EndpointType::LoadBalance, /*timeout_ms=*/100);
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
+  filter_->onAboveWriteBufferHighWatermark();
+  backendWrite("cd");
+  EXPECT_FALSE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 0.3));
+  filter_->onBelowWriteBufferLowWatermark();
+  ASSERT_TRUE(pumpUntil([&] { return cb_.ended; }));
+  EXPECT_EQ(cb_.body, "abcd");
+  EXPECT_TRUE(cb_.local_replies.empty());
+  // Nothing fires after the end.
+  EXPECT_FALSE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 0.3));
+}
+
 }  // namespace
 }  // namespace gw::router
