@@ -277,6 +277,7 @@ void FilterChain::localReply(int status, std::string_view message, std::string_v
   if (destroyed_) return;
   decoding_done_ = true;
   local_reply_message_ = std::string(message);
+  local_reply_status_ = status;
   if (response_started_ || encode_headers_seen_) {
     // Part of a response already went out: the only honest signal left is to
     // cut the connection.

@@ -52,6 +52,8 @@ class FilterChain {
   const RequestHeaders& requestHeaders() const { return request_headers_; }
   // The local reply's message, for the access log ("" if none was sent).
   const std::string& localReplyMessage() const { return local_reply_message_; }
+  // The local reply's status (0 if none was sent), also when it became a reset.
+  int localReplyStatus() const { return local_reply_status_; }
 
  private:
   class FilterSlot;
@@ -99,6 +101,7 @@ class FilterChain {
   bool encode_headers_seen_ = false;
   int response_status_ = 0;
   std::string local_reply_message_;
+  int local_reply_status_ = 0;
   bool destroyed_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/escaping.h"
 #include "gateway/common/bev_write.h"
 #include "gateway/common/strcat.h"
 #include "gateway/common/log.h"
@@ -62,6 +63,7 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   const std::string* te = headers.headers.get("transfer-encoding");
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
   request_has_body_ = request_chunked_ || headers.headers.has("content-length");
+  request_connection_ = connectionOptions(headers.headers);
   forwarded_headers_ = forwardedHeaderBlock(headers, decoder_callbacks_->downstreamAddress(),
                                             decoder_callbacks_->downstreamTls(), request_chunked_);
   request_complete_ = end_stream;
@@ -97,6 +99,7 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   http_parser_init(&parser_, HTTP_RESPONSE);
   parser_.data = this;
   response_ = http::ResponseHeaders();
+  response_error_.clear();
   field_.clear();
   value_.clear();
   last_was_value_ = false;
@@ -168,7 +171,10 @@ void RouterFilter::writeTrailers(const http::HeaderMap& trailers) {
   evbuffer* out = bufferevent_get_output(connection_->bev());
   if (request_chunked_) {
     std::string t = "0\r\n";
-    for (const auto& [name, value] : trailers.entries()) gw::catAppend(&t, name, ": ", value, "\r\n");
+    const http::HeaderMap forwarded = forwardedTrailers(trailers, request_connection_);
+    for (const auto& [name, value] : forwarded.entries()) {
+      gw::catAppend(&t, name, ": ", value, "\r\n");
+    }
     t += "\r\n";
     evbuffer_add(out, t.data(), t.size());
   }
@@ -228,7 +234,7 @@ void RouterFilter::onUpstreamWrite(bufferevent* bev, void* arg) {
 void RouterFilter::onUpstreamRead(bufferevent*, void* arg) { static_cast<RouterFilter*>(arg)->readResponse(); }
 
 void RouterFilter::readResponse() {
-  if (response_headers_done_ && timer_) {
+  if (response_headers_done_ && timer_ && !waiting_for_client_) {
     // After the headers, the timeout bounds each silence, not the whole body.
     timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
   }
@@ -248,9 +254,9 @@ void RouterFilter::readResponse() {
       return;
     }
     if (err != HPE_OK) {
+      std::string why = response_error_.empty() ? http_errno_description(err) : response_error_;
       failRequest(502, "Invalid response from backend",
-                  gw::cat("the backend ", endpoint_->url,
-                               " sent a malformed HTTP response: ", http_errno_description(err)));
+                  gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
       return;
     }
   }
@@ -345,12 +351,22 @@ void RouterFilter::releaseConnection(bool reusable) {
   decoder_callbacks_->connector().release(std::move(connection_), reusable);
 }
 
+// While the client's buffer is full the backend is not read, so its silence
+// is not the backend's: the timer stops, and restarts when reading does.
 void RouterFilter::onAboveWriteBufferHighWatermark() {
-  if (connection_) bufferevent_disable(connection_->bev(), EV_READ);
+  waiting_for_client_ = true;
+  if (!connection_) return;
+  bufferevent_disable(connection_->bev(), EV_READ);
+  if (timer_ && response_headers_done_) timer_->disable();
 }
 
 void RouterFilter::onBelowWriteBufferLowWatermark() {
-  if (connection_) bufferevent_enable(connection_->bev(), EV_READ);
+  waiting_for_client_ = false;
+  if (!connection_) return;
+  bufferevent_enable(connection_->bev(), EV_READ);
+  if (timer_ && response_headers_done_ && !response_complete_) {
+    timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
+  }
 }
 
 void RouterFilter::onDestroy() {
@@ -363,7 +379,20 @@ void RouterFilter::onDestroy() {
 
 void RouterFilter::finishHeaderPair() {
   if (field_.empty()) return;
-  response_.headers.add(std::move(field_), std::move(value_));
+  if (!isFieldName(field_)) {
+    if (!response_headers_done_) {
+      // Answered with a 502 once the header section is complete.
+      if (response_error_.empty()) {
+        response_error_ = gw::cat("header name '", absl::CEscape(field_), "' is not a token");
+      }
+    } else {
+      // The body already went out; a bad trailer is dropped, not forwarded.
+      GW_LOG_WARN("router: dropped trailer '", absl::CEscape(field_), "' from the backend ",
+                  endpoint_->url, ": a field name must be a token (no spaces)");
+    }
+  } else {
+    response_.headers.add(std::move(field_), std::move(value_));
+  }
   field_.clear();
   value_.clear();
 }
@@ -391,10 +420,17 @@ int RouterFilter::responseHeadersComplete() {
   finishHeaderPair();
   last_was_value_ = false;
   int status = parser_.status_code;
+  if (status < 100 || status > 599) {
+    response_error_ = gw::cat("status code ", status, " is outside 100-599");
+  }
+  if (!response_error_.empty()) return -1;  // readResponse() answers 502
   if (status >= 100 && status < 200) return 0;  // interim; dropped in message_complete
   http::ResponseHeaders out;
   out.status = status;
   out.headers = forwardedResponseHeaders(response_.headers);
+  // Neither ever has a body; a length would only mislead the client.
+  if (status == 204 || status == 304) out.headers.remove("content-length");
+  response_connection_ = connectionOptions(response_.headers);
   response_.headers.clear();
   response_headers_done_ = true;
   if (config_->upstream_latency) {
@@ -435,8 +471,10 @@ int RouterFilter::onResponseMessageComplete(http_parser* p) {
 void RouterFilter::finishResponse() {
   if (timer_) timer_->disable();
   releaseConnection(reusable_);
-  if (!response_trailers_.empty()) {
-    decoder_callbacks_->encodeTrailers(std::move(response_trailers_));
+  http::HeaderMap trailers = forwardedTrailers(response_trailers_, response_connection_);
+  response_trailers_.clear();
+  if (!trailers.empty()) {
+    decoder_callbacks_->encodeTrailers(std::move(trailers));
   } else {
     std::string empty;
     decoder_callbacks_->encodeData(empty, true);

@@ -87,6 +87,7 @@ class RouterFilter : public http::PassThroughFilter,
   std::string method_;
   std::string path_;               // without the query, for log lines
   std::string forwarded_headers_;  // see forwardedHeaderBlock() in upstream_headers.h
+  std::string request_connection_;   // the client's Connection options, for its trailers
   bool request_chunked_ = false;
   bool request_has_body_ = false;
   bool request_complete_ = false;    // client's request fully received
@@ -115,8 +116,11 @@ class RouterFilter : public http::PassThroughFilter,
   bool response_headers_done_ = false;
   bool response_complete_ = false;
   bool response_bytes_seen_ = false;
+  bool waiting_for_client_ = false;  // client's write buffer above its high watermark
   bool reusable_ = false;
   http::HeaderMap response_trailers_;
+  std::string response_connection_;  // the backend's Connection options, for its trailers
+  std::string response_error_;       // why the response head is refused (502), if it is
   bool destroyed_ = false;
 };
 

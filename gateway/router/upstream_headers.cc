@@ -8,8 +8,8 @@ namespace gw::router {
 
 bool isRequestHopByHop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive", "te", "trailer", "upgrade", "transfer-encoding",
-      "content-length", "expect", "host", "proxy-connection"};
+      "connection",        "keep-alive",     "te",     "trailer", "upgrade",
+      "transfer-encoding", "content-length", "expect", "host",    "proxy-connection"};
   for (std::string_view n : kNames) {
     if (http::iequals(name, n)) return true;
   }
@@ -23,7 +23,23 @@ bool isResponseHopByHop(std::string_view name) {
          http::iequals(name, "proxy-connection") || http::iequals(name, "proxy-authenticate");
 }
 
+bool isFieldName(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum &&
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 namespace {
+
+bool hasPrefix(std::string_view name, std::string_view prefix) {
+  return name.size() >= prefix.size() && http::iequals(name.substr(0, prefix.size()), prefix);
+}
 
 // The Connection header values, found once per message so that the per-header
 // check is a scan of (usually zero or one) values, not of every header.
@@ -44,11 +60,27 @@ bool namedIn(const std::vector<const std::string*>& connection, std::string_view
 
 }  // namespace
 
+size_t dropConnectionOptions(http::HeaderMap& headers) {
+  const std::vector<const std::string*> connection = connectionValues(headers);
+  if (connection.empty()) return 0;
+  std::vector<std::string> doomed;
+  for (const auto& [name, value] : headers.entries()) {
+    if (http::iequals(name, "connection") || http::iequals(name, "host") ||
+        http::iequals(name, "content-length") || http::iequals(name, "transfer-encoding")) {
+      continue;
+    }
+    if (namedIn(connection, name)) doomed.push_back(name);
+  }
+  size_t removed = 0;
+  for (const std::string& name : doomed) removed += headers.remove(name);
+  return removed;
+}
+
 std::string authority(const conf::EndpointUrl& url) {
   bool v6 = url.host.find(':') != std::string::npos;
   std::string host = v6 ? gw::cat("[", url.host, "]") : url.host;
-  bool default_port = (url.scheme == "http" && url.port == 80) ||
-                      (url.scheme == "https" && url.port == 443);
+  bool default_port =
+      (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443);
   return default_port ? host : gw::cat(host, ":", url.port);
 }
 
@@ -57,15 +89,15 @@ std::string forwardedHeaderBlock(const http::RequestHeaders& request,
                                  bool chunked) {
   std::string out;
   std::string forwarded_for;
-  const std::vector<const std::string*> connection = connectionValues(request.headers);
   for (const auto& [name, value] : request.headers.entries()) {
-    if (isRequestHopByHop(name) || namedIn(connection, name)) continue;
+    if (isRequestHopByHop(name)) continue;
     if (http::iequals(name, "x-forwarded-for")) {
       forwarded_for = forwarded_for.empty() ? value : gw::cat(forwarded_for, ", ", value);
       continue;
     }
     // The gateway states these itself; a client's values would be spoofable.
-    if (http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host")) continue;
+    if (http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host"))
+      continue;
     gw::catAppend(&out, name, ": ", value, "\r\n");
   }
   gw::catAppend(&out, "X-Forwarded-For: ",
@@ -99,6 +131,46 @@ http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers) {
   const std::vector<const std::string*> connection = connectionValues(headers);
   for (const auto& [name, value] : headers.entries()) {
     if (isResponseHopByHop(name) || namedIn(connection, name)) continue;
+    out.add(name, value);
+  }
+  return out;
+}
+
+bool isForbiddenTrailer(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      // hop-by-hop (response side) and framing
+      "connection", "keep-alive", "te", "trailer", "upgrade", "transfer-encoding", "content-length",
+      "proxy-connection",
+      // stated by the gateway
+      "forwarded", "via", "x-request-id",
+      // routing, request modifiers and control
+      "host", "expect", "max-forwards", "cache-control", "pragma", "range", "if-match",
+      "if-none-match", "if-modified-since", "if-unmodified-since", "if-range",
+      // authentication
+      "authorization", "cookie", "set-cookie", "www-authenticate", "authentication-info",
+      // response control and payload processing
+      "age", "date", "expires", "location", "retry-after", "vary", "warning", "content-encoding",
+      "content-type", "content-range", "content-location"};
+  for (std::string_view n : kNames) {
+    if (http::iequals(name, n)) return true;
+  }
+  return hasPrefix(name, "proxy-") || hasPrefix(name, "x-forwarded-");
+}
+
+std::string connectionOptions(const http::HeaderMap& headers) {
+  std::string out;
+  for (const std::string* v : connectionValues(headers)) {
+    gw::catAppend(&out, out.empty() ? "" : ", ", *v);
+  }
+  return out;
+}
+
+http::HeaderMap forwardedTrailers(const http::HeaderMap& trailers, std::string_view connection) {
+  http::HeaderMap out;
+  for (const auto& [name, value] : trailers.entries()) {
+    if (!isFieldName(name) || isForbiddenTrailer(name) || http::hasToken(connection, name)) {
+      continue;
+    }
     out.add(name, value);
   }
   return out;

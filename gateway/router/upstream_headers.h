@@ -31,23 +31,56 @@ bool isResponseHopByHop(std::string_view name);
 // out when it is the scheme's default, IPv6 literals are bracketed.
 std::string authority(const conf::EndpointUrl& url);
 
+// True when `name` is a field name (RFC 9110 5.1: a non-empty token). A name
+// with a space ("Content-Length ") or any other separator is not.
+bool isFieldName(std::string_view name);
+
+// Removes the client's Connection options (RFC 9110 7.6.1) from a request's
+// headers as received, before any filter runs, so that a Connection option
+// can name only what the client sent: headers the gateway or its filters set
+// later (X-Forwarded-*, X-Request-Id, ...) are out of its reach. Host and the
+// body framing (Content-Length, Transfer-Encoding) are never removed.
+// Returns how many headers were removed.
+size_t dropConnectionOptions(http::HeaderMap& headers);
+
 // The request's header lines as the backend gets them ("Name: value\r\n"...),
 // without Host and proxy credentials (both depend on the connection): hop-by-hop
 // headers dropped, X-Forwarded-For appended with `client_address`,
 // X-Forwarded-Proto and X-Forwarded-Host set by the gateway, and the body
-// framing (chunked or the client's Content-Length).
+// framing (chunked or the client's Content-Length). The client's Connection
+// options were removed before the filters ran (dropConnectionOptions), so the
+// ones left here are the gateway's own and all of them are forwarded.
 std::string forwardedHeaderBlock(const http::RequestHeaders& request,
                                  std::string_view client_address, bool downstream_tls,
                                  bool chunked);
 
 // The full request head: request line, Host, `header_block`, an optional
 // Proxy-Authorization (absolute-form through a forwarding proxy), blank line.
-std::string requestHead(std::string_view method, std::string_view target,
-                        std::string_view host, std::string_view header_block,
-                        std::string_view proxy_authorization);
+std::string requestHead(std::string_view method, std::string_view target, std::string_view host,
+                        std::string_view header_block, std::string_view proxy_authorization);
 
 // The backend's response headers without the hop-by-hop ones.
 http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers);
+
+// True for fields that never cross the gateway in a trailer section, either
+// way: the hop-by-hop ones (as in a header section, Proxy-* included), the
+// ones the gateway states itself (X-Forwarded-*, Forwarded, Via,
+// X-Request-Id), and those RFC 9110 6.5.1 forbids in trailers: framing
+// (Content-Length, Transfer-Encoding, Trailer), routing (Host), request
+// modifiers and control (Cache-Control, Expect, Max-Forwards, TE, Range,
+// If-*), authentication (Authorization, Cookie, Set-Cookie, *-Authenticate,
+// Authentication-Info), response control (Age, Date, Expires, Location,
+// Retry-After, Vary) and payload processing (Content-Encoding, Content-Type,
+// Content-Range).
+bool isForbiddenTrailer(std::string_view name);
+
+// A message's Connection header values joined by ", " ("" without one).
+std::string connectionOptions(const http::HeaderMap& headers);
+
+// The trailer fields that may be forwarded: forbidden ones, fields whose name
+// is not a token, and fields named by the message's Connection header
+// (`connection`, the header section's Connection values joined by ", ") dropped.
+http::HeaderMap forwardedTrailers(const http::HeaderMap& trailers, std::string_view connection);
 
 // Methods a request may be repeated with (RFC 9110 9.2.2).
 bool isIdempotent(std::string_view method);

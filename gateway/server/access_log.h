@@ -1,8 +1,14 @@
 #pragma once
 
 // One line per request: time, client, method, path, status, response body
-// bytes, upstream, duration. Thread-safe; lines are buffered and flushed by
-// flush() (called periodically by the main thread) and at exit.
+// bytes, upstream, API, duration, and who cut the response short, if anyone:
+//
+//   2026-01-02T03:04:05.678Z 10.0.0.7 "GET /pets/1" 200 1024 upstream=b:80 api="pets" 3.1ms
+//   aborted=-
+//
+// Every value is escaped (escapeLogValue), so a request cannot forge fields.
+// Thread-safe; lines are buffered and flushed by flush() (called
+// periodically by the main thread) and at exit.
 
 #include <cstdio>
 #include <mutex>
@@ -23,7 +29,19 @@ struct AccessLogEntry {
   std::string_view upstream;
   double duration_ms = 0;
   std::string_view api;
+  // Who ended a response after it had started ("client", "backend",
+  // "timeout", "gateway"; see abortedBy()), or "" when it completed.
+  std::string_view aborted_by;
 };
+
+// `value` with `"` and `\` backslash-escaped and every control byte, DEL and
+// byte >= 0x80 written as \xHH: one printable ASCII token per logged value.
+std::string escapeLogValue(std::string_view value);
+
+// Who cut a started response short, from the status of the local reply that
+// became a reset: 504 "timeout" (the backend fell silent), 502 or 503
+// "backend" (it closed or sent an invalid response), else "gateway".
+std::string_view abortedBy(int local_reply_status);
 
 class AccessLog {
  public:

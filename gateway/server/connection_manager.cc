@@ -10,6 +10,7 @@
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
+#include "gateway/router/upstream_headers.h"
 #include "gateway/server/access_log.h"
 #include "gateway/stats/stats.h"
 
@@ -50,6 +51,8 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   // http::RequestDecoder
   void decodeHeaders(http::RequestHeaders headers, bool end_stream) override {
     method_ = headers.method;
+    // Before any filter: a client's Connection option cannot reach what the gateway sets.
+    router::dropConnectionOptions(headers.headers);
     absl::Status target = http::normalizeRequestTarget(headers.path);
     path_ = headers.path;
     if (!target.ok()) {
@@ -89,6 +92,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void resetStream(std::string_view reason) override {
     GW_LOG_WARN("downstream ", conn_.peer_, ": closing connection mid-response: ", reason);
     status_ = status_ == 0 ? 502 : status_;
+    aborted_by_ = abortedBy(chain_->localReplyStatus());
     logAndCount();
     conn_.close();
   }
@@ -108,7 +112,12 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void abort(int status) {
     if (done_) return;
     done_ = true;
-    status_ = status;
+    if (status_ != 0) {
+      // The response had started: keep the status it went out with.
+      if (aborted_by_.empty()) aborted_by_ = "client";
+    } else {
+      status_ = status;
+    }
     logAndCount();
     chain_->destroy();
   }
@@ -126,8 +135,15 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
     double ms = std::chrono::duration<double, std::milli>(conn_.worker_.dispatcher().now() - start_).count();
     const std::string& api = route_.apiName();
     conn_.worker_.requestCounter(api, status_).inc();
-    conn_.worker_.accessLog().write(
-        AccessLogEntry{conn_.peer_, method_, path_, status_, bytes_, upstream_, ms, api});
+    conn_.worker_.accessLog().write(AccessLogEntry{conn_.peer_, method_, path_, status_, bytes_,
+                                                   upstream_, ms, api, aborted_by_});
+    if (!aborted_by_.empty()) {
+      conn_.worker_.stats()
+          .counter("microgw_responses_aborted_total",
+                   "Responses cut off after they started, by who ended them.",
+                   {{"by", std::string(aborted_by_)}})
+          .inc();
+    }
   }
 
   ConnectionManager& conn_;
@@ -138,6 +154,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   std::string method_, path_, upstream_;
   int status_ = 0;
   uint64_t bytes_ = 0;
+  std::string_view aborted_by_;  // see AccessLogEntry::aborted_by
   bool done_ = false;
   bool logged_ = false;
 };

@@ -208,6 +208,50 @@ N = [
 for i, (p, s) in enumerate(N):
     write("no_proxy_fuzz", "%02d" % i, bytes([p >> 8, p & 255]) + s)
 
+# router_response_fuzz: byte 0 = request (0 GET, 1 HEAD, 2 chunked POST with
+# trailers; +0x80 = a reused connection), 7 control bytes, then the backend's bytes.
+WHOLE = b"\x80\x80\x80\x80\x80\x80\x80"        # one write, no pause, no close
+WHOLE_EOF = b"\x80\x81\x81\x81\x81\x81\x81"    # one write, then the backend closes
+SMALL_PAUSED = b"\x44\x03\x02\x45\x07\x01\x41"  # small writes, client buffer full at times
+R = [
+    ("get_cl", 0, WHOLE, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello"),
+    ("get_chunked_trailers", 0, SMALL_PAUSED,
+     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+     b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc\r\nSet-Cookie: s=1\r\n"
+     b"Content-Length: 99\r\nX-Forwarded-For: 1.2.3.4\r\nHost: evil\r\n\r\n"),
+    ("trailer_space_in_name", 0, WHOLE,
+     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+     b"Transfer-Encoding : chunked\r\nX-Ok: 1\r\n\r\n"),
+    ("status_000", 0, WHOLE, b"HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n"),
+    ("status_20", 0, WHOLE, b"HTTP/1.1 20 Short\r\nContent-Length: 0\r\n\r\n"),
+    ("status_600", 0, WHOLE, b"HTTP/1.1 600 Big\r\nContent-Length: 0\r\n\r\n"),
+    ("space_in_content_length", 0, WHOLE, b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello"),
+    ("space_in_transfer_encoding", 0, WHOLE,
+     b"HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+    ("no_content_with_length", 0, WHOLE, b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"),
+    ("not_modified", 0, WHOLE, b"HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\nETag: \"a\"\r\n\r\n"),
+    ("head_with_length", 1, WHOLE, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"),
+    ("interim_then_final", 0, SMALL_PAUSED,
+     b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+    ("close_delimited", 0, WHOLE_EOF, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nabcdef"),
+    ("closed_mid_body", 0, WHOLE_EOF, b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf"),
+    ("reused_closed_before_answer", 0x80, WHOLE_EOF, b""),
+    ("post_trailers", 2, WHOLE, b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+    ("connection_named", 0, WHOLE,
+     b"HTTP/1.1 200 OK\r\nConnection: X-Hop, close\r\nX-Hop: 1\r\nKeep-Alive: 5\r\n"
+     b"Proxy-Authenticate: Basic\r\nContent-Length: 1\r\n\r\nx"),
+    ("switching_protocols", 0, WHOLE,
+     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+     b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+    ("bad_chunk_framing", 0, WHOLE,
+     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n"),
+    ("cl_and_chunked", 0, WHOLE,
+     b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+]
+for name, kind, ctl, body in R:
+    write("router_response_fuzz", name, bytes([kind]) + ctl + body)
+
 if __name__ == "__main__":
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     print("corpus: %d files, %d bytes" % (sum(1 for f in CORPUS.rglob("*") if f.is_file()), total))

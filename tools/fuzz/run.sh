@@ -23,7 +23,8 @@ SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 BUILD_DIR="${FUZZ_BUILD_DIR:-/tmp/microgw-fuzz}"
 CXX="${CXX_FUZZ:-clang++}"
 
-ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuzz no_proxy_fuzz)
+ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuzz no_proxy_fuzz
+  router_response_fuzz)
 
 # Project sources each driver needs (what its Bazel deps compile).
 sources() {
@@ -36,6 +37,12 @@ sources() {
         conf/filter_chain_loader.cc conf/proxy_env.cc conf/secret.cc conf/suggest.cc \
         conf/toml_section.cc conf/url.cc conf/yaml_util.cc ;;
     no_proxy_fuzz) echo proxy_connector/no_proxy.cc ;;
+    router_response_fuzz)
+      echo gateway/router/router_filter.cc gateway/router/route_table.cc \
+        gateway/router/upstream_headers.cc gateway/http/header_map.cc gateway/http/filter_registry.cc \
+        gateway/common/log.cc gateway/common/bev_write.cc gateway/event/dispatcher_impl.cc \
+        gateway/stats/stats.cc proxy_connector/connector.cc proxy_connector/proxy_resolver.cc \
+        proxy_connector/no_proxy.cc ;;
     *) echo "unknown target: $1" >&2; return 1 ;;
   esac
 }
@@ -47,6 +54,7 @@ max_len() {
     request_target_fuzz) echo 1024 ;;
     config_fuzz) echo 8192 ;;
     no_proxy_fuzz) echo 512 ;;
+    router_response_fuzz) echo 4096 ;;
   esac
 }
 

@@ -17,19 +17,28 @@ TEST(UpstreamHeaders, HopByHopTable) {
   struct Case {
     const char* name;
     bool hop;
-  } cases[] = {{"Connection", true},        {"keep-alive", true},     {"TE", true},
-               {"Trailer", true},           {"Upgrade", true},        {"Transfer-Encoding", true},
-               {"Content-Length", true},    {"Expect", true},         {"Host", true},
-               {"Proxy-Authorization", true}, {"proxy-connection", true}, {"Proxy-Foo", true},
-               {"Authorization", false},    {"Accept", false},        {"X-Proxy", false},
+  } cases[] = {{"Connection", true},
+               {"keep-alive", true},
+               {"TE", true},
+               {"Trailer", true},
+               {"Upgrade", true},
+               {"Transfer-Encoding", true},
+               {"Content-Length", true},
+               {"Expect", true},
+               {"Host", true},
+               {"Proxy-Authorization", true},
+               {"proxy-connection", true},
+               {"Proxy-Foo", true},
+               {"Authorization", false},
+               {"Accept", false},
+               {"X-Proxy", false},
                {"Proxy", false}};
   for (const Case& c : cases) EXPECT_EQ(isRequestHopByHop(c.name), c.hop) << c.name;
 }
 
 TEST(UpstreamHeaders, ForwardedBlock) {
   http::RequestHeaders r = request({{"Host", "gw.example"},
-                                    {"Connection", "keep-alive, X-Secret"},
-                                    {"X-Secret", "s"},
+                                    {"Connection", "keep-alive"},
                                     {"Proxy-Authorization", "Basic Y2xpZW50OmM="},
                                     {"X-Forwarded-For", "1.1.1.1"},
                                     {"X-Forwarded-Proto", "spoofed"},
@@ -44,7 +53,8 @@ TEST(UpstreamHeaders, ForwardedBlock) {
             "Content-Length: 3\r\n");
   std::string chunked = forwardedHeaderBlock(request({{"Transfer-Encoding", "chunked"}}), "c",
                                              false, /*chunked=*/true);
-  EXPECT_EQ(chunked, "X-Forwarded-For: c\r\nX-Forwarded-Proto: http\r\nTransfer-Encoding: chunked\r\n");
+  EXPECT_EQ(chunked,
+            "X-Forwarded-For: c\r\nX-Forwarded-Proto: http\r\nTransfer-Encoding: chunked\r\n");
 }
 
 TEST(UpstreamHeaders, RequestHeadAndAuthority) {
@@ -54,7 +64,8 @@ TEST(UpstreamHeaders, RequestHeadAndAuthority) {
   EXPECT_EQ(authority(a), "b");
   EXPECT_EQ(authority(b), "[::1]:8443");
   EXPECT_EQ(authority(c), "api");
-  EXPECT_EQ(requestHead("GET", "/x", "b", "A: 1\r\n", ""), "GET /x HTTP/1.1\r\nHost: b\r\nA: 1\r\n\r\n");
+  EXPECT_EQ(requestHead("GET", "/x", "b", "A: 1\r\n", ""),
+            "GET /x HTTP/1.1\r\nHost: b\r\nA: 1\r\n\r\n");
   EXPECT_EQ(requestHead("GET", "http://b/x", "b", "", "Basic dTpw"),
             "GET http://b/x HTTP/1.1\r\nHost: b\r\nProxy-Authorization: Basic dTpw\r\n\r\n");
 }
@@ -71,6 +82,139 @@ TEST(UpstreamHeaders, ResponseHeaders) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(*out.get("content-type"), "text/plain");
   EXPECT_EQ(*out.get("content-length"), "5");
+}
+
+TEST(UpstreamHeaders, FieldNameTable) {
+  struct Case {
+    const char* name;
+    bool ok;
+  } cases[] = {{"Content-Length", true},
+               {"x_y", true},
+               {"!#$%&'*+-.^_`|~09aZ", true},
+               {"", false},
+               {"Content-Length ", false},
+               {" Host", false},
+               {"a b", false},
+               {"a:b", false},
+               {"a\tb", false},
+               {"a\"b", false},
+               {"caf\xc3\xa9", false},
+               {"(x)", false}};
+  for (const Case& c : cases) EXPECT_EQ(isFieldName(c.name), c.ok) << c.name;
+}
+
+TEST(UpstreamHeaders, ForbiddenTrailerTable) {
+  struct Case {
+    const char* name;
+    bool forbidden;
+  } cases[] = {// hop-by-hop and Proxy-*
+               {"Connection", true},
+               {"Keep-Alive", true},
+               {"Upgrade", true},
+               {"Proxy-Authorization", true},
+               {"proxy-connection", true},
+               {"Proxy-Authenticate", true},
+               // stated by the gateway
+               {"X-Forwarded-For", true},
+               {"x-forwarded-proto", true},
+               {"X-Forwarded-Host", true},
+               {"Forwarded", true},
+               {"Via", true},
+               {"X-Request-Id", true},
+               // framing, routing, control
+               {"Content-Length", true},
+               {"Transfer-Encoding", true},
+               {"Trailer", true},
+               {"Host", true},
+               {"Cache-Control", true},
+               {"Expect", true},
+               {"Max-Forwards", true},
+               {"TE", true},
+               {"Pragma", true},
+               {"Range", true},
+               {"If-None-Match", true},
+               // authentication
+               {"Authorization", true},
+               {"Cookie", true},
+               {"Set-Cookie", true},
+               {"WWW-Authenticate", true},
+               {"Authentication-Info", true},
+               // response control and payload processing
+               {"Age", true},
+               {"Date", true},
+               {"Location", true},
+               {"Retry-After", true},
+               {"Vary", true},
+               {"Content-Type", true},
+               {"Content-Encoding", true},
+               {"Content-Range", true},
+               // ordinary trailers
+               {"X-Checksum", false},
+               {"Server-Timing", false},
+               {"Digest", false},
+               {"grpc-status", false},
+               {"X-Forwarded", false},
+               {"Proxy", false}};
+  for (const Case& c : cases) EXPECT_EQ(isForbiddenTrailer(c.name), c.forbidden) << c.name;
+}
+
+TEST(UpstreamHeaders, ForwardedTrailersDropForbiddenBadAndConnectionNamed) {
+  http::HeaderMap in;
+  in.add("X-Checksum", "1");
+  in.add("Proxy-Authorization", "Basic c2VjcmV0");
+  in.add("X-Forwarded-For", "6.6.6.6");
+  in.add("Content-Length ", "5");
+  in.add("X-Named", "hop");
+  in.add("Server-Timing", "db;dur=5");
+  http::HeaderMap out = forwardedTrailers(in, "keep-alive, x-named");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out.entries()[0], (http::HeaderMap::Entry{"X-Checksum", "1"}));
+  EXPECT_EQ(out.entries()[1], (http::HeaderMap::Entry{"Server-Timing", "db;dur=5"}));
+}
+
+TEST(UpstreamHeaders, ConnectionOptionsJoined) {
+  http::HeaderMap h;
+  EXPECT_EQ(connectionOptions(h), "");
+  h.add("Connection", "keep-alive");
+  h.add("X", "y");
+  h.add("connection", "X-A, X-B");
+  EXPECT_EQ(connectionOptions(h), "keep-alive, X-A, X-B");
+}
+
+// The client's options go before any filter runs; Host and framing stay.
+TEST(UpstreamHeaders, DropConnectionOptionsKeepsHostAndFraming) {
+  http::HeaderMap h;
+  h.add("Host", "gw");
+  h.add("Connection",
+        "X-Request-Id, X-Gateway, Host, Content-Length, Transfer-Encoding, Connection");
+  h.add("X-Request-Id", "client-chosen");
+  h.add("x-gateway", "1");
+  h.add("X-Gateway", "2");
+  h.add("Content-Length", "3");
+  h.add("Accept", "*/*");
+  EXPECT_EQ(dropConnectionOptions(h), 3u);
+  EXPECT_FALSE(h.has("X-Request-Id"));
+  EXPECT_FALSE(h.has("X-Gateway"));
+  EXPECT_TRUE(h.has("Host"));
+  EXPECT_TRUE(h.has("Content-Length"));
+  EXPECT_TRUE(h.has("Connection"));
+  EXPECT_TRUE(h.has("Accept"));
+  http::HeaderMap none;
+  none.add("X-A", "1");
+  EXPECT_EQ(dropConnectionOptions(none), 0u);
+  EXPECT_TRUE(none.has("X-A"));
+}
+
+// Headers the gateway's filters add after the client's options were applied
+// are forwarded even when a Connection header names them.
+TEST(UpstreamHeaders, ForwardedBlockKeepsHeadersNamedByConnection) {
+  http::RequestHeaders r = request(
+      {{"Host", "gw"}, {"Connection", "X-Request-Id, X-Forwarded-For"}, {"X-Request-Id", "gw-1"}});
+  EXPECT_EQ(forwardedHeaderBlock(r, "10.0.0.7", false, false),
+            "X-Request-Id: gw-1\r\n"
+            "X-Forwarded-For: 10.0.0.7\r\n"
+            "X-Forwarded-Proto: http\r\n"
+            "X-Forwarded-Host: gw\r\n");
 }
 
 }  // namespace
