@@ -96,7 +96,7 @@ struct FilterEntry {
 };
 
 struct FilterChainConfig {
-  std::string file;  // resolved path of the chain file
+  std::string file;  // resolved path of the chain file, or "built-in default chain"
   std::vector<FilterEntry> filters;
 };
 
@@ -165,7 +165,9 @@ struct Config {
   HttpClientsConfig http_clients;
   AdminConfig admin;
   AccessLogConfig access_log;
-  std::string chain_file;  // [filters] chainFile, resolved relative to `file`
+  // [filters] chainFile resolved relative to `file`; without the key, filters.yaml
+  // beside `file` when it exists, else "" (the built-in default chain).
+  std::string chain_file;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

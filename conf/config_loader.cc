@@ -1,5 +1,6 @@
 // loadConfig / loadConfigFromString: micro-gw.conf (TOML) -> Config.
 
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -10,31 +11,11 @@
 #include "conf/proxy_env.h"
 #include "conf/secret.h"
 #include "conf/status_macros.h"
+#include "conf/syntax_error.h"
 #include "conf/toml_section.h"
 
 namespace gw::conf {
 namespace {
-
-// cpptoml's syntax errors quote the offending line, which may hold a password
-// (`password: "..."`): keep the message and its line number, drop what is quoted.
-std::string redactQuoted(const std::string& message) {
-  std::string out;
-  char open = 0;
-  for (char c : message) {
-    if (open == 0) {
-      out.push_back(c);
-      if (c == '\'' || c == '"') {
-        open = c;
-        out += "...";
-      }
-    } else if (c == open) {
-      out.push_back(c);
-      open = 0;
-    }
-  }
-  return out;
-}
-
 
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
@@ -194,12 +175,30 @@ absl::Status readAccessLog(const TomlSection& s, AccessLogConfig& out) {
   return requireNonEmpty(s, "path", out.path);
 }
 
+bool isRegularFile(const std::string& path) {
+  std::error_code error;
+  return std::filesystem::is_regular_file(path, error);
+}
+
+// An explicit chainFile must exist. Without one, filters.yaml beside the conf
+// file is used when present, else the built-in default chain ("").
 absl::Status readFilters(const TomlSection& s, const std::string& file, std::string& out) {
   GW_CONF_RETURN_IF_ERROR(s.checkKeys({"chainFile"}, {}));
-  std::string chain_file = "filters.yaml";
-  GW_CONF_RETURN_IF_ERROR(s.readString("chainFile", chain_file));
-  GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "chainFile", chain_file));
-  out = resolvePath(directoryOf(file), chain_file);
+  std::optional<std::string> chain_file;
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalString("chainFile", chain_file));
+  if (!chain_file) {
+    const std::string beside = resolvePath(directoryOf(file), kDefaultChainFileName);
+    out = isRegularFile(beside) ? beside : "";
+    return absl::OkStatus();
+  }
+  GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "chainFile", *chain_file));
+  out = resolvePath(directoryOf(file), *chain_file);
+  if (!isRegularFile(out)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.keyName("chainFile"), ": no such file: ", out,
+                     " (fix the path, or remove the key to use filters.yaml beside the conf "
+                     "file or else the built-in default chain)"));
+  }
   return absl::OkStatus();
 }
 
@@ -232,9 +231,9 @@ absl::StatusOr<Config> loadConfigFromString(std::string_view toml, std::string f
     table = parser.parse();
   } catch (const cpptoml::parse_exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat(config.file, ": invalid TOML: ", redactQuoted(e.what())));
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(config.file, ": cannot parse: ", e.what()));
+        tomlSyntaxError(absl::string_view(toml.data(), toml.size()), config.file, e.what()));
+  } catch (const std::exception&) {  // its text may quote the input
+    return absl::InvalidArgumentError(absl::StrCat(config.file, ": cannot parse as TOML"));
   }
   TomlSection root(table, config.file, "", &config.warnings);
   GW_CONF_RETURN_IF_ERROR(readRoot(root, env, config));

@@ -10,6 +10,23 @@
 namespace gw::conf {
 namespace {
 
+// The chain used when micro-gw.conf names none and no filters.yaml lies beside
+// it; conf/filters.yaml holds the same (a test keeps them equal).
+constexpr char kBuiltinChainYaml[] = R"(filters:
+  - name: request_id
+  - name: headers
+    config:
+      request:
+        add:
+          X-Gateway: microgw
+        remove: []
+      response:
+        add: {}
+        remove:
+          - Server
+  - name: router
+)";
+
 absl::StatusOr<FilterEntry> loadEntry(const YamlContext& ctx, const YAML::Node& node, int index) {
   const std::string location = absl::StrCat("filters[", index, "]");
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
@@ -71,6 +88,7 @@ absl::StatusOr<FilterChainConfig> loadFilterChainFromString(std::string_view yam
 }
 
 absl::StatusOr<FilterChainConfig> loadFilterChain(const std::string& path) {
+  if (path.empty()) return loadFilterChainFromString(kBuiltinChainYaml, kBuiltinChainName);
   absl::StatusOr<std::string> text = readTextFile(path);
   if (!text.ok()) return text.status();
   return loadFilterChainFromString(*text, path);

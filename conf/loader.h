@@ -86,7 +86,16 @@ absl::StatusOr<std::vector<ApiDefinition>> loadApis(const std::string& dir,
 absl::StatusOr<ApiDefinition> loadApiFromString(std::string_view yaml, std::string file_name,
                                                 const Environment& env = Environment::system());
 
-// Loads the filter chain file (conf/filters.yaml format).
+// The chain file looked for beside micro-gw.conf when [filters] chainFile is unset.
+inline constexpr char kDefaultChainFileName[] = "filters.yaml";
+// FilterChainConfig::file of the built-in default chain.
+inline constexpr char kBuiltinChainName[] = "built-in default chain";
+
+// Loads the filter chain file (conf/filters.yaml format). An empty `path`
+// (Config::chain_file when no chain file is configured or found) gives the
+// built-in default chain: request_id, headers (adds X-Gateway: microgw,
+// removes the response's Server header), router; conf/filters.yaml holds the
+// same chain.
 absl::StatusOr<FilterChainConfig> loadFilterChain(const std::string& path);
 
 // Same, from YAML text; `file_name` is used in messages and as

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "conf/suggest.h"
+#include "conf/syntax_error.h"
 
 namespace gw::conf {
 
@@ -115,10 +116,10 @@ absl::StatusOr<YAML::Node> parseYaml(const std::string& text, const std::string&
   try {
     return YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ": invalid YAML at line ", e.mark.line + 1,
-                                                   ", column ", e.mark.column + 1, ": ", e.msg));
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(file, ": invalid YAML: ", e.what()));
+    return absl::InvalidArgumentError(
+        yamlSyntaxError(text, file, e.mark.line, e.mark.column, e.msg));
+  } catch (const std::exception&) {  // its text may quote the input
+    return absl::InvalidArgumentError(absl::StrCat(file, ": cannot parse as YAML"));
   }
 }
 

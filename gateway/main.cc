@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "conf/loader.h"
 #include "gateway/common/log.h"
 #include "gateway/server/server.h"
 
@@ -22,6 +23,14 @@ void printUsage(FILE* out) {
                "  --log-level LEVEL  debug | info | warn | error; default info\n"
                "  --version          print the version and exit\n"
                "  --help             this text\n");
+}
+
+// Which filter chain runs, for the start-up log and --check.
+std::string describeChain(const gw::conf::Config& config) {
+  if (!config.chain_file.empty()) return config.chain_file;
+  return std::string(gw::conf::kBuiltinChainName) +
+         " (request_id, headers, router; no [filters] chainFile and no " +
+         gw::conf::kDefaultChainFileName + " beside " + config.file + ")";
 }
 
 }  // namespace
@@ -46,10 +55,14 @@ int main(int argc, char** argv) {
       check = true;
     } else if (arg == "--log-level") {
       std::string level = value("--log-level");
-      if (level == "debug") gw::log::setLevel(gw::log::Level::Debug);
-      else if (level == "info") gw::log::setLevel(gw::log::Level::Info);
-      else if (level == "warn") gw::log::setLevel(gw::log::Level::Warn);
-      else if (level == "error") gw::log::setLevel(gw::log::Level::Error);
+      if (level == "debug")
+        gw::log::setLevel(gw::log::Level::Debug);
+      else if (level == "info")
+        gw::log::setLevel(gw::log::Level::Info);
+      else if (level == "warn")
+        gw::log::setLevel(gw::log::Level::Warn);
+      else if (level == "error")
+        gw::log::setLevel(gw::log::Level::Error);
       else {
         std::fprintf(stderr, "microgw: unknown --log-level '%s' (debug, info, warn, error)\n",
                      level.c_str());
@@ -75,10 +88,12 @@ int main(int argc, char** argv) {
                  runtime.status().message().data());
     return 2;
   }
+  const std::string chain = describeChain(*(*runtime)->config);
   if (check) {
-    std::printf("microgw: configuration OK (%s, %zu APIs)\n", options.conf_path.c_str(),
-                (*runtime)->routes->apis().size());
+    std::printf("microgw: configuration OK (%s, %zu APIs, filter chain: %s)\n",
+                options.conf_path.c_str(), (*runtime)->routes->apis().size(), chain.c_str());
     return 0;
   }
+  GW_LOG_INFO("filter chain: ", chain);
   return gw::server::serve(std::move(*runtime), stats);
 }

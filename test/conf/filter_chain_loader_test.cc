@@ -8,6 +8,21 @@
 namespace gw::conf {
 namespace {
 
+// With no chain file, the gateway runs the chain conf/filters.yaml holds.
+TEST(LoadFilterChain, BuiltInDefaultChainEqualsConfFiltersYaml) {
+  absl::StatusOr<FilterChainConfig> builtin = loadFilterChain("");
+  absl::StatusOr<FilterChainConfig> file = loadFilterChain("conf/filters.yaml");
+  ASSERT_TRUE(builtin.ok()) << builtin.status();
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(builtin->file, "built-in default chain");
+  ASSERT_EQ(builtin->filters.size(), file->filters.size());
+  for (size_t i = 0; i < file->filters.size(); ++i) {
+    EXPECT_EQ(builtin->filters[i].name, file->filters[i].name) << i;
+    EXPECT_EQ(builtin->filters[i].config_yaml, file->filters[i].config_yaml) << i;
+    EXPECT_EQ(builtin->filters[i].index, file->filters[i].index) << i;
+  }
+}
+
 TEST(LoadFilterChain, DefaultFile) {
   absl::StatusOr<FilterChainConfig> chain = loadFilterChain("conf/filters.yaml");
   ASSERT_TRUE(chain.ok()) << chain.status();
