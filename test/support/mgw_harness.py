@@ -306,6 +306,7 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
         h = hashlib.sha256()
         length = 0
         head = b""
+        self.request_trailers = []
         te = self.headers.get("Transfer-Encoding", "")
         if "chunked" in te.lower():
             while True:
@@ -319,6 +320,8 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
                         t = self.rfile.readline(65537)
                         if t in (b"\r\n", b"\n", b""):
                             break
+                        name, _, value = t.decode("latin-1").partition(":")
+                        self.request_trailers.append([name, value.strip()])
                     break
                 remaining = size
                 while remaining:
@@ -363,6 +366,7 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
             "raw_path": self.path,
             "version": self.request_version,
             "headers": [[k, v] for k, v in self.headers.items()],
+            "trailers": self.request_trailers,
             "body_sha256": body_sha,
             "body_length": body_len,
             "connection": self.conn_id,

@@ -148,13 +148,14 @@ class Conn(h.RawClient):
         self.close()
 
 
-def chunked_encode(body, rng):
+def chunked_encode(body, rng, trailers=()):
     out, i = [], 0
     while i < len(body):
         n = min(len(body) - i, rng.choice((1, 100, 4096, 65536, 300000)))
         out.append(b"%x\r\n" % n + body[i:i + n] + b"\r\n")
         i += n
-    out.append(b"0\r\n\r\n")
+    out.append(b"0\r\n" + b"".join(("%s: %s\r\n" % kv).encode("latin-1") for kv in trailers)
+               + b"\r\n")
     return b"".join(out)
 
 
@@ -183,8 +184,18 @@ def make_body(n, sid, rng):
 STEADY_KINDS = [  # (kind, weight)
     ("get", 18), ("get_https", 14), ("get_direct", 10), ("post_cl", 12),
     ("post_chunked", 10), ("head", 8), ("conn_close", 6), ("pipelined", 8),
-    ("big_download", 4), ("big_upload", 4),
+    ("big_download", 4), ("big_upload", 4), ("trailers", 4), ("underscore", 4),
+    ("no_content", 3),
 ]
+
+# Trailers a client may try to smuggle to the backend; none may arrive there.
+FORBIDDEN_TRAILERS = [("Proxy-Authorization", "Basic c291azpzb2Fr"), ("X-Forwarded-For", "6.6.6.6"),
+                      ("Content-Length", "999"), ("Host", "evil.example"),
+                      ("Transfer-Encoding", "gzip"), ("Authorization", "Bearer stolen")]
+# Header names with underscores that backends (CGI/WSGI) read as the dashed name.
+UNDERSCORE_HEADERS = [("X_Forwarded_For", "6.6.6.6"), ("Proxy_Authorization", "Basic c291aw==")]
+# Backend answers that must become a 502, never reach the client.
+GARBAGE_ACTIONS = {"bad_status", "bad_name"}
 
 
 class SteadyClient(threading.Thread):
@@ -220,17 +231,17 @@ class SteadyClient(threading.Thread):
 
     # One request on the thread's keep-alive connection.
     def exchange(self, kind, api, method, path, body=None, chunked=False, close=False,
-                 validate=None):
+                 validate=None, extra_headers=(), trailers=()):
         sid = next_id("s")
         r = Result(kind, api, sid, now())
         sep = "&" if "?" in path else "?"
         target = "/%s%s%ssid=%s" % (api, path, sep, sid)
-        headers = [("X-Soak-Id", sid)]
+        headers = [("X-Soak-Id", sid)] + list(extra_headers)
         payload = b""
         if body is not None:
             if chunked:
                 headers.append(("Transfer-Encoding", "chunked"))
-                payload = chunked_encode(body, self.rng)
+                payload = chunked_encode(body, self.rng, trailers)
             else:
                 headers.append(("Content-Length", str(len(body))))
                 payload = body
@@ -294,6 +305,54 @@ class SteadyClient(threading.Thread):
                 return "Proxy-Authorization leaked to the backend"
             return None
         return check
+
+    @staticmethod
+    def trailer_check(body, allowed):
+        echo = SteadyClient.echo_check("POST", body)
+
+        def check(resp, sid):
+            problem = echo(resp, sid)
+            if problem:
+                return problem
+            e = resp.json()
+            seen = {k.lower(): v for k, v in e.get("trailers", [])}
+            for name, value in FORBIDDEN_TRAILERS:
+                if seen.get(name.lower()) == value:
+                    return "trailer %s reached the backend" % name
+            for name, value in allowed:
+                if seen.get(name.lower()) != value:
+                    return "trailer %s lost on the way (backend saw %r)" % (name, seen)
+            headers = {k.lower(): v for k, v in e.get("headers", [])}
+            if "6.6.6.6" in headers.get("x-forwarded-for", ""):
+                return "a trailer spoofed X-Forwarded-For"
+            return None
+        return check
+
+    @staticmethod
+    def underscore_check():
+        echo = SteadyClient.echo_check("GET")
+
+        def check(resp, sid):
+            problem = echo(resp, sid)
+            if problem:
+                return problem
+            e = resp.json()
+            names = [k for k, _ in e.get("headers", [])]
+            if any("_" in n for n in names):
+                return "header with an underscore reached the backend: %r" % names
+            xff = {k.lower(): v for k, v in e.get("headers", [])}.get("x-forwarded-for", "")
+            if "6.6.6.6" in xff:
+                return "X_Forwarded_For spoofed X-Forwarded-For: %r" % xff
+            return None
+        return check
+
+    @staticmethod
+    def no_content_check(resp, sid):
+        if resp.status == 204 and (resp.header("Content-Length") is not None or
+                                   resp.header("Transfer-Encoding") is not None or resp.body):
+            return "204 with framing or a body: CL=%r TE=%r body=%r" % (
+                resp.header("Content-Length"), resp.header("Transfer-Encoding"), resp.body[:40])
+        return None
 
     @staticmethod
     def big_check(n):
@@ -368,6 +427,24 @@ class SteadyClient(threading.Thread):
         return [self.exchange("big_upload", api, "POST", "/upload", body=body,
                               chunked=self.rng.random() < 0.5,
                               validate=self.echo_check("POST", body))]
+
+    def do_trailers(self):
+        body = self.small_body()
+        api = self.rng.choice(("sq", "sqs", "direct"))
+        allowed = [("X-Checksum", h.sha256(body)[:16])]
+        return [self.exchange("trailers", api, "POST", "/echo", body=body, chunked=True,
+                              trailers=FORBIDDEN_TRAILERS + allowed,
+                              validate=self.trailer_check(body, allowed))]
+
+    def do_underscore(self):
+        api = self.rng.choice(("sq", "sqs", "direct"))
+        return [self.exchange("underscore", api, "GET", "/echo", extra_headers=UNDERSCORE_HEADERS,
+                              validate=self.underscore_check())]
+
+    def do_no_content(self):
+        api = self.rng.choice(("sq", "sqs", "direct"))
+        return [self.exchange("no_content", api, "GET", "/status/204",
+                              validate=self.no_content_check)]
 
     def do_pipelined(self):
         """Two requests in one write; the replies must come back in order."""
@@ -458,6 +535,14 @@ def malformed_cases():
         ("h2-preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", {400, 505}),
         ("bare-cr", b"GET /sq/echo HTTP/1.1\r\n" + H + b"X-A: a\rb\r\n\r\n", {400}),
         ("space-before-colon", b"GET /sq/echo HTTP/1.1\r\n" + H + b"X-A : b\r\n\r\n", {400}),
+        ("fragment", b"DELETE /sq/echo/# HTTP/1.1\r\n" + H + b"\r\n", {400}),
+        ("fragment-get", b"GET /sq/echo#top HTTP/1.1\r\n" + H + b"\r\n", {400}),
+        ("tab-in-target", b"GET /sq/ec\tho HTTP/1.1\r\n" + H + b"\r\n", {400}),
+        ("high-byte-in-target", b"GET /sq/ech\xf6 HTTP/1.1\r\n" + H + b"\r\n", {400}),
+        ("chunk-no-crlf", b"POST /sq/echo HTTP/1.1\r\n" + H +
+         b"Transfer-Encoding: chunked\r\n\r\n5\r\nhelloXY0\r\n\r\n", {400}),
+        ("chunk-bare-cr", b"POST /sq/echo HTTP/1.1\r\n" + H +
+         b"Transfer-Encoding: chunked\r\n\r\n5\rXhello\r\n0\r\n\r\n", {400}),
     ]
 
 
@@ -713,10 +798,12 @@ class Backend:
             return "chaos control failed: %s" % e
 
 
-BACKGROUND_CHAOS = dict(reset=0.005, reset_mid=0.005, stall=0.005, stall_mid=0.003)
+BACKGROUND_CHAOS = dict(reset=0.005, reset_mid=0.005, stall=0.005, stall_mid=0.003,
+                        bad_status=0.003, bad_name=0.003)
 RESET_BURST = dict(reset=0.12, reset_mid=0.08, stall=0.005, stall_mid=0.003)
 STALL_BURST = dict(reset=0.005, reset_mid=0.005, stall=0.10, stall_mid=0.05)
-NO_CHAOS = dict(reset=0, reset_mid=0, stall=0, stall_mid=0)
+GARBAGE_BURST = dict(reset=0, reset_mid=0, stall=0, stall_mid=0, bad_status=0.06, bad_name=0.06)
+NO_CHAOS = dict(reset=0, reset_mid=0, stall=0, stall_mid=0, bad_status=0, bad_name=0)
 
 
 class ChaosThread(threading.Thread):
@@ -747,6 +834,7 @@ class ChaosThread(threading.Thread):
                 (0.25, lambda: self.burst("backend resets", RESET_BURST, 0.10)),
                 (0.42, self.restart_squid),
                 (0.55, lambda: self.burst("backend stalls", STALL_BURST, 0.10)),
+                (0.62, lambda: self.burst("backend garbage", GARBAGE_BURST, 0.06)),
                 (0.70, self.restart_squid),
                 (0.82, self.restart_backend),
             ]
@@ -936,13 +1024,19 @@ class Soak:
     def verdict(self, r, sabotaged):
         """ok | explained | warn | FAIL."""
         if r.outcome in ("hang", "bad", "corrupt", "no-close", "connect-fail", None):
-            if r.outcome == "corrupt" and r.sid in sabotaged:
+            if r.outcome == "corrupt" and sabotaged.get(r.sid, "garbage") not in GARBAGE_ACTIONS:
                 return "explained"
             return "FAIL"
         if r.allowed is not None:  # abusive kinds and healthz
             if r.outcome == "status":
                 return "ok" if r.status in r.allowed else "FAIL"
             return "ok"  # clean close / done
+        if sabotaged.get(r.sid) in GARBAGE_ACTIONS:
+            # A response no gateway may pass on: exactly 502, or a close.
+            if r.outcome == "status" and r.status != 502:
+                r.detail = "[%s] want 502; %s" % (sabotaged[r.sid], r.detail)
+                return "FAIL"
+            return "explained"
         if r.outcome == "done":
             return "ok"
         if r.outcome == "status" and 200 <= r.status < 300:

@@ -8,12 +8,15 @@ that the soak can kill it (a real crash: every connection dies with it) and
 start it again on the same ports.
 
 Chaos: requests that carry an X-Soak-Id header may be sabotaged with the
-probabilities set through GET /__soak/chaos?reset=P&reset_mid=P&stall=P&stall_mid=P
+probabilities set through GET /__soak/chaos?reset=P&reset_mid=P&stall=P&stall_mid=P&bad_status=P&bad_name=P
 (on either port, never sabotaged itself):
   reset      close with RST before answering           (gateway: 502)
   reset_mid  read the body, send a 200 head and part of the body, then RST
   stall      sleep STALL seconds before answering      (gateway: 504)
   stall_mid  send a 200 head and part of the body, then go silent STALL seconds
+  bad_status answer with a status outside 100-599 (000, 20, 600)   (gateway: 502)
+  bad_name   answer with a header name that is not a token, e.g.
+             "Content-Length : 5"                                   (gateway: 502)
 Each sabotage is appended to the sabotage log as "<soak-id> <action> <unix-time>"
 so the driver can tell a fault it caused from a gateway bug.
 """
@@ -31,7 +34,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "test", "support"))
 import mgw_harness as h  # noqa: E402
 
-ACTIONS = ("reset", "reset_mid", "stall", "stall_mid")
+ACTIONS = ("reset", "reset_mid", "stall", "stall_mid", "bad_status", "bad_name")
+
+# Responses no gateway may pass on (the gateway must answer 502 instead).
+GARBAGE = {
+    "bad_status": (b"HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\nok",
+                   b"HTTP/1.1 20 Short\r\nContent-Length: 2\r\n\r\nok",
+                   b"HTTP/1.1 600 Big\r\nContent-Length: 2\r\n\r\nok"),
+    "bad_name": (b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",
+                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n"
+                 b"\r\nhello"),
+}
 
 
 class Chaos:
@@ -81,6 +94,15 @@ class SoakHandler(h._BackendHandler):
         if action == "stall":
             time.sleep(CHAOS.stall_seconds)
             return super()._handle()
+        if action in GARBAGE:
+            try:
+                self._read_body()
+            except (ConnectionError, ValueError):
+                pass
+            self.close_connection = True
+            self.wfile.write(random.choice(GARBAGE[action]))
+            self.wfile.flush()
+            return
         # reset_mid / stall_mid: a head that promises more than is sent.
         try:
             self._read_body()
