@@ -32,6 +32,9 @@ struct ListenerConfig {
   uint32_t header_read_timeout_ms = 30000;
   uint32_t idle_timeout_ms = 60000;
   uint32_t drain_timeout_ms = 10000;
+  // The whole request body must arrive within this, counted from the end of the
+  // request headers; else 408 and the upstream connection is closed. 0 = off.
+  uint32_t request_body_timeout_ms = 60000;
 };
 
 // How a plain-http backend is reached through a proxy.
@@ -54,6 +57,18 @@ struct ProxyConfig {
   std::string source;
 };
 
+// [httpClients.poolConfig] (WSO2 3.2's keys and defaults)
+struct PoolConfig {
+  // Connections per backend (pool key: target, scheme, proxy route) being set
+  // up, in use or idle; -1 = unlimited.
+  int64_t max_active_connections = -1;
+  // How long a request over max_active_connections waits for one, then 503.
+  uint32_t wait_time_ms = 30000;
+  // Accepted for WSO2 compatibility; upstream HTTP/1.1 carries one stream per
+  // connection, so it has no effect.
+  int64_t max_active_streams_per_connection = 50;
+};
+
 // [httpClients]
 struct HttpClientsConfig {
   std::string trust_store_path;  // PEM; empty = system CAs
@@ -61,7 +76,8 @@ struct HttpClientsConfig {
   bool disable_ssl_verification = false;
   uint32_t connect_timeout_ms = 5000;
   uint32_t pool_idle_timeout_ms = 30000;
-  uint32_t max_idle_connections_per_host = 64;
+  uint32_t max_idle_connections_per_host = 64;  // also poolConfig.maxIdleConnections
+  PoolConfig pool;
   ProxyConfig proxy;
   // Set only when the proxy comes from the environment (no [httpClients.proxy]
   // section): HTTP_PROXY's proxy for plain-http targets, while `proxy` holds

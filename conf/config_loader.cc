@@ -48,7 +48,7 @@ absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
   GW_CONF_RETURN_IF_ERROR(
       s.checkKeys({"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize", "maxHeaderCount",
                    "headersWithUnderscoresAction", "maxEntityBodySize", "headerReadTimeoutInMillis",
-                   "idleTimeoutInMillis", "drainTimeoutInMillis"},
+                   "idleTimeoutInMillis", "drainTimeoutInMillis", "requestBodyTimeoutInMillis"},
                   {}));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
@@ -63,6 +63,8 @@ absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
       s.readInt("headerReadTimeoutInMillis", 1, kMaxU32, out.header_read_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(s.readInt("idleTimeoutInMillis", 1, kMaxU32, out.idle_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(s.readInt("drainTimeoutInMillis", 1, kMaxU32, out.drain_timeout_ms));
+  GW_CONF_RETURN_IF_ERROR(
+      s.readInt("requestBodyTimeoutInMillis", 0, kMaxU32, out.request_body_timeout_ms));
   return absl::OkStatus();
 }
 
@@ -130,12 +132,38 @@ absl::Status readProxy(const TomlSection& s, const Environment& env, const std::
   return absl::OkStatus();
 }
 
+// -1 (WSO2's "unlimited") or a positive count.
+absl::Status readLimit(const TomlSection& s, const std::string& key, int64_t& out) {
+  GW_CONF_RETURN_IF_ERROR(s.readInt(key, -1, kMaxU32, out));
+  if (out == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.keyName(key), " must be -1 (unlimited) or at least 1, got 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readPoolConfig(const TomlSection& s, HttpClientsConfig& out) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys({"maxActiveConnections", "maxIdleConnections",
+                                       "waitTimeInMillis", "maxActiveStreamsPerConnection"},
+                                      {}));
+  GW_CONF_RETURN_IF_ERROR(readLimit(s, "maxActiveConnections", out.pool.max_active_connections));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("waitTimeInMillis", 0, kMaxU32, out.pool.wait_time_ms));
+  GW_CONF_RETURN_IF_ERROR(
+      readLimit(s, "maxActiveStreamsPerConnection", out.pool.max_active_streams_per_connection));
+  int64_t max_idle = out.max_idle_connections_per_host;
+  GW_CONF_RETURN_IF_ERROR(s.readInt("maxIdleConnections", -1, kMaxU32, max_idle));
+  // WSO2's -1 means no cap on idle connections.
+  out.max_idle_connections_per_host =
+      max_idle < 0 ? std::numeric_limits<uint32_t>::max() : static_cast<uint32_t>(max_idle);
+  return absl::OkStatus();
+}
+
 absl::Status readHttpClients(const TomlSection& s, const Environment& env, const std::string& file,
                              HttpClientsConfig& out) {
   GW_CONF_RETURN_IF_ERROR(s.checkKeys(
       {"trustStorePath", "verifyHostname", "disableSslVerification", "connectTimeoutInMillis",
        "poolIdleTimeoutInMillis", "maxIdleConnectionsPerHost"},
-      {"proxy"}));
+      {"proxy", "poolConfig"}));
   GW_CONF_RETURN_IF_ERROR(s.readString("trustStorePath", out.trust_store_path));
   GW_CONF_RETURN_IF_ERROR(s.readBool("verifyHostname", out.verify_hostname));
   GW_CONF_RETURN_IF_ERROR(s.readBool("disableSslVerification", out.disable_ssl_verification));
@@ -144,6 +172,14 @@ absl::Status readHttpClients(const TomlSection& s, const Environment& env, const
       s.readInt("poolIdleTimeoutInMillis", 1, kMaxU32, out.pool_idle_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(
       s.readInt("maxIdleConnectionsPerHost", 0, kMaxU32, out.max_idle_connections_per_host));
+  absl::StatusOr<TomlSection> pool = s.section("poolConfig");
+  if (!pool.ok()) return pool.status();
+  if (pool->present() && s.has("maxIdleConnectionsPerHost") && pool->has("maxIdleConnections")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.keyName("maxIdleConnectionsPerHost"), " and ", pool->keyName("maxIdleConnections"),
+        " are the same setting (WSO2 spells it poolConfig.maxIdleConnections): set only one"));
+  }
+  GW_CONF_RETURN_IF_ERROR(readPoolConfig(*pool, out));
   absl::StatusOr<TomlSection> proxy = s.section("proxy");
   if (!proxy.ok()) return proxy.status();
   if (proxy->present()) return readProxy(*proxy, env, file, out.proxy);

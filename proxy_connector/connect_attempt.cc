@@ -2,8 +2,8 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/event.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -15,20 +15,21 @@ namespace gw::proxy {
 
 ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& request,
                                ConnectCallbacks& callbacks)
-    : context_(context), request_(request), callbacks_(callbacks) {
+    : context_(context), request_(request), key_(poolKey(request)), callbacks_(callbacks) {
   kick_ = context_.dispatcher.createTimer([this] { onKick(); });
   timeout_ = context_.dispatcher.createTimer([this] { onTimeout(); });
   kick_->enable(std::chrono::milliseconds(0));
 }
 
 ConnectAttempt::~ConnectAttempt() {
+  if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
   if (bev_) bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   // A pooled connection taken but never handed over goes back to the pool.
   if (pooled_) context_.pool.park(std::move(pooled_));
 }
 
 void ConnectAttempt::onKick() {
-  if (phase_ == Phase::Pending) {
+  if (phase_ == Phase::Pending || phase_ == Phase::Queued) {
     start();
   } else if (phase_ == Phase::Done) {
     deliver();
@@ -36,14 +37,20 @@ void ConnectAttempt::onKick() {
 }
 
 void ConnectAttempt::start() {
-  pooled_ = context_.pool.take(poolKey(request_));
+  pooled_ = context_.pool.take(key_);
   if (pooled_) {
     phase_ = Phase::Done;
+    timeout_->disable();
     deliver();
     return;
   }
   if (request_.target.tls() && !context_.ssl_ctx) {
     fail(tlsFailure(request_, context_.options.tls, X509_V_OK, context_.ssl_ctx_error));
+    return;
+  }
+  slot_ = context_.limit.tryAcquire(key_);
+  if (!slot_) {
+    queue();
     return;
   }
   timeout_->enable(context_.options.connect_timeout);
@@ -59,9 +66,27 @@ void ConnectAttempt::start() {
   const uint16_t port = request_.proxy ? request_.proxy->port : request_.target.port;
   if (bufferevent_socket_connect_hostname(bev_.get(), context_.dns.get(), AF_UNSPEC, host.c_str(),
                                           port) != 0) {
-    fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()),
-                    EVUTIL_SOCKET_ERROR()));
+    fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), EVUTIL_SOCKET_ERROR()));
   }
+}
+
+void ConnectAttempt::queue() {
+  if (phase_ != Phase::Queued) {
+    if (context_.options.pool_wait_timeout.count() <= 0) {
+      fail(
+          poolExhaustedFailure(request_, context_.limit.max(), context_.options.pool_wait_timeout));
+      return;
+    }
+    phase_ = Phase::Queued;
+    timeout_->enable(context_.options.pool_wait_timeout);
+    GW_LOG_DEBUG("upstream connect to ", describeRoute(request_), " waits: ", context_.limit.max(),
+                 " connections (maxActiveConnections) in use");
+  }
+  context_.limit.wait(key_, *this);
+}
+
+void ConnectAttempt::onMaybeFree() {
+  if (phase_ == Phase::Queued) kick_->enable(std::chrono::milliseconds(0));
 }
 
 void ConnectAttempt::onTcpConnected() {
@@ -187,21 +212,51 @@ void ConnectAttempt::onEvent(short events) {
 }
 
 void ConnectAttempt::onTimeout() {
-  fail(timeoutFailure(request_, phaseText(), context_.options.connect_timeout));
+  if (phase_ == Phase::Queued) {
+    context_.limit.cancel(key_, *this);
+    fail(poolExhaustedFailure(request_, context_.limit.max(), context_.options.pool_wait_timeout));
+    return;
+  }
+  fail(silentHopFailure(request_, setupPhase(), context_.options.connect_timeout,
+                        "httpClients.connectTimeoutInMillis", context_.options.connect_timeout));
 }
 
-std::string ConnectAttempt::phaseText() const {
+SetupPhase ConnectAttempt::setupPhase() const {
   switch (phase_) {
-    case Phase::Tcp:
-      return request_.proxy ? "connecting to proxy " + proxyAuthority(*request_.proxy)
-                            : "connecting to the backend";
+    case Phase::Queued:
+      return SetupPhase::Queued;
     case Phase::ProxyAnswer:
-      return "waiting for the proxy's answer to CONNECT";
+      return SetupPhase::ProxyAnswer;
     case Phase::Tls:
-      return "TLS handshake with the backend";
+      return SetupPhase::Tls;
     default:
-      return "starting";
+      return SetupPhase::Tcp;
   }
+}
+
+ConnectFailure ConnectAttempt::abandon(std::chrono::milliseconds waited,
+                                       const std::string& setting) {
+  ConnectFailure f =
+      silentHopFailure(request_, setupPhase(), waited, setting, context_.options.connect_timeout);
+  if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
+  phase_ = Phase::Done;
+  timeout_->disable();
+  kick_->disable();
+  failure_.reset();
+  countFailure(f);
+  GW_LOG_WARN("upstream connect to ", describeRoute(request_), " abandoned: ", f.message, ": ",
+              f.detail);
+  return f;
+}
+
+void ConnectAttempt::countFailure(const ConnectFailure& f) {
+  ConnectorMetrics& m = context_.metrics;
+  const bool via_proxy = request_.proxy.has_value();
+  if (via_proxy && !usesAbsoluteForm(request_)) {
+    m.tunnels_failed.inc();
+    m.failure(f.reason).inc();
+  }
+  m.connectFailure(via_proxy, f.reason).inc();
 }
 
 void ConnectAttempt::succeed() {
@@ -214,6 +269,7 @@ void ConnectAttempt::succeed() {
 
 void ConnectAttempt::fail(ConnectFailure failure) {
   if (phase_ == Phase::Done) return;
+  if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
   phase_ = Phase::Done;
   timeout_->disable();
   if (bev_) {
@@ -231,13 +287,10 @@ void ConnectAttempt::deliver() {
   if (failure_) {
     bev_.reset();
     ssl_ = nullptr;
+    slot_.reset();
     const ConnectFailure f = std::move(*failure_);
     failure_.reset();
-    if (tunnel) {
-      m.tunnels_failed.inc();
-      m.failure(f.reason).inc();
-    }
-    m.connectFailure(via_proxy, f.reason).inc();
+    countFailure(f);
     GW_LOG_WARN("upstream connect to ", describeRoute(request_), " failed: ", f.message, ": ",
                 f.detail);
     callbacks_.onConnectFailed(f);  // may destroy this attempt: nothing after
@@ -250,11 +303,13 @@ void ConnectAttempt::deliver() {
     UpstreamConnectionImpl::Info info;
     info.pool_key = poolKey(request_);
     info.description = describeRoute(request_);
+    info.request = request_;
     info.via_proxy = via_proxy;
     info.tls = request_.target.tls();
     info.absolute_form = usesAbsoluteForm(request_);
     if (info.absolute_form) info.proxy_authorization = basicProxyAuthorization(*request_.proxy);
     conn = std::make_unique<UpstreamConnectionImpl>(std::move(bev_), std::move(info), m.active);
+    conn->setSlot(std::move(slot_));
     ssl_ = nullptr;
   }
   m.connection(via_proxy, conn->reused()).inc();

@@ -11,24 +11,34 @@
 #include <optional>
 #include <string>
 
+#include "proxy_connector/connect_protocol.h"
 #include "proxy_connector/connect_response_reader.h"
+#include "proxy_connector/connection_limit.h"
 #include "proxy_connector/connector.h"
 #include "proxy_connector/connector_context.h"
 
 namespace gw::proxy {
 
-class ConnectAttempt : public ConnectHandle {
+class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
  public:
   // `context` and `callbacks` must outlive this attempt.
   ConnectAttempt(ConnectorContext& context, const ConnectRequest& request,
                  ConnectCallbacks& callbacks);
   ~ConnectAttempt() override;
 
+  ConnectFailure abandon(std::chrono::milliseconds waited, const std::string& setting) override;
+
  private:
-  enum class Phase { Pending, Tcp, ProxyAnswer, Tls, Done };
+  // Queued: over maxActiveConnections, waiting (up to waitTimeInMillis) for a
+  // slot or an idle connection for the key.
+  enum class Phase { Pending, Queued, Tcp, ProxyAnswer, Tls, Done };
 
   void onKick();
   void start();
+  void queue();
+  void onMaybeFree() override;
+  SetupPhase setupPhase() const;
+  void countFailure(const ConnectFailure& f);
   void onTcpConnected();
   void sendConnect();
   void onProxyReadable();
@@ -40,7 +50,6 @@ class ConnectAttempt : public ConnectHandle {
   void succeed();
   void fail(ConnectFailure failure);
   void deliver();
-  std::string phaseText() const;
 
   static void onBevRead(bufferevent* bev, void* arg);
   static void onHandedOverRead(bufferevent* bev, void* arg);
@@ -48,6 +57,7 @@ class ConnectAttempt : public ConnectHandle {
 
   ConnectorContext& context_;
   const ConnectRequest request_;
+  const std::string key_;
   ConnectCallbacks& callbacks_;
   Phase phase_ = Phase::Pending;
   event::TimerPtr kick_;
@@ -57,6 +67,7 @@ class ConnectAttempt : public ConnectHandle {
   ConnectResponseReader reader_;
   event::MonotonicTime connect_sent_at_;
   std::unique_ptr<UpstreamConnectionImpl> pooled_;  // a reused connection to hand over
+  ConnectionLimit::SlotPtr slot_;                   // held from TCP connect on
   std::optional<ConnectFailure> failure_;
 };
 

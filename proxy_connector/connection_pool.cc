@@ -2,7 +2,9 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -21,34 +23,48 @@ UpstreamConnectionImpl::~UpstreamConnectionImpl() { active_.sub(1); }
 bool UpstreamConnectionImpl::stillOpen() const {
   if (!bev_ || evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) return false;
   bufferevent* raw = bufferevent_get_underlying(bev_.get());
-  if (raw == nullptr) raw = bev_.get();
-  if (evbuffer_get_length(bufferevent_get_input(raw)) > 0 && !info_.tls) return false;
+  if (raw != nullptr) {
+    // TLS filter: plaintext the SSL object holds, or ciphertext not yet decrypted.
+    SSL* ssl = bufferevent_openssl_get_ssl(bev_.get());
+    if (ssl != nullptr && SSL_pending(ssl) > 0) return false;
+    if (evbuffer_get_length(bufferevent_get_input(raw)) > 0) return false;
+  } else {
+    raw = bev_.get();
+  }
   const evutil_socket_t fd = bufferevent_getfd(raw);
   if (fd < 0) return false;
   char c;
   const ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return false;  // peer closed
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
-  // Bytes waiting: a protocol violation on a plain stream; on TLS they may be a
-  // session ticket or alert, which the next read sorts out.
-  return info_.tls;
+  return false;  // bytes waiting in the socket
 }
 
 ConnectionPool::ConnectionPool(event::Dispatcher& dispatcher,
-                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key)
-    : dispatcher_(dispatcher), idle_timeout_(idle_timeout), max_idle_per_key_(max_idle_per_key) {}
+                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key,
+                               ConnectionLimit* limit)
+    : dispatcher_(dispatcher),
+      idle_timeout_(idle_timeout),
+      max_idle_per_key_(max_idle_per_key),
+      limit_(limit) {}
 
 ConnectionPool::~ConnectionPool() {
   for (auto& [key, list] : idle_) {
-    for (auto& idle : list) bufferevent_setcb(idle->conn->bev(), nullptr, nullptr, nullptr, nullptr);
+    for (auto& idle : list)
+      bufferevent_setcb(idle->conn->bev(), nullptr, nullptr, nullptr, nullptr);
   }
 }
 
 void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
-  // No liveness probe here: the connection just finished an exchange, and
-  // take() probes before handing it out again.
+  // Probed here and again in take(): bytes that arrive in between are seen by
+  // the idle read callback, or by take() when no loop iteration ran.
   if (idleCount(conn->info().pool_key) >= max_idle_per_key_ || idle_timeout_.count() <= 0) {
     return;  // `conn` closes here
+  }
+  if (!conn->stillOpen()) {
+    GW_LOG_DEBUG("not pooling upstream connection ", conn->describe(),
+                 ": closed by the peer or unread bytes waiting");
+    return;
   }
   IdleList& list = idle_[conn->info().pool_key];
   auto idle = std::make_unique<Idle>();
@@ -64,7 +80,9 @@ void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
   bufferevent_setcb(bev, &ConnectionPool::onIdleRead, nullptr, &ConnectionPool::onIdleEvent, raw);
   bufferevent_setwatermark(bev, EV_READ, 0, 0);
   bufferevent_enable(bev, EV_READ);
+  const std::string key = raw->conn->info().pool_key;
   list.push_back(std::move(idle));
+  if (limit_ != nullptr) limit_->notifyIdle(key);
 }
 
 std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& key) {

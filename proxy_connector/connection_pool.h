@@ -17,6 +17,7 @@
 
 #include "gateway/event/dispatcher.h"
 #include "gateway/stats/stats.h"
+#include "proxy_connector/connection_limit.h"
 #include "proxy_connector/connector.h"
 #include "proxy_connector/tls_context.h"
 
@@ -34,6 +35,7 @@ class UpstreamConnectionImpl : public UpstreamConnection {
     bool tls = false;
     bool absolute_form = false;
     std::string proxy_authorization;  // absolute-form only
+    ConnectRequest request;           // for forward-mode error reports
   };
   UpstreamConnectionImpl(BevPtr bev, Info info, stats::Gauge& active);
   ~UpstreamConnectionImpl() override;
@@ -47,11 +49,17 @@ class UpstreamConnectionImpl : public UpstreamConnection {
 
   const Info& info() const { return info_; }
   void setReused(bool reused) { reused_ = reused; }
-  // False when the peer has closed the socket, or (plain streams) sent
-  // unexpected bytes. Non-blocking.
+  // Its place under maxActiveConnections, held for the connection's life.
+  void setSlot(ConnectionLimit::SlotPtr slot) { slot_ = std::move(slot); }
+  // False when the peer has closed the socket, or when any byte waits unread:
+  // in the input buffer, in the SSL object, in the TLS filter's underlying
+  // buffer or in the socket. Between exchanges a byte is either a protocol
+  // violation or (TLS) an alert or a record nobody asked for; a fresh
+  // connection is cheaper than guessing which. Non-blocking.
   bool stillOpen() const;
 
  private:
+  ConnectionLimit::SlotPtr slot_;  // released after the socket closes
   BevPtr bev_;
   Info info_;
   stats::Gauge& active_;
@@ -60,12 +68,15 @@ class UpstreamConnectionImpl : public UpstreamConnection {
 
 class ConnectionPool {
  public:
+  // `limit` (may be null) is told when a connection goes idle, so that
+  // connects waiting for maxActiveConnections can take it; it must outlive the pool.
   ConnectionPool(event::Dispatcher& dispatcher, std::chrono::milliseconds idle_timeout,
-                 uint32_t max_idle_per_key);
+                 uint32_t max_idle_per_key, ConnectionLimit* limit = nullptr);
   ~ConnectionPool();
 
   // Keeps `conn` idle for reuse; closes it when the key already has
-  // max_idle_per_key idle connections or it is not cleanly reusable.
+  // max_idle_per_key idle connections or it is not cleanly reusable
+  // (stillOpen() false: closed by the peer, or unread bytes waiting).
   void park(std::unique_ptr<UpstreamConnectionImpl> conn);
 
   // The most recently parked idle connection for `key` that is still open, or
@@ -91,6 +102,7 @@ class ConnectionPool {
   event::Dispatcher& dispatcher_;
   const std::chrono::milliseconds idle_timeout_;
   const uint32_t max_idle_per_key_;
+  ConnectionLimit* limit_;
   std::map<std::string, IdleList> idle_;
 };
 

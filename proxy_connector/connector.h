@@ -31,7 +31,9 @@
 //     }
 //   };
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,28 +79,30 @@ struct ConnectRequest {
 // error body; `detail` is the log line's explanation of what happened and what
 // to change. Neither ever contains a password.
 enum class FailureReason {
-  Resolve,          // target or proxy host name did not resolve
-  Refused,          // TCP connect refused (target, or proxy when proxied)
-  Timeout,          // connect / CONNECT / TLS handshake timed out
-  Reset,            // connection dropped during set-up
-  ProxyAuth,        // proxy answered 407
-  ProxyForbidden,   // proxy answered 403 (ACL, e.g. Squid's SSL_ports rule)
-  ProxyUnavailable, // proxy answered 502/503 (it could not reach the target)
-  ProxyTimeout,     // proxy answered 504
-  ProxyProtocol,    // proxy sent something that is not a valid HTTP response, or oversize headers
-  ProxyOther,       // any other non-2xx CONNECT answer
-  TlsHandshake,     // TLS failed for a reason other than verification
-  TlsVerify,        // backend certificate did not verify
+  Resolve,           // target or proxy host name did not resolve
+  Refused,           // TCP connect refused (target, or proxy when proxied)
+  Timeout,           // connect / CONNECT / TLS handshake timed out
+  Reset,             // connection dropped during set-up
+  ProxyAuth,         // proxy answered 407
+  ProxyForbidden,    // proxy answered 403 (ACL, e.g. Squid's SSL_ports rule)
+  ProxyUnavailable,  // proxy answered 502/503 (it could not reach the target)
+  ProxyTimeout,      // proxy answered 504
+  ProxyProtocol,     // proxy sent something that is not a valid HTTP response, or oversize headers
+  ProxyOther,        // any other non-2xx CONNECT answer
+  TlsHandshake,      // TLS failed for a reason other than verification
+  TlsVerify,         // backend certificate did not verify
+  PoolExhausted,     // maxActiveConnections busy for waitTimeInMillis (503)
 };
 
 const char* failureReasonName(FailureReason reason);  // "auth", "refused", "timeout", ...
 
 struct ConnectFailure {
   FailureReason reason = FailureReason::Refused;
-  int http_status = 502;     // what the gateway answers its client: 502 or 504
-  int proxy_status = 0;      // the proxy's CONNECT answer, when there was one
-  std::string message;       // e.g. "proxy authentication failed"
-  std::string detail;        // e.g. "proxy 127.0.0.1:3128 answered 407 to CONNECT ...: check httpClients.proxy.username/password"
+  int http_status = 502;  // what the gateway answers its client: 502, 503 or 504
+  int proxy_status = 0;   // the proxy's CONNECT answer, when there was one
+  std::string message;    // e.g. "proxy authentication failed"
+  std::string detail;     // e.g. "proxy 127.0.0.1:3128 answered 407 to CONNECT ...: check
+                          // httpClients.proxy.username/password"
 };
 
 // An established byte stream to the target. While the caller holds it, the
@@ -136,6 +140,14 @@ class ConnectCallbacks {
 class ConnectHandle {
  public:
   virtual ~ConnectHandle() = default;
+
+  // For a caller whose own deadline ran out first (e.g. the route's
+  // timeoutInMillis, shorter than connectTimeoutInMillis): the failure that
+  // names the hop that stayed silent ("proxy 127.0.0.1:3128 did not answer the
+  // CONNECT ..."), logged and counted as a connect timeout. `waited` and
+  // `setting` (the key that set the caller's deadline) go into the detail. No
+  // callback runs for it; the caller destroys the handle afterwards.
+  virtual ConnectFailure abandon(std::chrono::milliseconds waited, const std::string& setting);
 };
 using ConnectHandlePtr = std::unique_ptr<ConnectHandle>;
 
@@ -152,6 +164,17 @@ class Connector {
   // room in the pool it is kept idle for reuse (closed after the pool idle
   // timeout, or as soon as the peer closes it); otherwise it is closed.
   virtual void release(UpstreamConnectionPtr connection, bool reusable) = 0;
+
+  // Forward (absolute-form) mode: a proxy that cannot or will not forward a
+  // request answers in the backend's place. Given the status and headers
+  // (`header(name)`: first value, "" when absent) of a response read on
+  // `connection`, returns the failure to report when the proxy generated the
+  // answer itself, logged and counted as the same refusal of a CONNECT would
+  // be; nullopt for an answer relayed from the backend (the rule is
+  // forwardAnswerFromProxy() in connect_protocol.h).
+  using HeaderLookup = std::function<std::string(const std::string& name)>;
+  virtual std::optional<ConnectFailure> proxyAnswered(const UpstreamConnection& connection,
+                                                      int status, const HeaderLookup& header);
 };
 using ConnectorPtr = std::unique_ptr<Connector>;
 

@@ -8,6 +8,7 @@
 
 #include "gateway/event/dispatcher.h"
 #include "gateway/stats/stats.h"
+#include "proxy_connector/connection_limit.h"
 #include "proxy_connector/connection_pool.h"
 #include "proxy_connector/connector_impl.h"
 #include "proxy_connector/tls_context.h"
@@ -18,7 +19,7 @@ namespace gw::proxy {
 struct ConnectorMetrics {
   explicit ConnectorMetrics(stats::Store& store);
   stats::Counter& connection(bool via_proxy, bool reused);
-  stats::Counter& failure(FailureReason reason);  // CONNECT tunnels only
+  stats::Counter& failure(FailureReason reason);                         // CONNECT tunnels only
   stats::Counter& connectFailure(bool via_proxy, FailureReason reason);  // every set-up
 
   stats::Store& store;
@@ -42,6 +43,7 @@ struct ConnectorContext {
   SslCtxPtr ssl_ctx;          // null when ssl_ctx_error is set
   EvdnsBasePtr dns;           // null: blocking getaddrinfo fallback
   ConnectorMetrics metrics;
+  ConnectionLimit limit;  // before pool: idle connections hold slots
   ConnectionPool pool;
 };
 

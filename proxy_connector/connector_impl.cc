@@ -13,17 +13,19 @@ constexpr char kConnectionsHelp[] = "Upstream connections handed out, by path an
 constexpr char kTunnels[] = "microgw_proxy_tunnels_total";
 constexpr char kTunnelsHelp[] = "CONNECT tunnels through the forward proxy, by result.";
 constexpr char kFailures[] = "microgw_proxy_tunnel_failures_total";
-constexpr char kFailuresHelp[] = "Failed CONNECT tunnel set-ups, by reason.";
+constexpr char kFailuresHelp[] =
+    "Failed CONNECT tunnel set-ups, and forward-mode requests the proxy refused itself, by reason.";
 constexpr char kConnectFailures[] = "microgw_upstream_connect_failures_total";
 constexpr char kConnectFailuresHelp[] =
     "Failed upstream connection set-ups of any kind (direct, tunnel, forward), by path and reason.";
 
 EvdnsBasePtr makeDnsBase(event_base* base) {
-  EvdnsBasePtr dns(evdns_base_new(
-      base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE));
+  EvdnsBasePtr dns(
+      evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE));
   if (!dns) {
-    GW_LOG_WARN("asynchronous DNS unavailable (could not read /etc/resolv.conf); upstream host "
-                "names will be resolved with blocking getaddrinfo");
+    GW_LOG_WARN(
+        "asynchronous DNS unavailable (could not read /etc/resolv.conf); upstream host "
+        "names will be resolved with blocking getaddrinfo");
   }
   return dns;
 }
@@ -31,8 +33,7 @@ EvdnsBasePtr makeDnsBase(event_base* base) {
 // Owns the shared state; attempts and the pool point into it.
 class ConnectorImpl : public Connector {
  public:
-  ConnectorImpl(event::Dispatcher& dispatcher, const ConnectorOptions& options,
-                stats::Store& stats)
+  ConnectorImpl(event::Dispatcher& dispatcher, const ConnectorOptions& options, stats::Store& stats)
       : context_(dispatcher, options, stats) {}
 
   ConnectHandlePtr connect(const ConnectRequest& request, ConnectCallbacks& callbacks) override {
@@ -48,6 +49,20 @@ class ConnectorImpl : public Connector {
     if (reusable) context_.pool.park(std::move(conn));
   }
 
+  std::optional<ConnectFailure> proxyAnswered(const UpstreamConnection& connection, int status,
+                                              const HeaderLookup& header) override {
+    if (!connection.absoluteForm() || !forwardAnswerFromProxy(status, header)) return std::nullopt;
+    const ConnectRequest& request =
+        static_cast<const UpstreamConnectionImpl&>(connection).info().request;
+    ConnectFailure f = forwardRefusedFailure(request, status, header);
+    ConnectorMetrics& m = context_.metrics;
+    m.failure(f.reason).inc();
+    m.connectFailure(/*via_proxy=*/true, f.reason).inc();
+    GW_LOG_WARN("upstream request to ", describeRoute(request), " failed: ", f.message, ": ",
+                f.detail);
+    return f;
+  }
+
  private:
   ConnectorContext context_;
 };
@@ -56,14 +71,14 @@ class ConnectorImpl : public Connector {
 
 ConnectorMetrics::ConnectorMetrics(stats::Store& s)
     : store(s),
-      direct_opened(s.counter(kConnections, kConnectionsHelp,
-                              {{"path", "direct"}, {"result", "opened"}})),
-      direct_reused(s.counter(kConnections, kConnectionsHelp,
-                              {{"path", "direct"}, {"result", "reused"}})),
-      proxy_opened(s.counter(kConnections, kConnectionsHelp,
-                             {{"path", "proxy"}, {"result", "opened"}})),
-      proxy_reused(s.counter(kConnections, kConnectionsHelp,
-                             {{"path", "proxy"}, {"result", "reused"}})),
+      direct_opened(
+          s.counter(kConnections, kConnectionsHelp, {{"path", "direct"}, {"result", "opened"}})),
+      direct_reused(
+          s.counter(kConnections, kConnectionsHelp, {{"path", "direct"}, {"result", "reused"}})),
+      proxy_opened(
+          s.counter(kConnections, kConnectionsHelp, {{"path", "proxy"}, {"result", "opened"}})),
+      proxy_reused(
+          s.counter(kConnections, kConnectionsHelp, {{"path", "proxy"}, {"result", "reused"}})),
       tunnels_opened(s.counter(kTunnels, kTunnelsHelp, {{"result", "opened"}})),
       tunnels_reused(s.counter(kTunnels, kTunnelsHelp, {{"result", "reused"}})),
       tunnels_failed(s.counter(kTunnels, kTunnelsHelp, {{"result", "failed"}})),
@@ -78,9 +93,9 @@ stats::Counter& ConnectorMetrics::connection(bool via_proxy, bool reused) {
 }
 
 stats::Counter& ConnectorMetrics::connectFailure(bool via_proxy, FailureReason reason) {
-  return store.counter(kConnectFailures, kConnectFailuresHelp,
-                       {{"path", via_proxy ? "proxy" : "direct"},
-                        {"reason", failureMetricLabel(reason)}});
+  return store.counter(
+      kConnectFailures, kConnectFailuresHelp,
+      {{"path", via_proxy ? "proxy" : "direct"}, {"reason", failureMetricLabel(reason)}});
 }
 
 stats::Counter& ConnectorMetrics::failure(FailureReason reason) {
@@ -88,15 +103,15 @@ stats::Counter& ConnectorMetrics::failure(FailureReason reason) {
   return store.counter(kFailures, kFailuresHelp, {{"reason", failureMetricLabel(reason)}});
 }
 
-ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions& o,
-                                   stats::Store& s)
+ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions& o, stats::Store& s)
     : dispatcher(d),
       options(o),
       ssl_ctx_error(),
       ssl_ctx(makeClientSslCtx(o.tls, &ssl_ctx_error)),
       dns(makeDnsBase(d.base())),
       metrics(s),
-      pool(d, o.pool_idle_timeout, o.max_idle_per_key) {
+      limit(o.max_active_per_key),
+      pool(d, o.pool_idle_timeout, o.max_idle_per_key, &limit) {
   if (!ssl_ctx) GW_LOG_ERROR("https upstreams will fail: ", ssl_ctx_error);
 }
 

@@ -40,6 +40,12 @@ struct ConnectorOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds pool_idle_timeout{30000};  // 0 disables pooling
   uint32_t max_idle_per_key = 64;
+  // httpClients.poolConfig.maxActiveConnections: connections per pool key
+  // (backend and route) being set up, in use or idle; <= 0 = unlimited. A
+  // connect over it waits up to pool_wait_timeout for one to come free, then
+  // fails with FailureReason::PoolExhausted (503).
+  int64_t max_active_per_key = -1;
+  std::chrono::milliseconds pool_wait_timeout{30000};  // poolConfig.waitTimeInMillis
 };
 
 // Never null. If the TLS trust store cannot be loaded, an error is logged and

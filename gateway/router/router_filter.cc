@@ -70,6 +70,10 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   start_ = decoder_callbacks_->dispatcher().now();
   timer_ = decoder_callbacks_->dispatcher().createTimer([this] { onTimeout(); });
   timer_->enable(std::chrono::milliseconds(ep.timeout_ms));
+  if (!end_stream && config_->request_body_timeout_ms > 0) {
+    body_timer_ = decoder_callbacks_->dispatcher().createTimer([this] { onRequestBodyTimeout(); });
+    body_timer_->enable(std::chrono::milliseconds(config_->request_body_timeout_ms));
+  }
   endpoint_index_ = ep.type == conf::EndpointType::LoadBalance
                         ? route_->api->nextEndpointIndex(ep.urls.size())
                         : 0;
@@ -182,7 +186,10 @@ void RouterFilter::writeTrailers(const http::HeaderMap& trailers) {
 }
 
 http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) {
-  if (end_stream) request_complete_ = true;
+  if (end_stream) {
+    request_complete_ = true;
+    if (body_timer_) body_timer_->disable();
+  }
   armTimeoutWhileUploading();
   if (connection_) {
     writeBody(data, end_stream);
@@ -204,6 +211,7 @@ http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) 
 
 http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
   request_complete_ = true;
+  if (body_timer_) body_timer_->disable();
   armTimeoutWhileUploading();
   if (connection_) {
     writeTrailers(trailers);
@@ -246,7 +254,7 @@ void RouterFilter::readResponse() {
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) return;
     size_t n = http_parser_execute(&parser_, &settings_, static_cast<const char*>(vec.iov_base),
                                    vec.iov_len);
-    if (destroyed_) return;
+    if (destroyed_ || !connection_) return;  // replied already (e.g. the proxy answered)
     http_errno err = HTTP_PARSER_ERRNO(&parser_);
     if (connection_) evbuffer_drain(bufferevent_get_input(connection_->bev()), n);
     if (response_complete_) {
@@ -314,6 +322,7 @@ void RouterFilter::upstreamClosed(std::string_view why) {
 void RouterFilter::failRequest(int status, std::string_view message, std::string_view description) {
   releaseConnection(false);
   if (timer_) timer_->disable();
+  if (body_timer_) body_timer_->disable();
   GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message,
               ": ", description);
   decoder_callbacks_->sendLocalReply(status, message, description);
@@ -332,6 +341,7 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
     return;
   }
   if (timer_) timer_->disable();
+  if (body_timer_) body_timer_->disable();
   GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status,
               " ", failure.message, ": ", failure.detail);
   decoder_callbacks_->sendLocalReply(failure.http_status, failure.message, failure.detail);
@@ -339,10 +349,41 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
 
 void RouterFilter::onTimeout() {
   const conf::EndpointConfig& ep = route_->endpoint();
-  connect_handle_.reset();
+  if (connect_handle_) {
+    // Still setting up: name the hop that stayed silent (e.g. the proxy).
+    proxy::ConnectFailure f = connect_handle_->abandon(std::chrono::milliseconds(ep.timeout_ms),
+                                                       "advanceEndpointConfig.timeoutInMillis");
+    connect_handle_.reset();
+    failRequest(f.http_status, f.message, f.detail);
+    return;
+  }
   failRequest(504, "Upstream timeout",
               gw::cat("the backend ", endpoint_->url, " did not answer within ", ep.timeout_ms,
                            " ms (advanceEndpointConfig.timeoutInMillis)"));
+}
+
+// The client is the slow side: 408 even when part of the body already went
+// upstream (that connection is closed, never reused).
+void RouterFilter::onRequestBodyTimeout() {
+  connect_handle_.reset();
+  failRequest(408, "Request body timeout",
+              gw::cat("the request body did not arrive within ", config_->request_body_timeout_ms,
+                      " ms of the request headers ([listenerConfig] requestBodyTimeoutInMillis)"));
+}
+
+// Forward mode: an answer the proxy generated itself (its 407, or its error
+// page) becomes the same 502/504 as the same refusal of a CONNECT.
+bool RouterFilter::proxyAnsweredInstead(int status) {
+  if (!connection_->absoluteForm()) return false;
+  const http::HeaderMap& headers = response_.headers;
+  std::optional<proxy::ConnectFailure> f = decoder_callbacks_->connector().proxyAnswered(
+      *connection_, status, [&headers](const std::string& name) {
+        const std::string* v = headers.get(name);
+        return v != nullptr ? *v : std::string();
+      });
+  if (!f) return false;
+  failRequest(f->http_status, f->message, f->detail);
+  return true;
 }
 
 void RouterFilter::releaseConnection(bool reusable) {
@@ -373,6 +414,7 @@ void RouterFilter::onDestroy() {
   if (destroyed_) return;
   destroyed_ = true;
   timer_.reset();
+  body_timer_.reset();
   connect_handle_.reset();
   if (connection_) releaseConnection(false);
 }
@@ -425,6 +467,7 @@ int RouterFilter::responseHeadersComplete() {
   }
   if (!response_error_.empty()) return -1;  // readResponse() answers 502
   if (status >= 100 && status < 200) return 0;  // interim; dropped in message_complete
+  if (proxyAnsweredInstead(status)) return -1;
   http::ResponseHeaders out;
   out.status = status;
   out.headers = forwardedResponseHeaders(response_.headers);
@@ -470,6 +513,7 @@ int RouterFilter::onResponseMessageComplete(http_parser* p) {
 
 void RouterFilter::finishResponse() {
   if (timer_) timer_->disable();
+  if (body_timer_) body_timer_->disable();
   releaseConnection(reusable_);
   http::HeaderMap trailers = forwardedTrailers(response_trailers_, response_connection_);
   response_trailers_.clear();

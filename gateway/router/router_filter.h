@@ -34,6 +34,7 @@ struct RouterConfig {
   std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
+  uint32_t request_body_timeout_ms = 0;  // [listenerConfig] requestBodyTimeoutInMillis; 0 = off
 };
 
 class RouterFilter : public http::PassThroughFilter,
@@ -77,6 +78,8 @@ class RouterFilter : public http::PassThroughFilter,
   bool retryable() const;
   void releaseConnection(bool reusable);
   void onTimeout();
+  void onRequestBodyTimeout();
+  bool proxyAnsweredInstead(int status);
   void armTimeoutWhileUploading();
   int responseHeadersComplete();
   void finishHeaderPair();
@@ -106,6 +109,7 @@ class RouterFilter : public http::PassThroughFilter,
   proxy::ConnectHandlePtr connect_handle_;
   proxy::UpstreamConnectionPtr connection_;
   event::TimerPtr timer_;
+  event::TimerPtr body_timer_;  // requestBodyTimeoutInMillis, until the request is complete
   event::MonotonicTime start_;
 
   http_parser parser_;

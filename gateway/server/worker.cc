@@ -45,6 +45,8 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats,
   options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
   options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
   options.max_idle_per_key = hc.max_idle_connections_per_host;
+  options.max_active_per_key = hc.pool.max_active_connections;
+  options.pool_wait_timeout = std::chrono::milliseconds(hc.pool.wait_time_ms);
   connector_ = proxy::createConnector(*dispatcher_, options, stats_);
   active_gauge_ = &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   listener_.reset(evconnlistener_new(dispatcher_->base(), &Worker::onAccept, this,

@@ -4,6 +4,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <cerrno>
+#include <map>
 #include <netdb.h>
 #include <string>
 #include <vector>
@@ -148,6 +149,111 @@ TEST(ConnectProtocol, TlsAndTimeoutFailures) {
   EXPECT_EQ(f.reason, FailureReason::Timeout);
   EXPECT_EQ(f.http_status, 504);
   EXPECT_NE(f.detail.find("250 ms"), std::string::npos);
+}
+
+using Headers = std::map<std::string, std::string>;
+
+Connector::HeaderLookup lookup(const Headers& h) {
+  return [&h](const std::string& name) {
+    auto it = h.find(name);
+    return it == h.end() ? std::string() : it->second;
+  };
+}
+
+struct ForwardCase {
+  const char* name;
+  int status;
+  Headers headers;
+  bool from_proxy;
+};
+
+class ForwardAnswerTest : public ::testing::TestWithParam<ForwardCase> {};
+
+TEST_P(ForwardAnswerTest, TellsProxyFromBackend) {
+  const ForwardCase& c = GetParam();
+  EXPECT_EQ(forwardAnswerFromProxy(c.status, lookup(c.headers)), c.from_proxy) << c.name;
+}
+
+// Header sets as Squid 5.7 and tinyproxy 1.11 send them (captured on loopback).
+INSTANTIATE_TEST_SUITE_P(
+    Table, ForwardAnswerTest,
+    ::testing::Values(
+        ForwardCase{"squid_407",
+                    407,
+                    {{"server", "squid/5.7"},
+                     {"x-squid-error", "ERR_CACHE_ACCESS_DENIED 0"},
+                     {"proxy-authenticate", "Basic realm=\"x\""},
+                     {"via", "1.1 h (squid/5.7)"}},
+                    true},
+        ForwardCase{"bare_407", 407, {}, true},
+        ForwardCase{"squid_connect_fail_503",
+                    503,
+                    {{"server", "squid/5.7"},
+                     {"x-squid-error", "ERR_CONNECT_FAIL 111"},
+                     {"via", "1.1 h (squid/5.7)"}},
+                    true},
+        ForwardCase{"squid_acl_403", 403, {{"x-squid-error", "ERR_ACCESS_DENIED 0"}}, true},
+        ForwardCase{"backend_503_via_squid",
+                    503,
+                    {{"server", "mgw-test-backend"}, {"via", "1.1 h (squid/5.7)"}},
+                    false},
+        ForwardCase{"backend_403", 403, {{"server", "nginx"}}, false},
+        ForwardCase{"tinyproxy_500", 500, {{"server", "tinyproxy/1.11.1"}}, true},
+        ForwardCase{"backend_503_via_tinyproxy",
+                    503,
+                    {{"server", "mgw-test-backend"}, {"via", "1.1 vm (tinyproxy/1.11.1)"}},
+                    false},
+        ForwardCase{"proxy_status_error", 502,
+                    {{"proxy-status", "envoy; error=connection_refused"}}, true},
+        ForwardCase{"proxy_status_no_error", 502, {{"proxy-status", "envoy; received-status=502"}},
+                    false},
+        ForwardCase{"squid_header_on_2xx", 200, {{"x-squid-error", "x"}}, false}),
+    [](const ::testing::TestParamInfo<ForwardCase>& i) { return std::string(i.param.name); });
+
+// Regression (issue 6): forward mode must give the client the same status and
+// message as CONNECT mode for the same refusal.
+TEST(ConnectProtocol, ForwardRefusalsMatchConnectRefusals) {
+  ConnectRequest r = proxied("http", "backend.local", 8080);
+  const Headers squid = {{"x-squid-error", "ERR_CONNECT_FAIL 111"},
+                         {"proxy-authenticate", "Basic realm=\"corp\""}};
+  for (int status : {407, 403, 500, 502, 503, 504, 418}) {
+    ConnectFailure fwd = forwardRefusedFailure(r, status, lookup(squid));
+    ConnectFailure con = proxyRejectedFailure(r, status == 500 ? 502 : status, "R", "x");
+    EXPECT_EQ(fwd.reason, con.reason) << status;
+    EXPECT_EQ(fwd.http_status, con.http_status) << status;
+    EXPECT_EQ(fwd.message, con.message) << status;
+    EXPECT_EQ(fwd.proxy_status, status);
+    EXPECT_NE(fwd.detail.find("proxy 127.0.0.1:3128"), std::string::npos) << fwd.detail;
+    EXPECT_NE(fwd.detail.find("ERR_CONNECT_FAIL 111"), std::string::npos) << fwd.detail;
+    EXPECT_EQ(fwd.detail.find(kPassword), std::string::npos);
+  }
+  ConnectFailure auth = forwardRefusedFailure(r, 407, lookup(squid));
+  EXPECT_NE(auth.detail.find("httpClients.proxy.username/password"), std::string::npos);
+}
+
+TEST(ConnectProtocol, SilentHopNamesTheHop) {
+  using std::chrono::milliseconds;
+  ConnectRequest r = proxied("https", "api", 443);
+  ConnectFailure f = silentHopFailure(r, SetupPhase::ProxyAnswer, milliseconds(300),
+                                      "advanceEndpointConfig.timeoutInMillis", milliseconds(5000));
+  EXPECT_EQ(f.http_status, 504);
+  EXPECT_NE(f.detail.find("proxy 127.0.0.1:3128 accepted the connection but did not answer the "
+                          "CONNECT api:443 within 300 ms"),
+            std::string::npos)
+      << f.detail;
+  f = silentHopFailure(r, SetupPhase::Tcp, milliseconds(300), "x", milliseconds(5000));
+  EXPECT_NE(f.detail.find("proxy 127.0.0.1:3128 did not accept"), std::string::npos) << f.detail;
+  f = silentHopFailure(r, SetupPhase::Tls, milliseconds(300), "x", milliseconds(5000));
+  EXPECT_NE(f.detail.find("backend api:443 did not complete the TLS handshake"),
+            std::string::npos)
+      << f.detail;
+  ConnectRequest d;
+  d.target = {"http", "b", 81};
+  f = silentHopFailure(d, SetupPhase::Tcp, milliseconds(300), "x", milliseconds(5000));
+  EXPECT_NE(f.detail.find("backend b:81 did not accept"), std::string::npos) << f.detail;
+  f = poolExhaustedFailure(d, 4, milliseconds(30000));
+  EXPECT_EQ(f.http_status, 503);
+  EXPECT_NE(f.detail.find("all 4 connections to b:81"), std::string::npos) << f.detail;
 }
 
 }  // namespace

@@ -149,7 +149,7 @@ INSTANTIATE_TEST_SUITE_P(
         {"closed", FakeProxy::Mode::Close, "", false, FailureReason::Reset, 502, "reset",
          "closed the connection"},
         {"stall", FakeProxy::Mode::Stall, "", false, FailureReason::Timeout, 504, "timeout",
-         "waiting for the proxy's answer"},
+         "did not answer the CONNECT"},
         {"garbage", FakeProxy::Mode::Garbage, "", false, FailureReason::ProxyProtocol, 502,
          "protocol", "invalid"},
     }),

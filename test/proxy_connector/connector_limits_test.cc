@@ -1,0 +1,250 @@
+// Issue 6 hardening: the hop named when a caller's deadline runs out during
+// set-up, maxActiveConnections / waitTimeInMillis, TLS connections with unread
+// bytes kept out of the pool, and forward-mode answers from the proxy itself.
+
+#include <poll.h>
+
+#include "test/proxy_connector/connector_test_util.h"
+#include "test/proxy_connector/test_certs.h"
+
+namespace gw::proxy {
+namespace {
+
+ConnectRequest direct(uint16_t port) {
+  ConnectRequest r;
+  r.target = {"http", "127.0.0.1", port};
+  return r;
+}
+
+// Regression (issue 6): a route timeout shorter than connectTimeoutInMillis
+// used to say the backend did not answer while the proxy had never answered
+// the CONNECT.
+TEST_F(ConnectorTest, AbandonNamesTheSilentProxy) {
+  FakeProxy proxy(dispatcher_->base());
+  proxy.mode = FakeProxy::Mode::Stall;
+  ConnectorOptions options;
+  options.connect_timeout = milliseconds(5000);
+  ConnectorPtr c = make(options);
+  Recorder rec;
+  ConnectHandlePtr h = c->connect(viaProxy(proxy, "https", "api.test", 443), rec);
+  ASSERT_TRUE(runUntil([&] { return proxy.heads.size() == 1; }));
+  const ConnectFailure f = h->abandon(milliseconds(300), "advanceEndpointConfig.timeoutInMillis");
+  h.reset();
+  EXPECT_EQ(f.http_status, 504);
+  EXPECT_EQ(f.reason, FailureReason::Timeout);
+  const std::string where = "proxy 127.0.0.1:" + std::to_string(proxy.port());
+  EXPECT_NE(f.detail.find(where + " accepted the connection but did not answer the CONNECT "
+                                  "api.test:443 within 300 ms"),
+            std::string::npos)
+      << f.detail;
+  EXPECT_NE(f.detail.find("advanceEndpointConfig.timeoutInMillis"), std::string::npos);
+  EXPECT_NE(f.detail.find("connectTimeoutInMillis, 5000 ms"), std::string::npos) << f.detail;
+  EXPECT_EQ(f.detail.find(kPassword), std::string::npos);
+  EXPECT_EQ(counter("microgw_proxy_tunnel_failures_total", {{"reason", "timeout"}}), 1u);
+  EXPECT_EQ(counter("microgw_upstream_connect_failures_total",
+                    {{"path", "proxy"}, {"reason", "timeout"}}),
+            1u);
+  runFor(milliseconds(20));
+  EXPECT_EQ(rec.calls, 0);
+}
+
+TEST_F(ConnectorTest, ConnectTimeoutNamesTheSilentProxy) {
+  FakeProxy proxy(dispatcher_->base());
+  proxy.mode = FakeProxy::Mode::Stall;
+  ConnectorOptions options;
+  options.connect_timeout = milliseconds(60);
+  ConnectorPtr c = make(options);
+  Recorder rec;
+  connect(*c, viaProxy(proxy, "http", "b", 80), rec);
+  ASSERT_TRUE(rec.failure.has_value());
+  EXPECT_NE(rec.failure->detail.find("did not answer the CONNECT b:80 within 60 ms "
+                                     "(httpClients.connectTimeoutInMillis)"),
+            std::string::npos)
+      << rec.failure->detail;
+}
+
+TEST_F(ConnectorTest, MaxActiveConnectionsQueuesUntilOneIsReleased) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.max_active_per_key = 1;
+  options.pool_wait_timeout = milliseconds(5000);
+  ConnectorPtr c = make(options);
+  Recorder first;
+  connect(*c, direct(echo.port()), first);
+  ASSERT_TRUE(first.conn);
+  Recorder second;
+  ConnectHandlePtr h = c->connect(direct(echo.port()), second);
+  runFor(milliseconds(50));
+  EXPECT_EQ(second.calls, 0) << "over maxActiveConnections, the second connect must wait";
+  EXPECT_EQ(echo.accepted(), 1);
+  c->release(std::move(first.conn), true);
+  ASSERT_TRUE(runUntil([&] { return second.calls > 0; }));
+  ASSERT_TRUE(second.conn);
+  EXPECT_TRUE(second.conn->reused());  // the released connection, no new one
+  EXPECT_EQ(echo.accepted(), 1);
+}
+
+TEST_F(ConnectorTest, MaxActiveConnectionsSlotFreedByClose) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.max_active_per_key = 1;
+  ConnectorPtr c = make(options);
+  Recorder first;
+  connect(*c, direct(echo.port()), first);
+  ASSERT_TRUE(first.conn);
+  Recorder second;
+  ConnectHandlePtr h = c->connect(direct(echo.port()), second);
+  runFor(milliseconds(30));
+  EXPECT_EQ(second.calls, 0);
+  c->release(std::move(first.conn), /*reusable=*/false);
+  ASSERT_TRUE(runUntil([&] { return second.calls > 0; }));
+  ASSERT_TRUE(second.conn);
+  EXPECT_FALSE(second.conn->reused());
+  EXPECT_EQ(echo.accepted(), 2);
+}
+
+TEST_F(ConnectorTest, MaxActiveConnectionsWaitTimeGives503) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.max_active_per_key = 1;
+  options.pool_wait_timeout = milliseconds(80);
+  ConnectorPtr c = make(options);
+  Recorder first;
+  connect(*c, direct(echo.port()), first);
+  ASSERT_TRUE(first.conn);
+  Recorder second;
+  const auto start = std::chrono::steady_clock::now();
+  connect(*c, direct(echo.port()), second);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(70));
+  ASSERT_TRUE(second.failure.has_value());
+  EXPECT_EQ(second.failure->reason, FailureReason::PoolExhausted);
+  EXPECT_EQ(second.failure->http_status, 503);
+  EXPECT_NE(second.failure->detail.find("httpClients.poolConfig.maxActiveConnections"),
+            std::string::npos);
+  EXPECT_NE(second.failure->detail.find("waitTimeInMillis"), std::string::npos);
+  EXPECT_EQ(counter("microgw_upstream_connect_failures_total",
+                    {{"path", "direct"}, {"reason", "pool_exhausted"}}),
+            1u);
+  // Other backends are not affected.
+  EchoServer other(dispatcher_->base());
+  Recorder third;
+  connect(*c, direct(other.port()), third);
+  EXPECT_TRUE(third.conn);
+}
+
+TEST_F(ConnectorTest, AbandonWhileQueuedNamesTheLimit) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.max_active_per_key = 1;
+  ConnectorPtr c = make(options);
+  Recorder first;
+  connect(*c, direct(echo.port()), first);
+  Recorder second;
+  ConnectHandlePtr h = c->connect(direct(echo.port()), second);
+  runFor(milliseconds(20));
+  const ConnectFailure f = h->abandon(milliseconds(20), "advanceEndpointConfig.timeoutInMillis");
+  h.reset();
+  EXPECT_NE(f.detail.find("maxActiveConnections"), std::string::npos) << f.detail;
+  // The queue entry is gone: releasing wakes nobody, and nothing crashes.
+  c->release(std::move(first.conn), true);
+  runFor(milliseconds(20));
+  EXPECT_EQ(second.calls, 0);
+}
+
+class ConnectorTlsPoolTest : public ConnectorTest {
+ protected:
+  ConnectorTlsPoolTest()
+      : pki_(testing::makeTestPki("microgw test CA", "DNS:localhost,IP:127.0.0.1")),
+        ca_file_(testing::writeTempFile("ca.pem", pki_.ca_pem)),
+        backend_(dispatcher_->base(), pki_.server_ctx.get()) {}
+
+  ConnectRequest tlsRequest() {
+    ConnectRequest r;
+    r.target = {"https", "localhost", backend_.port()};
+    return r;
+  }
+  ConnectorOptions options() {
+    ConnectorOptions o;
+    o.tls.trust_store_path = ca_file_;
+    return o;
+  }
+
+  testing::TestPki pki_;
+  std::string ca_file_;
+  EchoServer backend_;
+};
+
+// Regression (issue 6): a TLS connection released with bytes still waiting was
+// pooled (and handed out again: stillOpen() let any TLS bytes through).
+TEST_F(ConnectorTlsPoolTest, DecryptedBytesWaitingAreNotPooled) {
+  ConnectorPtr c = make(options());
+  Recorder rec;
+  connect(*c, tlsRequest(), rec);
+  ASSERT_TRUE(rec.conn) << rec.failure->detail;
+  bufferevent_write(rec.conn->bev(), "late", 4);  // echoed back: 4 unread bytes
+  ASSERT_TRUE(
+      runUntil([&] { return evbuffer_get_length(bufferevent_get_input(rec.conn->bev())) >= 4; }));
+  c->release(std::move(rec.conn), true);
+  EXPECT_EQ(active(), 0) << "a connection with unread bytes must be closed, not pooled";
+}
+
+TEST_F(ConnectorTlsPoolTest, CiphertextWaitingIsNotPooled) {
+  ConnectorPtr c = make(options());
+  Recorder rec;
+  connect(*c, tlsRequest(), rec);
+  ASSERT_TRUE(rec.conn) << rec.failure->detail;
+  bufferevent* tls = rec.conn->bev();
+  bufferevent* raw = bufferevent_get_underlying(tls);
+  ASSERT_NE(raw, nullptr);
+  bufferevent_write(tls, "late", 4);
+  ASSERT_TRUE(runUntil([&] {
+    return evbuffer_get_length(bufferevent_get_output(raw)) == 0 &&
+           evbuffer_get_length(bufferevent_get_output(tls)) == 0;
+  }));
+  // Stop the TLS filter from reading: the echo stays encrypted, in the
+  // underlying buffer or in the socket.
+  bufferevent_disable(tls, EV_READ);
+  bufferevent_disable(raw, EV_READ);
+  pollfd p{bufferevent_getfd(raw), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(tls)), 0u);
+  c->release(std::move(rec.conn), true);
+  EXPECT_EQ(active(), 0) << "a TLS connection with undecrypted bytes must not be pooled";
+}
+
+// Forward (absolute-form) mode: the proxy's own answers become failures, and
+// count as the CONNECT refusals do; the backend's answers pass.
+TEST_F(ConnectorTest, ForwardModeProxyAnswerIsAFailure) {
+  FakeProxy proxy(dispatcher_->base());
+  proxy.mode = FakeProxy::Mode::Forward;
+  ConnectorPtr c = make();
+  Recorder rec;
+  ConnectRequest req = viaProxy(proxy, "http", "backend.test", 8080);
+  req.proxy->connect_for_http = false;
+  connect(*c, req, rec);
+  ASSERT_TRUE(rec.conn);
+  std::map<std::string, std::string> squid407 = {{"server", "squid/5.7"},
+                                                 {"x-squid-error", "ERR_CACHE_ACCESS_DENIED 0"},
+                                                 {"proxy-authenticate", "Basic realm=\"corp\""}};
+  auto lookup = [](const std::map<std::string, std::string>& m) {
+    return [&m](const std::string& name) {
+      auto it = m.find(name);
+      return it == m.end() ? std::string() : it->second;
+    };
+  };
+  std::optional<ConnectFailure> f = c->proxyAnswered(*rec.conn, 407, lookup(squid407));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->reason, FailureReason::ProxyAuth);
+  EXPECT_EQ(f->http_status, 502);
+  EXPECT_EQ(f->message, "proxy authentication failed");
+  EXPECT_EQ(counter("microgw_proxy_tunnel_failures_total", {{"reason", "auth"}}), 1u);
+  EXPECT_EQ(
+      counter("microgw_upstream_connect_failures_total", {{"path", "proxy"}, {"reason", "auth"}}),
+      1u);
+  std::map<std::string, std::string> relayed = {{"server", "nginx"},
+                                                {"via", "1.1 proxy (squid/5.7)"}};
+  EXPECT_FALSE(c->proxyAnswered(*rec.conn, 503, lookup(relayed)).has_value());
+}
+
+}  // namespace
+}  // namespace gw::proxy
