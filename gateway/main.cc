@@ -80,5 +80,5 @@ int main(int argc, char** argv) {
                 (*runtime)->routes->apis().size());
     return 0;
   }
-  return gw::server::serve(std::move(*runtime), stats);
+  return gw::server::serve(std::move(*runtime), stats, options);
 }

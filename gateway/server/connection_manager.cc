@@ -31,9 +31,13 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
                                         public event::DeferredDeletable {
  public:
   ActiveStream(ConnectionManager& conn, http::ResponseEncoder& encoder)
-      : conn_(conn), encoder_(encoder), start_(conn.worker_.dispatcher().now()) {
+      : conn_(conn),
+        encoder_(encoder),
+        runtime_(conn.worker_.runtime()),
+        connector_(conn.worker_.connector()),
+        start_(conn.worker_.dispatcher().now()) {
     std::vector<http::StreamFilterPtr> filters;
-    for (const auto& factory : conn.worker_.runtime().filter_factories) filters.push_back(factory());
+    for (const auto& factory : runtime_->filter_factories) filters.push_back(factory());
     chain_ = std::make_unique<http::FilterChain>(*this, std::move(filters));
   }
   ~ActiveStream() override { chain_->destroy(); }
@@ -47,7 +51,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
       chain_->sendLocalReply(400, "Bad request", std::string(target.message()));
       return;
     }
-    route_ = conn_.worker_.runtime().routes->match(headers.method, headers.path);
+    route_ = runtime_->routes->match(headers.method, headers.path);
     chain_->decodeHeaders(std::move(headers), end_stream);
     // Tell a waiting client to send its body, unless the chain already answered.
     if (!end_stream && !chain_->responseStarted() && !done_) {
@@ -88,7 +92,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   const std::string& downstreamAddress() const override { return conn_.peer_; }
   bool downstreamTls() const override { return false; }
   event::Dispatcher& dispatcher() override { return conn_.worker_.dispatcher(); }
-  proxy::Connector& connector() override { return conn_.worker_.connector(); }
+  proxy::Connector& connector() override { return *connector_; }
   stats::Store& stats() override { return conn_.worker_.stats(); }
   void setUpstreamDescription(std::string d) override { upstream_ = std::move(d); }
 
@@ -123,6 +127,10 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
 
   ConnectionManager& conn_;
   http::ResponseEncoder& encoder_;
+  // The snapshot and connector this stream started on. Declared before the
+  // chain so they outlive the filters, which point into them.
+  const RuntimeConstSharedPtr runtime_;
+  const std::shared_ptr<proxy::Connector> connector_;
   std::unique_ptr<http::FilterChain> chain_;
   router::RouteMatch route_;
   event::MonotonicTime start_;
@@ -135,7 +143,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
 
 ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer)
     : worker_(worker), bev_(bev), peer_(std::move(peer)) {
-  const conf::ListenerConfig& l = worker_.runtime().config->listener;
+  const conf::ListenerConfig& l = worker_.runtime()->config->listener;
   http::CodecLimits limits{l.max_uri_length, l.max_header_size, l.max_entity_body_size};
   codec_ = std::make_unique<http::Http1ServerCodec>(*this, bufferevent_get_output(bev_), limits);
   timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
@@ -162,7 +170,7 @@ void ConnectionManager::start() {
 
 void ConnectionManager::armIdle() {
   timer_mode_ = TimerMode::Idle;
-  timer_->enable(std::chrono::milliseconds(worker_.runtime().config->listener.idle_timeout_ms));
+  timer_->enable(std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms));
 }
 
 void ConnectionManager::onReadCb(bufferevent*, void* arg) { static_cast<ConnectionManager*>(arg)->onRead(); }
@@ -182,7 +190,7 @@ void ConnectionManager::onRead() {
       evbuffer_get_length(input) > 0) {
     // A request has begun: it must finish its headers in time.
     timer_mode_ = TimerMode::HeaderRead;
-    timer_->enable(std::chrono::milliseconds(worker_.runtime().config->listener.header_read_timeout_ms));
+    timer_->enable(std::chrono::milliseconds(worker_.runtime()->config->listener.header_read_timeout_ms));
   }
   in_dispatch_ = true;
   codec_->dispatch(input);
@@ -326,7 +334,7 @@ void ConnectionManager::onTimer() {
     case TimerMode::HeaderRead:
       onProtocolError(408, "Request timeout",
                       gw::cat("request headers not received within ",
-                                   worker_.runtime().config->listener.header_read_timeout_ms,
+                                   worker_.runtime()->config->listener.header_read_timeout_ms,
                                    " ms (listenerConfig.headerReadTimeoutInMillis)"));
       return;
     case TimerMode::Linger:

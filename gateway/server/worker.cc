@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 
 #include "gateway/common/log.h"
+#include "gateway/server/reload.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/connector_impl.h"
 
@@ -37,15 +38,7 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats,
     : index_(index), runtime_(std::move(runtime)), stats_(stats), access_log_(access_log),
       listen_fd_(listen_fd) {
   dispatcher_ = event::createDispatcher("worker-" + std::to_string(index));
-  const conf::HttpClientsConfig& hc = runtime_->config->http_clients;
-  proxy::ConnectorOptions options;
-  options.tls.trust_store_path = hc.trust_store_path;
-  options.tls.verify_hostname = hc.verify_hostname;
-  options.tls.disable_verification = hc.disable_ssl_verification;
-  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
-  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
-  options.max_idle_per_key = hc.max_idle_connections_per_host;
-  connector_ = proxy::createConnector(*dispatcher_, options, stats_);
+  connector_ = makeConnector(*runtime_);
   active_gauge_ = &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   listener_.reset(evconnlistener_new(dispatcher_->base(), &Worker::onAccept, this,
                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd_));
@@ -72,6 +65,27 @@ void Worker::start() {
     connections_.clear();
     event_base_loop(dispatcher_->base(), EVLOOP_NONBLOCK);
   });
+}
+
+std::shared_ptr<proxy::Connector> Worker::makeConnector(const Runtime& runtime) {
+  const conf::HttpClientsConfig& hc = runtime.config->http_clients;
+  proxy::ConnectorOptions options;
+  options.tls.trust_store_path = hc.trust_store_path;
+  options.tls.verify_hostname = hc.verify_hostname;
+  options.tls.disable_verification = hc.disable_ssl_verification;
+  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
+  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
+  options.max_idle_per_key = hc.max_idle_connections_per_host;
+  return proxy::createConnector(*dispatcher_, options, stats_);
+}
+
+void Worker::updateRuntime(RuntimeConstSharedPtr runtime) {
+  dispatcher_->post([this, runtime = std::move(runtime)]() mutable { applyRuntime(std::move(runtime)); });
+}
+
+void Worker::applyRuntime(RuntimeConstSharedPtr runtime) {
+  if (upstreamSettingsChanged(*runtime_, *runtime)) connector_ = makeConnector(*runtime);
+  runtime_ = std::move(runtime);
 }
 
 void Worker::drain() {

@@ -3,8 +3,8 @@
 // A worker thread: one Dispatcher, its own SO_REUSEPORT listening socket on
 // the shared host:port (the kernel spreads connections across workers), its
 // own upstream Connector and pool, and the connections it accepted.
-// Thread-safety: start(), drain(), stop() and join() are called from the main
-// thread; everything else runs on the worker's own thread.
+// Thread-safety: start(), updateRuntime(), drain(), stop() and join() are
+// called from the main thread; everything else runs on the worker's own thread.
 
 #include <event2/listener.h>
 
@@ -28,6 +28,11 @@ class Worker : public WorkerContext {
   ~Worker() override;
 
   void start();
+  // Serve new requests from `runtime` (a reload). The swap happens on the
+  // worker's thread (posted); streams already running keep their snapshot.
+  // When the upstream settings changed, new requests get a fresh connector and
+  // the old one (with its pool) goes away with the last stream that used it.
+  void updateRuntime(RuntimeConstSharedPtr runtime);
   // Stop accepting, let in-flight requests finish, close idle connections;
   // the thread exits when no connection is left.
   void drain();
@@ -38,9 +43,9 @@ class Worker : public WorkerContext {
 
   // WorkerContext
   event::Dispatcher& dispatcher() override { return *dispatcher_; }
-  proxy::Connector& connector() override { return *connector_; }
+  const std::shared_ptr<proxy::Connector>& connector() override { return connector_; }
   stats::Store& stats() override { return stats_; }
-  const Runtime& runtime() override { return *runtime_; }
+  const RuntimeConstSharedPtr& runtime() override { return runtime_; }
   AccessLog& accessLog() override { return access_log_; }
   bool draining() const override { return draining_; }
   stats::Counter& requestCounter(const std::string& api, int status) override;
@@ -52,6 +57,8 @@ class Worker : public WorkerContext {
   static void onAcceptError(evconnlistener* listener, void* arg);
   void accept(evutil_socket_t fd, sockaddr* addr);
   void drainOnThread();
+  void applyRuntime(RuntimeConstSharedPtr runtime);
+  std::shared_ptr<proxy::Connector> makeConnector(const Runtime& runtime);
 
   struct ListenerDeleter {
     void operator()(evconnlistener* l) const { evconnlistener_free(l); }
@@ -63,7 +70,7 @@ class Worker : public WorkerContext {
   AccessLog& access_log_;
   int listen_fd_;
   event::DispatcherPtr dispatcher_;
-  proxy::ConnectorPtr connector_;
+  std::shared_ptr<proxy::Connector> connector_;
   std::unique_ptr<evconnlistener, ListenerDeleter> listener_;
   event::TimerPtr accept_pause_;  // re-enables accepting after an accept error
   std::map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
