@@ -15,9 +15,9 @@ namespace {
 
 bool sameProxy(const conf::ProxyConfig& a, const conf::ProxyConfig& b) {
   return std::tie(a.enabled, a.enable_internal_services, a.host, a.port, a.username, a.password,
-                  a.non_proxy_hosts, a.http_mode) ==
-         std::tie(b.enabled, b.enable_internal_services, b.host, b.port, b.username, b.password,
-                  b.non_proxy_hosts, b.http_mode);
+                  a.non_proxy_hosts,
+                  a.http_mode) == std::tie(b.enabled, b.enable_internal_services, b.host, b.port,
+                                           b.username, b.password, b.non_proxy_hosts, b.http_mode);
 }
 
 bool sameProxies(const conf::HttpClientsConfig& a, const conf::HttpClientsConfig& b) {
@@ -128,7 +128,7 @@ void restartIfChanged(const char* key, const T& before, const T& after,
                       std::vector<std::string>& out) {
   if (before == after) return;
   out.push_back(gw::cat(key, " changed (", valueText(before), " -> ", valueText(after),
-                                       "): takes effect only after a restart"));
+                        "): takes effect only after a restart"));
 }
 
 }  // namespace
@@ -188,7 +188,8 @@ RuntimeDiff diffRuntimes(const Runtime& before, const Runtime& after) {
 std::string describeDiff(const RuntimeDiff& diff) {
   if (diff.empty()) return "no changes";
   std::vector<std::string> parts;
-  if (!diff.apis_added.empty()) parts.push_back("APIs added: " + absl::StrJoin(diff.apis_added, ", "));
+  if (!diff.apis_added.empty())
+    parts.push_back("APIs added: " + absl::StrJoin(diff.apis_added, ", "));
   if (!diff.apis_removed.empty()) {
     parts.push_back("APIs removed: " + absl::StrJoin(diff.apis_removed, ", "));
   }

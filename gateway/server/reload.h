@@ -23,7 +23,8 @@ struct RuntimeDiff {
   std::vector<std::string> apis_added;
   std::vector<std::string> apis_removed;
   std::vector<std::string> apis_changed;
-  bool proxy_changed = false;     // [httpClients.proxy] or the environment's proxy, credentials included
+  bool proxy_changed =
+      false;  // [httpClients.proxy] or the environment's proxy, credentials included
   bool upstream_changed = false;  // anything the upstream connector is built from (see below)
   bool chain_changed = false;     // the filter chain file's entries
   bool other_changed = false;     // listener limits and timeouts

@@ -291,7 +291,7 @@ void Server::reload() {
   }
   RuntimeDiff diff = diffRuntimes(*runtime_, **next);
   runtime_ = std::move(*next);
-  for (auto& w : workers_) w->updateRuntime(runtime_);
+  for (auto& w : workers_) w->updateRuntime(runtime_, diff.upstream_changed);
   reloads_ok_.inc();
   GW_LOG_INFO("configuration reloaded: ", describeDiff(diff), "; serving ",
               runtime_->routes->apis().size(), " APIs; backend proxy ",

@@ -1,14 +1,14 @@
 #include "gateway/server/worker.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <cerrno>
+
 #include "gateway/common/log.h"
-#include "gateway/server/reload.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/connector_impl.h"
 
@@ -33,15 +33,20 @@ struct DeferredConnection : event::DeferredDeletable {
 
 }  // namespace
 
-Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats,
-               AccessLog& access_log, int listen_fd)
-    : index_(index), runtime_(std::move(runtime)), stats_(stats), access_log_(access_log),
+Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, AccessLog& access_log,
+               int listen_fd)
+    : index_(index),
+      runtime_(std::move(runtime)),
+      stats_(stats),
+      access_log_(access_log),
       listen_fd_(listen_fd) {
   dispatcher_ = event::createDispatcher("worker-" + std::to_string(index));
   connector_ = makeConnector(*runtime_);
-  active_gauge_ = &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
+  active_gauge_ =
+      &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   listener_.reset(evconnlistener_new(dispatcher_->base(), &Worker::onAccept, this,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd_));
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+                                     listen_fd_));
   evconnlistener_set_error_cb(listener_.get(), &Worker::onAcceptError);
   accept_pause_ = dispatcher_->createTimer([this] {
     if (listener_) evconnlistener_enable(listener_.get());
@@ -79,13 +84,15 @@ std::shared_ptr<proxy::Connector> Worker::makeConnector(const Runtime& runtime) 
   return proxy::createConnector(*dispatcher_, options, stats_);
 }
 
-void Worker::updateRuntime(RuntimeConstSharedPtr runtime) {
-  dispatcher_->post([this, runtime = std::move(runtime)]() mutable { applyRuntime(std::move(runtime)); });
-}
-
-void Worker::applyRuntime(RuntimeConstSharedPtr runtime) {
-  if (upstreamSettingsChanged(*runtime_, *runtime)) connector_ = makeConnector(*runtime);
-  runtime_ = std::move(runtime);
+void Worker::updateRuntime(RuntimeConstSharedPtr runtime, bool new_connector) {
+  // Like the first connector (built in the constructor), the new one is made
+  // on the main thread; it only touches the worker's event_base when used.
+  std::shared_ptr<proxy::Connector> connector = new_connector ? makeConnector(*runtime) : nullptr;
+  dispatcher_->post(
+      [this, runtime = std::move(runtime), connector = std::move(connector)]() mutable {
+        runtime_ = std::move(runtime);
+        if (connector) connector_ = std::move(connector);
+      });
 }
 
 void Worker::drain() {

@@ -30,9 +30,11 @@ class Worker : public WorkerContext {
   void start();
   // Serve new requests from `runtime` (a reload). The swap happens on the
   // worker's thread (posted); streams already running keep their snapshot.
-  // When the upstream settings changed, new requests get a fresh connector and
-  // the old one (with its pool) goes away with the last stream that used it.
-  void updateRuntime(RuntimeConstSharedPtr runtime);
+  // With `new_connector` (the upstream settings changed), new requests get a
+  // fresh connector and pool, built here on the calling thread so that loading
+  // trust stores never stalls the worker; the old connector and its pooled
+  // connections go away with the last stream that used them.
+  void updateRuntime(RuntimeConstSharedPtr runtime, bool new_connector);
   // Stop accepting, let in-flight requests finish, close idle connections;
   // the thread exits when no connection is left.
   void drain();
@@ -57,7 +59,6 @@ class Worker : public WorkerContext {
   static void onAcceptError(evconnlistener* listener, void* arg);
   void accept(evutil_socket_t fd, sockaddr* addr);
   void drainOnThread();
-  void applyRuntime(RuntimeConstSharedPtr runtime);
   std::shared_ptr<proxy::Connector> makeConnector(const Runtime& runtime);
 
   struct ListenerDeleter {
