@@ -4,9 +4,9 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
-#include "gateway/common/strcat.h"
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
@@ -59,8 +59,12 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
       conn_.scheduleFlush();
     }
   }
-  void decodeData(std::string& data, bool end_stream) override { chain_->decodeData(data, end_stream); }
-  void decodeTrailers(http::HeaderMap trailers) override { chain_->decodeTrailers(std::move(trailers)); }
+  void decodeData(std::string& data, bool end_stream) override {
+    chain_->decodeData(data, end_stream);
+  }
+  void decodeTrailers(http::HeaderMap trailers) override {
+    chain_->decodeTrailers(std::move(trailers));
+  }
 
   // http::FilterChainOwner
   void writeHeaders(http::ResponseHeaders& headers, bool end_stream) override {
@@ -118,7 +122,8 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void logAndCount() {
     if (logged_) return;
     logged_ = true;
-    double ms = std::chrono::duration<double, std::milli>(conn_.worker_.dispatcher().now() - start_).count();
+    double ms = std::chrono::duration<double, std::milli>(conn_.worker_.dispatcher().now() - start_)
+                    .count();
     const std::string& api = route_.apiName();
     conn_.worker_.requestCounter(api, status_).inc();
     conn_.worker_.accessLog().write(
@@ -173,8 +178,12 @@ void ConnectionManager::armIdle() {
   timer_->enable(std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms));
 }
 
-void ConnectionManager::onReadCb(bufferevent*, void* arg) { static_cast<ConnectionManager*>(arg)->onRead(); }
-void ConnectionManager::onWriteCb(bufferevent*, void* arg) { static_cast<ConnectionManager*>(arg)->onWrite(); }
+void ConnectionManager::onReadCb(bufferevent*, void* arg) {
+  static_cast<ConnectionManager*>(arg)->onRead();
+}
+void ConnectionManager::onWriteCb(bufferevent*, void* arg) {
+  static_cast<ConnectionManager*>(arg)->onWrite();
+}
 void ConnectionManager::onEventCb(bufferevent*, short events, void* arg) {
   static_cast<ConnectionManager*>(arg)->onEvent(events);
 }
@@ -190,7 +199,8 @@ void ConnectionManager::onRead() {
       evbuffer_get_length(input) > 0) {
     // A request has begun: it must finish its headers in time.
     timer_mode_ = TimerMode::HeaderRead;
-    timer_->enable(std::chrono::milliseconds(worker_.runtime()->config->listener.header_read_timeout_ms));
+    timer_->enable(
+        std::chrono::milliseconds(worker_.runtime()->config->listener.header_read_timeout_ms));
   }
   in_dispatch_ = true;
   codec_->dispatch(input);
@@ -238,8 +248,8 @@ void ConnectionManager::onProtocolError(int status, std::string_view message,
   }
   std::string body = http::localReplyBody(status, message, description);
   std::string out = gw::cat("HTTP/1.1 ", status, " ", http::reasonPhrase(status),
-                                 "\r\nContent-Type: application/json\r\nContent-Length: ",
-                                 body.size(), "\r\nConnection: close\r\n\r\n", body);
+                            "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+                            "\r\nConnection: close\r\n\r\n", body);
   evbuffer_add(bufferevent_get_output(bev_), out.data(), out.size());
   closeAfterWrite();
 }
@@ -334,8 +344,8 @@ void ConnectionManager::onTimer() {
     case TimerMode::HeaderRead:
       onProtocolError(408, "Request timeout",
                       gw::cat("request headers not received within ",
-                                   worker_.runtime()->config->listener.header_read_timeout_ms,
-                                   " ms (listenerConfig.headerReadTimeoutInMillis)"));
+                              worker_.runtime()->config->listener.header_read_timeout_ms,
+                              " ms (listenerConfig.headerReadTimeoutInMillis)"));
       return;
     case TimerMode::Linger:
       close();

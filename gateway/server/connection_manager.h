@@ -24,7 +24,7 @@ namespace gw::stats {
 class Store;
 class Counter;
 class Gauge;
-}
+}  // namespace gw::stats
 
 namespace gw::server {
 
