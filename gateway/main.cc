@@ -95,5 +95,5 @@ int main(int argc, char** argv) {
     return 0;
   }
   GW_LOG_INFO("filter chain: ", chain);
-  return gw::server::serve(std::move(*runtime), stats);
+  return gw::server::serve(std::move(*runtime), stats, options);
 }

@@ -4,9 +4,9 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
-#include "gateway/common/strcat.h"
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
@@ -41,9 +41,13 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
                                         public event::DeferredDeletable {
  public:
   ActiveStream(ConnectionManager& conn, http::ResponseEncoder& encoder)
-      : conn_(conn), encoder_(encoder), start_(conn.worker_.dispatcher().now()) {
+      : conn_(conn),
+        encoder_(encoder),
+        runtime_(conn.worker_.runtime()),
+        connector_(conn.worker_.connector()),
+        start_(conn.worker_.dispatcher().now()) {
     std::vector<http::StreamFilterPtr> filters;
-    for (const auto& factory : conn.worker_.runtime().filter_factories) filters.push_back(factory());
+    for (const auto& factory : runtime_->filter_factories) filters.push_back(factory());
     chain_ = std::make_unique<http::FilterChain>(*this, std::move(filters));
   }
   ~ActiveStream() override { chain_->destroy(); }
@@ -59,7 +63,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
       chain_->sendLocalReply(400, "Bad request", std::string(target.message()));
       return;
     }
-    route_ = conn_.worker_.runtime().routes->match(headers.method, headers.path);
+    route_ = runtime_->routes->match(headers.method, headers.path);
     chain_->decodeHeaders(std::move(headers), end_stream);
     // Tell a waiting client to send its body, unless the chain already answered.
     if (!end_stream && !chain_->responseStarted() && !done_) {
@@ -67,8 +71,12 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
       conn_.scheduleFlush();
     }
   }
-  void decodeData(std::string& data, bool end_stream) override { chain_->decodeData(data, end_stream); }
-  void decodeTrailers(http::HeaderMap trailers) override { chain_->decodeTrailers(std::move(trailers)); }
+  void decodeData(std::string& data, bool end_stream) override {
+    chain_->decodeData(data, end_stream);
+  }
+  void decodeTrailers(http::HeaderMap trailers) override {
+    chain_->decodeTrailers(std::move(trailers));
+  }
 
   // http::FilterChainOwner
   void writeHeaders(http::ResponseHeaders& headers, bool end_stream) override {
@@ -101,7 +109,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   const std::string& downstreamAddress() const override { return conn_.peer_; }
   bool downstreamTls() const override { return false; }
   event::Dispatcher& dispatcher() override { return conn_.worker_.dispatcher(); }
-  proxy::Connector& connector() override { return conn_.worker_.connector(); }
+  proxy::Connector& connector() override { return *connector_; }
   stats::Store& stats() override { return conn_.worker_.stats(); }
   void setUpstreamDescription(std::string d) override { upstream_ = std::move(d); }
 
@@ -132,7 +140,8 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void logAndCount() {
     if (logged_) return;
     logged_ = true;
-    double ms = std::chrono::duration<double, std::milli>(conn_.worker_.dispatcher().now() - start_).count();
+    double ms = std::chrono::duration<double, std::milli>(conn_.worker_.dispatcher().now() - start_)
+                    .count();
     const std::string& api = route_.apiName();
     conn_.worker_.requestCounter(api, status_).inc();
     conn_.worker_.accessLog().write(AccessLogEntry{conn_.peer_, method_, path_, status_, bytes_,
@@ -148,6 +157,10 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
 
   ConnectionManager& conn_;
   http::ResponseEncoder& encoder_;
+  // The snapshot and connector this stream started on. Declared before the
+  // chain so they outlive the filters, which point into them.
+  const RuntimeConstSharedPtr runtime_;
+  const std::shared_ptr<proxy::Connector> connector_;
   std::unique_ptr<http::FilterChain> chain_;
   router::RouteMatch route_;
   event::MonotonicTime start_;
@@ -161,7 +174,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
 
 ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer)
     : worker_(worker), bev_(bev), peer_(std::move(peer)) {
-  const conf::ListenerConfig& l = worker_.runtime().config->listener;
+  const conf::ListenerConfig& l = worker_.runtime()->config->listener;
   http::CodecLimits limits{l.max_uri_length, l.max_header_size, l.max_entity_body_size,
                            l.max_header_count, codecUnderscoreAction(l.headers_with_underscores),
                            &worker_.stats().counter(
@@ -193,11 +206,15 @@ void ConnectionManager::start() {
 
 void ConnectionManager::armIdle() {
   timer_mode_ = TimerMode::Idle;
-  timer_->enable(std::chrono::milliseconds(worker_.runtime().config->listener.idle_timeout_ms));
+  timer_->enable(std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms));
 }
 
-void ConnectionManager::onReadCb(bufferevent*, void* arg) { static_cast<ConnectionManager*>(arg)->onRead(); }
-void ConnectionManager::onWriteCb(bufferevent*, void* arg) { static_cast<ConnectionManager*>(arg)->onWrite(); }
+void ConnectionManager::onReadCb(bufferevent*, void* arg) {
+  static_cast<ConnectionManager*>(arg)->onRead();
+}
+void ConnectionManager::onWriteCb(bufferevent*, void* arg) {
+  static_cast<ConnectionManager*>(arg)->onWrite();
+}
 void ConnectionManager::onEventCb(bufferevent*, short events, void* arg) {
   static_cast<ConnectionManager*>(arg)->onEvent(events);
 }
@@ -213,7 +230,8 @@ void ConnectionManager::onRead() {
       evbuffer_get_length(input) > 0) {
     // A request has begun: it must finish its headers in time.
     timer_mode_ = TimerMode::HeaderRead;
-    timer_->enable(std::chrono::milliseconds(worker_.runtime().config->listener.header_read_timeout_ms));
+    timer_->enable(
+        std::chrono::milliseconds(worker_.runtime()->config->listener.header_read_timeout_ms));
   }
   in_dispatch_ = true;
   codec_->dispatch(input);
@@ -261,8 +279,8 @@ void ConnectionManager::onProtocolError(int status, std::string_view message,
   }
   std::string body = http::localReplyBody(status, message, description);
   std::string out = gw::cat("HTTP/1.1 ", status, " ", http::reasonPhrase(status),
-                                 "\r\nContent-Type: application/json\r\nContent-Length: ",
-                                 body.size(), "\r\nConnection: close\r\n\r\n", body);
+                            "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+                            "\r\nConnection: close\r\n\r\n", body);
   evbuffer_add(bufferevent_get_output(bev_), out.data(), out.size());
   closeAfterWrite();
 }
@@ -357,8 +375,8 @@ void ConnectionManager::onTimer() {
     case TimerMode::HeaderRead:
       onProtocolError(408, "Request timeout",
                       gw::cat("request headers not received within ",
-                                   worker_.runtime().config->listener.header_read_timeout_ms,
-                                   " ms (listenerConfig.headerReadTimeoutInMillis)"));
+                              worker_.runtime()->config->listener.header_read_timeout_ms,
+                              " ms (listenerConfig.headerReadTimeoutInMillis)"));
       return;
     case TimerMode::Linger:
       close();

@@ -24,7 +24,7 @@ namespace gw::stats {
 class Store;
 class Counter;
 class Gauge;
-}
+}  // namespace gw::stats
 
 namespace gw::server {
 
@@ -36,9 +36,11 @@ class WorkerContext {
  public:
   virtual ~WorkerContext() = default;
   virtual event::Dispatcher& dispatcher() = 0;
-  virtual proxy::Connector& connector() = 0;
+  // The connector and the Runtime for new streams; a reload replaces them
+  // (on this thread), and each stream keeps the pair it started with.
+  virtual const std::shared_ptr<proxy::Connector>& connector() = 0;
   virtual stats::Store& stats() = 0;
-  virtual const Runtime& runtime() = 0;
+  virtual const RuntimeConstSharedPtr& runtime() = 0;
   virtual AccessLog& accessLog() = 0;
   virtual bool draining() const = 0;
   // A per-worker cached counter for requests by API and status class.

@@ -19,6 +19,7 @@
 #include "gateway/http/filter_registry.h"
 #include "gateway/server/access_log.h"
 #include "gateway/server/admin.h"
+#include "gateway/server/reload.h"
 #include "gateway/server/worker.h"
 
 namespace gw::server {
@@ -117,6 +118,7 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   absl::StatusOr<conf::FilterChainConfig> chain = conf::loadFilterChain(config->chain_file);
   if (!chain.ok()) return chain.status();
   auto runtime = std::make_shared<Runtime>();
+  runtime->trust_store_digest = fileDigest(config->http_clients.trust_store_path);
   runtime->config = std::make_shared<const conf::Config>(std::move(*config));
   auto routes = router::RouteTable::build(std::move(*apis));
   if (!routes.ok()) return routes.status();
@@ -124,17 +126,25 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   auto factories = buildFilterChain(*chain, *runtime->config, stats, runtime->routes.get());
   if (!factories.ok()) return factories.status();
   runtime->filter_factories = std::move(*factories);
+  runtime->chain = std::move(*chain);
   return RuntimeConstSharedPtr(std::move(runtime));
 }
 
 namespace {
 
 // The running gateway: workers, the main thread's dispatcher (admin listener,
-// signals, access-log flushing, drain supervision). Main thread only.
+// signals, configuration reloads, access-log flushing, drain supervision).
+// Main thread only.
 class Server {
  public:
-  Server(RuntimeConstSharedPtr runtime, stats::Store& stats)
-      : runtime_(std::move(runtime)), config_(*runtime_->config), stats_(stats) {}
+  Server(RuntimeConstSharedPtr runtime, stats::Store& stats, const Options& options)
+      : runtime_(std::move(runtime)),
+        startup_(runtime_),
+        config_(*startup_->config),
+        stats_(stats),
+        options_(options),
+        reloads_ok_(stats.counter(kReloads, kReloadsHelp, {{"result", "success"}})),
+        reloads_failed_(stats.counter(kReloads, kReloadsHelp, {{"result", "failure"}})) {}
 
   ~Server() {
     for (::event* e : signals_) event_free(e);
@@ -148,17 +158,32 @@ class Server {
   void run();
 
  private:
+  static constexpr const char* kReloads = "microgw_config_reloads_total";
+  static constexpr const char* kReloadsHelp = "Configuration reloads (SIGHUP) by result.";
+
   static void onSignal(evutil_socket_t sig, short, void* arg) {
-    static_cast<Server*>(arg)->beginDrain(static_cast<int>(sig));
+    auto* self = static_cast<Server*>(arg);
+    if (sig == SIGHUP) {
+      self->reload();
+    } else {
+      self->beginDrain(static_cast<int>(sig));
+    }
   }
+  void reload();
   void beginDrain(int sig);
   void pollDrained();
   void flushAccessLog();
   void addSignal(int sig);
 
-  RuntimeConstSharedPtr runtime_;
+  RuntimeConstSharedPtr runtime_;  // the current snapshot; replaced by each reload
+  // The snapshot the process started with: its listener address, worker count,
+  // admin listener and access log stay in force until a restart.
+  const RuntimeConstSharedPtr startup_;
   const conf::Config& config_;
   stats::Store& stats_;
+  const Options options_;
+  stats::Counter& reloads_ok_;
+  stats::Counter& reloads_failed_;
   std::unique_ptr<AccessLog> access_log_;
   std::vector<std::unique_ptr<Worker>> workers_;
   event::DispatcherPtr main_ = event::createDispatcher("main");
@@ -216,6 +241,7 @@ void Server::run() {
   });
   addSignal(SIGTERM);
   addSignal(SIGINT);
+  addSignal(SIGHUP);
   main_->run();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
@@ -236,10 +262,40 @@ void Server::beginDrain(int sig) {
   if (draining_) return;
   draining_ = true;
   ready_ = false;
-  GW_LOG_INFO("signal ", sig, ": draining (up to ", config_.listener.drain_timeout_ms, " ms)");
+  const uint32_t drain_ms = runtime_->config->listener.drain_timeout_ms;
+  GW_LOG_INFO("signal ", sig, ": draining (up to ", drain_ms, " ms)");
   for (auto& w : workers_) w->drain();
-  deadline_->enable(std::chrono::milliseconds(config_.listener.drain_timeout_ms));
+  deadline_->enable(std::chrono::milliseconds(drain_ms));
   poll_timer_->enable(std::chrono::milliseconds(20));
+}
+
+// Loads everything again; a valid result serves new requests (each worker
+// swaps it in on its own thread), an invalid one is refused and logged.
+void Server::reload() {
+  if (draining_) {
+    GW_LOG_INFO("SIGHUP ignored: the gateway is draining");
+    return;
+  }
+  GW_LOG_INFO("SIGHUP: reloading ", options_.conf_path, ", the API folder ", options_.apis_dir,
+              " and the filter chain");
+  absl::StatusOr<RuntimeConstSharedPtr> next = loadRuntime(options_, stats_);
+  if (!next.ok()) {
+    reloads_failed_.inc();
+    GW_LOG_ERROR("configuration reload refused: configuration error: ", next.status().message(),
+                 "; still serving the previous configuration");
+    return;
+  }
+  for (const std::string& change : restartOnlyChanges(config_, *(*next)->config)) {
+    GW_LOG_WARN("reload: ", change, "; still listening on ", config_.listener.host, ":",
+                config_.listener.http_port, " with the start-up listener settings");
+  }
+  RuntimeDiff diff = diffRuntimes(*runtime_, **next);
+  runtime_ = std::move(*next);
+  for (auto& w : workers_) w->updateRuntime(runtime_, diff.upstream_changed);
+  reloads_ok_.inc();
+  GW_LOG_INFO("configuration reloaded: ", describeDiff(diff), "; serving ",
+              runtime_->routes->apis().size(), " APIs; backend proxy ",
+              describeProxy(runtime_->config->http_clients));
 }
 
 void Server::pollDrained() {
@@ -259,9 +315,9 @@ void Server::flushAccessLog() {
 
 }  // namespace
 
-int serve(RuntimeConstSharedPtr runtime, stats::Store& stats) {
+int serve(RuntimeConstSharedPtr runtime, stats::Store& stats, const Options& options) {
   signal(SIGPIPE, SIG_IGN);
-  Server server(std::move(runtime), stats);
+  Server server(std::move(runtime), stats, options);
   if (std::optional<int> failed = server.start()) return *failed;
   server.run();
   return 0;

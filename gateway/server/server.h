@@ -2,7 +2,8 @@
 
 // Start-up and shutdown: loads micro-gw.conf, the API definitions and the
 // filter chain into an immutable Runtime, binds the listeners, runs the
-// workers and the admin listener, and drains gracefully on SIGTERM/SIGINT.
+// workers and the admin listener, reloads the configuration on SIGHUP, and
+// drains gracefully on SIGTERM/SIGINT.
 
 #include <string>
 
@@ -26,7 +27,9 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
     const conf::FilterChainConfig& chain, const conf::Config& config, stats::Store& stats,
     const router::RouteTable* routes = nullptr);
 
-// Serves until SIGTERM/SIGINT and a drain. Returns the process exit code.
-int serve(RuntimeConstSharedPtr runtime, stats::Store& stats);
+// Serves until SIGTERM/SIGINT and a drain. On SIGHUP, loads `options` again
+// with loadRuntime(): a valid result serves new requests, an invalid one is
+// logged and refused. Returns the process exit code.
+int serve(RuntimeConstSharedPtr runtime, stats::Store& stats, const Options& options);
 
 }  // namespace gw::server

@@ -1,11 +1,12 @@
 #include "gateway/server/worker.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+
+#include <cerrno>
 
 #include "gateway/common/log.h"
 #include "gateway/stats/stats.h"
@@ -32,25 +33,20 @@ struct DeferredConnection : event::DeferredDeletable {
 
 }  // namespace
 
-Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats,
-               AccessLog& access_log, int listen_fd)
-    : index_(index), runtime_(std::move(runtime)), stats_(stats), access_log_(access_log),
+Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, AccessLog& access_log,
+               int listen_fd)
+    : index_(index),
+      runtime_(std::move(runtime)),
+      stats_(stats),
+      access_log_(access_log),
       listen_fd_(listen_fd) {
   dispatcher_ = event::createDispatcher("worker-" + std::to_string(index));
-  const conf::HttpClientsConfig& hc = runtime_->config->http_clients;
-  proxy::ConnectorOptions options;
-  options.tls.trust_store_path = hc.trust_store_path;
-  options.tls.verify_hostname = hc.verify_hostname;
-  options.tls.disable_verification = hc.disable_ssl_verification;
-  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
-  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
-  options.max_idle_per_key = hc.max_idle_connections_per_host;
-  options.max_active_per_key = hc.pool.max_active_connections;
-  options.pool_wait_timeout = std::chrono::milliseconds(hc.pool.wait_time_ms);
-  connector_ = proxy::createConnector(*dispatcher_, options, stats_);
-  active_gauge_ = &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
+  connector_ = makeConnector(*runtime_);
+  active_gauge_ =
+      &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   listener_.reset(evconnlistener_new(dispatcher_->base(), &Worker::onAccept, this,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, listen_fd_));
+                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+                                     listen_fd_));
   evconnlistener_set_error_cb(listener_.get(), &Worker::onAcceptError);
   accept_pause_ = dispatcher_->createTimer([this] {
     if (listener_) evconnlistener_enable(listener_.get());
@@ -74,6 +70,31 @@ void Worker::start() {
     connections_.clear();
     event_base_loop(dispatcher_->base(), EVLOOP_NONBLOCK);
   });
+}
+
+std::shared_ptr<proxy::Connector> Worker::makeConnector(const Runtime& runtime) {
+  const conf::HttpClientsConfig& hc = runtime.config->http_clients;
+  proxy::ConnectorOptions options;
+  options.tls.trust_store_path = hc.trust_store_path;
+  options.tls.verify_hostname = hc.verify_hostname;
+  options.tls.disable_verification = hc.disable_ssl_verification;
+  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
+  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
+  options.max_idle_per_key = hc.max_idle_connections_per_host;
+  options.max_active_per_key = hc.pool.max_active_connections;
+  options.pool_wait_timeout = std::chrono::milliseconds(hc.pool.wait_time_ms);
+  return proxy::createConnector(*dispatcher_, options, stats_);
+}
+
+void Worker::updateRuntime(RuntimeConstSharedPtr runtime, bool new_connector) {
+  // Like the first connector (built in the constructor), the new one is made
+  // on the main thread; it only touches the worker's event_base when used.
+  std::shared_ptr<proxy::Connector> connector = new_connector ? makeConnector(*runtime) : nullptr;
+  dispatcher_->post(
+      [this, runtime = std::move(runtime), connector = std::move(connector)]() mutable {
+        runtime_ = std::move(runtime);
+        if (connector) connector_ = std::move(connector);
+      });
 }
 
 void Worker::drain() {

@@ -3,8 +3,8 @@
 // A worker thread: one Dispatcher, its own SO_REUSEPORT listening socket on
 // the shared host:port (the kernel spreads connections across workers), its
 // own upstream Connector and pool, and the connections it accepted.
-// Thread-safety: start(), drain(), stop() and join() are called from the main
-// thread; everything else runs on the worker's own thread.
+// Thread-safety: start(), updateRuntime(), drain(), stop() and join() are
+// called from the main thread; everything else runs on the worker's own thread.
 
 #include <event2/listener.h>
 
@@ -28,6 +28,13 @@ class Worker : public WorkerContext {
   ~Worker() override;
 
   void start();
+  // Serve new requests from `runtime` (a reload). The swap happens on the
+  // worker's thread (posted); streams already running keep their snapshot.
+  // With `new_connector` (the upstream settings changed), new requests get a
+  // fresh connector and pool, built here on the calling thread so that loading
+  // trust stores never stalls the worker; the old connector and its pooled
+  // connections go away with the last stream that used them.
+  void updateRuntime(RuntimeConstSharedPtr runtime, bool new_connector);
   // Stop accepting, let in-flight requests finish, close idle connections;
   // the thread exits when no connection is left.
   void drain();
@@ -38,9 +45,9 @@ class Worker : public WorkerContext {
 
   // WorkerContext
   event::Dispatcher& dispatcher() override { return *dispatcher_; }
-  proxy::Connector& connector() override { return *connector_; }
+  const std::shared_ptr<proxy::Connector>& connector() override { return connector_; }
   stats::Store& stats() override { return stats_; }
-  const Runtime& runtime() override { return *runtime_; }
+  const RuntimeConstSharedPtr& runtime() override { return runtime_; }
   AccessLog& accessLog() override { return access_log_; }
   bool draining() const override { return draining_; }
   stats::Counter& requestCounter(const std::string& api, int status) override;
@@ -52,6 +59,7 @@ class Worker : public WorkerContext {
   static void onAcceptError(evconnlistener* listener, void* arg);
   void accept(evutil_socket_t fd, sockaddr* addr);
   void drainOnThread();
+  std::shared_ptr<proxy::Connector> makeConnector(const Runtime& runtime);
 
   struct ListenerDeleter {
     void operator()(evconnlistener* l) const { evconnlistener_free(l); }
@@ -63,7 +71,7 @@ class Worker : public WorkerContext {
   AccessLog& access_log_;
   int listen_fd_;
   event::DispatcherPtr dispatcher_;
-  proxy::ConnectorPtr connector_;
+  std::shared_ptr<proxy::Connector> connector_;
   std::unique_ptr<evconnlistener, ListenerDeleter> listener_;
   event::TimerPtr accept_pause_;  // re-enables accepting after an accept error
   std::map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;

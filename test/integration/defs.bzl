@@ -6,6 +6,7 @@ GATEWAY_TESTS = [
     "gateway_core_test",
     "proxy_test",
     "proxy_failure_test",
+    "reload_test",
 ]
 
 def gateway_integration_tests(enabled):

@@ -23,6 +23,9 @@ class ImportTest(unittest.TestCase):
     def test_proxy_test_loads(self):
         self.assertGreater(self.count_tests(self.load("proxy_test")), 10)
 
+    def test_reload_test_loads(self):
+        self.assertGreaterEqual(self.count_tests(self.load("reload_test")), 6)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -41,6 +41,8 @@ DRAIN_TIMEOUT_MS = 10000
 MAX_BODY = 8 * 1024 * 1024   # listenerConfig.maxEntityBodySize
 FAULT_GRACE = 2.0            # seconds a fault window explains failures after it ends
 PASSWORD = "Soak-pr0xy-9c41"
+RELOAD_SECONDS = float(os.environ.get("SOAK_RELOAD_MS", "250")) / 1000.0  # SIGHUP period
+INVALID_EVERY = 10           # every 10th reload is an invalid configuration (must be refused)
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 SQUID_APIS = ("sq", "sqs", "bulk", "bulks")
@@ -879,6 +881,76 @@ class ChaosThread(threading.Thread):
         s.restarts["backend"] += 1
 
 
+class ReloadThread(threading.Thread):
+    """SIGHUP every RELOAD_SECONDS, each with a changed configuration.
+
+    Valid reloads add or remove an API (/extra), and every fourth one also
+    changes httpClients.connectTimeoutInMillis, so each worker gets a new
+    upstream connector while requests run on the old one. Every INVALID_EVERY-th
+    reload adds a broken API file: the gateway must refuse it and keep serving.
+    A reload is never a fault window: a request it breaks is a FAIL.
+    """
+
+    REFUSED = "configuration reload refused"
+    RELOADED = "configuration reloaded"
+
+    def __init__(self, soak):
+        super().__init__(daemon=True, name="reload")
+        self.soak = soak
+        self.sent = collections.Counter()  # valid, invalid, unanswered
+
+    def reload_lines(self):
+        text = self.soak.gw.process.stderr_text()
+        return text.count(self.RELOADED) + text.count(self.REFUSED)
+
+    def write(self, path, text):
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+    def prepare(self, n):
+        gw = self.soak.gw
+        broken = os.path.join(gw.apis_dir, "broken.yaml")
+        extra = os.path.join(gw.apis_dir, "extra.yaml")
+        if n % INVALID_EVERY == 0:
+            self.write(broken, "openapi: 3.0.0\npaths: [\n")
+            return "invalid"
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(broken)
+        if n % 2:
+            self.write(extra, json.dumps(h.api_definition(
+                "/extra", [self.soak.backend.url(False)], timeout_ms=API_TIMEOUT_MS)))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(extra)
+        if n % 4 == 0:
+            gw.conf = h.deep_merge(gw.conf, {"httpClients": {
+                "connectTimeoutInMillis": 2000 + (n // 4) % 2}})
+            self.write(gw.conf_path, gw.conf_text())
+        return "valid"
+
+    def run(self):
+        s = self.soak
+        n = 0
+        try:
+            while not s.stop.wait(RELOAD_SECONDS):
+                n += 1
+                kind = self.prepare(n)
+                before = self.reload_lines()
+                s.gw.process.send_signal(signal.SIGHUP)
+                self.sent[kind] += 1
+                try:
+                    h.wait_until(lambda: self.reload_lines() > before, timeout=10,
+                                 what="the reload log line")
+                except TimeoutError:
+                    self.sent["unanswered"] += 1
+        except Exception:
+            s.internal_error("reload: %s" % traceback.format_exc())
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(s.gw.apis_dir, "broken.yaml"))
+
+
 class HealthThread(threading.Thread):
     """Polls /healthz every second and watches the gateway process."""
 
@@ -994,10 +1066,11 @@ class Soak:
                    [AbusiveClient(self, i) for i in range(self.args.abusive)] +
                    [SlowClient(self, i) for i in range(self.args.slow)])
         self.chaos = ChaosThread(self)
+        self.reloader = ReloadThread(self)
         health = HealthThread(self)
         print("soak: %d s, %d steady + %d abusive + %d slowloris client threads"
               % (self.seconds, self.args.steady, self.args.abusive, self.args.slow), flush=True)
-        for t in threads + [self.chaos, health]:
+        for t in threads + [self.chaos, self.reloader, health]:
             t.start()
         end = START[0] + self.seconds
         while now() < end and not self.stop.is_set():
@@ -1007,7 +1080,7 @@ class Soak:
         self.stop.set()
         stuck = []
         join_deadline = now() + READ_TIMEOUT + 15
-        for t in threads + [self.chaos, health]:
+        for t in threads + [self.chaos, self.reloader, health]:
             t.join(max(0.1, join_deadline - now()))
             if t.is_alive():
                 stuck.append(t.name)
@@ -1071,6 +1144,12 @@ class Soak:
         check("chaos happened (3 Squid restarts, 1 backend restart)",
               self.restarts["squid"] >= 3 and self.restarts["backend"] >= 1,
               "squid %d, backend %d" % (self.restarts["squid"], self.restarts["backend"]))
+        sent = self.reloader.sent
+        check("reloads happened (SIGHUP every %.2f s)" % RELOAD_SECONDS,
+              sent["valid"] >= 1 and (sent["invalid"] >= 1 or self.seconds < 30),
+              "%d valid, %d invalid" % (sent["valid"], sent["invalid"]))
+        check("every SIGHUP answered by a reload log line", sent["unanswered"] == 0,
+              "%d unanswered" % sent["unanswered"])
         self.metrics_after = {}
         if alive:
             self.backend.chaos(**NO_CHAOS)
@@ -1106,6 +1185,12 @@ class Soak:
                 # The /metrics request itself is on the admin listener, not counted here.
                 check("downstream connections back to 0 after the clients left", active <= 0,
                       "microgw_downstream_connections_active = %g" % active)
+                ok_reloads = m.get('microgw_config_reloads_total{result="success"}', 0)
+                bad_reloads = m.get('microgw_config_reloads_total{result="failure"}', 0)
+                check("reloads counted: every valid one applied, every invalid one refused",
+                      ok_reloads == sent["valid"] and bad_reloads == sent["invalid"],
+                      "success %g (sent %d), failure %g (sent %d)"
+                      % (ok_reloads, sent["valid"], bad_reloads, sent["invalid"]))
             # SIGTERM with a request in flight: it is answered, then the gateway exits 0
             # within drainTimeoutInMillis.
             inflight = {}

@@ -1,0 +1,218 @@
+#include "gateway/server/reload.h"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <tuple>
+#include <type_traits>
+
+#include "absl/strings/str_join.h"
+#include "gateway/common/strcat.h"
+
+namespace gw::server {
+namespace {
+
+bool sameProxy(const conf::ProxyConfig& a, const conf::ProxyConfig& b) {
+  return std::tie(a.enabled, a.enable_internal_services, a.host, a.port, a.username, a.password,
+                  a.non_proxy_hosts,
+                  a.http_mode) == std::tie(b.enabled, b.enable_internal_services, b.host, b.port,
+                                           b.username, b.password, b.non_proxy_hosts, b.http_mode);
+}
+
+bool sameProxies(const conf::HttpClientsConfig& a, const conf::HttpClientsConfig& b) {
+  if (!sameProxy(a.proxy, b.proxy)) return false;
+  if (a.plain_http_proxy.has_value() != b.plain_http_proxy.has_value()) return false;
+  return !a.plain_http_proxy || sameProxy(*a.plain_http_proxy, *b.plain_http_proxy);
+}
+
+bool sameUrls(const std::vector<conf::EndpointUrl>& a, const std::vector<conf::EndpointUrl>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tie(a[i].url, a[i].scheme, a[i].host, a[i].port, a[i].base_path) !=
+        std::tie(b[i].url, b[i].scheme, b[i].host, b[i].port, b[i].base_path)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool sameEndpoint(const conf::EndpointConfig& a, const conf::EndpointConfig& b) {
+  return sameUrls(a.urls, b.urls) && a.type == b.type && a.timeout_ms == b.timeout_ms &&
+         a.proxy.mode == b.proxy.mode && sameProxy(a.proxy.custom, b.proxy.custom);
+}
+
+bool sameOptionalEndpoint(const std::optional<conf::EndpointConfig>& a,
+                          const std::optional<conf::EndpointConfig>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || sameEndpoint(*a, *b);
+}
+
+bool sameCors(const conf::CorsConfig& a, const conf::CorsConfig& b) {
+  return std::tie(a.enabled, a.allow_origins, a.allow_methods, a.allow_headers,
+                  a.allow_credentials) == std::tie(b.enabled, b.allow_origins, b.allow_methods,
+                                                   b.allow_headers, b.allow_credentials);
+}
+
+bool sameOperations(const std::vector<conf::Operation>& a, const std::vector<conf::Operation>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tie(a[i].path_template, a[i].method, a[i].disable_security, a[i].throttling_tier) !=
+            std::tie(b[i].path_template, b[i].method, b[i].disable_security,
+                     b[i].throttling_tier) ||
+        !sameOptionalEndpoint(a[i].endpoint, b[i].endpoint)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool sameApi(const conf::ApiDefinition& a, const conf::ApiDefinition& b) {
+  return std::tie(a.file, a.title, a.version, a.base_path, a.disable_security, a.throttling_tier,
+                  a.auth_header) == std::tie(b.file, b.title, b.version, b.base_path,
+                                             b.disable_security, b.throttling_tier,
+                                             b.auth_header) &&
+         sameEndpoint(a.production, b.production) && sameCors(a.cors, b.cors) &&
+         sameOperations(a.operations, b.operations);
+}
+
+std::map<std::string, const conf::ApiDefinition*> apisByBasePath(const Runtime& runtime) {
+  std::map<std::string, const conf::ApiDefinition*> out;
+  for (const auto& route : runtime.routes->apis()) out[route->api().base_path] = &route->api();
+  return out;
+}
+
+std::string apiLabel(const conf::ApiDefinition& api) {
+  return gw::cat(api.title.empty() ? "(untitled)" : api.title, " (",
+                 api.base_path.empty() ? "/" : api.base_path, ")");
+}
+
+void diffApis(const Runtime& before, const Runtime& after, RuntimeDiff& diff) {
+  auto old_apis = apisByBasePath(before);
+  auto new_apis = apisByBasePath(after);
+  for (const auto& [base_path, api] : new_apis) {
+    auto it = old_apis.find(base_path);
+    if (it == old_apis.end()) {
+      diff.apis_added.push_back(apiLabel(*api));
+    } else if (!sameApi(*it->second, *api)) {
+      diff.apis_changed.push_back(apiLabel(*api));
+    }
+  }
+  for (const auto& [base_path, api] : old_apis) {
+    if (new_apis.count(base_path) == 0) diff.apis_removed.push_back(apiLabel(*api));
+  }
+}
+
+bool sameChain(const conf::FilterChainConfig& a, const conf::FilterChainConfig& b) {
+  if (a.file != b.file || a.filters.size() != b.filters.size()) return false;
+  for (size_t i = 0; i < a.filters.size(); ++i) {
+    if (a.filters[i].name != b.filters[i].name ||
+        a.filters[i].config_yaml != b.filters[i].config_yaml) {
+      return false;
+    }
+  }
+  return true;
+}
+
+template <typename T>
+std::string valueText(const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return v ? "true" : "false";
+  } else {
+    return gw::cat(v);
+  }
+}
+
+template <typename T>
+void restartIfChanged(const char* key, const T& before, const T& after,
+                      std::vector<std::string>& out) {
+  if (before == after) return;
+  out.push_back(gw::cat(key, " changed (", valueText(before), " -> ", valueText(after),
+                        "): takes effect only after a restart"));
+}
+
+}  // namespace
+
+std::vector<std::string> restartOnlyChanges(const conf::Config& a, const conf::Config& b) {
+  std::vector<std::string> diff;
+  restartIfChanged("listenerConfig.host", a.listener.host, b.listener.host, diff);
+  restartIfChanged("listenerConfig.httpPort", a.listener.http_port, b.listener.http_port, diff);
+  restartIfChanged("listenerConfig.workers", a.listener.workers, b.listener.workers, diff);
+  restartIfChanged("admin.enabled", a.admin.enabled, b.admin.enabled, diff);
+  restartIfChanged("admin.host", a.admin.host, b.admin.host, diff);
+  restartIfChanged("admin.port", a.admin.port, b.admin.port, diff);
+  restartIfChanged("accessLog.enabled", a.access_log.enabled, b.access_log.enabled, diff);
+  restartIfChanged("accessLog.path", a.access_log.path, b.access_log.path, diff);
+  return diff;
+}
+
+namespace {
+
+bool sameOtherSettings(const conf::Config& a, const conf::Config& b) {
+  const conf::ListenerConfig& x = a.listener;
+  const conf::ListenerConfig& y = b.listener;
+  return std::tie(x.max_uri_length, x.max_header_size, x.max_entity_body_size,
+                  x.header_read_timeout_ms, x.idle_timeout_ms, x.drain_timeout_ms) ==
+         std::tie(y.max_uri_length, y.max_header_size, y.max_entity_body_size,
+                  y.header_read_timeout_ms, y.idle_timeout_ms, y.drain_timeout_ms);
+}
+
+}  // namespace
+
+bool RuntimeDiff::empty() const {
+  return apis_added.empty() && apis_removed.empty() && apis_changed.empty() && !proxy_changed &&
+         !upstream_changed && !chain_changed && !other_changed;
+}
+
+bool upstreamSettingsChanged(const Runtime& before, const Runtime& after) {
+  const conf::HttpClientsConfig& a = before.config->http_clients;
+  const conf::HttpClientsConfig& b = after.config->http_clients;
+  return !sameProxies(a, b) || before.trust_store_digest != after.trust_store_digest ||
+         std::tie(a.trust_store_path, a.verify_hostname, a.disable_ssl_verification,
+                  a.connect_timeout_ms, a.pool_idle_timeout_ms, a.max_idle_connections_per_host) !=
+             std::tie(b.trust_store_path, b.verify_hostname, b.disable_ssl_verification,
+                      b.connect_timeout_ms, b.pool_idle_timeout_ms,
+                      b.max_idle_connections_per_host);
+}
+
+RuntimeDiff diffRuntimes(const Runtime& before, const Runtime& after) {
+  RuntimeDiff diff;
+  diffApis(before, after, diff);
+  diff.proxy_changed = !sameProxies(before.config->http_clients, after.config->http_clients);
+  diff.upstream_changed = upstreamSettingsChanged(before, after);
+  diff.chain_changed = !sameChain(before.chain, after.chain);
+  diff.other_changed = !sameOtherSettings(*before.config, *after.config);
+  return diff;
+}
+
+std::string describeDiff(const RuntimeDiff& diff) {
+  if (diff.empty()) return "no changes";
+  std::vector<std::string> parts;
+  if (!diff.apis_added.empty())
+    parts.push_back("APIs added: " + absl::StrJoin(diff.apis_added, ", "));
+  if (!diff.apis_removed.empty()) {
+    parts.push_back("APIs removed: " + absl::StrJoin(diff.apis_removed, ", "));
+  }
+  if (!diff.apis_changed.empty()) {
+    parts.push_back("APIs changed: " + absl::StrJoin(diff.apis_changed, ", "));
+  }
+  if (diff.proxy_changed) parts.push_back("proxy changed");
+  if (diff.upstream_changed) {
+    parts.push_back("upstream connection settings changed (pooled connections drained)");
+  }
+  if (diff.chain_changed) parts.push_back("filter chain changed");
+  if (diff.other_changed) parts.push_back("listener limits/timeouts changed");
+  return absl::StrJoin(parts, "; ");
+}
+
+std::string fileDigest(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  const std::string text = bytes.str();
+  return gw::cat(text.size(), ":", std::hash<std::string>{}(text));
+}
+
+}  // namespace gw::server
