@@ -23,7 +23,7 @@ SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 BUILD_DIR="${FUZZ_BUILD_DIR:-/tmp/microgw-fuzz}"
 CXX="${CXX_FUZZ:-clang++}"
 
-ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuzz no_proxy_fuzz)
+ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuzz no_proxy_fuzz jwt_fuzz)
 
 # Project sources each driver needs (what its Bazel deps compile).
 sources() {
@@ -36,6 +36,7 @@ sources() {
         conf/filter_chain_loader.cc conf/proxy_env.cc conf/secret.cc conf/suggest.cc \
         conf/toml_section.cc conf/url.cc conf/yaml_util.cc ;;
     no_proxy_fuzz) echo proxy_connector/no_proxy.cc ;;
+    jwt_fuzz) echo filters/jwt_authn/jwt.cc filters/jwt_authn/jwk.cc ;;
     *) echo "unknown target: $1" >&2; return 1 ;;
   esac
 }
@@ -47,6 +48,7 @@ max_len() {
     request_target_fuzz) echo 1024 ;;
     config_fuzz) echo 8192 ;;
     no_proxy_fuzz) echo 512 ;;
+    jwt_fuzz) echo 4096 ;;
   esac
 }
 
