@@ -24,7 +24,7 @@ BUILD_DIR="${FUZZ_BUILD_DIR:-/tmp/microgw-fuzz}"
 CXX="${CXX_FUZZ:-clang++}"
 
 ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuzz no_proxy_fuzz
-  router_response_fuzz)
+  router_response_fuzz jwt_fuzz)
 
 # Project sources each driver needs (what its Bazel deps compile).
 sources() {
@@ -43,6 +43,7 @@ sources() {
         gateway/common/log.cc gateway/common/bev_write.cc gateway/event/dispatcher_impl.cc \
         gateway/stats/stats.cc proxy_connector/connector.cc proxy_connector/proxy_resolver.cc \
         proxy_connector/no_proxy.cc ;;
+    jwt_fuzz) echo filters/jwt_authn/jwt.cc filters/jwt_authn/jwk.cc ;;
     *) echo "unknown target: $1" >&2; return 1 ;;
   esac
 }
@@ -55,6 +56,7 @@ max_len() {
     config_fuzz) echo 8192 ;;
     no_proxy_fuzz) echo 512 ;;
     router_response_fuzz) echo 4096 ;;
+    jwt_fuzz) echo 4096 ;;
   esac
 }
 
