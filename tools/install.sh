@@ -5,13 +5,43 @@
 # Idempotent: when everything is installed it does not touch apt.
 set -euo pipefail
 
+# The test key manager (test/support/oauth_server: oidc-provider from the npm
+# registry). Runs `npm ci` when node_modules is missing or package-lock.json
+# changed since the last install (a sha256 stamp in node_modules records it).
+OAUTH_SERVER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/test/support/oauth_server"
+install_oauth_server() {
+  local dir="$OAUTH_SERVER_DIR" stamp want have node_version
+  stamp="$dir/node_modules/.mgw-package-lock.sha256"
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "install.sh: ERROR: node and npm are needed for $dir (oidc-provider needs Node.js >= 20.19)" >&2
+    return 1
+  fi
+  node_version="$(node --version)"
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
+    echo "install.sh: ERROR: Node.js $node_version is too old for oidc-provider (needs >= 20.19)" >&2
+    return 1
+  fi
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  have="$(cat "$stamp" 2>/dev/null || true)"
+  if [[ -d "$dir/node_modules/oidc-provider" && "$want" == "$have" ]]; then
+    echo "install.sh: $dir/node_modules is up to date (node $node_version)"
+    return 0
+  fi
+  echo "install.sh: running npm ci in $dir (node $node_version, npm $(npm --version))"
+  if ! (cd "$dir" && npm ci --no-audit --no-fund); then
+    echo "install.sh: ERROR: npm ci failed in $dir" >&2
+    return 1
+  fi
+  echo "$want" >"$stamp"
+}
+
 PACKAGES=(
   bazel-bootstrap bazel-platforms g++
   libevent-dev libnghttp2-dev libssl-dev libyaml-cpp-dev libcpptoml-dev
   libabsl-dev libgtest-dev libgmock-dev libhttp-parser-dev nlohmann-json3-dev
   python3 openssl curl ca-certificates procps
   squid tinyproxy nginx apache2 apache2-utils etcd-server
-  wrk nghttp2-client
+  wrk nghttp2-client python3-cryptography
 )
 DAEMONS=(squid nginx apache2 tinyproxy etcd)
 
@@ -30,6 +60,7 @@ done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   echo "install.sh: all ${#PACKAGES[@]} packages already installed"
+  install_oauth_server
   exit 0
 fi
 
@@ -88,4 +119,5 @@ for user in etcd tinyproxy; do
     done
   fi
 done
+install_oauth_server
 echo "install.sh: done"
