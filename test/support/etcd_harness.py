@@ -10,6 +10,7 @@ does not refuse root). Only the standard library is used; etcdctl is not needed.
 """
 
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -197,6 +198,10 @@ class Etcd:
             body["range_end"] = b64(prefix_end(key))
         return self._json("POST", "/v3/kv/deleterange", body)
 
+    def v3_watch(self, key, prefix=False, timeout=10.0):
+        """A V3Watch stream (see below); use it as a context manager."""
+        return V3Watch(self, key, prefix, timeout)
+
     # -- auth ----------------------------------------------------------------
     def enable_auth(self, password="etcd-root-test-only", user="root"):
         """Creates `user` (with the root role) and turns authentication on for v3 and v2.
@@ -222,3 +227,60 @@ class Etcd:
 
 def _slash(key):
     return key if key.startswith("/") else "/" + key
+
+
+class V3Watch:
+    """A /v3/watch stream on a key or prefix (JSON gateway: one JSON object per line).
+
+        with etcd.v3_watch("/mgw/revoked/", prefix=True) as w:
+            etcd.v3_put("/mgw/revoked/x", "true")
+            events = w.next_events()   # [{"type": "PUT"?, "kv": {...}}] (type absent = PUT)
+    """
+
+    def __init__(self, etcd, key, prefix=False, timeout=10.0):
+        req = {"key": b64(key)}
+        if prefix:
+            req["range_end"] = b64(prefix_end(key))
+        headers = {"Content-Type": "application/json"}
+        if etcd.v3_token:
+            headers["Authorization"] = etcd.v3_token
+        self.conn = http.client.HTTPConnection(etcd.host, etcd.client_port,
+                                               timeout=h.scaled(timeout))
+        self.conn.request("POST", "/v3/watch", json.dumps({"create_request": req}), headers)
+        self.resp = self.conn.getresponse()
+        if self.resp.status != 200:
+            raise EtcdError(self.resp.status, self.resp.read().decode("utf-8", "replace"))
+        created = self._next()
+        if not created.get("created"):
+            raise EtcdError(200, "watch not created: %r" % created)
+        self.watch_id = created.get("watch_id", "0")
+
+    def _next(self):
+        line = self.resp.readline()
+        if not line:
+            raise EtcdError(200, "watch stream closed")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise EtcdError(200, answer["error"])
+        return answer["result"]
+
+    def next_events(self):
+        """Blocks (up to the timeout) for the next batch of events; keys/values decoded."""
+        while True:
+            result = self._next()
+            events = result.get("events")
+            if events:
+                for ev in events:
+                    ev["kv"]["key"] = unb64(ev["kv"]["key"])
+                    if "value" in ev["kv"]:
+                        ev["kv"]["value"] = unb64(ev["kv"]["value"])
+                return events
+
+    def close(self):
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

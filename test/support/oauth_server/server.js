@@ -15,7 +15,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const DEFAULT_CONFIG = {
   clients: [
@@ -101,6 +101,74 @@ class KeyRing {
   }
 }
 
+// Token store shared by every provider instance of this process (a key rotation
+// builds a new instance) and written through to <state>/store.json, so opaque
+// tokens and revocations survive both a rotation and a restart.
+class Store {
+  constructor(stateDir) {
+    this.file = stateDir ? path.join(stateDir, 'store.json') : undefined;
+    this.entries = new Map();
+    if (this.file && fs.existsSync(this.file)) {
+      this.entries = new Map(Object.entries(JSON.parse(fs.readFileSync(this.file, 'utf8'))));
+    }
+  }
+
+  get(key) {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt && entry.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.payload;
+  }
+
+  set(key, payload, expiresIn) {
+    this.entries.set(key, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : 0 });
+    this.save();
+  }
+
+  delete(key) {
+    this.entries.delete(key);
+    this.save();
+  }
+
+  save() {
+    if (this.file) fs.writeFileSync(this.file, JSON.stringify(Object.fromEntries(this.entries)));
+  }
+
+  // The oidc-provider adapter interface, one instance per model name.
+  adapterFactory() {
+    const store = this;
+    return class {
+      constructor(model) { this.model = model; }
+
+      key(id) { return `${this.model}:${id}`; }
+
+      async upsert(id, payload, expiresIn) { store.set(this.key(id), payload, expiresIn); }
+
+      async find(id) { return store.get(this.key(id)); }
+
+      async findByUid() { return undefined; }
+
+      async findByUserCode() { return undefined; }
+
+      async consume(id) {
+        const payload = store.get(this.key(id));
+        if (payload) store.set(this.key(id), { ...payload, consumed: Math.floor(Date.now() / 1000) });
+      }
+
+      async destroy(id) { store.delete(this.key(id)); }
+
+      async revokeByGrantId(grantId) {
+        for (const [key, entry] of store.entries) {
+          if (entry.payload.grantId === grantId) store.delete(key);
+        }
+      }
+    };
+  }
+}
+
 function allScopes(config) {
   const scopes = new Set();
   for (const c of config.clients) for (const s of (c.scope ?? '').split(' ')) if (s) scopes.add(s);
@@ -110,8 +178,9 @@ function allScopes(config) {
   return [...scopes];
 }
 
-function providerConfiguration(config, keys) {
+function providerConfiguration(config, keys, adapter) {
   return {
+    adapter,
     clients: config.clients.map((c) => ({
       client_id: c.client_id,
       client_secret: c.client_secret,
@@ -136,7 +205,7 @@ function providerConfiguration(config, keys) {
         useGrantedResource: async () => false,
         getResourceServerInfo: async (ctx, resource) => {
           const info = config.resources[resource];
-          if (!info) throw new Provider.errors.InvalidTarget(`unknown resource ${resource}`);
+          if (!info) throw new errors.InvalidTarget(`unknown resource ${resource}`);
           return {
             scope: info.scope,
             audience: info.audience ?? resource,
@@ -208,15 +277,15 @@ class Server {
     this.options = options;
     this.config = loadConfig(options.configPath);
     this.keys = new KeyRing(options.stateDir, this.config.key_bits);
+    this.adapter = new Store(options.stateDir).adapterFactory();
     this.outages = new Map(); // path -> HTTP status
     this.counts = {}; // path -> requests seen
     this.buildProvider();
   }
 
   buildProvider() {
-    // The default memory adapter keeps its storage per process, so opaque
-    // tokens issued by the previous provider instance stay valid.
-    this.provider = new Provider(this.options.issuer, providerConfiguration(this.config, this.keys));
+    // Tokens live in the shared Store, so those of the previous instance stay valid.
+    this.provider = new Provider(this.options.issuer, providerConfiguration(this.config, this.keys, this.adapter));
     this.provider.on('server_error', (ctx, err) => console.error('oauth_server: server_error', err));
     this.handler = this.provider.callback();
   }
