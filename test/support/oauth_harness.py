@@ -25,15 +25,16 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _find_server_dir():
-    """The oauth_server folder with its node_modules (runfiles do not carry node_modules)."""
-    candidates = [os.environ.get("MGW_OAUTH_SERVER_DIR", "")]
-    # Under `bazel test` the runfiles tree holds symlinks into the source tree.
-    candidates.append(os.path.join(os.path.dirname(os.path.realpath(
-        os.path.join(_HERE, "oauth_server", "server.js")))))
-    candidates.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "oauth_server"))
-    workspace = os.environ.get("BUILD_WORKSPACE_DIRECTORY")
-    if workspace:
-        candidates.append(os.path.join(workspace, "test", "support", "oauth_server"))
+    """The oauth_server folder with its node_modules.
+
+    Bazel's runfiles carry server.js but not node_modules, so the folder is found
+    through the symlinks back into the source tree, where tools/install.sh put it.
+    """
+    candidates = [
+        os.environ.get("MGW_OAUTH_SERVER_DIR", ""),
+        os.path.dirname(os.path.realpath(os.path.join(_HERE, "oauth_server", "server.js"))),
+        os.path.join(os.path.dirname(os.path.realpath(__file__)), "oauth_server"),
+    ]
     for c in candidates:
         if c and os.path.isdir(os.path.join(c, "node_modules", "oidc-provider")):
             return c
@@ -205,7 +206,8 @@ class OAuthServer:
         return self.token_response(scope, None, client)["access_token"]
 
     def introspect(self, token, client=None):
-        """RFC 7662 introspection as the gateway's client: the JSON response."""
+        """RFC 7662 introspection as the gateway's client: the JSON response.
+        Raises OAuthError (400 unsupported_token_type) for a JWT."""
         return self._post("/token/introspection", form={"token": token},
                           auth=client or (self.gateway_client_id, self.gateway_client_secret))
 

@@ -276,6 +276,7 @@ class Server {
   constructor(options) {
     this.options = options;
     this.config = loadConfig(options.configPath);
+    if (options.stateDir) fs.mkdirSync(options.stateDir, { recursive: true });
     this.keys = new KeyRing(options.stateDir, this.config.key_bits);
     this.adapter = new Store(options.stateDir).adapterFactory();
     this.outages = new Map(); // path -> HTTP status
