@@ -48,7 +48,8 @@ absl::StatusOr<std::string> member(const nlohmann::json& jwk, const char* name) 
 // Builds a public EVP_PKEY of `type` ("RSA" or "EC") from OSSL_PARAMs.
 absl::StatusOr<std::shared_ptr<EVP_PKEY>> fromParams(const char* type, OSSL_PARAM_BLD* bld) {
   std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* pkey = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &pkey, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
@@ -66,8 +67,8 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> rsaKey(const nlohmann::json& jwk) {
   BnPtr bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), e->size(), nullptr));
   if (!bn_n || !bn_e) return absl::InternalError("out of memory reading an RSA key");
   if (BN_num_bits(bn_n.get()) < kMinRsaBits) {
-    return bad(gw::cat("the RSA key has ", BN_num_bits(bn_n.get()), " bits; at least ",
-                       kMinRsaBits, " are required"));
+    return bad(gw::cat("the RSA key has ", BN_num_bits(bn_n.get()), " bits; at least ", kMinRsaBits,
+                       " are required"));
   }
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
@@ -93,7 +94,8 @@ absl::StatusOr<std::shared_ptr<EVP_PKEY>> ecKey(const nlohmann::json& jwk, std::
   std::string point = "\x04" + *x + *y;  // uncompressed SEC1 point; decoding checks the curve
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldDeleter> bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.c_str(), 0) != 1 ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve.c_str(), 0) !=
+          1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                        point.size()) != 1) {
     return absl::InternalError("out of memory reading an EC key");
@@ -148,7 +150,8 @@ absl::StatusOr<Jwk> Jwk::fromJson(const nlohmann::json& jwk) {
     if (!alg) return bad("the key's `alg` is not one this gateway verifies");
   }
   for (const char* priv : {"d", "p", "q", "dp", "dq", "qi", "k"}) {
-    if (jwk.contains(priv)) return bad("the key carries private parameters; publish public keys only");
+    if (jwk.contains(priv))
+      return bad("the key carries private parameters; publish public keys only");
   }
   auto kty = jwk.find("kty");
   if (kty == jwk.end() || !kty->is_string()) return bad("the key has no `kty`");
@@ -173,7 +176,8 @@ absl::StatusOr<Jwk> Jwk::fromPem(std::string_view pem, std::string kid) {
   if (!bio) return absl::InternalError("out of memory reading a PEM key");
   EVP_PKEY* raw = nullptr;
   if (pem.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
-    std::unique_ptr<X509, X509Deleter> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    std::unique_ptr<X509, X509Deleter> cert(
+        PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (cert) raw = X509_get_pubkey(cert.get());
   } else {
     raw = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);

@@ -54,7 +54,10 @@ class Jwk {
  private:
   Jwk(std::string kid, Type type, std::string curve, std::optional<JwsAlg> alg,
       std::shared_ptr<EVP_PKEY> pkey)
-      : kid_(std::move(kid)), type_(type), curve_(std::move(curve)), alg_(alg),
+      : kid_(std::move(kid)),
+        type_(type),
+        curve_(std::move(curve)),
+        alg_(alg),
         pkey_(std::move(pkey)) {}
 
   std::string kid_;

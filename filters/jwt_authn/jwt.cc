@@ -78,8 +78,9 @@ absl::Status readHeader(const nlohmann::json& header, Jwt& jwt) {
   if (!known) {
     if (name == "none") return invalid("unsigned tokens (`alg: none`) are refused");
     if (name.rfind("HS", 0) == 0) {
-      return invalid("HMAC-signed tokens (HS*) are refused: this gateway verifies with public "
-                     "keys only");
+      return invalid(
+          "HMAC-signed tokens (HS*) are refused: this gateway verifies with public "
+          "keys only");
     }
     return invalid("the token's `alg` is not one of RS256/384/512, PS256/384/512, ES256/384");
   }
@@ -89,8 +90,9 @@ absl::Status readHeader(const nlohmann::json& header, Jwt& jwt) {
     jwt.kid = kid->get<std::string>();
   }
   if (header.contains("crit")) {
-    return invalid("the token's header lists critical extensions (`crit`) this gateway does not "
-                   "understand");
+    return invalid(
+        "the token's header lists critical extensions (`crit`) this gateway does not "
+        "understand");
   }
   return absl::OkStatus();
 }
@@ -103,8 +105,7 @@ absl::Status readString(const nlohmann::json& claims, const char* name, std::str
   return absl::OkStatus();
 }
 
-absl::Status readTime(const nlohmann::json& claims, const char* name,
-                      std::optional<int64_t>& out) {
+absl::Status readTime(const nlohmann::json& claims, const char* name, std::optional<int64_t>& out) {
   auto it = claims.find(name);
   if (it == claims.end()) return absl::OkStatus();
   if (!it->is_number()) return invalid(gw::cat("the claim `", name, "` is not a number"));
@@ -179,8 +180,8 @@ absl::Status keyFits(JwsAlg alg, const Jwk& key) {
                              algName(alg), " needs"));
     }
   } else if (key.type() != Jwk::Type::Rsa) {
-    return invalid(gw::cat("the key '", key.kid(), "' is not an RSA key as ", algName(alg),
-                           " needs"));
+    return invalid(
+        gw::cat("the key '", key.kid(), "' is not an RSA key as ", algName(alg), " needs"));
   }
   return absl::OkStatus();
 }
@@ -262,7 +263,8 @@ absl::StatusOr<Jwt> parseJwt(std::string_view token) {
   if (absl::Status s = readClaims(jwt); !s.ok()) return s;
   std::string_view sig = token.substr(dot2 + 1);
   std::optional<std::string> signature = base64UrlDecode(sig);
-  if (!signature || signature->empty()) return invalid("the token's signature is missing or not base64url");
+  if (!signature || signature->empty())
+    return invalid("the token's signature is missing or not base64url");
   jwt.signature = std::move(*signature);
   jwt.signature_segment = std::string(sig);
   jwt.signing_input = std::string(token.substr(0, dot2));
@@ -283,15 +285,13 @@ absl::Status verifySignature(const Jwt& jwt, const Jwk& key) {
   if (!md || EVP_DigestVerifyInit(md.get(), &pctx, digestFor(jwt.alg), nullptr, key.pkey()) != 1) {
     return absl::InternalError("cannot set up signature verification (OpenSSL)");
   }
-  if (isPss(jwt.alg) &&
-      (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)) {
+  if (isPss(jwt.alg) && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+                         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)) {
     return absl::InternalError("cannot set up RSA-PSS verification (OpenSSL)");
   }
-  int ok = EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                            signature.size(),
-                            reinterpret_cast<const unsigned char*>(jwt.signing_input.data()),
-                            jwt.signing_input.size());
+  int ok = EVP_DigestVerify(
+      md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+      reinterpret_cast<const unsigned char*>(jwt.signing_input.data()), jwt.signing_input.size());
   if (ok != 1) return invalid("the token's signature does not verify");
   return absl::OkStatus();
 }

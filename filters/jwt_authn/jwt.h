@@ -22,12 +22,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -58,7 +57,7 @@ struct Jwt {
   std::optional<int64_t> expires_at;   // seconds since the epoch
   std::optional<int64_t> not_before;
   std::optional<int64_t> issued_at;
-  nlohmann::json claims;  // the whole payload (an object)
+  nlohmann::json claims;          // the whole payload (an object)
   std::string signing_input;      // "<header>.<payload>" exactly as received
   std::string signature;          // decoded signature bytes
   std::string signature_segment;  // the third segment as received (revocation lists use it)

@@ -29,8 +29,8 @@ const Keys& keys() {
 }
 
 Json claims() {
-  return {{"iss", "https://km.example"}, {"sub", "alice"}, {"aud", "petstore"},
-          {"jti", "id-1"},              {"exp", kNow + 600}, {"iat", kNow - 10}};
+  return {{"iss", "https://km.example"}, {"sub", "alice"},  {"aud", "petstore"}, {"jti", "id-1"},
+          {"exp", kNow + 600},           {"iat", kNow - 10}};
 }
 
 Jwk jwkOf(const KeyPair& key, const std::string& kid, const std::string& alg = "") {
@@ -46,10 +46,10 @@ TEST(Base64Url, StrictDecoding) {
     std::string out;
   };
   const std::vector<Case> cases = {
-      {"", true, ""},           {"YQ", true, "a"},         {"YWI", true, "ab"},
-      {"YWJj", true, "abc"},    {"-_8", true, "\xfb\xff"}, {"YQ==", false, ""},
-      {"Y", false, ""},         {"YR", false, ""},  // non-zero bits after the last byte
-      {"YW+j", false, ""},      {"YW/j", false, ""},       {"YW j", false, ""},
+      {"", true, ""},        {"YQ", true, "a"},         {"YWI", true, "ab"},
+      {"YWJj", true, "abc"}, {"-_8", true, "\xfb\xff"}, {"YQ==", false, ""},
+      {"Y", false, ""},      {"YR", false, ""},  // non-zero bits after the last byte
+      {"YW+j", false, ""},   {"YW/j", false, ""},       {"YW j", false, ""},
       {"YWJj\n", false, ""},
   };
   for (const Case& c : cases) {
@@ -98,13 +98,13 @@ TEST_P(EveryAlgorithm, SignedTokenVerifiesAndTamperingDoesNot) {
   EXPECT_FALSE(verifySignature(flipped, jwk).ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Jws, EveryAlgorithm,
-                         ::testing::Values(AlgCase{"RS256", &Keys::rsa}, AlgCase{"RS384", &Keys::rsa},
-                                           AlgCase{"RS512", &Keys::rsa}, AlgCase{"PS256", &Keys::rsa},
-                                           AlgCase{"PS384", &Keys::rsa}, AlgCase{"PS512", &Keys::rsa},
-                                           AlgCase{"ES256", &Keys::p256},
-                                           AlgCase{"ES384", &Keys::p384}),
-                         [](const auto& info) { return std::string(info.param.alg); });
+INSTANTIATE_TEST_SUITE_P(
+    Jws, EveryAlgorithm,
+    ::testing::Values(AlgCase{"RS256", &Keys::rsa}, AlgCase{"RS384", &Keys::rsa},
+                      AlgCase{"RS512", &Keys::rsa}, AlgCase{"PS256", &Keys::rsa},
+                      AlgCase{"PS384", &Keys::rsa}, AlgCase{"PS512", &Keys::rsa},
+                      AlgCase{"ES256", &Keys::p256}, AlgCase{"ES384", &Keys::p384}),
+    [](const auto& info) { return std::string(info.param.alg); });
 
 TEST(Verify, WrongKeyOrKeyTypeIsRefused) {
   std::string rs = testing::sign({{"alg", "RS256"}, {"kid", "k1"}}, claims(), keys().rsa);
@@ -134,8 +134,10 @@ TEST(Parse, RefusedHeaders) {
       {"HS256 with the public key as secret",
        testing::sign({{"alg", "HS256"}}, claims(), nullptr, public_pem), "HMAC"},
       {"unknown alg", testing::sign({{"alg", "RS1"}}, claims(), nullptr, "x"), "is not one of"},
-      {"no alg", base64UrlEncode("{}") + "." + base64UrlEncode(claims().dump()) + ".AAAA", "no `alg`"},
-      {"crit", testing::sign({{"alg", "RS256"}, {"crit", {"exp"}}, {"exp", 1}}, claims(), keys().rsa),
+      {"no alg", base64UrlEncode("{}") + "." + base64UrlEncode(claims().dump()) + ".AAAA",
+       "no `alg`"},
+      {"crit",
+       testing::sign({{"alg", "RS256"}, {"crit", {"exp"}}, {"exp", 1}}, claims(), keys().rsa),
        "crit"},
       {"kid not a string", testing::sign({{"alg", "RS256"}, {"kid", 7}}, claims(), keys().rsa),
        "`kid`"},
@@ -172,7 +174,7 @@ TEST(Parse, MalformedStructureAndClaims) {
       header + ".." + sig,
       header + "." + base64UrlEncode("[1,2]") + "." + sig,
       header + "." + base64UrlEncode("{\"sub\":") + "." + sig,
-      header + ".e30." ,
+      header + ".e30.",
       header + ".e30.%%%",
       with(exp_string),
       with(aud_number),
@@ -223,9 +225,9 @@ TEST(Times, ExpNbfIatWithSkew) {
   }
   Json no_exp = claims();
   no_exp.erase("exp");
-  EXPECT_TRUE(checkTimes(*parseJwt(testing::sign({{"alg", "RS256"}}, no_exp, keys().rsa)), kNow,
-                         skew)
-                  .ok());
+  EXPECT_TRUE(
+      checkTimes(*parseJwt(testing::sign({{"alg", "RS256"}}, no_exp, keys().rsa)), kNow, skew)
+          .ok());
 }
 
 TEST(JwkSet, ParsesUsableKeysAndSaysWhyOthersAreSkipped) {
@@ -238,9 +240,15 @@ TEST(JwkSet, ParsesUsableKeysAndSaysWhyOthersAreSkipped) {
   Json enc = testing::publicJwk(keys().rsa_other, "enc");
   enc["use"] = "enc";
   Json doc = {{"keys",
-               {testing::publicJwk(keys().rsa, "r1"), testing::publicJwk(keys().p256, "e1"),
-                testing::publicJwk(testing::rsaKey(1024), "small"), rsa_private, off_curve, enc,
-                {{"kty", "oct"}, {"k", "c2VjcmV0"}}, {{"kty", "OKP"}, {"crv", "Ed25519"}}, 42}}};
+               {testing::publicJwk(keys().rsa, "r1"),
+                testing::publicJwk(keys().p256, "e1"),
+                testing::publicJwk(testing::rsaKey(1024), "small"),
+                rsa_private,
+                off_curve,
+                enc,
+                {{"kty", "oct"}, {"k", "c2VjcmV0"}},
+                {{"kty", "OKP"}, {"crv", "Ed25519"}},
+                42}}};
   absl::StatusOr<JwkSet> set = JwkSet::parse(doc.dump());
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->size(), 2u);
@@ -257,17 +265,20 @@ TEST(JwkSet, ParsesUsableKeysAndSaysWhyOthersAreSkipped) {
   EXPECT_NE(all.find("not a signing key"), std::string::npos) << all;
   EXPECT_EQ(all.find("c2VjcmV0"), std::string::npos) << all;  // no key material in messages
 
-  for (const char* bad : {"", "[]", "{}", "{\"keys\":{}}", "{\"keys\":[]}", "{\"keys\":[1]}", "nul"}) {
+  for (const char* bad :
+       {"", "[]", "{}", "{\"keys\":{}}", "{\"keys\":[]}", "{\"keys\":[1]}", "nul"}) {
     EXPECT_FALSE(JwkSet::parse(bad).ok()) << bad;
   }
-  absl::StatusOr<JwkSet> single = JwkSet::parse(Json{{"keys", {testing::publicJwk(keys().rsa, "")}}}.dump());
+  absl::StatusOr<JwkSet> single =
+      JwkSet::parse(Json{{"keys", {testing::publicJwk(keys().rsa, "")}}}.dump());
   ASSERT_TRUE(single.ok());
   EXPECT_NE(single->find(""), nullptr);
 }
 
 TEST(Jwk, FromPemKeyOrCertificate) {
   std::string token = testing::sign({{"alg", "RS256"}}, claims(), keys().rsa);
-  for (const std::string& pem : {testing::publicPem(keys().rsa), testing::certificatePem(keys().rsa)}) {
+  for (const std::string& pem :
+       {testing::publicPem(keys().rsa), testing::certificatePem(keys().rsa)}) {
     absl::StatusOr<Jwk> key = Jwk::fromPem(pem, "wso2carbon");
     ASSERT_TRUE(key.ok()) << key.status();
     EXPECT_EQ(key->kid(), "wso2carbon");

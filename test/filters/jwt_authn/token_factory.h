@@ -6,9 +6,8 @@
 #include <openssl/evp.h>
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace gw::filters::jwt_authn::testing {
 
