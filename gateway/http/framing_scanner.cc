@@ -228,67 +228,52 @@ bool FramingScanner::stepChunkLine(unsigned char c) {
 }
 
 // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-bool FramingScanner::stepChunkExt(unsigned char c) {
-  auto bad = [this, c] {
-    return fail(400, gw::cat(kChunked, c == '\n' ? "a chunk-size line ends in a bare LF"
-                                                 : "a chunk extension is malformed"));
-  };
+// The state after `c` in a chunk extension, or Failed.
+FramingScanner::State FramingScanner::nextExtState(unsigned char c) const {
+  const bool ws = isWs(c);
+  const bool tchar = isTchar(c);
   switch (state_) {
     case State::ChunkExtBws:
-      if (c == ';') state_ = State::ChunkExtNameStart;
-      return isWs(c) || c == ';' ? true : bad();
+      return c == ';' ? State::ChunkExtNameStart : ws ? state_ : State::Failed;
     case State::ChunkExtNameStart:
-      if (isTchar(c)) state_ = State::ChunkExtName;
-      return isWs(c) || isTchar(c) ? true : bad();
+      return tchar ? State::ChunkExtName : ws ? state_ : State::Failed;
     case State::ChunkExtName:
+      if (tchar) return state_;
+      if (c == '\r') return State::ChunkSizeLf;
+      [[fallthrough]];
     case State::ChunkExtAfterName:
-      if (isTchar(c) && state_ == State::ChunkExtName) return true;
-      if (isWs(c))
-        state_ = State::ChunkExtAfterName;
-      else if (c == '=')
-        state_ = State::ChunkExtValueStart;
-      else if (c == ';')
-        state_ = State::ChunkExtNameStart;
-      else if (c == '\r' && state_ == State::ChunkExtName)
-        state_ = State::ChunkSizeLf;
-      else
-        return bad();
-      return true;
+      if (ws) return State::ChunkExtAfterName;
+      if (c == '=') return State::ChunkExtValueStart;
+      return c == ';' ? State::ChunkExtNameStart : State::Failed;
     case State::ChunkExtValueStart:
-      if (c == '"')
-        state_ = State::ChunkExtQuoted;
-      else if (isTchar(c))
-        state_ = State::ChunkExtToken;
-      else if (!isWs(c))
-        return bad();
-      return true;
+      if (c == '"') return State::ChunkExtQuoted;
+      return tchar ? State::ChunkExtToken : ws ? state_ : State::Failed;
     case State::ChunkExtToken:
+      if (tchar) return state_;
+      [[fallthrough]];
     case State::ChunkExtAfterValue:
-      if (isTchar(c) && state_ == State::ChunkExtToken) return true;
-      if (isWs(c))
-        state_ = State::ChunkExtAfterValue;
-      else if (c == ';')
-        state_ = State::ChunkExtNameStart;
-      else if (c == '\r')
-        state_ = State::ChunkSizeLf;
-      else
-        return bad();
-      return true;
+      if (ws) return State::ChunkExtAfterValue;
+      if (c == ';') return State::ChunkExtNameStart;
+      return c == '\r' ? State::ChunkSizeLf : State::Failed;
     case State::ChunkExtQuoted:
-      if (c == '"')
-        state_ = State::ChunkExtAfterValue;
-      else if (c == '\\')
-        state_ = State::ChunkExtQuotedPair;
-      else if (!isQdtext(c))
-        return bad();
-      return true;
+      if (c == '"') return State::ChunkExtAfterValue;
+      if (c == '\\') return State::ChunkExtQuotedPair;
+      return isQdtext(c) ? state_ : State::Failed;
     case State::ChunkExtQuotedPair:
-      if (!isQuotable(c)) return bad();
-      state_ = State::ChunkExtQuoted;
-      return true;
+      return isQuotable(c) ? State::ChunkExtQuoted : State::Failed;
     default:
-      return fail(400, "internal framing state error");
+      return State::Failed;
   }
+}
+
+bool FramingScanner::stepChunkExt(unsigned char c) {
+  State next = nextExtState(c);
+  if (next == State::Failed) {
+    return fail(400, gw::cat(kChunked, c == '\n' ? "a chunk-size line ends in a bare LF"
+                                                 : "a chunk extension is malformed"));
+  }
+  state_ = next;
+  return true;
 }
 
 // chunk-data CRLF
