@@ -35,6 +35,17 @@ bool isFieldValueOctet(unsigned char c) { return c == '\t' || (c >= 0x20 && c !=
 
 constexpr const char* kChunked = "chunked body: ";
 
+// The index of the first CR or LF in `bytes` from `from`, or bytes.size().
+size_t lineEnd(std::string_view bytes, size_t from) {
+  const char* begin = bytes.data() + from;
+  size_t n = bytes.size() - from;
+  const void* lf = std::memchr(begin, '\n', n);
+  if (lf != nullptr) n = static_cast<const char*>(lf) - begin;
+  const void* cr = std::memchr(begin, '\r', n);
+  if (cr != nullptr) n = static_cast<const char*>(cr) - begin;
+  return from + n;
+}
+
 }  // namespace
 
 void FramingScanner::startChunkedBody() {
@@ -68,6 +79,20 @@ size_t FramingScanner::scan(std::string_view bytes) {
         state_ = state_ == State::LengthBody ? State::Done : State::ChunkDataCr;
       }
       continue;
+    }
+    if (state_ == State::RequestLine || state_ == State::FieldLine) {
+      // The middle of a head line: only CR and LF matter. Count the run at once.
+      size_t end = lineEnd(bytes, i);
+      size_t run = end - i;
+      if (state_ == State::FieldLine && section_bytes_ + run > limits_.max_header_size) {
+        i += limits_.max_header_size - section_bytes_;
+        section_bytes_ = limits_.max_header_size;
+        countSectionByte();  // fails with the limit's message
+        return i;
+      }
+      section_bytes_ += run;
+      i = end;
+      if (i == bytes.size()) break;
     }
     if (!step(static_cast<unsigned char>(bytes[i]))) return failed() ? i : i + 1;
     ++i;
