@@ -29,9 +29,12 @@ ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuz
 # Project sources each driver needs (what its Bazel deps compile).
 sources() {
   case "$1" in
-    http1_codec_fuzz) echo gateway/http/http1_server_codec.cc gateway/http/header_map.cc ;;
+    http1_codec_fuzz)
+      echo gateway/http/http1_server_codec.cc gateway/http/framing_scanner.cc \
+        gateway/http/header_map.cc gateway/stats/stats.cc ;;
     connect_reader_fuzz) echo proxy_connector/connect_response_reader.cc ;;
-    request_target_fuzz) echo gateway/http/request_target.cc gateway/router/route_table.cc ;;
+    request_target_fuzz)
+      echo gateway/http/request_target.cc gateway/http/header_map.cc gateway/router/route_table.cc ;;
     config_fuzz)
       echo conf/api_loader.cc conf/config_loader.cc conf/endpoint_loader.cc conf/environment.cc \
         conf/filter_chain_loader.cc conf/proxy_env.cc conf/secret.cc conf/suggest.cc \
