@@ -424,7 +424,8 @@ int RouterFilter::responseHeadersComplete() {
     response_error_ = gw::cat("status code ", status, " is outside 100-599");
   }
   if (!response_error_.empty()) return -1;  // readResponse() answers 502
-  if (status >= 100 && status < 200) return 0;  // interim; dropped in message_complete
+  // Interim: no body, whatever its headers say; dropped in message_complete.
+  if (status >= 100 && status < 200) return 1;
   http::ResponseHeaders out;
   out.status = status;
   out.headers = forwardedResponseHeaders(response_.headers);

@@ -128,6 +128,21 @@ TEST_F(RouterHardeningTest, NoContentAndNotModifiedLoseContentLength) {
   }
 }
 
+// Found by router_response_fuzz: an interim response never has a body, so its
+// "body" is the start of the next response, never bytes for the client.
+TEST_F(RouterHardeningTest, InterimResponseBodyNeverReachesTheClient) {
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite(
+      "HTTP/1.1 103 Early Hints\r\nContent-Length: 7\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  EXPECT_TRUE(cb_.local_replies.empty());
+  ASSERT_TRUE(cb_.response.has_value());
+  EXPECT_EQ(cb_.response->status, 200);
+  EXPECT_EQ(cb_.body, "ok");
+  EXPECT_TRUE(cb_.ended);
+}
+
 // --- Connection options ------------------------------------------------------------
 
 // The client's options were removed before the filters ran; what the router
