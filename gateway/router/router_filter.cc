@@ -1,16 +1,16 @@
 #include "gateway/router/router_filter.h"
 
 #include <event2/buffer.h>
-#include <event2/event.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "gateway/common/bev_write.h"
-#include "gateway/common/strcat.h"
 #include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
 #include "gateway/router/upstream_headers.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/proxy_resolver.h"
@@ -255,8 +255,9 @@ void RouterFilter::readResponse() {
     }
     if (err != HPE_OK) {
       std::string why = response_error_.empty() ? http_errno_description(err) : response_error_;
-      failRequest(502, "Invalid response from backend",
-                  gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
+      failRequest(
+          502, "Invalid response from backend",
+          gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
       return;
     }
   }

@@ -87,7 +87,7 @@ class RouterFilter : public http::PassThroughFilter,
   std::string method_;
   std::string path_;               // without the query, for log lines
   std::string forwarded_headers_;  // see forwardedHeaderBlock() in upstream_headers.h
-  std::string request_connection_;   // the client's Connection options, for its trailers
+  std::string request_connection_;  // the client's Connection options, for its trailers
   bool request_chunked_ = false;
   bool request_has_body_ = false;
   bool request_complete_ = false;    // client's request fully received

@@ -4,9 +4,9 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
-#include "gateway/common/strcat.h"
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
