@@ -339,6 +339,10 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
 }
 
 void RouterFilter::onTimeout() {
+  if (waiting_for_client_) {
+    onClientStalled();
+    return;
+  }
   const conf::EndpointConfig& ep = route_->endpoint();
   connect_handle_.reset();
   failRequest(504, "Upstream timeout",
@@ -353,12 +357,28 @@ void RouterFilter::releaseConnection(bool reusable) {
 }
 
 // While the client's buffer is full the backend is not read, so its silence
-// is not the backend's: the timer stops, and restarts when reading does.
+// is not the backend's: the timer instead bounds how long the client may sit
+// on a full buffer (client_stall_timeout_ms), and the backend's timeout
+// restarts when reading does.
 void RouterFilter::onAboveWriteBufferHighWatermark() {
   waiting_for_client_ = true;
   if (!connection_) return;
   bufferevent_disable(connection_->bev(), EV_READ);
-  if (timer_ && response_headers_done_) timer_->disable();
+  if (!timer_ || !response_headers_done_) return;
+  if (config_->client_stall_timeout_ms > 0) {
+    timer_->enable(std::chrono::milliseconds(config_->client_stall_timeout_ms));
+  } else {
+    timer_->disable();
+  }
+}
+
+// 408 is only the abort's cause here (the response has started): the chain
+// turns it into a reset, logged as aborted=client.
+void RouterFilter::onClientStalled() {
+  failRequest(
+      408, "Client stopped reading",
+      gw::cat("the client read nothing of the response for ", config_->client_stall_timeout_ms,
+              " ms (listenerConfig.idleTimeoutInMillis)"));
 }
 
 void RouterFilter::onBelowWriteBufferLowWatermark() {

@@ -34,6 +34,9 @@ struct RouterConfig {
   std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
+  // How long a response may wait on a client whose socket buffer stays full
+  // (listenerConfig.idleTimeoutInMillis); 0 = no limit.
+  uint32_t client_stall_timeout_ms = 0;
 };
 
 class RouterFilter : public http::PassThroughFilter,
@@ -77,6 +80,7 @@ class RouterFilter : public http::PassThroughFilter,
   bool retryable() const;
   void releaseConnection(bool reusable);
   void onTimeout();
+  void onClientStalled();
   void armTimeoutWhileUploading();
   int responseHeadersComplete();
   void finishHeaderPair();
