@@ -285,6 +285,11 @@ R = [
 ]
 for name, kind, ctl, body in R:
     write("router_response_fuzz", name, bytes([kind]) + ctl + body)
+# Found by the fuzzer: a 1xx response with a Content-Length had its body passed
+# on, ahead of the final response's body.
+write_repro("router_response_fuzz", "interim_with_body",
+            b"\x00\x44\x03\x02\x45\x07\x01\x41HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 103 Early Hint00 OK\r\nContent-Length: 2\r\n\r\nok")
 
 if __name__ == "__main__":
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())

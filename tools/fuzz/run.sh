@@ -66,7 +66,7 @@ max_len() {
 # The absl libraries of tools/bazel/system/system.BUILD, in its order.
 ABSL_LIBS=$(sed -n '/name = "absl"/,/^)/p' "$ROOT/tools/bazel/system/system.BUILD" |
   grep -o '"-labsl_[a-z0-9_]*"' | tr -d '"' | tr '\n' ' ')
-LIBS="-levent -levent_openssl -lssl -lcrypto -lhttp_parser -lyaml-cpp $ABSL_LIBS -lpthread"
+LIBS="-levent -levent_pthreads -levent_openssl -lssl -lcrypto -lhttp_parser -lyaml-cpp $ABSL_LIBS -lpthread"
 CXXFLAGS="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 targets=("$@")
