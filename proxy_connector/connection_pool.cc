@@ -41,12 +41,8 @@ bool UpstreamConnectionImpl::stillOpen() const {
 }
 
 ConnectionPool::ConnectionPool(event::Dispatcher& dispatcher,
-                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key,
-                               ConnectionLimit* limit)
-    : dispatcher_(dispatcher),
-      idle_timeout_(idle_timeout),
-      max_idle_per_key_(max_idle_per_key),
-      limit_(limit) {}
+                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key)
+    : dispatcher_(dispatcher), idle_timeout_(idle_timeout), max_idle_per_key_(max_idle_per_key) {}
 
 ConnectionPool::~ConnectionPool() {
   for (auto& [key, list] : idle_) {
@@ -80,9 +76,10 @@ void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
   bufferevent_setcb(bev, &ConnectionPool::onIdleRead, nullptr, &ConnectionPool::onIdleEvent, raw);
   bufferevent_setwatermark(bev, EV_READ, 0, 0);
   bufferevent_enable(bev, EV_READ);
-  const std::string key = raw->conn->info().pool_key;
   list.push_back(std::move(idle));
-  if (limit_ != nullptr) limit_->notifyIdle(key);
+  // Idle is not active: give back the maxActiveConnections slot (this wakes
+  // connects waiting for one; they then take this connection).
+  raw->conn->setSlot(nullptr);
 }
 
 std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& key) {
