@@ -24,9 +24,10 @@ bool UpstreamConnectionImpl::stillOpen() const {
   if (!bev_ || evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) return false;
   bufferevent* raw = bufferevent_get_underlying(bev_.get());
   if (raw != nullptr) {
-    // TLS filter: plaintext the SSL object holds, or ciphertext not yet decrypted.
+    // TLS filter: bytes the SSL object holds, decrypted or not (a partial
+    // record the BIO already pulled in), or ciphertext not yet handed to it.
     SSL* ssl = bufferevent_openssl_get_ssl(bev_.get());
-    if (ssl != nullptr && SSL_pending(ssl) > 0) return false;
+    if (ssl != nullptr && (SSL_has_pending(ssl) != 0 || SSL_pending(ssl) > 0)) return false;
     if (evbuffer_get_length(bufferevent_get_input(raw)) > 0) return false;
   } else {
     raw = bev_.get();
