@@ -46,11 +46,11 @@ absl::Status requireNonEmpty(const TomlSection& section, const std::string& key,
 }
 
 absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
-  GW_CONF_RETURN_IF_ERROR(
-      s.checkKeys({"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize",
-                   "maxEntityBodySize", "headerReadTimeoutInMillis", "idleTimeoutInMillis",
-                   "drainTimeoutInMillis", "requestBodyTimeoutInMillis"},
-                  {}));
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
+      {"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize", "maxEntityBodySize",
+       "headerReadTimeoutInMillis", "idleTimeoutInMillis", "drainTimeoutInMillis",
+       "requestBodyTimeoutInMillis"},
+      {}));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
   GW_CONF_RETURN_IF_ERROR(s.readInt("httpPort", 1, 65535, out.http_port));
