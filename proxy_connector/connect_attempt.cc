@@ -210,6 +210,7 @@ void ConnectAttempt::onEvent(short events) {
       return;
     }
     case Phase::Pending:
+    case Phase::Queued:
     case Phase::Done:
       return;
   }
