@@ -386,5 +386,65 @@ TEST(LoadConfig, PasswordNeverInErrors) {
   }
 }
 
+// [httpClients.poolConfig] (WSO2 3.2's keys) and requestBodyTimeoutInMillis.
+TEST(LoadConfig, PoolConfigDefaults) {
+  absl::StatusOr<Config> config = load("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_clients.pool.max_active_connections, -1);
+  EXPECT_EQ(config->http_clients.pool.wait_time_ms, 30000u);
+  EXPECT_EQ(config->http_clients.pool.max_active_streams_per_connection, 50);
+  EXPECT_EQ(config->http_clients.max_idle_connections_per_host, 64u);
+  EXPECT_EQ(config->listener.request_body_timeout_ms, 60000u);
+}
+
+TEST(LoadConfig, PoolConfigKeys) {
+  absl::StatusOr<Config> config = load(R"(
+[listenerConfig]
+requestBodyTimeoutInMillis = 0
+[httpClients.poolConfig]
+maxActiveConnections = 8
+maxIdleConnections = 4
+waitTimeInMillis = 250
+maxActiveStreamsPerConnection = -1
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_clients.pool.max_active_connections, 8);
+  EXPECT_EQ(config->http_clients.pool.wait_time_ms, 250u);
+  EXPECT_EQ(config->http_clients.pool.max_active_streams_per_connection, -1);
+  EXPECT_EQ(config->http_clients.max_idle_connections_per_host, 4u);
+  EXPECT_EQ(config->listener.request_body_timeout_ms, 0u);
+  EXPECT_TRUE(config->warnings.empty());
+}
+
+TEST(LoadConfig, PoolConfigErrors) {
+  struct Case {
+    const char* toml;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"[httpClients.poolConfig]\nmaxActiveConnections = 0\n",
+       "micro-gw.conf: 'httpClients.poolConfig.maxActiveConnections' must be -1 (unlimited) or "
+       "at least 1, got 0"},
+      {"[httpClients.poolConfig]\nwaitTimeInMillis = -1\n",
+       "micro-gw.conf: 'httpClients.poolConfig.waitTimeInMillis' must be between 0 and "
+       "4294967295, got -1"},
+      {"[httpClients]\nmaxIdleConnectionsPerHost = 2\n[httpClients.poolConfig]\n"
+       "maxIdleConnections = 3\n",
+       "micro-gw.conf: 'httpClients.maxIdleConnectionsPerHost' and micro-gw.conf: "
+       "'httpClients.poolConfig.maxIdleConnections' are the same setting (WSO2 spells it "
+       "poolConfig.maxIdleConnections): set only one"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Config> config = load(c.toml);
+    ASSERT_FALSE(config.ok()) << c.toml;
+    EXPECT_EQ(config.status().message(), c.error);
+  }
+  absl::StatusOr<Config> typo = load("[httpClients.poolConfig]\nmaxActiveConnection = 3\n");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("did you mean 'maxActiveConnections'"),
+            std::string::npos)
+      << typo.status().message();
+}
+
 }  // namespace
 }  // namespace gw::conf
