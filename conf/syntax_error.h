@@ -20,10 +20,6 @@
 
 namespace gw::conf {
 
-// True for a key or section name from the fixed vocabulary (e.g. "password",
-// "httpClients", "x-wso2-production-endpoints").
-bool isKnownKeyName(absl::string_view name);
-
 // The message for cpptoml's parse error `parser_message` on `text`.
 std::string tomlSyntaxError(absl::string_view text, absl::string_view file,
                             absl::string_view parser_message);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "conf/known_keys.h"
 #include "conf/loader.h"
 
 namespace gw::conf {
