@@ -318,6 +318,10 @@ absl::string_view yamlLineKey(absl::string_view line, size_t* indent) {
 std::string yamlKeyPath(const std::vector<absl::string_view>& lines, int index) {
   size_t indent = 0;
   absl::string_view key = yamlLineKey(lines[index], &indent);
+  if (key.empty()) {  // "key value" with the colon missing
+    indent = skipBlanks(lines[index], 0);
+    key = lines[index].substr(indent, tokenEnd(lines[index], indent) - indent);
+  }
   if (!isKnownKeyName(key)) return "";
   std::string path(key);
   for (int i = index - 1; i >= 0 && indent > 0; --i) {
@@ -329,6 +333,25 @@ std::string yamlKeyPath(const std::vector<absl::string_view>& lines, int index) 
     indent = parent_indent;
   }
   return path;
+}
+
+// Where `line` lacks the ": " after its key, or npos: "key:value" (YAML reads
+// the line as one scalar and fails on a later line), or, when `map_error`,
+// "key value" with no colon at all.
+size_t missingColon(absl::string_view line, bool map_error) {
+  const size_t begin = skipBlanks(line, 0);
+  const size_t end = tokenEnd(line, begin);
+  if (end == begin || end >= line.size()) return absl::string_view::npos;
+  if (line[end] == ':') {
+    const bool glued = end + 1 < line.size() && line[end + 1] != ' ' && line[end + 1] != '\t';
+    return glued ? end : absl::string_view::npos;
+  }
+  const size_t next = skipBlanks(line, end);
+  if (!map_error || next == end || next >= line.size() ||
+      line.find(':') != absl::string_view::npos) {
+    return absl::string_view::npos;
+  }
+  return end;
 }
 
 }  // namespace
@@ -380,9 +403,23 @@ std::string tomlSyntaxError(absl::string_view text, absl::string_view file,
 std::string yamlSyntaxError(absl::string_view text, absl::string_view file, int line, int column,
                             absl::string_view parser_message) {
   const std::vector<absl::string_view> lines = splitLines(text);
-  std::string key;
-  if (line >= 0 && line < static_cast<int>(lines.size())) key = yamlKeyPath(lines, line);
-  return absl::StrCat(location(file, "YAML", line + 1, column + 1, key), ": ",
+  if (line < 0 || line >= static_cast<int>(lines.size())) {
+    return absl::StrCat(location(file, "YAML", line + 1, column + 1, ""), ": ",
+                        describeYaml(parser_message));
+  }
+  int previous = line - 1;
+  while (previous >= 0 && absl::StripAsciiWhitespace(lines[previous]).empty()) --previous;
+  const bool map_error =
+      parser_message == "illegal map value" || parser_message == "end of map not found";
+  for (int i : {line, previous}) {
+    if (i < 0) continue;
+    const size_t at = missingColon(lines[i], map_error);
+    if (at == absl::string_view::npos) continue;
+    return absl::StrCat(
+        location(file, "YAML", i + 1, static_cast<int>(at) + 1, yamlKeyPath(lines, i)),
+        ": expected ': ' (a colon and a blank) between the key and its value");
+  }
+  return absl::StrCat(location(file, "YAML", line + 1, column + 1, yamlKeyPath(lines, line)), ": ",
                       describeYaml(parser_message));
 }
 
