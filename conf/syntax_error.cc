@@ -115,6 +115,7 @@ void scanTomlLine(absl::string_view line, int index, TomlScan& scan) {
     pos += 3;
   } else {
     const size_t first = skipBlanks(line, 0);
+    if (first < line.size() && line[first] == '#') return;
     if (first < line.size() && line[first] == '[') {
       scan.table = headerName(line);
       return;

@@ -148,6 +148,9 @@ TEST(TomlSyntaxError, ExactMessages) {
        "f.conf: invalid TOML at line 1, column 12 (key 'password'): "
        "unclosed multi-line string (\"\"\" or ''')"},
       {"S3cr3t\n", "f.conf: invalid TOML at line 1, column 7: a key needs '= value'"},
+      {"# nonProxyHosts = [\n[admin]\nport: 1\n",
+       "f.conf: invalid TOML at line 3, column 5 (key 'admin.port'): "
+       "expected '=' between the key and its value"},
       {"[mySecretTable]\nS3cr3t: x\n",
        "f.conf: invalid TOML at line 2, column 7: expected '=' between the key and its value"},
   };
