@@ -9,7 +9,7 @@
 // numbers, a fixed description of the error, and the key only when it is one
 // of the key names microgw or WSO2 API Microgateway 3.2 define.
 //
-// Example:
+// Example: with text "[httpClients.proxy]\nhost = \"h\"\n  password: S3cr3t\n",
 //   tomlSyntaxError(text, "micro-gw.conf", "Bare key password: S3cr3t cannot ...at line 3")
 //   == "micro-gw.conf: invalid TOML at line 3, column 11 (key 'httpClients.proxy.password'): "
 //      "expected '=' between the key and its value"
