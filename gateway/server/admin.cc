@@ -305,6 +305,10 @@ void AdminServer::refuse(int fd, const std::string& peer) {
                            ") reached; retry later or raise [admin] maxConnections\n"));
   (void)send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::close(fd);
+  stats_
+      .counter("microgw_admin_connections_refused_total",
+               "Admin connections refused over [admin] maxConnections.")
+      .inc();
   const event::MonotonicTime now = dispatcher_.now();
   if (now - last_refusal_log_ >= kRefusalLogInterval) {
     last_refusal_log_ = now;

@@ -264,6 +264,8 @@ class AdminLimitsTest(unittest.TestCase):
         # Once they are gone, the admin listener serves again.
         h.wait_until(lambda: self.gw.admin("/healthz")[0] == 200, timeout=10,
                      what="admin serving after the held connections closed")
+        self.assertGreaterEqual(
+            h.metric_sum(self.gw.metrics(), "microgw_admin_connections_refused_total"), 1)
 
 
 if __name__ == "__main__":
