@@ -96,6 +96,7 @@ struct AdminConfig {
   bool enabled = true;
   std::string host = "127.0.0.1";
   uint16_t port = 9797;
+  uint32_t max_connections = 64;  // more are answered 503 and closed
 };
 
 // [accessLog]

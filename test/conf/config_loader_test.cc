@@ -59,6 +59,7 @@ TEST(LoadConfig, DefaultFile) {
   EXPECT_TRUE(config->admin.enabled);
   EXPECT_EQ(config->admin.host, "127.0.0.1");
   EXPECT_EQ(config->admin.port, 9797);
+  EXPECT_EQ(config->admin.max_connections, 64u);
   EXPECT_TRUE(config->access_log.enabled);
   EXPECT_EQ(config->access_log.path, "-");
   EXPECT_EQ(config->chain_file, "conf/filters.yaml");
@@ -108,6 +109,7 @@ httpMode = "forward"
 [admin]
 enabled = false
 port = 1
+maxConnections = 3
 [accessLog]
 path = "/var/log/gw.log"
 [filters]
@@ -136,6 +138,7 @@ chainFile = ")",
   EXPECT_EQ(proxy.http_mode, HttpProxyMode::Forward);
   EXPECT_FALSE(config->admin.enabled);
   EXPECT_EQ(config->admin.port, 1);
+  EXPECT_EQ(config->admin.max_connections, 3u);
   EXPECT_EQ(config->access_log.path, "/var/log/gw.log");
   EXPECT_EQ(config->chain_file, chain);
 }
@@ -239,6 +242,10 @@ TEST(LoadConfig, Errors) {
        "micro-gw.conf: 'listenerConfig.httpPort' must be between 1 and 65535, got 0"},
       {"admin port too big", "[admin]\nport = 65536\n",
        "micro-gw.conf: 'admin.port' must be between 1 and 65535, got 65536"},
+      {"admin without connections", "[admin]\nmaxConnections = 0\n",
+       "micro-gw.conf: 'admin.maxConnections' must be between 1 and 65535, got 0"},
+      {"misspelt admin key", "[admin]\nmaxConnection = 8\n",
+       "micro-gw.conf: unknown key 'admin.maxConnection' (did you mean 'maxConnections'?)"},
       {"proxy port too big", "[httpClients.proxy]\nport = 70000\n",
        "micro-gw.conf: 'httpClients.proxy.port' must be between 1 and 65535, got 70000"},
       {"timeout zero", "[httpClients]\nconnectTimeoutInMillis = 0\n",
