@@ -325,6 +325,7 @@ void Server::flushAccessLog() {
 
 int serve(RuntimeConstSharedPtr runtime, stats::Store& stats, const Options& options) {
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);  // until run() handles it: a SIGHUP during start-up must not kill
   Server server(std::move(runtime), stats, options);
   if (std::optional<int> failed = server.start()) return *failed;
   server.run();
