@@ -151,7 +151,13 @@ class Server {
         stats_(stats),
         options_(options),
         reloads_ok_(stats.counter(kReloads, kReloadsHelp, {{"result", "success"}})),
-        reloads_failed_(stats.counter(kReloads, kReloadsHelp, {{"result", "failure"}})) {}
+        reloads_failed_(stats.counter(kReloads, kReloadsHelp, {{"result", "failure"}})) {
+    // Caught from now on (the admin listener, which tells a supervisor the
+    // gateway is up, opens in start()), handled once run() runs the loop.
+    addSignal(SIGTERM);
+    addSignal(SIGINT);
+    addSignal(SIGHUP);
+  }
 
   ~Server() {
     for (::event* e : signals_) event_free(e);
@@ -247,9 +253,6 @@ void Server::run() {
     for (auto& w : workers_) w->stop();
     main_->exit();
   });
-  addSignal(SIGTERM);
-  addSignal(SIGINT);
-  addSignal(SIGHUP);
   main_->run();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
@@ -325,7 +328,6 @@ void Server::flushAccessLog() {
 
 int serve(RuntimeConstSharedPtr runtime, stats::Store& stats, const Options& options) {
   signal(SIGPIPE, SIG_IGN);
-  signal(SIGHUP, SIG_IGN);  // until run() handles it: a SIGHUP during start-up must not kill
   Server server(std::move(runtime), stats, options);
   if (std::optional<int> failed = server.start()) return *failed;
   server.run();
