@@ -151,10 +151,12 @@ namespace {
 bool sameOtherSettings(const conf::Config& a, const conf::Config& b) {
   const conf::ListenerConfig& x = a.listener;
   const conf::ListenerConfig& y = b.listener;
-  return std::tie(x.max_uri_length, x.max_header_size, x.max_entity_body_size,
-                  x.header_read_timeout_ms, x.idle_timeout_ms, x.drain_timeout_ms) ==
-         std::tie(y.max_uri_length, y.max_header_size, y.max_entity_body_size,
-                  y.header_read_timeout_ms, y.idle_timeout_ms, y.drain_timeout_ms);
+  return std::tie(x.max_uri_length, x.max_header_size, x.max_header_count,
+                  x.headers_with_underscores, x.max_entity_body_size, x.header_read_timeout_ms,
+                  x.idle_timeout_ms, x.drain_timeout_ms, x.request_body_timeout_ms) ==
+         std::tie(y.max_uri_length, y.max_header_size, y.max_header_count,
+                  y.headers_with_underscores, y.max_entity_body_size, y.header_read_timeout_ms,
+                  y.idle_timeout_ms, y.drain_timeout_ms, y.request_body_timeout_ms);
 }
 
 }  // namespace
@@ -169,10 +171,12 @@ bool upstreamSettingsChanged(const Runtime& before, const Runtime& after) {
   const conf::HttpClientsConfig& b = after.config->http_clients;
   return !sameProxies(a, b) || before.trust_store_digest != after.trust_store_digest ||
          std::tie(a.trust_store_path, a.verify_hostname, a.disable_ssl_verification,
-                  a.connect_timeout_ms, a.pool_idle_timeout_ms, a.max_idle_connections_per_host) !=
+                  a.connect_timeout_ms, a.pool_idle_timeout_ms, a.max_idle_connections_per_host,
+                  a.pool.max_active_connections, a.pool.wait_time_ms) !=
              std::tie(b.trust_store_path, b.verify_hostname, b.disable_ssl_verification,
                       b.connect_timeout_ms, b.pool_idle_timeout_ms,
-                      b.max_idle_connections_per_host);
+                      b.max_idle_connections_per_host, b.pool.max_active_connections,
+                      b.pool.wait_time_ms);
 }
 
 RuntimeDiff diffRuntimes(const Runtime& before, const Runtime& after) {

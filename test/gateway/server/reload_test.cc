@@ -110,6 +110,9 @@ TEST(DiffRuntimes, UpstreamSettingChanges) {
       {"connect timeout", [](conf::Config& c) { c.http_clients.connect_timeout_ms = 1; }, false},
       {"pool size", [](conf::Config& c) { c.http_clients.max_idle_connections_per_host = 1; },
        false},
+      {"active cap", [](conf::Config& c) { c.http_clients.pool.max_active_connections = 4; },
+       false},
+      {"pool wait", [](conf::Config& c) { c.http_clients.pool.wait_time_ms = 7; }, false},
   };
   for (const Case& c : cases) {
     conf::Config changed = baseConfig();
@@ -146,6 +149,19 @@ TEST(DiffRuntimes, ChainAndListenerLimits) {
   EXPECT_EQ(describeDiff(diffRuntimes(a, b)), "filter chain changed");
   EXPECT_TRUE(diffRuntimes(a, c).other_changed);
   EXPECT_FALSE(diffRuntimes(a, c).upstream_changed);
+  // Limits added with the hardening work count too.
+  void (*more[])(conf::Config&) = {
+      [](conf::Config& x) { x.listener.max_header_count = 7; },
+      [](conf::Config& x) {
+        x.listener.headers_with_underscores = conf::UnderscoreHeaderAction::Allow;
+      },
+      [](conf::Config& x) { x.listener.request_body_timeout_ms = 9; },
+  };
+  for (auto mutate : more) {
+    conf::Config changed = baseConfig();
+    mutate(changed);
+    EXPECT_TRUE(diffRuntimes(a, runtime(changed, {})).other_changed);
+  }
 }
 
 TEST(RestartOnlyChanges, NamesKeyAndBothValues) {
