@@ -157,6 +157,13 @@ int Http1ServerCodec::onMessageBegin(http_parser* p) {
 int Http1ServerCodec::onUrl(http_parser* p, const char* at, size_t len) {
   Http1ServerCodec* c = self(p);
   for (size_t i = 0; i < len; ++i) {
+    if (at[i] == '#') {
+      // RFC 9112 3.2: a request target has no fragment. Refused here, as a
+      // malformed request that closes the connection, not only at routing.
+      return c->fail(400, "Bad request",
+                     "the request target has a '#' (a request carries no fragment); "
+                     "percent-encode it as %23 if it is data");
+    }
     if (!isTargetOctet(static_cast<unsigned char>(at[i]))) {
       return c->fail(400, "Bad request",
                      "the request target has a control character, a space or a byte >= 0x80; "

@@ -90,6 +90,19 @@ TEST_F(Http1ServerCodecTest, RequestTargetBytesOutsideVisibleAsciiAre400) {
   for (const RefusalCase& c : cases) expectRefused(c, limits_);
 }
 
+// Found by the soak: `GET /a#top` was refused at routing with keep-alive; a
+// fragment is a malformed target and closes the connection like the others.
+TEST_F(Http1ServerCodecTest, FragmentInRequestTargetIsAProtocolError) {
+  const char* kWhy = "no fragment";
+  const RefusalCase cases[] = {
+      {"fragment", "GET /a#top HTTP/1.1\r\nHost: h\r\n\r\n", 400, kWhy},
+      {"bare #", "DELETE /pets/# HTTP/1.1\r\nHost: h\r\n\r\n", 400, kWhy},
+      {"in the query", "GET /a?q=1#x HTTP/1.1\r\nHost: h\r\n\r\n", 400, kWhy},
+      {"absolute form", "GET http://h/a#x HTTP/1.1\r\nHost: h\r\n\r\n", 400, kWhy},
+  };
+  for (const RefusalCase& c : cases) expectRefused(c, limits_);
+}
+
 TEST_F(Http1ServerCodecTest, ChunkFramingOutsideRfc9112IsRefused) {
   const std::string h = kChunkedHead;
   const RefusalCase cases[] = {
