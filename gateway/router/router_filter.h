@@ -68,6 +68,7 @@ class RouterFilter : public http::PassThroughFilter,
   static int onResponseBody(http_parser* p, const char* at, size_t len);
   static int onResponseMessageComplete(http_parser* p);
 
+  void refuseUnauthenticated();
   void connectTo(size_t endpoint_index);
   std::string buildRequestHead() const;
   void writeBody(std::string_view data, bool end_stream);

@@ -60,7 +60,8 @@ bool sameOperations(const std::vector<conf::Operation>& a, const std::vector<con
     if (std::tie(a[i].path_template, a[i].method, a[i].disable_security, a[i].throttling_tier) !=
             std::tie(b[i].path_template, b[i].method, b[i].disable_security,
                      b[i].throttling_tier) ||
-        !sameOptionalEndpoint(a[i].endpoint, b[i].endpoint)) {
+        !sameOptionalEndpoint(a[i].endpoint, b[i].endpoint) ||
+        router::describeSecurity(a[i]) != router::describeSecurity(b[i])) {
       return false;
     }
   }
