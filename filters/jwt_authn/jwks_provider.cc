@@ -3,6 +3,8 @@
 #include <event2/event.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
@@ -23,6 +25,31 @@ proxy::ConnectorOptions connectorOptions(const conf::HttpClientsConfig& hc) {
   options.max_idle_per_key = hc.max_idle_connections_per_host;
   return options;
 }
+
+// The last key set fetched per URL in this process, so that the provider a
+// reload builds starts with the keys the previous one held (no 503 window
+// while it refetches). Touched at provider construction and after fetches,
+// never on the request path.
+class LastKnownKeys {
+ public:
+  static LastKnownKeys& instance() {
+    static auto* keys = new LastKnownKeys();
+    return *keys;
+  }
+  std::shared_ptr<const JwkSet> get(const std::string& url) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = keys_.find(url);
+    return it == keys_.end() ? nullptr : it->second;
+  }
+  void put(const std::string& url, std::shared_ptr<const JwkSet> keys) {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_[url] = std::move(keys);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const JwkSet>> keys_;
+};
 
 int64_t toMs(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -121,8 +148,9 @@ class JwksProvider::Worker {
       for (const std::string& s : keys->skipped()) {
         GW_LOG_INFO("jwt_authn: JWKS ", src.url, ": skipped ", s);
       }
-      std::atomic_store(&src.keys, std::shared_ptr<const JwkSet>(
-                                       std::make_shared<const JwkSet>(*std::move(keys))));
+      auto fresh = std::make_shared<const JwkSet>(*std::move(keys));
+      std::atomic_store(&src.keys, std::shared_ptr<const JwkSet>(fresh));
+      LastKnownKeys::instance().put(src.url, fresh);
       st.timer->enable(provider_.options_.refresh_interval);
       return;
     }
@@ -155,6 +183,7 @@ JwksProvider::JwksProvider(Options options, stats::Store& stats)
   for (const std::string& url : options_.urls) {
     if (find(url) == nullptr) {
       sources_.push_back(std::make_unique<Source>(url, options_.min_refetch_interval));
+      sources_.back()->keys = LastKnownKeys::instance().get(url);
     }
   }
 }

@@ -12,7 +12,9 @@
 // run on that thread (the provider is owned by the filter config, which the
 // Runtime holds, never the background thread).
 //
-// Fetch policy: every URL is fetched at start; a failure is logged and retried
+// Fetch policy: a provider starts with the keys this process last fetched
+// from each URL (a reload keeps serving while it refetches); every URL is
+// fetched at start; a failure is logged and retried
 // with back-off (1 s doubling to 60 s) until a first key set arrives. After
 // that a URL is refetched when a token names a kid it does not hold, at most
 // once per 30 s per URL (RefetchGate), and every 15 minutes. A failed refetch

@@ -10,6 +10,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
 import time
 import unittest
 
@@ -253,6 +256,58 @@ class JwtAuthnKeysTest(JwtAuthnTestBase):
         self.assertEqual(status, 401, body)
         self.assertEqual(json.loads(body)["code"], "900902")
         self.assertIn("API 'secure' (/secure) security: oauth2", gw.log_text())
+
+
+class JwtAuthnLifecycleTest(JwtAuthnTestBase):
+    """Reload and --check with jwt_authn: its JWKS thread belongs to the Runtime."""
+
+    def test_reload_rebuilds_keys_and_keeps_security(self):
+        gw = self.gateway()
+        token = self.km.get_jwt("read")
+        h.wait_until(lambda: self.get(gw, token)[0] == 200, what="first key set")
+        fetches = self.km.stats().get("/jwks", 0)
+        for i in range(3):
+            before = gw.log_text().count("configuration reloaded")
+            gw.process.send_signal(signal.SIGHUP)
+            h.wait_until(lambda: gw.log_text().count("configuration reloaded") > before,
+                         timeout=15, what="reload %d" % i)
+            self.assertEqual(self.get(gw, None)[0], 401)
+            # The new Runtime starts with the keys the old one held: no 503 window.
+            status, _, body = self.get(gw, self.km.get_jwt("read"))
+            self.assertEqual(status, 200, body)
+            h.wait_until(lambda: self.km.stats().get("/jwks", 0) >= fetches + i + 1,
+                         what="refetch after reload %d" % i)
+        self.assertEqual(self.km.stats().get("/jwks", 0), fetches + 3)
+        self.assertTrue(gw.running())
+
+    def test_check_with_key_manager_down_exits_quickly(self):
+        gw = SecuredGateway({"secure": secure_api("/secure", self.backend)},
+                            [{"issuer": "http://km.invalid", "jwksURL":
+                              "http://127.0.0.1:%d/jwks" % h.free_port()}])
+        self.addCleanup(gw.cleanup)
+        gw.write_files()
+        started = time.monotonic()
+        result = subprocess.run(gw.argv() + ["--check"], capture_output=True, timeout=30)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertLess(time.monotonic() - started, 10)
+
+    def test_key_manager_down_at_start_gateway_serves_and_recovers(self):
+        self.km.stop()
+        self.addCleanup(lambda: self.km.running() or self.km.start())
+        gw = self.gateway()
+        self.assertEqual(self.get(gw, None)[0], 401)
+        # A token of the configured issuer: its keys are not there yet -> 503, never 200.
+        crafted = ".".join([segment({"alg": "RS256", "kid": "k1"}),
+                            segment({"iss": self.km.issuer, "exp": int(time.time()) + 60}),
+                            "AAAA"])
+        status, _, body = self.get(gw, crafted)
+        self.assertEqual(status, 503, body)
+        self.assertIn(self.km.jwks_url, json.loads(body)["description"])
+        self.assertIn("fetch failed", gw.log_text())
+        self.km.start()
+        token = self.km.get_jwt("read")
+        h.wait_until(lambda: self.get(gw, token)[0] == 200, timeout=20,
+                     what="keys after the key manager came back")
 
 
 class JwtAuthnProxyTest(JwtAuthnTestBase):

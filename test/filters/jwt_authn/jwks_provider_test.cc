@@ -44,7 +44,10 @@ class JwksServer {
     ::close(fd_);
     thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/jwks"; }
+  // A path of its own: providers remember keys per URL for the whole process.
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/jwks/" + std::to_string(id_);
+  }
   void answer(int status, std::string body) {
     std::lock_guard<std::mutex> lock(mu_);
     status_ = status;
@@ -77,6 +80,8 @@ class JwksServer {
     }
   }
 
+  static inline std::atomic<int> next_id_{0};
+  const int id_ = next_id_++;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::thread thread_;
@@ -152,6 +157,19 @@ TEST_F(JwksProviderTest, KeyManagerDownAtStartIsRetriedUntilKeysArrive) {
   // The first retry comes 1 s after the failure.
   ASSERT_TRUE(eventually([&] { return provider->keys(server_.url()) != nullptr; }));
   EXPECT_NE(provider->keys(server_.url())->find("a"), nullptr);
+}
+
+TEST_F(JwksProviderTest, ANewProviderStartsWithTheKeysLastFetched) {
+  server_.answer(200, jwks(key_a_, "a"));
+  auto first = start();
+  ASSERT_TRUE(eventually([&] { return first->keys(server_.url()) != nullptr; }));
+  first.reset();
+  server_.answer(503, "{}");  // the new provider's own fetch fails
+  auto second = start();
+  ASSERT_NE(second->keys(server_.url()), nullptr) << "a reload must not drop the keys";
+  EXPECT_NE(second->keys(server_.url())->find("a"), nullptr);
+  ASSERT_TRUE(eventually([&] { return fetches("failure") == 1; }));
+  EXPECT_NE(second->keys(server_.url())->find("a"), nullptr);
 }
 
 TEST_F(JwksProviderTest, UnknownUrl) {
