@@ -34,7 +34,7 @@ absl::Status checkExtensionTypos(const YamlContext& ctx, const YAML::Node& node,
   for (const auto& entry : node) {
     if (!entry.first.IsScalar()) continue;
     const std::string& key = entry.first.Scalar();
-    if (!absl::StartsWithIgnoreCase(key, "x-wso2-")) continue;
+    if (!absl::StartsWithIgnoreCase(key, "x-wso2-") || !isPlainKey(key)) continue;
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     for (const std::string& candidate : known) {
       if (editDistance(key, candidate) <= 2) {
@@ -52,7 +52,8 @@ absl::Status missingKey(const YamlContext& ctx, const YAML::Node& map, absl::str
                         const std::string& key) {
   std::string message = absl::StrCat("'", joinLocation(location, key), "' is required");
   for (const auto& entry : map) {
-    if (entry.first.IsScalar() && !closestMatch(entry.first.Scalar(), {key}).empty()) {
+    if (entry.first.IsScalar() && isPlainKey(entry.first.Scalar()) &&
+        !closestMatch(entry.first.Scalar(), {key}).empty()) {
       absl::StrAppend(&message, " (found '", entry.first.Scalar(), "': a misspelling?)");
       break;
     }
@@ -80,8 +81,9 @@ absl::StatusOr<std::string> normaliseBasePath(const YamlContext& ctx, const std:
     return yamlError(ctx, "x-wso2-basePath", "must name a path other than '/'");
   }
   if (path.find_first_of("?#{} \t") != std::string::npos) {
-    return yamlError(ctx, "x-wso2-basePath",
-                     absl::StrCat(quoteValue(raw), " must not contain '?', '#', '{', '}' or blanks"));
+    return yamlError(
+        ctx, "x-wso2-basePath",
+        absl::StrCat(quoteValue(raw), " must not contain '?', '#', '{', '}' or blanks"));
   }
   return path;
 }

@@ -60,7 +60,7 @@ struct ProxyConfig {
 // [httpClients.poolConfig] (WSO2 3.2's keys and defaults)
 struct PoolConfig {
   // Connections per backend (pool key: target, scheme, proxy route) being set
-  // up, in use or idle; -1 = unlimited.
+  // up or in use, across all workers (idle pooled ones do not count); -1 = unlimited.
   int64_t max_active_connections = -1;
   // How long a request over max_active_connections waits for one, then 503.
   uint32_t wait_time_ms = 30000;
@@ -96,6 +96,7 @@ struct AdminConfig {
   bool enabled = true;
   std::string host = "127.0.0.1";
   uint16_t port = 9797;
+  uint32_t max_connections = 64;  // more are answered 503 and closed
 };
 
 // [accessLog]

@@ -197,11 +197,12 @@ absl::Status readHttpClients(const TomlSection& s, const Environment& env, const
 }
 
 absl::Status readAdmin(const TomlSection& s, AdminConfig& out) {
-  GW_CONF_RETURN_IF_ERROR(s.checkKeys({"enabled", "host", "port"}, {}));
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys({"enabled", "host", "port", "maxConnections"}, {}));
   GW_CONF_RETURN_IF_ERROR(s.readBool("enabled", out.enabled));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
   GW_CONF_RETURN_IF_ERROR(s.readInt("port", 1, 65535, out.port));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("maxConnections", 1, 65535, out.max_connections));
   return absl::OkStatus();
 }
 

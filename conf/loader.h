@@ -41,6 +41,12 @@
 //   are ignored; within x-wso2-production-endpoints, x-wso2-cors and an
 //   endpoint `proxy:` map, unknown keys are errors.
 // - Filter chain files: filter names are not checked here (the registry does).
+//   [filters] chainFile must name an existing file; without it, filters.yaml
+//   beside micro-gw.conf is used when present, else the built-in default
+//   chain (Config::chain_file == "").
+// - Syntax errors (TOML and YAML) give the file, line, column and the key when
+//   it is a known key name (conf/known_keys.h), never the text of the line; a
+//   YAML key with its value glued on (`password:x`) is never echoed either.
 
 #include <functional>
 #include <map>

@@ -10,309 +10,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "conf/known_keys.h"
 
 namespace gw::conf {
 namespace {
-
-// Key and section names of microgw, of WSO2 API Microgateway 3.2's
-// micro-gw.conf (/work/shared/wso2-3.2-keys.md) and of the API and filter
-// chain YAML files. Only these are ever named in a syntax error.
-const std::set<std::string, std::less<>>& vocabulary() {
-  static const auto* names = new std::set<std::string, std::less<>>{
-      "URLGroup",
-      "accessControlAllowCredentials",
-      "accessControlAllowHeaders",
-      "accessControlAllowMethods",
-      "accessControlAllowOrigins",
-      "accessControlExposeHeaders",
-      "accessLog",
-      "accessToken",
-      "add",
-      "admin",
-      "advanceEndpointConfig",
-      "agent",
-      "aliasList",
-      "analytics",
-      "api",
-      "apikey",
-      "apim",
-      "audience",
-      "authConfig",
-      "authToken",
-      "authURL",
-      "authorizationHeader",
-      "b7a",
-      "backOffFactor",
-      "basePath",
-      "basic",
-      "batchSize",
-      "binary",
-      "bucketSizeInMillis",
-      "caching",
-      "certificateAlias",
-      "certificateHeaderName",
-      "certificates",
-      "chainFile",
-      "choreoAnalytics",
-      "ciphers",
-      "circuitBreaker",
-      "claimDialect",
-      "claimMapperClassName",
-      "claimRetrieval",
-      "claims",
-      "cleanUpFrequency",
-      "clientCredential",
-      "clientId",
-      "clientSecret",
-      "config",
-      "configEndpoint",
-      "configuration",
-      "connectTimeoutInMillis",
-      "consumerKeyClaim",
-      "corePoolSize",
-      "corsConfigurationEnabled",
-      "count",
-      "credentialBearer",
-      "credentials",
-      "custom_config_key",
-      "dataRetriever",
-      "delete",
-      "description",
-      "directToken",
-      "disableSslVerification",
-      "drainTimeoutInMillis",
-      "elkAnalytics",
-      "enable",
-      "enableAuth",
-      "enableHeaderConditions",
-      "enableHttp2",
-      "enableInternalServices",
-      "enableIntrospectForFailedJWT",
-      "enableJwtClaimConditions",
-      "enableLegacyMode",
-      "enablePersistentStorageRetrieval",
-      "enableQueryParamConditions",
-      "enableRealtimeMessageRetrieval",
-      "enableRequestValidation",
-      "enableResponseValidation",
-      "enabled",
-      "enabledGlobalTMEventPublishing",
-      "endpointURL",
-      "etcdbasepath",
-      "etcdpassword",
-      "etcdtimer",
-      "etcdurl",
-      "etcdusername",
-      "eventHub",
-      "eventListeningEndpoints",
-      "evictionTimePeriod",
-      "failureThreshold",
-      "fileUpload",
-      "filters",
-      "gRPCAnalytics",
-      "generatorImpl",
-      "get",
-      "head",
-      "header",
-      "headerConf",
-      "headerName",
-      "headerReadTimeoutInMillis",
-      "headersWithUnderscoresAction",
-      "host",
-      "http2",
-      "httpClients",
-      "httpMode",
-      "httpPort",
-      "httpsPort",
-      "idleTimeoutInMillis",
-      "info",
-      "initIdleCapacity",
-      "initialDelayInMillis",
-      "internalDataContext",
-      "intervalInMillis",
-      "isClientCertificateValidationEnabled",
-      "issuer",
-      "jaeger",
-      "jmsConnectionPassword",
-      "jmsConnectionProviderUrl",
-      "jmsConnectionTopic",
-      "jmsConnectionUsername",
-      "jmsConnectioninitialContextFactory",
-      "jmx_port",
-      "jwksURL",
-      "jwtConfig",
-      "jwtGeneratorCaching",
-      "jwtGeneratorConfig",
-      "jwtGeneratorEnabled",
-      "jwtTokenConfig",
-      "keepAlive",
-      "keepAliveTime",
-      "keepAliveTimeInPool",
-      "keyManager",
-      "keyStorePassword",
-      "keyStorePath",
-      "keymanager",
-      "listenerConfig",
-      "localClaim",
-      "maxActiveConnections",
-      "maxActiveStreamsPerConnection",
-      "maxConnections",
-      "maxEntityBodySize",
-      "maxHeaderCount",
-      "maxHeaderSize",
-      "maxIdle",
-      "maxIdleConnections",
-      "maxIdleConnectionsPerHost",
-      "maxPipelinedRequests",
-      "maxPoolSize",
-      "maxStatusLineLength",
-      "maxTransportPoolSize",
-      "maxUriLength",
-      "maxWaitIntervalInMillis",
-      "metrics",
-      "minIdleTimeInPool",
-      "mutualSSLConfig",
-      "name",
-      "nodeLocal",
-      "nonProxyHosts",
-      "oauth2",
-      "observability",
-      "openapi",
-      "operationId",
-      "optional",
-      "options",
-      "overrideValue",
-      "parameters",
-      "password",
-      "passwordEnv",
-      "passwordFile",
-      "patch",
-      "path",
-      "paths",
-      "persistent",
-      "poolConfig",
-      "poolIdleTimeoutInMillis",
-      "port",
-      "post",
-      "preserveHeader",
-      "privateKeyAlias",
-      "processThreadPoolCoreSize",
-      "processThreadPoolKeepAliveTime",
-      "processThreadPoolMaximumSize",
-      "prometheus",
-      "protocolName",
-      "protocolVersions",
-      "proxy",
-      "publisherPool",
-      "publisherThreadPool",
-      "put",
-      "queueSize",
-      "realtime",
-      "receiverURL",
-      "reconnectTimeInMillies",
-      "reconnectionInterval",
-      "refresh",
-      "refreshToken",
-      "refreshUrl",
-      "remoteClaim",
-      "remoteUserClaimRetrievalEnabled",
-      "remove",
-      "removeAuthHeaderFromOutMessage",
-      "reporter",
-      "request",
-      "requestBodyTimeoutInMillis",
-      "requestVolumeThreshold",
-      "resetTimeInMillis",
-      "response",
-      "responseLimits",
-      "responses",
-      "restrictedClaims",
-      "retrieverImpl",
-      "retryConfig",
-      "rollingWindow",
-      "rotatingPeriod",
-      "scopes",
-      "secureEvictionTimePeriod",
-      "secureMaxIdleConnections",
-      "secureMaxIdleTransportPoolSize",
-      "secureMinIdleTimeInPool",
-      "secure_port",
-      "security",
-      "security-types",
-      "securityConfig",
-      "server",
-      "serverUrl",
-      "servers",
-      "serviceUrl",
-      "signingAlgorithm",
-      "socketTimeoutMS",
-      "sslConfig",
-      "sslEnabledProtocols",
-      "sslVerifyClient",
-      "statusCodes",
-      "streamVersion",
-      "summary",
-      "swagger",
-      "taskUploadFiles",
-      "throttleEndpointUrl",
-      "throttleEndpointbase64Header",
-      "throttlingConfig",
-      "timeWindowInMillis",
-      "timeoutInMillis",
-      "timestampSkew",
-      "title",
-      "tokenCacheCapacity",
-      "tokenCacheEnable",
-      "tokenCacheEvictionFactor",
-      "tokenCacheExpiryTime",
-      "tokenConfig",
-      "tokenConfigs",
-      "tokenContext",
-      "tokenExpiry",
-      "tokenListenerPort",
-      "tokenRevocationConfig",
-      "tokenUrl",
-      "trace",
-      "tracing",
-      "trustStorePassword",
-      "trustStorePath",
-      "type",
-      "uploadingEndpoint",
-      "uploadingTimeSpanInMillis",
-      "url",
-      "urls",
-      "username",
-      "users",
-      "validateAllowedAPIs",
-      "validateSubscription",
-      "validateSubscriptions",
-      "validationConfig",
-      "validityTime",
-      "verifyHostname",
-      "version",
-      "versions",
-      "waitTimeInMillis",
-      "workers",
-      "x-auth-type",
-      "x-throttling-tier",
-      "x-wso2-application-security",
-      "x-wso2-auth-header",
-      "x-wso2-basePath",
-      "x-wso2-cors",
-      "x-wso2-disable-security",
-      "x-wso2-endpoints",
-      "x-wso2-mutual-ssl",
-      "x-wso2-owner",
-      "x-wso2-production-endpoints",
-      "x-wso2-request-interceptor",
-      "x-wso2-response-cache",
-      "x-wso2-response-interceptor",
-      "x-wso2-sandbox-endpoints",
-      "x-wso2-throttling-tier",
-      "x-wso2-transports",
-  };
-  return *names;
-}
 
 bool isBareKeyChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '-'; }
 
@@ -414,6 +115,7 @@ void scanTomlLine(absl::string_view line, int index, TomlScan& scan) {
     pos += 3;
   } else {
     const size_t first = skipBlanks(line, 0);
+    if (first < line.size() && line[first] == '#') return;
     if (first < line.size() && line[first] == '[') {
       scan.table = headerName(line);
       return;
@@ -617,6 +319,10 @@ absl::string_view yamlLineKey(absl::string_view line, size_t* indent) {
 std::string yamlKeyPath(const std::vector<absl::string_view>& lines, int index) {
   size_t indent = 0;
   absl::string_view key = yamlLineKey(lines[index], &indent);
+  if (key.empty()) {  // "key value" with the colon missing
+    indent = skipBlanks(lines[index], 0);
+    key = lines[index].substr(indent, tokenEnd(lines[index], indent) - indent);
+  }
   if (!isKnownKeyName(key)) return "";
   std::string path(key);
   for (int i = index - 1; i >= 0 && indent > 0; --i) {
@@ -630,9 +336,26 @@ std::string yamlKeyPath(const std::vector<absl::string_view>& lines, int index) 
   return path;
 }
 
-}  // namespace
+// Where `line` lacks the ": " after its key, or npos: "key:value" (YAML reads
+// the line as one scalar and fails on a later line), or, when `map_error`,
+// "key value" with no colon at all.
+size_t missingColon(absl::string_view line, bool map_error) {
+  const size_t begin = skipBlanks(line, 0);
+  const size_t end = tokenEnd(line, begin);
+  if (end == begin || end >= line.size()) return absl::string_view::npos;
+  if (line[end] == ':') {
+    const bool glued = end + 1 < line.size() && line[end + 1] != ' ' && line[end + 1] != '\t';
+    return glued ? end : absl::string_view::npos;
+  }
+  const size_t next = skipBlanks(line, end);
+  if (!map_error || next == end || next >= line.size() ||
+      line.find(':') != absl::string_view::npos) {
+    return absl::string_view::npos;
+  }
+  return end;
+}
 
-bool isKnownKeyName(absl::string_view name) { return vocabulary().count(name) > 0; }
+}  // namespace
 
 std::string tomlSyntaxError(absl::string_view text, absl::string_view file,
                             absl::string_view parser_message) {
@@ -681,9 +404,23 @@ std::string tomlSyntaxError(absl::string_view text, absl::string_view file,
 std::string yamlSyntaxError(absl::string_view text, absl::string_view file, int line, int column,
                             absl::string_view parser_message) {
   const std::vector<absl::string_view> lines = splitLines(text);
-  std::string key;
-  if (line >= 0 && line < static_cast<int>(lines.size())) key = yamlKeyPath(lines, line);
-  return absl::StrCat(location(file, "YAML", line + 1, column + 1, key), ": ",
+  if (line < 0 || line >= static_cast<int>(lines.size())) {
+    return absl::StrCat(location(file, "YAML", line + 1, column + 1, ""), ": ",
+                        describeYaml(parser_message));
+  }
+  int previous = line - 1;
+  while (previous >= 0 && absl::StripAsciiWhitespace(lines[previous]).empty()) --previous;
+  const bool map_error =
+      parser_message == "illegal map value" || parser_message == "end of map not found";
+  for (int i : {line, previous}) {
+    if (i < 0) continue;
+    const size_t at = missingColon(lines[i], map_error);
+    if (at == absl::string_view::npos) continue;
+    return absl::StrCat(
+        location(file, "YAML", i + 1, static_cast<int>(at) + 1, yamlKeyPath(lines, i)),
+        ": expected ': ' (a colon and a blank) between the key and its value");
+  }
+  return absl::StrCat(location(file, "YAML", line + 1, column + 1, yamlKeyPath(lines, line)), ": ",
                       describeYaml(parser_message));
 }
 

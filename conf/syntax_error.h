@@ -9,7 +9,7 @@
 // numbers, a fixed description of the error, and the key only when it is one
 // of the key names microgw or WSO2 API Microgateway 3.2 define.
 //
-// Example:
+// Example: with text "[httpClients.proxy]\nhost = \"h\"\n  password: S3cr3t\n",
 //   tomlSyntaxError(text, "micro-gw.conf", "Bare key password: S3cr3t cannot ...at line 3")
 //   == "micro-gw.conf: invalid TOML at line 3, column 11 (key 'httpClients.proxy.password'): "
 //      "expected '=' between the key and its value"
@@ -19,10 +19,6 @@
 #include "absl/strings/string_view.h"
 
 namespace gw::conf {
-
-// True for a key or section name from the fixed vocabulary (e.g. "password",
-// "httpClients", "x-wso2-production-endpoints").
-bool isKnownKeyName(absl::string_view name);
 
 // The message for cpptoml's parse error `parser_message` on `text`.
 std::string tomlSyntaxError(absl::string_view text, absl::string_view file,

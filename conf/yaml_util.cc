@@ -97,12 +97,40 @@ absl::Status requireMap(const YamlContext& ctx, const YAML::Node& node,
   return yamlError(ctx, location, absl::StrCat("expected a map, got ", yamlTypeName(node)));
 }
 
+bool isPlainKey(absl::string_view key) {
+  constexpr size_t kMaxShown = 64;
+  if (key.size() > kMaxShown) return false;
+  for (char c : key) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || u == 0x7f || c == ':' || c == '=' || c == '"' || c == '\'') return false;
+  }
+  return true;
+}
+
+namespace {
+
+// An unknown key that is not plain: most likely `key:value` or `key value`.
+absl::Status unshownKeyError(const YamlContext& ctx, absl::string_view location,
+                             absl::string_view key, const std::vector<std::string>& known) {
+  const absl::string_view head = key.substr(0, key.find_first_of(" \t:="));
+  if (std::find(known.begin(), known.end(), head) != known.end()) {
+    return yamlError(ctx, joinLocation(location, head),
+                     "expected ': ' (a colon and a blank) between the key and its value");
+  }
+  return yamlError(ctx, location,
+                   "unknown key with blanks, ':' or '=' in it (not shown: it may hold a "
+                   "value); write 'key: value'");
+}
+
+}  // namespace
+
 absl::Status checkYamlKeys(const YamlContext& ctx, const YAML::Node& node,
                            absl::string_view location, const std::vector<std::string>& known) {
   for (const auto& entry : node) {
     if (!entry.first.IsScalar()) return yamlError(ctx, location, "expected string keys");
     const std::string& key = entry.first.Scalar();
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    if (!isPlainKey(key)) return unshownKeyError(ctx, location, key, known);
     std::string message = absl::StrCat("unknown key '", joinLocation(location, key), "'");
     if (std::string hint = closestMatch(key, known); !hint.empty()) {
       absl::StrAppend(&message, " (did you mean '", hint, "'?)");

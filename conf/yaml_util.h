@@ -51,7 +51,13 @@ absl::StatusOr<std::vector<std::string>> yamlStringList(const YamlContext& ctx,
 // Fails unless `node` is a map.
 absl::Status requireMap(const YamlContext& ctx, const YAML::Node& node, absl::string_view location);
 
-// Fails on a key of map `node` that is not in `known`, with a "did you mean" hint.
+// True for a key that may be quoted in a message: at most 64 characters, no
+// blanks, ':', '=', quotes or control characters. Others look like a key with
+// its value glued on (`password:S3cr3t`) and may hold a password.
+bool isPlainKey(absl::string_view key);
+
+// Fails on a key of map `node` that is not in `known`, with a "did you mean"
+// hint. A key that is not plain is never echoed.
 absl::Status checkYamlKeys(const YamlContext& ctx, const YAML::Node& node,
                            absl::string_view location, const std::vector<std::string>& known);
 

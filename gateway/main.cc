@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "conf/loader.h"
 #include "gateway/common/log.h"
@@ -23,6 +24,21 @@ void printUsage(FILE* out) {
                "  --log-level LEVEL  debug | info | warn | error; default info\n"
                "  --version          print the version and exit\n"
                "  --help             this text\n");
+}
+
+bool setLogLevel(const std::string& name) {
+  static const std::pair<const char*, gw::log::Level> kLevels[] = {
+      {"debug", gw::log::Level::Debug},
+      {"info", gw::log::Level::Info},
+      {"warn", gw::log::Level::Warn},
+      {"error", gw::log::Level::Error}};
+  for (const auto& [level_name, level] : kLevels) {
+    if (name == level_name) {
+      gw::log::setLevel(level);
+      return true;
+    }
+  }
+  return false;
 }
 
 // Which filter chain runs, for the start-up log and --check.
@@ -55,15 +71,7 @@ int main(int argc, char** argv) {
       check = true;
     } else if (arg == "--log-level") {
       std::string level = value("--log-level");
-      if (level == "debug")
-        gw::log::setLevel(gw::log::Level::Debug);
-      else if (level == "info")
-        gw::log::setLevel(gw::log::Level::Info);
-      else if (level == "warn")
-        gw::log::setLevel(gw::log::Level::Warn);
-      else if (level == "error")
-        gw::log::setLevel(gw::log::Level::Error);
-      else {
+      if (!setLogLevel(level)) {
         std::fprintf(stderr, "microgw: unknown --log-level '%s' (debug, info, warn, error)\n",
                      level.c_str());
         return 2;

@@ -30,6 +30,7 @@ ConnectAttempt::~ConnectAttempt() {
 
 void ConnectAttempt::onKick() {
   if (phase_ == Phase::Pending || phase_ == Phase::Queued) {
+    if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
     start();
   } else if (phase_ == Phase::Done) {
     deliver();
@@ -37,8 +38,14 @@ void ConnectAttempt::onKick() {
 }
 
 void ConnectAttempt::start() {
+  slot_ = context_.limit.tryAcquire(key_);
+  if (!slot_) {
+    queue();
+    return;
+  }
   pooled_ = context_.pool.take(key_);
   if (pooled_) {
+    pooled_->setSlot(std::move(slot_));
     phase_ = Phase::Done;
     timeout_->disable();
     deliver();
@@ -46,11 +53,6 @@ void ConnectAttempt::start() {
   }
   if (request_.target.tls() && !context_.ssl_ctx) {
     fail(tlsFailure(request_, context_.options.tls, X509_V_OK, context_.ssl_ctx_error));
-    return;
-  }
-  slot_ = context_.limit.tryAcquire(key_);
-  if (!slot_) {
-    queue();
     return;
   }
   timeout_->enable(context_.options.connect_timeout);
@@ -83,6 +85,8 @@ void ConnectAttempt::queue() {
                  " connections (maxActiveConnections) in use");
   }
   context_.limit.wait(key_, *this);
+  // Slots freed on other workers wake nobody here: look again shortly.
+  kick_->enable(ConnectionLimit::kRetryInterval);
 }
 
 void ConnectAttempt::onMaybeFree() {
@@ -206,6 +210,7 @@ void ConnectAttempt::onEvent(short events) {
       return;
     }
     case Phase::Pending:
+    case Phase::Queued:
     case Phase::Done:
       return;
   }

@@ -24,9 +24,10 @@ bool UpstreamConnectionImpl::stillOpen() const {
   if (!bev_ || evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) return false;
   bufferevent* raw = bufferevent_get_underlying(bev_.get());
   if (raw != nullptr) {
-    // TLS filter: plaintext the SSL object holds, or ciphertext not yet decrypted.
+    // TLS filter: bytes the SSL object holds, decrypted or not (a partial
+    // record the BIO already pulled in), or ciphertext not yet handed to it.
     SSL* ssl = bufferevent_openssl_get_ssl(bev_.get());
-    if (ssl != nullptr && SSL_pending(ssl) > 0) return false;
+    if (ssl != nullptr && (SSL_has_pending(ssl) != 0 || SSL_pending(ssl) > 0)) return false;
     if (evbuffer_get_length(bufferevent_get_input(raw)) > 0) return false;
   } else {
     raw = bev_.get();
@@ -41,12 +42,8 @@ bool UpstreamConnectionImpl::stillOpen() const {
 }
 
 ConnectionPool::ConnectionPool(event::Dispatcher& dispatcher,
-                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key,
-                               ConnectionLimit* limit)
-    : dispatcher_(dispatcher),
-      idle_timeout_(idle_timeout),
-      max_idle_per_key_(max_idle_per_key),
-      limit_(limit) {}
+                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key)
+    : dispatcher_(dispatcher), idle_timeout_(idle_timeout), max_idle_per_key_(max_idle_per_key) {}
 
 ConnectionPool::~ConnectionPool() {
   for (auto& [key, list] : idle_) {
@@ -80,9 +77,10 @@ void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
   bufferevent_setcb(bev, &ConnectionPool::onIdleRead, nullptr, &ConnectionPool::onIdleEvent, raw);
   bufferevent_setwatermark(bev, EV_READ, 0, 0);
   bufferevent_enable(bev, EV_READ);
-  const std::string key = raw->conn->info().pool_key;
   list.push_back(std::move(idle));
-  if (limit_ != nullptr) limit_->notifyIdle(key);
+  // Idle is not active: give back the maxActiveConnections slot (this wakes
+  // connects waiting for one; they then take this connection).
+  raw->conn->setSlot(nullptr);
 }
 
 std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& key) {

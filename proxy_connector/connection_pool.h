@@ -49,7 +49,7 @@ class UpstreamConnectionImpl : public UpstreamConnection {
 
   const Info& info() const { return info_; }
   void setReused(bool reused) { reused_ = reused; }
-  // Its place under maxActiveConnections, held for the connection's life.
+  // Its place under maxActiveConnections, held while in use (not while idle).
   void setSlot(ConnectionLimit::SlotPtr slot) { slot_ = std::move(slot); }
   // False when the peer has closed the socket, or when any byte waits unread:
   // in the input buffer, in the SSL object, in the TLS filter's underlying
@@ -68,10 +68,10 @@ class UpstreamConnectionImpl : public UpstreamConnection {
 
 class ConnectionPool {
  public:
-  // `limit` (may be null) is told when a connection goes idle, so that
-  // connects waiting for maxActiveConnections can take it; it must outlive the pool.
+  // A parked connection gives back its maxActiveConnections slot; take()
+  // hands out connections without one (the caller acquires it first).
   ConnectionPool(event::Dispatcher& dispatcher, std::chrono::milliseconds idle_timeout,
-                 uint32_t max_idle_per_key, ConnectionLimit* limit = nullptr);
+                 uint32_t max_idle_per_key);
   ~ConnectionPool();
 
   // Keeps `conn` idle for reuse; closes it when the key already has
@@ -102,7 +102,6 @@ class ConnectionPool {
   event::Dispatcher& dispatcher_;
   const std::chrono::milliseconds idle_timeout_;
   const uint32_t max_idle_per_key_;
-  ConnectionLimit* limit_;
   std::map<std::string, IdleList> idle_;
 };
 

@@ -43,7 +43,7 @@ struct ConnectorContext {
   SslCtxPtr ssl_ctx;          // null when ssl_ctx_error is set
   EvdnsBasePtr dns;           // null: blocking getaddrinfo fallback
   ConnectorMetrics metrics;
-  ConnectionLimit limit;  // before pool: idle connections hold slots
+  ConnectionLimit limit;  // before pool: connections handed out hold its slots
   ConnectionPool pool;
 };
 

@@ -111,7 +111,7 @@ ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions&
       dns(makeDnsBase(d.base())),
       metrics(s),
       limit(o.max_active_per_key),
-      pool(d, o.pool_idle_timeout, o.max_idle_per_key, &limit) {
+      pool(d, o.pool_idle_timeout, o.max_idle_per_key) {
   if (!ssl_ctx) GW_LOG_ERROR("https upstreams will fail: ", ssl_ctx_error);
 }
 

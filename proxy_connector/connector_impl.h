@@ -41,9 +41,10 @@ struct ConnectorOptions {
   std::chrono::milliseconds pool_idle_timeout{30000};  // 0 disables pooling
   uint32_t max_idle_per_key = 64;
   // httpClients.poolConfig.maxActiveConnections: connections per pool key
-  // (backend and route) being set up, in use or idle; <= 0 = unlimited. A
-  // connect over it waits up to pool_wait_timeout for one to come free, then
-  // fails with FailureReason::PoolExhausted (503).
+  // (backend and route) being set up or in use, counted across every connector
+  // of the process; <= 0 = unlimited. A connect over it waits up to
+  // pool_wait_timeout for one to come free (or go idle), then fails with
+  // FailureReason::PoolExhausted (503).
   int64_t max_active_per_key = -1;
   std::chrono::milliseconds pool_wait_timeout{30000};  // poolConfig.waitTimeInMillis
 };

@@ -88,6 +88,8 @@ class HttpClient::Exchange : public ConnectCallbacks, public event::DeferredDele
   std::string requestBytes() const;
   void resetParser();
   void onData();
+  // Forward mode: the failure when the proxy answered in the backend's place.
+  std::optional<ConnectFailure> proxyAnswer();
   void onClosed();
   void complete(absl::StatusOr<HttpResponse> result, bool reusable);
   static void onRead(bufferevent* bev, void* arg);
@@ -213,9 +215,23 @@ void HttpClient::Exchange::onData() {
     }
   }
   if (done_) {
+    if (std::optional<ConnectFailure> f = proxyAnswer()) {
+      const std::string text = absl::StrCat(f->message, ": ", f->detail);
+      complete(
+          f->http_status == 504 ? absl::DeadlineExceededError(text) : absl::UnavailableError(text),
+          false);
+      return;
+    }
     const bool reusable = http_should_keep_alive(&parser_) != 0 && evbuffer_get_length(in) == 0;
     complete(std::move(response_), reusable);
   }
+}
+
+std::optional<ConnectFailure> HttpClient::Exchange::proxyAnswer() {
+  if (!conn_->absoluteForm()) return std::nullopt;
+  const HttpResponse& r = response_;
+  return client_.connector_.proxyAnswered(*conn_, r.status,
+                                          [&r](const std::string& name) { return r.header(name); });
 }
 
 void HttpClient::Exchange::onClosed() {

@@ -35,6 +35,17 @@ bool isFieldValueOctet(unsigned char c) { return c == '\t' || (c >= 0x20 && c !=
 
 constexpr const char* kChunked = "chunked body: ";
 
+// The index of the first CR or LF in `bytes` from `from`, or bytes.size().
+size_t lineEnd(std::string_view bytes, size_t from) {
+  const char* begin = bytes.data() + from;
+  size_t n = bytes.size() - from;
+  const void* lf = std::memchr(begin, '\n', n);
+  if (lf != nullptr) n = static_cast<const char*>(lf) - begin;
+  const void* cr = std::memchr(begin, '\r', n);
+  if (cr != nullptr) n = static_cast<const char*>(cr) - begin;
+  return from + n;
+}
+
 }  // namespace
 
 void FramingScanner::startChunkedBody() {
@@ -68,6 +79,20 @@ size_t FramingScanner::scan(std::string_view bytes) {
         state_ = state_ == State::LengthBody ? State::Done : State::ChunkDataCr;
       }
       continue;
+    }
+    if (state_ == State::RequestLine || state_ == State::FieldLine) {
+      // The middle of a head line: only CR and LF matter. Count the run at once.
+      size_t end = lineEnd(bytes, i);
+      size_t run = end - i;
+      if (state_ == State::FieldLine && section_bytes_ + run > limits_.max_header_size) {
+        i += limits_.max_header_size - section_bytes_;
+        section_bytes_ = limits_.max_header_size;
+        countSectionByte();  // fails with the limit's message
+        return i;
+      }
+      section_bytes_ += run;
+      i = end;
+      if (i == bytes.size()) break;
     }
     if (!step(static_cast<unsigned char>(bytes[i]))) return failed() ? i : i + 1;
     ++i;
@@ -228,67 +253,52 @@ bool FramingScanner::stepChunkLine(unsigned char c) {
 }
 
 // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-bool FramingScanner::stepChunkExt(unsigned char c) {
-  auto bad = [this, c] {
-    return fail(400, gw::cat(kChunked, c == '\n' ? "a chunk-size line ends in a bare LF"
-                                                 : "a chunk extension is malformed"));
-  };
+// The state after `c` in a chunk extension, or Failed.
+FramingScanner::State FramingScanner::nextExtState(unsigned char c) const {
+  const bool ws = isWs(c);
+  const bool tchar = isTchar(c);
   switch (state_) {
     case State::ChunkExtBws:
-      if (c == ';') state_ = State::ChunkExtNameStart;
-      return isWs(c) || c == ';' ? true : bad();
+      return c == ';' ? State::ChunkExtNameStart : ws ? state_ : State::Failed;
     case State::ChunkExtNameStart:
-      if (isTchar(c)) state_ = State::ChunkExtName;
-      return isWs(c) || isTchar(c) ? true : bad();
+      return tchar ? State::ChunkExtName : ws ? state_ : State::Failed;
     case State::ChunkExtName:
+      if (tchar) return state_;
+      if (c == '\r') return State::ChunkSizeLf;
+      [[fallthrough]];
     case State::ChunkExtAfterName:
-      if (isTchar(c) && state_ == State::ChunkExtName) return true;
-      if (isWs(c))
-        state_ = State::ChunkExtAfterName;
-      else if (c == '=')
-        state_ = State::ChunkExtValueStart;
-      else if (c == ';')
-        state_ = State::ChunkExtNameStart;
-      else if (c == '\r' && state_ == State::ChunkExtName)
-        state_ = State::ChunkSizeLf;
-      else
-        return bad();
-      return true;
+      if (ws) return State::ChunkExtAfterName;
+      if (c == '=') return State::ChunkExtValueStart;
+      return c == ';' ? State::ChunkExtNameStart : State::Failed;
     case State::ChunkExtValueStart:
-      if (c == '"')
-        state_ = State::ChunkExtQuoted;
-      else if (isTchar(c))
-        state_ = State::ChunkExtToken;
-      else if (!isWs(c))
-        return bad();
-      return true;
+      if (c == '"') return State::ChunkExtQuoted;
+      return tchar ? State::ChunkExtToken : ws ? state_ : State::Failed;
     case State::ChunkExtToken:
+      if (tchar) return state_;
+      [[fallthrough]];
     case State::ChunkExtAfterValue:
-      if (isTchar(c) && state_ == State::ChunkExtToken) return true;
-      if (isWs(c))
-        state_ = State::ChunkExtAfterValue;
-      else if (c == ';')
-        state_ = State::ChunkExtNameStart;
-      else if (c == '\r')
-        state_ = State::ChunkSizeLf;
-      else
-        return bad();
-      return true;
+      if (ws) return State::ChunkExtAfterValue;
+      if (c == ';') return State::ChunkExtNameStart;
+      return c == '\r' ? State::ChunkSizeLf : State::Failed;
     case State::ChunkExtQuoted:
-      if (c == '"')
-        state_ = State::ChunkExtAfterValue;
-      else if (c == '\\')
-        state_ = State::ChunkExtQuotedPair;
-      else if (!isQdtext(c))
-        return bad();
-      return true;
+      if (c == '"') return State::ChunkExtAfterValue;
+      if (c == '\\') return State::ChunkExtQuotedPair;
+      return isQdtext(c) ? state_ : State::Failed;
     case State::ChunkExtQuotedPair:
-      if (!isQuotable(c)) return bad();
-      state_ = State::ChunkExtQuoted;
-      return true;
+      return isQuotable(c) ? State::ChunkExtQuoted : State::Failed;
     default:
-      return fail(400, "internal framing state error");
+      return State::Failed;
   }
+}
+
+bool FramingScanner::stepChunkExt(unsigned char c) {
+  State next = nextExtState(c);
+  if (next == State::Failed) {
+    return fail(400, gw::cat(kChunked, c == '\n' ? "a chunk-size line ends in a bare LF"
+                                                 : "a chunk extension is malformed"));
+  }
+  state_ = next;
+  return true;
 }
 
 // chunk-data CRLF

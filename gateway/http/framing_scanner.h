@@ -93,6 +93,7 @@ class FramingScanner {
   bool stepHead(unsigned char c);
   bool stepChunkLine(unsigned char c);
   bool stepChunkExt(unsigned char c);
+  State nextExtState(unsigned char c) const;
   bool stepChunkData(unsigned char c);
   bool stepTrailer(unsigned char c);
   bool countSectionByte();

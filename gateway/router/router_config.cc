@@ -40,6 +40,7 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
   auto rc = std::make_shared<RouterConfig>();
   rc->http_clients = ctx.config.http_clients;
   rc->request_body_timeout_ms = ctx.config.listener.request_body_timeout_ms;
+  rc->client_stall_timeout_ms = ctx.config.listener.idle_timeout_ms;
   if (ctx.routes != nullptr) {
     precomputeProxies(*ctx.routes, *rc);
     for (const auto& api : ctx.routes->apis()) {

@@ -1,16 +1,16 @@
 #include "gateway/router/router_filter.h"
 
 #include <event2/buffer.h>
-#include <event2/event.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "gateway/common/bev_write.h"
-#include "gateway/common/strcat.h"
 #include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
 #include "gateway/router/upstream_headers.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/proxy_resolver.h"
@@ -286,8 +286,9 @@ void RouterFilter::readResponse() {
     }
     if (err != HPE_OK) {
       std::string why = response_error_.empty() ? http_errno_description(err) : response_error_;
-      failRequest(502, "Invalid response from backend",
-                  gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
+      failRequest(
+          502, "Invalid response from backend",
+          gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
       return;
     }
   }
@@ -371,6 +372,10 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
 }
 
 void RouterFilter::onTimeout() {
+  if (waiting_for_client_) {
+    onClientStalled();
+    return;
+  }
   const conf::EndpointConfig& ep = route_->endpoint();
   if (connect_handle_) {
     // Still setting up: name the hop that stayed silent (e.g. the proxy).
@@ -416,12 +421,28 @@ void RouterFilter::releaseConnection(bool reusable) {
 }
 
 // While the client's buffer is full the backend is not read, so its silence
-// is not the backend's: the timer stops, and restarts when reading does.
+// is not the backend's: the timer instead bounds how long the client may sit
+// on a full buffer (client_stall_timeout_ms), and the backend's timeout
+// restarts when reading does.
 void RouterFilter::onAboveWriteBufferHighWatermark() {
   waiting_for_client_ = true;
   if (!connection_) return;
   bufferevent_disable(connection_->bev(), EV_READ);
-  if (timer_ && response_headers_done_) timer_->disable();
+  if (!timer_ || !response_headers_done_) return;
+  if (config_->client_stall_timeout_ms > 0) {
+    timer_->enable(std::chrono::milliseconds(config_->client_stall_timeout_ms));
+  } else {
+    timer_->disable();
+  }
+}
+
+// 408 is only the abort's cause here (the response has started): the chain
+// turns it into a reset, logged as aborted=client.
+void RouterFilter::onClientStalled() {
+  failRequest(
+      408, "Client stopped reading",
+      gw::cat("the client read nothing of the response for ", config_->client_stall_timeout_ms,
+              " ms (listenerConfig.idleTimeoutInMillis)"));
 }
 
 void RouterFilter::onBelowWriteBufferLowWatermark() {
@@ -489,7 +510,8 @@ int RouterFilter::responseHeadersComplete() {
     response_error_ = gw::cat("status code ", status, " is outside 100-599");
   }
   if (!response_error_.empty()) return -1;  // readResponse() answers 502
-  if (status >= 100 && status < 200) return 0;  // interim; dropped in message_complete
+  // Interim: no body, whatever its headers say; dropped in message_complete.
+  if (status >= 100 && status < 200) return 1;
   if (proxyAnsweredInstead(status)) return -1;
   http::ResponseHeaders out;
   out.status = status;

@@ -35,6 +35,9 @@ struct RouterConfig {
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
   uint32_t request_body_timeout_ms = 0;  // [listenerConfig] requestBodyTimeoutInMillis; 0 = off
+  // How long a response may wait on a client whose socket buffer stays full
+  // (listenerConfig.idleTimeoutInMillis); 0 = no limit.
+  uint32_t client_stall_timeout_ms = 0;
 };
 
 class RouterFilter : public http::PassThroughFilter,
@@ -81,6 +84,7 @@ class RouterFilter : public http::PassThroughFilter,
   void onTimeout();
   void onRequestBodyTimeout();
   bool proxyAnsweredInstead(int status);
+  void onClientStalled();
   void armTimeoutWhileUploading();
   int responseHeadersComplete();
   void finishHeaderPair();
@@ -91,7 +95,7 @@ class RouterFilter : public http::PassThroughFilter,
   std::string method_;
   std::string path_;               // without the query, for log lines
   std::string forwarded_headers_;  // see forwardedHeaderBlock() in upstream_headers.h
-  std::string request_connection_;   // the client's Connection options, for its trailers
+  std::string request_connection_;  // the client's Connection options, for its trailers
   bool request_chunked_ = false;
   bool request_has_body_ = false;
   bool request_complete_ = false;    // client's request fully received

@@ -31,6 +31,7 @@ std::string escapeLogValue(std::string_view value) {
 }
 
 std::string_view abortedBy(int local_reply_status) {
+  if (local_reply_status == 408) return "client";
   if (local_reply_status == 504) return "timeout";
   if (local_reply_status == 502 || local_reply_status == 503) return "backend";
   return "gateway";

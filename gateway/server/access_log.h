@@ -39,8 +39,9 @@ struct AccessLogEntry {
 std::string escapeLogValue(std::string_view value);
 
 // Who cut a started response short, from the status of the local reply that
-// became a reset: 504 "timeout" (the backend fell silent), 502 or 503
-// "backend" (it closed or sent an invalid response), else "gateway".
+// became a reset: 408 "client" (it stopped reading), 504 "timeout" (the
+// backend fell silent), 502 or 503 "backend" (it closed or sent an invalid
+// response), else "gateway".
 std::string_view abortedBy(int local_reply_status);
 
 class AccessLog {

@@ -34,8 +34,11 @@ absl::StatusOr<YAML::Node> parseFilterConfig(const conf::FilterEntry& entry) {
 }
 
 // A listening socket for one worker; every worker binds the same address with
-// SO_REUSEPORT so the kernel balances accepted connections between them.
-absl::StatusOr<int> bindListener(const std::string& host, uint16_t port) {
+// SO_REUSEPORT so the kernel balances accepted connections between them. The
+// `first` binds without SO_REUSEPORT and sets it only once bound: if another
+// process (another microgw) already listens on the port, that bind fails
+// instead of silently sharing the port's traffic with it.
+absl::StatusOr<int> bindListener(const std::string& host, uint16_t port, bool first) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -44,19 +47,23 @@ absl::StatusOr<int> bindListener(const std::string& host, uint16_t port) {
   std::string port_text = std::to_string(port);
   int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port_text.c_str(), &hints, &res);
   if (rc != 0) {
-    return absl::InvalidArgumentError(gw::cat("listenerConfig.host '", host,
-                                              "' does not resolve: ", gai_strerror(rc)));
+    return absl::InvalidArgumentError(
+        gw::cat("listenerConfig.host '", host, "' does not resolve: ", gai_strerror(rc)));
   }
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-    std::string err = std::strerror(errno);
+  if (!first) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  const bool bound = bind(fd, res->ai_addr, res->ai_addrlen) == 0;
+  if (bound && first) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (!bound || listen(fd, 1024) != 0) {
+    const int error = errno;
     freeaddrinfo(res);
     close(fd);
-    return absl::UnavailableError(gw::cat("cannot listen on ", host, ":", port, ": ", err,
-                                          " (change listenerConfig.httpPort or host)"));
+    return absl::UnavailableError(gw::cat(
+        "cannot listen on ", host, ":", port, ": ", std::strerror(error),
+        error == EADDRINUSE ? " (another process, maybe another microgw, listens there)" : "",
+        "; change listenerConfig.httpPort or host, or stop the other process"));
   }
   freeaddrinfo(res);
   return fd;
@@ -144,7 +151,13 @@ class Server {
         stats_(stats),
         options_(options),
         reloads_ok_(stats.counter(kReloads, kReloadsHelp, {{"result", "success"}})),
-        reloads_failed_(stats.counter(kReloads, kReloadsHelp, {{"result", "failure"}})) {}
+        reloads_failed_(stats.counter(kReloads, kReloadsHelp, {{"result", "failure"}})) {
+    // Caught from now on (the admin listener, which tells a supervisor the
+    // gateway is up, opens in start()), handled once run() runs the loop.
+    addSignal(SIGTERM);
+    addSignal(SIGINT);
+    addSignal(SIGHUP);
+  }
 
   ~Server() {
     for (::event* e : signals_) event_free(e);
@@ -206,7 +219,8 @@ std::optional<int> Server::start() {
   int count = config_.listener.workers > 0 ? config_.listener.workers
                                            : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < count; ++i) {
-    absl::StatusOr<int> fd = bindListener(config_.listener.host, config_.listener.http_port);
+    absl::StatusOr<int> fd =
+        bindListener(config_.listener.host, config_.listener.http_port, /*first=*/i == 0);
     if (!fd.ok()) {
       GW_LOG_ERROR(fd.status().message());
       return 1;
@@ -215,7 +229,7 @@ std::optional<int> Server::start() {
   }
   if (config_.admin.enabled) {
     admin_ = std::make_unique<AdminServer>(*main_, stats_, ready_);
-    if (absl::Status s = admin_->listen(config_.admin); !s.ok()) {
+    if (absl::Status s = admin_->listen(config_.admin, config_.listener); !s.ok()) {
       GW_LOG_ERROR(s.message());
       return 1;
     }
@@ -239,9 +253,6 @@ void Server::run() {
     for (auto& w : workers_) w->stop();
     main_->exit();
   });
-  addSignal(SIGTERM);
-  addSignal(SIGINT);
-  addSignal(SIGHUP);
   main_->run();
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();

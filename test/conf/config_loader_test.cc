@@ -59,6 +59,7 @@ TEST(LoadConfig, DefaultFile) {
   EXPECT_TRUE(config->admin.enabled);
   EXPECT_EQ(config->admin.host, "127.0.0.1");
   EXPECT_EQ(config->admin.port, 9797);
+  EXPECT_EQ(config->admin.max_connections, 64u);
   EXPECT_TRUE(config->access_log.enabled);
   EXPECT_EQ(config->access_log.path, "-");
   EXPECT_EQ(config->chain_file, "conf/filters.yaml");
@@ -108,6 +109,7 @@ httpMode = "forward"
 [admin]
 enabled = false
 port = 1
+maxConnections = 3
 [accessLog]
 path = "/var/log/gw.log"
 [filters]
@@ -136,6 +138,7 @@ chainFile = ")",
   EXPECT_EQ(proxy.http_mode, HttpProxyMode::Forward);
   EXPECT_FALSE(config->admin.enabled);
   EXPECT_EQ(config->admin.port, 1);
+  EXPECT_EQ(config->admin.max_connections, 3u);
   EXPECT_EQ(config->access_log.path, "/var/log/gw.log");
   EXPECT_EQ(config->chain_file, chain);
 }
@@ -239,6 +242,10 @@ TEST(LoadConfig, Errors) {
        "micro-gw.conf: 'listenerConfig.httpPort' must be between 1 and 65535, got 0"},
       {"admin port too big", "[admin]\nport = 65536\n",
        "micro-gw.conf: 'admin.port' must be between 1 and 65535, got 65536"},
+      {"admin without connections", "[admin]\nmaxConnections = 0\n",
+       "micro-gw.conf: 'admin.maxConnections' must be between 1 and 65535, got 0"},
+      {"misspelt admin key", "[admin]\nmaxConnection = 8\n",
+       "micro-gw.conf: unknown key 'admin.maxConnection' (did you mean 'maxConnections'?)"},
       {"proxy port too big", "[httpClients.proxy]\nport = 70000\n",
        "micro-gw.conf: 'httpClients.proxy.port' must be between 1 and 65535, got 70000"},
       {"timeout zero", "[httpClients]\nconnectTimeoutInMillis = 0\n",
@@ -384,6 +391,66 @@ TEST(LoadConfig, PasswordNeverInErrors) {
     EXPECT_EQ(config.status().message().find(kSecret), std::string::npos)
         << config.status().message();
   }
+}
+
+// [httpClients.poolConfig] (WSO2 3.2's keys) and requestBodyTimeoutInMillis.
+TEST(LoadConfig, PoolConfigDefaults) {
+  absl::StatusOr<Config> config = load("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_clients.pool.max_active_connections, -1);
+  EXPECT_EQ(config->http_clients.pool.wait_time_ms, 30000u);
+  EXPECT_EQ(config->http_clients.pool.max_active_streams_per_connection, 50);
+  EXPECT_EQ(config->http_clients.max_idle_connections_per_host, 64u);
+  EXPECT_EQ(config->listener.request_body_timeout_ms, 60000u);
+}
+
+TEST(LoadConfig, PoolConfigKeys) {
+  absl::StatusOr<Config> config = load(R"(
+[listenerConfig]
+requestBodyTimeoutInMillis = 0
+[httpClients.poolConfig]
+maxActiveConnections = 8
+maxIdleConnections = 4
+waitTimeInMillis = 250
+maxActiveStreamsPerConnection = -1
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_clients.pool.max_active_connections, 8);
+  EXPECT_EQ(config->http_clients.pool.wait_time_ms, 250u);
+  EXPECT_EQ(config->http_clients.pool.max_active_streams_per_connection, -1);
+  EXPECT_EQ(config->http_clients.max_idle_connections_per_host, 4u);
+  EXPECT_EQ(config->listener.request_body_timeout_ms, 0u);
+  EXPECT_TRUE(config->warnings.empty());
+}
+
+TEST(LoadConfig, PoolConfigErrors) {
+  struct Case {
+    const char* toml;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"[httpClients.poolConfig]\nmaxActiveConnections = 0\n",
+       "micro-gw.conf: 'httpClients.poolConfig.maxActiveConnections' must be -1 (unlimited) or "
+       "at least 1, got 0"},
+      {"[httpClients.poolConfig]\nwaitTimeInMillis = -1\n",
+       "micro-gw.conf: 'httpClients.poolConfig.waitTimeInMillis' must be between 0 and "
+       "4294967295, got -1"},
+      {"[httpClients]\nmaxIdleConnectionsPerHost = 2\n[httpClients.poolConfig]\n"
+       "maxIdleConnections = 3\n",
+       "micro-gw.conf: 'httpClients.maxIdleConnectionsPerHost' and micro-gw.conf: "
+       "'httpClients.poolConfig.maxIdleConnections' are the same setting (WSO2 spells it "
+       "poolConfig.maxIdleConnections): set only one"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Config> config = load(c.toml);
+    ASSERT_FALSE(config.ok()) << c.toml;
+    EXPECT_EQ(config.status().message(), c.error);
+  }
+  absl::StatusOr<Config> typo = load("[httpClients.poolConfig]\nmaxActiveConnection = 3\n");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("did you mean 'maxActiveConnections'"),
+            std::string::npos)
+      << typo.status().message();
 }
 
 }  // namespace

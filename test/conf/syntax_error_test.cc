@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "conf/known_keys.h"
 #include "conf/loader.h"
 
 namespace gw::conf {
@@ -147,6 +148,9 @@ TEST(TomlSyntaxError, ExactMessages) {
        "f.conf: invalid TOML at line 1, column 12 (key 'password'): "
        "unclosed multi-line string (\"\"\" or ''')"},
       {"S3cr3t\n", "f.conf: invalid TOML at line 1, column 7: a key needs '= value'"},
+      {"# nonProxyHosts = [\n[admin]\nport: 1\n",
+       "f.conf: invalid TOML at line 3, column 5 (key 'admin.port'): "
+       "expected '=' between the key and its value"},
       {"[mySecretTable]\nS3cr3t: x\n",
        "f.conf: invalid TOML at line 2, column 7: expected '=' between the key and its value"},
   };
@@ -178,7 +182,8 @@ const Form kYamlForms[] = {
     {"tab indentation", "\tpassword: SECRET\n", false},
     {"unclosed flow list", "    password: [SECRET\n", false},
     {"unclosed flow map", "    password: {v: SECRET\n", false},
-    {"no colon", "    password SECRET\n    x: SECRET2\n", false},
+    {"no colon", "    password SECRET\n    x: SECRET2\n", true},
+    {"glued colon", "    password:SECRET\n    x: SECRET2\n", true},
     {"bad block scalar", "    password: |\n  SECRET\n     x: SECRET2\n", false},
     {"value as a key", "    password:\n      SECRET: SECRET2\n", false},
 };
@@ -217,6 +222,44 @@ TEST(YamlSyntaxError, EndpointProxyPasswordsAreNeverQuoted) {
     ASSERT_FALSE(api.ok()) << yaml;
     EXPECT_EQ(api.status().message().find("SEC"), std::string::npos) << api.status();
   }
+}
+
+// Valid YAML, but a value glued to its key (`password:S3cr3t`) becomes a key:
+// the unknown-key error must not echo it.
+TEST(YamlKeys, KeyWithItsValueGluedOnIsNeverQuoted) {
+  struct Case {
+    const char* line;
+    const char* expected;
+  };
+  const Case cases[] = {
+      // YAML reads this line as one scalar and fails on the next: the error names this one.
+      {"    password:SECRET\n",
+       "apis/t.yaml: invalid YAML at line 8, column 13 (key "
+       "'x-wso2-production-endpoints.proxy.password'): expected ': ' (a colon and a blank) "
+       "between the key and its value"},
+      {"    password SECRET: 1\n",
+       "apis/t.yaml: x-wso2-production-endpoints.proxy.password: expected ': ' (a colon and a "
+       "blank) between the key and its value"},
+      {"    password=SECRET: 1\n",
+       "apis/t.yaml: x-wso2-production-endpoints.proxy.password: expected ': ' (a colon and a "
+       "blank) between the key and its value"},
+      {"    pw:SECRET: 1\n",
+       "apis/t.yaml: x-wso2-production-endpoints.proxy: unknown key with blanks, ':' or '=' in "
+       "it (not shown: it may hold a value); write 'key: value'"},
+  };
+  for (const Case& c : cases) {
+    const std::string yaml = absl::StrCat(
+        "openapi: 3.0.1\ninfo: {title: T, version: '1'}\nx-wso2-basePath: /t\n"
+        "x-wso2-production-endpoints:\n  urls: ['http://b:1']\n  proxy:\n    host: p\n",
+        fill(c.line, ""), kApiTail);
+    absl::StatusOr<ApiDefinition> api = loadApiFromString(yaml, "apis/t.yaml", {});
+    ASSERT_FALSE(api.ok()) << yaml;
+    EXPECT_EQ(std::string(api.status().message()), c.expected) << yaml;
+  }
+  absl::StatusOr<FilterChainConfig> chain =
+      loadFilterChainFromString(absl::StrCat("filters:\n  - name:", kSecret, "\n"), "chain.yaml");
+  ASSERT_FALSE(chain.ok());
+  EXPECT_EQ(chain.status().message().find(kSecret), std::string::npos) << chain.status();
 }
 
 TEST(YamlSyntaxError, FilterChainExactMessage) {

@@ -2,7 +2,9 @@
 // the ServerCodec seam the connection manager uses.
 //
 // Input layout: kControlBytes control bytes, then the client's byte stream.
-// Control byte 0 picks the codec limits; the others, cyclically, every
+// Control byte 0 picks the codec limits (bits 0-5: URI, header section and
+// body sizes; bit 6: maxHeaderCount 3; bit 7: underscore names rejected
+// instead of dropped); the others, cyclically, every
 // fuzzer-driven choice: the size of each chunk handed to dispatch(), and what the fake
 // connection manager does with each request (answer from inside
 // decodeHeaders and resume() there, as ConnectionManager does for a local
@@ -14,6 +16,8 @@
 //    manager has deleted it by then);
 //  - decoded request headers have a non-empty method and a path within maxUriLength;
 //  - decoded body bytes stay within maxEntityBodySize;
+//  - the request target is visible ASCII; headers and trailers are at most
+//    maxHeaderCount fields, none with an underscore in its name;
 //  - onProtocolError statuses are 400, 408, 413, 414, 431, 501 or 505;
 //  - nothing at all after a protocol error, nor after a response that ended
 //    the connection (keepAlive() false).
@@ -26,6 +30,7 @@
 
 #include "gateway/http/codec.h"
 #include "gateway/http/http1_server_codec.h"
+#include "gateway/stats/stats.h"
 
 namespace {
 
@@ -41,8 +46,8 @@ using gw::http::ServerCodecCallbacks;
 
 constexpr size_t kControlBytes = 8;
 
-#define FUZZ_CHECK(cond) \
-  do {                   \
+#define FUZZ_CHECK(cond)           \
+  do {                             \
     if (!(cond)) __builtin_trap(); \
   } while (0)
 
@@ -85,9 +90,16 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
     if (maskedKnownBug()) return;
     FUZZ_CHECK(!protocol_error_);
     FUZZ_CHECK(!closed_);
-    FUZZ_CHECK(status == 400 || status == 408 || status == 413 || status == 414 ||
-               status == 431 || status == 501 || status == 505);
+    FUZZ_CHECK(status == 400 || status == 408 || status == 413 || status == 414 || status == 431 ||
+               status == 501 || status == 505);
     protocol_error_ = true;
+  }
+
+  void checkFields(const HeaderMap& fields) const {
+    FUZZ_CHECK(fields.size() <= limits_.max_header_count);
+    for (const auto& field : fields.entries()) {
+      FUZZ_CHECK(field.first.find('_') == std::string::npos);
+    }
   }
 
   // RequestDecoder
@@ -96,6 +108,8 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
     FUZZ_CHECK(!saw_headers_);
     FUZZ_CHECK(!headers.method.empty());
     FUZZ_CHECK(headers.path.size() <= limits_.max_uri_length);
+    checkFields(headers.headers);
+    for (unsigned char c : headers.path) FUZZ_CHECK(c > 0x20 && c < 0x7f);
     saw_headers_ = true;
     request_ended_ = end_stream;
     if (end_stream) FUZZ_CHECK(codec_->requestComplete());
@@ -128,8 +142,9 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
     if ((control_.next() & 7) == 0) respond(false);  // an early answer, mid-body
   }
 
-  void decodeTrailers(HeaderMap) override {
+  void decodeTrailers(HeaderMap trailers) override {
     if (maskedKnownBug()) return;
+    checkFields(trailers);
     checkLive();
     FUZZ_CHECK(saw_headers_);
     FUZZ_CHECK(!request_ended_);
@@ -236,6 +251,11 @@ CodecLimits limitsFrom(uint8_t b) {
   l.max_uri_length = kUri[b & 3];
   l.max_header_size = kHeader[(b >> 2) & 3];
   l.max_entity_body_size = kBody[(b >> 4) & 3];
+  l.max_header_count = (b & 0x40) ? 3 : 100;
+  l.headers_with_underscores =
+      (b & 0x80) ? gw::http::UnderscoreHeaders::Reject : gw::http::UnderscoreHeaders::Drop;
+  static gw::stats::Counter dropped;
+  l.underscore_headers_dropped = &dropped;
   return l;
 }
 

@@ -262,6 +262,51 @@ class GatewayCoreTest(unittest.TestCase):
             self.assertEqual(r.status, 400, target)
             self.assertIn(b"segment", r.body, target)
 
+    # Issue 6: fragments, parameter-only segments, raw control/non-ASCII bytes.
+    def test_fragment_and_parameter_only_segment_400(self):
+        for target in (b"/core/v1/echo/#", b"/core/v1/echo/1#x", b"/core/v1/echo/;x"):
+            r = self.raw_status(b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(r.status, 400, target)
+            error_fields(self, r.body)
+        self.assertEqual(self.backend_requests_for("GET", "/echo/"), 0)
+
+    def test_request_target_control_and_high_bytes_400(self):
+        for target in (b"/core/v1/echo?a=\tb", b"/core/v1/ech\x0co", b"/core/v1/echo/caf\xc3\xa9"):
+            r = self.raw_status(b"GET " + target + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(r.status, 400, target)
+
+    def test_lenient_chunk_framing_400(self):
+        for body in (b"5\r\nhelloXY0\r\n\r\n", b"5\rXhello\r\n0\r\n\r\n",
+                     b"5;a=b\nhello\r\n0\r\n\r\n"):
+            r = self.raw_status(b"POST /core/v1/upload HTTP/1.1\r\nHost: a\r\n"
+                                b"Transfer-Encoding: chunked\r\n\r\n" + body)
+            self.assertEqual(r.status, 400, body)
+
+    def test_header_section_counted_on_the_wire_431(self):
+        # 99 fields: 8,019 bytes of names and values (under MAX_HEADER), 8,415 on the wire.
+        fields = b"".join(b"X%02d: %s\r\n" % (i, b"v" * 78) for i in range(99))
+        r = self.raw_status(b"GET /core/v1/echo HTTP/1.1\r\nHost: a\r\n" + fields + b"\r\n")
+        self.assertEqual(r.status, 431)
+        self.assertIn(b"maxHeaderSize", r.body)
+        many = b"".join(b"X-%d: 1\r\n" % i for i in range(101))  # default maxHeaderCount 100
+        r = self.raw_status(b"GET /core/v1/echo HTTP/1.1\r\n" + many + b"Host: a\r\n\r\n")
+        self.assertEqual(r.status, 431)
+        self.assertIn(b"maxHeaderCount", r.body)
+
+    def test_underscore_headers_dropped_and_counted(self):
+        def dropped():
+            _, _, body = self.gw.admin("/metrics")
+            return h.metric_sum(h.parse_prometheus(body.decode()),
+                                "microgw_downstream_headers_with_underscores_dropped_total")
+        before = dropped()
+        e = self.echo("/core/v1/echo", headers={"X_Forwarded_For": "198.51.100.9",
+                                                 "Proxy_Authorization": "Basic eDp5"})
+        hdrs = e["headers_lower"]
+        self.assertNotIn("x_forwarded_for", hdrs)
+        self.assertNotIn("proxy_authorization", hdrs)
+        self.assertNotIn("198.51.100.9", hdrs.get("x-forwarded-for", ""))
+        self.assertEqual(dropped(), before + 2)
+
     def test_absolute_form_target_is_routed(self):
         r = self.raw_status(b"GET http://gw.example/core/v1/echo?abs=1 HTTP/1.1\r\nHost: a\r\n\r\n")
         self.assertEqual(r.status, 200, r.body[:300])

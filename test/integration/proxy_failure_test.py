@@ -25,6 +25,7 @@ import mgw_harness as h
 
 PASSWORD = "Fp-pass-3b8e21"  # distinctive, so a leak is easy to spot
 CONNECT_TIMEOUT_MS = 1000
+ROUTE_TIMEOUT_MS = 300  # shorter than CONNECT_TIMEOUT_MS
 FIVE_MB = 5 * 1024 * 1024
 DROP_CONTENT_LENGTH = 100000
 
@@ -225,6 +226,7 @@ class FakeProxyFailureTest(GatewayTestBase):
         cls.backend = h.TestBackend().start()
         ports = {name: h.free_port() for name in
                  ("drop", "silent", "p503", "p504", "garbage")}
+        cls.silent_port = ports["silent"]
         cls.proxy = FakeProxy({
             ports["drop"]: "drop_mid_response",
             ports["silent"]: "silent",
@@ -235,6 +237,9 @@ class FakeProxyFailureTest(GatewayTestBase):
         apis = {name: h.api_definition("/" + name, ["http://127.0.0.1:%d/" % port])
                 for name, port in ports.items()}
         apis["ok"] = h.api_definition("/ok", [cls.backend.url("/")])
+        apis["silentroute"] = h.api_definition(
+            "/silentroute", ["http://127.0.0.1:%d/" % ports["silent"]],
+            timeout_ms=ROUTE_TIMEOUT_MS)
         conf = {"httpClients": {
             "connectTimeoutInMillis": CONNECT_TIMEOUT_MS,
             "proxy": {"enabled": True, "host": h.LOOPBACK, "port": cls.proxy.port,
@@ -281,6 +286,18 @@ class FakeProxyFailureTest(GatewayTestBase):
         seconds = time.monotonic() - start
         self.assertGreaterEqual(seconds, 0.8 * CONNECT_TIMEOUT_MS / 1000.0, text)
         self.assertLess(seconds, h.scaled(6), text)
+
+    def test_silent_proxy_named_when_route_timeout_is_shorter(self):
+        # Regression (issue 6): this said "the backend ... did not answer".
+        start = time.monotonic()
+        text = self.assert_reply(
+            "/silentroute/echo", 504,
+            r"proxy 127\.0\.0\.1:%d accepted the connection but did not answer the CONNECT "
+            r"127\.0\.0\.1:%d within %d ms" % (self.proxy.port, self.silent_port, ROUTE_TIMEOUT_MS),
+            r"advanceEndpointConfig\.timeoutInMillis")
+        self.assertNotIn("backend http", text)
+        self.assertLess(time.monotonic() - start, CONNECT_TIMEOUT_MS / 1000.0, text)
+        self.assertRegex(self.gw.log_text(), r"did not answer the CONNECT")
 
     def test_proxy_503_gives_502(self):
         self.assert_reply("/p503/echo", 502, r"(?i)proxy", r"503")
@@ -371,6 +388,204 @@ class SquidFailureTest(GatewayTestBase):
     def test_zz_gateway_survives_failures(self):
         e = self.assert_gateway_serves("/plain/echo?after=failures")
         self.assertEqual(e["args"], {"after": "failures"})
+
+
+def assert_no_proxy_page(test, text):
+    for leak in ("<html", "<HTML", "squid/", "microgw-test-squid", "tinyproxy/", PASSWORD):
+        test.assertNotIn(leak, text)
+
+
+class SquidForwardModeTest(GatewayTestBase):
+    """httpMode = "forward" through real Squid: the proxy's own answers (its 407,
+    its error pages) become the CONNECT-mode 502/504, and the backend's own
+    error answers still pass. Regression for issue 6, defect 6."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+        cls.backend = h.TestBackend().start()
+        cls.squid = None
+        cls.gws = []
+        try:
+            cls.squid = h.Squid(auth=True, password=PASSWORD).start()
+            apis = {"plain": h.api_definition("/plain", [cls.backend.url("/")]),
+                    "down": h.api_definition("/down", ["http://127.0.0.1:%d/" % h.free_port()])}
+
+            def gateway(password):
+                conf = {"httpClients": {"proxy": {
+                    "enabled": True, "host": h.LOOPBACK, "port": cls.squid.port,
+                    "username": cls.squid.username, "password": password,
+                    "httpMode": "forward"}}}
+                gw = h.Microgw(apis, conf=conf)
+                cls.gws.append(gw)
+                return gw.start()
+
+            cls.gw = gateway(PASSWORD)
+            cls.bad_gw = gateway("wrong-" + PASSWORD[::-1])
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for gw in cls.gws:
+            gw.cleanup()
+        if cls.squid is not None:
+            cls.squid.cleanup()
+        cls.backend.stop()
+
+    def test_wrong_credentials_give_connect_mode_502(self):
+        status, _, body = self.bad_gw.request("GET", "/plain/echo")
+        text = body.decode(errors="replace")
+        self.assertEqual(status, 502, text)
+        self.assertIn("proxy authentication failed", text)
+        self.assertIn("httpClients.proxy.username/password", text)
+        assert_no_proxy_page(self, text)
+        log = self.bad_gw.log_text()
+        self.assertRegex(log, r"proxy 127\.0\.0\.1:%d answered a request for 127\.0\.0\.1:%d "
+                              r"\(forward mode\) itself with 407" % (self.squid.port,
+                                                                     self.backend.port))
+        self.assertIn("ERR_CACHE_ACCESS_DENIED", log)
+        self.assertNotIn(PASSWORD, log)
+        m = self.bad_gw.metrics()
+        self.assertGreaterEqual(h.metric_sum(m, "microgw_upstream_connect_failures_total",
+                                             'reason="auth"'), 1)
+        self.assertGreaterEqual(h.metric_sum(m, "microgw_proxy_tunnel_failures_total",
+                                             'reason="auth"'), 1)
+
+    def test_backend_down_gives_502_not_squid_page(self):
+        status, _, body = self.gw.request("GET", "/down/echo")
+        text = body.decode(errors="replace")
+        self.assertEqual(status, 502, text)
+        self.assertIn("proxy could not reach the backend", text)
+        self.assertIn("ERR_CONNECT_FAIL", text)
+        assert_no_proxy_page(self, text)
+
+    def test_backend_error_answer_passes_through(self):
+        status, _, body = self.gw.request("GET", "/plain/status/503")
+        self.assertEqual(status, 503, body[:300])
+        self.assertNotIn(b"proxy", body)
+        e = self.assert_gateway_serves("/plain/echo?fwd=1")
+        self.assertEqual(e["args"], {"fwd": "1"})
+
+
+class TinyproxyForwardModeTest(GatewayTestBase):
+    """tinyproxy's own error page ("500 Unable to connect", Server: tinyproxy,
+    no Via) is the proxy's; a backend answer it relays carries its Via."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+        cls.backend = h.TestBackend().start()
+        cls.tinyproxy = None
+        cls.gw = None
+        try:
+            cls.tinyproxy = h.Tinyproxy().start()
+            apis = {"plain": h.api_definition("/plain", [cls.backend.url("/")]),
+                    "down": h.api_definition("/down", ["http://127.0.0.1:%d/" % h.free_port()])}
+            conf = {"httpClients": {"proxy": {
+                "enabled": True, "host": h.LOOPBACK, "port": cls.tinyproxy.port,
+                "httpMode": "forward"}}}
+            cls.gw = h.Microgw(apis, conf=conf).start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.gw is not None:
+            cls.gw.cleanup()
+        if cls.tinyproxy is not None:
+            cls.tinyproxy.cleanup()
+        cls.backend.stop()
+
+    def test_backend_down_gives_502(self):
+        status, _, body = self.gw.request("GET", "/down/echo")
+        text = body.decode(errors="replace")
+        self.assertEqual(status, 502, text)
+        self.assertIn("proxy could not reach the backend", text)
+        assert_no_proxy_page(self, text)
+
+    def test_backend_error_answer_passes_through(self):
+        status, _, body = self.gw.request("GET", "/plain/status/503")
+        self.assertEqual(status, 503, body[:300])
+
+
+class UpstreamLimitsTest(GatewayTestBase):
+    """[listenerConfig] requestBodyTimeoutInMillis and [httpClients.poolConfig]
+    maxActiveConnections / waitTimeInMillis, direct to the test backend."""
+
+    BODY_TIMEOUT_MS = 1000
+    WAIT_MS = 300
+
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+        cls.backend = h.TestBackend().start()
+        conf = {"listenerConfig": {"requestBodyTimeoutInMillis": cls.BODY_TIMEOUT_MS},
+                "httpClients": {"poolConfig": {"maxActiveConnections": 1,
+                                               "waitTimeInMillis": cls.WAIT_MS}}}
+        cls.gw = h.Microgw({"plain": h.api_definition("/plain", [cls.backend.url("/")])},
+                           conf=conf)
+        try:
+            cls.gw.start()
+        except Exception:
+            cls.gw.cleanup()
+            cls.backend.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.cleanup()
+        cls.backend.stop()
+
+    def test_trickled_body_gets_408_and_frees_the_upstream(self):
+        # Regression (issue 6): 1 byte per interval kept the upstream connection forever.
+        s = socket.create_connection((h.LOOPBACK, self.gw.port), timeout=h.scaled(10))
+        self.addCleanup(s.close)
+        s.sendall(b"POST /plain/upload HTTP/1.1\r\nHost: gw\r\nContent-Length: 100\r\n\r\n")
+        start = time.monotonic()
+        s.settimeout(0.25)
+        data = b""
+        sent = 0
+        while time.monotonic() - start < h.scaled(8) and b"\r\n\r\n" not in data:
+            with contextlib.suppress(OSError):
+                s.sendall(b"x")
+                sent += 1
+            try:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            except socket.timeout:
+                pass
+        seconds = time.monotonic() - start
+        self.assertTrue(data.startswith(b"HTTP/1.1 408"), (sent, data[:300]))
+        self.assertIn(b"requestBodyTimeoutInMillis", data)
+        self.assertIn(b"Connection: close", data)
+        self.assertGreaterEqual(seconds, 0.8 * self.BODY_TIMEOUT_MS / 1000.0)
+        # The one allowed upstream connection is free again at once.
+        e = self.assert_gateway_serves("/plain/echo?after=trickle")
+        self.assertEqual(e["args"], {"after": "trickle"})
+
+    def test_over_max_active_connections_waits_then_503(self):
+        slow = threading.Thread(target=self.request, args=("GET", "/plain/slow?ms=2000"),
+                                daemon=True)
+        slow.start()
+        self.addCleanup(slow.join, h.scaled(10))
+        h.wait_until(lambda: [r for r in list(self.backend.records) if r["path"].endswith("/slow")],
+                     timeout=10, what="the slow request at the backend")
+        start = time.monotonic()
+        status, _, body = self.request("GET", "/plain/echo")
+        seconds = time.monotonic() - start
+        text = body.decode(errors="replace")
+        self.assertEqual(status, 503, text)
+        self.assertIn("httpClients.poolConfig.maxActiveConnections", text)
+        self.assertIn("waitTimeInMillis", text)
+        self.assertGreaterEqual(seconds, 0.8 * self.WAIT_MS / 1000.0)
+        slow.join(h.scaled(10))
+        e = self.assert_gateway_serves("/plain/echo?after=cap")
+        self.assertEqual(e["args"], {"after": "cap"})
 
 
 if __name__ == "__main__":

@@ -207,14 +207,13 @@ class ReloadUnderLoadTest(ReloadTestBase):
 
         def reloader():
             n = 0
-            while not stop.wait(0.1):
+            while not stop.wait(0.1):  # 100 ms after the previous reload is done
                 n += 1
                 # Each reload changes something real: an API comes and goes, and
                 # every fourth one changes the connect timeout, so each worker
                 # gets a new connector while the old one still serves the
                 # requests in flight. (A new connector loads the trust store,
-                # which takes a few hundred ms on a small machine: SIGHUPs that
-                # arrive meanwhile coalesce into one reload.)
+                # which takes a few hundred ms on a small machine.)
                 if n % 4 == 0:
                     timeout = 4000 + (n // 4) % 2
                     self.write_conf(gw, h.deep_merge(
@@ -223,8 +222,14 @@ class ReloadUnderLoadTest(ReloadTestBase):
                     self.write_api(gw, "b", h.api_definition("/b", [self.backend2.url("/")]))
                 else:
                     os.remove(os.path.join(gw.apis_dir, "b.yaml"))
+                # Wait for this reload's log line before touching the files
+                # again: a folder that changes while the gateway reads it can
+                # be refused (correctly), which this test does not exercise.
+                before = gw.log_text().count("configuration reload")
                 gw.process.send_signal(signal.SIGHUP)
                 reloads["sent"] += 1
+                h.wait_until(lambda: gw.log_text().count("configuration reload") > before,
+                             timeout=15, what="reload %d" % n)
 
         thread = threading.Thread(target=reloader)
         thread.start()
@@ -237,12 +242,13 @@ class ReloadUnderLoadTest(ReloadTestBase):
             stop.set()
             thread.join()
         total = int(re.search(r"(\d+) requests in", out).group(1))
-        self.assertGreater(total, 500, out)
+        self.assertGreater(total, 200, out)
         self.assertNotIn("Non-2xx", out)
         self.assertNotIn("Socket errors", out)
-        self.assertGreaterEqual(reloads["sent"], 40)
-        self.assertGreaterEqual(self.reload_count(gw, "success"), 20, gw.log_text()[-3000:])
-        self.assertEqual(self.reload_count(gw, "failure"), 0, gw.log_text()[-3000:])
+        self.assertGreaterEqual(reloads["sent"], 20)
+        self.assertEqual(self.reload_count(gw, "success"), reloads["sent"])
+        self.assertEqual(self.reload_count(gw, "failure"), 0,
+                         re.findall(r".*reload refused.*", gw.log_text()))
         self.assertIn("upstream connection settings changed", gw.log_text())
         metrics = gw.metrics()
         answered = h.metric_sum(metrics, "microgw_requests_total", 'api="a"')

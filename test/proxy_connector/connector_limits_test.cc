@@ -2,7 +2,13 @@
 // set-up, maxActiveConnections / waitTimeInMillis, TLS connections with unread
 // bytes kept out of the pool, and forward-mode answers from the proxy itself.
 
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include "test/proxy_connector/connector_test_util.h"
 #include "test/proxy_connector/test_certs.h"
@@ -132,6 +138,26 @@ TEST_F(ConnectorTest, MaxActiveConnectionsWaitTimeGives503) {
   EXPECT_TRUE(third.conn);
 }
 
+// The cap holds across connectors (one per worker): a slot freed by one wakes
+// a waiter of another within ConnectionLimit::kRetryInterval.
+TEST_F(ConnectorTest, MaxActiveConnectionsHoldsAcrossConnectors) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.max_active_per_key = 1;
+  ConnectorPtr worker1 = make(options);
+  ConnectorPtr worker2 = make(options);
+  Recorder first;
+  connect(*worker1, direct(echo.port()), first);
+  ASSERT_TRUE(first.conn);
+  Recorder second;
+  ConnectHandlePtr h = worker2->connect(direct(echo.port()), second);
+  runFor(milliseconds(60));
+  EXPECT_EQ(second.calls, 0) << "the other worker's connection counts against the cap";
+  worker1->release(std::move(first.conn), /*reusable=*/false);
+  ASSERT_TRUE(runUntil([&] { return second.calls > 0; }, milliseconds(1000)));
+  EXPECT_TRUE(second.conn);
+}
+
 TEST_F(ConnectorTest, AbandonWhileQueuedNamesTheLimit) {
   EchoServer echo(dispatcher_->base());
   ConnectorOptions options;
@@ -244,6 +270,87 @@ TEST_F(ConnectorTest, ForwardModeProxyAnswerIsAFailure) {
   std::map<std::string, std::string> relayed = {{"server", "nginx"},
                                                 {"via", "1.1 proxy (squid/5.7)"}};
   EXPECT_FALSE(c->proxyAnswered(*rec.conn, 503, lookup(relayed)).has_value());
+}
+
+// A TLS server on a blocking socket in a thread of its own: one handshake,
+// then, when asked, raw bytes below TLS (a partial record), then it waits.
+class RawTlsServer {
+ public:
+  explicit RawTlsServer(SSL_CTX* ctx) : ctx_(ctx) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+    listen(listen_fd_, 4);
+    socklen_t len = sizeof(sin);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+    port_ = ntohs(sin.sin_port);
+    acceptor_ = std::thread([this] { acceptLoop(); });
+  }
+  ~RawTlsServer() {
+    stop_ = true;
+    shutdown(listen_fd_, SHUT_RDWR);
+    acceptor_.join();
+    for (std::thread& t : handlers_) t.join();
+    close(listen_fd_);
+  }
+  uint16_t port() const { return port_; }
+  // The first connection sends the first bytes of a record header, not a whole record.
+  void sendRaw() { send_ = true; }
+
+ private:
+  void acceptLoop() {
+    for (int n = 0; !stop_; ++n) {
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      handlers_.emplace_back([this, fd, n] { serve(fd, n == 0); });
+    }
+  }
+  void serve(int fd, bool first) {
+    SSL* ssl = SSL_new(ctx_);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1) {
+      while (first && !send_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (first && send_) ::send(fd, "\x17\x03\x03", 3, MSG_NOSIGNAL);
+      while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    SSL_free(ssl);
+    close(fd);
+  }
+
+  SSL_CTX* ctx_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> send_{false}, stop_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> handlers_;  // touched by acceptor_ only until it is joined
+};
+
+// Regression (issue 6): bytes that reach an idle TLS connection but make no
+// whole record wake nobody in the pool (no plaintext, no EOF); take() used to
+// let any TLS connection through, and would hand this one out.
+TEST_F(ConnectorTlsPoolTest, IdleConnectionWithPartialRecordIsNotReused) {
+  RawTlsServer server(pki_.server_ctx.get());
+  ConnectorPtr c = make(options());
+  ConnectRequest req;
+  req.target = {"https", "localhost", server.port()};
+  Recorder rec;
+  connect(*c, req, rec);
+  ASSERT_TRUE(rec.conn) << rec.failure->detail;
+  runFor(milliseconds(50));  // session tickets and the like are read and processed
+  const int fd = bufferevent_getfd(bufferevent_get_underlying(rec.conn->bev()));
+  c->release(std::move(rec.conn), true);
+  ASSERT_EQ(active(), 1) << "a clean connection is pooled";
+  server.sendRaw();
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+  runFor(milliseconds(30));  // the idle connection's TLS layer pulls the bytes in
+  ASSERT_EQ(active(), 1) << "a partial record does not close the idle connection by itself";
+  Recorder again;
+  connect(*c, req, again);
+  ASSERT_TRUE(again.conn) << again.failure->detail;
+  EXPECT_FALSE(again.conn->reused()) << "an idle TLS connection with bytes waiting was reused";
 }
 
 }  // namespace

@@ -113,8 +113,7 @@ void FakeProxy::onHead(Session* s, const std::string& head) {
   heads.push_back(head);
   s->answered = true;
   if (mode == Mode::Forward) {
-    const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nfwd";
-    bufferevent_write(s->client, ok.data(), ok.size());
+    bufferevent_write(s->client, forward_response.data(), forward_response.size());
     return;
   }
   if (!required_auth.empty() &&

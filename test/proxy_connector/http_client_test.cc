@@ -166,6 +166,32 @@ TEST_F(HttpClientTest, AbsoluteFormThroughForwardProxy) {
                             "Proxy-Authorization: " + basicAuth() + "\r\n\r\n");
 }
 
+// Issue 6: in forward mode the proxy's own 407 page is an error, not a response.
+TEST_F(HttpClientTest, ForwardProxyOwnAnswerIsAnError) {
+  FakeProxy proxy(dispatcher_->base());
+  proxy.mode = FakeProxy::Mode::Forward;
+  proxy.forward_response =
+      "HTTP/1.1 407 Proxy Authentication Required\r\nServer: squid/5.7\r\n"
+      "X-Squid-Error: ERR_CACHE_ACCESS_DENIED 0\r\nProxy-Authenticate: Basic realm=\"x\"\r\n"
+      "Content-Length: 13\r\n\r\n<html></html>";
+  ConnectorPtr connector = make();
+  conf::ProxyConfig pc;
+  pc.enable_internal_services = true;
+  pc.host = "127.0.0.1";
+  pc.port = proxy.port();
+  pc.username = kUser;
+  pc.password = kPassword;
+  pc.http_mode = conf::HttpProxyMode::Forward;
+  HttpClient client(*dispatcher_, *connector, pc);
+  absl::StatusOr<HttpResponse> r = run(client, get("http://etcd.test:2379/v3/kv/range"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  const std::string text(r.status().message());
+  EXPECT_NE(text.find("proxy authentication failed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("<html>"), std::string::npos);
+  EXPECT_EQ(text.find(kPassword), std::string::npos);
+}
+
 TEST_F(HttpClientTest, Errors) {
   FakeProxy proxy(dispatcher_->base());
   proxy.mode = FakeProxy::Mode::Stall;

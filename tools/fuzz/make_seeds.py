@@ -76,6 +76,36 @@ write("http1_codec_fuzz", "uri_small", SMALL + H["get"])
 write("http1_codec_fuzz", "expect_continue", CONT + H["expect"])
 write("http1_codec_fuzz", "body_limit", b"\x20\x03\x03\x03\x03\x03\x03\x03" + H["post_cl"])
 
+# Issue 6: what the codec refuses or strips. Each request is followed by a
+# pipelined GET that must never be parsed after a refusal.
+NEXT = b"GET /next HTTP/1.1\r\nHost: gw\r\n\r\n"
+TE = b"POST /up HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n"
+STRICT = {
+    "chunk_data_no_crlf": TE + b"5\r\nhelloXY0\r\n\r\n",
+    "chunk_bare_cr": TE + b"5\rXhello\r\n0\r\n\r\n",
+    "chunk_ext_bare_lf": TE + b"5;a=b\nhello\r\n0\r\n\r\n",
+    "chunk_size_bare_lf": TE + b"5\nhello\r\n0\r\n\r\n",
+    "chunk_last_bare_lf": TE + b"5\r\nhello\r\n0\n\r\n",
+    "chunk_ext_quoted": TE + b"5;a=\"x\\\"y\" ; b\r\nhello\r\n0\r\nX-T: 1\r\n\r\n",
+    "trailer_bare_lf": TE + b"1\r\nx\r\n0\r\nX: y\n\r\n",
+    "head_bare_cr": b"GET / HTTP/1.1\r\nHost: gw\r\n\rX",
+    "target_tab": b"GET /a\tb HTTP/1.1\r\nHost: gw\r\n\r\n",
+    "target_high": b"GET /caf\xc3\xa9?q=\xff HTTP/1.1\r\nHost: gw\r\n\r\n",
+    "target_fragment": b"DELETE /api/pets/# HTTP/1.1\r\nHost: gw\r\n\r\n",
+    "empty_headers": b"GET / HTTP/1.1\r\nHost: gw\r\n" + b"X:\r\n" * 40 + b"\r\n",
+    "underscores": TE[:-2] + b"X_Forwarded_For: 1.2.3.4\r\nProxy_Authorization: b\r\n\r\n"
+                   + b"1\r\nx\r\n0\r\nX_T: 1\r\n\r\n",
+}
+for name, req in STRICT.items():
+    write("http1_codec_fuzz", name, WAIT + req + NEXT)
+# Header count 3 (bit 6) and underscore names rejected (bit 7).
+write("http1_codec_fuzz", "header_count", b"\x40\x03\x03\x03\x03\x03\x03\x03"
+      + b"GET / HTTP/1.1\r\nHost: gw\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n" + NEXT)
+write("http1_codec_fuzz", "trailer_count", b"\x40\x83\x83\x83\x83\x83\x83\x83"
+      + TE + b"1\r\nx\r\n0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n" + NEXT)
+write("http1_codec_fuzz", "underscores_reject", b"\x80\x03\x03\x03\x03\x03\x03\x03"
+      + STRICT["underscores"] + NEXT)
+
 # connect_reader_fuzz: mode byte (1 read(evbuffer), 2 finish(), 4 large chunks),
 # 3 chunk-size bytes, then the proxy's bytes.
 C = {
@@ -117,6 +147,10 @@ T = [
     (0, b"/petstore/v1/pets%00.json"),
     (0, b"/petstore/v1"),
     (0, b"/m?/../x"),
+    (3, b"/petstore/v1/pets/#"),
+    (3, b"/petstore/v1/pets/;x"),
+    (0, b"/petstore/v1/pets/1;v=2"),
+    (0, b"/petstore/v1/pets/\tx\x80"),
 ]
 for i, (m, t) in enumerate(T):
     write("request_target_fuzz", "%02d" % i, bytes([m]) + t)
@@ -251,6 +285,11 @@ R = [
 ]
 for name, kind, ctl, body in R:
     write("router_response_fuzz", name, bytes([kind]) + ctl + body)
+# Found by the fuzzer: a 1xx response with a Content-Length had its body passed
+# on, ahead of the final response's body.
+write_repro("router_response_fuzz", "interim_with_body",
+            b"\x00\x44\x03\x02\x45\x07\x01\x41HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 103 Early Hint00 OK\r\nContent-Length: 2\r\n\r\nok")
 
 if __name__ == "__main__":
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())

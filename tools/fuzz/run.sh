@@ -29,9 +29,12 @@ ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuz
 # Project sources each driver needs (what its Bazel deps compile).
 sources() {
   case "$1" in
-    http1_codec_fuzz) echo gateway/http/http1_server_codec.cc gateway/http/header_map.cc ;;
+    http1_codec_fuzz)
+      echo gateway/http/http1_server_codec.cc gateway/http/framing_scanner.cc \
+        gateway/http/header_map.cc gateway/stats/stats.cc ;;
     connect_reader_fuzz) echo proxy_connector/connect_response_reader.cc ;;
-    request_target_fuzz) echo gateway/http/request_target.cc gateway/router/route_table.cc ;;
+    request_target_fuzz)
+      echo gateway/http/request_target.cc gateway/http/header_map.cc gateway/router/route_table.cc ;;
     config_fuzz)
       echo conf/api_loader.cc conf/config_loader.cc conf/endpoint_loader.cc conf/environment.cc \
         conf/filter_chain_loader.cc conf/proxy_env.cc conf/secret.cc conf/suggest.cc \
@@ -63,7 +66,7 @@ max_len() {
 # The absl libraries of tools/bazel/system/system.BUILD, in its order.
 ABSL_LIBS=$(sed -n '/name = "absl"/,/^)/p' "$ROOT/tools/bazel/system/system.BUILD" |
   grep -o '"-labsl_[a-z0-9_]*"' | tr -d '"' | tr '\n' ' ')
-LIBS="-levent -levent_openssl -lssl -lcrypto -lhttp_parser -lyaml-cpp $ABSL_LIBS -lpthread"
+LIBS="-levent -levent_pthreads -levent_openssl -lssl -lcrypto -lhttp_parser -lyaml-cpp $ABSL_LIBS -lpthread"
 CXXFLAGS="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 targets=("$@")

@@ -128,6 +128,55 @@ TEST_F(RouterHardeningTest, NoContentAndNotModifiedLoseContentLength) {
   }
 }
 
+// A client that sits on a full buffer for the stall limit is cut off, as the
+// client's doing (408 is the cause the chain turns into aborted=client).
+TEST_F(RouterHardeningTest, ClientOnAFullBufferTooLongIsCutOff) {
+  useApi({url("backend.internal", 8080)}, conf::EndpointType::LoadBalance, /*timeout_ms=*/60000);
+  config_->client_stall_timeout_ms = 100;
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab");
+  filter_->onAboveWriteBufferHighWatermark();
+  ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 5.0));
+  EXPECT_EQ(cb_.local_replies[0].status, 408);
+  EXPECT_NE(cb_.local_replies[0].description.find("idleTimeoutInMillis"), std::string::npos)
+      << cb_.local_replies[0].description;
+  EXPECT_EQ(connector_.released, std::vector<bool>{false});
+}
+
+// Draining below the low watermark in time resets the stall limit.
+TEST_F(RouterHardeningTest, ClientThatKeepsDrainingIsNotCutOff) {
+  useApi({url("backend.internal", 8080)}, conf::EndpointType::LoadBalance, /*timeout_ms=*/60000);
+  config_->client_stall_timeout_ms = 300;
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nab");
+  for (int i = 0; i < 3; ++i) {
+    filter_->onAboveWriteBufferHighWatermark();
+    EXPECT_FALSE(pumpUntil([&] { return !cb_.local_replies.empty(); }, 0.15));
+    filter_->onBelowWriteBufferLowWatermark();
+  }
+  backendWrite("cdef");
+  ASSERT_TRUE(pumpUntil([&] { return cb_.ended; }));
+  EXPECT_EQ(cb_.body, "abcdef");
+  EXPECT_TRUE(cb_.local_replies.empty());
+}
+
+// Found by router_response_fuzz: an interim response never has a body, so its
+// "body" is the start of the next response, never bytes for the client.
+TEST_F(RouterHardeningTest, InterimResponseBodyNeverReachesTheClient) {
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite(
+      "HTTP/1.1 103 Early Hints\r\nContent-Length: 7\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  EXPECT_TRUE(cb_.local_replies.empty());
+  ASSERT_TRUE(cb_.response.has_value());
+  EXPECT_EQ(cb_.response->status, 200);
+  EXPECT_EQ(cb_.body, "ok");
+  EXPECT_TRUE(cb_.ended);
+}
+
 // --- Connection options ------------------------------------------------------------
 
 // The client's options were removed before the filters ran; what the router

@@ -28,6 +28,7 @@ TEST(AccessLog, EscapeTable) {
 }
 
 TEST(AccessLog, AbortedByTable) {
+  EXPECT_EQ(abortedBy(408), "client");
   EXPECT_EQ(abortedBy(504), "timeout");
   EXPECT_EQ(abortedBy(502), "backend");
   EXPECT_EQ(abortedBy(503), "backend");
