@@ -52,6 +52,9 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
       "microgw_upstream_response_seconds", "Time from request start to the backend's response headers.");
   rc->retries = &ctx.stats.counter("microgw_upstream_retries_total",
                                    "Requests retried once after a reused connection closed.");
+  rc->unauthenticated = &ctx.stats.counter(
+      "microgw_authn_results_total", "Authentication results by filter and outcome.",
+      {{"filter", "router"}, {"outcome", "unauthenticated"}});
   std::shared_ptr<const RouterConfig> shared = std::move(rc);
   return http::FilterFactoryCb([shared] { return std::make_unique<RouterFilter>(shared); });
 }

@@ -88,6 +88,7 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
 // The one place that keeps a secured resource from being served unauthenticated:
 // whatever the chain holds, no auth filter marked this stream.
 void RouterFilter::refuseUnauthenticated() {
+  if (config_->unauthenticated != nullptr) config_->unauthenticated->inc();
   http::LocalReply reply;
   reply.status = 401;
   reply.code = "900902";

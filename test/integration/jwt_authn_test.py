@@ -256,6 +256,9 @@ class JwtAuthnKeysTest(JwtAuthnTestBase):
         self.assertEqual(status, 401, body)
         self.assertEqual(json.loads(body)["code"], "900902")
         self.assertIn("API 'secure' (/secure) security: oauth2", gw.log_text())
+        self.assertIn("no authentication filter (jwt_authn) in the chain", gw.log_text())
+        self.assertEqual(h.metric_sum(gw.metrics(), "microgw_authn_results_total",
+                                      'outcome="unauthenticated"'), 1)
 
 
 class JwtAuthnLifecycleTest(JwtAuthnTestBase):
