@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "conf/api_security.h"
 #include "conf/endpoint_loader.h"
 #include "conf/loader.h"
 #include "conf/secret.h"
@@ -22,6 +23,7 @@ namespace {
 constexpr const char* kEndpoints = "x-wso2-production-endpoints";
 constexpr const char* kDisableSecurity = "x-wso2-disable-security";
 constexpr const char* kThrottlingTier = "x-wso2-throttling-tier";
+constexpr const char* kAppSecurity = "x-wso2-application-security";
 
 // Fails on an x-wso2-* key within two edits of a known one: a typo that would
 // otherwise be silently ignored (other x-wso2-* keys are WSO2 features microgw
@@ -151,7 +153,7 @@ absl::Status loadCommonExtensions(const YamlContext& ctx, const YAML::Node& node
                                   std::string& throttling_tier) {
   if (node[kDisableSecurity]) {
     absl::StatusOr<bool> value =
-        yamlBool(ctx, node[kDisableSecurity], joinLocation(location, kDisableSecurity));
+        strictYamlBool(ctx, node[kDisableSecurity], joinLocation(location, kDisableSecurity));
     if (!value.ok()) return value.status();
     disable_security = *value;
   }
@@ -165,15 +167,20 @@ absl::Status loadCommonExtensions(const YamlContext& ctx, const YAML::Node& node
 }
 
 absl::StatusOr<Operation> loadOperation(const YamlContext& ctx, const YAML::Node& node,
-                                        const std::string& location, const ApiDefinition& api) {
+                                        const std::string& location, const ApiDefinition& api,
+                                        const ApiSecurityContext& security) {
   Operation op;
   op.disable_security = api.disable_security;
-  if (node.IsNull()) return op;
+  if (node.IsNull()) {
+    GW_CONF_RETURN_IF_ERROR(loadOperationSecurity(ctx, security, node, location, op));
+    return op;
+  }
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
-  GW_CONF_RETURN_IF_ERROR(
-      checkExtensionTypos(ctx, node, location, {kEndpoints, kDisableSecurity, kThrottlingTier}));
+  GW_CONF_RETURN_IF_ERROR(checkExtensionTypos(
+      ctx, node, location, {kEndpoints, kDisableSecurity, kThrottlingTier, kAppSecurity}));
   GW_CONF_RETURN_IF_ERROR(
       loadCommonExtensions(ctx, node, location, op.disable_security, op.throttling_tier));
+  GW_CONF_RETURN_IF_ERROR(loadOperationSecurity(ctx, security, node, location, op));
   if (node[kEndpoints]) {
     absl::StatusOr<EndpointConfig> endpoint =
         loadEndpoint(ctx, node[kEndpoints], joinLocation(location, kEndpoints));
@@ -183,7 +190,8 @@ absl::StatusOr<Operation> loadOperation(const YamlContext& ctx, const YAML::Node
   return op;
 }
 
-absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths, ApiDefinition& api) {
+absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths,
+                       const ApiSecurityContext& security, ApiDefinition& api) {
   static const char* const kMethods[] = {"get",     "put",  "post",  "delete",
                                          "options", "head", "patch", "trace"};
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, paths, "paths"));
@@ -201,7 +209,7 @@ absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths, ApiDefin
         continue;  // parameters, summary, servers, x-*, ...
       }
       absl::StatusOr<Operation> op =
-          loadOperation(ctx, method_entry.second, joinLocation(location, method), api);
+          loadOperation(ctx, method_entry.second, joinLocation(location, method), api, security);
       if (!op.ok()) return op.status();
       op->path_template = path;
       op->method = absl::AsciiStrToUpper(method);
@@ -215,7 +223,7 @@ absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root, A
   GW_CONF_RETURN_IF_ERROR(
       checkExtensionTypos(ctx, root, "",
                           {"x-wso2-basePath", kEndpoints, kDisableSecurity, kThrottlingTier,
-                           "x-wso2-auth-header", "x-wso2-cors"}));
+                           "x-wso2-auth-header", "x-wso2-cors", kAppSecurity}));
   GW_CONF_RETURN_IF_ERROR(
       loadCommonExtensions(ctx, root, "", api.disable_security, api.throttling_tier));
   if (root["x-wso2-auth-header"]) {
@@ -232,7 +240,10 @@ absl::Status loadApi(const YamlContext& ctx, const YAML::Node& root, ApiDefiniti
   GW_CONF_RETURN_IF_ERROR(loadInfo(ctx, root, api));
   GW_CONF_RETURN_IF_ERROR(loadApiExtensions(ctx, root, api));
   if (!root["paths"]) return missingKey(ctx, root, "", "paths");
-  GW_CONF_RETURN_IF_ERROR(loadPaths(ctx, root["paths"], api));
+  absl::StatusOr<ApiSecurityContext> security =
+      loadApiSecurityContext(ctx, root, absl::StrCat("API '", api.title, "'"));
+  if (!security.ok()) return security.status();
+  GW_CONF_RETURN_IF_ERROR(loadPaths(ctx, root["paths"], *security, api));
   if (root[kEndpoints]) {
     absl::StatusOr<EndpointConfig> endpoint = loadEndpoint(ctx, root[kEndpoints], kEndpoints);
     if (!endpoint.ok()) return endpoint.status();

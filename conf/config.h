@@ -152,11 +152,34 @@ struct CorsConfig {
   bool allow_credentials = false;
 };
 
+// Where an API key is read from: an OpenAPI securitySchemes entry of `type: apiKey`.
+struct ApiKeyLocation {
+  std::string in;    // "header" or "query"
+  std::string name;  // header or query parameter name
+};
+
+// How a secured operation authenticates requests (resolved per operation from
+// the OpenAPI `security` requirement, `components.securitySchemes` and
+// x-wso2-application-security).
+struct OperationSecurity {
+  // x-wso2-application-security security-types (default: oauth2 only).
+  bool oauth2 = true;
+  bool api_key = false;  // accepted; no filter validates API keys yet
+  bool optional = false;  // x-wso2-application-security optional
+  // OAuth2 scopes of the `security` requirement: a token needs at least one of
+  // them (WSO2's rule); empty = any valid token.
+  std::vector<std::string> scopes;
+  std::vector<ApiKeyLocation> api_key_locations;
+};
+
 // One OpenAPI operation: a path template and a method.
 struct Operation {
   std::string path_template;  // "/pets/{petId}"
   std::string method;         // upper case: "GET"
-  bool disable_security = false;  // API-level flag or the operation's own
+  // Open (no authentication): x-wso2-disable-security on the operation, else on
+  // the API, or `x-auth-type: None` on the operation. Secured by default.
+  bool disable_security = false;
+  OperationSecurity security;  // meaningful when !disable_security
   std::string throttling_tier;
   std::optional<EndpointConfig> endpoint;  // resource-level override
 };
@@ -170,9 +193,42 @@ struct ApiDefinition {
   EndpointConfig production;
   bool disable_security = false;
   std::string throttling_tier;
-  std::string auth_header = "Authorization";  // x-wso2-auth-header
+  std::string auth_header;  // x-wso2-auth-header; "" = [authConfig] authorizationHeader
   CorsConfig cors;
   std::vector<Operation> operations;
+};
+
+// [[jwtTokenConfig.claims]]: a claim of the token copied under another name
+// into the claims sent to the backend ([jwtConfig]).
+struct ClaimMapping {
+  std::string remote_claim;
+  std::string local_claim;
+};
+
+// [[jwtTokenConfig]]: one trusted JWT issuer.
+struct JwtTokenConfig {
+  std::string issuer;           // matched exactly against the token's `iss`
+  std::string audience;         // "" = not checked
+  std::string jwks_url;         // "" when certificate_alias is used
+  std::string certificate_alias;  // a PEM file (public key or certificate), resolved path
+  std::string consumer_key_claim = "aud";
+  bool validate_subscription = false;  // accepted; subscriptions are not implemented
+  std::vector<ClaimMapping> claims;
+};
+
+// The security sections of micro-gw.conf ([keyManager], [[jwtTokenConfig]],
+// [authConfig], [jwtConfig], [caching]).
+struct SecurityConfig {
+  uint32_t timestamp_skew_ms = 5000;  // [keyManager] timestampSkew
+  std::vector<JwtTokenConfig> jwt_issuers;
+  std::string authorization_header = "Authorization";  // [authConfig] authorizationHeader
+  bool remove_auth_header = true;  // [authConfig] removeAuthHeaderFromOutMessage
+  bool jwt_header_enabled = false;  // [jwtConfig] enable
+  std::string jwt_header = "X-JWT-Assertion";  // [jwtConfig] header
+  bool cache_enabled = true;                  // [caching] enabled
+  uint32_t token_cache_expiry_s = 900;        // [caching] tokenCacheExpiryTime
+  uint32_t token_cache_capacity = 10000;      // [caching] tokenCacheCapacity
+  double token_cache_eviction_factor = 0.25;  // [caching] tokenCacheEvictionFactor
 };
 
 // Everything micro-gw.conf says.
@@ -185,6 +241,7 @@ struct Config {
   // [filters] chainFile resolved relative to `file`; without the key, filters.yaml
   // beside `file` when it exists, else "" (the built-in default chain).
   std::string chain_file;
+  SecurityConfig security;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

@@ -10,6 +10,7 @@
 #include "conf/loader.h"
 #include "conf/proxy_env.h"
 #include "conf/secret.h"
+#include "conf/security_loader.h"
 #include "conf/status_macros.h"
 #include "conf/syntax_error.h"
 #include "conf/toml_section.h"
@@ -240,8 +241,11 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 }
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
-  GW_CONF_RETURN_IF_ERROR(
-      root.checkKeys({}, {"listenerConfig", "httpClients", "admin", "accessLog", "filters"}));
+  std::vector<std::string> sections = {"listenerConfig", "httpClients", "admin", "accessLog",
+                                       "filters"};
+  sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
+  GW_CONF_RETURN_IF_ERROR(root.checkKeys({}, sections));
+  GW_CONF_RETURN_IF_ERROR(readSecurity(root, config.file, config.security, config.warnings));
   absl::StatusOr<TomlSection> s = root.section("listenerConfig");
   if (!s.ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener));

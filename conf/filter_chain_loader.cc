@@ -24,6 +24,7 @@ constexpr char kBuiltinChainYaml[] = R"(filters:
         add: {}
         remove:
           - Server
+  - name: jwt_authn
   - name: router
 )";
 

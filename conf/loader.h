@@ -40,6 +40,17 @@
 //   operation has its own x-wso2-production-endpoints. Non-x-wso2 OpenAPI keys
 //   are ignored; within x-wso2-production-endpoints, x-wso2-cors and an
 //   endpoint `proxy:` map, unknown keys are errors.
+// - Security (conf/api_security.h): an operation is secured unless
+//   x-wso2-disable-security (a YAML boolean; a quoted string is an error) is
+//   true on it or on the API, or it has `x-auth-type: None`. Its scopes are
+//   those of its own `security` requirement, else the API's, for every scheme
+//   that is not an apiKey scheme; an apiKey scheme gives an API-key location.
+//   x-wso2-application-security on the operation replaces the API's; basic_auth
+//   in security-types is an error naming the API.
+// - micro-gw.conf security sections (conf/security_loader.h): each
+//   [[jwtTokenConfig]] needs `issuer` and exactly one of jwksURL and
+//   certificateAlias (a PEM path, resolved like passwordFile); WSO2 keys
+//   microgw does not implement ([keyManager] serverUrl, ...) add a warning.
 // - Filter chain files: filter names are not checked here (the registry does).
 //   [filters] chainFile must name an existing file; without it, filters.yaml
 //   beside micro-gw.conf is used when present, else the built-in default
@@ -100,7 +111,7 @@ inline constexpr char kBuiltinChainName[] = "built-in default chain";
 // Loads the filter chain file (conf/filters.yaml format). An empty `path`
 // (Config::chain_file when no chain file is configured or found) gives the
 // built-in default chain: request_id, headers (adds X-Gateway: microgw,
-// removes the response's Server header), router; conf/filters.yaml holds the
+// removes the response's Server header), jwt_authn, router; conf/filters.yaml holds the
 // same chain.
 absl::StatusOr<FilterChainConfig> loadFilterChain(const std::string& path);
 

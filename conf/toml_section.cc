@@ -157,4 +157,39 @@ absl::StatusOr<TomlSection> TomlSection::section(const std::string& key) const {
   return TomlSection(table, file_, fullKey(key), warnings_);
 }
 
+absl::Status TomlSection::readDouble(const std::string& key, double min, double max,
+                                     double& out) const {
+  if (!has(key)) return absl::OkStatus();
+  double value = 0;
+  if (auto d = table_->get(key)->as<double>()) {
+    value = d->get();
+  } else if (auto i = table_->get(key)->as<int64_t>()) {
+    value = static_cast<double>(i->get());
+  } else {
+    return typeError(key, "a number");
+  }
+  if (value < min || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(keyName(key), " must be between ", min, " and ", max, ", got ", value));
+  }
+  out = value;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<TomlSection>> TomlSection::sectionArray(const std::string& key) const {
+  std::vector<TomlSection> out;
+  if (!has(key)) return out;
+  if (auto table = table_->get(key)->as_table()) {
+    out.emplace_back(table, file_, fullKey(key), warnings_);
+    return out;
+  }
+  auto array = table_->get_table_array(key);
+  if (!array) return typeError(key, "an array of tables ([[" + fullKey(key) + "]])");
+  size_t i = 0;
+  for (const auto& table : *array) {
+    out.emplace_back(table, file_, absl::StrCat(fullKey(key), "[", i++, "]"), warnings_);
+  }
+  return out;
+}
+
 }  // namespace gw::conf

@@ -54,8 +54,14 @@ class TomlSection {
     return status;
   }
 
+  // A float (an integer is accepted too) in [min, max].
+  absl::Status readDouble(const std::string& key, double min, double max, double& out) const;
+
   // The sub-table `key` (absent -> a section with present() == false).
   absl::StatusOr<TomlSection> section(const std::string& key) const;
+  // The array of tables `[[key]]` (absent -> empty); element i is named "key[i]".
+  // A single table `[key]` is accepted as an array of one.
+  absl::StatusOr<std::vector<TomlSection>> sectionArray(const std::string& key) const;
 
  private:
   std::string fullKey(absl::string_view key) const;

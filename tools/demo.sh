@@ -68,7 +68,13 @@ def main():
                           "username": squid.username, "password": squid.password},
             },
         }
-        gw = h.Microgw({"petstore": api}, conf=conf)
+        # Secured by default: without x-wso2-disable-security this API needs a
+        # JWT from a [[jwtTokenConfig]] issuer (none here), so it answers 401.
+        secured = h.api_definition("/orders/v1", [backend.url("/")], title="Orders",
+                                   paths={"/orders": ["get"]},
+                                   extra={"x-wso2-disable-security": False})
+        chain = h.read_text(os.path.join(os.getcwd(), "conf", "filters.yaml"))
+        gw = h.Microgw({"petstore": api, "orders": secured}, conf=conf, filters=chain)
         gw.start()
         url = "http://127.0.0.1:%d/petstore/v1/pets?limit=2" % gw.port
         print("\n== microgw :%d -> Squid :%d (user %r) -> backend :%d"
@@ -76,6 +82,12 @@ def main():
         print("== config: %s\n== curl -sS -i %s\n" % (gw.conf_path, url))
         r = subprocess.run(["curl", "-sS", "-i", "--max-time", "30", url])
         ok = r.returncode == 0
+        secured_url = "http://127.0.0.1:%d/orders/v1/orders" % gw.port
+        print("\n== a secured API without a token (secure by default): curl -sS -i %s\n"
+              % secured_url)
+        status, _, body = gw.request("GET", "/orders/v1/orders")
+        print("HTTP %d %s" % (status, body.decode(errors="replace")))
+        ok = ok and status == 401
         target = "127.0.0.1:%d" % backend.port
         try:
             lines = squid.wait_for_log(lambda e: e["method"] == "CONNECT" and e["url"] == target,

@@ -95,9 +95,31 @@ class StreamContext {
   virtual void setUpstreamDescription(std::string description) = 0;
 };
 
+// A local reply with a WSO2 error code and extra response headers (e.g.
+// WWW-Authenticate). The body is {"code", "message", "description"}.
+struct LocalReply {
+  int status = 500;
+  std::string code;  // "" = derived from the status, as sendLocalReply(status, ...) does
+  std::string message;
+  std::string description;
+  HeaderMap headers;  // added to the response
+};
+
 // What a filter may do to its request. Implemented by the filter chain.
 class DecoderFilterCallbacks : public StreamContext {
  public:
+  // Security: an auth filter that validated the request's credentials marks
+  // the stream authenticated ("jwt_authn"); the router refuses a secured
+  // route on a stream nobody marked (401), so a chain without any auth filter
+  // never serves a secured API. Per stream; never reset.
+  virtual void setAuthenticated(std::string_view by) { (void)by; }
+  virtual bool authenticated() const { return false; }
+
+  // sendLocalReply with a code and headers of the filter's choosing.
+  virtual void sendLocalReply(const LocalReply& reply) {
+    sendLocalReply(reply.status, reply.message, reply.description);
+  }
+
   // Resumes the decode chain after this filter returned StopIteration from
   // decodeHeaders: headers go on to the next filter, then any held-back body
   // and trailers. May be called from a later event-loop callback, or from

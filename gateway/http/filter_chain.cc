@@ -37,6 +37,11 @@ std::string localReplyBody(int status, std::string_view message, std::string_vie
   // WSO2 microgateway style numeric codes: 101xxx for gateway/backend errors,
   // 900xxx for auth/throttling; we keep the HTTP status recognisable in it.
   std::string code = gw::cat(status >= 500 ? 101000 + status : 900000 + status);
+  return localReplyBodyWithCode(code, message, description);
+}
+
+std::string localReplyBodyWithCode(std::string_view code, std::string_view message,
+                                   std::string_view description) {
   std::string out = "{\"code\":";
   appendJsonString(out, code);
   out += ",\"message\":";
@@ -60,6 +65,9 @@ class FilterChain::FilterSlot : public DecoderFilterCallbacks, public EncoderFil
                       std::string_view description) override {
     chain_.localReply(status, message, description);
   }
+  void sendLocalReply(const LocalReply& reply) override { chain_.localReply(reply); }
+  void setAuthenticated(std::string_view by) override { chain_.authenticated_by_ = by; }
+  bool authenticated() const override { return !chain_.authenticated_by_.empty(); }
   void encodeHeaders(ResponseHeaders headers, bool end_stream) override {
     chain_.encodeHeaders(std::move(headers), end_stream);
   }
@@ -274,6 +282,16 @@ void FilterChain::sendLocalReply(int status, std::string_view message,
 }
 
 void FilterChain::localReply(int status, std::string_view message, std::string_view description) {
+  LocalReply reply;
+  reply.status = status;
+  reply.message = std::string(message);
+  reply.description = std::string(description);
+  localReply(reply);
+}
+
+void FilterChain::localReply(const LocalReply& reply) {
+  const int status = reply.status;
+  const std::string_view message = reply.message;
   if (destroyed_) return;
   decoding_done_ = true;
   local_reply_message_ = std::string(message);
@@ -286,7 +304,10 @@ void FilterChain::localReply(int status, std::string_view message, std::string_v
   }
   ResponseHeaders headers;
   headers.status = status;
-  std::string body = localReplyBody(status, message, description);
+  std::string body = reply.code.empty()
+                         ? localReplyBody(status, message, reply.description)
+                         : localReplyBodyWithCode(reply.code, message, reply.description);
+  for (const auto& [name, value] : reply.headers.entries()) headers.headers.add(name, value);
   headers.headers.add("Content-Type", "application/json");
   headers.headers.add("Content-Length", std::to_string(body.size()));
   encodeHeaders(std::move(headers), false);

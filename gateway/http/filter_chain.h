@@ -70,6 +70,7 @@ class FilterChain {
   void encodeTrailers(HeaderMap trailers);
   void runEncodeData(std::string& data, bool end_stream);
   void localReply(int status, std::string_view message, std::string_view description);
+  void localReply(const LocalReply& reply);
 
   FilterChainOwner& owner_;
   std::vector<FilterSlot> slots_;  // one per filter, in chain order; never reallocated
@@ -102,11 +103,15 @@ class FilterChain {
   int response_status_ = 0;
   std::string local_reply_message_;
   int local_reply_status_ = 0;
+  std::string authenticated_by_;  // see DecoderFilterCallbacks::setAuthenticated
   bool destroyed_ = false;
 };
 
 // Builds the JSON body of a local reply: {"code":"...","message":"...","description":"..."}.
 // `code` is a WSO2-style numeric string derived from the status.
 std::string localReplyBody(int status, std::string_view message, std::string_view description);
+// The same with an explicit code ("900901").
+std::string localReplyBodyWithCode(std::string_view code, std::string_view message,
+                                   std::string_view description);
 
 }  // namespace gw::http

@@ -1,6 +1,7 @@
 #include "gateway/router/route_table.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_join.h"
 #include "gateway/common/strcat.h"
@@ -77,6 +78,32 @@ bool RouteMatch::disableSecurity() const {
 const std::string& RouteMatch::apiName() const {
   static const std::string kNone;
   return api == nullptr ? kNone : api->api().title;
+}
+
+std::string describeSecurity(const conf::Operation& op) {
+  if (op.disable_security) return "open";
+  std::vector<std::string> types;
+  if (op.security.oauth2) types.push_back("oauth2 (JWT)");
+  if (op.security.api_key) types.push_back("api_key (not implemented: refused)");
+  std::string out = absl::StrJoin(types, ", ");
+  if (!op.security.scopes.empty()) {
+    out += gw::cat(" scopes: ", absl::StrJoin(op.security.scopes, " | "));
+  }
+  return out;
+}
+
+std::string describeApiSecurity(const conf::ApiDefinition& api) {
+  std::map<std::string, std::vector<std::string>> by_security;
+  for (const conf::Operation& op : api.operations) {
+    by_security[describeSecurity(op)].push_back(gw::cat(op.method, " ", op.path_template));
+  }
+  if (by_security.empty()) return "no resources";
+  if (by_security.size() == 1) return gw::cat(by_security.begin()->first, " on every resource");
+  std::vector<std::string> parts;
+  for (const auto& [security, ops] : by_security) {
+    parts.push_back(gw::cat(security, ": ", absl::StrJoin(ops, ", ")));
+  }
+  return absl::StrJoin(parts, "; ");
 }
 
 absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::build(

@@ -56,6 +56,11 @@ struct RouteMatch {
   // The operation's own endpoint config, or the API's.
   const conf::EndpointConfig& endpoint() const;
   bool disableSecurity() const;
+  // The matched operation requires authentication (not x-wso2-disable-security,
+  // not `x-auth-type: None`). Only meaningful for Matched.
+  bool secured() const {
+    return result == Result::Matched && operation != nullptr && !operation->disable_security;
+  }
   const std::string& apiName() const;  // API title, or "" when none matched
 };
 
@@ -71,6 +76,12 @@ class RouteTable {
  private:
   std::vector<std::unique_ptr<ApiRoute>> apis_;  // longest basePath first
 };
+
+// For the start-up log: "open", "oauth2", "oauth2 scopes: read | write",
+// "api_key (not implemented: refused)".
+std::string describeSecurity(const conf::Operation& op);
+// Per API: "oauth2 on every resource", or "oauth2: GET /pets; open: GET /health".
+std::string describeApiSecurity(const conf::ApiDefinition& api);
 
 // Splits "/a/b/c" into {"a","b","c"}; empty segments are kept except a trailing one.
 std::vector<std::string_view> splitPath(std::string_view path);

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "conf/config.h"
+#include "gateway/common/log.h"
 #include "gateway/http/filter_registry.h"
 #include "gateway/router/route_table.h"
 #include "gateway/router/router_filter.h"
@@ -40,11 +41,20 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
   rc->http_clients = ctx.config.http_clients;
   rc->request_body_timeout_ms = ctx.config.listener.request_body_timeout_ms;
   rc->client_stall_timeout_ms = ctx.config.listener.idle_timeout_ms;
-  if (ctx.routes != nullptr) precomputeProxies(*ctx.routes, *rc);
+  if (ctx.routes != nullptr) {
+    precomputeProxies(*ctx.routes, *rc);
+    for (const auto& api : ctx.routes->apis()) {
+      GW_LOG_INFO("API '", api->api().title, "' (", api->api().base_path,
+                  ") security: ", describeApiSecurity(api->api()));
+    }
+  }
   rc->upstream_latency = &ctx.stats.histogram(
       "microgw_upstream_response_seconds", "Time from request start to the backend's response headers.");
   rc->retries = &ctx.stats.counter("microgw_upstream_retries_total",
                                    "Requests retried once after a reused connection closed.");
+  rc->unauthenticated = &ctx.stats.counter(
+      "microgw_authn_results_total", "Authentication results by filter and outcome.",
+      {{"filter", "router"}, {"outcome", "unauthenticated"}});
   std::shared_ptr<const RouterConfig> shared = std::move(rc);
   return http::FilterFactoryCb([shared] { return std::make_unique<RouterFilter>(shared); });
 }

@@ -53,6 +53,10 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
         gw::cat("the resource allows only: ", route_->allowed_methods));
     return http::FilterStatus::StopIteration;
   }
+  if (route_->secured() && !decoder_callbacks_->authenticated()) {
+    refuseUnauthenticated();
+    return http::FilterStatus::StopIteration;
+  }
   const conf::EndpointConfig& ep = route_->endpoint();
   if (ep.urls.empty()) {
     decoder_callbacks_->sendLocalReply(503, "No endpoint", "the API defines no production endpoint");
@@ -79,6 +83,26 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
                         : 0;
   connectTo(endpoint_index_);
   return http::FilterStatus::Continue;
+}
+
+// The one place that keeps a secured resource from being served unauthenticated:
+// whatever the chain holds, no auth filter marked this stream.
+void RouterFilter::refuseUnauthenticated() {
+  if (config_->unauthenticated != nullptr) config_->unauthenticated->inc();
+  http::LocalReply reply;
+  reply.status = 401;
+  reply.code = "900902";
+  reply.message = "Missing Credentials";
+  const conf::OperationSecurity& sec = route_->operation->security;
+  reply.description =
+      !sec.oauth2 && sec.api_key
+          ? gw::cat("API '", route_->apiName(),
+                    "' accepts only API keys (x-wso2-application-security), which microgw does "
+                    "not validate yet; add oauth2 to its security-types")
+          : gw::cat("the resource is secured: send a valid access token (no authentication "
+                    "filter validated this request; jwt_authn must be in the filter chain)");
+  reply.headers.add("WWW-Authenticate", "Bearer");
+  decoder_callbacks_->sendLocalReply(reply);
 }
 
 void RouterFilter::connectTo(size_t index) {

@@ -34,6 +34,8 @@ struct RouterConfig {
   std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
+  // Secured routes refused because no auth filter validated the request.
+  stats::Counter* unauthenticated = nullptr;
   uint32_t request_body_timeout_ms = 0;  // [listenerConfig] requestBodyTimeoutInMillis; 0 = off
   // How long a response may wait on a client whose socket buffer stays full
   // (listenerConfig.idleTimeoutInMillis); 0 = no limit.
@@ -71,6 +73,7 @@ class RouterFilter : public http::PassThroughFilter,
   static int onResponseBody(http_parser* p, const char* at, size_t len);
   static int onResponseMessageComplete(http_parser* p);
 
+  void refuseUnauthenticated();
   void connectTo(size_t endpoint_index);
   std::string buildRequestHead() const;
   void writeBody(std::string_view data, bool end_stream);

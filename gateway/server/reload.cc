@@ -60,7 +60,8 @@ bool sameOperations(const std::vector<conf::Operation>& a, const std::vector<con
     if (std::tie(a[i].path_template, a[i].method, a[i].disable_security, a[i].throttling_tier) !=
             std::tie(b[i].path_template, b[i].method, b[i].disable_security,
                      b[i].throttling_tier) ||
-        !sameOptionalEndpoint(a[i].endpoint, b[i].endpoint)) {
+        !sameOptionalEndpoint(a[i].endpoint, b[i].endpoint) ||
+        router::describeSecurity(a[i]) != router::describeSecurity(b[i])) {
       return false;
     }
   }
@@ -159,11 +160,38 @@ bool sameOtherSettings(const conf::Config& a, const conf::Config& b) {
                   y.idle_timeout_ms, y.drain_timeout_ms, y.request_body_timeout_ms);
 }
 
+bool sameIssuer(const conf::JwtTokenConfig& a, const conf::JwtTokenConfig& b) {
+  if (a.claims.size() != b.claims.size()) return false;
+  for (size_t i = 0; i < a.claims.size(); ++i) {
+    if (std::tie(a.claims[i].remote_claim, a.claims[i].local_claim) !=
+        std::tie(b.claims[i].remote_claim, b.claims[i].local_claim)) {
+      return false;
+    }
+  }
+  return std::tie(a.issuer, a.audience, a.jwks_url, a.certificate_alias, a.consumer_key_claim,
+                  a.validate_subscription) == std::tie(b.issuer, b.audience, b.jwks_url,
+                                                       b.certificate_alias, b.consumer_key_claim,
+                                                       b.validate_subscription);
+}
+
+bool sameSecurity(const conf::SecurityConfig& a, const conf::SecurityConfig& b) {
+  if (a.jwt_issuers.size() != b.jwt_issuers.size()) return false;
+  for (size_t i = 0; i < a.jwt_issuers.size(); ++i) {
+    if (!sameIssuer(a.jwt_issuers[i], b.jwt_issuers[i])) return false;
+  }
+  return std::tie(a.timestamp_skew_ms, a.authorization_header, a.remove_auth_header,
+                  a.jwt_header_enabled, a.jwt_header, a.cache_enabled, a.token_cache_expiry_s,
+                  a.token_cache_capacity, a.token_cache_eviction_factor) ==
+         std::tie(b.timestamp_skew_ms, b.authorization_header, b.remove_auth_header,
+                  b.jwt_header_enabled, b.jwt_header, b.cache_enabled, b.token_cache_expiry_s,
+                  b.token_cache_capacity, b.token_cache_eviction_factor);
+}
+
 }  // namespace
 
 bool RuntimeDiff::empty() const {
   return apis_added.empty() && apis_removed.empty() && apis_changed.empty() && !proxy_changed &&
-         !upstream_changed && !chain_changed && !other_changed;
+         !upstream_changed && !chain_changed && !other_changed && !security_changed;
 }
 
 bool upstreamSettingsChanged(const Runtime& before, const Runtime& after) {
@@ -186,6 +214,7 @@ RuntimeDiff diffRuntimes(const Runtime& before, const Runtime& after) {
   diff.upstream_changed = upstreamSettingsChanged(before, after);
   diff.chain_changed = !sameChain(before.chain, after.chain);
   diff.other_changed = !sameOtherSettings(*before.config, *after.config);
+  diff.security_changed = !sameSecurity(before.config->security, after.config->security);
   return diff;
 }
 
@@ -206,6 +235,7 @@ std::string describeDiff(const RuntimeDiff& diff) {
   }
   if (diff.chain_changed) parts.push_back("filter chain changed");
   if (diff.other_changed) parts.push_back("listener limits/timeouts changed");
+  if (diff.security_changed) parts.push_back("security settings changed");
   return absl::StrJoin(parts, "; ");
 }
 

@@ -116,6 +116,29 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
   return out;
 }
 
+namespace {
+
+// Secured resources with no auth filter in the chain answer 401 (the router's
+// guard): legal, but almost never what was meant.
+void warnIfSecuredWithoutAuth(const conf::FilterChainConfig& chain,
+                              const router::RouteTable& routes) {
+  for (const conf::FilterEntry& e : chain.filters) {
+    if (e.name == "jwt_authn") return;
+  }
+  for (const auto& api : routes.apis()) {
+    for (const conf::Operation& op : api->api().operations) {
+      if (op.disable_security) continue;
+      GW_LOG_WARN(chain.file, ": no authentication filter (jwt_authn) in the chain, so the "
+                  "secured resources of API '", api->api().title,
+                  "' and others answer 401; add jwt_authn before router, or set "
+                  "x-wso2-disable-security: true on APIs meant to be open");
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats) {
   absl::StatusOr<conf::Config> config = conf::loadConfig(options.conf_path, conf::Environment::system());
   if (!config.ok()) return config.status();
@@ -133,6 +156,7 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   auto factories = buildFilterChain(*chain, *runtime->config, stats, runtime->routes.get());
   if (!factories.ok()) return factories.status();
   runtime->filter_factories = std::move(*factories);
+  warnIfSecuredWithoutAuth(*chain, *runtime->routes);
   runtime->chain = std::move(*chain);
   return RuntimeConstSharedPtr(std::move(runtime));
 }

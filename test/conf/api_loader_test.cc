@@ -53,7 +53,7 @@ TEST(LoadApis, Petstore) {
   EXPECT_EQ(api.production.timeout_ms, 30000u);
   EXPECT_EQ(api.production.proxy.mode, EndpointProxy::Mode::Inherit);
   EXPECT_TRUE(api.disable_security);
-  EXPECT_EQ(api.auth_header, "Authorization");
+  EXPECT_EQ(api.auth_header, "");  // [authConfig] authorizationHeader applies
   EXPECT_FALSE(api.cors.enabled);
   ASSERT_EQ(api.operations.size(), 4u);
   const std::pair<const char*, const char*> expected[] = {

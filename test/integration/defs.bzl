@@ -9,6 +9,11 @@ GATEWAY_TESTS = [
     "reload_test",
 ]
 
+# Tests that also start the key manager (oidc-provider) or etcd.
+PEER_TESTS = [
+    "jwt_authn_test",
+]
+
 def gateway_integration_tests(enabled):
     """Declares one target per GATEWAY_TESTS file when `enabled`.
 
@@ -17,11 +22,13 @@ def gateway_integration_tests(enabled):
     """
     if not enabled:
         return
-    for name in GATEWAY_TESTS:
+    for name in GATEWAY_TESTS + PEER_TESTS:
         py_unittest(
             name = name,
             src = name + ".py",
-            data = ["//gateway:microgw"],
+            data = ["//gateway:microgw"] + (
+                ["//test/support:peers_harness"] if name in PEER_TESTS else []
+            ),
             size = "medium",
             tags = [
                 "no-sandbox",

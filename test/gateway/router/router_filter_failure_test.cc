@@ -249,3 +249,68 @@ TEST_F(RouterFailureTest, DestroyBeforeConnectCancelsAttempt) {
 
 }  // namespace
 }  // namespace gw::router
+
+namespace gw::router {
+namespace {
+
+// The router is the one guard of secured resources: whatever the chain holds,
+// a secured route on a stream no auth filter marked authenticated is a 401.
+class RouterSecurityTest : public RouterFilterTest {
+ protected:
+  void useSecuredApi(conf::OperationSecurity security) {
+    conf::ApiDefinition api;
+    api.file = "secure.yaml";
+    api.title = "secure";
+    api.base_path = "/secure";
+    api.production.urls = {url("backend.internal", 8080)};
+    conf::Operation secured;
+    secured.method = "GET";
+    secured.path_template = "/items";
+    secured.security = security;
+    api.operations = {secured, op("GET", "/health")};
+    std::vector<conf::ApiDefinition> apis;
+    apis.push_back(std::move(api));
+    table_ = *RouteTable::build(std::move(apis));
+  }
+};
+
+TEST_F(RouterSecurityTest, SecuredRouteWithoutAuthFilterIs401AndNeverConnects) {
+  useSecuredApi({});
+  EXPECT_EQ(start("GET", "/secure/items", {{"Host", "gw"}}), FilterStatus::StopIteration);
+  ASSERT_EQ(cb_.local_replies.size(), 1u);
+  EXPECT_EQ(cb_.local_replies[0].status, 401);
+  EXPECT_EQ(cb_.reply_code, "900902");
+  ASSERT_NE(cb_.reply_headers.get("WWW-Authenticate"), nullptr);
+  EXPECT_EQ(*cb_.reply_headers.get("WWW-Authenticate"), "Bearer");
+  EXPECT_NE(cb_.local_replies[0].description.find("jwt_authn"), std::string::npos);
+  pump();
+  EXPECT_TRUE(connector_.requests.empty());
+}
+
+TEST_F(RouterSecurityTest, AuthenticatedStreamIsRouted) {
+  useSecuredApi({});
+  cb_.authenticated_ = true;
+  EXPECT_EQ(start("GET", "/secure/items", {{"Host", "gw"}}), FilterStatus::Continue);
+  EXPECT_TRUE(cb_.local_replies.empty());
+  EXPECT_EQ(connector_.requests.size(), 1u);
+}
+
+TEST_F(RouterSecurityTest, OpenOperationOfSecuredApiIsRouted) {
+  useSecuredApi({});
+  EXPECT_EQ(start("GET", "/secure/health", {{"Host", "gw"}}), FilterStatus::Continue);
+  EXPECT_TRUE(cb_.local_replies.empty());
+}
+
+TEST_F(RouterSecurityTest, ApiKeyOnlyRouteSaysApiKeysAreNotImplemented) {
+  conf::OperationSecurity api_key_only;
+  api_key_only.oauth2 = false;
+  api_key_only.api_key = true;
+  useSecuredApi(api_key_only);
+  start("GET", "/secure/items", {{"Host", "gw"}});
+  ASSERT_EQ(cb_.local_replies.size(), 1u);
+  EXPECT_EQ(cb_.local_replies[0].status, 401);
+  EXPECT_NE(cb_.local_replies[0].description.find("API keys"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gw::router

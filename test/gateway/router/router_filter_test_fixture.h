@@ -165,6 +165,12 @@ class FakeCallbacks : public http::DecoderFilterCallbacks {
   void sendLocalReply(int status, std::string_view message, std::string_view description) override {
     local_replies.push_back({status, std::string(message), std::string(description)});
   }
+  void sendLocalReply(const http::LocalReply& reply) override {
+    sendLocalReply(reply.status, reply.message, reply.description);
+    reply_code = reply.code;
+    reply_headers = reply.headers;
+  }
+  bool authenticated() const override { return authenticated_; }
   void encodeHeaders(http::ResponseHeaders headers, bool end_stream) override {
     ++encode_headers_calls;
     response = std::move(headers);
@@ -188,6 +194,9 @@ class FakeCallbacks : public http::DecoderFilterCallbacks {
   void setUpstreamDescription(std::string d) override { upstream = std::move(d); }
 
   const RouteMatch* route_ = nullptr;
+  bool authenticated_ = false;
+  std::string reply_code;
+  http::HeaderMap reply_headers;
   bool tls = false;
   std::vector<LocalReply> local_replies;
   int encode_headers_calls = 0;
@@ -263,6 +272,7 @@ conf::Operation op(std::string method, std::string path_template) {
   conf::Operation o;
   o.method = std::move(method);
   o.path_template = std::move(path_template);
+  o.disable_security = true;  // routing tests; security has its own
   return o;
 }
 

@@ -87,6 +87,29 @@ TEST(DiffRuntimes, OperationChangeIsAnApiChange) {
   EXPECT_EQ(diff.apis_changed, std::vector<std::string>{"pets (/pets)"});
 }
 
+TEST(DiffRuntimes, SecurityChanges) {
+  conf::Config changed = baseConfig();
+  conf::JwtTokenConfig issuer;
+  issuer.issuer = "https://km";
+  issuer.jwks_url = "https://km/jwks";
+  changed.security.jwt_issuers.push_back(issuer);
+  RuntimeDiff diff = diffRuntimes(runtime(baseConfig(), {}), runtime(changed, {}));
+  EXPECT_TRUE(diff.security_changed);
+  EXPECT_EQ(describeDiff(diff), "security settings changed");
+  conf::Config skew = changed;
+  skew.security.jwt_issuers[0].claims.push_back({"scp", "scope"});
+  EXPECT_TRUE(diffRuntimes(runtime(changed, {}), runtime(skew, {})).security_changed);
+  EXPECT_TRUE(diffRuntimes(runtime(changed, {}), runtime(changed, {})).empty());
+}
+
+TEST(DiffRuntimes, OperationSecurityChangeIsAnApiChange) {
+  conf::ApiDefinition scoped = api("pets", "/pets");
+  scoped.operations[0].security.scopes = {"read"};
+  RuntimeDiff diff =
+      diffRuntimes(runtime(baseConfig(), {api("pets", "/pets")}), runtime(baseConfig(), {scoped}));
+  EXPECT_EQ(diff.apis_changed, std::vector<std::string>{"pets (/pets)"});
+}
+
 // Each of these must give new requests a new connector (old pooled
 // connections are not reused); none may appear in the description.
 TEST(DiffRuntimes, UpstreamSettingChanges) {

@@ -1,0 +1,187 @@
+#include "conf/security_loader.h"
+
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "conf/loader.h"
+#include "conf/secret.h"
+#include "conf/status_macros.h"
+#include "conf/url.h"
+
+namespace gw::conf {
+namespace {
+
+constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
+
+// WSO2 keys microgw accepts without implementing them (a warning each).
+void warnUnimplemented(const TomlSection& s, const std::vector<std::string>& keys,
+                       std::vector<std::string>& warnings) {
+  for (const std::string& key : keys) {
+    if (s.has(key)) {
+      warnings.push_back(absl::StrCat(s.keyName(key),
+                                      " is a WSO2 API Microgateway setting microgw does not "
+                                      "implement yet; ignored"));
+    }
+  }
+}
+
+absl::Status readKeyManager(const TomlSection& root, SecurityConfig& out,
+                            std::vector<std::string>& warnings) {
+  absl::StatusOr<TomlSection> s = root.section("keyManager");
+  if (!s.ok()) return s.status();
+  const std::vector<std::string> ignored = {"serverUrl",
+                                            "tokenContext",
+                                            "enableIntrospectForFailedJWT",
+                                            "enableLegacyMode",
+                                            "remoteUserClaimRetrievalEnabled",
+                                            "issuer",
+                                            "external",
+                                            "username",
+                                            "password"};
+  std::vector<std::string> keys = ignored;
+  keys.push_back("timestampSkew");
+  GW_CONF_RETURN_IF_ERROR(s->checkKeys(keys, {"security"}));
+  warnUnimplemented(*s, ignored, warnings);
+  GW_CONF_RETURN_IF_ERROR(s->readInt("timestampSkew", 0, kMaxU32, out.timestamp_skew_ms));
+  absl::StatusOr<TomlSection> lower = root.section("keymanager");
+  if (!lower.ok()) return lower.status();
+  if (lower->present() || (s->present() && s->has("security"))) {
+    warnings.push_back(
+        absl::StrCat(root.keyName(lower->present() ? "keymanager" : "keyManager"),
+                     ".security: key manager credentials are for OAuth2 "
+                     "introspection, which microgw does not implement yet; ignored"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readClaims(const TomlSection& s, JwtTokenConfig& out) {
+  absl::StatusOr<std::vector<TomlSection>> claims = s.sectionArray("claims");
+  if (!claims.ok()) return claims.status();
+  for (const TomlSection& c : *claims) {
+    GW_CONF_RETURN_IF_ERROR(c.checkKeys({"remoteClaim", "localClaim"}, {}));
+    ClaimMapping m;
+    GW_CONF_RETURN_IF_ERROR(c.readString("remoteClaim", m.remote_claim));
+    GW_CONF_RETURN_IF_ERROR(c.readString("localClaim", m.local_claim));
+    if (m.remote_claim.empty() || m.local_claim.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(c.keyName(""), " needs both remoteClaim and localClaim"));
+    }
+    out.claims.push_back(std::move(m));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readJwksUrl(const TomlSection& s, std::string& out) {
+  GW_CONF_RETURN_IF_ERROR(s.readString("jwksURL", out));
+  if (out.empty()) return absl::OkStatus();
+  absl::StatusOr<ParsedUrl> url = parseUrl(out);
+  if (!url.ok() || (url->scheme != "http" && url->scheme != "https") || url->has_userinfo) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.keyName("jwksURL"), " must be an http:// or https:// URL without credentials"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readIssuer(const TomlSection& s, const std::string& file, JwtTokenConfig& out,
+                        std::vector<std::string>& warnings) {
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
+      {"issuer", "audience", "jwksURL", "certificateAlias", "consumerKeyClaim",
+       "validateSubscription", "claimMapperClassName", "remoteUserClaimRetrievalEnabled"},
+      {"claims"}));
+  warnUnimplemented(s, {"claimMapperClassName", "remoteUserClaimRetrievalEnabled"}, warnings);
+  GW_CONF_RETURN_IF_ERROR(s.readString("issuer", out.issuer));
+  if (out.issuer.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.keyName("issuer"), " is required (the token's exact `iss`)"));
+  }
+  GW_CONF_RETURN_IF_ERROR(s.readString("audience", out.audience));
+  GW_CONF_RETURN_IF_ERROR(readJwksUrl(s, out.jwks_url));
+  GW_CONF_RETURN_IF_ERROR(s.readString("certificateAlias", out.certificate_alias));
+  if (out.jwks_url.empty() == out.certificate_alias.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.keyName(""), " (issuer ", out.issuer,
+        ") needs exactly one of jwksURL (the key manager's JWKS endpoint) and certificateAlias "
+        "(a PEM file with the issuer's public key or certificate)"));
+  }
+  if (!out.certificate_alias.empty()) {
+    out.certificate_alias = resolvePath(directoryOf(file), out.certificate_alias);
+  }
+  GW_CONF_RETURN_IF_ERROR(s.readString("consumerKeyClaim", out.consumer_key_claim));
+  GW_CONF_RETURN_IF_ERROR(s.readBool("validateSubscription", out.validate_subscription));
+  return readClaims(s, out);
+}
+
+absl::Status readIssuers(const TomlSection& root, const std::string& file, SecurityConfig& out,
+                         std::vector<std::string>& warnings) {
+  absl::StatusOr<std::vector<TomlSection>> issuers = root.sectionArray("jwtTokenConfig");
+  if (!issuers.ok()) return issuers.status();
+  bool subscription_noted = false;
+  for (const TomlSection& s : *issuers) {
+    JwtTokenConfig issuer;
+    GW_CONF_RETURN_IF_ERROR(readIssuer(s, file, issuer, warnings));
+    for (const JwtTokenConfig& other : out.jwt_issuers) {
+      if (other.issuer == issuer.issuer) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(s.keyName("issuer"), ": issuer ", issuer.issuer,
+                         " is configured twice; tokens are matched to one entry by `iss`"));
+      }
+    }
+    if (issuer.validate_subscription && !subscription_noted) {
+      subscription_noted = true;
+      warnings.push_back(
+          absl::StrCat(s.keyName("validateSubscription"),
+                       " = true: subscription validation is not implemented by microgw; tokens are "
+                       "validated (signature, issuer, audience, times, scopes) without it"));
+    }
+    out.jwt_issuers.push_back(std::move(issuer));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readAuthAndJwtConfig(const TomlSection& root, SecurityConfig& out) {
+  absl::StatusOr<TomlSection> auth = root.section("authConfig");
+  if (!auth.ok()) return auth.status();
+  GW_CONF_RETURN_IF_ERROR(
+      auth->checkKeys({"authorizationHeader", "removeAuthHeaderFromOutMessage"}, {}));
+  GW_CONF_RETURN_IF_ERROR(auth->readString("authorizationHeader", out.authorization_header));
+  if (out.authorization_header.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(auth->keyName("authorizationHeader"), " must not be empty"));
+  }
+  GW_CONF_RETURN_IF_ERROR(auth->readBool("removeAuthHeaderFromOutMessage", out.remove_auth_header));
+  absl::StatusOr<TomlSection> jwt = root.section("jwtConfig");
+  if (!jwt.ok()) return jwt.status();
+  GW_CONF_RETURN_IF_ERROR(jwt->checkKeys({"enable", "enabled", "header"}, {}));
+  GW_CONF_RETURN_IF_ERROR(jwt->readBool("enable", out.jwt_header_enabled));
+  GW_CONF_RETURN_IF_ERROR(jwt->readBool("enabled", out.jwt_header_enabled));
+  GW_CONF_RETURN_IF_ERROR(jwt->readString("header", out.jwt_header));
+  if (out.jwt_header.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(jwt->keyName("header"), " must not be empty"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readCaching(const TomlSection& root, SecurityConfig& out) {
+  absl::StatusOr<TomlSection> s = root.section("caching");
+  if (!s.ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(s->checkKeys(
+      {"enabled", "tokenCacheExpiryTime", "tokenCacheCapacity", "tokenCacheEvictionFactor"}, {}));
+  GW_CONF_RETURN_IF_ERROR(s->readBool("enabled", out.cache_enabled));
+  GW_CONF_RETURN_IF_ERROR(s->readInt("tokenCacheExpiryTime", 1, kMaxU32, out.token_cache_expiry_s));
+  GW_CONF_RETURN_IF_ERROR(s->readInt("tokenCacheCapacity", 1, 10000000, out.token_cache_capacity));
+  GW_CONF_RETURN_IF_ERROR(
+      s->readDouble("tokenCacheEvictionFactor", 0.0, 1.0, out.token_cache_eviction_factor));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status readSecurity(const TomlSection& root, const std::string& file, SecurityConfig& out,
+                          std::vector<std::string>& warnings) {
+  GW_CONF_RETURN_IF_ERROR(readKeyManager(root, out, warnings));
+  GW_CONF_RETURN_IF_ERROR(readIssuers(root, file, out, warnings));
+  GW_CONF_RETURN_IF_ERROR(readAuthAndJwtConfig(root, out));
+  return readCaching(root, out);
+}
+
+}  // namespace gw::conf

@@ -1,0 +1,58 @@
+#pragma once
+
+// jwt_authn's configuration: built once per Runtime from micro-gw.conf's
+// security sections (conf::SecurityConfig) and shared read-only by every
+// worker. It owns the JWKS provider (one background thread) and the token
+// cache, so a reload builds fresh ones and the old go with the old Runtime.
+// The filter's own `config:` in the chain file takes no keys.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "conf/config.h"
+#include "filters/jwt_authn/jwk.h"
+#include "filters/jwt_authn/jwks_provider.h"
+#include "filters/jwt_authn/token_cache.h"
+#include "gateway/stats/stats.h"
+
+namespace gw::filters::jwt_authn {
+
+// Request outcomes, the `outcome` label of microgw_authn_results_total.
+enum class Outcome {
+  Success,      // validated now
+  CacheHit,     // validated earlier, from the token cache
+  Missing,      // no credential
+  Invalid,      // malformed, bad signature, wrong issuer/audience, unknown kid
+  Expired,      // exp / nbf / iat outside the skew
+  Forbidden,    // valid token without the resource's scope
+  Unavailable,  // the issuer's keys are not fetched yet
+};
+inline constexpr int kOutcomeCount = 7;
+
+struct IssuerEntry {
+  conf::JwtTokenConfig config;
+  std::shared_ptr<const JwkSet> pem_keys;  // certificateAlias; null for jwksURL issuers
+};
+
+struct JwtAuthnConfig {
+  conf::SecurityConfig security;
+  std::vector<IssuerEntry> issuers;
+  std::shared_ptr<JwksProvider> jwks;     // null when no issuer has a jwksURL
+  std::shared_ptr<TokenCache> cache;      // null when [caching] enabled = false
+  std::function<int64_t()> now_seconds;   // wall clock; a seam for tests
+  std::vector<stats::Counter*> outcomes;  // indexed by Outcome
+
+  const IssuerEntry* findIssuer(const std::string& iss) const;
+};
+
+// Builds the config (reads certificateAlias PEM files, starts the JWKS
+// provider). Errors name the key and the file.
+absl::StatusOr<std::shared_ptr<const JwtAuthnConfig>> buildConfig(
+    const conf::Config& config, stats::Store& stats,
+    std::function<int64_t()> now_seconds = nullptr);
+
+}  // namespace gw::filters::jwt_authn

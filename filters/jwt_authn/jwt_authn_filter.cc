@@ -1,0 +1,216 @@
+#include "filters/jwt_authn/jwt_authn_filter.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "filters/jwt_authn/jwt.h"
+#include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
+#include "gateway/router/route_table.h"
+
+namespace gw::filters::jwt_authn {
+namespace {
+
+constexpr const char* kInvalidToken = "error=\"invalid_token\"";
+
+// "Bearer <token>" (scheme case-insensitive) -> the token.
+std::optional<std::string_view> bearerToken(std::string_view value) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || !http::iequals(value.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  std::string_view token = value.substr(kScheme.size());
+  while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+  if (token.empty() || token.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
+  return token;
+}
+
+// The jti if it is short and printable, else the token's short hash.
+std::string logId(const Jwt& jwt, const std::string& digest) {
+  const bool printable = std::all_of(jwt.jti.begin(), jwt.jti.end(),
+                                     [](char c) { return c > 0x20 && c < 0x7f && c != '"'; });
+  if (!jwt.jti.empty() && jwt.jti.size() <= 64 && printable) return gw::cat("jti ", jwt.jti);
+  return gw::cat("sha256 ", shortHash(digest));
+}
+
+std::vector<std::string> scopesOf(const nlohmann::json& claims) {
+  std::vector<std::string> out;
+  auto it = claims.find("scope");
+  if (it == claims.end()) return out;
+  if (it->is_string()) {
+    for (absl::string_view s : absl::StrSplit(it->get<std::string>(), ' ', absl::SkipEmpty())) {
+      out.emplace_back(s);
+    }
+  } else if (it->is_array()) {
+    for (const auto& s : *it) {
+      if (s.is_string()) out.push_back(s.get<std::string>());
+    }
+  }
+  return out;
+}
+
+// [jwtConfig] header value: the validated claims as an unsecured JWT
+// (RFC 7519 6), so that any JWT library can read them.
+std::string claimsHeader(const nlohmann::json& claims) {
+  return gw::cat(base64UrlEncode(R"({"alg":"none","typ":"JWT"})"), ".",
+                 base64UrlEncode(claims.dump()), ".");
+}
+
+}  // namespace
+
+http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, bool) {
+  const router::RouteMatch* route = decoder_callbacks_->route();
+  if (route == nullptr || !route->secured() || !route->operation->security.oauth2) {
+    return http::FilterStatus::Continue;
+  }
+  const conf::SecurityConfig& sec = config_->security;
+  const std::string& api_header = route->api->api().auth_header;
+  const std::string& header = api_header.empty() ? sec.authorization_header : api_header;
+  // Only the gateway writes the claims header: a client's copy never passes.
+  if (sec.jwt_header_enabled) headers.headers.remove(sec.jwt_header);
+  const std::string* value = headers.headers.get(header);
+  if (value == nullptr) {
+    return refuse(Outcome::Missing, 401, "900902", "Missing Credentials",
+                  gw::cat("the resource is secured: send an access token in the ", header,
+                          " header as 'Bearer <token>'"),
+                  "");
+  }
+  std::optional<std::string_view> token = bearerToken(*value);
+  if (!token) {
+    return refuse(Outcome::Invalid, 401, "900901", "Invalid Credentials",
+                  gw::cat("the ", header, " header must be 'Bearer <token>'"),
+                  "error=\"invalid_request\"");
+  }
+  const std::string digest = tokenDigest(*token);
+  Outcome outcome = Outcome::CacheHit;
+  std::optional<ValidatedToken> valid;
+  if (config_->cache) valid = config_->cache->find(digest, config_->now_seconds());
+  if (!valid) {
+    outcome = Outcome::Success;
+    valid = validate(*token, digest);
+    if (!valid) return http::FilterStatus::StopIteration;
+    if (config_->cache) config_->cache->insert(digest, *valid, config_->now_seconds());
+  }
+  const std::vector<std::string>& required = route->operation->security.scopes;
+  if (!hasScope(*valid, required)) {
+    GW_LOG_INFO("jwt_authn: token ", valid->log_id, " lacks the scope of ",
+                route->operation->method, " ", route->operation->path_template);
+    return refuse(
+        Outcome::Forbidden, 403, "900908", "Resource forbidden",
+        gw::cat("the access token lacks the scope this resource requires (one of: ",
+                absl::StrJoin(required, ", "), ")"),
+        gw::cat("error=\"insufficient_scope\", scope=\"", absl::StrJoin(required, " "), "\""));
+  }
+  decoder_callbacks_->setAuthenticated("jwt_authn");
+  if (sec.remove_auth_header) headers.headers.remove(header);
+  if (sec.jwt_header_enabled) headers.headers.set(sec.jwt_header, valid->claims_header);
+  config_->outcomes[static_cast<int>(outcome)]->inc();
+  return http::FilterStatus::Continue;
+}
+
+bool JwtAuthnFilter::hasScope(const ValidatedToken& token,
+                              const std::vector<std::string>& required) const {
+  if (required.empty()) return true;
+  return std::any_of(required.begin(), required.end(), [&](const std::string& s) {
+    return std::find(token.scopes.begin(), token.scopes.end(), s) != token.scopes.end();
+  });
+}
+
+http::FilterStatus JwtAuthnFilter::refuse(Outcome outcome, int status, std::string code,
+                                          std::string message, std::string description,
+                                          std::string bearer_params) {
+  config_->outcomes[static_cast<int>(outcome)]->inc();
+  http::LocalReply reply;
+  reply.status = status;
+  reply.code = std::move(code);
+  reply.message = std::move(message);
+  reply.description = std::move(description);
+  if (status == 401 || status == 403) {
+    reply.headers.add("WWW-Authenticate",
+                      bearer_params.empty() ? "Bearer" : gw::cat("Bearer ", bearer_params));
+  }
+  decoder_callbacks_->sendLocalReply(reply);
+  return http::FilterStatus::StopIteration;
+}
+
+std::optional<ValidatedToken> JwtAuthnFilter::validate(std::string_view token,
+                                                       const std::string& digest) {
+  auto invalid = [&](Outcome outcome, const std::string& id, std::string description) {
+    GW_LOG_INFO("jwt_authn: token ", id, " refused: ", description);
+    refuse(outcome, 401, "900901", "Invalid Credentials", std::move(description), kInvalidToken);
+    return std::nullopt;
+  };
+  absl::StatusOr<Jwt> jwt = parseJwt(token);
+  if (!jwt.ok()) {
+    return invalid(Outcome::Invalid, gw::cat("sha256 ", shortHash(digest)),
+                   gw::cat("the access token is not a usable JWT: ", jwt.status().message()));
+  }
+  const std::string id = logId(*jwt, digest);
+  const IssuerEntry* issuer = config_->findIssuer(jwt->issuer);
+  if (issuer == nullptr) {
+    return invalid(Outcome::Invalid, id,
+                   "the token's issuer (iss) is not trusted: no [[jwtTokenConfig]] names it");
+  }
+  std::shared_ptr<const JwkSet> keys = issuer->pem_keys;
+  if (keys == nullptr && config_->jwks) keys = config_->jwks->keys(issuer->config.jwks_url);
+  if (keys == nullptr) {
+    GW_LOG_WARN("jwt_authn: token ", id, ": no keys yet for issuer ", issuer->config.issuer);
+    refuse(Outcome::Unavailable, 503, "", "Key set unavailable",
+           gw::cat("the signing keys of issuer ", issuer->config.issuer,
+                   " could not be fetched from ", issuer->config.jwks_url, " yet; retry later"),
+           "");
+    return std::nullopt;
+  }
+  const Jwk* key = keys->find(jwt->kid);
+  if (key == nullptr) {
+    if (config_->jwks && issuer->pem_keys == nullptr) {
+      config_->jwks->refetchUnknownKid(issuer->config.jwks_url);
+    }
+    return invalid(Outcome::Invalid, id,
+                   "the token is signed by a key the issuer's key set does not hold (unknown "
+                   "kid); the key set is refetched at most once per 30 s");
+  }
+  if (absl::Status s = verifySignature(*jwt, *key); !s.ok()) {
+    return invalid(Outcome::Invalid, id, gw::cat("signature check failed: ", s.message()));
+  }
+  return checkClaims(*jwt, *issuer, id);
+}
+
+std::optional<ValidatedToken> JwtAuthnFilter::checkClaims(const Jwt& jwt, const IssuerEntry& issuer,
+                                                          const std::string& id) {
+  auto invalid = [&](Outcome outcome, std::string description) {
+    GW_LOG_INFO("jwt_authn: token ", id, " refused: ", description);
+    refuse(outcome, 401, "900901", "Invalid Credentials", std::move(description), kInvalidToken);
+    return std::nullopt;
+  };
+  const std::string& audience = issuer.config.audience;
+  if (!audience.empty() &&
+      std::find(jwt.audiences.begin(), jwt.audiences.end(), audience) == jwt.audiences.end()) {
+    return invalid(Outcome::Invalid, "the token is not meant for this gateway (aud mismatch)");
+  }
+  if (!jwt.expires_at) return invalid(Outcome::Invalid, "the token has no expiry (exp)");
+  const int64_t now = config_->now_seconds();
+  const auto skew = std::chrono::milliseconds(config_->security.timestamp_skew_ms);
+  if (absl::Status s = checkTimes(jwt, now, skew); !s.ok()) {
+    return invalid(Outcome::Expired, std::string(s.message()));
+  }
+  nlohmann::json claims = jwt.claims;
+  for (const conf::ClaimMapping& m : issuer.config.claims) {
+    auto it = claims.find(m.remote_claim);
+    if (it == claims.end()) continue;
+    nlohmann::json value = *it;
+    claims.erase(it);
+    claims[m.local_claim] = std::move(value);
+  }
+  ValidatedToken valid;
+  valid.expires_at =
+      std::min<int64_t>(*jwt.expires_at, now + config_->security.token_cache_expiry_s);
+  valid.scopes = scopesOf(claims);
+  if (config_->security.jwt_header_enabled) valid.claims_header = claimsHeader(claims);
+  valid.log_id = id;
+  return valid;
+}
+
+}  // namespace gw::filters::jwt_authn

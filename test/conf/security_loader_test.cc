@@ -1,0 +1,137 @@
+// micro-gw.conf security sections: [keyManager], [[jwtTokenConfig]],
+// [authConfig], [jwtConfig], [caching].
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "conf/loader.h"
+
+namespace gw::conf {
+namespace {
+
+absl::StatusOr<Config> load(const std::string& toml) {
+  return loadConfigFromString(toml, "/etc/mgw/micro-gw.conf", Environment::fromMap({}));
+}
+
+TEST(SecurityConfig, Defaults) {
+  absl::StatusOr<Config> config = load("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const SecurityConfig& s = config->security;
+  EXPECT_EQ(s.timestamp_skew_ms, 5000u);
+  EXPECT_TRUE(s.jwt_issuers.empty());
+  EXPECT_EQ(s.authorization_header, "Authorization");
+  EXPECT_TRUE(s.remove_auth_header);
+  EXPECT_FALSE(s.jwt_header_enabled);
+  EXPECT_EQ(s.jwt_header, "X-JWT-Assertion");
+  EXPECT_TRUE(s.cache_enabled);
+  EXPECT_EQ(s.token_cache_expiry_s, 900u);
+  EXPECT_EQ(s.token_cache_capacity, 10000u);
+  EXPECT_DOUBLE_EQ(s.token_cache_eviction_factor, 0.25);
+}
+
+TEST(SecurityConfig, AllKeys) {
+  absl::StatusOr<Config> config = load(R"(
+[keyManager]
+timestampSkew = 1000
+serverUrl = "https://km:9443"
+
+[[jwtTokenConfig]]
+issuer = "https://km/oauth2/token"
+audience = "http://api"
+jwksURL = "https://km/jwks"
+consumerKeyClaim = "azp"
+validateSubscription = true
+  [[jwtTokenConfig.claims]]
+  remoteClaim = "scp"
+  localClaim = "scope"
+
+[[jwtTokenConfig]]
+issuer = "other"
+certificateAlias = "certs/other.pem"
+validateSubscription = true
+
+[authConfig]
+authorizationHeader = "X-Token"
+removeAuthHeaderFromOutMessage = false
+
+[jwtConfig]
+enable = true
+header = "X-Claims"
+
+[caching]
+enabled = false
+tokenCacheExpiryTime = 60
+tokenCacheCapacity = 5
+tokenCacheEvictionFactor = 0.5
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const SecurityConfig& s = config->security;
+  EXPECT_EQ(s.timestamp_skew_ms, 1000u);
+  ASSERT_EQ(s.jwt_issuers.size(), 2u);
+  EXPECT_EQ(s.jwt_issuers[0].issuer, "https://km/oauth2/token");
+  EXPECT_EQ(s.jwt_issuers[0].audience, "http://api");
+  EXPECT_EQ(s.jwt_issuers[0].jwks_url, "https://km/jwks");
+  EXPECT_EQ(s.jwt_issuers[0].consumer_key_claim, "azp");
+  ASSERT_EQ(s.jwt_issuers[0].claims.size(), 1u);
+  EXPECT_EQ(s.jwt_issuers[0].claims[0].remote_claim, "scp");
+  EXPECT_EQ(s.jwt_issuers[0].claims[0].local_claim, "scope");
+  EXPECT_EQ(s.jwt_issuers[1].certificate_alias, "/etc/mgw/certs/other.pem");
+  EXPECT_EQ(s.authorization_header, "X-Token");
+  EXPECT_FALSE(s.remove_auth_header);
+  EXPECT_TRUE(s.jwt_header_enabled);
+  EXPECT_EQ(s.jwt_header, "X-Claims");
+  EXPECT_FALSE(s.cache_enabled);
+  EXPECT_EQ(s.token_cache_expiry_s, 60u);
+  EXPECT_EQ(s.token_cache_capacity, 5u);
+  EXPECT_DOUBLE_EQ(s.token_cache_eviction_factor, 0.5);
+  // One notice for validateSubscription, however many issuers set it, and one
+  // for the unimplemented serverUrl.
+  int subscription = 0, server_url = 0;
+  for (const std::string& w : config->warnings) {
+    if (w.find("subscription validation is not implemented") != std::string::npos) ++subscription;
+    if (w.find("keyManager.serverUrl") != std::string::npos) ++server_url;
+  }
+  EXPECT_EQ(subscription, 1);
+  EXPECT_EQ(server_url, 1);
+}
+
+TEST(SecurityConfig, Errors) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"[[jwtTokenConfig]]\njwksURL = \"http://km/jwks\"\n",
+       "/etc/mgw/micro-gw.conf: 'jwtTokenConfig[0].issuer' is required (the token's exact `iss`)"},
+      {"[[jwtTokenConfig]]\nissuer = \"i\"\n",
+       "/etc/mgw/micro-gw.conf: 'jwtTokenConfig[0]' (issuer i) needs exactly one of jwksURL (the "
+       "key manager's JWKS endpoint) and certificateAlias (a PEM file with the issuer's public "
+       "key or certificate)"},
+      {"[[jwtTokenConfig]]\nissuer = \"i\"\njwksURL = \"ftp://km/jwks\"\n",
+       "/etc/mgw/micro-gw.conf: 'jwtTokenConfig[0].jwksURL' must be an http:// or https:// URL "
+       "without credentials"},
+      {"[[jwtTokenConfig]]\nissuer = \"i\"\njwksUrl = \"http://km/jwks\"\n",
+       "/etc/mgw/micro-gw.conf: unknown key 'jwtTokenConfig[0].jwksUrl' (did you mean "
+       "'jwksURL'?)"},
+      {"[[jwtTokenConfig]]\nissuer = \"i\"\njwksURL = \"http://a\"\n"
+       "[[jwtTokenConfig]]\nissuer = \"i\"\njwksURL = \"http://b\"\n",
+       "/etc/mgw/micro-gw.conf: 'jwtTokenConfig[1].issuer': issuer i is configured twice; "
+       "tokens are matched to one entry by `iss`"},
+      {"[keyManager]\ntimestampSkew = -1\n",
+       "/etc/mgw/micro-gw.conf: 'keyManager.timestampSkew' must be between 0 and 4294967295, "
+       "got -1"},
+      {"[caching]\ntokenCacheEvictionFactor = 2.0\n",
+       "/etc/mgw/micro-gw.conf: 'caching.tokenCacheEvictionFactor' must be between 0 and 1, "
+       "got 2"},
+      {"[authConfig]\nremoveAuthHeaderFromOutMesage = true\n",
+       "/etc/mgw/micro-gw.conf: unknown key 'authConfig.removeAuthHeaderFromOutMesage' (did you "
+       "mean 'removeAuthHeaderFromOutMessage'?)"},
+      {"[cachng]\nenabled = true\n",
+       "/etc/mgw/micro-gw.conf: unknown section 'cachng' (did you mean 'caching'?)"},
+  };
+  for (const auto& [toml, error] : cases) {
+    absl::StatusOr<Config> config = load(toml);
+    ASSERT_FALSE(config.ok()) << toml;
+    EXPECT_EQ(config.status().message(), error) << toml;
+  }
+}
+
+}  // namespace
+}  // namespace gw::conf
