@@ -241,7 +241,10 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
   GW_CONF_RETURN_IF_ERROR(
-      root.checkKeys({}, {"listenerConfig", "httpClients", "admin", "accessLog", "filters"}));
+      root.checkKeys({}, {"listenerConfig", "httpClients", "admin", "accessLog", "filters",
+                          "tokenRevocationConfig"}));
+  GW_CONF_RETURN_IF_ERROR(
+      filters::token_revocation::readTokenRevocationConfig(root, config.token_revocation));
   absl::StatusOr<TomlSection> s = root.section("listenerConfig");
   if (!s.ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener));

@@ -40,13 +40,13 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   }
   if (route_->result == RouteMatch::Result::MethodNotAllowed) {
     decoder_callbacks_->sendLocalReply(
-        405, "Method not allowed", gw::cat("the resource allows only: ", route_->allowed_methods));
+        405, "Method not allowed",
+        gw::cat("the resource allows only: ", route_->allowed_methods));
     return http::FilterStatus::StopIteration;
   }
   const conf::EndpointConfig& ep = route_->endpoint();
   if (ep.urls.empty()) {
-    decoder_callbacks_->sendLocalReply(503, "No endpoint",
-                                       "the API defines no production endpoint");
+    decoder_callbacks_->sendLocalReply(503, "No endpoint", "the API defines no production endpoint");
     return http::FilterStatus::StopIteration;
   }
   method_ = headers.method;
@@ -81,8 +81,9 @@ void RouterFilter::connectTo(size_t index) {
   auto cached = config_->resolved_proxies.find(endpoint_);
   req.proxy = cached != config_->resolved_proxies.end()
                   ? cached->second
-                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme), ep.proxy,
-                                        /*internal=*/false, endpoint_->host, endpoint_->port);
+                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme),
+                                        ep.proxy, /*internal=*/false,
+                                        endpoint_->host, endpoint_->port);
   connect_handle_ = decoder_callbacks_->connector().connect(req, *this);
 }
 
@@ -112,8 +113,7 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   }
   if (pending_trailers_) writeTrailers(*pending_trailers_);
   gw::net::flushOutput(bev);
-  if (downstream_read_disabled_ &&
-      evbuffer_get_length(bufferevent_get_output(bev)) < kHighWatermark) {
+  if (downstream_read_disabled_ && evbuffer_get_length(bufferevent_get_output(bev)) < kHighWatermark) {
     downstream_read_disabled_ = false;
     decoder_callbacks_->readDisableDownstream(false);
   }
@@ -224,9 +224,7 @@ void RouterFilter::onUpstreamWrite(bufferevent* bev, void* arg) {
   }
 }
 
-void RouterFilter::onUpstreamRead(bufferevent*, void* arg) {
-  static_cast<RouterFilter*>(arg)->readResponse();
-}
+void RouterFilter::onUpstreamRead(bufferevent*, void* arg) { static_cast<RouterFilter*>(arg)->readResponse(); }
 
 void RouterFilter::readResponse() {
   if (response_headers_done_ && timer_ && !waiting_for_client_) {
@@ -289,8 +287,8 @@ void RouterFilter::upstreamClosed(std::string_view why) {
     // A pooled connection the backend had already given up on: retry once on another.
     retried_ = true;
     if (config_->retries) config_->retries->inc();
-    GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ", method_,
-                 " ", endpoint_->url);
+    GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ",
+                 method_, " ", endpoint_->url);
     releaseConnection(false);
     pending_body_ = std::move(replay_body_);
     replay_body_.clear();
@@ -309,7 +307,8 @@ void RouterFilter::failRequest(int status, std::string_view message, std::string
   releaseConnection(false);
   if (timer_) timer_->disable();
   if (body_timer_) body_timer_->disable();
-  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message, ": ", description);
+  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message,
+              ": ", description);
   decoder_callbacks_->sendLocalReply(status, message, description);
 }
 
@@ -327,8 +326,8 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
   }
   if (timer_) timer_->disable();
   if (body_timer_) body_timer_->disable();
-  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status, " ", failure.message,
-              ": ", failure.detail);
+  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status,
+              " ", failure.message, ": ", failure.detail);
   decoder_callbacks_->sendLocalReply(failure.http_status, failure.message, failure.detail);
 }
 
@@ -348,7 +347,7 @@ void RouterFilter::onTimeout() {
   }
   failRequest(504, "Upstream timeout",
               gw::cat("the backend ", endpoint_->url, " did not answer within ", ep.timeout_ms,
-                      " ms (advanceEndpointConfig.timeoutInMillis)"));
+                           " ms (advanceEndpointConfig.timeoutInMillis)"));
 }
 
 // The client is the slow side: 408 even when part of the body already went
@@ -427,12 +426,13 @@ void RouterFilter::onDestroy() {
 
 void RouterFilter::onTrailerDropped(std::string_view name) {
   // The body already went out; a bad trailer is dropped, not forwarded.
-  GW_LOG_WARN("router: dropped trailer '",
-              absl::CEscape(absl::string_view(name.data(), name.size())), "' from the backend ",
-              endpoint_->url, ": a field name must be a token (no spaces)");
+  GW_LOG_WARN("router: dropped trailer '", absl::CEscape(absl::string_view(name.data(), name.size())),
+              "' from the backend ", endpoint_->url, ": a field name must be a token (no spaces)");
 }
 
-bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool no_body) {
+// The codec refused a bad status or header name already (502 in readResponse)
+// and skips the body of HEAD, 204 and 304 answers itself.
+bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool /*no_body*/) {
   const int status = response.status;
   if (proxyAnsweredInstead(response)) return false;
   http::ResponseHeaders out;
@@ -446,7 +446,6 @@ bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool no_b
     config_->upstream_latency->observe(
         std::chrono::duration<double>(decoder_callbacks_->dispatcher().now() - start_).count());
   }
-  (void)no_body;  // the codec skips the body of HEAD, 204 and 304 itself
   decoder_callbacks_->encodeHeaders(std::move(out), false);
   return !destroyed_;
 }
@@ -457,6 +456,7 @@ bool RouterFilter::onResponseData(std::string_view data) {
   return !destroyed_;
 }
 
+// 1xx answers never get here: the real response follows on the same connection.
 void RouterFilter::onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) {
   response_complete_ = true;
   reusable_ = keep_alive && request_written_;
