@@ -81,6 +81,9 @@ class Probe:
             self.proc.wait(timeout=10)
         except Exception:
             self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
 def conf(endpoint, user=None, password=None, proxy=None):
@@ -122,7 +125,8 @@ class RevocationTest(unittest.TestCase):
         p.wait_revoked("other")
         self.assertFalse(p.ask("jti-a", "sig-a"))
         self.etcd.v2_put("/wso2/revoked/jti-a", "true", ttl=60)
-        p.wait_revoked("jti-a", "sig-a", timeout=1.0)
+        took = p.wait_revoked("jti-a", "sig-a", timeout=1.0)
+        print("v2: revoked %.3f s after the PUT" % took)
         # WSO2 checks the signature segment as well as the jti.
         self.etcd.v2_put("/wso2/revoked/sig-b", "true", ttl=60)
         p.wait_revoked("not-revoked-jti", "sig-b", timeout=1.0)
@@ -144,7 +148,8 @@ class RevocationTest(unittest.TestCase):
         self.etcd.v3_put("/mgw/revoked/j3", "true")
         p.wait_revoked("j3", timeout=2.0)
         self.etcd.v3_put("/mgw/revoked/j4", "true")
-        p.wait_revoked("j4", timeout=1.0)
+        took = p.wait_revoked("j4", timeout=1.0)
+        print("v3: revoked %.3f s after the put" % took)
         self.etcd.v3_put("/mgw/other/j5", "true")  # outside the prefix
         time.sleep(0.3)
         self.assertFalse(p.ask("j5"))
@@ -207,6 +212,29 @@ class RevocationTest(unittest.TestCase):
         self.etcd.v2_put("/wso2/revoked/direct", "true")
         p2.wait_revoked("direct", timeout=1.0)
         self.assertEqual(len(squid.access_log_lines()), before)
+
+    def test_gateway_runs_the_service(self):
+        """The real gateway starts the watcher: its etcd GETs show in Squid's log."""
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        squid = h.Squid().start()
+        self.addCleanup(squid.cleanup)
+        self.etcd.v2_put("/wso2/revoked/gw-1", "true")
+        api = h.api_definition("/x", ["http://127.0.0.1:9/"])
+        gw = h.Microgw(apis={"x": api}, conf={
+            "tokenRevocationConfig": {"persistent": {
+                "enablePersistentStorageRetrieval": True, "type": "etcd",
+                "endpointURL": self.v2_url()}},
+            "httpClients": {"proxy": {
+                "enabled": False, "enableInternalServices": True, "host": squid.host,
+                "port": squid.port, "username": squid.username, "password": squid.password,
+                "httpMode": "forward"}}})
+        gw.start()
+        self.addCleanup(gw.cleanup)
+        h.wait_until(lambda: "token revocation: 1 revoked ids" in gw.log_text(),
+                     timeout=h.scaled(10), what="the gateway's listing")
+        squid.wait_for_log(lambda e: "/v2/keys/wso2/revoked/" in e["url"], what="etcd via squid")
+        self.assertNotIn(squid.password, gw.log_text())
 
 
 if __name__ == "__main__":
