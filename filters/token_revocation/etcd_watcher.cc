@@ -17,7 +17,8 @@ void RevocationTable::replace(const std::vector<RevokedEntry>& entries, SteadyTi
 
 void RevocationTable::put(const RevokedEntry& entry, SteadyTime now) {
   std::optional<SteadyTime> expiry;
-  if (entry.ttl) expiry = now + *entry.ttl;
+  // etcd rounds the TTL it reports; its own expire event normally comes first.
+  if (entry.ttl) expiry = now + *entry.ttl + kTtlGrace;
   ids_[entry.id] = expiry;
 }
 

@@ -41,6 +41,9 @@ using Clock = std::function<SteadyTime()>;
 // The watcher's working copy: revoked id -> when its TTL runs out. Not thread-safe.
 class RevocationTable {
  public:
+  // Kept this long past the TTL etcd reported, so an id never expires here first.
+  static constexpr std::chrono::seconds kTtlGrace{1};
+
   void replace(const std::vector<RevokedEntry>& entries, SteadyTime now);
   void put(const RevokedEntry& entry, SteadyTime now);
   void remove(const std::string& id) { ids_.erase(id); }

@@ -17,22 +17,23 @@ TEST(RevocationTableTest, TtlExpiresOnTheFakeClock) {
   table.put({"c", seconds(5)}, now);
   EXPECT_EQ(table.size(), 3u);
   ASSERT_TRUE(table.nextExpiry().has_value());
-  EXPECT_EQ(*table.nextExpiry(), now + seconds(5));
+  const seconds grace = RevocationTable::kTtlGrace;
+  EXPECT_EQ(*table.nextExpiry(), now + seconds(5) + grace);
 
-  now += seconds(4);
-  EXPECT_FALSE(table.prune(now));
-  now += seconds(1);
+  now += seconds(5);
+  EXPECT_FALSE(table.prune(now));  // etcd's TTL, not yet the grace
+  now += grace;
   EXPECT_TRUE(table.prune(now));  // c's TTL ran out
   RevokedSetConstPtr set = table.build();
   EXPECT_FALSE(set->contains("c"));
   EXPECT_TRUE(set->contains("a"));
-  EXPECT_EQ(*table.nextExpiry(), SteadyTime{} + seconds(10));
+  EXPECT_EQ(*table.nextExpiry(), SteadyTime{} + seconds(10) + grace);
 
   // A put refreshes the TTL (etcd's "update" of the same key).
   table.put({"a", seconds(10)}, now);
-  now += seconds(6);
+  now += seconds(10);
   EXPECT_FALSE(table.prune(now));
-  now += seconds(4);
+  now += grace;
   EXPECT_TRUE(table.prune(now));
   set = table.build();
   EXPECT_EQ(set->size(), 1u);
