@@ -137,6 +137,18 @@ class RevocationTest(unittest.TestCase):
         self.etcd.v2_delete("/wso2/revoked/jti-a")
         p.wait_revoked("jti-a", timeout=1.0, expect=False)
 
+    def test_two_instances_share_revocations(self):
+        """The scale-out case: instances behind a balancer both refuse within 1 s."""
+        a = self.probe(conf(self.v2_url()))
+        b = self.probe(conf(self.v2_url()))
+        self.etcd.v2_put("/wso2/revoked/warmup", "true")
+        a.wait_revoked("warmup", timeout=2.0)
+        b.wait_revoked("warmup", timeout=2.0)
+        self.etcd.v2_put("/wso2/revoked/shared", "true", ttl=60)
+        start = time.monotonic()
+        a.wait_revoked("shared", timeout=1.0)
+        b.wait_revoked("shared", timeout=max(0.05, 1.0 - (time.monotonic() - start)))
+
     def test_keys_present_at_start(self):
         self.etcd.v2_put("/wso2/revoked/early", "true", ttl=60)
         p = self.probe(conf(self.v2_url()))
