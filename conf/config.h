@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "filters/token_revocation/config.h"
+
 namespace gw::conf {
 
 // listenerConfig.headersWithUnderscoresAction: what happens to a request
@@ -242,6 +244,8 @@ struct Config {
   // beside `file` when it exists, else "" (the built-in default chain).
   std::string chain_file;
   SecurityConfig security;
+  // [tokenRevocationConfig.persistent]: revoked tokens from etcd.
+  filters::token_revocation::RevocationConfig token_revocation;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

@@ -3,10 +3,10 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <http_parser.h>
 #include <strings.h>
 
 #include "absl/strings/str_cat.h"
+#include "gateway/http/http1_client_codec.h"
 #include "proxy_connector/proxy_resolver.h"
 
 namespace gw::proxy {
@@ -74,109 +74,128 @@ std::string HttpResponse::header(const std::string& name) const {
   return "";
 }
 
-// One request/response exchange. Owned by HttpClient::in_flight_, destroyed
-// through deferredDelete once finished. Thread: the client's dispatcher.
-class HttpClient::Exchange : public ConnectCallbacks, public event::DeferredDeletable {
+// One exchange. Owned by HttpClient::in_flight_ until it finishes or is
+// cancelled, then destroyed through deferredDelete (its callbacks may still be
+// on the stack). After finished_ it touches neither the client nor the
+// connection. Thread: the client's dispatcher.
+class HttpClient::Exchange : public ConnectCallbacks,
+                             public http::ResponseDecoderCallbacks,
+                             public event::DeferredDeletable {
  public:
-  Exchange(HttpClient& client, ParsedTarget target, HttpRequest request, HttpCallback callback);
+  Exchange(HttpClient& client, uint64_t id, HttpRequest request, HttpStreamCallbacks callbacks);
   void start();
+  // Ends the exchange with `status` (the last callback), unless already finished.
+  void finish(absl::Status status, bool reusable);
+  // Ends it silently: no callback runs afterwards.
+  void cancel();
+
   void onConnected(UpstreamConnectionPtr connection) override;
   void onConnectFailed(const ConnectFailure& failure) override;
-  HttpCallback takeCallback() { return std::move(callback_); }
+
+  bool onResponseHeaders(http::ResponseHeaders&& headers, bool no_body) override;
+  bool onResponseData(std::string_view data) override;
+  void onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) override;
 
  private:
   std::string requestBytes() const;
-  void resetParser();
   void onData();
-  // Forward mode: the failure when the proxy answered in the backend's place.
-  std::optional<ConnectFailure> proxyAnswer();
   void onClosed();
-  void complete(absl::StatusOr<HttpResponse> result, bool reusable);
+  void onTimeout();
+  void detachConnection(bool reusable);
   static void onRead(bufferevent* bev, void* arg);
   static void onEvent(bufferevent* bev, short events, void* arg);
-  static int onHeaderField(http_parser* p, const char* at, size_t len);
-  static int onHeaderValue(http_parser* p, const char* at, size_t len);
-  static int onHeadersComplete(http_parser* p);
-  static int onBody(http_parser* p, const char* at, size_t len);
-  static int onMessageComplete(http_parser* p);
 
-  HttpClient& client_;
-  const ParsedTarget target_;
+  HttpClient* client_;  // not used once finished_
+  Connector& connector_;
+  event::Dispatcher& dispatcher_;
+  const uint64_t id_;
+  ParsedTarget target_;
+  bool valid_url_ = false;
   const HttpRequest request_;
-  HttpCallback callback_;
+  HttpStreamCallbacks callbacks_;
   event::TimerPtr timer_;
   ConnectHandlePtr handle_;
   UpstreamConnectionPtr conn_;
-  http_parser parser_;
-  http_parser_settings settings_;
-  HttpResponse response_;
-  bool in_value_ = false;
-  bool done_ = false;
-  bool too_large_ = false;
+  http::Http1ClientCodec codec_{*this};
+  bool finished_ = false;
+  bool keep_alive_ = false;
   bool retried_ = false;
   size_t received_ = 0;
 };
 
-HttpClient::Exchange::Exchange(HttpClient& client, ParsedTarget target, HttpRequest request,
-                               HttpCallback callback)
-    : client_(client),
-      target_(std::move(target)),
+HttpClient::Exchange::Exchange(HttpClient& client, uint64_t id, HttpRequest request,
+                               HttpStreamCallbacks callbacks)
+    : client_(&client),
+      connector_(client.connector_),
+      dispatcher_(client.dispatcher_),
+      id_(id),
       request_(std::move(request)),
-      callback_(std::move(callback)) {
-  http_parser_settings_init(&settings_);
-  settings_.on_header_field = &Exchange::onHeaderField;
-  settings_.on_header_value = &Exchange::onHeaderValue;
-  settings_.on_headers_complete = &Exchange::onHeadersComplete;
-  settings_.on_body = &Exchange::onBody;
-  settings_.on_message_complete = &Exchange::onMessageComplete;
-  resetParser();
-  timer_ = client_.dispatcher_.createTimer([this] {
-    complete(absl::DeadlineExceededError(absl::StrCat(
-                 request_.method, " ", target_.target.authority(), " timed out after ",
-                 request_.timeout.count(), " ms")),
-             false);
-  });
-  timer_->enable(request_.timeout);
-}
-
-void HttpClient::Exchange::resetParser() {
-  http_parser_init(&parser_, HTTP_RESPONSE);
-  parser_.data = this;
-  response_ = HttpResponse();
-  in_value_ = done_ = too_large_ = false;
-  received_ = 0;
+      callbacks_(std::move(callbacks)) {
+  valid_url_ = parseHttpUrl(request_.url, &target_);
+  codec_.newExchange(request_.method);
 }
 
 void HttpClient::Exchange::start() {
+  if (!valid_url_) {
+    // Not inline: delivered on the next loop iteration, like every other outcome.
+    std::weak_ptr<bool> alive = client_->alive_;
+    HttpClient* client = client_;
+    const uint64_t id = id_;
+    dispatcher_.post([alive, client, id] {
+      if (!alive.lock()) return;
+      auto it = client->in_flight_.find(id);
+      if (it == client->in_flight_.end()) return;
+      it->second->finish(absl::InvalidArgumentError("not an http:// or https:// URL"), false);
+    });
+    return;
+  }
+  if (!timer_) {
+    timer_ = dispatcher_.createTimer([this] { onTimeout(); });
+    timer_->enable(request_.timeout);
+  }
   ConnectRequest req;
   req.target = target_.target;
-  req.proxy = resolveInternalProxy(client_.clients_.proxyFor(req.target.scheme), req.target.host,
+  req.proxy = resolveInternalProxy(client_->clients_.proxyFor(req.target.scheme), req.target.host,
                                    req.target.port);
-  handle_ = client_.connector_.connect(req, *this);
+  handle_ = connector_.connect(req, *this);
+}
+
+void HttpClient::Exchange::onTimeout() {
+  if (!codec_.headersDone()) {
+    finish(absl::DeadlineExceededError(
+               absl::StrCat(request_.method, " ", target_.target.authority(),
+                            " got no response head within ", request_.timeout.count(), " ms")),
+           false);
+  } else {
+    finish(absl::DeadlineExceededError(absl::StrCat(
+               request_.method, " ", target_.target.authority(), ": the response body stalled for ",
+               request_.body_idle_timeout.count(), " ms")),
+           false);
+  }
 }
 
 std::string HttpClient::Exchange::requestBytes() const {
   const std::string authority = target_.target.authority();
   const std::string target =
-      conn_->absoluteForm()
-          ? absl::StrCat(target_.target.scheme, "://", authority, target_.path)
-          : target_.path;
-  std::string out = absl::StrCat(request_.method, " ", target, " HTTP/1.1\r\n");
-  if (!hasHeader(request_.headers, "host")) absl::StrAppend(&out, "Host: ", authority, "\r\n");
+      conn_->absoluteForm() ? absl::StrCat(target_.target.scheme, "://", authority, target_.path)
+                            : target_.path;
+  http::HeaderMap headers;
+  if (!hasHeader(request_.headers, "host")) headers.add("Host", authority);
   if (conn_->absoluteForm() && !conn_->proxyAuthorization().empty()) {
-    absl::StrAppend(&out, "Proxy-Authorization: ", conn_->proxyAuthorization(), "\r\n");
+    headers.add("Proxy-Authorization", conn_->proxyAuthorization());
   }
-  for (const auto& [k, v] : request_.headers) absl::StrAppend(&out, k, ": ", v, "\r\n");
+  for (const auto& [k, v] : request_.headers) headers.add(k, v);
   const bool wants_length = !request_.body.empty() || request_.method == "POST" ||
                             request_.method == "PUT" || request_.method == "PATCH";
   if (wants_length && !hasHeader(request_.headers, "content-length")) {
-    absl::StrAppend(&out, "Content-Length: ", request_.body.size(), "\r\n");
+    headers.add("Content-Length", std::to_string(request_.body.size()));
   }
-  absl::StrAppend(&out, "\r\n", request_.body);
-  return out;
+  return codec_.encodeHead(request_.method, target, headers) +
+         codec_.encodeBody(request_.body, /*chunked=*/false, /*end_stream=*/true);
 }
 
 void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
+  handle_.reset();
   conn_ = std::move(connection);
   bufferevent* bev = conn_->bev();
   bufferevent_setcb(bev, &Exchange::onRead, nullptr, &Exchange::onEvent, this);
@@ -186,81 +205,120 @@ void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
 }
 
 void HttpClient::Exchange::onConnectFailed(const ConnectFailure& failure) {
+  handle_.reset();
   const std::string text = absl::StrCat(failure.message, ": ", failure.detail);
-  complete(failure.reason == FailureReason::Timeout ? absl::DeadlineExceededError(text)
-                                                    : absl::UnavailableError(text),
-           false);
+  finish(failure.reason == FailureReason::Timeout ? absl::DeadlineExceededError(text)
+                                                  : absl::UnavailableError(text),
+         false);
+}
+
+bool HttpClient::Exchange::onResponseHeaders(http::ResponseHeaders&& headers, bool) {
+  HttpResponse head;
+  head.status = headers.status;
+  for (const auto& [name, value] : headers.headers.entries())
+    head.headers.emplace_back(name, value);
+  if (conn_->absoluteForm()) {
+    // Forward mode: the proxy may have answered in the backend's place.
+    std::optional<ConnectFailure> f = connector_.proxyAnswered(
+        *conn_, head.status, [&head](const std::string& name) { return head.header(name); });
+    if (f) {
+      const std::string text = absl::StrCat(f->message, ": ", f->detail);
+      finish(
+          f->http_status == 504 ? absl::DeadlineExceededError(text) : absl::UnavailableError(text),
+          false);
+      return false;
+    }
+  }
+  if (request_.body_idle_timeout.count() > 0) {
+    timer_->enable(request_.body_idle_timeout);
+  } else {
+    timer_->disable();
+  }
+  if (callbacks_.on_headers) callbacks_.on_headers(head);
+  return !finished_;
+}
+
+bool HttpClient::Exchange::onResponseData(std::string_view data) {
+  if (request_.body_idle_timeout.count() > 0) timer_->enable(request_.body_idle_timeout);
+  if (callbacks_.on_data) callbacks_.on_data(data);
+  return !finished_;
+}
+
+void HttpClient::Exchange::onResponseComplete(http::HeaderMap&&, bool keep_alive) {
+  keep_alive_ = keep_alive;  // onData() finishes once the parsed bytes are drained
 }
 
 void HttpClient::Exchange::onData() {
-  evbuffer* in = bufferevent_get_input(conn_->bev());
-  while (!done_ && evbuffer_get_length(in) > 0) {
+  while (!finished_ && conn_) {
+    evbuffer* in = bufferevent_get_input(conn_->bev());
+    if (evbuffer_get_length(in) == 0) return;
     evbuffer_iovec v;
-    if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) break;
-    const size_t n = http_parser_execute(&parser_, &settings_,
-                                         static_cast<const char*>(v.iov_base), v.iov_len);
+    if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) return;
+    const size_t n = codec_.decode(static_cast<const char*>(v.iov_base), v.iov_len);
+    if (finished_) return;  // a callback cancelled or ended the exchange
     evbuffer_drain(in, n);
     received_ += n;
-    const http_errno err = HTTP_PARSER_ERRNO(&parser_);
-    if (too_large_) {
-      complete(absl::ResourceExhaustedError("response over the size limit"), false);
-      return;
-    }
-    if (err != HPE_OK && err != HPE_PAUSED) {
-      complete(absl::InternalError(absl::StrCat("malformed HTTP response from ",
-                                                conn_->describe(), ": ",
-                                                http_errno_description(err))),
+    switch (codec_.state()) {
+      case http::DecodeState::Reading:
+        break;
+      case http::DecodeState::Complete:
+        finish(absl::OkStatus(), keep_alive_ && evbuffer_get_length(in) == 0);
+        return;
+      case http::DecodeState::Stopped:
+      case http::DecodeState::Error:
+        finish(absl::InternalError(absl::StrCat("malformed HTTP response from ", conn_->describe(),
+                                                ": ", codec_.error())),
                false);
-      return;
+        return;
     }
   }
-  if (done_) {
-    if (std::optional<ConnectFailure> f = proxyAnswer()) {
-      const std::string text = absl::StrCat(f->message, ": ", f->detail);
-      complete(
-          f->http_status == 504 ? absl::DeadlineExceededError(text) : absl::UnavailableError(text),
-          false);
-      return;
-    }
-    const bool reusable = http_should_keep_alive(&parser_) != 0 && evbuffer_get_length(in) == 0;
-    complete(std::move(response_), reusable);
-  }
-}
-
-std::optional<ConnectFailure> HttpClient::Exchange::proxyAnswer() {
-  if (!conn_->absoluteForm()) return std::nullopt;
-  const HttpResponse& r = response_;
-  return client_.connector_.proxyAnswered(*conn_, r.status,
-                                          [&r](const std::string& name) { return r.header(name); });
 }
 
 void HttpClient::Exchange::onClosed() {
-  http_parser_execute(&parser_, &settings_, nullptr, 0);  // ends a body delimited by EOF
-  if (done_) {
-    complete(std::move(response_), false);
-    return;
+  if (codec_.headersDone()) {
+    codec_.decodeEof();  // ends a body delimited by EOF
+    if (finished_) return;
+    if (codec_.state() == http::DecodeState::Complete) {
+      finish(absl::OkStatus(), false);
+      return;
+    }
   }
   if (received_ == 0 && conn_->reused() && !retried_) {
     // The pooled connection went stale under us: one fresh attempt.
     retried_ = true;
-    conn_.reset();
-    resetParser();
+    detachConnection(false);
+    codec_.newExchange(request_.method);
     start();
     return;
   }
-  complete(absl::UnavailableError(absl::StrCat("connection to ", conn_->describe(),
-                                               " closed before the response was complete")),
-           false);
+  finish(absl::UnavailableError(absl::StrCat("connection to ", conn_->describe(),
+                                             " closed before the response was complete")),
+         false);
 }
 
-void HttpClient::Exchange::complete(absl::StatusOr<HttpResponse> result, bool reusable) {
-  timer_->disable();
+void HttpClient::Exchange::detachConnection(bool reusable) {
+  if (!conn_) return;
+  bufferevent_setcb(conn_->bev(), nullptr, nullptr, nullptr, nullptr);
+  connector_.release(std::move(conn_), reusable);
+}
+
+void HttpClient::Exchange::cancel() {
+  finished_ = true;
+  timer_.reset();
   handle_.reset();
-  if (conn_) {
-    bufferevent_setcb(conn_->bev(), nullptr, nullptr, nullptr, nullptr);
-    client_.connector_.release(std::move(conn_), reusable);
-  }
-  client_.finish(this, std::move(result));  // may destroy the client: nothing after
+  detachConnection(false);
+}
+
+void HttpClient::Exchange::finish(absl::Status status, bool reusable) {
+  if (finished_) return;
+  finished_ = true;
+  timer_.reset();
+  handle_.reset();
+  detachConnection(reusable);
+  std::function<void(absl::Status)> done = std::move(callbacks_.on_complete);
+  std::unique_ptr<Exchange> self = client_->take(id_);
+  dispatcher_.deferredDelete(std::move(self));
+  if (done) done(std::move(status));  // may destroy the client: nothing after
 }
 
 void HttpClient::Exchange::onRead(bufferevent*, void* arg) {
@@ -271,53 +329,15 @@ void HttpClient::Exchange::onEvent(bufferevent*, short events, void* arg) {
   if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
     auto* self = static_cast<Exchange*>(arg);
     self->onData();
-    if (!self->done_ && self->conn_) self->onClosed();
+    if (!self->finished_ && self->conn_) self->onClosed();
   }
 }
 
-int HttpClient::Exchange::onHeaderField(http_parser* p, const char* at, size_t len) {
-  auto* self = static_cast<Exchange*>(p->data);
-  if (self->in_value_ || self->response_.headers.empty()) {
-    self->response_.headers.emplace_back();
-    self->in_value_ = false;
-  }
-  self->response_.headers.back().first.append(at, len);
-  return 0;
+HttpStream::~HttpStream() {
+  if (alive_.lock()) client_.cancel(id_);
 }
 
-int HttpClient::Exchange::onHeaderValue(http_parser* p, const char* at, size_t len) {
-  auto* self = static_cast<Exchange*>(p->data);
-  self->in_value_ = true;
-  self->response_.headers.back().second.append(at, len);
-  return 0;
-}
-
-int HttpClient::Exchange::onHeadersComplete(http_parser* p) {
-  auto* self = static_cast<Exchange*>(p->data);
-  self->response_.status = p->status_code;
-  return self->request_.method == "HEAD" ? 1 : 0;  // 1: no body follows
-}
-
-int HttpClient::Exchange::onBody(http_parser* p, const char* at, size_t len) {
-  auto* self = static_cast<Exchange*>(p->data);
-  if (self->response_.body.size() + len > kMaxResponseBytes) {
-    self->too_large_ = true;
-    return 1;
-  }
-  self->response_.body.append(at, len);
-  return 0;
-}
-
-int HttpClient::Exchange::onMessageComplete(http_parser* p) {
-  auto* self = static_cast<Exchange*>(p->data);
-  if (p->status_code / 100 == 1) return 0;  // interim answer: keep reading
-  self->done_ = true;
-  http_parser_pause(p, 1);
-  return 0;
-}
-
-HttpClient::HttpClient(event::Dispatcher& dispatcher, Connector& connector,
-                       conf::ProxyConfig proxy)
+HttpClient::HttpClient(event::Dispatcher& dispatcher, Connector& connector, conf::ProxyConfig proxy)
     : HttpClient(dispatcher, connector, [&] {
         conf::HttpClientsConfig clients;
         clients.proxy = std::move(proxy);
@@ -328,32 +348,79 @@ HttpClient::HttpClient(event::Dispatcher& dispatcher, Connector& connector,
                        const conf::HttpClientsConfig& clients)
     : dispatcher_(dispatcher), connector_(connector), clients_(clients) {}
 
-HttpClient::~HttpClient() = default;  // alive_ expires: posted errors are dropped
-
-void HttpClient::request(HttpRequest request, HttpCallback callback) {
-  ParsedTarget target;
-  if (!parseHttpUrl(request.url, &target)) {
-    // Not inline: deliver on the next loop iteration, like every other outcome.
-    std::weak_ptr<bool> alive = alive_;
-    dispatcher_.post([alive, cb = std::move(callback)] {
-      if (alive.lock()) cb(absl::InvalidArgumentError("not an http:// or https:// URL"));
-    });
-    return;
+HttpClient::~HttpClient() {
+  // Callbacks of these exchanges may be on the stack (a callback destroying
+  // the client): they are deleted later, and none runs again.
+  for (auto& [id, exchange] : in_flight_) {
+    exchange->cancel();
+    dispatcher_.deferredDelete(std::move(exchange));
   }
-  auto exchange = std::make_unique<Exchange>(*this, std::move(target), std::move(request),
-                                             std::move(callback));
-  Exchange* raw = exchange.get();
-  in_flight_[raw] = std::move(exchange);
-  raw->start();
 }
 
-void HttpClient::finish(Exchange* exchange, absl::StatusOr<HttpResponse> result) {
-  auto it = in_flight_.find(exchange);
+uint64_t HttpClient::start(HttpRequest request, HttpStreamCallbacks callbacks) {
+  const uint64_t id = next_id_++;
+  auto exchange = std::make_unique<Exchange>(*this, id, std::move(request), std::move(callbacks));
+  Exchange* raw = exchange.get();
+  in_flight_[id] = std::move(exchange);
+  raw->start();
+  return id;
+}
+
+HttpStreamPtr HttpClient::stream(HttpRequest request, HttpStreamCallbacks callbacks) {
+  const uint64_t id = start(std::move(request), std::move(callbacks));
+  return HttpStreamPtr(new HttpStream(*this, id, alive_));
+}
+
+void HttpClient::request(HttpRequest request, HttpCallback callback) {
+  // Owned by the exchange's on_complete; lives until the exchange is deleted.
+  struct OneShot {
+    HttpResponse response;
+    HttpCallback callback;
+    HttpStreamPtr handle;
+  };
+  auto state = std::make_shared<OneShot>();
+  state->callback = std::move(callback);
+  OneShot* s = state.get();
+  HttpStreamCallbacks cb;
+  cb.on_headers = [s](const HttpResponse& head) {
+    s->response.status = head.status;
+    s->response.headers = head.headers;
+  };
+  cb.on_data = [s](std::string_view piece) {
+    if (s->response.body.size() + piece.size() > kMaxResponseBytes) {
+      HttpCallback done = std::move(s->callback);
+      s->handle.reset();  // cancels: the exchange (and `s`) are deleted later
+      done(absl::ResourceExhaustedError("response over the size limit"));
+      return;
+    }
+    s->response.body.append(piece.data(), piece.size());
+  };
+  cb.on_complete = [state](absl::Status status) {
+    HttpCallback done = std::move(state->callback);
+    if (status.ok()) {
+      done(std::move(state->response));
+    } else {
+      done(std::move(status));
+    }
+  };
+  state->handle = stream(std::move(request), std::move(cb));
+}
+
+void HttpClient::cancel(uint64_t id) {
+  auto it = in_flight_.find(id);
   if (it == in_flight_.end()) return;
-  HttpCallback callback = exchange->takeCallback();
-  dispatcher_.deferredDelete(std::move(it->second));
+  std::unique_ptr<Exchange> exchange = std::move(it->second);
   in_flight_.erase(it);
-  callback(std::move(result));
+  exchange->cancel();
+  dispatcher_.deferredDelete(std::move(exchange));
+}
+
+std::unique_ptr<HttpClient::Exchange> HttpClient::take(uint64_t id) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return nullptr;
+  std::unique_ptr<Exchange> exchange = std::move(it->second);
+  in_flight_.erase(it);
+  return exchange;
 }
 
 }  // namespace gw::proxy

@@ -1,11 +1,24 @@
 #pragma once
 
 // A small asynchronous HTTP/1.1 client for the gateway's internal services
-// (key manager, etcd, analytics) on top of a Connector. The proxy is chosen per
-// request with resolveInternalProxy() (enableInternalServices, nonProxyHosts).
-// Responses are parsed with http-parser; connections are given back to the
-// connector's pool when the exchange leaves them reusable. A request that fails
-// on a pooled connection before any response byte is retried once on a new one.
+// (key manager, JWKS, etcd, analytics) on top of a Connector. The proxy is
+// chosen per request with resolveInternalProxy() (enableInternalServices,
+// nonProxyHosts). Responses are read with the upstream codec the router uses
+// (gateway/http/client_codec.h); connections go back to the connector's pool
+// when the exchange leaves them reusable. A request that fails on a pooled
+// connection before any response byte is retried once on a new one.
+//
+// Two ways to use it:
+//  - stream(): the head, then the body in pieces as they arrive (an etcd
+//    watch is an endless chunked body), then completion. The returned handle
+//    cancels the exchange when destroyed: no callback runs after that.
+//  - request(): the whole response at once (body capped at kMaxResponseBytes),
+//    a convenience wrapper over stream().
+//
+// Timeouts: HttpRequest::timeout bounds the wait for the response head
+// (connect and sending included); body_idle_timeout bounds each silence while
+// the body arrives (0 = none), so a long download or a watch is not cut off
+// while it makes progress.
 //
 // Example (on the dispatcher's thread):
 //
@@ -17,15 +30,24 @@
 //   req.body = "token=...";
 //   client.request(std::move(req), [](absl::StatusOr<HttpResponse> r) { ... });
 //
-// Thread-safety: one client per dispatcher, used on its thread only. The
-// callback runs on that thread, never inline from request(), exactly once
-// unless the client is destroyed first (then never).
+//   HttpStreamCallbacks cb;
+//   cb.on_data = [](std::string_view piece) { ... };
+//   cb.on_complete = [](absl::Status s) { ... };
+//   HttpStreamPtr watch = client.stream(std::move(watch_request), std::move(cb));
+//   watch.reset();  // cancels; no callback runs afterwards
+//
+// Thread-safety: one client per dispatcher, used on its thread only. Callbacks
+// run on that thread, never inline from request()/stream(); each exchange ends
+// with exactly one final callback unless it is cancelled or the client is
+// destroyed first (then none). Callbacks may destroy the handle or the client.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -43,7 +65,10 @@ struct HttpRequest {
   std::string url;  // http:// or https://
   HttpHeaders headers;
   std::string body;
-  std::chrono::milliseconds timeout{10000};  // the whole exchange, connect included
+  // Until the response head has arrived, connect included.
+  std::chrono::milliseconds timeout{10000};
+  // Longest silence while the body arrives; 0 = no limit.
+  std::chrono::milliseconds body_idle_timeout{10000};
 };
 
 struct HttpResponse {
@@ -56,6 +81,34 @@ struct HttpResponse {
 
 using HttpCallback = std::function<void(absl::StatusOr<HttpResponse>)>;
 
+// The events of a streamed exchange. on_complete is the last call: OK after
+// the last body byte, else the error (see HttpClient::request for the codes).
+// on_headers and on_data may be empty.
+struct HttpStreamCallbacks {
+  std::function<void(const HttpResponse& head)> on_headers;  // body empty
+  std::function<void(std::string_view piece)> on_data;
+  std::function<void(absl::Status status)> on_complete;
+};
+
+// A streamed exchange in progress. Destroying it cancels the exchange (its
+// connection is closed, not pooled) and no callback runs afterwards; after
+// on_complete it does nothing. May outlive the client.
+class HttpStream {
+ public:
+  ~HttpStream();
+  HttpStream(const HttpStream&) = delete;
+  HttpStream& operator=(const HttpStream&) = delete;
+
+ private:
+  friend class HttpClient;
+  HttpStream(class HttpClient& client, uint64_t id, std::weak_ptr<bool> alive)
+      : client_(client), id_(id), alive_(std::move(alive)) {}
+  HttpClient& client_;
+  const uint64_t id_;
+  std::weak_ptr<bool> alive_;
+};
+using HttpStreamPtr = std::unique_ptr<HttpStream>;
+
 class HttpClient {
  public:
   static constexpr size_t kMaxResponseBytes = 16 * 1024 * 1024;
@@ -67,25 +120,33 @@ class HttpClient {
   // that differ per target scheme (HttpClientsConfig::proxyFor) are honoured.
   HttpClient(event::Dispatcher& dispatcher, Connector& connector,
              const conf::HttpClientsConfig& clients);
-  ~HttpClient();  // cancels requests in flight; their callbacks never run
+  ~HttpClient();  // cancels exchanges in flight; their callbacks never run
 
-  // Errors: InvalidArgument (bad URL), Unavailable (connect failure, connection
-  // lost; the message carries ConnectFailure's message and detail),
-  // DeadlineExceeded (timeout), ResourceExhausted (response over the cap),
-  // Internal (malformed response).
+  // The whole response. Errors: InvalidArgument (bad URL), Unavailable
+  // (connect failure, connection lost; the message carries ConnectFailure's
+  // message and detail), DeadlineExceeded (a timeout), ResourceExhausted
+  // (response over kMaxResponseBytes), Internal (malformed response).
   void request(HttpRequest request, HttpCallback callback);
+
+  // The response as it arrives; the same errors, through on_complete.
+  HttpStreamPtr stream(HttpRequest request, HttpStreamCallbacks callbacks);
 
   class Exchange;
 
  private:
   friend class Exchange;
-  void finish(Exchange* exchange, absl::StatusOr<HttpResponse> result);
+  friend class HttpStream;
+  uint64_t start(HttpRequest request, HttpStreamCallbacks callbacks);
+  void cancel(uint64_t id);
+  // Removes a finished exchange; returns it (to call its last callback) or null.
+  std::unique_ptr<Exchange> take(uint64_t id);
 
   event::Dispatcher& dispatcher_;
   Connector& connector_;
   const conf::HttpClientsConfig clients_;  // only its proxy settings are used (proxyFor)
-  std::map<Exchange*, std::unique_ptr<Exchange>> in_flight_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted errors
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<Exchange>> in_flight_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for handles and posted errors
 };
 
 }  // namespace gw::proxy

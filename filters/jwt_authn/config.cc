@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "filters/jwt_authn/jwt_authn_filter.h"
+#include "filters/token_revocation/revocation_service.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
 #include "gateway/http/filter_registry.h"
@@ -15,7 +16,7 @@ namespace gw::filters::jwt_authn {
 namespace {
 
 constexpr const char* kOutcomeLabels[kOutcomeCount] = {
-    "success", "cache_hit", "missing", "invalid", "expired", "forbidden", "unavailable"};
+    "success", "cache_hit", "missing", "invalid", "expired", "forbidden", "unavailable", "revoked"};
 
 absl::StatusOr<std::shared_ptr<const JwkSet>> loadPem(const conf::JwtTokenConfig& issuer) {
   std::ifstream in(issuer.certificate_alias, std::ios::binary);
@@ -59,6 +60,7 @@ absl::StatusOr<std::shared_ptr<const JwtAuthnConfig>> buildConfig(
   auto out = std::make_shared<JwtAuthnConfig>();
   out->security = config.security;
   out->now_seconds = now_seconds ? std::move(now_seconds) : wallClockSeconds;
+  if (config.token_revocation.enabled) out->revoked = &token_revocation::processRevocationStore();
   for (int i = 0; i < kOutcomeCount; ++i) {
     out->outcomes.push_back(&stats.counter(
         "microgw_authn_results_total", "Authentication results by filter and outcome.",

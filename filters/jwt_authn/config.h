@@ -17,6 +17,7 @@
 #include "filters/jwt_authn/jwk.h"
 #include "filters/jwt_authn/jwks_provider.h"
 #include "filters/jwt_authn/token_cache.h"
+#include "filters/token_revocation/revocation_store.h"
 #include "gateway/stats/stats.h"
 
 namespace gw::filters::jwt_authn {
@@ -30,8 +31,9 @@ enum class Outcome {
   Expired,      // exp / nbf / iat outside the skew
   Forbidden,    // valid token without the resource's scope
   Unavailable,  // the issuer's keys are not fetched yet
+  Revoked,      // valid, but its jti or signature is in the revoked-token store
 };
-inline constexpr int kOutcomeCount = 7;
+inline constexpr int kOutcomeCount = 8;
 
 struct IssuerEntry {
   conf::JwtTokenConfig config;
@@ -45,6 +47,8 @@ struct JwtAuthnConfig {
   std::shared_ptr<TokenCache> cache;      // null when [caching] enabled = false
   std::function<int64_t()> now_seconds;   // wall clock; a seam for tests
   std::vector<stats::Counter*> outcomes;  // indexed by Outcome
+  // [tokenRevocationConfig.persistent] (etcd); null when it is off. Process-wide.
+  const token_revocation::RevocationStore* revoked = nullptr;
 
   const IssuerEntry* findIssuer(const std::string& iss) const;
 };

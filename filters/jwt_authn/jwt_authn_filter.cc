@@ -93,6 +93,12 @@ http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, 
     if (!valid) return http::FilterStatus::StopIteration;
     if (config_->cache) config_->cache->insert(digest, *valid, config_->now_seconds());
   }
+  if (config_->revoked != nullptr &&
+      config_->revoked->isRevoked(valid->jti, valid->signature_segment)) {
+    GW_LOG_INFO("jwt_authn: token ", valid->log_id, " refused: revoked");
+    return refuse(Outcome::Revoked, 401, "900901", "Invalid Credentials",
+                  "the access token has been revoked", kInvalidToken);
+  }
   const std::vector<std::string>& required = route->operation->security.scopes;
   if (!hasScope(*valid, required)) {
     GW_LOG_INFO("jwt_authn: token ", valid->log_id, " lacks the scope of ",
@@ -210,6 +216,8 @@ std::optional<ValidatedToken> JwtAuthnFilter::checkClaims(const Jwt& jwt, const 
   valid.scopes = scopesOf(claims);
   if (config_->security.jwt_header_enabled) valid.claims_header = claimsHeader(claims);
   valid.log_id = id;
+  valid.jti = jwt.jti;
+  valid.signature_segment = jwt.signature_segment;
   return valid;
 }
 

@@ -17,7 +17,9 @@
 // Failures: 401 + WWW-Authenticate: Bearer (900902 no credentials, 900901
 // invalid token with error="invalid_token"), 403 900908 for a missing scope
 // (error="insufficient_scope"), 503 when the issuer's keys could not be
-// fetched yet. The token never appears in a log line, metric or body.
+// fetched yet, 401 900901 for a token whose jti or signature is revoked
+// ([tokenRevocationConfig.persistent], checked on cache hits too). The token
+// never appears in a log line, metric or body.
 //
 // Lifetime: one filter per request; `config` is shared and immutable.
 

@@ -27,6 +27,9 @@ struct ValidatedToken {
   std::vector<std::string> scopes;  // the `scope` claim, after claim mapping
   std::string claims_header;        // [jwtConfig] header value ("" when disabled)
   std::string log_id;               // jti, or a short hash of the token
+  // What a revocation list names (checked on every request, cached or not).
+  std::string jti;
+  std::string signature_segment;
 };
 
 // SHA-256 of `token`, 32 raw bytes: the cache key.

@@ -24,19 +24,10 @@ constexpr size_t kLowWatermark = 256 << 10;
 // An idempotent request whose body fits in this much is kept for one retry.
 constexpr size_t kReplayBodyLimit = 64 << 10;
 
-RouterFilter* self(http_parser* p) { return static_cast<RouterFilter*>(p->data); }
-
 }  // namespace
 
 RouterFilter::RouterFilter(std::shared_ptr<const RouterConfig> config)
-    : config_(std::move(config)) {
-  http_parser_settings_init(&settings_);
-  settings_.on_header_field = &RouterFilter::onResponseHeaderField;
-  settings_.on_header_value = &RouterFilter::onResponseHeaderValue;
-  settings_.on_headers_complete = &RouterFilter::onResponseHeadersComplete;
-  settings_.on_body = &RouterFilter::onResponseBody;
-  settings_.on_message_complete = &RouterFilter::onResponseMessageComplete;
-}
+    : config_(std::move(config)) {}
 
 RouterFilter::~RouterFilter() { onDestroy(); }
 
@@ -124,13 +115,7 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   connect_handle_.reset();
   connection_ = std::move(connection);
   decoder_callbacks_->setUpstreamDescription(connection_->describe());
-  http_parser_init(&parser_, HTTP_RESPONSE);
-  parser_.data = this;
-  response_ = http::ResponseHeaders();
-  response_error_.clear();
-  field_.clear();
-  value_.clear();
-  last_was_value_ = false;
+  codec_.newExchange(method_);
   bufferevent* bev = connection_->bev();
   bufferevent_setcb(bev, &RouterFilter::onUpstreamRead, &RouterFilter::onUpstreamWrite,
                     &RouterFilter::onUpstreamEvent, this);
@@ -276,17 +261,15 @@ void RouterFilter::readResponse() {
     response_bytes_seen_ = true;
     evbuffer_iovec vec;
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) return;
-    size_t n = http_parser_execute(&parser_, &settings_, static_cast<const char*>(vec.iov_base),
-                                   vec.iov_len);
+    size_t n = codec_.decode(static_cast<const char*>(vec.iov_base), vec.iov_len);
     if (destroyed_ || !connection_) return;  // replied already (e.g. the proxy answered)
-    http_errno err = HTTP_PARSER_ERRNO(&parser_);
     if (connection_) evbuffer_drain(bufferevent_get_input(connection_->bev()), n);
     if (response_complete_) {
       finishResponse();
       return;
     }
-    if (err != HPE_OK) {
-      std::string why = response_error_.empty() ? http_errno_description(err) : response_error_;
+    if (codec_.state() != http::DecodeState::Reading) {
+      const std::string& why = codec_.error();
       failRequest(
           502, "Invalid response from backend",
           gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
@@ -302,7 +285,7 @@ void RouterFilter::onUpstreamEvent(bufferevent*, short events, void* arg) {
     if (r->connection_) r->readResponse();
     if (r->destroyed_ || r->response_complete_) return;
     if (r->response_headers_done_) {
-      http_parser_execute(&r->parser_, &r->settings_, nullptr, 0);
+      r->codec_.decodeEof();
       if (r->destroyed_) return;
       if (r->response_complete_) {
         r->reusable_ = false;
@@ -402,9 +385,10 @@ void RouterFilter::onRequestBodyTimeout() {
 
 // Forward mode: an answer the proxy generated itself (its 407, or its error
 // page) becomes the same 502/504 as the same refusal of a CONNECT.
-bool RouterFilter::proxyAnsweredInstead(int status) {
+bool RouterFilter::proxyAnsweredInstead(const http::ResponseHeaders& response) {
   if (!connection_->absoluteForm()) return false;
-  const http::HeaderMap& headers = response_.headers;
+  const int status = response.status;
+  const http::HeaderMap& headers = response.headers;
   std::optional<proxy::ConnectFailure> f = decoder_callbacks_->connector().proxyAnswered(
       *connection_, status, [&headers](const std::string& name) {
         const std::string* v = headers.get(name);
@@ -464,97 +448,44 @@ void RouterFilter::onDestroy() {
   if (connection_) releaseConnection(false);
 }
 
-void RouterFilter::finishHeaderPair() {
-  if (field_.empty()) return;
-  if (!isFieldName(field_)) {
-    if (!response_headers_done_) {
-      // Answered with a 502 once the header section is complete.
-      if (response_error_.empty()) {
-        response_error_ = gw::cat("header name '", absl::CEscape(field_), "' is not a token");
-      }
-    } else {
-      // The body already went out; a bad trailer is dropped, not forwarded.
-      GW_LOG_WARN("router: dropped trailer '", absl::CEscape(field_), "' from the backend ",
-                  endpoint_->url, ": a field name must be a token (no spaces)");
-    }
-  } else {
-    response_.headers.add(std::move(field_), std::move(value_));
-  }
-  field_.clear();
-  value_.clear();
+void RouterFilter::onTrailerDropped(std::string_view name) {
+  // The body already went out; a bad trailer is dropped, not forwarded.
+  GW_LOG_WARN("router: dropped trailer '", absl::CEscape(absl::string_view(name.data(), name.size())),
+              "' from the backend ", endpoint_->url, ": a field name must be a token (no spaces)");
 }
 
-int RouterFilter::onResponseHeaderField(http_parser* p, const char* at, size_t len) {
-  RouterFilter* r = self(p);
-  if (r->last_was_value_) {
-    r->finishHeaderPair();
-    r->last_was_value_ = false;
-  }
-  r->field_.append(at, len);
-  return 0;
-}
-
-int RouterFilter::onResponseHeaderValue(http_parser* p, const char* at, size_t len) {
-  RouterFilter* r = self(p);
-  r->last_was_value_ = true;
-  r->value_.append(at, len);
-  return 0;
-}
-
-int RouterFilter::onResponseHeadersComplete(http_parser* p) { return self(p)->responseHeadersComplete(); }
-
-int RouterFilter::responseHeadersComplete() {
-  finishHeaderPair();
-  last_was_value_ = false;
-  int status = parser_.status_code;
-  if (status < 100 || status > 599) {
-    response_error_ = gw::cat("status code ", status, " is outside 100-599");
-  }
-  if (!response_error_.empty()) return -1;  // readResponse() answers 502
-  // Interim: no body, whatever its headers say; dropped in message_complete.
-  if (status >= 100 && status < 200) return 1;
-  if (proxyAnsweredInstead(status)) return -1;
+// The codec refused a bad status or header name already (502 in readResponse)
+// and skips the body of HEAD, 204 and 304 answers itself.
+bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool /*no_body*/) {
+  const int status = response.status;
+  if (proxyAnsweredInstead(response)) return false;
   http::ResponseHeaders out;
   out.status = status;
-  out.headers = forwardedResponseHeaders(response_.headers);
+  out.headers = forwardedResponseHeaders(response.headers);
   // Neither ever has a body; a length would only mislead the client.
   if (status == 204 || status == 304) out.headers.remove("content-length");
-  response_connection_ = connectionOptions(response_.headers);
-  response_.headers.clear();
+  response_connection_ = connectionOptions(response.headers);
   response_headers_done_ = true;
   if (config_->upstream_latency) {
     config_->upstream_latency->observe(
         std::chrono::duration<double>(decoder_callbacks_->dispatcher().now() - start_).count());
   }
-  bool head = method_ == "HEAD";
-  bool no_body = head || status == 204 || status == 304 ||
-                 ((parser_.flags & F_CONTENTLENGTH) && parser_.content_length == 0);
   decoder_callbacks_->encodeHeaders(std::move(out), false);
-  if (destroyed_) return -1;
-  // Skip the body of a HEAD response: http-parser cannot know the method.
-  return (head || no_body) ? 1 : 0;
+  return !destroyed_;
 }
 
-int RouterFilter::onResponseBody(http_parser* p, const char* at, size_t len) {
-  RouterFilter* r = self(p);
-  std::string chunk(at, len);
-  r->decoder_callbacks_->encodeData(chunk, false);
-  return r->destroyed_ ? -1 : 0;
+bool RouterFilter::onResponseData(std::string_view data) {
+  std::string chunk(data);
+  decoder_callbacks_->encodeData(chunk, false);
+  return !destroyed_;
 }
 
-int RouterFilter::onResponseMessageComplete(http_parser* p) {
-  RouterFilter* r = self(p);
-  if (p->status_code >= 100 && p->status_code < 200) {
-    r->response_.headers.clear();
-    return 0;  // the real response follows on the same connection
-  }
-  r->finishHeaderPair();
-  r->response_complete_ = true;
-  r->reusable_ = http_should_keep_alive(p) && r->request_written_;
-  r->response_trailers_ = std::move(r->response_.headers);
-  // Stop here: the caller drains what was parsed, then finishResponse() runs.
-  http_parser_pause(p, 1);
-  return 0;
+// 1xx answers never get here: the real response follows on the same connection.
+void RouterFilter::onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) {
+  response_complete_ = true;
+  reusable_ = keep_alive && request_written_;
+  // The caller drains what was parsed, then finishResponse() runs.
+  response_trailers_ = std::move(trailers);
 }
 
 void RouterFilter::finishResponse() {

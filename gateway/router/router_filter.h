@@ -6,8 +6,6 @@
 // control, and feeds the backend's response into the encode chain.
 // One per request, on the worker thread that owns the client connection.
 
-#include <http_parser.h>
-
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +13,7 @@
 
 #include "conf/config.h"
 #include "gateway/event/dispatcher.h"
+#include "gateway/http/http1_client_codec.h"
 #include "gateway/http/filter.h"
 #include "gateway/router/route_table.h"
 #include "proxy_connector/connector.h"
@@ -44,7 +43,8 @@ struct RouterConfig {
 
 class RouterFilter : public http::PassThroughFilter,
                      public proxy::ConnectCallbacks,
-                     public http::DownstreamWatermarkCallbacks {
+                     public http::DownstreamWatermarkCallbacks,
+                     private http::ResponseDecoderCallbacks {
  public:
   explicit RouterFilter(std::shared_ptr<const RouterConfig> config);
   ~RouterFilter() override;
@@ -67,11 +67,11 @@ class RouterFilter : public http::PassThroughFilter,
   static void onUpstreamRead(struct bufferevent* bev, void* arg);
   static void onUpstreamWrite(struct bufferevent* bev, void* arg);
   static void onUpstreamEvent(struct bufferevent* bev, short events, void* arg);
-  static int onResponseHeaderField(http_parser* p, const char* at, size_t len);
-  static int onResponseHeaderValue(http_parser* p, const char* at, size_t len);
-  static int onResponseHeadersComplete(http_parser* p);
-  static int onResponseBody(http_parser* p, const char* at, size_t len);
-  static int onResponseMessageComplete(http_parser* p);
+  // http::ResponseDecoderCallbacks (the backend's response, from codec_)
+  bool onResponseHeaders(http::ResponseHeaders&& headers, bool no_body) override;
+  bool onResponseData(std::string_view data) override;
+  void onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) override;
+  void onTrailerDropped(std::string_view name) override;
 
   void refuseUnauthenticated();
   void connectTo(size_t endpoint_index);
@@ -85,11 +85,9 @@ class RouterFilter : public http::PassThroughFilter,
   void releaseConnection(bool reusable);
   void onTimeout();
   void onRequestBodyTimeout();
-  bool proxyAnsweredInstead(int status);
+  bool proxyAnsweredInstead(const http::ResponseHeaders& response);
   void onClientStalled();
   void armTimeoutWhileUploading();
-  int responseHeadersComplete();
-  void finishHeaderPair();
   void finishResponse();
 
   std::shared_ptr<const RouterConfig> config_;
@@ -119,11 +117,7 @@ class RouterFilter : public http::PassThroughFilter,
   event::TimerPtr body_timer_;  // requestBodyTimeoutInMillis, until the request is complete
   event::MonotonicTime start_;
 
-  http_parser parser_;
-  http_parser_settings settings_;
-  http::ResponseHeaders response_;
-  std::string field_, value_;
-  bool last_was_value_ = false;
+  http::Http1ClientCodec codec_{*this};
   bool response_headers_done_ = false;
   bool response_complete_ = false;
   bool response_bytes_seen_ = false;
@@ -131,7 +125,6 @@ class RouterFilter : public http::PassThroughFilter,
   bool reusable_ = false;
   http::HeaderMap response_trailers_;
   std::string response_connection_;  // the backend's Connection options, for its trailers
-  std::string response_error_;       // why the response head is refused (502), if it is
   bool destroyed_ = false;
 };
 

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "conf/loader.h"
 #include "conf/suggest.h"
+#include "filters/token_revocation/revocation_service.h"
 #include "gateway/common/log.h"
 #include "gateway/http/filter_registry.h"
 #include "gateway/server/access_log.h"
@@ -226,6 +227,7 @@ class Server {
   event::DispatcherPtr main_ = event::createDispatcher("main");
   std::atomic<bool> ready_{false};
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<filters::token_revocation::RevocationService> revocation_;
   bool draining_ = false;
   event::TimerPtr flush_timer_;
   event::TimerPtr poll_timer_;
@@ -259,6 +261,9 @@ std::optional<int> Server::start() {
     }
   }
   for (auto& w : workers_) w->start();
+  // Revoked tokens from etcd, on their own thread; etcd may still be down.
+  revocation_ = filters::token_revocation::RevocationService::start(config_.token_revocation,
+                                                                    config_.http_clients, stats_);
   ready_ = true;
   GW_LOG_INFO("microgw listening on ", config_.listener.host, ":", config_.listener.http_port,
               " with ", count, " workers; ", runtime_->routes->apis().size(), " APIs; admin on ",
@@ -281,6 +286,7 @@ void Server::run() {
   for (auto& w : workers_) w->stop();
   for (auto& w : workers_) w->join();
   workers_.clear();
+  revocation_.reset();
   access_log_->flush();
   GW_LOG_INFO("microgw stopped");
 }

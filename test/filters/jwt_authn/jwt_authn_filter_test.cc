@@ -296,6 +296,32 @@ TEST_F(JwtAuthnFilterTest, CachedTokenStillExpiresAtItsOwnExp) {
   EXPECT_EQ(onlyReply().status, 401);
 }
 
+TEST_F(JwtAuthnFilterTest, RevokedJtiOrSignatureIs401EvenWhenCached) {
+  build();
+  token_revocation::RevocationStore store;
+  auto with_store = std::make_shared<JwtAuthnConfig>(*filter_config_);
+  with_store->revoked = &store;
+  filter_config_ = with_store;
+  const std::string t = token({{"jti", "rev-1"}});
+  EXPECT_EQ(runBearer(t), http::FilterStatus::Continue);  // validated and cached
+  store.publish(std::make_shared<const token_revocation::RevokedSet>(
+      token_revocation::RevokedSet({"rev-1"})));
+  EXPECT_EQ(runBearer(t), http::FilterStatus::StopIteration);
+  EXPECT_EQ(onlyReply().status, 401);
+  EXPECT_EQ(onlyReply().code, "900901");
+  EXPECT_NE(wwwAuthenticate().find("invalid_token"), std::string::npos);
+  EXPECT_EQ(outcome("revoked"), 1u);
+  EXPECT_EQ(onlyReply().description.find(t.substr(t.rfind('.') + 1)), std::string::npos);
+
+  // WSO2 also revokes by the signature segment.
+  const std::string other = token({{"jti", "rev-2"}});
+  store.publish(std::make_shared<const token_revocation::RevokedSet>(
+      token_revocation::RevokedSet({other.substr(other.rfind('.') + 1)})));
+  EXPECT_EQ(runBearer(other), http::FilterStatus::StopIteration);
+  EXPECT_EQ(onlyReply().status, 401);
+  EXPECT_EQ(runBearer(t), http::FilterStatus::Continue);  // rev-1 no longer listed
+}
+
 TEST_F(JwtAuthnFilterTest, CacheDisabled) {
   config_.security.cache_enabled = false;
   const std::string t = token();

@@ -1,0 +1,62 @@
+#include "filters/token_revocation/revocation_service.h"
+
+#include <event2/event.h>
+
+#include "proxy_connector/connector_impl.h"
+#include "proxy_connector/http_client.h"
+
+namespace gw::filters::token_revocation {
+namespace {
+
+proxy::ConnectorOptions connectorOptions(const conf::HttpClientsConfig& hc) {
+  proxy::ConnectorOptions options;
+  options.tls.trust_store_path = hc.trust_store_path;
+  options.tls.verify_hostname = hc.verify_hostname;
+  options.tls.disable_verification = hc.disable_ssl_verification;
+  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
+  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
+  options.max_idle_per_key = hc.max_idle_connections_per_host;
+  return options;
+}
+
+}  // namespace
+
+RevocationStore& processRevocationStore() {
+  static RevocationStore* store = new RevocationStore();  // never destroyed: read at exit
+  return *store;
+}
+
+std::unique_ptr<RevocationService> RevocationService::start(
+    const RevocationConfig& config, const conf::HttpClientsConfig& http_clients,
+    stats::Store& stats, RevocationStore* store, EtcdWatcher::Options options) {
+  if (!config.enabled) return nullptr;
+  std::unique_ptr<RevocationService> service(
+      new RevocationService(store != nullptr ? *store : processRevocationStore()));
+  service->dispatcher_ = event::createDispatcher("revocation");
+  event::Dispatcher& d = *service->dispatcher_;
+  RevocationStore& target = service->store_;
+  const proxy::ConnectorOptions copts = connectorOptions(http_clients);
+  service->thread_ = std::thread(
+      [&d, &target, &stats, config, http_clients, copts, options = std::move(options)]() mutable {
+        {
+          proxy::ConnectorPtr connector = proxy::createConnector(d, copts, stats);
+          proxy::HttpClient client(d, *connector, http_clients);
+          EtcdWatcher watcher(d, client, config, target, std::move(options));
+          watcher.start();
+          d.run();
+        }
+        // Deferred deletions the objects above queued.
+        event_base_loop(d.base(), EVLOOP_NONBLOCK);
+      });
+  return service;
+}
+
+RevocationService::~RevocationService() {
+  if (dispatcher_) {
+    event::Dispatcher* d = dispatcher_.get();
+    d->post([d] { d->exit(); });
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace gw::filters::token_revocation
