@@ -120,4 +120,17 @@ ConnectorPtr createConnector(event::Dispatcher& dispatcher, const ConnectorOptio
   return std::make_unique<ConnectorImpl>(dispatcher, options, stats);
 }
 
+ConnectorOptions connectorOptionsFor(const conf::HttpClientsConfig& hc) {
+  ConnectorOptions options;
+  options.tls.trust_store_path = hc.trust_store_path;
+  options.tls.verify_hostname = hc.verify_hostname;
+  options.tls.disable_verification = hc.disable_ssl_verification;
+  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
+  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
+  options.max_idle_per_key = hc.max_idle_connections_per_host;
+  options.max_active_per_key = hc.pool.max_active_connections;
+  options.pool_wait_timeout = std::chrono::milliseconds(hc.pool.wait_time_ms);
+  return options;
+}
+
 }  // namespace gw::proxy

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "conf/config.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/connector.h"
@@ -48,6 +49,10 @@ struct ConnectorOptions {
   int64_t max_active_per_key = -1;
   std::chrono::milliseconds pool_wait_timeout{30000};  // poolConfig.waitTimeInMillis
 };
+
+// The options [httpClients] gives: TLS trust, timeouts and pool limits. The
+// workers' connectors and the internal services' (JWKS, etcd) use the same.
+ConnectorOptions connectorOptionsFor(const conf::HttpClientsConfig& http_clients);
 
 // Never null. If the TLS trust store cannot be loaded, an error is logged and
 // every https connect fails with FailureReason::TlsHandshake naming the cause.

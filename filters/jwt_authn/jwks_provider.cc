@@ -15,17 +15,6 @@
 namespace gw::filters::jwt_authn {
 namespace {
 
-proxy::ConnectorOptions connectorOptions(const conf::HttpClientsConfig& hc) {
-  proxy::ConnectorOptions options;
-  options.tls.trust_store_path = hc.trust_store_path;
-  options.tls.verify_hostname = hc.verify_hostname;
-  options.tls.disable_verification = hc.disable_ssl_verification;
-  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
-  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
-  options.max_idle_per_key = hc.max_idle_connections_per_host;
-  return options;
-}
-
 // The last key set fetched per URL in this process, so that the provider a
 // reload builds starts with the keys the previous one held (no 503 window
 // while it refetches). Touched at provider construction and after fetches,
@@ -85,8 +74,9 @@ class JwksProvider::Worker {
                                         {{"result", "failure"}})) {}
 
   void run() {
-    connector_ = proxy::createConnector(
-        *dispatcher_, connectorOptions(provider_.options_.http_clients), provider_.stats_);
+    connector_ = proxy::createConnector(*dispatcher_,
+                                        proxy::connectorOptionsFor(provider_.options_.http_clients),
+                                        provider_.stats_);
     client_ = std::make_unique<proxy::HttpClient>(*dispatcher_, *connector_,
                                                   provider_.options_.http_clients);
     for (size_t i = 0; i < provider_.sources_.size(); ++i) {

@@ -6,21 +6,6 @@
 #include "proxy_connector/http_client.h"
 
 namespace gw::filters::token_revocation {
-namespace {
-
-proxy::ConnectorOptions connectorOptions(const conf::HttpClientsConfig& hc) {
-  proxy::ConnectorOptions options;
-  options.tls.trust_store_path = hc.trust_store_path;
-  options.tls.verify_hostname = hc.verify_hostname;
-  options.tls.disable_verification = hc.disable_ssl_verification;
-  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
-  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
-  options.max_idle_per_key = hc.max_idle_connections_per_host;
-  return options;
-}
-
-}  // namespace
-
 RevocationStore& processRevocationStore() {
   static RevocationStore* store = new RevocationStore();  // never destroyed: read at exit
   return *store;
@@ -35,7 +20,7 @@ std::unique_ptr<RevocationService> RevocationService::start(
   service->dispatcher_ = event::createDispatcher("revocation");
   event::Dispatcher& d = *service->dispatcher_;
   RevocationStore& target = service->store_;
-  const proxy::ConnectorOptions copts = connectorOptions(http_clients);
+  const proxy::ConnectorOptions copts = proxy::connectorOptionsFor(http_clients);
   service->thread_ = std::thread(
       [&d, &target, &stats, config, http_clients, copts, options = std::move(options)]() mutable {
         {

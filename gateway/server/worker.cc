@@ -73,17 +73,8 @@ void Worker::start() {
 }
 
 std::shared_ptr<proxy::Connector> Worker::makeConnector(const Runtime& runtime) {
-  const conf::HttpClientsConfig& hc = runtime.config->http_clients;
-  proxy::ConnectorOptions options;
-  options.tls.trust_store_path = hc.trust_store_path;
-  options.tls.verify_hostname = hc.verify_hostname;
-  options.tls.disable_verification = hc.disable_ssl_verification;
-  options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);
-  options.pool_idle_timeout = std::chrono::milliseconds(hc.pool_idle_timeout_ms);
-  options.max_idle_per_key = hc.max_idle_connections_per_host;
-  options.max_active_per_key = hc.pool.max_active_connections;
-  options.pool_wait_timeout = std::chrono::milliseconds(hc.pool.wait_time_ms);
-  return proxy::createConnector(*dispatcher_, options, stats_);
+  return proxy::createConnector(*dispatcher_,
+                                proxy::connectorOptionsFor(runtime.config->http_clients), stats_);
 }
 
 void Worker::updateRuntime(RuntimeConstSharedPtr runtime, bool new_connector) {
