@@ -11,6 +11,7 @@
 #include "filters/headers/config.h"
 #include "gateway/http/filter_registry.h"
 #include "gateway/stats/stats.h"
+#include "test/mocks/filter_callbacks.h"
 
 namespace gw::filters::headers {
 namespace {
@@ -189,6 +190,21 @@ TEST(HeadersFilter, BodyAndTrailersPassThrough) {
   EXPECT_EQ(f->decodeTrailers(trailers), FilterStatus::Continue);
   EXPECT_EQ(data, "body");
   EXPECT_EQ(trailers.entries(), (Entries{{"X-A", "trailer"}}));
+}
+
+TEST(HeadersFilter, NeverStopsOrAnswersTheStream) {
+  auto f = filterFor("request: {add: {X-A: b}}\nresponse: {remove: [Server]}");
+  test::FakeDecoderFilterCallbacks decoder;
+  test::FakeEncoderFilterCallbacks encoder;
+  f->setDecoderFilterCallbacks(decoder);
+  f->setEncoderFilterCallbacks(encoder);
+  http::RequestHeaders req;
+  http::ResponseHeaders resp;
+  EXPECT_EQ(f->decodeHeaders(req, true), FilterStatus::Continue);
+  EXPECT_EQ(f->encodeHeaders(resp, true), FilterStatus::Continue);
+  EXPECT_TRUE(decoder.replies.empty());
+  EXPECT_EQ(decoder.continue_decoding_calls, 0);
+  EXPECT_EQ(encoder.continue_encoding_calls, 0);
 }
 
 TEST(HeadersFilter, RegisteredByName) {
