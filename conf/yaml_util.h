@@ -1,7 +1,7 @@
 #pragma once
 
 // Typed, validated reads from yaml-cpp nodes for the API and filter-chain
-// loaders. Internal to //conf:loader. Never throws; every error reads
+// loaders; filters reach it through conf/filter_config.h. Never throws; every error reads
 // "<file>: <location>: <what was expected>". String values are never quoted
 // back in type errors (they may be passwords).
 
