@@ -16,8 +16,10 @@ std::string joinLocation(absl::string_view location, absl::string_view key) {
 }
 
 absl::Status yamlError(const YamlContext& ctx, absl::string_view location, absl::string_view what) {
-  if (location.empty()) return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", what));
-  return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", location, ": ", what));
+  // No file (a filter's config): the chain builder adds file and entry.
+  const std::string file = ctx.file.empty() ? "" : absl::StrCat(ctx.file, ": ");
+  if (location.empty()) return absl::InvalidArgumentError(absl::StrCat(file, what));
+  return absl::InvalidArgumentError(absl::StrCat(file, location, ": ", what));
 }
 
 std::string quoteValue(absl::string_view value) {
@@ -135,7 +137,7 @@ absl::Status checkYamlKeys(const YamlContext& ctx, const YAML::Node& node,
     if (std::string hint = closestMatch(key, known); !hint.empty()) {
       absl::StrAppend(&message, " (did you mean '", hint, "'?)");
     }
-    return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", message));
+    return yamlError(ctx, "", message);
   }
   return absl::OkStatus();
 }

@@ -1,9 +1,10 @@
 #pragma once
 
 // Typed, validated reads from yaml-cpp nodes for the API and filter-chain
-// loaders. Internal to //conf:loader. Never throws; every error reads
-// "<file>: <location>: <what was expected>". String values are never quoted
-// back in type errors (they may be passwords).
+// loaders; filters reach it through conf/filter_config.h. Never throws; every
+// error reads "<file>: <location>: <what was expected>" ("<location>: ..." when
+// YamlContext::file is empty, as for a filter's config). String values are
+// never quoted back in type errors (they may be passwords).
 
 #include <cstdint>
 #include <string>

@@ -45,6 +45,8 @@ struct FactoryContext {
 
 // Parses a filter's `config:` node (Null when absent) once, at start-up.
 // Errors name the key and what was expected; the caller adds file and entry.
+// Use conf/filter_config.h to read it. An exception that escapes (e.g. as<T>()
+// on a value of the wrong type) becomes a start-up error in buildFilterChain.
 using FilterConfigFactory =
     std::function<absl::StatusOr<FilterFactoryCb>(const YAML::Node& config, const FactoryContext&)>;
 

@@ -34,6 +34,30 @@ absl::StatusOr<YAML::Node> parseFilterConfig(const conf::FilterEntry& entry) {
   }
 }
 
+// The exception boundary at filter creation: a factory that lets a yaml-cpp
+// exception (a value of the wrong type read with as<T>()) or any other escape
+// becomes a start-up error instead of aborting the process. yaml-cpp's
+// messages name no value ("bad conversion"); other exceptions' texts are not
+// shown (they may quote the input).
+absl::StatusOr<http::FilterFactoryCb> callFactory(const http::FilterConfigFactory& factory,
+                                                  const YAML::Node& node,
+                                                  const http::FactoryContext& ctx) {
+  constexpr char kFix[] =
+      "; check the types of the entry's config keys against the filter's documentation";
+  try {
+    return factory(node, ctx);
+  } catch (const YAML::Exception& e) {
+    const std::string at =
+        e.mark.is_null() ? "" : gw::cat(" at line ", e.mark.line + 1, " of the entry's config");
+    return absl::InvalidArgumentError(
+        gw::cat("config: a value has the wrong type (", e.msg, at, ")", kFix));
+  } catch (const std::exception&) {
+    return absl::InvalidArgumentError(gw::cat("config: cannot be read", kFix));
+  } catch (...) {
+    return absl::InvalidArgumentError(gw::cat("config: cannot be read", kFix));
+  }
+}
+
 // A listening socket for one worker; every worker binds the same address with
 // SO_REUSEPORT so the kernel balances accepted connections between them. The
 // `first` binds without SO_REUSEPORT and sets it only once bound: if another
@@ -110,7 +134,7 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
     }
     absl::StatusOr<YAML::Node> node = parseFilterConfig(entry);
     if (!node.ok()) return absl::InvalidArgumentError(gw::cat(where, ": ", node.status().message()));
-    absl::StatusOr<http::FilterFactoryCb> cb = (*factory)(*node, ctx);
+    absl::StatusOr<http::FilterFactoryCb> cb = callFactory(*factory, *node, ctx);
     if (!cb.ok()) return absl::InvalidArgumentError(gw::cat(where, ": ", cb.status().message()));
     out.push_back(std::move(*cb));
   }

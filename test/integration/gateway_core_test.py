@@ -397,6 +397,20 @@ class GatewayCliTest(unittest.TestCase):
         self.assertIn("enabled", out.replace("enabeld", ""))
         self.assertIn("micro-gw.conf", out)
 
+    def test_check_wrong_type_in_filter_config_exit_2_naming_file_entry_and_key(self):
+        # A list where request_id expects a string used to abort --check (exit 134).
+        for config, key in (("header: [a, b]", "config.header"),
+                            ("request:\n        add: 5", "config.request.add")):
+            name = "request_id" if key == "config.header" else "headers"
+            gw = h.Microgw({"a": h.api_definition("/a", ["http://127.0.0.1:9/"])},
+                           filters="filters:\n  - name: %s\n    config:\n      %s\n"
+                                   "  - name: router\n" % (name, config))
+            self.addCleanup(gw.cleanup)
+            r = gw.check()
+            out = r.stdout + r.stderr
+            self.assertEqual(r.returncode, 2, out)
+            self.assertIn("filters.yaml: filters[0] '%s': %s: expected " % (name, key), out)
+
     def test_version(self):
         import subprocess
         r = subprocess.run([h.find_microgw(), "--version"], stdout=subprocess.PIPE,

@@ -11,6 +11,7 @@
 #include "filters/headers/config.h"
 #include "gateway/http/filter_registry.h"
 #include "gateway/stats/stats.h"
+#include "test/mocks/filter_callbacks.h"
 
 namespace gw::filters::headers {
 namespace {
@@ -63,16 +64,21 @@ struct ErrorCase {
 
 TEST(HeadersConfig, ErrorsNameTheKey) {
   const ErrorCase cases[] = {
-      {"reqest: {add: {A: b}}", {"'reqest'", "did you mean 'request'?"}},
-      {"respnse: {}", {"'respnse'", "did you mean 'response'?"}},
-      {"request: {ad: {A: b}}", {"'request.ad'", "did you mean 'add'?"}},
-      {"response: {remov: [A]}", {"'response.remov'", "did you mean 'remove'?"}},
-      {"unrelated: 1", {"unknown key 'unrelated'"}},
-      {"request: [add]", {"'request' must be a map"}},
-      {"request: {add: [A]}", {"'request.add' must be a map"}},
-      {"response: {add: X-A}", {"'response.add' must be a map"}},
-      {"request: {remove: X-A}", {"'request.remove' must be a list"}},
-      {"[request]", {"config must be a map"}},
+      {"reqest: {add: {A: b}}", {"'config.reqest'", "did you mean 'request'?"}},
+      {"respnse: {}", {"'config.respnse'", "did you mean 'response'?"}},
+      {"request: {ad: {A: b}}", {"'config.request.ad'", "did you mean 'add'?"}},
+      {"response: {remov: [A]}", {"'config.response.remov'", "did you mean 'remove'?"}},
+      {"unrelated: 1", {"unknown key 'config.unrelated'"}},
+      {"add: 5", {"unknown key 'config.add'"}},
+      {"request: [add]", {"config.request: expected a map, got a list"}},
+      {"request: {add: [A]}", {"config.request.add: expected a map", "got a list"}},
+      {"request: {add: 5}", {"config.request.add: expected a map", "got a scalar"}},
+      {"response: {add: X-A}", {"config.response.add: expected a map"}},
+      {"request: {remove: X-A}", {"config.request.remove: expected a list"}},
+      {"request: {remove: [[a, b]]}", {"config.request.remove[0]: expected a string"}},
+      {"request: {add: {[a]: b}}", {"config.request.add: expected string keys"}},
+      {"{[request]: {}}", {"config: expected string keys"}},
+      {"[request]", {"config: expected a map, got a list"}},
   };
   for (const ErrorCase& c : cases) {
     absl::StatusOr<HeadersConfig> parsed = parseConfig(YAML::Load(c.yaml));
@@ -184,6 +190,21 @@ TEST(HeadersFilter, BodyAndTrailersPassThrough) {
   EXPECT_EQ(f->decodeTrailers(trailers), FilterStatus::Continue);
   EXPECT_EQ(data, "body");
   EXPECT_EQ(trailers.entries(), (Entries{{"X-A", "trailer"}}));
+}
+
+TEST(HeadersFilter, NeverStopsOrAnswersTheStream) {
+  auto f = filterFor("request: {add: {X-A: b}}\nresponse: {remove: [Server]}");
+  test::FakeDecoderFilterCallbacks decoder;
+  test::FakeEncoderFilterCallbacks encoder;
+  f->setDecoderFilterCallbacks(decoder);
+  f->setEncoderFilterCallbacks(encoder);
+  http::RequestHeaders req;
+  http::ResponseHeaders resp;
+  EXPECT_EQ(f->decodeHeaders(req, true), FilterStatus::Continue);
+  EXPECT_EQ(f->encodeHeaders(resp, true), FilterStatus::Continue);
+  EXPECT_TRUE(decoder.replies.empty());
+  EXPECT_EQ(decoder.continue_decoding_calls, 0);
+  EXPECT_EQ(encoder.continue_encoding_calls, 0);
 }
 
 TEST(HeadersFilter, RegisteredByName) {

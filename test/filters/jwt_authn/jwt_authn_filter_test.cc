@@ -12,6 +12,7 @@
 #include "gateway/router/route_table.h"
 #include "gateway/stats/stats.h"
 #include "test/filters/jwt_authn/token_factory.h"
+#include "test/mocks/filter_callbacks.h"
 
 namespace gw::filters::jwt_authn {
 namespace {
@@ -22,32 +23,7 @@ constexpr char kIssuer[] = "https://km.test/oauth2/token";
 constexpr char kAudience[] = "http://api.test/";
 
 // Records what the filter does to its stream.
-class FakeCallbacks : public http::DecoderFilterCallbacks {
- public:
-  void continueDecoding() override {}
-  void sendLocalReply(int status, std::string_view, std::string_view) override {
-    replies.push_back(http::LocalReply{status, "", "", "", {}});
-  }
-  void sendLocalReply(const http::LocalReply& reply) override { replies.push_back(reply); }
-  void setAuthenticated(std::string_view by) override { authenticated_by = by; }
-  bool authenticated() const override { return !authenticated_by.empty(); }
-  void encodeHeaders(http::ResponseHeaders, bool) override {}
-  void encodeData(std::string&, bool) override {}
-  void encodeTrailers(http::HeaderMap) override {}
-  void readDisableDownstream(bool) override {}
-  const router::RouteMatch* route() const override { return route_; }
-  const std::string& downstreamAddress() const override { return address_; }
-  bool downstreamTls() const override { return false; }
-  event::Dispatcher& dispatcher() override { std::abort(); }
-  proxy::Connector& connector() override { std::abort(); }
-  stats::Store& stats() override { std::abort(); }
-  void setUpstreamDescription(std::string) override {}
-
-  const router::RouteMatch* route_ = nullptr;
-  std::vector<http::LocalReply> replies;
-  std::string authenticated_by;
-  std::string address_ = "127.0.0.1";
-};
+using FakeCallbacks = test::FakeDecoderFilterCallbacks;
 
 conf::Operation operation(const std::string& method, const std::string& path,
                           std::vector<std::string> scopes = {}) {

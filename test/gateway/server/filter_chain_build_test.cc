@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "conf/config.h"
+#include "gateway/http/filter_registry.h"
 #include "gateway/server/server.h"
 #include "gateway/stats/stats.h"
 
@@ -74,6 +77,63 @@ TEST(BuildFilterChain, Errors) {
       EXPECT_NE(msg.find(part), std::string::npos) << "missing '" << part << "' in: " << msg;
     }
   }
+}
+
+// Filters whose config parser lets an exception escape: as<T>() on a value
+// of the wrong type (yaml-cpp's BadConversion), and anything else.
+absl::StatusOr<http::FilterFactoryCb> throwsYaml(const YAML::Node& node,
+                                                 const http::FactoryContext&) {
+  (void)node["header"].as<std::string>();  // throws on a list
+  return http::FilterFactoryCb([] { return http::StreamFilterPtr(); });
+}
+absl::StatusOr<http::FilterFactoryCb> throwsOther(const YAML::Node&, const http::FactoryContext&) {
+  throw std::runtime_error("secret value S3cr3t");
+}
+const http::RegisterFilter kThrowsYaml("test_throws_yaml", throwsYaml);
+const http::RegisterFilter kThrowsOther("test_throws_other", throwsOther);
+
+// The exception boundary at filter creation: an escaping exception used to
+// abort `microgw --check` (exit 134).
+TEST(BuildFilterChain, FactoryExceptionsBecomeErrors) {
+  conf::Config config;
+  stats::Store stats;
+  auto yaml = buildFilterChain(
+      chain({{"headers", ""}, {"test_throws_yaml", "header: [a, b]\n"}, {"router", ""}}), config,
+      stats);
+  ASSERT_FALSE(yaml.ok());
+  EXPECT_EQ(yaml.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string msg(yaml.status().message());
+  for (const char* part : {"/etc/microgw/filters.yaml", "filters[1] 'test_throws_yaml'",
+                           "config: a value has the wrong type", "line 1"}) {
+    EXPECT_NE(msg.find(part), std::string::npos) << "missing '" << part << "' in: " << msg;
+  }
+
+  auto other = buildFilterChain(chain({{"test_throws_other", ""}, {"router", ""}}), config, stats);
+  ASSERT_FALSE(other.ok());
+  const std::string other_msg(other.status().message());
+  EXPECT_NE(other_msg.find("filters[0] 'test_throws_other': config: cannot be read"),
+            std::string::npos)
+      << other_msg;
+  EXPECT_EQ(other_msg.find("S3cr3t"), std::string::npos) << other_msg;
+}
+
+// The built-in filters' parsers name the key themselves; the chain builder
+// adds the file and the entry.
+TEST(BuildFilterChain, WrongTypeInBuiltInFilterNamesFileEntryAndKey) {
+  conf::Config config;
+  stats::Store stats;
+  auto built =
+      buildFilterChain(chain({{"request_id", "header: [a, b]\n"}, {"router", ""}}), config, stats);
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.status().message(),
+            "/etc/microgw/filters.yaml: filters[0] 'request_id': config.header: expected a "
+            "string, got a list");
+  built =
+      buildFilterChain(chain({{"headers", "request:\n  add: 5\n"}, {"router", ""}}), config, stats);
+  ASSERT_FALSE(built.ok());
+  EXPECT_EQ(built.status().message(),
+            "/etc/microgw/filters.yaml: filters[0] 'headers': config.request.add: expected a map "
+            "of name: value, got a scalar");
 }
 
 TEST(BuildFilterChain, ValidChain) {
