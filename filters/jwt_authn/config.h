@@ -45,6 +45,14 @@ struct JwtAuthnConfig {
   std::shared_ptr<TokenCache> cache;      // null when [caching] enabled = false
   std::function<int64_t()> now_seconds;   // wall clock; a seam for tests
   std::vector<stats::Counter*> outcomes;  // indexed by Outcome
+  // Credentials left to later filters of the chain (not refused here):
+  // oauth2_introspection after us takes tokens that are not JWTs, and, with
+  // [keyManager] enableIntrospectForFailedJWT, JWTs of an unknown issuer;
+  // api_key after us takes requests without a bearer token on routes that
+  // also accept API keys.
+  bool defer_non_jwt = false;
+  bool defer_unknown_issuer = false;
+  bool defer_missing_to_api_key = false;
 
   const IssuerEntry* findIssuer(const std::string& iss) const;
 };
@@ -52,7 +60,7 @@ struct JwtAuthnConfig {
 // Builds the config (reads certificateAlias PEM files, starts the JWKS
 // provider). Errors name the key and the file.
 absl::StatusOr<std::shared_ptr<const JwtAuthnConfig>> buildConfig(
-    const conf::Config& config, stats::Store& stats,
-    std::function<int64_t()> now_seconds = nullptr);
+    const conf::Config& config, stats::Store& stats, std::function<int64_t()> now_seconds = nullptr,
+    const std::vector<std::string>& chain_names = {});
 
 }  // namespace gw::filters::jwt_authn

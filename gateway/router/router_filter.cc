@@ -97,10 +97,11 @@ void RouterFilter::refuseUnauthenticated() {
   reply.description =
       !sec.oauth2 && sec.api_key
           ? gw::cat("API '", route_->apiName(),
-                    "' accepts only API keys (x-wso2-application-security), which microgw does "
-                    "not validate yet; add oauth2 to its security-types")
+                    "' accepts only API keys (x-wso2-application-security): send one, and "
+                    "keep the api_key filter in the filter chain")
           : gw::cat("the resource is secured: send a valid access token (no authentication "
-                    "filter validated this request; jwt_authn must be in the filter chain)");
+                    "filter validated this request; jwt_authn, oauth2_introspection or api_key must be "
+                    "in the filter chain)");
   reply.headers.add("WWW-Authenticate", "Bearer");
   decoder_callbacks_->sendLocalReply(reply);
 }
