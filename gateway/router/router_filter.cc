@@ -64,6 +64,7 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   }
   method_ = headers.method;
   path_ = std::string(headers.pathOnly());
+  query_ = std::string(headers.query());  // as filters left it (api_key removes its parameter)
   const std::string* te = headers.headers.get("transfer-encoding");
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
   request_has_body_ = request_chunked_ || headers.headers.has("content-length");
@@ -162,7 +163,9 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
 }
 
 std::string RouterFilter::buildRequestHead() const {
-  std::string path = gw::cat(endpoint_->base_path, route_->upstream_path);
+  const std::string& matched = route_->upstream_path;
+  std::string path = gw::cat(endpoint_->base_path,
+                             std::string_view(matched).substr(0, matched.find('?')), query_);
   if (path.empty() || path[0] != '/') path.insert(0, "/");
   bool absolute = connection_->absoluteForm();
   std::string target = absolute ? gw::cat("http://", authority(*endpoint_), path) : path;
