@@ -152,11 +152,12 @@ bool ApiKeyFilter::validate(std::string_view key, const router::RouteMatch& rout
   const conf::ApiDefinition& api = route.api->api();
   if (config_->security.apikey_validate_allowed_apis &&
       !allowsApi(jwt->claims, api.title, api.version)) {
-    GW_LOG_INFO("api_key: key ", id, " does not list API '", api.title, "' ", api.version);
-    refuse(Outcome::Forbidden, 403, "900908", "Resource forbidden",
-           gw::cat("the API key is not allowed for API '", api.title, "' version ", api.version,
-                   " (its subscribedAPIs/allowedAPIs claim does not list it)"));
-    return false;
+    // WSO2 3.2 (validateAPIKey() returning false) answers this as an
+    // authentication failure: 401 900901, not 403.
+    return invalid(
+        Outcome::Forbidden,
+        gw::cat("the API key is not allowed for API '", api.title, "' version ", api.version,
+                " (its subscribedAPIs/allowedAPIs claim does not list it)"));
   }
   return true;
 }

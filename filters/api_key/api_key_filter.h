@@ -17,7 +17,8 @@
 // Success: the stream is authenticated and the key is removed before the
 // backend (query parameter always; header with [authConfig]
 // removeAuthHeaderFromOutMessage). Failures: 401 900902 (no key), 401 900901
-// (invalid, expired, wrong issuer), 403 900908 (valid key for another API).
+// (invalid, expired, wrong issuer, and, as WSO2 3.2 answers it, a valid key
+// whose subscribedAPIs/allowedAPIs do not list the API).
 // The key never appears in a log line or body.
 
 #include <memory>

@@ -123,6 +123,11 @@ absl::StatusOr<http::FilterFactoryCb> create(const YAML::Node& node,
       buildConfig(ctx.config, ctx.stats, nullptr, ctx.chain_names);
   if (!config.ok()) return config.status();
   logIssuers(**config);
+  if (ctx.config.security.introspect_failed_jwt && !(*config)->defer_unknown_issuer) {
+    GW_LOG_WARN(
+        "jwt_authn: [keyManager] enableIntrospectForFailedJWT = true has no effect: "
+        "oauth2_introspection is not after jwt_authn in the filter chain");
+  }
   std::shared_ptr<const JwtAuthnConfig> shared = *std::move(config);
   return http::FilterFactoryCb([shared] { return std::make_unique<JwtAuthnFilter>(shared); });
 }

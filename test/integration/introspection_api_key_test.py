@@ -183,11 +183,14 @@ class IntrospectionTest(Base):
         self.assertEqual(status, 401, body)
         self.assertEqual(json.loads(body)["code"], "900902")
 
-    def test_api_key_for_another_api_403(self):
+    def test_api_key_for_another_api_401(self):
+        # validateAllowedAPIs: WSO2 3.2's validateAPIKey() fails authentication
+        # (401 900901) when subscribedAPIs does not list the API.
         key = self.api_key(apis=[("Other", "1.0.0")])
         status, _, body = self.get(self.gw, "/keyed/echo", headers={"apikey": key})
-        self.assertEqual(status, 403, body)
-        self.assertEqual(json.loads(body)["code"], "900908")
+        self.assertEqual(status, 401, body)
+        self.assertEqual(json.loads(body)["code"], "900901")
+        self.assertIn("not allowed for API 'Keyed'", json.loads(body)["description"])
 
 
 class IntrospectionProxyTest(Base):
