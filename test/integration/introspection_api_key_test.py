@@ -9,6 +9,8 @@ root: MICROGW_BIN=bazel-bin/gateway/microgw PYTHONPATH=test/support \
 
 import json
 import os
+import socket
+import time
 import unittest
 
 import mgw_harness as h
@@ -148,6 +150,8 @@ class IntrospectionTest(Base):
         self.assertIn(self.km.introspection_url, json.loads(body)["description"])
 
     def test_key_manager_down_503_naming_the_url(self):
+        # The restarted key manager has new signing keys: the api_key tests
+        # (which trust the first key's PEM) sort before this one.
         token = self.km.get_opaque("read")
         self.km.stop()
         self.addCleanup(lambda: self.km.running() or self.km.start())
@@ -191,6 +195,26 @@ class IntrospectionTest(Base):
         self.assertEqual(status, 401, body)
         self.assertEqual(json.loads(body)["code"], "900901")
         self.assertIn("not allowed for API 'Keyed'", json.loads(body)["description"])
+
+
+class SlowKeyManagerTest(Base):
+    def test_key_manager_that_never_answers_503_after_the_timeout(self):
+        # A listener whose connections the kernel completes but nobody answers.
+        silent = socket.socket()
+        silent.bind((h.LOOPBACK, 0))
+        silent.listen(16)
+        self.addCleanup(silent.close)
+        url = "http://%s:%d/oauth2/introspect" % (h.LOOPBACK, silent.getsockname()[1])
+        gw = self.make_gateway({"keyManager": {"introspectionURL": url}})
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        started = time.monotonic()
+        status, _, body = self.get(gw, token="opaque-token-never-answered")
+        elapsed = time.monotonic() - started
+        self.assertEqual(status, 503, body)
+        self.assertIn(url, json.loads(body)["description"])
+        self.assertGreaterEqual(elapsed, 4.5)  # the documented 5 s timeout
+        self.assertLess(elapsed, 15)
 
 
 class IntrospectionProxyTest(Base):
