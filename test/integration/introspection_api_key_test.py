@@ -197,6 +197,60 @@ class IntrospectionTest(Base):
         self.assertIn("not allowed for API 'Keyed'", json.loads(body)["description"])
 
 
+class WithJwtIssuer(h.Microgw):
+    """Adds one [[jwtTokenConfig]] (the harness's TOML writer has no arrays of tables)."""
+
+    def __init__(self, issuer, *args, **kwargs):
+        self.issuer = issuer
+        super().__init__(*args, **kwargs)
+
+    def conf_text(self):
+        text = super().conf_text() + "\n[[jwtTokenConfig]]\n"
+        for k, v in self.issuer.items():
+            text += "%s = %s\n" % (k, h.toml_value(v))
+        return text
+
+
+class JwtAndIntrospectionTest(Base):
+    """jwt_authn and oauth2_introspection in one chain."""
+
+    def gateway(self, flag):
+        base = self.make_gateway({"keyManager": {"enableIntrospectForFailedJWT": flag}})
+        gw = WithJwtIssuer({"issuer": self.km.issuer, "audience": self.km.resource,
+                            "jwksURL": self.km.jwks_url},
+                           base.apis, conf=base.conf, filters=CHAIN)
+        base.cleanup()
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        h.wait_until(lambda: self.km.stats().get("/jwks", 0) >= 1, what="JWKS fetch")
+        return gw
+
+    def test_jwt_of_known_issuer_is_not_introspected(self):
+        gw = self.gateway(False)
+        before = self.introspections()
+        status, _, body = self.get(gw, token=self.km.get_jwt("read"))
+        self.assertEqual(status, 200, body)
+        status, _, body = self.get(gw, token=self.km.get_opaque("read"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.introspections(), before + 1, "only the opaque token")
+
+    def test_unknown_issuer_introspected_only_with_enable_introspect_for_failed_jwt(self):
+        foreign = self.km.sign(payload={"iss": "https://elsewhere.test/", "aud": self.km.resource,
+                                        "scope": "read"})
+        gw = self.gateway(False)
+        before = self.introspections()
+        status, _, body = self.get(gw, token=foreign)
+        self.assertEqual(status, 401, body)
+        self.assertEqual(self.introspections(), before)
+        gw.stop()
+        gw = self.gateway(True)
+        status, _, body = self.get(gw, token=foreign)
+        # oidc-provider introspects opaque tokens only (400 for a JWT): the
+        # gateway reports the key manager's failure, never 200.
+        self.assertNotEqual(status, 200, body)
+        self.assertEqual(self.introspections(), before + 1)
+
+
 class SlowKeyManagerTest(Base):
     def test_key_manager_that_never_answers_503_after_the_timeout(self):
         # A listener whose connections the kernel completes but nobody answers.
