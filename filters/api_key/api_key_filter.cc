@@ -122,7 +122,8 @@ http::FilterStatus ApiKeyFilter::decodeHeaders(http::RequestHeaders& headers, bo
   std::string where;
   for (const std::string& t : tried) where += (where.empty() ? "" : " or ") + t;
   return refuse(Outcome::Missing, 401, "900902", "Missing Credentials",
-                gw::cat("the resource is secured: send an API key in the ", where));
+                gw::cat("the resource is secured: send an API key in the ", where,
+                        route->operation->security.oauth2 ? ", or a bearer access token" : ""));
 }
 
 bool ApiKeyFilter::validate(std::string_view key, const router::RouteMatch& route) {
