@@ -47,7 +47,7 @@ enum class HttpProxyMode {
 
 // A forward proxy and the credentials to use with it.
 struct ProxyConfig {
-  bool enabled = false;                 // applies to backend (API endpoint) traffic
+  bool enabled = false;                   // applies to backend (API endpoint) traffic
   bool enable_internal_services = false;  // applies to the gateway's own clients
   std::string host;
   uint16_t port = 3128;
@@ -121,10 +121,10 @@ struct FilterChainConfig {
 
 // A backend URL from x-wso2-production-endpoints.urls.
 struct EndpointUrl {
-  std::string url;     // as written
-  std::string scheme;  // "http" or "https"
-  std::string host;    // without brackets for IPv6 literals
-  uint16_t port = 0;   // defaulted from the scheme when absent
+  std::string url;        // as written
+  std::string scheme;     // "http" or "https"
+  std::string host;       // without brackets for IPv6 literals
+  uint16_t port = 0;      // defaulted from the scheme when absent
   std::string base_path;  // path part of the URL without trailing '/' ("" for "/")
 };
 
@@ -166,7 +166,7 @@ struct ApiKeyLocation {
 struct OperationSecurity {
   // x-wso2-application-security security-types (default: oauth2 only).
   bool oauth2 = true;
-  bool api_key = false;  // accepted; no filter validates API keys yet
+  bool api_key = false;   // accepted; no filter validates API keys yet
   bool optional = false;  // x-wso2-application-security optional
   // OAuth2 scopes of the `security` requirement: a token needs at least one of
   // them (WSO2's rule); empty = any valid token.
@@ -209,9 +209,9 @@ struct ClaimMapping {
 
 // [[jwtTokenConfig]]: one trusted JWT issuer.
 struct JwtTokenConfig {
-  std::string issuer;           // matched exactly against the token's `iss`
-  std::string audience;         // "" = not checked
-  std::string jwks_url;         // "" when certificate_alias is used
+  std::string issuer;             // matched exactly against the token's `iss`
+  std::string audience;           // "" = not checked
+  std::string jwks_url;           // "" when certificate_alias is used
   std::string certificate_alias;  // a PEM file (public key or certificate), resolved path
   std::string consumer_key_claim = "aud";
   bool validate_subscription = false;  // accepted; subscriptions are not implemented
@@ -224,13 +224,35 @@ struct SecurityConfig {
   uint32_t timestamp_skew_ms = 5000;  // [keyManager] timestampSkew
   std::vector<JwtTokenConfig> jwt_issuers;
   std::string authorization_header = "Authorization";  // [authConfig] authorizationHeader
-  bool remove_auth_header = true;  // [authConfig] removeAuthHeaderFromOutMessage
-  bool jwt_header_enabled = false;  // [jwtConfig] enable
+  bool remove_auth_header = true;              // [authConfig] removeAuthHeaderFromOutMessage
+  bool jwt_header_enabled = false;             // [jwtConfig] enable
   std::string jwt_header = "X-JWT-Assertion";  // [jwtConfig] header
-  bool cache_enabled = true;                  // [caching] enabled
-  uint32_t token_cache_expiry_s = 900;        // [caching] tokenCacheExpiryTime
-  uint32_t token_cache_capacity = 10000;      // [caching] tokenCacheCapacity
-  double token_cache_eviction_factor = 0.25;  // [caching] tokenCacheEvictionFactor
+  bool cache_enabled = true;                   // [caching] enabled
+  uint32_t token_cache_expiry_s = 900;         // [caching] tokenCacheExpiryTime
+  uint32_t token_cache_capacity = 10000;       // [caching] tokenCacheCapacity
+  double token_cache_eviction_factor = 0.25;   // [caching] tokenCacheEvictionFactor
+  // OAuth2 introspection (RFC 7662) of opaque tokens: [keyManager] serverUrl,
+  // tokenContext, introspectionURL (microgw's key; wins when set).
+  std::string km_server_url = "https://localhost:9443";
+  std::string km_token_context = "oauth2";
+  std::string introspection_url_override;
+  bool introspect_failed_jwt = false;  // [keyManager] enableIntrospectForFailedJWT
+  // [keymanager.security.basic]: the introspection call's client credentials.
+  bool km_basic_enabled = true;
+  std::string km_username = "admin";
+  std::string km_password = "admin";  // never logged
+  // [apikey.tokenConfigs]: the API-key issuer (WSO2 API keys are JWTs).
+  std::string apikey_issuer = "https://localhost:9095/apikey";
+  std::string apikey_certificate_alias;  // a PEM file path, resolved; "" = API keys refused
+  bool apikey_validate_allowed_apis = false;
+
+  // serverUrl + "/" + tokenContext + "/introspect", or introspectionURL.
+  std::string introspectionUrl() const {
+    if (!introspection_url_override.empty()) return introspection_url_override;
+    std::string base = km_server_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base + "/" + km_token_context + "/introspect";
+  }
 };
 
 // Everything micro-gw.conf says.

@@ -25,6 +25,8 @@ constexpr char kBuiltinChainYaml[] = R"(filters:
         remove:
           - Server
   - name: jwt_authn
+  - name: oauth2_introspection
+  - name: api_key
   - name: router
 )";
 

@@ -25,33 +25,92 @@ void warnUnimplemented(const TomlSection& s, const std::vector<std::string>& key
   }
 }
 
+absl::Status readHttpUrl(const TomlSection& s, const std::string& key, std::string& out) {
+  GW_CONF_RETURN_IF_ERROR(s.readString(key, out));
+  if (out.empty()) return absl::OkStatus();
+  absl::StatusOr<ParsedUrl> url = parseUrl(out);
+  if (!url.ok() || (url->scheme != "http" && url->scheme != "https") || url->has_userinfo) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s.keyName(key), " must be an http:// or https:// URL without credentials"));
+  }
+  return absl::OkStatus();
+}
+
+// [keymanager.security.basic] (WSO2's lower-case spelling; [keyManager.security.basic]
+// is read too): the client credentials of the introspection call.
+absl::Status readKeyManagerBasic(const TomlSection& km, SecurityConfig& out,
+                                 std::vector<std::string>& warnings) {
+  if (!km.present()) return absl::OkStatus();
+  absl::StatusOr<TomlSection> sec = km.section("security");
+  if (!sec.ok()) return sec.status();
+  GW_CONF_RETURN_IF_ERROR(sec->checkKeys({}, {"basic", "oauth2"}));
+  if (sec->has("oauth2")) {
+    warnings.push_back(absl::StrCat(sec->keyName("oauth2"),
+                                    ": OAuth2 client credentials for the key manager are not "
+                                    "implemented by microgw (use security.basic); ignored"));
+  }
+  absl::StatusOr<TomlSection> basic = sec->section("basic");
+  if (!basic.ok()) return basic.status();
+  GW_CONF_RETURN_IF_ERROR(basic->checkKeys({"enabled", "username", "password"}, {}));
+  GW_CONF_RETURN_IF_ERROR(basic->readBool("enabled", out.km_basic_enabled));
+  GW_CONF_RETURN_IF_ERROR(basic->readString("username", out.km_username));
+  return basic->readString("password", out.km_password);
+}
+
 absl::Status readKeyManager(const TomlSection& root, SecurityConfig& out,
                             std::vector<std::string>& warnings) {
   absl::StatusOr<TomlSection> s = root.section("keyManager");
   if (!s.ok()) return s.status();
-  const std::vector<std::string> ignored = {"serverUrl",
-                                            "tokenContext",
-                                            "enableIntrospectForFailedJWT",
-                                            "enableLegacyMode",
-                                            "remoteUserClaimRetrievalEnabled",
-                                            "issuer",
-                                            "external",
-                                            "username",
-                                            "password"};
+  const std::vector<std::string> ignored = {"enableLegacyMode", "remoteUserClaimRetrievalEnabled",
+                                            "issuer", "external"};
   std::vector<std::string> keys = ignored;
-  keys.push_back("timestampSkew");
+  for (const char* k : {"timestampSkew", "serverUrl", "tokenContext", "introspectionURL",
+                        "enableIntrospectForFailedJWT", "username", "password"}) {
+    keys.push_back(k);
+  }
   GW_CONF_RETURN_IF_ERROR(s->checkKeys(keys, {"security"}));
   warnUnimplemented(*s, ignored, warnings);
   GW_CONF_RETURN_IF_ERROR(s->readInt("timestampSkew", 0, kMaxU32, out.timestamp_skew_ms));
+  GW_CONF_RETURN_IF_ERROR(readHttpUrl(*s, "serverUrl", out.km_server_url));
+  GW_CONF_RETURN_IF_ERROR(s->readString("tokenContext", out.km_token_context));
+  GW_CONF_RETURN_IF_ERROR(readHttpUrl(*s, "introspectionURL", out.introspection_url_override));
+  GW_CONF_RETURN_IF_ERROR(s->readBool("enableIntrospectForFailedJWT", out.introspect_failed_jwt));
+  if (out.km_server_url.empty() && out.introspection_url_override.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(s->keyName("serverUrl"), " must not be empty (or set introspectionURL)"));
+  }
   absl::StatusOr<TomlSection> lower = root.section("keymanager");
   if (!lower.ok()) return lower.status();
-  if (lower->present() || (s->present() && s->has("security"))) {
-    warnings.push_back(
-        absl::StrCat(root.keyName(lower->present() ? "keymanager" : "keyManager"),
-                     ".security: key manager credentials are for OAuth2 "
-                     "introspection, which microgw does not implement yet; ignored"));
+  GW_CONF_RETURN_IF_ERROR(readKeyManagerBasic(*s, out, warnings));
+  GW_CONF_RETURN_IF_ERROR(lower->checkKeys({}, {"security"}));
+  GW_CONF_RETURN_IF_ERROR(readKeyManagerBasic(*lower, out, warnings));
+  // The older spelling [keyManager] username/password wins over the basic section.
+  GW_CONF_RETURN_IF_ERROR(s->readString("username", out.km_username));
+  return s->readString("password", out.km_password);
+}
+
+// [apikey.tokenConfigs] (a single table): the issuer of WSO2 API keys.
+absl::Status readApiKey(const TomlSection& root, const std::string& file, SecurityConfig& out,
+                        std::vector<std::string>& warnings) {
+  absl::StatusOr<TomlSection> s = root.section("apikey");
+  if (!s.ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(s->checkKeys({}, {"tokenConfigs", "issuer"}));
+  absl::StatusOr<TomlSection> issuer = s->section("issuer");
+  if (!issuer.ok()) return issuer.status();
+  if (issuer->present()) {
+    warnings.push_back(absl::StrCat(s->keyName("issuer"),
+                                    ": issuing API keys is not implemented by microgw (the key "
+                                    "manager issues them); ignored"));
   }
-  return absl::OkStatus();
+  absl::StatusOr<TomlSection> t = s->section("tokenConfigs");
+  if (!t.ok()) return t.status();
+  GW_CONF_RETURN_IF_ERROR(t->checkKeys({"issuer", "certificateAlias", "validateAllowedAPIs"}, {}));
+  GW_CONF_RETURN_IF_ERROR(t->readString("issuer", out.apikey_issuer));
+  GW_CONF_RETURN_IF_ERROR(t->readString("certificateAlias", out.apikey_certificate_alias));
+  if (!out.apikey_certificate_alias.empty()) {
+    out.apikey_certificate_alias = resolvePath(directoryOf(file), out.apikey_certificate_alias);
+  }
+  return t->readBool("validateAllowedAPIs", out.apikey_validate_allowed_apis);
 }
 
 absl::Status readClaims(const TomlSection& s, JwtTokenConfig& out) {
@@ -181,6 +240,7 @@ absl::Status readSecurity(const TomlSection& root, const std::string& file, Secu
   GW_CONF_RETURN_IF_ERROR(readKeyManager(root, out, warnings));
   GW_CONF_RETURN_IF_ERROR(readIssuers(root, file, out, warnings));
   GW_CONF_RETURN_IF_ERROR(readAuthAndJwtConfig(root, out));
+  GW_CONF_RETURN_IF_ERROR(readApiKey(root, file, out, warnings));
   return readCaching(root, out);
 }
 

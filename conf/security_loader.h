@@ -1,7 +1,8 @@
 #pragma once
 
 // micro-gw.conf's security sections -> SecurityConfig: [keyManager],
-// [[jwtTokenConfig]] (with [[jwtTokenConfig.claims]]), [authConfig],
+// [keymanager.security.basic], [[jwtTokenConfig]] (with [[jwtTokenConfig.claims]]),
+// [authConfig], [apikey.tokenConfigs],
 // [jwtConfig] and [caching]. Internal to //conf:loader.
 
 #include "absl/status/status.h"
@@ -13,7 +14,8 @@ namespace gw::conf {
 // The root-level section names this reader owns.
 inline const std::vector<std::string>& securitySectionNames() {
   static const auto* names = new std::vector<std::string>{
-      "keyManager", "keymanager", "jwtTokenConfig", "authConfig", "jwtConfig", "caching"};
+      "keyManager", "keymanager", "jwtTokenConfig", "authConfig", "jwtConfig", "caching",
+      "apikey"};
   return *names;
 }
 

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -56,8 +57,16 @@ const IssuerEntry* JwtAuthnConfig::findIssuer(const std::string& iss) const {
 }
 
 absl::StatusOr<std::shared_ptr<const JwtAuthnConfig>> buildConfig(
-    const conf::Config& config, stats::Store& stats, std::function<int64_t()> now_seconds) {
+    const conf::Config& config, stats::Store& stats, std::function<int64_t()> now_seconds,
+    const std::vector<std::string>& chain_names) {
   auto out = std::make_shared<JwtAuthnConfig>();
+  auto after = [&](const char* name) {
+    auto self = std::find(chain_names.begin(), chain_names.end(), "jwt_authn");
+    return std::find(self, chain_names.end(), name) != chain_names.end();
+  };
+  out->defer_non_jwt = after("oauth2_introspection");
+  out->defer_unknown_issuer = out->defer_non_jwt && config.security.introspect_failed_jwt;
+  out->defer_missing_to_api_key = after("api_key");
   out->security = config.security;
   out->now_seconds = now_seconds ? std::move(now_seconds) : wallClockSeconds;
   if (config.token_revocation.enabled) out->revoked = &token_revocation::processRevocationStore();
@@ -112,9 +121,15 @@ absl::StatusOr<http::FilterFactoryCb> create(const YAML::Node& node,
         "jwt_authn takes no config here: it reads [[jwtTokenConfig]], [keyManager], "
         "[authConfig], [jwtConfig] and [caching] from micro-gw.conf");
   }
-  absl::StatusOr<std::shared_ptr<const JwtAuthnConfig>> config = buildConfig(ctx.config, ctx.stats);
+  absl::StatusOr<std::shared_ptr<const JwtAuthnConfig>> config =
+      buildConfig(ctx.config, ctx.stats, nullptr, ctx.chain_names);
   if (!config.ok()) return config.status();
   logIssuers(**config);
+  if (ctx.config.security.introspect_failed_jwt && !(*config)->defer_unknown_issuer) {
+    GW_LOG_WARN(
+        "jwt_authn: [keyManager] enableIntrospectForFailedJWT = true has no effect: "
+        "oauth2_introspection is not after jwt_authn in the filter chain");
+  }
   std::shared_ptr<const JwtAuthnConfig> shared = *std::move(config);
   return http::FilterFactoryCb([shared] { return std::make_unique<JwtAuthnFilter>(shared); });
 }

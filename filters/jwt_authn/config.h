@@ -49,6 +49,14 @@ struct JwtAuthnConfig {
   std::vector<stats::Counter*> outcomes;  // indexed by Outcome
   // [tokenRevocationConfig.persistent] (etcd); null when it is off. Process-wide.
   const token_revocation::RevocationStore* revoked = nullptr;
+  // Credentials left to later filters of the chain (not refused here):
+  // oauth2_introspection after us takes tokens that are not JWTs, and, with
+  // [keyManager] enableIntrospectForFailedJWT, JWTs of an unknown issuer;
+  // api_key after us takes requests without a bearer token on routes that
+  // also accept API keys.
+  bool defer_non_jwt = false;
+  bool defer_unknown_issuer = false;
+  bool defer_missing_to_api_key = false;
 
   const IssuerEntry* findIssuer(const std::string& iss) const;
 };
@@ -56,7 +64,7 @@ struct JwtAuthnConfig {
 // Builds the config (reads certificateAlias PEM files, starts the JWKS
 // provider). Errors name the key and the file.
 absl::StatusOr<std::shared_ptr<const JwtAuthnConfig>> buildConfig(
-    const conf::Config& config, stats::Store& stats,
-    std::function<int64_t()> now_seconds = nullptr);
+    const conf::Config& config, stats::Store& stats, std::function<int64_t()> now_seconds = nullptr,
+    const std::vector<std::string>& chain_names = {});
 
 }  // namespace gw::filters::jwt_authn

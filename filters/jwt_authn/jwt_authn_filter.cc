@@ -72,6 +72,9 @@ http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, 
   if (sec.jwt_header_enabled) headers.headers.remove(sec.jwt_header);
   const std::string* value = headers.headers.get(header);
   if (value == nullptr) {
+    if (config_->defer_missing_to_api_key && route->operation->security.api_key) {
+      return http::FilterStatus::Continue;  // the api_key filter decides
+    }
     return refuse(Outcome::Missing, 401, "900902", "Missing Credentials",
                   gw::cat("the resource is secured: send an access token in the ", header,
                           " header as 'Bearer <token>'"),
@@ -90,7 +93,7 @@ http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, 
   if (!valid) {
     outcome = Outcome::Success;
     valid = validate(*token, digest);
-    if (!valid) return http::FilterStatus::StopIteration;
+    if (!valid) return deferred_ ? http::FilterStatus::Continue : http::FilterStatus::StopIteration;
     if (config_->cache) config_->cache->insert(digest, *valid, config_->now_seconds());
   }
   if (config_->revoked != nullptr &&
@@ -149,12 +152,20 @@ std::optional<ValidatedToken> JwtAuthnFilter::validate(std::string_view token,
     return std::nullopt;
   };
   absl::StatusOr<Jwt> jwt = parseJwt(token);
+  if (!jwt.ok() && config_->defer_non_jwt) {
+    deferred_ = true;  // an opaque token: oauth2_introspection decides
+    return std::nullopt;
+  }
   if (!jwt.ok()) {
     return invalid(Outcome::Invalid, gw::cat("sha256 ", shortHash(digest)),
                    gw::cat("the access token is not a usable JWT: ", jwt.status().message()));
   }
   const std::string id = logId(*jwt, digest);
   const IssuerEntry* issuer = config_->findIssuer(jwt->issuer);
+  if (issuer == nullptr && config_->defer_unknown_issuer) {
+    deferred_ = true;  // enableIntrospectForFailedJWT: oauth2_introspection decides
+    return std::nullopt;
+  }
   if (issuer == nullptr) {
     return invalid(Outcome::Invalid, id,
                    "the token's issuer (iss) is not trusted: no [[jwtTokenConfig]] names it");

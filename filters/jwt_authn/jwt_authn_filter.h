@@ -12,7 +12,10 @@
 // the credential ([authConfig] removeAuthHeaderFromOutMessage) and, with
 // [jwtConfig] enable, sends the claims to the backend in [jwtConfig] header.
 // Open routes, unmatched requests and api_key-only routes pass through
-// untouched (the router answers those).
+// untouched (the router answers those). With oauth2_introspection / api_key
+// later in the chain, opaque tokens (and, with enableIntrospectForFailedJWT,
+// JWTs of an unknown issuer) / requests without a bearer token are left to
+// them (JwtAuthnConfig::defer_*).
 //
 // Failures: 401 + WWW-Authenticate: Bearer (900902 no credentials, 900901
 // invalid token with error="invalid_token"), 403 900908 for a missing scope
@@ -50,6 +53,7 @@ class JwtAuthnFilter : public http::PassThroughFilter {
 
   std::shared_ptr<const JwtAuthnConfig> config_;
   bool replied_ = false;
+  bool deferred_ = false;  // the credential is left to a later filter (see JwtAuthnConfig)
 };
 
 }  // namespace gw::filters::jwt_authn

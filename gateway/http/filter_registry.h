@@ -41,6 +41,15 @@ struct FactoryContext {
   stats::Store& stats;
   // The APIs being served, for filters that precompute per-route state; may be null.
   const router::RouteTable* routes = nullptr;
+  // The names of the chain's filters, in order (empty when unknown), so an auth
+  // filter can leave a credential it does not validate to a later filter.
+  std::vector<std::string> chain_names;
+  bool chainHas(const std::string& name) const {
+    for (const std::string& n : chain_names) {
+      if (n == name) return true;
+    }
+    return false;
+  }
 };
 
 // Parses a filter's `config:` node (Null when absent) once, at start-up.

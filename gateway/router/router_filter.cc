@@ -55,6 +55,7 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   }
   method_ = headers.method;
   path_ = std::string(headers.pathOnly());
+  query_ = std::string(headers.query());  // as filters left it (api_key removes its parameter)
   const std::string* te = headers.headers.get("transfer-encoding");
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
   request_has_body_ = request_chunked_ || headers.headers.has("content-length");
@@ -88,10 +89,11 @@ void RouterFilter::refuseUnauthenticated() {
   reply.description =
       !sec.oauth2 && sec.api_key
           ? gw::cat("API '", route_->apiName(),
-                    "' accepts only API keys (x-wso2-application-security), which microgw does "
-                    "not validate yet; add oauth2 to its security-types")
+                    "' accepts only API keys (x-wso2-application-security): send one, and "
+                    "keep the api_key filter in the filter chain")
           : gw::cat("the resource is secured: send a valid access token (no authentication "
-                    "filter validated this request; jwt_authn must be in the filter chain)");
+                    "filter validated this request; jwt_authn, oauth2_introspection or api_key must be "
+                    "in the filter chain)");
   reply.headers.add("WWW-Authenticate", "Bearer");
   decoder_callbacks_->sendLocalReply(reply);
 }
@@ -146,7 +148,9 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
 }
 
 std::string RouterFilter::buildRequestHead() const {
-  std::string path = gw::cat(endpoint_->base_path, route_->upstream_path);
+  const std::string& matched = route_->upstream_path;
+  std::string path = gw::cat(endpoint_->base_path,
+                             std::string_view(matched).substr(0, matched.find('?')), query_);
   if (path.empty() || path[0] != '/') path.insert(0, "/");
   bool absolute = connection_->absoluteForm();
   std::string target = absolute ? gw::cat("http://", authority(*endpoint_), path) : path;

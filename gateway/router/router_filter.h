@@ -94,6 +94,7 @@ class RouterFilter : public http::PassThroughFilter,
   const RouteMatch* route_ = nullptr;
   std::string method_;
   std::string path_;               // without the query, for log lines
+  std::string query_;              // the request's query ("?a=1" or ""), after the filters
   std::string forwarded_headers_;  // see forwardedHeaderBlock() in upstream_headers.h
   std::string request_connection_;  // the client's Connection options, for its trailers
   bool request_chunked_ = false;

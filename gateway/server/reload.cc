@@ -174,7 +174,18 @@ bool sameIssuer(const conf::JwtTokenConfig& a, const conf::JwtTokenConfig& b) {
                                                        b.validate_subscription);
 }
 
+// Introspection ([keyManager], [keymanager.security.basic]) and [apikey.tokenConfigs].
+bool sameIntrospectionAndApiKey(const conf::SecurityConfig& a, const conf::SecurityConfig& b) {
+  return std::tie(a.km_server_url, a.km_token_context, a.introspection_url_override,
+                  a.introspect_failed_jwt, a.km_basic_enabled, a.km_username, a.km_password,
+                  a.apikey_issuer, a.apikey_certificate_alias, a.apikey_validate_allowed_apis) ==
+         std::tie(b.km_server_url, b.km_token_context, b.introspection_url_override,
+                  b.introspect_failed_jwt, b.km_basic_enabled, b.km_username, b.km_password,
+                  b.apikey_issuer, b.apikey_certificate_alias, b.apikey_validate_allowed_apis);
+}
+
 bool sameSecurity(const conf::SecurityConfig& a, const conf::SecurityConfig& b) {
+  if (!sameIntrospectionAndApiKey(a, b)) return false;
   if (a.jwt_issuers.size() != b.jwt_issuers.size()) return false;
   for (size_t i = 0; i < a.jwt_issuers.size(); ++i) {
     if (!sameIssuer(a.jwt_issuers[i], b.jwt_issuers[i])) return false;

@@ -119,7 +119,8 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
         gw::cat(chain.file, ": the filter chain must end with `router` (the terminal upstream filter)"));
   }
   std::vector<http::FilterFactoryCb> out;
-  http::FactoryContext ctx{config, stats, routes};
+  http::FactoryContext ctx{config, stats, routes, {}};
+  for (const conf::FilterEntry& entry : chain.filters) ctx.chain_names.push_back(entry.name);
   for (const conf::FilterEntry& entry : chain.filters) {
     std::string where = gw::cat(chain.file, ": filters[", entry.index, "] '", entry.name, "'");
     if (entry.name == "router" && &entry != &chain.filters.back()) {
@@ -148,7 +149,7 @@ namespace {
 void warnIfSecuredWithoutAuth(const conf::FilterChainConfig& chain,
                               const router::RouteTable& routes) {
   for (const conf::FilterEntry& e : chain.filters) {
-    if (e.name == "jwt_authn") return;
+    if (e.name == "jwt_authn" || e.name == "oauth2_introspection" || e.name == "api_key") return;
   }
   for (const auto& api : routes.apis()) {
     for (const conf::Operation& op : api->api().operations) {

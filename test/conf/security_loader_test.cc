@@ -85,15 +85,70 @@ tokenCacheEvictionFactor = 0.5
   EXPECT_EQ(s.token_cache_expiry_s, 60u);
   EXPECT_EQ(s.token_cache_capacity, 5u);
   EXPECT_DOUBLE_EQ(s.token_cache_eviction_factor, 0.5);
-  // One notice for validateSubscription, however many issuers set it, and one
-  // for the unimplemented serverUrl.
+  // One notice for validateSubscription, however many issuers set it; serverUrl
+  // is implemented (introspection), so no notice for it.
   int subscription = 0, server_url = 0;
   for (const std::string& w : config->warnings) {
     if (w.find("subscription validation is not implemented") != std::string::npos) ++subscription;
     if (w.find("keyManager.serverUrl") != std::string::npos) ++server_url;
   }
   EXPECT_EQ(subscription, 1);
-  EXPECT_EQ(server_url, 1);
+  EXPECT_EQ(server_url, 0);
+  EXPECT_EQ(s.introspectionUrl(), "https://km:9443/oauth2/introspect");
+}
+
+TEST(SecurityConfig, IntrospectionAndApiKeyDefaults) {
+  absl::StatusOr<Config> config = load("");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const SecurityConfig& s = config->security;
+  EXPECT_EQ(s.introspectionUrl(), "https://localhost:9443/oauth2/introspect");
+  EXPECT_FALSE(s.introspect_failed_jwt);
+  EXPECT_TRUE(s.km_basic_enabled);
+  EXPECT_EQ(s.km_username, "admin");
+  EXPECT_EQ(s.apikey_issuer, "https://localhost:9095/apikey");
+  EXPECT_TRUE(s.apikey_certificate_alias.empty());
+  EXPECT_FALSE(s.apikey_validate_allowed_apis);
+}
+
+TEST(SecurityConfig, IntrospectionAndApiKeyKeys) {
+  absl::StatusOr<Config> config = load(R"(
+[keyManager]
+serverUrl = "https://km:9443/"
+tokenContext = "oauth2/token"
+enableIntrospectForFailedJWT = true
+
+[keymanager.security.basic]
+enabled = true
+username = "gw"
+password = "s3cret"
+
+[apikey.tokenConfigs]
+issuer = "https://keys"
+certificateAlias = "keys.pem"
+validateAllowedAPIs = true
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const SecurityConfig& s = config->security;
+  EXPECT_EQ(s.introspectionUrl(), "https://km:9443/oauth2/token/introspect");
+  EXPECT_TRUE(s.introspect_failed_jwt);
+  EXPECT_EQ(s.km_username, "gw");
+  EXPECT_EQ(s.km_password, "s3cret");
+  EXPECT_EQ(s.apikey_issuer, "https://keys");
+  EXPECT_EQ(s.apikey_certificate_alias, "/etc/mgw/keys.pem");
+  EXPECT_TRUE(s.apikey_validate_allowed_apis);
+  for (const std::string& w : config->warnings) EXPECT_EQ(w.find("s3cret"), std::string::npos);
+
+  config = load("[keyManager]\nintrospectionURL = \"http://km/introspect\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->security.introspectionUrl(), "http://km/introspect");
+  config = load("[keymanager.security.basic]\nusername = \"u\"\npasword = \"p\"\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(std::string(config.status().message()).find("did you mean 'password'"),
+            std::string::npos)
+      << config.status();
+  config = load("[apikey.tokenConfigs]\nvalidateAllowedAPI = true\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(std::string(config.status().message()).find("validateAllowedAPIs"), std::string::npos);
 }
 
 TEST(SecurityConfig, Errors) {

@@ -12,6 +12,7 @@ GATEWAY_TESTS = [
 # Tests that also start the key manager (oidc-provider) or etcd.
 PEER_TESTS = [
     "jwt_authn_test",
+    "introspection_api_key_test",
 ]
 
 def gateway_integration_tests(enabled):

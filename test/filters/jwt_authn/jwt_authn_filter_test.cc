@@ -67,7 +67,8 @@ class JwtAuthnFilterTest : public ::testing::Test {
   }
 
   void build() {
-    auto built = buildConfig(config_, stats_, [this] { return now_; });
+    auto built = buildConfig(
+        config_, stats_, [this] { return now_; }, chain_);
     ASSERT_TRUE(built.ok()) << built.status();
     filter_config_ = *built;
   }
@@ -133,6 +134,7 @@ class JwtAuthnFilterTest : public ::testing::Test {
   int64_t now_ = kNow;
   std::shared_ptr<const router::RouteTable> routes_;
   std::shared_ptr<const JwtAuthnConfig> filter_config_;
+  std::vector<std::string> chain_;  // the chain's filter names (FactoryContext::chain_names)
   FakeCallbacks cb_;
   router::RouteMatch match_;
   http::RequestHeaders request_;
@@ -313,6 +315,56 @@ TEST_F(JwtAuthnFilterTest, UnreadableCertificateAliasIsAStartUpError) {
   ASSERT_FALSE(built.ok());
   EXPECT_NE(built.status().message().find("certificateAlias: cannot read /nonexistent/issuer.pem"),
             std::string::npos);
+}
+
+// Opaque tokens are refused unless oauth2_introspection comes later in the
+// chain; then they are left to it (not authenticated, no reply).
+TEST_F(JwtAuthnFilterTest, OpaqueTokensGoToIntrospectionOnlyWhenItIsInTheChain) {
+  EXPECT_EQ(runBearer("opaque-token"), http::FilterStatus::StopIteration);
+  EXPECT_EQ(onlyReply().status, 401);
+  chain_ = {"jwt_authn", "oauth2_introspection", "router"};
+  filter_config_ = nullptr;
+  EXPECT_EQ(runBearer("opaque-token"), http::FilterStatus::Continue);
+  EXPECT_TRUE(cb_.replies.empty());
+  EXPECT_TRUE(cb_.authenticated_by.empty());
+  EXPECT_TRUE(request_.headers.has("Authorization"));
+  // Before jwt_authn it does not count.
+  chain_ = {"oauth2_introspection", "jwt_authn", "router"};
+  filter_config_ = nullptr;
+  EXPECT_EQ(runBearer("opaque-token"), http::FilterStatus::StopIteration);
+}
+
+TEST_F(JwtAuthnFilterTest, UnknownIssuerIsIntrospectedOnlyWithEnableIntrospectForFailedJWT) {
+  const std::string foreign = token({{"iss", "https://elsewhere/"}});
+  chain_ = {"jwt_authn", "oauth2_introspection", "router"};
+  filter_config_ = nullptr;
+  EXPECT_EQ(runBearer(foreign), http::FilterStatus::StopIteration);
+  EXPECT_EQ(onlyReply().status, 401);
+  config_.security.introspect_failed_jwt = true;
+  filter_config_ = nullptr;
+  EXPECT_EQ(runBearer(foreign), http::FilterStatus::Continue);
+  EXPECT_TRUE(cb_.replies.empty());
+  EXPECT_TRUE(cb_.authenticated_by.empty());
+  // A known issuer's bad token is still refused here.
+  EXPECT_EQ(runBearer(token({{"exp", kNow - 3600}})), http::FilterStatus::StopIteration);
+  EXPECT_EQ(onlyReply().status, 401);
+}
+
+TEST_F(JwtAuthnFilterTest, RequestsWithoutBearerGoToApiKeyOnRoutesThatAcceptKeys) {
+  conf::ApiDefinition api;
+  api.title = "both";
+  api.base_path = "/both";
+  conf::Operation op = operation("GET", "/x");
+  op.security.api_key = true;
+  api.operations = {op};
+  std::vector<conf::ApiDefinition> apis;
+  apis.push_back(std::move(api));
+  routes_ = *router::RouteTable::build(std::move(apis));
+  EXPECT_EQ(run("GET", "/both/x", {}), http::FilterStatus::StopIteration);
+  chain_ = {"jwt_authn", "api_key", "router"};
+  filter_config_ = nullptr;
+  EXPECT_EQ(run("GET", "/both/x", {}), http::FilterStatus::Continue);
+  EXPECT_TRUE(cb_.replies.empty());
 }
 
 }  // namespace

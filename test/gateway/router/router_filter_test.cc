@@ -36,6 +36,20 @@ TEST_F(RouterFilterTest, RequestHeadRewritesTargetAndForwardingHeaders) {
   EXPECT_EQ(h.rest, "");
 }
 
+// A filter before the router may change the query (api_key removes its
+// parameter): the upstream target carries the query as the filters left it.
+TEST_F(RouterFilterTest, RequestHeadUsesTheQueryAsFiltersLeftIt) {
+  match_ = table_->match("GET", "/petstore/v1/pets/7?apikey=secret&limit=2");
+  cb_.route_ = &match_;
+  http::RequestHeaders req;
+  req.method = "GET";
+  req.path = "/petstore/v1/pets/7?limit=2";
+  filter_ = std::make_unique<RouterFilter>(config_);
+  filter_->setDecoderFilterCallbacks(cb_);
+  EXPECT_EQ(filter_->decodeHeaders(req, true), FilterStatus::Continue);
+  EXPECT_EQ(upstreamHead().request_line, "GET /api/v3/pets/7?limit=2 HTTP/1.1");
+}
+
 TEST_F(RouterFilterTest, RequestHeadForwardedProtoHttpsForTlsClientsAndXffStartsWithClient) {
   cb_.tls = true;
   start("GET", "/petstore/v1/pets", {{"Host", "gw"}});

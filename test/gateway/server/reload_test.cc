@@ -100,6 +100,15 @@ TEST(DiffRuntimes, SecurityChanges) {
   skew.security.jwt_issuers[0].claims.push_back({"scp", "scope"});
   EXPECT_TRUE(diffRuntimes(runtime(changed, {}), runtime(skew, {})).security_changed);
   EXPECT_TRUE(diffRuntimes(runtime(changed, {}), runtime(changed, {})).empty());
+  conf::Config introspection = changed;
+  introspection.security.introspection_url_override = "https://km/introspect";
+  EXPECT_TRUE(diffRuntimes(runtime(changed, {}), runtime(introspection, {})).security_changed);
+  conf::Config password = changed;
+  password.security.km_password = "rotated";
+  EXPECT_TRUE(diffRuntimes(runtime(changed, {}), runtime(password, {})).security_changed);
+  conf::Config keys = changed;
+  keys.security.apikey_validate_allowed_apis = true;
+  EXPECT_TRUE(diffRuntimes(runtime(changed, {}), runtime(keys, {})).security_changed);
 }
 
 TEST(DiffRuntimes, OperationSecurityChangeIsAnApiChange) {
