@@ -55,8 +55,10 @@ class UpstreamConnectionImpl : public UpstreamConnection {
   // in the input buffer, in the SSL object, in the TLS filter's underlying
   // buffer or in the socket. Between exchanges a byte is either a protocol
   // violation or (TLS) an alert or a record nobody asked for; a fresh
-  // connection is cheaper than guessing which. Non-blocking.
-  bool stillOpen() const;
+  // connection is cheaper than guessing which. Non-blocking. With
+  // `probe_socket` false only the in-memory buffers are checked (no syscall):
+  // what release() does on every request, since take() probes the socket.
+  bool stillOpen(bool probe_socket = true) const;
 
  private:
   ConnectionLimit::SlotPtr slot_;  // released after the socket closes
