@@ -1,10 +1,10 @@
-#include "filters/token_revocation/config.h"
+#include "conf/revocation_config.h"
 
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
 
-namespace gw::filters::token_revocation {
+namespace gw::conf {
 
 bool parseEtcdEndpoint(const std::string& url, EtcdEndpoint& out) {
   const size_t sep = url.find("://");
@@ -26,7 +26,7 @@ bool parseEtcdEndpoint(const std::string& url, EtcdEndpoint& out) {
   return true;
 }
 
-absl::Status validateRevocationConfig(RevocationConfig& config, const KeyNamer& where) {
+absl::Status validateRevocationConfig(RevocationConfig& config, const RevocationKeyNamer& where) {
   if (!config.enabled) return absl::OkStatus();
   if (config.type != "etcd") {
     return absl::InvalidArgumentError(
@@ -55,4 +55,4 @@ absl::Status validateRevocationConfig(RevocationConfig& config, const KeyNamer& 
   return absl::OkStatus();
 }
 
-}  // namespace gw::filters::token_revocation
+}  // namespace gw::conf
