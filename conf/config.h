@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "filters/token_revocation/config.h"
+#include "conf/revocation_config.h"
 
 namespace gw::conf {
 
@@ -267,7 +267,7 @@ struct Config {
   std::string chain_file;
   SecurityConfig security;
   // [tokenRevocationConfig.persistent]: revoked tokens from etcd.
-  filters::token_revocation::RevocationConfig token_revocation;
+  RevocationConfig token_revocation;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

@@ -14,8 +14,7 @@ namespace gw::conf {
 // The root-level section names this reader owns.
 inline const std::vector<std::string>& securitySectionNames() {
   static const auto* names = new std::vector<std::string>{
-      "keyManager", "keymanager", "jwtTokenConfig", "authConfig", "jwtConfig", "caching",
-      "apikey"};
+      "keyManager", "keymanager", "jwtTokenConfig", "authConfig", "jwtConfig", "caching", "apikey"};
   return *names;
 }
 

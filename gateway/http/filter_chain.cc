@@ -13,11 +13,21 @@ void appendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -61,8 +71,7 @@ class FilterChain::FilterSlot : public DecoderFilterCallbacks, public EncoderFil
   StreamFilter& filter() { return *filter_; }
 
   void continueDecoding() override { chain_.continueDecoding(index_ + 1); }
-  void sendLocalReply(int status, std::string_view message,
-                      std::string_view description) override {
+  void sendLocalReply(int status, std::string_view message, std::string_view description) override {
     chain_.localReply(status, message, description);
   }
   void sendLocalReply(const LocalReply& reply) override { chain_.localReply(reply); }
@@ -316,13 +325,15 @@ void FilterChain::localReply(const LocalReply& reply) {
 
 void FilterChain::onAboveWriteBufferHighWatermark() {
   for (auto& slot : slots_) {
-    if (auto* cb = slot.filter().downstreamWatermarkCallbacks()) cb->onAboveWriteBufferHighWatermark();
+    if (auto* cb = slot.filter().downstreamWatermarkCallbacks())
+      cb->onAboveWriteBufferHighWatermark();
   }
 }
 
 void FilterChain::onBelowWriteBufferLowWatermark() {
   for (auto& slot : slots_) {
-    if (auto* cb = slot.filter().downstreamWatermarkCallbacks()) cb->onBelowWriteBufferLowWatermark();
+    if (auto* cb = slot.filter().downstreamWatermarkCallbacks())
+      cb->onBelowWriteBufferLowWatermark();
   }
 }
 

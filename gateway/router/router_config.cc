@@ -9,8 +9,8 @@
 #include "gateway/http/filter_registry.h"
 #include "gateway/router/route_table.h"
 #include "gateway/router/router_filter.h"
-#include "proxy_connector/proxy_resolver.h"
 #include "gateway/stats/stats.h"
+#include "proxy_connector/proxy_resolver.h"
 
 namespace gw::router {
 namespace {
@@ -48,13 +48,14 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
                   ") security: ", describeApiSecurity(api->api()));
     }
   }
-  rc->upstream_latency = &ctx.stats.histogram(
-      "microgw_upstream_response_seconds", "Time from request start to the backend's response headers.");
+  rc->upstream_latency =
+      &ctx.stats.histogram("microgw_upstream_response_seconds",
+                           "Time from request start to the backend's response headers.");
   rc->retries = &ctx.stats.counter("microgw_upstream_retries_total",
                                    "Requests retried once after a reused connection closed.");
-  rc->unauthenticated = &ctx.stats.counter(
-      "microgw_authn_results_total", "Authentication results by filter and outcome.",
-      {{"filter", "router"}, {"outcome", "unauthenticated"}});
+  rc->unauthenticated = &ctx.stats.counter("microgw_authn_results_total",
+                                           "Authentication results by filter and outcome.",
+                                           {{"filter", "router"}, {"outcome", "unauthenticated"}});
   std::shared_ptr<const RouterConfig> shared = std::move(rc);
   return http::FilterFactoryCb([shared] { return std::make_unique<RouterFilter>(shared); });
 }

@@ -40,8 +40,7 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   }
   if (route_->result == RouteMatch::Result::MethodNotAllowed) {
     decoder_callbacks_->sendLocalReply(
-        405, "Method not allowed",
-        gw::cat("the resource allows only: ", route_->allowed_methods));
+        405, "Method not allowed", gw::cat("the resource allows only: ", route_->allowed_methods));
     return http::FilterStatus::StopIteration;
   }
   if (route_->secured() && !decoder_callbacks_->authenticated()) {
@@ -50,7 +49,8 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   }
   const conf::EndpointConfig& ep = route_->endpoint();
   if (ep.urls.empty()) {
-    decoder_callbacks_->sendLocalReply(503, "No endpoint", "the API defines no production endpoint");
+    decoder_callbacks_->sendLocalReply(503, "No endpoint",
+                                       "the API defines no production endpoint");
     return http::FilterStatus::StopIteration;
   }
   method_ = headers.method;
@@ -91,9 +91,10 @@ void RouterFilter::refuseUnauthenticated() {
           ? gw::cat("API '", route_->apiName(),
                     "' accepts only API keys (x-wso2-application-security): send one, and "
                     "keep the api_key filter in the filter chain")
-          : gw::cat("the resource is secured: send a valid access token (no authentication "
-                    "filter validated this request; jwt_authn, oauth2_introspection or api_key must be "
-                    "in the filter chain)");
+          : gw::cat(
+                "the resource is secured: send a valid access token (no authentication "
+                "filter validated this request; jwt_authn, oauth2_introspection or api_key must be "
+                "in the filter chain)");
   reply.headers.add("WWW-Authenticate", "Bearer");
   decoder_callbacks_->sendLocalReply(reply);
 }
@@ -107,9 +108,8 @@ void RouterFilter::connectTo(size_t index) {
   auto cached = config_->resolved_proxies.find(endpoint_);
   req.proxy = cached != config_->resolved_proxies.end()
                   ? cached->second
-                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme),
-                                        ep.proxy, /*internal=*/false,
-                                        endpoint_->host, endpoint_->port);
+                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme), ep.proxy,
+                                        /*internal=*/false, endpoint_->host, endpoint_->port);
   connect_handle_ = decoder_callbacks_->connector().connect(req, *this);
 }
 
@@ -139,7 +139,8 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   }
   if (pending_trailers_) writeTrailers(*pending_trailers_);
   gw::net::flushOutput(bev);
-  if (downstream_read_disabled_ && evbuffer_get_length(bufferevent_get_output(bev)) < kHighWatermark) {
+  if (downstream_read_disabled_ &&
+      evbuffer_get_length(bufferevent_get_output(bev)) < kHighWatermark) {
     downstream_read_disabled_ = false;
     decoder_callbacks_->readDisableDownstream(false);
   }
@@ -149,8 +150,8 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
 
 std::string RouterFilter::buildRequestHead() const {
   const std::string& matched = route_->upstream_path;
-  std::string path = gw::cat(endpoint_->base_path,
-                             std::string_view(matched).substr(0, matched.find('?')), query_);
+  std::string path =
+      gw::cat(endpoint_->base_path, std::string_view(matched).substr(0, matched.find('?')), query_);
   if (path.empty() || path[0] != '/') path.insert(0, "/");
   bool absolute = connection_->absoluteForm();
   std::string target = absolute ? gw::cat("http://", authority(*endpoint_), path) : path;
@@ -252,7 +253,9 @@ void RouterFilter::onUpstreamWrite(bufferevent* bev, void* arg) {
   }
 }
 
-void RouterFilter::onUpstreamRead(bufferevent*, void* arg) { static_cast<RouterFilter*>(arg)->readResponse(); }
+void RouterFilter::onUpstreamRead(bufferevent*, void* arg) {
+  static_cast<RouterFilter*>(arg)->readResponse();
+}
 
 void RouterFilter::readResponse() {
   if (response_headers_done_ && timer_ && !waiting_for_client_) {
@@ -315,8 +318,8 @@ void RouterFilter::upstreamClosed(std::string_view why) {
     // A pooled connection the backend had already given up on: retry once on another.
     retried_ = true;
     if (config_->retries) config_->retries->inc();
-    GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ",
-                 method_, " ", endpoint_->url);
+    GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ", method_,
+                 " ", endpoint_->url);
     releaseConnection(false);
     pending_body_ = std::move(replay_body_);
     replay_body_.clear();
@@ -335,8 +338,7 @@ void RouterFilter::failRequest(int status, std::string_view message, std::string
   releaseConnection(false);
   if (timer_) timer_->disable();
   if (body_timer_) body_timer_->disable();
-  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message,
-              ": ", description);
+  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message, ": ", description);
   decoder_callbacks_->sendLocalReply(status, message, description);
 }
 
@@ -354,8 +356,8 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
   }
   if (timer_) timer_->disable();
   if (body_timer_) body_timer_->disable();
-  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status,
-              " ", failure.message, ": ", failure.detail);
+  GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status, " ", failure.message,
+              ": ", failure.detail);
   decoder_callbacks_->sendLocalReply(failure.http_status, failure.message, failure.detail);
 }
 
@@ -375,7 +377,7 @@ void RouterFilter::onTimeout() {
   }
   failRequest(504, "Upstream timeout",
               gw::cat("the backend ", endpoint_->url, " did not answer within ", ep.timeout_ms,
-                           " ms (advanceEndpointConfig.timeoutInMillis)"));
+                      " ms (advanceEndpointConfig.timeoutInMillis)"));
 }
 
 // The client is the slow side: 408 even when part of the body already went
@@ -454,8 +456,9 @@ void RouterFilter::onDestroy() {
 
 void RouterFilter::onTrailerDropped(std::string_view name) {
   // The body already went out; a bad trailer is dropped, not forwarded.
-  GW_LOG_WARN("router: dropped trailer '", absl::CEscape(absl::string_view(name.data(), name.size())),
-              "' from the backend ", endpoint_->url, ": a field name must be a token (no spaces)");
+  GW_LOG_WARN("router: dropped trailer '",
+              absl::CEscape(absl::string_view(name.data(), name.size())), "' from the backend ",
+              endpoint_->url, ": a field name must be a token (no spaces)");
 }
 
 // The codec refused a bad status or header name already (502 in readResponse)

@@ -13,15 +13,15 @@
 
 #include "conf/config.h"
 #include "gateway/event/dispatcher.h"
-#include "gateway/http/http1_client_codec.h"
 #include "gateway/http/filter.h"
+#include "gateway/http/http1_client_codec.h"
 #include "gateway/router/route_table.h"
 #include "proxy_connector/connector.h"
 
 namespace gw::stats {
 class Histogram;
 class Counter;
-}
+}  // namespace gw::stats
 
 namespace gw::router {
 
@@ -93,15 +93,15 @@ class RouterFilter : public http::PassThroughFilter,
   std::shared_ptr<const RouterConfig> config_;
   const RouteMatch* route_ = nullptr;
   std::string method_;
-  std::string path_;               // without the query, for log lines
-  std::string query_;              // the request's query ("?a=1" or ""), after the filters
-  std::string forwarded_headers_;  // see forwardedHeaderBlock() in upstream_headers.h
+  std::string path_;                // without the query, for log lines
+  std::string query_;               // the request's query ("?a=1" or ""), after the filters
+  std::string forwarded_headers_;   // see forwardedHeaderBlock() in upstream_headers.h
   std::string request_connection_;  // the client's Connection options, for its trailers
   bool request_chunked_ = false;
   bool request_has_body_ = false;
-  bool request_complete_ = false;    // client's request fully received
-  bool request_written_ = false;     // fully written upstream
-  std::string pending_body_;         // body that arrived before the connection
+  bool request_complete_ = false;  // client's request fully received
+  bool request_written_ = false;   // fully written upstream
+  std::string pending_body_;       // body that arrived before the connection
   std::optional<http::HeaderMap> pending_trailers_;
   bool downstream_read_disabled_ = false;
   // Copy of the body sent upstream, for one retry of an idempotent request.

@@ -27,9 +27,12 @@ constexpr std::chrono::milliseconds kLingerTime{2000};
 
 http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction action) {
   switch (action) {
-    case conf::UnderscoreHeaderAction::Reject: return http::UnderscoreHeaders::Reject;
-    case conf::UnderscoreHeaderAction::Allow: return http::UnderscoreHeaders::Allow;
-    case conf::UnderscoreHeaderAction::Drop: break;
+    case conf::UnderscoreHeaderAction::Reject:
+      return http::UnderscoreHeaders::Reject;
+    case conf::UnderscoreHeaderAction::Allow:
+      return http::UnderscoreHeaders::Allow;
+    case conf::UnderscoreHeaderAction::Drop:
+      break;
   }
   return http::UnderscoreHeaders::Drop;
 }
@@ -175,10 +178,13 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
 ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer)
     : worker_(worker), bev_(bev), peer_(std::move(peer)) {
   const conf::ListenerConfig& l = worker_.runtime()->config->listener;
-  http::CodecLimits limits{l.max_uri_length, l.max_header_size, l.max_entity_body_size,
-                           l.max_header_count, codecUnderscoreAction(l.headers_with_underscores),
-                           &worker_.stats().counter(
-                               "microgw_downstream_headers_with_underscores_dropped_total",
+  http::CodecLimits limits{
+      l.max_uri_length,
+      l.max_header_size,
+      l.max_entity_body_size,
+      l.max_header_count,
+      codecUnderscoreAction(l.headers_with_underscores),
+      &worker_.stats().counter("microgw_downstream_headers_with_underscores_dropped_total",
                                "Request header and trailer fields dropped because their name has "
                                "an underscore (listenerConfig.headersWithUnderscoresAction).")};
   codec_ = std::make_unique<http::Http1ServerCodec>(*this, bufferevent_get_output(bev_), limits);

@@ -213,9 +213,8 @@ bool upstreamSettingsChanged(const Runtime& before, const Runtime& after) {
                   a.connect_timeout_ms, a.pool_idle_timeout_ms, a.max_idle_connections_per_host,
                   a.pool.max_active_connections, a.pool.wait_time_ms) !=
              std::tie(b.trust_store_path, b.verify_hostname, b.disable_ssl_verification,
-                      b.connect_timeout_ms, b.pool_idle_timeout_ms,
-                      b.max_idle_connections_per_host, b.pool.max_active_connections,
-                      b.pool.wait_time_ms);
+                      b.connect_timeout_ms, b.pool_idle_timeout_ms, b.max_idle_connections_per_host,
+                      b.pool.max_active_connections, b.pool.wait_time_ms);
 }
 
 RuntimeDiff diffRuntimes(const Runtime& before, const Runtime& after) {

@@ -28,7 +28,8 @@ struct RuntimeDiff {
   bool upstream_changed = false;  // anything the upstream connector is built from (see below)
   bool chain_changed = false;     // the filter chain file's entries
   bool other_changed = false;     // listener limits and timeouts
-  bool security_changed = false;  // [[jwtTokenConfig]], [keyManager], [authConfig], [jwtConfig], [caching]
+  bool security_changed =
+      false;  // [[jwtTokenConfig]], [keyManager], [authConfig], [jwtConfig], [caching]
 
   bool empty() const;
 };

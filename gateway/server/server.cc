@@ -97,8 +97,9 @@ absl::StatusOr<int> bindListener(const std::string& host, uint16_t port, bool fi
 // "127.0.0.1:3128 (micro-gw.conf)", or per scheme when they differ. No credentials.
 std::string describeProxy(const conf::HttpClientsConfig& hc) {
   auto one = [](const conf::ProxyConfig& p) {
-    return p.enabled ? gw::cat(p.host, ":", p.port, p.source.empty() ? "" : gw::cat(" (", p.source, ")"))
-                     : std::string("off");
+    return p.enabled
+               ? gw::cat(p.host, ":", p.port, p.source.empty() ? "" : gw::cat(" (", p.source, ")"))
+               : std::string("off");
   };
   if (!hc.plain_http_proxy) return one(hc.proxy);
   return gw::cat("https targets ", one(hc.proxy), ", http targets ", one(*hc.plain_http_proxy));
@@ -115,8 +116,8 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
                                        absl::StrJoin(registry.duplicates(), ", ")));
   }
   if (chain.filters.empty() || chain.filters.back().name != "router") {
-    return absl::InvalidArgumentError(
-        gw::cat(chain.file, ": the filter chain must end with `router` (the terminal upstream filter)"));
+    return absl::InvalidArgumentError(gw::cat(
+        chain.file, ": the filter chain must end with `router` (the terminal upstream filter)"));
   }
   std::vector<http::FilterFactoryCb> out;
   http::FactoryContext ctx{config, stats, routes, {}};
@@ -129,12 +130,13 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
     const http::FilterConfigFactory* factory = registry.find(entry.name);
     if (factory == nullptr) {
       std::string hint = conf::closestMatch(entry.name, registry.names());
-      return absl::InvalidArgumentError(
-          gw::cat(where, ": unknown filter", hint.empty() ? "" : gw::cat(" (did you mean '", hint, "'?)"),
-                  "; compiled-in filters: ", absl::StrJoin(registry.names(), ", ")));
+      return absl::InvalidArgumentError(gw::cat(
+          where, ": unknown filter", hint.empty() ? "" : gw::cat(" (did you mean '", hint, "'?)"),
+          "; compiled-in filters: ", absl::StrJoin(registry.names(), ", ")));
     }
     absl::StatusOr<YAML::Node> node = parseFilterConfig(entry);
-    if (!node.ok()) return absl::InvalidArgumentError(gw::cat(where, ": ", node.status().message()));
+    if (!node.ok())
+      return absl::InvalidArgumentError(gw::cat(where, ": ", node.status().message()));
     absl::StatusOr<http::FilterFactoryCb> cb = callFactory(*factory, *node, ctx);
     if (!cb.ok()) return absl::InvalidArgumentError(gw::cat(where, ": ", cb.status().message()));
     out.push_back(std::move(*cb));
@@ -154,8 +156,10 @@ void warnIfSecuredWithoutAuth(const conf::FilterChainConfig& chain,
   for (const auto& api : routes.apis()) {
     for (const conf::Operation& op : api->api().operations) {
       if (op.disable_security) continue;
-      GW_LOG_WARN(chain.file, ": no authentication filter (jwt_authn) in the chain, so the "
-                  "secured resources of API '", api->api().title,
+      GW_LOG_WARN(chain.file,
+                  ": no authentication filter (jwt_authn) in the chain, so the "
+                  "secured resources of API '",
+                  api->api().title,
                   "' and others answer 401; add jwt_authn before router, or set "
                   "x-wso2-disable-security: true on APIs meant to be open");
       return;
@@ -166,7 +170,8 @@ void warnIfSecuredWithoutAuth(const conf::FilterChainConfig& chain,
 }  // namespace
 
 absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats) {
-  absl::StatusOr<conf::Config> config = conf::loadConfig(options.conf_path, conf::Environment::system());
+  absl::StatusOr<conf::Config> config =
+      conf::loadConfig(options.conf_path, conf::Environment::system());
   if (!config.ok()) return config.status();
   for (const std::string& w : config->warnings) GW_LOG_WARN(w);
   absl::StatusOr<std::vector<conf::ApiDefinition>> apis = conf::loadApis(options.apis_dir);

@@ -448,8 +448,7 @@ TEST(LoadConfig, PoolConfigErrors) {
   }
   absl::StatusOr<Config> typo = load("[httpClients.poolConfig]\nmaxActiveConnection = 3\n");
   ASSERT_FALSE(typo.ok());
-  EXPECT_NE(typo.status().message().find("did you mean 'maxActiveConnections'"),
-            std::string::npos)
+  EXPECT_NE(typo.status().message().find("did you mean 'maxActiveConnections'"), std::string::npos)
       << typo.status().message();
 }
 

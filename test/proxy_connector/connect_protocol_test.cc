@@ -1,11 +1,11 @@
 #include "proxy_connector/connect_protocol.h"
 
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <openssl/x509_vfy.h>
 
 #include <cerrno>
 #include <map>
-#include <netdb.h>
 #include <string>
 #include <vector>
 
@@ -98,7 +98,8 @@ TEST_P(RejectTableTest, Maps) {
   EXPECT_EQ(f.proxy_status, c.status);
   EXPECT_EQ(failureMetricLabel(f.reason), c.metric);
   EXPECT_FALSE(f.message.empty());
-  for (const std::string& s : c.detail_has) EXPECT_NE(f.detail.find(s), std::string::npos) << f.detail;
+  for (const std::string& s : c.detail_has)
+    EXPECT_NE(f.detail.find(s), std::string::npos) << f.detail;
   EXPECT_EQ(f.detail.find(kPassword), std::string::npos);
   EXPECT_EQ(f.message.find(kPassword), std::string::npos);
 }
@@ -106,10 +107,16 @@ TEST_P(RejectTableTest, Maps) {
 INSTANTIATE_TEST_SUITE_P(
     Table, RejectTableTest,
     ::testing::Values(
-        RejectCase{407, FailureReason::ProxyAuth, 502, "auth",
+        RejectCase{407,
+                   FailureReason::ProxyAuth,
+                   502,
+                   "auth",
                    {"127.0.0.1:3128", "407", "httpClients.proxy.username/password",
                     "Basic realm=\"squid\""}},
-        RejectCase{403, FailureReason::ProxyForbidden, 502, "forbidden",
+        RejectCase{403,
+                   FailureReason::ProxyForbidden,
+                   502,
+                   "forbidden",
                    {"port 8080", "http_access deny CONNECT !SSL_ports", "backend.local:8080"}},
         RejectCase{502, FailureReason::ProxyUnavailable, 502, "unavailable", {"backend.local"}},
         RejectCase{503, FailureReason::ProxyUnavailable, 502, "unavailable", {"503"}},
@@ -203,10 +210,10 @@ INSTANTIATE_TEST_SUITE_P(
                     503,
                     {{"server", "mgw-test-backend"}, {"via", "1.1 vm (tinyproxy/1.11.1)"}},
                     false},
-        ForwardCase{"proxy_status_error", 502,
-                    {{"proxy-status", "envoy; error=connection_refused"}}, true},
-        ForwardCase{"proxy_status_no_error", 502, {{"proxy-status", "envoy; received-status=502"}},
-                    false},
+        ForwardCase{
+            "proxy_status_error", 502, {{"proxy-status", "envoy; error=connection_refused"}}, true},
+        ForwardCase{
+            "proxy_status_no_error", 502, {{"proxy-status", "envoy; received-status=502"}}, false},
         ForwardCase{"squid_header_on_2xx", 200, {{"x-squid-error", "x"}}, false}),
     [](const ::testing::TestParamInfo<ForwardCase>& i) { return std::string(i.param.name); });
 
@@ -244,8 +251,7 @@ TEST(ConnectProtocol, SilentHopNamesTheHop) {
   f = silentHopFailure(r, SetupPhase::Tcp, milliseconds(300), "x", milliseconds(5000));
   EXPECT_NE(f.detail.find("proxy 127.0.0.1:3128 did not accept"), std::string::npos) << f.detail;
   f = silentHopFailure(r, SetupPhase::Tls, milliseconds(300), "x", milliseconds(5000));
-  EXPECT_NE(f.detail.find("backend api:443 did not complete the TLS handshake"),
-            std::string::npos)
+  EXPECT_NE(f.detail.find("backend api:443 did not complete the TLS handshake"), std::string::npos)
       << f.detail;
   ConnectRequest d;
   d.target = {"http", "b", 81};

@@ -1,8 +1,7 @@
-#include "proxy_connector/connector_impl.h"
-
 #include <string>
 #include <vector>
 
+#include "proxy_connector/connector_impl.h"
 #include "test/proxy_connector/connector_test_util.h"
 
 namespace gw::proxy {
@@ -20,7 +19,9 @@ TEST_F(ConnectorTest, DirectPlain) {
   EXPECT_FALSE(rec.conn->reused());
   EXPECT_FALSE(rec.conn->absoluteForm());
   EXPECT_EQ(roundTrip(rec, "ping"), "ping");
-  EXPECT_EQ(counter("microgw_upstream_connections_total", {{"path", "direct"}, {"result", "opened"}}), 1u);
+  EXPECT_EQ(
+      counter("microgw_upstream_connections_total", {{"path", "direct"}, {"result", "opened"}}),
+      1u);
   EXPECT_EQ(active(), 1);
   rec.conn.reset();
   EXPECT_EQ(active(), 0);
@@ -54,11 +55,12 @@ TEST_F(ConnectorTest, ConnectRequestBytesAndTunnel) {
   ASSERT_EQ(proxy.heads.size(), 1u);
   EXPECT_EQ(proxy.heads[0],
             "CONNECT backend.test:8080 HTTP/1.1\r\nHost: backend.test:8080\r\n"
-            "Proxy-Authorization: " + basicAuth() + "\r\n\r\n");
+            "Proxy-Authorization: " +
+                basicAuth() + "\r\n\r\n");
   EXPECT_TRUE(rec.conn->viaProxy());
   EXPECT_FALSE(rec.conn->absoluteForm());
-  EXPECT_EQ(rec.conn->describe(), "backend.test:8080 via proxy 127.0.0.1:" +
-                                      std::to_string(proxy.port()));
+  EXPECT_EQ(rec.conn->describe(),
+            "backend.test:8080 via proxy 127.0.0.1:" + std::to_string(proxy.port()));
   EXPECT_EQ(roundTrip(rec, "GET / HTTP/1.1\r\n\r\n"), "GET / HTTP/1.1\r\n\r\n");
   EXPECT_EQ(counter("microgw_proxy_tunnels_total", {{"result", "opened"}}), 1u);
   EXPECT_EQ(store_.histogram("microgw_proxy_connect_seconds", "").count(), 1u);
@@ -75,7 +77,8 @@ TEST_F(ConnectorTest, Ipv6TargetIsBracketedAndNoAuthWithoutUsername) {
   connect(*c, req, rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   ASSERT_EQ(proxy.heads.size(), 1u);
-  EXPECT_EQ(proxy.heads[0], "CONNECT [2001:db8::7]:9443 HTTP/1.1\r\nHost: [2001:db8::7]:9443\r\n\r\n");
+  EXPECT_EQ(proxy.heads[0],
+            "CONNECT [2001:db8::7]:9443 HTTP/1.1\r\nHost: [2001:db8::7]:9443\r\n\r\n");
 }
 
 TEST_F(ConnectorTest, BytesRightAfterThe200ReachTheCaller) {
@@ -116,8 +119,9 @@ TEST_P(ConnectorFailureTest, MapsProxyAnswers) {
   options.connect_timeout = milliseconds(300);
   ConnectorPtr c = make(options);
   Recorder rec;
-  connect(*c, viaProxy(proxy, "http", "backend.test", 8080,
-                       fc.wrong_password ? "wrong-" + std::string(kPassword) : kPassword),
+  connect(*c,
+          viaProxy(proxy, "http", "backend.test", 8080,
+                   fc.wrong_password ? "wrong-" + std::string(kPassword) : kPassword),
           rec);
   ASSERT_TRUE(rec.failure.has_value());
   const ConnectFailure& f = *rec.failure;
@@ -217,8 +221,10 @@ TEST_F(ConnectorTest, AbsoluteFormThroughProxy) {
   EXPECT_TRUE(rec.conn->absoluteForm());
   EXPECT_TRUE(rec.conn->viaProxy());
   EXPECT_EQ(rec.conn->proxyAuthorization(), basicAuth());
-  const std::string get = "GET http://backend.test:8080/x HTTP/1.1\r\nHost: backend.test:8080\r\n"
-                          "Proxy-Authorization: " + basicAuth() + "\r\n\r\n";
+  const std::string get =
+      "GET http://backend.test:8080/x HTTP/1.1\r\nHost: backend.test:8080\r\n"
+      "Proxy-Authorization: " +
+      basicAuth() + "\r\n\r\n";
   rec.watch();
   bufferevent_write(rec.conn->bev(), get.data(), get.size());
   ASSERT_TRUE(runUntil([&] { return rec.received.find("fwd") != std::string::npos; }));

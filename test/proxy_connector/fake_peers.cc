@@ -124,12 +124,22 @@ void FakeProxy::onHead(Session* s, const std::string& head) {
     return;
   }
   switch (mode) {
-    case Mode::Tunnel: startTunnel(s); return;
-    case Mode::Reject: answerAndClose(s, reject_response); return;
-    case Mode::Close: closeSession(s); return;
-    case Mode::Stall: return;
-    case Mode::Garbage: answerAndClose(s, "SSH-2.0-OpenSSH_9.2\r\n"); return;
-    case Mode::Forward: return;
+    case Mode::Tunnel:
+      startTunnel(s);
+      return;
+    case Mode::Reject:
+      answerAndClose(s, reject_response);
+      return;
+    case Mode::Close:
+      closeSession(s);
+      return;
+    case Mode::Stall:
+      return;
+    case Mode::Garbage:
+      answerAndClose(s, "SSH-2.0-OpenSSH_9.2\r\n");
+      return;
+    case Mode::Forward:
+      return;
   }
 }
 

@@ -72,7 +72,7 @@ class FakeProxy : public FakeListener {
   std::string after_200;
   // What Mode::Forward answers every request with.
   std::string forward_response = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nfwd";
-  std::string required_auth;  // "Basic ..."; mismatch or absence -> 407
+  std::string required_auth;       // "Basic ..."; mismatch or absence -> 407
   std::vector<std::string> heads;  // request heads received, in order
 
  private:

@@ -45,7 +45,8 @@ class FakeHttpServer {
       evbuffer_add_printf(out, "%s %s %s", method, uri.c_str(), body.c_str());
     }
     evhttp_add_header(evhttp_request_get_output_headers(req), "X-Fake", "yes");
-    if (uri == "/close") evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+    if (uri == "/close")
+      evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
     evhttp_send_reply(req, uri == "/missing" ? 404 : 200, "OK", out);
     evbuffer_free(out);
   }
@@ -88,7 +89,9 @@ TEST_F(HttpClientTest, DirectGetAndPostWithPooling) {
   r = run(client, post);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "POST /p token=abc");
-  EXPECT_EQ(counter("microgw_upstream_connections_total", {{"path", "direct"}, {"result", "reused"}}), 1u);
+  EXPECT_EQ(
+      counter("microgw_upstream_connections_total", {{"path", "direct"}, {"result", "reused"}}),
+      1u);
 
   r = run(client, get(base + "/missing"));
   ASSERT_TRUE(r.ok());
@@ -162,8 +165,10 @@ TEST_F(HttpClientTest, AbsoluteFormThroughForwardProxy) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "fwd");
   ASSERT_EQ(proxy.heads.size(), 1u);
-  EXPECT_EQ(proxy.heads[0], "GET http://etcd.test:2379/v3/kv/range HTTP/1.1\r\nHost: etcd.test:2379\r\n"
-                            "Proxy-Authorization: " + basicAuth() + "\r\n\r\n");
+  EXPECT_EQ(proxy.heads[0],
+            "GET http://etcd.test:2379/v3/kv/range HTTP/1.1\r\nHost: etcd.test:2379\r\n"
+            "Proxy-Authorization: " +
+                basicAuth() + "\r\n\r\n");
 }
 
 // Issue 6: in forward mode the proxy's own 407 page is an error, not a response.
@@ -222,7 +227,9 @@ TEST_F(HttpClientTest, ConnectionCloseIsNotPooledAndDestroyCancels) {
     HttpClient client(*dispatcher_, *connector, conf::ProxyConfig{});
     ASSERT_TRUE(run(client, get(base + "/close")).ok());
     ASSERT_TRUE(run(client, get(base + "/after")).ok());
-    EXPECT_EQ(counter("microgw_upstream_connections_total", {{"path", "direct"}, {"result", "reused"}}), 0u);
+    EXPECT_EQ(
+        counter("microgw_upstream_connections_total", {{"path", "direct"}, {"result", "reused"}}),
+        0u);
   }
   bool called = false;
   {

@@ -87,8 +87,8 @@ TEST_F(RouterFailureTest, PutWithSmallBodyOnReusedConnectionRetriedWithSameBody)
 TEST_F(RouterFailureTest, PutWithBodyOverReplayLimitNotRetried) {
   connector_.script.push_back(Outcome::reusedConnection());
   std::string body(100 * 1024, 'x');
-  start("PUT", "/petstore/v1/pets/7", {{"Host", "gw"}, {"Content-Length", std::to_string(body.size())}},
-        false);
+  start("PUT", "/petstore/v1/pets/7",
+        {{"Host", "gw"}, {"Content-Length", std::to_string(body.size())}}, false);
   filter_->decodeData(body, true);
   upstreamHead(0);
   backendClose(0);
@@ -120,8 +120,8 @@ TEST_F(RouterFailureTest, RefusedConnectFailsOverToSecondUrl) {
 TEST_F(RouterFailureTest, AllUrlsRefusedGivesTheConnectorsReply) {
   useApi({url("a.internal", 8081), url("b.internal", 8082)}, conf::EndpointType::Failover);
   for (int i = 0; i < 2; ++i) {
-    connector_.script.push_back(Outcome::fail(proxy::FailureReason::Refused, 502,
-                                              "backend unreachable", "refused"));
+    connector_.script.push_back(
+        Outcome::fail(proxy::FailureReason::Refused, 502, "backend unreachable", "refused"));
   }
   start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
   ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }));
@@ -146,8 +146,8 @@ TEST_F(RouterFailureTest, ProxyAuthFailureRepliedWithoutFailover) {
 
 TEST_F(RouterFailureTest, ConnectorStatusPassedThrough) {
   connector_.script.push_back(Outcome::fail(proxy::FailureReason::ProxyTimeout, 504,
-                                            "proxy timed out reaching the backend", "504 from proxy",
-                                            504));
+                                            "proxy timed out reaching the backend",
+                                            "504 from proxy", 504));
   start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
   ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }));
   EXPECT_EQ(cb_.local_replies[0].status, 504);
@@ -203,8 +203,8 @@ TEST_F(RouterFailureTest, LoadBalanceRoundRobinsAcrossUrls) {
     filter_->onDestroy();
     filter_.reset();
   }
-  EXPECT_EQ(hosts, (std::vector<std::string>{"a.internal", "b.internal", "a.internal",
-                                             "b.internal"}));
+  EXPECT_EQ(hosts,
+            (std::vector<std::string>{"a.internal", "b.internal", "a.internal", "b.internal"}));
 }
 
 // --- local replies ----------------------------------------------------------------

@@ -201,8 +201,8 @@ TEST_F(RouterFilterTest, ResponseStreamedWithHopByHopHeadersRemoved) {
   EXPECT_EQ(responseHeader("Content-Type"), "text/plain");
   EXPECT_EQ(responseHeader("Content-Length"), "10");
   EXPECT_EQ(responseHeader("X-Kept"), "yes");
-  for (const char* name : {"Connection", "Keep-Alive", "X-Hop", "Proxy-Authenticate",
-                           "Proxy-Connection", "Upgrade"}) {
+  for (const char* name :
+       {"Connection", "Keep-Alive", "X-Hop", "Proxy-Authenticate", "Proxy-Connection", "Upgrade"}) {
     EXPECT_EQ(responseHeader(name), "<absent>") << name;
   }
   EXPECT_EQ(cb_.body, "01234");  // streamed, not buffered to the end

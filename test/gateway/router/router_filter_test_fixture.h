@@ -5,8 +5,6 @@
 // end), fake filter callbacks that record what the router hands downstream,
 // and a RouterFilterTest fixture that drives a real Dispatcher.
 
-#include "gateway/router/router_filter.h"
-
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -24,6 +22,7 @@
 #include <vector>
 
 #include "gateway/common/strcat.h"
+#include "gateway/router/router_filter.h"
 #include "gateway/stats/stats.h"
 
 namespace gw::router {
@@ -39,7 +38,9 @@ using http::FilterStatus;
 class FakeConnection : public proxy::UpstreamConnection {
  public:
   FakeConnection(bufferevent* bev, bool reused, bool absolute_form, std::string proxy_auth)
-      : bev_(bev), reused_(reused), absolute_form_(absolute_form),
+      : bev_(bev),
+        reused_(reused),
+        absolute_form_(absolute_form),
         proxy_auth_(std::move(proxy_auth)) {}
   ~FakeConnection() override { bufferevent_free(bev_); }
 
@@ -116,8 +117,8 @@ class FakeConnector : public proxy::Connector {
                              pair);
         bufferevent_enable(pair[1], EV_READ | EV_WRITE);
         peers.push_back(pair[1]);
-        callbacks.onConnected(std::make_unique<FakeConnection>(
-            pair[0], o.reused, o.absolute_form, o.proxy_authorization));
+        callbacks.onConnected(std::make_unique<FakeConnection>(pair[0], o.reused, o.absolute_form,
+                                                               o.proxy_authorization));
       });
     }
     return std::make_unique<Handle>(alive, &cancelled);
@@ -136,7 +137,8 @@ class FakeConnector : public proxy::Connector {
 
  private:
   struct Handle : proxy::ConnectHandle {
-    Handle(std::shared_ptr<bool> alive, int* cancelled) : alive(std::move(alive)), cancelled(cancelled) {}
+    Handle(std::shared_ptr<bool> alive, int* cancelled)
+        : alive(std::move(alive)), cancelled(cancelled) {}
     ~Handle() override {
       if (*alive) ++*cancelled;
       *alive = false;
@@ -298,8 +300,8 @@ class RouterFilterTest : public ::testing::Test {
     api.production.urls = std::move(urls);
     api.production.type = type;
     api.production.timeout_ms = timeout_ms;
-    api.operations = {op("GET", "/pets"),        op("HEAD", "/pets"), op("POST", "/pets"),
-                      op("GET", "/pets/{id}"),   op("PUT", "/pets/{id}")};
+    api.operations = {op("GET", "/pets"), op("HEAD", "/pets"), op("POST", "/pets"),
+                      op("GET", "/pets/{id}"), op("PUT", "/pets/{id}")};
     std::vector<conf::ApiDefinition> apis;
     apis.push_back(std::move(api));
     auto table = RouteTable::build(std::move(apis));
