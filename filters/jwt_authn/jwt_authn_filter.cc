@@ -14,27 +14,6 @@ namespace {
 
 constexpr const char* kInvalidToken = "error=\"invalid_token\"";
 
-// "Bearer <token>" (scheme case-insensitive) -> the token.
-std::optional<std::string_view> bearerToken(std::string_view value) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size() || !http::iequals(value.substr(0, kScheme.size()), kScheme)) {
-    return std::nullopt;
-  }
-  std::string_view token = value.substr(kScheme.size());
-  while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-  if (token.empty() || token.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
-  return token;
-}
-
-// The jti if it is short and printable, else the token's short hash.
-std::string logId(const Jwt& jwt, const std::string& digest) {
-  const bool printable = std::all_of(jwt.jti.begin(), jwt.jti.end(),
-                                     [](char c) { return c > 0x20 && c < 0x7f && c != '"'; });
-  if (!jwt.jti.empty() && jwt.jti.size() <= 64 && printable) return gw::cat("jti ", jwt.jti);
-  return gw::cat("sha256 ", shortHash(digest));
-}
-
 std::vector<std::string> scopesOf(const nlohmann::json& claims) {
   std::vector<std::string> out;
   auto it = claims.find("scope");
@@ -160,7 +139,7 @@ std::optional<ValidatedToken> JwtAuthnFilter::validate(std::string_view token,
     return invalid(Outcome::Invalid, gw::cat("sha256 ", shortHash(digest)),
                    gw::cat("the access token is not a usable JWT: ", jwt.status().message()));
   }
-  const std::string id = logId(*jwt, digest);
+  const std::string id = tokenLogId(jwt->jti, digest);
   const IssuerEntry* issuer = config_->findIssuer(jwt->issuer);
   if (issuer == nullptr && config_->defer_unknown_issuer) {
     deferred_ = true;  // enableIntrospectForFailedJWT: oauth2_introspection decides

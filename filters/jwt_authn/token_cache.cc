@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gateway/common/strcat.h"
+#include "gateway/http/header_map.h"
+
 namespace gw::filters::jwt_authn {
 
 std::string tokenDigest(std::string_view token) {
@@ -73,6 +76,25 @@ size_t TokenCache::size() const {
     n += shards_[i].entries.size();
   }
   return n;
+}
+
+std::optional<std::string_view> bearerToken(std::string_view value) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || !http::iequals(value.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  std::string_view token = value.substr(kScheme.size());
+  while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+  if (token.empty() || token.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
+  return token;
+}
+
+std::string tokenLogId(std::string_view jti, std::string_view digest) {
+  const bool printable =
+      std::all_of(jti.begin(), jti.end(), [](char c) { return c > 0x20 && c < 0x7f && c != '"'; });
+  if (!jti.empty() && jti.size() <= 64 && printable) return gw::cat("jti ", jti);
+  return gw::cat("sha256 ", shortHash(digest));
 }
 
 }  // namespace gw::filters::jwt_authn

@@ -36,6 +36,12 @@ struct ValidatedToken {
 std::string tokenDigest(std::string_view token);
 // The first 12 hex digits of the digest, for logs.
 std::string shortHash(std::string_view digest);
+// "Bearer <token>" (scheme case-insensitive, surrounding blanks allowed) -> the
+// token; nullopt for anything else. Shared by the bearer-token filters.
+std::optional<std::string_view> bearerToken(std::string_view value);
+// How logs name a token: "jti <jti>" when the jti is short and printable,
+// else "sha256 <short hash of the token>". Never the token itself.
+std::string tokenLogId(std::string_view jti, std::string_view digest);
 
 class TokenCache {
  public:

@@ -13,27 +13,6 @@ namespace {
 
 constexpr const char* kInvalidToken = "error=\"invalid_token\"";
 
-std::optional<std::string_view> bearerToken(std::string_view value) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (value.size() <= kScheme.size() || !http::iequals(value.substr(0, kScheme.size()), kScheme)) {
-    return std::nullopt;
-  }
-  std::string_view token = value.substr(kScheme.size());
-  while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-  if (token.empty() || token.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
-  return token;
-}
-
-std::string logId(const Introspection& answer, const std::string& digest) {
-  const bool printable = std::all_of(answer.jti.begin(), answer.jti.end(),
-                                     [](char c) { return c > 0x20 && c < 0x7f && c != '"'; });
-  if (!answer.jti.empty() && answer.jti.size() <= 64 && printable) {
-    return gw::cat("jti ", answer.jti);
-  }
-  return gw::cat("sha256 ", jwt_authn::shortHash(digest));
-}
-
 std::vector<std::string> splitScopes(const std::string& text) {
   std::vector<std::string> out;
   size_t i = 0;
@@ -111,7 +90,7 @@ http::FilterStatus OAuth2IntrospectionFilter::decodeHeaders(http::RequestHeaders
            "");
     return http::FilterStatus::StopIteration;
   }
-  std::optional<std::string_view> token = bearerToken(*value);
+  std::optional<std::string_view> token = jwt_authn::bearerToken(*value);
   if (!token) {
     refuse(Outcome::Invalid, 401, "900901", "Invalid Credentials",
            gw::cat("the ", header_, " header must be 'Bearer <token>'"),
@@ -169,7 +148,7 @@ void OAuth2IntrospectionFilter::onAnswer(absl::StatusOr<proxy::HttpResponse> ans
            "");
     return;
   }
-  const std::string id = logId(*parsed, digest_);
+  const std::string id = jwt_authn::tokenLogId(parsed->jti, digest_);
   const int64_t now = config_->now_seconds();
   if (!parsed->active || (parsed->expires_at && *parsed->expires_at <= now)) {
     const bool expired = parsed->active;
