@@ -15,6 +15,9 @@ import base64
 import json
 import os
 import shutil
+import signal
+import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -112,17 +115,75 @@ class OAuthServer:
         return self.url("/.well-known/openid-configuration")
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self, timeout=30.0):
-        """Starts (or restarts after stop(); keys persist in the state dir, tokens do not)."""
+    def start(self, timeout=30.0, attempts=2):
+        """Starts (or restarts after stop(); keys persist in the state dir, tokens do not).
+
+        A start that does not listen within `timeout` is diagnosed (Node's own report of
+        its JavaScript stack, and the kernel's view of each thread, go to stderr), killed
+        and tried again, up to `attempts` times. CI once saw Node print its start-up
+        warning and then never listen; the diagnosis says where it waited next time.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once(timeout)
+                return self
+            except TimeoutError as e:
+                sys.stderr.write("oauth_server: start %d of %d failed: %s\n%s\n"
+                                 % (attempt, attempts, e, self._diagnose()))
+                self.process.stop(timeout=2)
+                if attempt == attempts:
+                    raise
+        return self
+
+    def _start_once(self, timeout):
         node = shutil.which("node") or "/usr/bin/node"
-        argv = [node, os.path.join(self.server_dir, "server.js"), "--port", self.port,
+        argv = [node, "--report-on-signal", "--report-signal=SIGUSR2",
+                "--report-directory=" + self.workdir,
+                os.path.join(self.server_dir, "server.js"), "--port", self.port,
                 "--host", self.host, "--issuer", self.issuer, "--config", self.config_path,
                 "--state", self.state_dir]
         self.process = h.Process("oauth_server", argv, self.workdir, cwd=self.server_dir,
                                  port=self.port, host=self.host)
         self.process.start(timeout=timeout)
         h.wait_until(self._ready, timeout=timeout, what="oauth_server discovery document")
-        return self
+
+    def _diagnose(self):
+        """Where a Node process that does not answer is: kernel wait channels, JS stack."""
+        lines = []
+        if not self.process.running():
+            return "(process exited with %s)" % self.process.returncode()
+        pid = self.process.pid
+        task_dir = "/proc/%d/task" % pid
+        for tid in sorted(os.listdir(task_dir)) if os.path.isdir(task_dir) else []:
+            try:
+                with open(os.path.join(task_dir, tid, "stat")) as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                with open(os.path.join(task_dir, tid, "wchan")) as f:
+                    wchan = f.read().strip()
+                with open(os.path.join(task_dir, tid, "comm")) as f:
+                    comm = f.read().strip()
+                lines.append("thread %s (%s): state %s, waiting in %s" % (tid, comm, state, wchan))
+            except OSError:
+                continue
+        before = set(os.listdir(self.workdir))
+        self.process.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            reports = [n for n in set(os.listdir(self.workdir)) - before if n.startswith("report.")]
+            if reports:
+                time.sleep(0.2)  # written in one go, but let it finish
+                try:
+                    with open(os.path.join(self.workdir, reports[0])) as f:
+                        report = json.load(f)
+                    stack = report.get("javaScriptStack", {}).get("stack", [])
+                    lines.append("JavaScript stack: " + " | ".join(stack[:12]))
+                except (OSError, ValueError) as e:
+                    lines.append("node report unreadable: %s" % e)
+                break
+            time.sleep(0.1)
+        else:
+            lines.append("no node report within 3 s (the main thread is not running JavaScript)")
+        return "\n".join(lines)
 
     def _ready(self):
         try:
