@@ -43,6 +43,7 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
   rc->client_stall_timeout_ms = ctx.config.listener.idle_timeout_ms;
   if (ctx.routes != nullptr) {
     precomputeProxies(*ctx.routes, *rc);
+    rc->guards = buildEndpointGuards(*ctx.routes, ctx.stats);
     for (const auto& api : ctx.routes->apis()) {
       GW_LOG_INFO("API '", api->api().title, "' (", api->api().base_path,
                   ") security: ", describeApiSecurity(api->api()));
