@@ -342,6 +342,7 @@ void RouterFilter::upstreamClosed(std::string_view why) {
 void RouterFilter::failRequest(int status, std::string_view message, std::string_view description) {
   releaseConnection(false);
   if (timer_) timer_->disable();
+  if (retry_timer_) retry_timer_->disable();
   if (body_timer_) body_timer_->disable();
   GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message, ": ", description);
   decoder_callbacks_->sendLocalReply(status, message, description);
