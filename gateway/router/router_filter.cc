@@ -373,6 +373,7 @@ void RouterFilter::onTimeout() {
     onClientStalled();
     return;
   }
+  if (retry_timer_ && retry_timer_->enabled()) return;  // the retry re-arms it
   const conf::EndpointConfig& ep = route_->endpoint();
   if (connect_handle_) {
     // Still setting up: name the hop that stayed silent (e.g. the proxy).

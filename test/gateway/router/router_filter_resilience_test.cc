@@ -12,12 +12,14 @@ class RouterResilienceTest : public RouterFilterTest {
   // One API at /petstore/v1 whose endpoint set has `retry` and `breaker`.
   void useResilientApi(std::vector<conf::EndpointUrl> urls, conf::RetryConfig retry,
                        std::optional<conf::CircuitBreakerConfig> breaker = std::nullopt,
-                       conf::EndpointType type = conf::EndpointType::Failover) {
+                       conf::EndpointType type = conf::EndpointType::Failover,
+                       uint32_t timeout_ms = 60000) {
     conf::ApiDefinition api;
     api.title = "petstore";
     api.base_path = "/petstore/v1";
     api.production.urls = std::move(urls);
     api.production.type = type;
+    api.production.timeout_ms = timeout_ms;
     api.production.retry = std::move(retry);
     api.production.circuit_breaker = std::move(breaker);
     api.operations = {op("GET", "/pets"), op("POST", "/pets"), op("PUT", "/pets")};
@@ -148,6 +150,26 @@ TEST_F(RouterResilienceTest, RefusedConnectRetriedAfterTheListIsExhausted) {
   EXPECT_EQ(connector_.requests.size(), 2u);
   backendWrite("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 0);
   EXPECT_TRUE(cb_.local_replies.empty());
+  EXPECT_EQ(cb_.response->status, 201);
+}
+
+// Body bytes arriving while a retry waits re-arm the response timeout; it must
+// not fire a 504 before the retry has even connected.
+TEST_F(RouterResilienceTest, BodyArrivingDuringTheRetryWaitDoesNotTimeOut) {
+  conf::RetryConfig retry = retryOn({}, 1);
+  retry.interval_ms = 150;
+  useResilientApi({url("a.internal", 8081)}, retry, std::nullopt, conf::EndpointType::Failover,
+                  /*timeout_ms=*/30);
+  connector_.script.push_back(
+      Outcome::fail(proxy::FailureReason::Refused, 502, "backend unreachable", "refused"));
+  start("POST", "/petstore/v1/pets", {{"Host", "gw"}, {"Content-Length", "2"}}, false);
+  pump();
+  std::string body = "hi";
+  filter_->decodeData(body, true);  // arms the 30 ms timeout while the retry waits 150 ms
+  ASSERT_TRUE(pumpUntil([&] { return connector_.peers.size() == 1; }, 2.0));
+  EXPECT_EQ(upstreamHead(0).rest, "hi");
+  EXPECT_TRUE(cb_.local_replies.empty());
+  backendWrite("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 0);
   EXPECT_EQ(cb_.response->status, 201);
 }
 
