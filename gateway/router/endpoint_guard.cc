@@ -1,5 +1,8 @@
 #include "gateway/router/endpoint_guard.h"
 
+#include "absl/strings/str_join.h"
+#include "gateway/common/strcat.h"
+
 namespace gw::router {
 namespace {
 
@@ -28,7 +31,30 @@ void addGuards(const std::string& api, const conf::EndpointConfig& ep, stats::St
   }
 }
 
+std::string codes(const std::vector<int>& status_codes) {
+  return status_codes.empty() ? std::string("none") : absl::StrJoin(status_codes, ", ");
+}
+
 }  // namespace
+
+std::string describeResilience(const conf::EndpointConfig& ep) {
+  if (ep.retry.count == 0 && !ep.circuit_breaker) return "";
+  std::string out = gw::cat("timeout ", ep.timeout_ms, " ms");
+  if (ep.retry.count > 0) {
+    const conf::RetryConfig& r = ep.retry;
+    gw::catAppend(&out, ", ", r.count, " retries (wait ", r.interval_ms, " ms x ",
+                  r.back_off_factor, "^n, max ", r.max_wait_interval_ms, " ms; status codes ",
+                  codes(r.status_codes), ")");
+  }
+  if (ep.circuit_breaker) {
+    const conf::CircuitBreakerConfig& c = *ep.circuit_breaker;
+    gw::catAppend(&out, ", circuit breaker per URL (opens when more than ", c.failure_threshold,
+                  " of >= ", c.request_volume_threshold, " requests in ", c.time_window_ms,
+                  " ms fail; probe after ", c.reset_time_ms, " ms; status codes ",
+                  codes(c.status_codes), ")");
+  }
+  return out;
+}
 
 EndpointGuards buildEndpointGuards(const RouteTable& routes, stats::Store& stats) {
   EndpointGuards guards;

@@ -34,4 +34,8 @@ using EndpointGuards = std::unordered_map<const conf::EndpointUrl*, std::unique_
 // retryConfig with a count or a circuitBreaker.
 EndpointGuards buildEndpointGuards(const RouteTable& routes, stats::Store& stats);
 
+// For the start-up log: "timeout 2000 ms, 3 retries (on 502, 503), circuit
+// breaker (...)", or "" when the endpoint set has neither retries nor a breaker.
+std::string describeResilience(const conf::EndpointConfig& ep);
+
 }  // namespace gw::router

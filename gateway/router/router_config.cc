@@ -32,6 +32,18 @@ void precomputeProxies(const RouteTable& routes, RouterConfig& rc) {
   }
 }
 
+void logResilience(const conf::ApiDefinition& api) {
+  if (std::string d = describeResilience(api.production); !d.empty()) {
+    GW_LOG_INFO("API '", api.title, "' endpoints: ", d);
+  }
+  for (const conf::Operation& op : api.operations) {
+    if (!op.endpoint) continue;
+    if (std::string d = describeResilience(*op.endpoint); !d.empty()) {
+      GW_LOG_INFO("API '", api.title, "' ", op.method, " ", op.path_template, " endpoints: ", d);
+    }
+  }
+}
+
 absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
                                                    const http::FactoryContext& ctx) {
   if (config.IsDefined() && !config.IsNull() && config.size() > 0) {
@@ -47,6 +59,7 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
     for (const auto& api : ctx.routes->apis()) {
       GW_LOG_INFO("API '", api->api().title, "' (", api->api().base_path,
                   ") security: ", describeApiSecurity(api->api()));
+      logResilience(api->api());
     }
   }
   rc->upstream_latency =

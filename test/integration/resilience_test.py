@@ -77,6 +77,8 @@ class ResilienceTest(unittest.TestCase):
         self.assertGreaterEqual(elapsed, 0.14)
         self.assertEqual(self.metric("microgw_endpoint_retries_total", 'api="Retry"') - before, 2)
         self.assertIn("retry 2/3", self.gw.log_text())
+        # The start-up log says what applies.
+        self.assertIn("API 'Retry' endpoints: timeout 2000 ms, 3 retries", self.gw.log_text())
 
     def test_retries_after_connection_resets(self):
         status, _, body = self.gw.request("GET", "/retry/reset/k2/2")
