@@ -353,14 +353,15 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
   const conf::EndpointConfig& ep = route_->endpoint();
   bool connect_level = failure.reason == proxy::FailureReason::Refused ||
                        failure.reason == proxy::FailureReason::Resolve;
-  recordOutcome(true);
+  const bool endpoint_down = endpointFailure(failure);
+  if (endpoint_down) recordOutcome(true);
   if (connect_level && !failure.proxy_status && attempts_ < ep.urls.size()) {
     GW_LOG_WARN("router: endpoint ", endpoint_->url, " unavailable (", failure.detail,
                 "); trying the next one");
     pickEndpoint(endpoint_index_ + 1);
     return;
   }
-  if (retryAfter(AttemptFailure::NotSent, 0, failure.detail)) return;
+  if (endpoint_down && retryAfter(AttemptFailure::NotSent, 0, failure.detail)) return;
   if (timer_) timer_->disable();
   if (body_timer_) body_timer_->disable();
   GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status, " ", failure.message,
@@ -380,8 +381,10 @@ void RouterFilter::onTimeout() {
     proxy::ConnectFailure f = connect_handle_->abandon(std::chrono::milliseconds(ep.timeout_ms),
                                                        "advanceEndpointConfig.timeoutInMillis");
     connect_handle_.reset();
-    recordOutcome(true);
-    if (retryAfter(AttemptFailure::NotSent, 0, f.detail)) return;
+    if (endpointFailure(f)) {
+      recordOutcome(true);
+      if (retryAfter(AttemptFailure::NotSent, 0, f.detail)) return;
+    }
     failRequest(f.http_status, f.message, f.detail);
     return;
   }
@@ -417,7 +420,7 @@ bool RouterFilter::proxyAnsweredInstead(const http::ResponseHeaders& response) {
         return v != nullptr ? *v : std::string();
       });
   if (!f) return false;
-  recordOutcome(true);
+  if (endpointFailure(*f)) recordOutcome(true);
   failRequest(f->http_status, f->message, f->detail);
   return true;
 }

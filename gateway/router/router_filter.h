@@ -102,6 +102,9 @@ class RouterFilter : public http::PassThroughFilter,
   void rewindBody();
   const EndpointGuard* guardFor(const conf::EndpointUrl* url) const;
   int64_t nowMs() const;
+  // A connect failure that says the endpoint is down or slow (refused, timed out,
+  // unreachable behind the proxy), not a configuration or proxy problem.
+  static bool endpointFailure(const proxy::ConnectFailure& failure);
 
   std::shared_ptr<const RouterConfig> config_;
   const RouteMatch* route_ = nullptr;

@@ -17,6 +17,21 @@ int64_t RouterFilter::nowMs() const {
       .count();
 }
 
+bool RouterFilter::endpointFailure(const proxy::ConnectFailure& failure) {
+  switch (failure.reason) {
+    case proxy::FailureReason::Resolve:
+    case proxy::FailureReason::Refused:
+    case proxy::FailureReason::Timeout:
+    case proxy::FailureReason::Reset:
+    case proxy::FailureReason::ProxyUnavailable:
+    case proxy::FailureReason::ProxyTimeout:
+    case proxy::FailureReason::TlsHandshake:
+      return true;
+    default:  // proxy credentials or ACL, TLS verification, the local pool: retrying cannot help
+      return false;
+  }
+}
+
 const EndpointGuard* RouterFilter::guardFor(const conf::EndpointUrl* url) const {
   auto it = config_->guards.find(url);
   return it == config_->guards.end() ? nullptr : it->second.get();

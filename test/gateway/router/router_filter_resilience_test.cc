@@ -173,6 +173,29 @@ TEST_F(RouterResilienceTest, BodyArrivingDuringTheRetryWaitDoesNotTimeOut) {
   EXPECT_EQ(cb_.response->status, 201);
 }
 
+// A wrong proxy password is not the backend's fault: no retry, and the
+// backend's circuit stays closed (else every API would answer "circuit open").
+TEST_F(RouterResilienceTest, ProxyAuthFailureIsNeitherRetriedNorCountedAgainstTheEndpoint) {
+  useResilientApi({url("a.internal", 8081)}, retryOn({}, 3), breakerConfig());
+  connector_.script.push_back(Outcome::fail(proxy::FailureReason::ProxyAuth, 502,
+                                            "proxy authentication failed", "407", 407));
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }));
+  EXPECT_EQ(connector_.requests.size(), 1u);
+  EXPECT_EQ(cb_.local_replies[0].message, "proxy authentication failed");
+  EXPECT_EQ(guard().breaker->state(), CircuitBreaker::State::Closed);
+  EXPECT_EQ(guard().breaker->window(nowMs()).total, 0u);
+}
+
+TEST_F(RouterResilienceTest, RefusedConnectCountsAgainstTheEndpoint) {
+  useResilientApi({url("a.internal", 8081)}, {}, breakerConfig());
+  connector_.script.push_back(
+      Outcome::fail(proxy::FailureReason::Refused, 502, "backend unreachable", "refused"));
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  ASSERT_TRUE(pumpUntil([&] { return !cb_.local_replies.empty(); }));
+  EXPECT_EQ(guard().breaker->state(), CircuitBreaker::State::Open);
+}
+
 TEST_F(RouterResilienceTest, OpenCircuitAnswers503NamingTheEndpointWithoutConnecting) {
   useResilientApi({url("a.internal", 8081)}, {}, breakerConfig());
   start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
