@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conf/revocation_config.h"
+#include "conf/resilience_config.h"
 
 namespace gw::conf {
 
@@ -142,6 +143,8 @@ struct EndpointConfig {
   std::vector<EndpointUrl> urls;
   EndpointType type = EndpointType::LoadBalance;
   uint32_t timeout_ms = 60000;  // advanceEndpointConfig.timeoutInMillis
+  RetryConfig retry;            // advanceEndpointConfig.retryConfig
+  std::optional<CircuitBreakerConfig> circuit_breaker;  // advanceEndpointConfig.circuitBreaker
   EndpointProxy proxy;
 };
 

@@ -4,14 +4,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "conf/advance_endpoint_config.h"
 #include "conf/secret.h"
 #include "conf/status_macros.h"
 #include "conf/url.h"
 
 namespace gw::conf {
 namespace {
-
-constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
 // How a URL may be shown in an error: quoted, unless it may carry credentials.
 std::string shown(absl::string_view url) {
@@ -117,18 +116,6 @@ absl::Status loadUrls(const YamlContext& ctx, const YAML::Node& node, const std:
   return absl::OkStatus();
 }
 
-absl::Status loadAdvanceConfig(const YamlContext& ctx, const YAML::Node& node,
-                               const std::string& location, uint32_t& timeout_ms) {
-  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
-  // WSO2's retry/suspension keys are not implemented and are ignored here.
-  if (!node["timeoutInMillis"]) return absl::OkStatus();
-  absl::StatusOr<int64_t> timeout =
-      yamlInt(ctx, node["timeoutInMillis"], joinLocation(location, "timeoutInMillis"), 1, kMaxU32);
-  if (!timeout.ok()) return timeout.status();
-  timeout_ms = static_cast<uint32_t>(*timeout);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::string_view url,
@@ -182,9 +169,9 @@ absl::StatusOr<EndpointConfig> loadEndpoint(const YamlContext& ctx, const YAML::
     }
   }
   if (node["advanceEndpointConfig"]) {
-    GW_CONF_RETURN_IF_ERROR(loadAdvanceConfig(ctx, node["advanceEndpointConfig"],
-                                              joinLocation(location, "advanceEndpointConfig"),
-                                              endpoint.timeout_ms));
+    GW_CONF_RETURN_IF_ERROR(
+        loadAdvanceEndpointConfig(ctx, node["advanceEndpointConfig"],
+                                  joinLocation(location, "advanceEndpointConfig"), endpoint));
   }
   if (node["proxy"]) {
     absl::StatusOr<EndpointProxy> proxy =

@@ -32,6 +32,18 @@ void precomputeProxies(const RouteTable& routes, RouterConfig& rc) {
   }
 }
 
+void logResilience(const conf::ApiDefinition& api) {
+  if (std::string d = describeResilience(api.production); !d.empty()) {
+    GW_LOG_INFO("API '", api.title, "' endpoints: ", d);
+  }
+  for (const conf::Operation& op : api.operations) {
+    if (!op.endpoint) continue;
+    if (std::string d = describeResilience(*op.endpoint); !d.empty()) {
+      GW_LOG_INFO("API '", api.title, "' ", op.method, " ", op.path_template, " endpoints: ", d);
+    }
+  }
+}
+
 absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
                                                    const http::FactoryContext& ctx) {
   if (config.IsDefined() && !config.IsNull() && config.size() > 0) {
@@ -43,9 +55,11 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
   rc->client_stall_timeout_ms = ctx.config.listener.idle_timeout_ms;
   if (ctx.routes != nullptr) {
     precomputeProxies(*ctx.routes, *rc);
+    rc->guards = buildEndpointGuards(*ctx.routes, ctx.stats);
     for (const auto& api : ctx.routes->apis()) {
       GW_LOG_INFO("API '", api->api().title, "' (", api->api().base_path,
                   ") security: ", describeApiSecurity(api->api()));
+      logResilience(api->api());
     }
   }
   rc->upstream_latency =

@@ -70,10 +70,10 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
     body_timer_ = decoder_callbacks_->dispatcher().createTimer([this] { onRequestBodyTimeout(); });
     body_timer_->enable(std::chrono::milliseconds(config_->request_body_timeout_ms));
   }
-  endpoint_index_ = ep.type == conf::EndpointType::LoadBalance
-                        ? route_->api->nextEndpointIndex(ep.urls.size())
-                        : 0;
-  connectTo(endpoint_index_);
+  const size_t first = ep.type == conf::EndpointType::LoadBalance
+                           ? route_->api->nextEndpointIndex(ep.urls.size())
+                           : 0;
+  if (!pickEndpoint(first)) return http::FilterStatus::StopIteration;  // every circuit open
   return http::FilterStatus::Continue;
 }
 
@@ -160,7 +160,7 @@ std::string RouterFilter::buildRequestHead() const {
 }
 
 void RouterFilter::writeBody(std::string_view data, bool end_stream) {
-  if (!retried_ && !replay_overflow_) {
+  if (!replay_overflow_) {
     if (replay_body_.size() + data.size() <= kReplayBodyLimit) {
       replay_body_.append(data.data(), data.size());
     } else {
@@ -277,6 +277,7 @@ void RouterFilter::readResponse() {
     }
     if (codec_.state() != http::DecodeState::Reading) {
       const std::string& why = codec_.error();
+      recordOutcome(true);
       failRequest(
           502, "Invalid response from backend",
           gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
@@ -321,12 +322,16 @@ void RouterFilter::upstreamClosed(std::string_view why) {
     GW_LOG_DEBUG("router: reused upstream connection closed before a response; retrying ", method_,
                  " ", endpoint_->url);
     releaseConnection(false);
-    pending_body_ = std::move(replay_body_);
-    replay_body_.clear();
+    rewindBody();
     connectTo(endpoint_index_);
     return;
   }
   if (!response_headers_done_) {
+    recordOutcome(true);
+    if (retryAfter(AttemptFailure::Closed, 0,
+                   gw::cat("the backend ", endpoint_->url, " closed before answering"))) {
+      return;
+    }
     failRequest(502, "Upstream connection closed",
                 gw::cat("the backend ", endpoint_->url, " closed before answering: ", why));
   } else {
@@ -337,6 +342,7 @@ void RouterFilter::upstreamClosed(std::string_view why) {
 void RouterFilter::failRequest(int status, std::string_view message, std::string_view description) {
   releaseConnection(false);
   if (timer_) timer_->disable();
+  if (retry_timer_) retry_timer_->disable();
   if (body_timer_) body_timer_->disable();
   GW_LOG_WARN("router: ", method_, " ", path_, " -> ", status, " ", message, ": ", description);
   decoder_callbacks_->sendLocalReply(status, message, description);
@@ -347,13 +353,15 @@ void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
   const conf::EndpointConfig& ep = route_->endpoint();
   bool connect_level = failure.reason == proxy::FailureReason::Refused ||
                        failure.reason == proxy::FailureReason::Resolve;
+  const bool endpoint_down = endpointFailure(failure);
+  if (endpoint_down) recordOutcome(true);
   if (connect_level && !failure.proxy_status && attempts_ < ep.urls.size()) {
     GW_LOG_WARN("router: endpoint ", endpoint_->url, " unavailable (", failure.detail,
                 "); trying the next one");
-    endpoint_index_ = (endpoint_index_ + 1) % ep.urls.size();
-    connectTo(endpoint_index_);
+    pickEndpoint(endpoint_index_ + 1);
     return;
   }
+  if (endpoint_down && retryAfter(AttemptFailure::NotSent, 0, failure.detail)) return;
   if (timer_) timer_->disable();
   if (body_timer_) body_timer_->disable();
   GW_LOG_WARN("router: ", method_, " ", path_, " -> ", failure.http_status, " ", failure.message,
@@ -366,13 +374,24 @@ void RouterFilter::onTimeout() {
     onClientStalled();
     return;
   }
+  if (retry_timer_ && retry_timer_->enabled()) return;  // the retry re-arms it
   const conf::EndpointConfig& ep = route_->endpoint();
   if (connect_handle_) {
     // Still setting up: name the hop that stayed silent (e.g. the proxy).
     proxy::ConnectFailure f = connect_handle_->abandon(std::chrono::milliseconds(ep.timeout_ms),
                                                        "advanceEndpointConfig.timeoutInMillis");
     connect_handle_.reset();
+    if (endpointFailure(f)) {
+      recordOutcome(true);
+      if (retryAfter(AttemptFailure::NotSent, 0, f.detail)) return;
+    }
     failRequest(f.http_status, f.message, f.detail);
+    return;
+  }
+  recordOutcome(true);  // no-op once the response headers counted as the outcome
+  if (retryAfter(AttemptFailure::Timeout, 0,
+                 gw::cat("the backend ", endpoint_->url, " did not answer within ", ep.timeout_ms,
+                         " ms"))) {
     return;
   }
   failRequest(504, "Upstream timeout",
@@ -401,6 +420,7 @@ bool RouterFilter::proxyAnsweredInstead(const http::ResponseHeaders& response) {
         return v != nullptr ? *v : std::string();
       });
   if (!f) return false;
+  if (endpointFailure(*f)) recordOutcome(true);
   failRequest(f->http_status, f->message, f->detail);
   return true;
 }
@@ -449,6 +469,13 @@ void RouterFilter::onDestroy() {
   if (destroyed_) return;
   destroyed_ = true;
   timer_.reset();
+  retry_timer_.reset();
+  if (attempt_open_ && probe_) {
+    // The client left before the probe's outcome: let the next request probe.
+    if (const EndpointGuard* guard = guardFor(endpoint_); guard && guard->breaker) {
+      guard->breaker->onProbeAbandoned();
+    }
+  }
   body_timer_.reset();
   connect_handle_.reset();
   if (connection_) releaseConnection(false);
@@ -466,6 +493,13 @@ void RouterFilter::onTrailerDropped(std::string_view name) {
 bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool /*no_body*/) {
   const int status = response.status;
   if (proxyAnsweredInstead(response)) return false;
+  const EndpointGuard* guard = guardFor(endpoint_);
+  recordOutcome(guard != nullptr && guard->breaker && guard->breaker->countsAsFailure(status));
+  if (RetryPolicy(route_->endpoint().retry).retriesStatus(status) &&
+      retryAfter(AttemptFailure::Status, status,
+                 gw::cat("the backend ", endpoint_->url, " answered ", status))) {
+    return false;  // this answer never reaches the client
+  }
   http::ResponseHeaders out;
   out.status = status;
   out.headers = forwardedResponseHeaders(response.headers);

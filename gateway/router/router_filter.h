@@ -15,6 +15,8 @@
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/filter.h"
 #include "gateway/http/http1_client_codec.h"
+#include "gateway/router/endpoint_guard.h"
+#include "gateway/router/retry_policy.h"
 #include "gateway/router/route_table.h"
 #include "proxy_connector/connector.h"
 
@@ -31,6 +33,8 @@ struct RouterConfig {
   // The proxy (or none) for each endpoint URL of the served APIs, resolved once
   // at start-up; endpoints not in it are resolved per request.
   std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
+  // advanceEndpointConfig retries and circuit breakers, per endpoint URL.
+  EndpointGuards guards;
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
   // Secured routes refused because no auth filter validated the request.
@@ -89,6 +93,18 @@ class RouterFilter : public http::PassThroughFilter,
   void onClientStalled();
   void armTimeoutWhileUploading();
   void finishResponse();
+  // advanceEndpointConfig (router_filter_resilience.cc).
+  bool pickEndpoint(size_t start);
+  void refuseOpenCircuit(const conf::EndpointUrl& url, const EndpointGuard& guard);
+  void recordOutcome(bool failed);
+  bool retryAfter(AttemptFailure failure, int status, std::string_view why);
+  void onRetryTimer();
+  void rewindBody();
+  const EndpointGuard* guardFor(const conf::EndpointUrl* url) const;
+  int64_t nowMs() const;
+  // A connect failure that says the endpoint is down or slow (refused, timed out,
+  // unreachable behind the proxy), not a configuration or proxy problem.
+  static bool endpointFailure(const proxy::ConnectFailure& failure);
 
   std::shared_ptr<const RouterConfig> config_;
   const RouteMatch* route_ = nullptr;
@@ -109,8 +125,14 @@ class RouterFilter : public http::PassThroughFilter,
   bool replay_overflow_ = false;
 
   size_t endpoint_index_ = 0;
-  size_t attempts_ = 0;
-  bool retried_ = false;
+  size_t attempts_ = 0;   // connects since the first attempt or the last retry
+  bool retried_ = false;  // the one retry after a reused connection closed
+  // advanceEndpointConfig: retries made; the current attempt's outcome is not
+  // yet counted by its circuit breaker; the attempt is the breaker's probe.
+  uint32_t retries_done_ = 0;
+  bool attempt_open_ = false;
+  bool probe_ = false;
+  event::TimerPtr retry_timer_;
   const conf::EndpointUrl* endpoint_ = nullptr;
   proxy::ConnectHandlePtr connect_handle_;
   proxy::UpstreamConnectionPtr connection_;

@@ -39,6 +39,7 @@ class Gauge {
  public:
   void add(int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
   void sub(int64_t n) { value_.fetch_sub(n, std::memory_order_relaxed); }
+  void set(int64_t n) { value_.store(n, std::memory_order_relaxed); }
   int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -70,8 +71,7 @@ class Store {
  public:
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
-  Histogram& histogram(const std::string& name, const std::string& help,
-                       const Labels& labels = {});
+  Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels = {});
   std::string renderPrometheus() const;
 
  private:

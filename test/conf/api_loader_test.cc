@@ -96,7 +96,7 @@ paths:
       x-wso2-throttling-tier: Bronze
       x-wso2-production-endpoints:
         urls: [http://override:9000]
-        advanceEndpointConfig: {timeoutInMillis: 1500, retryTimeOut: 3}
+        advanceEndpointConfig: {timeoutInMillis: 1500, retryConfig: {count: 3}}
         proxy:
           host: squid2
           port: 3129
@@ -140,6 +140,7 @@ paths:
   EXPECT_EQ(get.endpoint->urls[0].host, "override");
   EXPECT_EQ(get.endpoint->urls[0].port, 9000);
   EXPECT_EQ(get.endpoint->timeout_ms, 1500u);
+  EXPECT_EQ(get.endpoint->retry.count, 3u);
   const EndpointProxy& proxy = get.endpoint->proxy;
   EXPECT_EQ(proxy.mode, EndpointProxy::Mode::Custom);
   EXPECT_TRUE(proxy.custom.enabled);

@@ -7,6 +7,7 @@ GATEWAY_TESTS = [
     "proxy_test",
     "proxy_failure_test",
     "reload_test",
+    "resilience_test",
 ]
 
 # Tests that also start the key manager (oidc-provider) or etcd.
