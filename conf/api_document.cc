@@ -15,25 +15,25 @@ constexpr int kMaxDepth = 128;
 
 // Throws std::length_error beyond kMaxDepth (caught by the caller):
 // deep nesting must not exhaust the stack.
-YAML::Node toYaml(const nlohmann::json& value, int depth) {
+YAML::Node toYaml(const nlohmann::ordered_json& value, int depth) {
   if (depth > kMaxDepth) throw std::length_error("nested too deeply");
   switch (value.type()) {
-    case nlohmann::json::value_t::object: {
+    case nlohmann::ordered_json::value_t::object: {
       YAML::Node map(YAML::NodeType::Map);
       for (const auto& [key, item] : value.items()) map[key] = toYaml(item, depth + 1);
       return map;
     }
-    case nlohmann::json::value_t::array: {
+    case nlohmann::ordered_json::value_t::array: {
       YAML::Node list(YAML::NodeType::Sequence);
       for (const auto& item : value) list.push_back(toYaml(item, depth + 1));
       return list;
     }
-    case nlohmann::json::value_t::string: {
+    case nlohmann::ordered_json::value_t::string: {
       YAML::Node scalar(value.get<std::string>());
       scalar.SetTag("!");
       return scalar;
     }
-    case nlohmann::json::value_t::null:
+    case nlohmann::ordered_json::value_t::null:
       return YAML::Node(YAML::NodeType::Null);
     default: {  // numbers and booleans: plain scalars, as YAML reads them
       YAML::Node scalar(value.dump());
@@ -59,10 +59,10 @@ std::pair<size_t, size_t> lineAndColumn(const std::string& text, size_t byte) {
 }
 
 absl::StatusOr<YAML::Node> parseJson(const std::string& text, const std::string& file) {
-  nlohmann::json value;
+  nlohmann::ordered_json value;  // keeps the document order (operations, warnings)
   try {
-    value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+    value = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::ordered_json::parse_error& e) {
     // e.what() quotes the text around the error: it may hold a password.
     const auto [line, column] = lineAndColumn(text, e.byte);
     return absl::InvalidArgumentError(
