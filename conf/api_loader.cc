@@ -1,16 +1,21 @@
-// loadApis / loadApiFromString: OpenAPI 3 YAML with x-wso2-* extensions -> ApiDefinition.
+// loadApis / loadApiFromString: OpenAPI 3 or Swagger 2.0 (YAML or JSON) with
+// x-wso2-* extensions -> ApiDefinition.
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
+#include "conf/api_document.h"
+#include "conf/api_extensions.h"
 #include "conf/api_security.h"
+#include "conf/api_spec.h"
 #include "conf/endpoint_loader.h"
+#include "conf/endpoint_refs.h"
 #include "conf/loader.h"
 #include "conf/secret.h"
 #include "conf/status_macros.h"
@@ -21,99 +26,28 @@ namespace gw::conf {
 namespace {
 
 constexpr const char* kEndpoints = "x-wso2-production-endpoints";
+constexpr const char* kSandbox = "x-wso2-sandbox-endpoints";
 constexpr const char* kDisableSecurity = "x-wso2-disable-security";
 constexpr const char* kThrottlingTier = "x-wso2-throttling-tier";
-constexpr const char* kAppSecurity = "x-wso2-application-security";
 
-// Fails on an x-wso2-* key within two edits of a known one: a typo that would
-// otherwise be silently ignored (other x-wso2-* keys are WSO2 features microgw
-// does not implement, and are ignored like any other OpenAPI key).
-absl::Status checkExtensionTypos(const YamlContext& ctx, const YAML::Node& node,
-                                 absl::string_view location,
-                                 const std::vector<std::string>& known) {
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) continue;
-    const std::string& key = entry.first.Scalar();
-    if (!absl::StartsWithIgnoreCase(key, "x-wso2-") || !isPlainKey(key)) continue;
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    for (const std::string& candidate : known) {
-      if (editDistance(key, candidate) <= 2) {
-        return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": unknown key '",
-                                                       joinLocation(location, key),
-                                                       "' (did you mean '", candidate, "'?)"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
+// What every part of one API's load shares.
+struct ApiLoad {
+  const YamlContext& ctx;
+  std::string api_name;  // "API 'Petstore'"
+  ApiSecurityContext security;
+  EndpointTable endpoints;       // x-wso2-endpoints
+  std::set<std::string> warned;  // extensions already warned about
+};
 
-// A missing required key, with a hint when a misspelling of it is present.
-absl::Status missingKey(const YamlContext& ctx, const YAML::Node& map, absl::string_view location,
-                        const std::string& key) {
-  std::string message = absl::StrCat("'", joinLocation(location, key), "' is required");
-  for (const auto& entry : map) {
-    if (entry.first.IsScalar() && isPlainKey(entry.first.Scalar()) &&
-        !closestMatch(entry.first.Scalar(), {key}).empty()) {
-      absl::StrAppend(&message, " (found '", entry.first.Scalar(), "': a misspelling?)");
-      break;
-    }
-  }
-  return absl::InvalidArgumentError(absl::StrCat(ctx.file, ": ", message));
-}
-
-absl::StatusOr<std::string> requiredString(const YamlContext& ctx, const YAML::Node& map,
-                                           absl::string_view location, const std::string& key) {
-  if (!map[key]) return missingKey(ctx, map, location, key);
-  absl::StatusOr<std::string> value = yamlString(ctx, map[key], joinLocation(location, key));
-  if (value.ok() && value->empty()) {
-    return yamlError(ctx, joinLocation(location, key), "must not be empty");
-  }
-  return value;
-}
-
-// Leading '/', no trailing '/', and WSO2's "{version}" placeholder replaced.
-absl::StatusOr<std::string> normaliseBasePath(const YamlContext& ctx, const std::string& raw,
-                                              const std::string& version) {
-  std::string path = absl::StrReplaceAll(absl::StripAsciiWhitespace(raw), {{"{version}", version}});
-  if (path.empty() || path.front() != '/') path.insert(path.begin(), '/');
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  if (path == "/") {
-    return yamlError(ctx, "x-wso2-basePath", "must name a path other than '/'");
-  }
-  if (path.find_first_of("?#{} \t") != std::string::npos) {
-    return yamlError(
-        ctx, "x-wso2-basePath",
-        absl::StrCat(quoteValue(raw), " must not contain '?', '#', '{', '}' or blanks"));
-  }
-  return path;
-}
-
-absl::Status loadInfo(const YamlContext& ctx, const YAML::Node& root, ApiDefinition& api) {
-  if (!root["openapi"]) {
-    if (root["swagger"])
-      return yamlError(ctx, "swagger",
-                       "Swagger 2.0 is not supported; "
-                       "convert the file to OpenAPI 3");
-    return missingKey(ctx, root, "", "openapi");
-  }
-  absl::StatusOr<std::string> version = yamlString(ctx, root["openapi"], "openapi");
-  if (!version.ok()) return version.status();
-  if (!absl::StartsWith(*version, "3.")) {
-    return yamlError(ctx, "openapi", absl::StrCat("expected 3.x, got ", quoteValue(*version)));
-  }
-  if (!root["info"]) return missingKey(ctx, root, "", "info");
-  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, root["info"], "info"));
-  absl::StatusOr<std::string> title = requiredString(ctx, root["info"], "info", "title");
-  if (!title.ok()) return title.status();
-  absl::StatusOr<std::string> api_version = requiredString(ctx, root["info"], "info", "version");
-  if (!api_version.ok()) return api_version.status();
-  api.title = *std::move(title);
-  api.version = *std::move(api_version);
-  absl::StatusOr<std::string> base_path = requiredString(ctx, root, "", "x-wso2-basePath");
-  if (!base_path.ok()) return base_path.status();
-  absl::StatusOr<std::string> normalised = normaliseBasePath(ctx, *base_path, api.version);
-  if (!normalised.ok()) return normalised.status();
-  api.base_path = *std::move(normalised);
+// x-wso2-production-endpoints / x-wso2-sandbox-endpoints of `node`, if present.
+absl::Status loadEndpointKey(const ApiLoad& load, const YAML::Node& node,
+                             const std::string& location, const char* key,
+                             std::optional<EndpointConfig>& out) {
+  if (!node[key]) return absl::OkStatus();
+  absl::StatusOr<EndpointConfig> endpoint =
+      loadEndpointOrReference(load.ctx, node[key], joinLocation(location, key), load.endpoints);
+  if (!endpoint.ok()) return endpoint.status();
+  out = *std::move(endpoint);
   return absl::OkStatus();
 }
 
@@ -166,34 +100,30 @@ absl::Status loadCommonExtensions(const YamlContext& ctx, const YAML::Node& node
   return absl::OkStatus();
 }
 
-absl::StatusOr<Operation> loadOperation(const YamlContext& ctx, const YAML::Node& node,
-                                        const std::string& location, const ApiDefinition& api,
-                                        const ApiSecurityContext& security) {
+absl::StatusOr<Operation> loadOperation(ApiLoad& load, const YAML::Node& node,
+                                        const std::string& location, const ApiDefinition& api) {
+  const YamlContext& ctx = load.ctx;
   Operation op;
   op.disable_security = api.disable_security;
   if (node.IsNull()) {
-    GW_CONF_RETURN_IF_ERROR(loadOperationSecurity(ctx, security, node, location, op));
+    GW_CONF_RETURN_IF_ERROR(loadOperationSecurity(ctx, load.security, node, location, op));
     return op;
   }
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
-  GW_CONF_RETURN_IF_ERROR(checkExtensionTypos(
-      ctx, node, location, {kEndpoints, kDisableSecurity, kThrottlingTier, kAppSecurity}));
+  GW_CONF_RETURN_IF_ERROR(
+      checkExtensions(ctx, node, location, ExtensionLevel::Operation, load.api_name, load.warned));
   GW_CONF_RETURN_IF_ERROR(
       loadCommonExtensions(ctx, node, location, op.disable_security, op.throttling_tier));
-  GW_CONF_RETURN_IF_ERROR(loadOperationSecurity(ctx, security, node, location, op));
-  if (node[kEndpoints]) {
-    absl::StatusOr<EndpointConfig> endpoint =
-        loadEndpoint(ctx, node[kEndpoints], joinLocation(location, kEndpoints));
-    if (!endpoint.ok()) return endpoint.status();
-    op.endpoint = *std::move(endpoint);
-  }
+  GW_CONF_RETURN_IF_ERROR(loadOperationSecurity(ctx, load.security, node, location, op));
+  GW_CONF_RETURN_IF_ERROR(loadEndpointKey(load, node, location, kEndpoints, op.endpoint));
+  GW_CONF_RETURN_IF_ERROR(loadEndpointKey(load, node, location, kSandbox, op.sandbox));
   return op;
 }
 
-absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths,
-                       const ApiSecurityContext& security, ApiDefinition& api) {
+absl::Status loadPaths(ApiLoad& load, const YAML::Node& paths, ApiDefinition& api) {
   static const char* const kMethods[] = {"get",     "put",  "post",  "delete",
                                          "options", "head", "patch", "trace"};
+  const YamlContext& ctx = load.ctx;
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, paths, "paths"));
   for (const auto& path_entry : paths) {
     const std::string path = path_entry.first.Scalar();
@@ -203,13 +133,15 @@ absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths,
     }
     if (path_entry.second.IsNull()) continue;
     GW_CONF_RETURN_IF_ERROR(requireMap(ctx, path_entry.second, location));
+    GW_CONF_RETURN_IF_ERROR(checkExtensions(ctx, path_entry.second, location,
+                                            ExtensionLevel::PathItem, load.api_name, load.warned));
     for (const auto& method_entry : path_entry.second) {
       const std::string method = method_entry.first.Scalar();
       if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
         continue;  // parameters, summary, servers, x-*, ...
       }
       absl::StatusOr<Operation> op =
-          loadOperation(ctx, method_entry.second, joinLocation(location, method), api, security);
+          loadOperation(load, method_entry.second, joinLocation(location, method), api);
       if (!op.ok()) return op.status();
       op->path_template = path;
       op->method = absl::AsciiStrToUpper(method);
@@ -219,11 +151,10 @@ absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths,
   return absl::OkStatus();
 }
 
-absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root, ApiDefinition& api) {
+absl::Status loadApiExtensions(ApiLoad& load, const YAML::Node& root, ApiDefinition& api) {
+  const YamlContext& ctx = load.ctx;
   GW_CONF_RETURN_IF_ERROR(
-      checkExtensionTypos(ctx, root, "",
-                          {"x-wso2-basePath", kEndpoints, kDisableSecurity, kThrottlingTier,
-                           "x-wso2-auth-header", "x-wso2-cors", kAppSecurity}));
+      checkExtensions(ctx, root, "", ExtensionLevel::Api, load.api_name, load.warned));
   GW_CONF_RETURN_IF_ERROR(
       loadCommonExtensions(ctx, root, "", api.disable_security, api.throttling_tier));
   if (root["x-wso2-auth-header"]) {
@@ -235,19 +166,23 @@ absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root, A
   return absl::OkStatus();
 }
 
-absl::Status loadApi(const YamlContext& ctx, const YAML::Node& root, ApiDefinition& api) {
-  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, root, ""));
-  GW_CONF_RETURN_IF_ERROR(loadInfo(ctx, root, api));
-  GW_CONF_RETURN_IF_ERROR(loadApiExtensions(ctx, root, api));
-  if (!root["paths"]) return missingKey(ctx, root, "", "paths");
-  absl::StatusOr<ApiSecurityContext> security =
-      loadApiSecurityContext(ctx, root, absl::StrCat("API '", api.title, "'"));
-  if (!security.ok()) return security.status();
-  GW_CONF_RETURN_IF_ERROR(loadPaths(ctx, root["paths"], *security, api));
-  if (root[kEndpoints]) {
-    absl::StatusOr<EndpointConfig> endpoint = loadEndpoint(ctx, root[kEndpoints], kEndpoints);
-    if (!endpoint.ok()) return endpoint.status();
-    api.production = *std::move(endpoint);
+// The API's production endpoint: x-wso2-production-endpoints, else the one the
+// definition names itself (servers / host), else every operation must have one.
+absl::Status loadApiEndpoints(ApiLoad& load, const YAML::Node& root, const ApiSpec& spec,
+                              ApiDefinition& api) {
+  const YamlContext& ctx = load.ctx;
+  GW_CONF_RETURN_IF_ERROR(loadEndpointKey(load, root, "", kSandbox, api.sandbox));
+  std::optional<EndpointConfig> production;
+  GW_CONF_RETURN_IF_ERROR(loadEndpointKey(load, root, "", kEndpoints, production));
+  if (!production && spec.default_endpoint) {
+    absl::StatusOr<EndpointUrl> url =
+        parseEndpointUrl(ctx, *spec.default_endpoint, spec.default_endpoint_location);
+    if (!url.ok()) return url.status();
+    production.emplace();
+    production->urls.push_back(*std::move(url));
+  }
+  if (production) {
+    api.production = *std::move(production);
     return absl::OkStatus();
   }
   const bool all_overridden =
@@ -255,17 +190,43 @@ absl::Status loadApi(const YamlContext& ctx, const YAML::Node& root, ApiDefiniti
       std::all_of(api.operations.begin(), api.operations.end(),
                   [](const Operation& op) { return op.endpoint.has_value(); });
   if (all_overridden) return absl::OkStatus();
-  return missingKey(ctx, root, "", kEndpoints);
+  std::string why = absl::StrCat(": ", spec.no_endpoint_reason, ", so it names no backend");
+  if (api.sandbox) {
+    absl::StrAppend(&why,
+                    " (x-wso2-sandbox-endpoints alone is not enough: microgw sends every "
+                    "request to the production endpoint)");
+  }
+  return missingKey(ctx, root, "", kEndpoints, why);
+}
+
+absl::Status loadApi(const YamlContext& ctx, const YAML::Node& root, ApiDefinition& api) {
+  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, root, ""));
+  absl::StatusOr<ApiSpec> spec = loadApiSpec(ctx, root);
+  if (!spec.ok()) return spec.status();
+  api.title = spec->title;
+  api.version = spec->version;
+  api.base_path = spec->base_path;
+  ApiLoad load{ctx, absl::StrCat("API '", api.title, "'"), {}, {}, {}};
+  GW_CONF_RETURN_IF_ERROR(loadApiExtensions(load, root, api));
+  if (!root["paths"]) return missingKey(ctx, root, "", "paths");
+  absl::StatusOr<ApiSecurityContext> security = loadApiSecurityContext(ctx, root, load.api_name);
+  if (!security.ok()) return security.status();
+  load.security = *std::move(security);
+  absl::StatusOr<EndpointTable> endpoints = loadEndpointTable(ctx, root);
+  if (!endpoints.ok()) return endpoints.status();
+  load.endpoints = *std::move(endpoints);
+  GW_CONF_RETURN_IF_ERROR(loadPaths(load, root["paths"], api));
+  return loadApiEndpoints(load, root, *spec, api);
 }
 
 }  // namespace
 
 absl::StatusOr<ApiDefinition> loadApiFromString(std::string_view yaml, std::string file_name,
                                                 const Environment& env) {
-  YamlContext ctx{file_name, &env, directoryOf(file_name)};
-  absl::StatusOr<YAML::Node> root = parseYaml(std::string(yaml), file_name);
-  if (!root.ok()) return root.status();
   ApiDefinition api;
+  YamlContext ctx{file_name, &env, directoryOf(file_name), &api.warnings};
+  absl::StatusOr<YAML::Node> root = parseApiDocument(std::string(yaml), file_name);
+  if (!root.ok()) return root.status();
   api.file = std::move(file_name);
   try {
     GW_CONF_RETURN_IF_ERROR(loadApi(ctx, *root, api));
@@ -281,15 +242,15 @@ absl::StatusOr<std::vector<ApiDefinition>> loadApis(const std::string& dir,
   std::error_code ec;
   std::vector<std::string> names;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string ext = it->path().extension().string();
-    if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(ec)) {
+    if (isApiFileName(it->path().filename().string()) && it->is_regular_file(ec)) {
       names.push_back(it->path().filename().string());
     }
   }
   if (ec)
     return absl::NotFoundError(absl::StrCat(dir, ": cannot list API directory: ", ec.message()));
   if (names.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(dir, ": no API definitions (*.yaml, *.yml)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, ": no API definitions (*.yaml, *.yml, *.json)"));
   }
   std::sort(names.begin(), names.end());
   std::vector<ApiDefinition> apis;
@@ -302,8 +263,9 @@ absl::StatusOr<std::vector<ApiDefinition>> loadApis(const std::string& dir,
     if (!api.ok()) return api.status();
     auto [it, inserted] = files_by_base_path.emplace(api->base_path, path);
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": x-wso2-basePath '", api->base_path,
-                                                     "' is already used by ", it->second));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": base path '", api->base_path,
+                                                     "' is already used by ", it->second,
+                                                     " (give each API its own x-wso2-basePath)"));
     }
     apis.push_back(*std::move(api));
   }

@@ -139,6 +139,15 @@ struct EndpointProxy {
   ProxyConfig custom;  // when mode == Custom
 };
 
+// securityConfig of an endpoint: the credential the gateway sends to the
+// backend (WSO2's `type: basic`).
+struct EndpointSecurity {
+  std::string username;
+  // "Basic base64(username:password)", "" when the endpoint has no
+  // securityConfig. Replaces any Authorization header of the request. Never log.
+  std::string authorization;
+};
+
 struct EndpointConfig {
   std::vector<EndpointUrl> urls;
   EndpointType type = EndpointType::LoadBalance;
@@ -146,6 +155,9 @@ struct EndpointConfig {
   RetryConfig retry;            // advanceEndpointConfig.retryConfig
   std::optional<CircuitBreakerConfig> circuit_breaker;  // advanceEndpointConfig.circuitBreaker
   EndpointProxy proxy;
+  EndpointSecurity security;
+  // The x-wso2-endpoints entry it came from ("#/x-wso2-endpoints/<name>"), "" if inline.
+  std::string reference;
 };
 
 // x-wso2-cors
@@ -187,20 +199,31 @@ struct Operation {
   OperationSecurity security;  // meaningful when !disable_security
   std::string throttling_tier;
   std::optional<EndpointConfig> endpoint;  // resource-level override
+  // x-wso2-sandbox-endpoints of the operation: validated and kept, not routed
+  // (no filter tells a sandbox token from a production one yet).
+  std::optional<EndpointConfig> sandbox;
 };
 
-// One API: one OpenAPI file.
+// One API: one OpenAPI 3 or Swagger 2.0 file (YAML or JSON).
 struct ApiDefinition {
   std::string file;
   std::string title;
   std::string version;
-  std::string base_path;  // x-wso2-basePath, normalised: leading '/', no trailing '/'
+  // x-wso2-basePath, else the path of servers[0].url (OpenAPI 3) or basePath
+  // (Swagger 2), else "/"; normalised: leading '/', no trailing '/' (except "/").
+  std::string base_path;
+  // x-wso2-production-endpoints, else servers[0].url (OpenAPI 3) or
+  // schemes[0]://host/basePath (Swagger 2) when absolute.
   EndpointConfig production;
+  std::optional<EndpointConfig> sandbox;  // x-wso2-sandbox-endpoints: validated, not routed
   bool disable_security = false;
   std::string throttling_tier;
   std::string auth_header;  // x-wso2-auth-header; "" = [authConfig] authorizationHeader
   CorsConfig cors;
   std::vector<Operation> operations;
+  // Start-up warnings: extensions accepted but not implemented, fallbacks
+  // taken (one line per extension and API, "<file>: ..."). Logged by the server.
+  std::vector<std::string> warnings;
 };
 
 // [[jwtTokenConfig.claims]]: a claim of the token copied under another name

@@ -3,6 +3,8 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "conf/advance_endpoint_config.h"
 #include "conf/secret.h"
@@ -116,6 +118,61 @@ absl::Status loadUrls(const YamlContext& ctx, const YAML::Node& node, const std:
   return absl::OkStatus();
 }
 
+// securityConfig: {type: basic, username, password | passwordEnv | passwordFile}.
+absl::StatusOr<EndpointSecurity> loadEndpointSecurity(const YamlContext& ctx,
+                                                      const YAML::Node& node,
+                                                      const std::string& location) {
+  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
+  GW_CONF_RETURN_IF_ERROR(checkYamlKeys(
+      ctx, node, location, {"type", "username", "password", "passwordEnv", "passwordFile"}));
+  EndpointSecurity security;
+  const std::string type_location = joinLocation(location, "type");
+  if (!node["type"]) return yamlError(ctx, type_location, "is required (basic)");
+  absl::StatusOr<std::string> type = yamlString(ctx, node["type"], type_location);
+  if (!type.ok()) return type.status();
+  if (!absl::EqualsIgnoreCase(*type, "basic")) {
+    return yamlError(ctx, type_location,
+                     absl::StrCat("expected basic, got ", quoteValue(*type),
+                                  " (microgw sends only Basic credentials to backends)"));
+  }
+  const std::string user_location = joinLocation(location, "username");
+  if (!node["username"]) return yamlError(ctx, user_location, "is required");
+  absl::StatusOr<std::string> user = yamlString(ctx, node["username"], user_location);
+  if (!user.ok()) return user.status();
+  if (user->empty() || user->find(':') != std::string::npos) {
+    return yamlError(ctx, user_location, "must be non-empty and without ':' (Basic credentials)");
+  }
+  std::string password;
+  GW_CONF_RETURN_IF_ERROR(readProxyPassword(ctx, node, location, password));
+  security.username = *user;
+  security.authorization =
+      absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(*user, ":", password)));
+  return security;
+}
+
+absl::Status loadEndpointType(const YamlContext& ctx, const YAML::Node& node,
+                              const std::string& location, EndpointConfig& endpoint) {
+  const std::string type_location = joinLocation(location, "type");
+  absl::StatusOr<std::string> type = yamlString(ctx, node, type_location);
+  if (!type.ok()) return type.status();
+  if (*type == "failover") {
+    endpoint.type = EndpointType::Failover;
+  } else if (*type == "http" || *type == "address") {
+    // WSO2's single-URL endpoint: it calls the first URL only.
+    if (endpoint.urls.size() > 1 && ctx.warnings != nullptr) {
+      ctx.warnings->push_back(absl::StrCat(ctx.file, ": ", type_location, ": type ", *type,
+                                           " calls the first of its ", endpoint.urls.size(),
+                                           " URLs only (use load_balance or failover for more)"));
+    }
+    endpoint.urls.resize(1);
+  } else if (*type != "load_balance") {
+    return yamlError(
+        ctx, type_location,
+        absl::StrCat("expected load_balance, failover, http or address, got ", quoteValue(*type)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::string_view url,
@@ -153,20 +210,17 @@ absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::strin
 absl::StatusOr<EndpointConfig> loadEndpoint(const YamlContext& ctx, const YAML::Node& node,
                                             const std::string& location) {
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
-  GW_CONF_RETURN_IF_ERROR(
-      checkYamlKeys(ctx, node, location, {"urls", "type", "advanceEndpointConfig", "proxy"}));
+  GW_CONF_RETURN_IF_ERROR(checkYamlKeys(
+      ctx, node, location, {"urls", "type", "advanceEndpointConfig", "proxy", "securityConfig"}));
   EndpointConfig endpoint;
   GW_CONF_RETURN_IF_ERROR(loadUrls(ctx, node, location, endpoint.urls));
-  if (node["type"]) {
-    const std::string type_location = joinLocation(location, "type");
-    absl::StatusOr<std::string> type = yamlString(ctx, node["type"], type_location);
-    if (!type.ok()) return type.status();
-    if (*type == "failover") {
-      endpoint.type = EndpointType::Failover;
-    } else if (*type != "load_balance") {
-      return yamlError(ctx, type_location,
-                       absl::StrCat("expected load_balance or failover, got ", quoteValue(*type)));
-    }
+  if (node["type"])
+    GW_CONF_RETURN_IF_ERROR(loadEndpointType(ctx, node["type"], location, endpoint));
+  if (node["securityConfig"]) {
+    absl::StatusOr<EndpointSecurity> security =
+        loadEndpointSecurity(ctx, node["securityConfig"], joinLocation(location, "securityConfig"));
+    if (!security.ok()) return security.status();
+    endpoint.security = *std::move(security);
   }
   if (node["advanceEndpointConfig"]) {
     GW_CONF_RETURN_IF_ERROR(

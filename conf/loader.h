@@ -39,7 +39,13 @@
 //   only its own (empty when unset); its endpoint is set only when the
 //   operation has its own x-wso2-production-endpoints. Non-x-wso2 OpenAPI keys
 //   are ignored; within x-wso2-production-endpoints, x-wso2-cors and an
-//   endpoint `proxy:` map, unknown keys are errors.
+//   endpoint `proxy:` map, unknown keys are errors. Every x-wso2-* key is
+//   checked against one table (conf/api_extensions.h): read, accepted with a
+//   warning in ApiDefinition::warnings, or refused; an unknown one is an error
+//   with a did-you-mean. OpenAPI 3 and Swagger 2.0, YAML or JSON
+//   (conf/api_spec.h says where the base path and default endpoint come from);
+//   endpoints may be "#/x-wso2-endpoints/<name>" references
+//   (conf/endpoint_refs.h).
 // - Security (conf/api_security.h): an operation is secured unless
 //   x-wso2-disable-security (a YAML boolean; a quoted string is an error) is
 //   true on it or on the API, or it has `x-auth-type: None`. Its scopes are
@@ -92,14 +98,16 @@ absl::StatusOr<Config> loadConfig(const std::string& path, const Environment& en
 absl::StatusOr<Config> loadConfigFromString(std::string_view toml, std::string file_name_for_errors,
                                             const Environment& env);
 
-// Loads every *.yaml / *.yml file in `dir` (not recursive), one API per file,
-// sorted by file name. Fails if there is none, if any file is invalid, or if
-// two APIs share a basePath. `env` resolves endpoint proxy passwordEnv keys.
+// Loads every *.yaml / *.yml / *.json file in `dir` (not recursive), one API
+// per file, sorted by file name. Fails if there is none, if any file is
+// invalid, or if two APIs share a basePath. `env` resolves passwordEnv keys
+// (endpoint proxy, securityConfig).
 absl::StatusOr<std::vector<ApiDefinition>> loadApis(const std::string& dir,
                                                     const Environment& env = Environment::system());
 
-// Loads one API definition from OpenAPI 3 YAML text; `file_name` is used in
-// messages and as ApiDefinition::file.
+// Loads one API definition (OpenAPI 3 or Swagger 2.0; JSON when `file_name`
+// ends in ".json", else YAML); `file_name` is used in messages and as
+// ApiDefinition::file.
 absl::StatusOr<ApiDefinition> loadApiFromString(std::string_view yaml, std::string file_name,
                                                 const Environment& env = Environment::system());
 

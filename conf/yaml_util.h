@@ -23,6 +23,8 @@ struct YamlContext {
   std::string file;                  // for messages
   const Environment* env = nullptr;  // for passwordEnv; must outlive the load
   std::string base_dir;              // for relative passwordFile paths
+  // Where loaders add start-up warnings (accepted but ignored keys); null = dropped.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 // "a.b" from ("a", "b"); "b" from ("", "b").

@@ -60,6 +60,10 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
   request_has_body_ = request_chunked_ || headers.headers.has("content-length");
   request_connection_ = connectionOptions(headers.headers);
+  // securityConfig: the backend gets the gateway's credential, never the client's (WSO2's rule).
+  if (!ep.security.authorization.empty()) {
+    headers.headers.set("Authorization", ep.security.authorization);
+  }
   forwarded_headers_ = forwardedHeaderBlock(headers, decoder_callbacks_->downstreamAddress(),
                                             decoder_callbacks_->downstreamTls(), request_chunked_);
   request_complete_ = end_stream;

@@ -39,7 +39,8 @@ bool sameUrls(const std::vector<conf::EndpointUrl>& a, const std::vector<conf::E
 
 bool sameEndpoint(const conf::EndpointConfig& a, const conf::EndpointConfig& b) {
   return sameUrls(a.urls, b.urls) && a.type == b.type && a.timeout_ms == b.timeout_ms &&
-         a.proxy.mode == b.proxy.mode && sameProxy(a.proxy.custom, b.proxy.custom);
+         a.proxy.mode == b.proxy.mode && sameProxy(a.proxy.custom, b.proxy.custom) &&
+         a.security.authorization == b.security.authorization;
 }
 
 bool sameOptionalEndpoint(const std::optional<conf::EndpointConfig>& a,

@@ -176,6 +176,9 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   for (const std::string& w : config->warnings) GW_LOG_WARN(w);
   absl::StatusOr<std::vector<conf::ApiDefinition>> apis = conf::loadApis(options.apis_dir);
   if (!apis.ok()) return apis.status();
+  for (const conf::ApiDefinition& api : *apis) {
+    for (const std::string& w : api.warnings) GW_LOG_WARN(w);
+  }
   absl::StatusOr<conf::FilterChainConfig> chain = conf::loadFilterChain(config->chain_file);
   if (!chain.ok()) return chain.status();
   auto runtime = std::make_shared<Runtime>();

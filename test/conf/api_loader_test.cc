@@ -78,7 +78,6 @@ x-wso2-production-endpoints:
 x-wso2-disable-security: true
 x-wso2-throttling-tier: Gold
 x-wso2-auth-header: X-Auth
-x-wso2-unimplemented-feature: whatever
 x-wso2-cors:
   corsConfigurationEnabled: true
   accessControlAllowOrigins: ['*']
@@ -204,7 +203,7 @@ TEST(LoadApiFromString, Errors) {
        loc + ".urls: expected a list of strings, got a scalar"},
       {withEndpoints("  type: load_balance\n"), loc + ".urls: is required"},
       {withEndpoints("  urls: [http://h]\n  type: roundrobin\n"),
-       loc + ".type: expected load_balance or failover, got 'roundrobin'"},
+       loc + ".type: expected load_balance, failover, http or address, got 'roundrobin'"},
       {withEndpoints("  urls: [http://h]\n  advanceEndpointConfig: {timeoutInMillis: 0}\n"),
        loc + ".advanceEndpointConfig.timeoutInMillis: must be between 1 and 4294967295, got 0"},
       {withEndpoints("  urls: [http://h]\n  advanceEndpointConfig: {timeoutInMillis: soon}\n"),
@@ -226,15 +225,20 @@ TEST(LoadApiFromString, Errors) {
       {withEndpoints("  urls: [http://h]\n  proxy: {host: s, password: Secr3t, passwordEnv: V}\n"),
        loc + ".proxy: set at most one of password, passwordEnv, passwordFile"},
       {withEndpoints("  - http://h\n"), loc + ": expected a map, got a list"},
-      {absl::StrCat(kHead, kEndpoints, kPaths), "api.yaml: 'x-wso2-basePath' is required"},
       {absl::StrCat(kHead, "x-wso2-basepath: /t\n", kEndpoints, kPaths),
-       "api.yaml: 'x-wso2-basePath' is required (found 'x-wso2-basepath': a misspelling?)"},
-      {absl::StrCat(kHead, "x-wso2-basePath: /\n", kEndpoints, kPaths),
-       "api.yaml: x-wso2-basePath: must name a path other than '/'"},
-      {absl::StrCat(kHead, kBase, kPaths), "api.yaml: 'x-wso2-production-endpoints' is required"},
+       "api.yaml: unknown key 'x-wso2-basepath' (did you mean 'x-wso2-basePath'?)"},
+      {withTop("x-wso2-unimplemented-feature: whatever\n"),
+       "api.yaml: unknown key 'x-wso2-unimplemented-feature': not an extension WSO2 API "
+       "Microgateway 3.2 reads (README, \"API definitions\", lists them)"},
+      {absl::StrCat(kHead, kBase, kPaths),
+       "api.yaml: 'x-wso2-production-endpoints' is required: the definition has no "
+       "servers[0].url, so it names no backend"},
       {absl::StrCat(kHead, kBase, kEndpoints), "api.yaml: 'paths' is required"},
-      {absl::StrCat("swagger: '2.0'\n", kBase, kEndpoints, kPaths),
-       "api.yaml: swagger: Swagger 2.0 is not supported; convert the file to OpenAPI 3"},
+      {absl::StrCat("swagger: '2.0'\n", kBase, kEndpoints, kPaths), "api.yaml: 'info' is required"},
+      {absl::StrCat("swagger: '3.0'\ninfo: {title: T, version: 1}\n", kBase, kEndpoints, kPaths),
+       "api.yaml: swagger: expected '2.0', got '3.0'"},
+      {absl::StrCat("info: {title: T, version: 1}\n", kBase, kEndpoints, kPaths),
+       "api.yaml: 'openapi' is required (or swagger: '2.0')"},
       {absl::StrCat("openapi: 2.0\ninfo: {title: T, version: 1}\n", kBase, kEndpoints, kPaths),
        "api.yaml: openapi: expected 3.x, got '2.0'"},
       {absl::StrCat("openapi: 3.0.0\ninfo: {version: 1}\n", kBase, kEndpoints, kPaths),
@@ -318,7 +322,8 @@ TEST(LoadApis, DirectoryErrors) {
   absl::StatusOr<std::vector<ApiDefinition>> apis = loadApis(dup, {});
   ASSERT_FALSE(apis.ok());
   EXPECT_EQ(std::string(apis.status().message()),
-            dup + "/two.yaml: x-wso2-basePath '/same' is already used by " + dup + "/one.yaml");
+            dup + "/two.yaml: base path '/same' is already used by " + dup +
+                "/one.yaml (give each API its own x-wso2-basePath)");
 
   const std::string bad = tmpDir("bad");
   writeFile(bad + "/x.yaml", "openapi: 3.0.0\n");
@@ -330,7 +335,8 @@ TEST(LoadApis, DirectoryErrors) {
   writeFile(empty + "/readme.md", "");
   apis = loadApis(empty, {});
   ASSERT_FALSE(apis.ok());
-  EXPECT_EQ(std::string(apis.status().message()), empty + ": no API definitions (*.yaml, *.yml)");
+  EXPECT_EQ(std::string(apis.status().message()),
+            empty + ": no API definitions (*.yaml, *.yml, *.json)");
 
   apis = loadApis("/nonexistent/apis", {});
   ASSERT_FALSE(apis.ok());

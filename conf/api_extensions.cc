@@ -1,0 +1,175 @@
+#include "conf/api_extensions.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "conf/status_macros.h"
+#include "conf/suggest.h"
+
+namespace gw::conf {
+namespace {
+
+using S = ExtensionSupport;
+
+const ExtensionInfo* find(absl::string_view name) {
+  for (const ExtensionInfo& e : wso2Extensions()) {
+    if (name == e.name) return &e;
+  }
+  return nullptr;
+}
+
+bool allowedAt(const ExtensionInfo& e, ExtensionLevel level) {
+  return level == ExtensionLevel::Api ? e.api : level == ExtensionLevel::Operation && e.operation;
+}
+
+absl::Status unknownExtension(const YamlContext& ctx, absl::string_view location,
+                              const std::string& key, ExtensionLevel level) {
+  std::vector<std::string> here, all;
+  for (const ExtensionInfo& e : wso2Extensions()) {
+    all.push_back(e.name);
+    if (allowedAt(e, level)) here.push_back(e.name);
+  }
+  std::string hint = closestMatch(key, here);
+  if (hint.empty()) hint = closestMatch(key, all);
+  std::string message = absl::StrCat("unknown key '", joinLocation(location, key), "'");
+  if (!hint.empty()) {
+    absl::StrAppend(&message, " (did you mean '", hint, "'?)");
+  } else {
+    absl::StrAppend(&message,
+                    ": not an extension WSO2 API Microgateway 3.2 reads (README, \"API "
+                    "definitions\", lists them)");
+  }
+  return yamlError(ctx, "", message);
+}
+
+absl::Status misplaced(const YamlContext& ctx, absl::string_view location, const ExtensionInfo& e,
+                       ExtensionLevel level) {
+  const char* here = level == ExtensionLevel::Api        ? "at the top level"
+                     : level == ExtensionLevel::PathItem ? "on a path"
+                                                         : "on an operation";
+  const char* there = e.operation && !e.api ? "on an operation (paths./pets.get)"
+                      : e.api && e.operation
+                          ? "at the top level or on an operation (paths./pets.get)"
+                          : "at the top level of the definition";
+  return yamlError(
+      ctx, joinLocation(location, e.name),
+      absl::StrCat(e.name, " is read ", there, ", not ", here, " (WSO2 ignores it here): move it"));
+}
+
+absl::Status checkMutualSsl(const YamlContext& ctx, const YAML::Node& value,
+                            const std::string& location, bool& warn) {
+  absl::StatusOr<std::string> mode = yamlString(ctx, value, location);
+  if (!mode.ok()) return mode.status();
+  if (*mode == "optional") {
+    warn = true;
+    return absl::OkStatus();
+  }
+  if (*mode == "mandatory") {
+    return yamlError(ctx, location,
+                     "'mandatory' needs client certificates, which microgw cannot check (it has "
+                     "no TLS listener); ignoring it would admit clients without one. Verify "
+                     "client certificates in front of microgw and remove the key");
+  }
+  return yamlError(ctx, location,
+                   absl::StrCat("expected mandatory or optional, got ", quoteValue(*mode)));
+}
+
+absl::Status checkTransports(const YamlContext& ctx, const YAML::Node& value,
+                             const std::string& location, bool& warn) {
+  absl::StatusOr<std::vector<std::string>> list = yamlStringList(ctx, value, location);
+  if (!list.ok()) return list.status();
+  bool http = false;
+  for (const std::string& t : *list) {
+    if (t == "http") {
+      http = true;
+    } else if (t == "https") {
+      warn = true;
+    } else {
+      return yamlError(ctx, location, absl::StrCat("expected http or https, got ", quoteValue(t)));
+    }
+  }
+  if (!http) {
+    return yamlError(ctx, location,
+                     "lists no http: microgw listens on plain HTTP only, so it would serve the "
+                     "API over a transport the definition refuses. Terminate TLS in front of "
+                     "microgw and add http to the list");
+  }
+  return absl::OkStatus();
+}
+
+// Checks one known extension's value where it matters; `warn` says whether
+// the warning applies to this use.
+absl::Status checkValue(const YamlContext& ctx, const ExtensionInfo& e, const YAML::Node& value,
+                        const std::string& location, bool& warn) {
+  warn = e.support == S::Warned;
+  const absl::string_view name = e.name;
+  if (name == "x-wso2-mutual-ssl") {
+    warn = false;
+    return checkMutualSsl(ctx, value, location, warn);
+  }
+  if (name == "x-wso2-transports") {
+    warn = false;
+    return checkTransports(ctx, value, location, warn);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<ExtensionInfo>& wso2Extensions() {
+  static const auto* table = new std::vector<ExtensionInfo>{
+      {"x-wso2-basePath", true, false, S::Read, ""},
+      {"x-wso2-production-endpoints", true, true, S::Read, ""},
+      {"x-wso2-sandbox-endpoints", true, true, S::Warned,
+       "sandbox endpoints are checked but not routed: no filter tells a sandbox token from a "
+       "production one, so every request goes to the production endpoint"},
+      {"x-wso2-endpoints", true, false, S::Read, ""},
+      {"x-wso2-disable-security", true, true, S::Read, ""},
+      {"x-wso2-throttling-tier", true, true, S::Read, ""},
+      {"x-wso2-cors", true, false, S::Read, ""},
+      {"x-wso2-auth-header", true, false, S::Read, ""},
+      {"x-wso2-application-security", true, true, S::Read, ""},
+      {"x-wso2-mutual-ssl", true, false, S::Warned,
+       "'optional' mutual TLS is not offered (microgw has no TLS listener): clients "
+       "authenticate with the API's other security types"},
+      {"x-wso2-transports", true, false, S::Warned,
+       "https is not served by microgw itself (plain HTTP listener): terminate TLS in front "
+       "of it"},
+      {"x-wso2-request-interceptor", true, true, S::Interceptor, ""},
+      {"x-wso2-response-interceptor", true, true, S::Interceptor, ""},
+      {"x-wso2-response-cache", true, false, S::Warned,
+       "microgw does not cache responses: every request reaches the backend"},
+      {"x-wso2-owner", true, false, S::Warned,
+       "it is API Manager metadata; microgw has no use for it"},
+  };
+  return *table;
+}
+
+absl::Status checkExtensions(const YamlContext& ctx, const YAML::Node& node,
+                             absl::string_view location, ExtensionLevel level,
+                             const std::string& api_name, std::set<std::string>& warned) {
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) continue;
+    const std::string& key = entry.first.Scalar();
+    if (!absl::StartsWithIgnoreCase(key, "x-wso2-")) continue;
+    if (!isPlainKey(key)) {
+      return yamlError(ctx, location,
+                       "an x-wso2-* key with blanks, ':' or '=' in it (not shown: it may hold "
+                       "a value); write 'key: value'");
+    }
+    const ExtensionInfo* e = find(key);
+    if (e == nullptr) return unknownExtension(ctx, location, key, level);
+    if (!allowedAt(*e, level)) return misplaced(ctx, location, *e, level);
+    bool warn = false;
+    GW_CONF_RETURN_IF_ERROR(checkValue(ctx, *e, entry.second, joinLocation(location, key), warn));
+    if (!warn || !warned.insert(key).second || ctx.warnings == nullptr) continue;
+    const std::string noun =
+        e->name == absl::string_view("x-wso2-transports") ? "x-wso2-transports https" : e->name;
+    ctx.warnings->push_back(
+        absl::StrCat(ctx.file, ": ", api_name, ": ", noun, " is accepted and ignored: ", e->note));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gw::conf
