@@ -238,14 +238,16 @@ absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root, A
 absl::Status loadApi(const YamlContext& ctx, const YAML::Node& root, ApiDefinition& api) {
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, root, ""));
   GW_CONF_RETURN_IF_ERROR(loadInfo(ctx, root, api));
+  YamlContext api_ctx = ctx;  // endpoint errors (etcd keys) name the API
+  api_ctx.api = absl::StrCat("API '", api.title, "'");
   GW_CONF_RETURN_IF_ERROR(loadApiExtensions(ctx, root, api));
   if (!root["paths"]) return missingKey(ctx, root, "", "paths");
   absl::StatusOr<ApiSecurityContext> security =
       loadApiSecurityContext(ctx, root, absl::StrCat("API '", api.title, "'"));
   if (!security.ok()) return security.status();
-  GW_CONF_RETURN_IF_ERROR(loadPaths(ctx, root["paths"], *security, api));
+  GW_CONF_RETURN_IF_ERROR(loadPaths(api_ctx, root["paths"], *security, api));
   if (root[kEndpoints]) {
-    absl::StatusOr<EndpointConfig> endpoint = loadEndpoint(ctx, root[kEndpoints], kEndpoints);
+    absl::StatusOr<EndpointConfig> endpoint = loadEndpoint(api_ctx, root[kEndpoints], kEndpoints);
     if (!endpoint.ok()) return endpoint.status();
     api.production = *std::move(endpoint);
     return absl::OkStatus();

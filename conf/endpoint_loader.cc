@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "conf/etcd_endpoint.h"
 #include "conf/secret.h"
 #include "conf/status_macros.h"
 #include "conf/url.h"
@@ -133,6 +134,7 @@ absl::Status loadAdvanceConfig(const YamlContext& ctx, const YAML::Node& node,
 
 absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::string_view url,
                                              absl::string_view location) {
+  if (isEtcdEndpoint(url)) return parseEtcdEndpoint(ctx, url, location);  // service discovery
   absl::StatusOr<ParsedUrl> parsed = parseUrl(url);
   if (!parsed.ok()) {
     return yamlError(ctx, location,

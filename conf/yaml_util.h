@@ -23,6 +23,7 @@ struct YamlContext {
   std::string file;                  // for messages
   const Environment* env = nullptr;  // for passwordEnv; must outlive the load
   std::string base_dir;              // for relative passwordFile paths
+  std::string api;                   // "API 'Pets'" once known, for messages that name it
 };
 
 // "a.b" from ("a", "b"); "b" from ("", "b").

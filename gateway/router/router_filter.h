@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "conf/config.h"
+#include "gateway/discovery/endpoint_store.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/filter.h"
 #include "gateway/http/http1_client_codec.h"
@@ -31,6 +32,8 @@ struct RouterConfig {
   // The proxy (or none) for each endpoint URL of the served APIs, resolved once
   // at start-up; endpoints not in it are resolved per request.
   std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
+  // The URLs etcd gave for etcd(<key>, <defaultUrl>) endpoints; null = defaults.
+  const discovery::EndpointStore* discovery = nullptr;
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
   // Secured routes refused because no auth filter validated the request.
@@ -112,6 +115,7 @@ class RouterFilter : public http::PassThroughFilter,
   size_t attempts_ = 0;
   bool retried_ = false;
   const conf::EndpointUrl* endpoint_ = nullptr;
+  discovery::EndpointUrlConstPtr discovered_;  // holds endpoint_ when etcd gave it
   proxy::ConnectHandlePtr connect_handle_;
   proxy::UpstreamConnectionPtr connection_;
   event::TimerPtr timer_;
