@@ -16,6 +16,14 @@ std::string apiPrefix(const YamlContext& ctx) {
   return ctx.api.empty() ? std::string() : absl::StrCat(ctx.api, ": ");
 }
 
+// A key is no secret: quoted unless it is long or spans lines.
+std::string shownKey(absl::string_view key) {
+  if (key.size() > 64 || key.find_first_of("\r\n") != absl::string_view::npos) {
+    return absl::StrCat("of ", key.size(), " characters");
+  }
+  return absl::StrCat("'", key, "'");
+}
+
 bool validKey(absl::string_view key) {
   for (char c : key) {
     const auto u = static_cast<unsigned char>(c);
@@ -49,7 +57,7 @@ absl::StatusOr<EndpointUrl> parseEtcdEndpoint(const YamlContext& ctx, absl::stri
   }
   if (!validKey(key) || key.size() > 1024) {
     return yamlError(ctx, location,
-                     absl::StrCat(apiPrefix(ctx), "etcd key ", quoteValue(key),
+                     absl::StrCat(apiPrefix(ctx), "etcd key ", shownKey(key),
                                   " must not contain blanks, quotes, '(' or ')'; ", kForm));
   }
   if (comma == absl::string_view::npos) {
@@ -58,17 +66,17 @@ absl::StatusOr<EndpointUrl> parseEtcdEndpoint(const YamlContext& ctx, absl::stri
                                   "' has no default URL (used until etcd answers); ", kForm));
   }
   absl::string_view fallback = absl::StripAsciiWhitespace(inner.substr(comma + 1));
+  if (isEtcdEndpoint(fallback)) {
+    return yamlError(ctx, location,
+                     absl::StrCat(apiPrefix(ctx), "etcd key '", key,
+                                  "': the default URL must be a plain http(s) URL"));
+  }
   if (fallback.empty() || fallback.find(',') != absl::string_view::npos) {
     return yamlError(
         ctx, location,
         absl::StrCat(apiPrefix(ctx), "etcd key '", key, "': ",
                      fallback.empty() ? "the default URL is empty" : "more than two arguments",
                      "; ", kForm));
-  }
-  if (isEtcdEndpoint(fallback)) {
-    return yamlError(ctx, location,
-                     absl::StrCat(apiPrefix(ctx), "etcd key '", key,
-                                  "': the default URL must be a plain http(s) URL"));
   }
   absl::StatusOr<EndpointUrl> url = parseEndpointUrl(
       ctx, fallback,
