@@ -206,7 +206,9 @@ absl::Status loadApi(const YamlContext& ctx, const YAML::Node& root, ApiDefiniti
   api.title = spec->title;
   api.version = spec->version;
   api.base_path = spec->base_path;
-  ApiLoad load{ctx, absl::StrCat("API '", api.title, "'"), {}, {}, {}};
+  YamlContext api_ctx = ctx;  // endpoint errors (etcd keys) name the API
+  api_ctx.api = absl::StrCat("API '", api.title, "'");
+  ApiLoad load{api_ctx, api_ctx.api, {}, {}, {}};
   GW_CONF_RETURN_IF_ERROR(loadApiExtensions(load, root, api));
   if (!root["paths"]) return missingKey(ctx, root, "", "paths");
   absl::StatusOr<ApiSecurityContext> security = loadApiSecurityContext(ctx, root, load.api_name);

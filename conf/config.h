@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "conf/etcd_config.h"
 #include "conf/revocation_config.h"
 #include "conf/resilience_config.h"
 
@@ -127,6 +128,9 @@ struct EndpointUrl {
   std::string host;       // without brackets for IPv6 literals
   uint16_t port = 0;      // defaulted from the scheme when absent
   std::string base_path;  // path part of the URL without trailing '/' ("" for "/")
+  // Written etcd(<key>, <defaultUrl>): the etcd key whose value replaces this
+  // URL at run time (gateway/discovery); the fields above hold defaultUrl.
+  std::string etcd_key;
 };
 
 enum class EndpointType { LoadBalance, Failover };
@@ -294,6 +298,8 @@ struct Config {
   SecurityConfig security;
   // [tokenRevocationConfig.persistent]: revoked tokens from etcd.
   RevocationConfig token_revocation;
+  // The root keys etcdurl, etcdusername, ...: etcd service discovery.
+  EtcdConfig etcd;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

@@ -244,7 +244,8 @@ absl::Status readRoot(const TomlSection& root, const Environment& env, Config& c
   std::vector<std::string> sections = {"listenerConfig", "httpClients", "admin",
                                        "accessLog",      "filters",     "tokenRevocationConfig"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
-  GW_CONF_RETURN_IF_ERROR(root.checkKeys({}, sections));
+  GW_CONF_RETURN_IF_ERROR(root.checkKeys(etcdRootKeys(), sections));
+  GW_CONF_RETURN_IF_ERROR(readEtcdConfig(root, config.etcd));
   GW_CONF_RETURN_IF_ERROR(readSecurity(root, config.file, config.security, config.warnings));
   GW_CONF_RETURN_IF_ERROR(readTokenRevocationConfig(root, config.token_revocation));
   absl::StatusOr<TomlSection> s = root.section("listenerConfig");

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "conf/advance_endpoint_config.h"
+#include "conf/etcd_endpoint.h"
 #include "conf/secret.h"
 #include "conf/status_macros.h"
 #include "conf/url.h"
@@ -177,6 +178,7 @@ absl::Status loadEndpointType(const YamlContext& ctx, const YAML::Node& node,
 
 absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::string_view url,
                                              absl::string_view location) {
+  if (isEtcdEndpoint(url)) return parseEtcdEndpoint(ctx, url, location);  // service discovery
   absl::StatusOr<ParsedUrl> parsed = parseUrl(url);
   if (!parsed.ok()) {
     return yamlError(ctx, location,

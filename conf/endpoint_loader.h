@@ -13,8 +13,9 @@
 
 namespace gw::conf {
 
-// Parses one backend URL (http/https only). `location` names it in errors;
-// the URL is quoted back unless it contains '@' (it may hold credentials).
+// Parses one backend URL (http/https only, or etcd(<key>, <defaultUrl>): see
+// conf/etcd_endpoint.h). `location` names it in errors; the URL is quoted back
+// unless it contains '@' (it may hold credentials).
 absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::string_view url,
                                              absl::string_view location);
 

@@ -17,11 +17,15 @@ constexpr const char* kVersion = "0.1.0";
 void printUsage(FILE* out) {
   std::fprintf(out,
                "usage: microgw [--conf PATH] [--apis DIR] [--check] [--log-level LEVEL]\n"
+               "               [--etcd KEY=VALUE ...]\n"
                "\n"
                "  --conf PATH        micro-gw.conf (TOML); default conf/micro-gw.conf\n"
                "  --apis DIR         directory of OpenAPI 3 API definitions; default conf/apis\n"
                "  --check            validate the configuration and exit (0 = valid, 2 = invalid)\n"
                "  --log-level LEVEL  debug | info | warn | error; default info\n"
+               "  --etcd KEY=VALUE   etcd service discovery (WSO2's run-time keys etcdurl,\n"
+               "                     etcdusername, etcdpassword, etcdtimer, etcdbasepath);\n"
+               "                     repeatable; wins over the same key in micro-gw.conf\n"
                "  --version          print the version and exit\n"
                "  --help             this text\n");
 }
@@ -67,6 +71,8 @@ int main(int argc, char** argv) {
       options.conf_path = value("--conf");
     } else if (arg == "--apis") {
       options.apis_dir = value("--apis");
+    } else if (arg == "--etcd") {
+      options.etcd_flags.push_back(value("--etcd"));
     } else if (arg == "--check") {
       check = true;
     } else if (arg == "--log-level") {

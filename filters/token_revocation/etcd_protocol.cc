@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/etcd/v3_protocol.h"
 
 namespace gw::filters::token_revocation {
 namespace {
@@ -32,29 +32,6 @@ int64_t intField(const json& j, const char* key) {
 std::string stringField(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::string b64(std::string_view raw) {
-  return absl::Base64Escape(absl::string_view(raw.data(), raw.size()));
-}
-
-std::optional<std::string> unb64(const std::string& text) {
-  std::string out;
-  if (!absl::Base64Unescape(text, &out)) return std::nullopt;
-  return out;
-}
-
-// The smallest key greater than every key starting with `prefix`.
-std::string prefixEnd(std::string_view prefix) {
-  std::string end(prefix);
-  for (size_t i = end.size(); i-- > 0;) {
-    if (static_cast<unsigned char>(end[i]) < 0xFF) {
-      end[i] = static_cast<char>(static_cast<unsigned char>(end[i]) + 1);
-      end.resize(i + 1);
-      return end;
-    }
-  }
-  return std::string(1, '\0');
 }
 
 RevokedEntry v2Entry(const json& node) {
@@ -150,99 +127,51 @@ absl::StatusOr<V2Event> parseV2Watch(int http_status, std::string_view body) {
   return ev;
 }
 
+// v3: the shared JSON-gateway code (gateway/etcd), with keys cut to their last segment.
+
 std::string v3RangeRequest(std::string_view prefix) {
-  json j = {{"key", b64(prefix)}, {"range_end", b64(prefixEnd(prefix))}};
-  return j.dump();
+  return etcd::rangeRequest(etcd::keyPrefix(prefix));
 }
 
 std::string v3WatchRequest(std::string_view prefix, int64_t start_revision) {
-  json create = {{"key", b64(prefix)}, {"range_end", b64(prefixEnd(prefix))}};
-  if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
-  json j = {{"create_request", create}};
-  return j.dump();
+  return etcd::watchRequest({etcd::keyPrefix(prefix)}, start_revision);
 }
 
 std::string v3AuthRequest(std::string_view user, std::string_view password) {
-  json j = {{"name", std::string(user)}, {"password", std::string(password)}};
-  return j.dump();
+  return etcd::authRequest(user, password);
 }
 
 absl::StatusOr<std::string> parseV3AuthToken(std::string_view body) {
-  absl::StatusOr<json> j = parseObject(body, "v3 authenticate answer");
-  if (!j.ok()) return j.status();
-  std::string token = stringField(*j, "token");
-  if (token.empty()) {
-    // The message names the cause ("authentication failed, invalid user ID or password").
-    std::string why = stringField(*j, "message");
-    if (why.empty()) why = stringField(*j, "error");
-    return absl::PermissionDeniedError(
-        absl::StrCat("etcd refused the credentials: ", why.empty() ? "no token" : why));
-  }
-  return token;
+  return etcd::parseAuthToken(body);
 }
 
 absl::StatusOr<V3Listing> parseV3Range(std::string_view body) {
-  absl::StatusOr<json> j = parseObject(body, "v3 range answer");
-  if (!j.ok()) return j.status();
+  absl::StatusOr<etcd::RangeAnswer> answer = etcd::parseRange(body);
+  if (!answer.ok()) return answer.status();
   V3Listing out;
-  try {
-    if (j->contains("error") || j->contains("code")) {
-      return absl::UnavailableError(
-          absl::StrCat("etcd refused the v3 range: ", stringField(*j, "message")));
-    }
-    auto header = j->find("header");
-    if (header != j->end() && header->is_object()) out.revision = intField(*header, "revision");
-    auto kvs = j->find("kvs");
-    if (kvs != j->end() && kvs->is_array()) {
-      for (const json& kv : *kvs) {
-        std::optional<std::string> key = unb64(stringField(kv, "key"));
-        if (!key) continue;
-        RevokedEntry e{idFromKey(*key), std::nullopt};
-        if (!e.id.empty()) out.entries.push_back(std::move(e));
-      }
-    }
-  } catch (const json::exception&) {
-    return absl::InvalidArgumentError("etcd sent a v3 range answer of an unexpected shape");
+  out.revision = answer->revision;
+  for (const etcd::KeyValue& kv : answer->kvs) {
+    RevokedEntry e{idFromKey(kv.key), std::nullopt};
+    if (!e.id.empty()) out.entries.push_back(std::move(e));
   }
   return out;
 }
 
 absl::StatusOr<V3WatchMessage> parseV3WatchLine(std::string_view line) {
-  absl::StatusOr<json> j = parseObject(line, "v3 watch message");
-  if (!j.ok()) return j.status();
+  absl::StatusOr<etcd::WatchMessage> msg = etcd::parseWatchLine(line);
+  if (!msg.ok()) return msg.status();
   V3WatchMessage out;
-  try {
-    if (auto err = j->find("error"); err != j->end()) {
-      const std::string why = err->is_object() ? stringField(*err, "message") : std::string();
-      return absl::UnavailableError(absl::StrCat("etcd ended the v3 watch: ", why));
+  out.created = msg->created;
+  out.resync = msg->resync;
+  out.revision = msg->revision;
+  for (const etcd::WatchEvent& ev : msg->events) {
+    std::string id = idFromKey(ev.kv.key);
+    if (id.empty()) continue;
+    if (ev.type == etcd::WatchEvent::Type::Delete) {
+      out.deletes.push_back(std::move(id));
+    } else {
+      out.puts.push_back(RevokedEntry{std::move(id), std::nullopt});
     }
-    auto result = j->find("result");
-    if (result == j->end() || !result->is_object()) {
-      return absl::InvalidArgumentError("etcd sent a v3 watch message without a result");
-    }
-    out.created = result->value("created", false);
-    out.resync = result->value("canceled", false) || intField(*result, "compact_revision") > 0;
-    if (auto header = result->find("header"); header != result->end() && header->is_object()) {
-      out.revision = intField(*header, "revision");
-    }
-    auto events = result->find("events");
-    if (events != result->end() && events->is_array()) {
-      for (const json& ev : *events) {
-        auto kv = ev.find("kv");
-        if (kv == ev.end() || !kv->is_object()) continue;
-        std::optional<std::string> key = unb64(stringField(*kv, "key"));
-        if (!key) continue;
-        std::string id = idFromKey(*key);
-        if (id.empty()) continue;
-        if (stringField(ev, "type") == "DELETE") {
-          out.deletes.push_back(std::move(id));
-        } else {
-          out.puts.push_back(RevokedEntry{std::move(id), std::nullopt});
-        }
-      }
-    }
-  } catch (const json::exception&) {
-    return absl::InvalidArgumentError("etcd sent a v3 watch message of an unexpected shape");
   }
   return out;
 }

@@ -50,12 +50,6 @@ RevokedSetConstPtr RevocationTable::build() const {
   return std::make_shared<const RevokedSet>(std::move(ids));
 }
 
-milliseconds Backoff::next() {
-  const milliseconds now = next_;
-  next_ = std::min(max_, next_ * 2);
-  return now;
-}
-
 EtcdWatcher::EtcdWatcher(event::Dispatcher& dispatcher, proxy::HttpClient& client,
                          RevocationConfig config, RevocationStore& store, Options options)
     : dispatcher_(dispatcher),

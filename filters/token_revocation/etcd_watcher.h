@@ -30,6 +30,7 @@
 #include "filters/token_revocation/config.h"
 #include "filters/token_revocation/etcd_protocol.h"
 #include "filters/token_revocation/revocation_store.h"
+#include "gateway/etcd/backoff.h"
 #include "gateway/event/dispatcher.h"
 #include "proxy_connector/http_client.h"
 
@@ -58,17 +59,8 @@ class RevocationTable {
   absl::flat_hash_map<std::string, std::optional<SteadyTime>> ids_;
 };
 
-// Exponential back-off between reconnects: initial, doubling, capped.
-class Backoff {
- public:
-  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max)
-      : initial_(initial), max_(max), next_(initial) {}
-  std::chrono::milliseconds next();
-  void reset() { next_ = initial_; }
-
- private:
-  std::chrono::milliseconds initial_, max_, next_;
-};
+// Exponential back-off between reconnects (shared with the other etcd clients).
+using Backoff = etcd::Backoff;
 
 class EtcdWatcher {
  public:

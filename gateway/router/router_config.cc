@@ -6,6 +6,7 @@
 
 #include "conf/config.h"
 #include "gateway/common/log.h"
+#include "gateway/discovery/endpoint_store.h"
 #include "gateway/http/filter_registry.h"
 #include "gateway/router/route_table.h"
 #include "gateway/router/router_filter.h"
@@ -53,6 +54,7 @@ absl::StatusOr<http::FilterFactoryCb> createRouter(const YAML::Node& config,
   rc->http_clients = ctx.config.http_clients;
   rc->request_body_timeout_ms = ctx.config.listener.request_body_timeout_ms;
   rc->client_stall_timeout_ms = ctx.config.listener.idle_timeout_ms;
+  rc->discovery = &discovery::processEndpointStore();
   if (ctx.routes != nullptr) {
     precomputeProxies(*ctx.routes, *rc);
     rc->guards = buildEndpointGuards(*ctx.routes, ctx.stats);

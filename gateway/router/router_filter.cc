@@ -106,6 +106,10 @@ void RouterFilter::refuseUnauthenticated() {
 void RouterFilter::connectTo(size_t index) {
   const conf::EndpointConfig& ep = route_->endpoint();
   endpoint_ = &ep.urls[index % ep.urls.size()];
+  if (!endpoint_->etcd_key.empty() && config_->discovery != nullptr) {
+    discovered_ = config_->discovery->lookup(endpoint_->etcd_key);
+    if (discovered_) endpoint_ = discovered_.get();  // else its default URL
+  }
   ++attempts_;
   proxy::ConnectRequest req;
   req.target = proxy::Target{endpoint_->scheme, endpoint_->host, endpoint_->port};

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "conf/config.h"
+#include "gateway/discovery/endpoint_store.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/filter.h"
 #include "gateway/http/http1_client_codec.h"
@@ -35,6 +36,8 @@ struct RouterConfig {
   std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
   // advanceEndpointConfig retries and circuit breakers, per endpoint URL.
   EndpointGuards guards;
+  // The URLs etcd gave for etcd(<key>, <defaultUrl>) endpoints; null = defaults.
+  const discovery::EndpointStore* discovery = nullptr;
   stats::Histogram* upstream_latency = nullptr;
   stats::Counter* retries = nullptr;
   // Secured routes refused because no auth filter validated the request.
@@ -134,6 +137,7 @@ class RouterFilter : public http::PassThroughFilter,
   bool probe_ = false;
   event::TimerPtr retry_timer_;
   const conf::EndpointUrl* endpoint_ = nullptr;
+  discovery::EndpointUrlConstPtr discovered_;  // holds endpoint_ when etcd gave it
   proxy::ConnectHandlePtr connect_handle_;
   proxy::UpstreamConnectionPtr connection_;
   event::TimerPtr timer_;

@@ -29,8 +29,8 @@ bool sameProxies(const conf::HttpClientsConfig& a, const conf::HttpClientsConfig
 bool sameUrls(const std::vector<conf::EndpointUrl>& a, const std::vector<conf::EndpointUrl>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tie(a[i].url, a[i].scheme, a[i].host, a[i].port, a[i].base_path) !=
-        std::tie(b[i].url, b[i].scheme, b[i].host, b[i].port, b[i].base_path)) {
+    if (std::tie(a[i].url, a[i].scheme, a[i].host, a[i].port, a[i].base_path, a[i].etcd_key) !=
+        std::tie(b[i].url, b[i].scheme, b[i].host, b[i].port, b[i].base_path, b[i].etcd_key)) {
       return false;
     }
   }

@@ -17,6 +17,7 @@
 #include "conf/suggest.h"
 #include "filters/token_revocation/revocation_service.h"
 #include "gateway/common/log.h"
+#include "gateway/discovery/discovery_service.h"
 #include "gateway/http/filter_registry.h"
 #include "gateway/server/access_log.h"
 #include "gateway/server/admin.h"
@@ -173,6 +174,7 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   absl::StatusOr<conf::Config> config =
       conf::loadConfig(options.conf_path, conf::Environment::system());
   if (!config.ok()) return config.status();
+  if (absl::Status s = conf::applyEtcdFlags(options.etcd_flags, config->etcd); !s.ok()) return s;
   for (const std::string& w : config->warnings) GW_LOG_WARN(w);
   absl::StatusOr<std::vector<conf::ApiDefinition>> apis = conf::loadApis(options.apis_dir);
   if (!apis.ok()) return apis.status();
@@ -191,6 +193,7 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   if (!factories.ok()) return factories.status();
   runtime->filter_factories = std::move(*factories);
   warnIfSecuredWithoutAuth(*chain, *runtime->routes);
+  discovery::warnIfDiscoveryOff(runtime->config->etcd, *runtime->routes);
   runtime->chain = std::move(*chain);
   return RuntimeConstSharedPtr(std::move(runtime));
 }
@@ -245,6 +248,7 @@ class Server {
   void pollDrained();
   void flushAccessLog();
   void addSignal(int sig);
+  void restartDiscoveryIfChanged();
 
   RuntimeConstSharedPtr runtime_;  // the current snapshot; replaced by each reload
   // The snapshot the process started with: its listener address, worker count,
@@ -261,6 +265,7 @@ class Server {
   std::atomic<bool> ready_{false};
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<filters::token_revocation::RevocationService> revocation_;
+  std::unique_ptr<discovery::DiscoveryService> discovery_;  // etcd(...) endpoints
   bool draining_ = false;
   event::TimerPtr flush_timer_;
   event::TimerPtr poll_timer_;
@@ -297,6 +302,8 @@ std::optional<int> Server::start() {
   // Revoked tokens from etcd, on their own thread; etcd may still be down.
   revocation_ = filters::token_revocation::RevocationService::start(config_.token_revocation,
                                                                     config_.http_clients, stats_);
+  discovery_ = discovery::DiscoveryService::start(
+      config_.etcd, discovery::etcdKeys(*runtime_->routes), config_.http_clients, stats_);
   ready_ = true;
   GW_LOG_INFO("microgw listening on ", config_.listener.host, ":", config_.listener.http_port,
               " with ", count, " workers; ", runtime_->routes->apis().size(), " APIs; admin on ",
@@ -320,6 +327,7 @@ void Server::run() {
   for (auto& w : workers_) w->join();
   workers_.clear();
   revocation_.reset();
+  discovery_.reset();
   access_log_->flush();
   GW_LOG_INFO("microgw stopped");
 }
@@ -365,11 +373,27 @@ void Server::reload() {
   }
   RuntimeDiff diff = diffRuntimes(*runtime_, **next);
   runtime_ = std::move(*next);
+  restartDiscoveryIfChanged();
   for (auto& w : workers_) w->updateRuntime(runtime_, diff.upstream_changed);
   reloads_ok_.inc();
   GW_LOG_INFO("configuration reloaded: ", describeDiff(diff), "; serving ",
               runtime_->routes->apis().size(), " APIs; backend proxy ",
               describeProxy(runtime_->config->http_clients));
+}
+
+// A reload that changes the etcd keys or settings starts a new watcher; the
+// URLs etcd gave so far keep serving until it has read them again.
+void Server::restartDiscoveryIfChanged() {
+  const conf::Config& next = *runtime_->config;
+  std::vector<std::string> keys = discovery::etcdKeys(*runtime_->routes);
+  const bool same =
+      discovery_ ? discovery::sameEtcd(discovery_->etcd(), next.etcd) && discovery_->keys() == keys
+                 : !next.etcd.enabled() || keys.empty();
+  if (same) return;
+  GW_LOG_INFO("reload: service discovery settings or etcd keys changed; following them anew");
+  discovery_.reset();
+  discovery_ =
+      discovery::DiscoveryService::start(next.etcd, std::move(keys), next.http_clients, stats_);
 }
 
 void Server::pollDrained() {

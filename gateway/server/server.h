@@ -6,6 +6,7 @@
 // drains gracefully on SIGTERM/SIGINT.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gateway/server/runtime.h"
@@ -16,6 +17,8 @@ namespace gw::server {
 struct Options {
   std::string conf_path = "conf/micro-gw.conf";
   std::string apis_dir = "conf/apis";
+  // --etcd key=value: WSO2's run-time etcd keys, over micro-gw.conf's (conf/etcd_config.h).
+  std::vector<std::string> etcd_flags;
 };
 
 // Loads and validates everything. Errors name the file, the key or entry, and
