@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "conf/analytics_config.h"
 #include "conf/revocation_config.h"
 
 namespace gw::conf {
@@ -268,6 +269,8 @@ struct Config {
   SecurityConfig security;
   // [tokenRevocationConfig.persistent]: revoked tokens from etcd.
   RevocationConfig token_revocation;
+  // [analytics] / [analytics.fileUpload]: usage-data files for the analytics server.
+  AnalyticsConfig analytics;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 
