@@ -32,10 +32,10 @@ bool withProperties(std::string_view version) { return version != "3.0.0"; }
 bool is320(std::string_view version) { return version == "3.2.0"; }
 
 std::string metadata(Stream stream, const UsageEvent& e) {
-  nlohmann::json meta = nlohmann::json::object();
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   meta[stream == Stream::Request ? "clientType" : "keyType"] = e.key_type;
   meta["correlationID"] = e.correlation_id;
-  return meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace
