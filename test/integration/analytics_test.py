@@ -49,7 +49,7 @@ class Base(unittest.TestCase):
         cls.backend.stop()
 
     def setUp(self):
-        self.server.set_mode("ok")
+        self.server.reset()
         self.usage_dir = h.make_run_dir("mgw-usage-")
         self.addCleanup(shutil.rmtree, self.usage_dir, True)
 

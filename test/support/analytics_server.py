@@ -165,6 +165,12 @@ class AnalyticsServer(http.server.ThreadingHTTPServer):
         assert mode in ("ok", "outage", "duplicate"), mode
         self.mode = mode
 
+    def reset(self):
+        """Forgets what was received and answers 201 again."""
+        with self._lock:
+            self.mode = "ok"
+            self.uploads, self.attempts, self.duplicates, self.rejected = [], [], [], []
+
     def has(self, file_name):
         with self._lock:
             return any(u.file_name == file_name for u in self.uploads)
