@@ -47,8 +47,7 @@ http::FilterStatus AnalyticsFilter::decodeHeaders(http::RequestHeaders& headers,
   event_.resource_path = std::string(headers.pathOnly());
   if (const std::string* ua = headers.headers.get("User-Agent")) event_.user_agent = *ua;
   const std::string* id = headers.headers.get("X-Request-Id");
-  event_.correlation_id =
-      id != nullptr && request_id::isAcceptableId(*id) ? *id : request_id::newRequestId();
+  if (id != nullptr && request_id::isAcceptableId(*id)) event_.correlation_id = *id;
   event_.hostname = config_->hostname;
   event_.user_ip = decoder_callbacks_->downstreamAddress();
   event_.protocol = decoder_callbacks_->downstreamTls() ? "https" : "http";
@@ -78,6 +77,12 @@ http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers
   if (const std::string* length = headers.headers.get("Content-Length")) {
     event_.response_size = std::strtoll(length->c_str(), nullptr, 10);
     sized_by_header_ = true;
+  }
+  if (event_.correlation_id.empty()) {
+    // The id a later request_id filter gave the request comes back on the response.
+    const std::string* id = headers.headers.get("X-Request-Id");
+    event_.correlation_id =
+        id != nullptr && request_id::isAcceptableId(*id) ? *id : request_id::newRequestId();
   }
   const std::string* type = headers.headers.get("Content-Type");
   maybe_local_reply_ =

@@ -108,9 +108,12 @@ void UsageWriter::writeBatch(std::deque<std::string>& batch) {
     out += line;
     ++kept;
   }
-  if (kept < batch.size()) {
-    GW_LOG_WARN("analytics: ", batch.size() - kept, " events dropped: the usage-data directory ",
-                files_.directory(), " holds ", used, " bytes, at its cap (",
+  const auto now = options_.steady_now();
+  if (kept < batch.size() && now >= next_cap_warning_) {
+    next_cap_warning_ = now + std::chrono::seconds(10);
+    GW_LOG_WARN("analytics: ", batch.size() - kept,
+                " events dropped (logged at most every 10 s): the usage-data directory ",
+                files_.directory(), " holds ", used + out.size(), " bytes, at its cap (",
                 options_.max_disk_bytes,
                 "; raise [analytics.fileUpload] maxDiskUsageInMB or check the uploads)");
   }

@@ -70,9 +70,10 @@ class UsageWriter {
   const Counters counters_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::string> queue_;                        // guarded by mutex_
-  bool stop_ = false;                                    // guarded by mutex_
-  std::chrono::steady_clock::time_point next_rotation_;  // writer thread only
+  std::deque<std::string> queue_;                           // guarded by mutex_
+  bool stop_ = false;                                       // guarded by mutex_
+  std::chrono::steady_clock::time_point next_rotation_;     // writer thread only
+  std::chrono::steady_clock::time_point next_cap_warning_;  // writer thread only
   std::thread thread_;
 };
 

@@ -90,8 +90,12 @@ class UploadTest(Base):
         self.assertEqual(status, 404)
         status, _, _ = gw.request("GET", "/hello/status/503", headers={"X-Request-Id": "be-503"})
         self.assertEqual(status, 503)
-        h.wait_until(lambda: len(self.server.lines()) >= 22, timeout=15,
-                     what="22 events at the analytics server")
+        # No id sent: the event carries the one request_id (after analytics) gave it.
+        status, headers, _ = gw.request("GET", "/hello/echo")
+        self.assertEqual(status, 200)
+        ids.append(headers["X-Request-Id"])
+        h.wait_until(lambda: len(self.server.lines()) >= 23, timeout=15,
+                     what="23 events at the analytics server")
         self.assertEqual(self.server.rejected, [])
         self.assertEqual(sorted(self.received_ids()), sorted(ids + ["fault-1", "be-503"]))
         by_id = {parse_line(l)[2]["correlationID"]: l for l in self.server.lines()}
@@ -125,7 +129,7 @@ class UploadTest(Base):
         h.wait_until(lambda: not self.zips_on_disk(), timeout=10,
                      what="uploaded zips deleted from disk")
         samples = gw.metrics()
-        self.assertEqual(h.metric_sum(samples, "microgw_analytics_events_written_total"), 22)
+        self.assertEqual(h.metric_sum(samples, "microgw_analytics_events_written_total"), 23)
         self.assertEqual(h.metric_sum(samples, "microgw_analytics_events_dropped_total"), 0)
         self.assertNotIn(PASSWORD, gw.log_text())
 

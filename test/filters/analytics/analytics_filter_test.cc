@@ -93,6 +93,23 @@ TEST_F(AnalyticsFilterTest, TooManyRequestsGoesToTheThrottleStream) {
       << lines_[0];
 }
 
+// With `analytics` first in the chain, request_id runs later and its id comes
+// back on the response: the event carries that id.
+TEST_F(AnalyticsFilterTest, CorrelationIdFromTheResponseWhenTheRequestHadNone) {
+  AnalyticsFilter filter(config_);
+  filter.setDecoderFilterCallbacks(decoder_);
+  http::RequestHeaders req;
+  req.method = "GET";
+  req.path = "/x";
+  filter.decodeHeaders(req, true);
+  http::ResponseHeaders resp;
+  resp.headers.add("X-Request-Id", "0123abcd");
+  filter.encodeHeaders(resp, true);
+  filter.onDestroy();
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_NE(lines_[0].find("\"correlationID\":\"0123abcd\""), std::string::npos) << lines_[0];
+}
+
 TEST_F(AnalyticsFilterTest, NoResponseNoEvent) {
   AnalyticsFilter filter(config_);
   filter.setDecoderFilterCallbacks(decoder_);
