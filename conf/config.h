@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conf/etcd_config.h"
+#include "conf/analytics_config.h"
 #include "conf/revocation_config.h"
 #include "conf/resilience_config.h"
 
@@ -300,6 +301,8 @@ struct Config {
   RevocationConfig token_revocation;
   // The root keys etcdurl, etcdusername, ...: etcd service discovery.
   EtcdConfig etcd;
+  // [analytics] / [analytics.fileUpload]: usage-data files for the analytics server.
+  AnalyticsConfig analytics;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

@@ -242,12 +242,16 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
   std::vector<std::string> sections = {"listenerConfig", "httpClients", "admin",
-                                       "accessLog",      "filters",     "tokenRevocationConfig"};
+                                       "accessLog",      "filters",     "tokenRevocationConfig",
+                                       "analytics"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
   GW_CONF_RETURN_IF_ERROR(root.checkKeys(etcdRootKeys(), sections));
   GW_CONF_RETURN_IF_ERROR(readEtcdConfig(root, config.etcd));
   GW_CONF_RETURN_IF_ERROR(readSecurity(root, config.file, config.security, config.warnings));
   GW_CONF_RETURN_IF_ERROR(readTokenRevocationConfig(root, config.token_revocation));
+  GW_CONF_RETURN_IF_ERROR(readAnalyticsConfig(
+      root, [&config](const std::string& p) { return resolvePath(directoryOf(config.file), p); },
+      config.analytics, config.warnings));
   absl::StatusOr<TomlSection> s = root.section("listenerConfig");
   if (!s.ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener));

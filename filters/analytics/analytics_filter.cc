@@ -1,0 +1,114 @@
+#include "filters/analytics/analytics_filter.h"
+
+#include <nlohmann/json.hpp>
+
+#include "filters/request_id/request_id_filter.h"
+#include "gateway/router/route_table.h"
+
+namespace gw::filters::analytics {
+namespace {
+
+int64_t millisBetween(std::chrono::steady_clock::time_point a,
+                      std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(b - a).count();
+}
+
+// WSO2's analytics wants the context as "<basePath>/<version>".
+std::string analyticsContext(const std::string& base_path, const std::string& version) {
+  std::string context = base_path.empty() ? "/" : base_path;
+  while (context.size() > 1 && context.back() == '/') context.pop_back();
+  const bool has_version =
+      context.size() >= version.size() &&
+      context.compare(context.size() - version.size(), version.size(), version) == 0;
+  if (version.empty() || has_version) return context;
+  return context == "/" ? "/" + version : context + "/" + version;
+}
+
+}  // namespace
+
+bool parseLocalReplyBody(const std::string& body, std::string* code, std::string* message) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.size() != 3 || !j.contains("code") || !j.contains("message") ||
+      !j.contains("description") || !j["message"].is_string()) {
+    return false;
+  }
+  const nlohmann::json& c = j["code"];
+  if (!c.is_string() && !c.is_number_integer()) return false;
+  *code = c.is_string() ? c.get<std::string>() : std::to_string(c.get<int64_t>());
+  *message = j["message"].get<std::string>();
+  return true;
+}
+
+http::FilterStatus AnalyticsFilter::decodeHeaders(http::RequestHeaders& headers, bool) {
+  if (!config_->enabled) return http::FilterStatus::Continue;
+  arrived_ = config_->steady_now();
+  event_.request_time_ms = config_->wall_ms();
+  event_.method = headers.method;
+  event_.resource_path = std::string(headers.pathOnly());
+  if (const std::string* ua = headers.headers.get("User-Agent")) event_.user_agent = *ua;
+  const std::string* id = headers.headers.get("X-Request-Id");
+  if (id != nullptr && request_id::isAcceptableId(*id)) event_.correlation_id = *id;
+  event_.hostname = config_->hostname;
+  event_.user_ip = decoder_callbacks_->downstreamAddress();
+  event_.protocol = decoder_callbacks_->downstreamTls() ? "https" : "http";
+  readRoute();
+  return http::FilterStatus::Continue;
+}
+
+void AnalyticsFilter::readRoute() {
+  const router::RouteMatch* route = decoder_callbacks_->route();
+  if (route == nullptr || route->api == nullptr) return;
+  const conf::ApiDefinition& api = route->api->api();
+  event_.api_name = api.title;
+  event_.api_version = api.version;
+  event_.api_context = analyticsContext(api.base_path, api.version);
+  if (route->operation != nullptr) {
+    event_.resource_path = route->operation->path_template;
+    const conf::EndpointConfig& endpoint = route->endpoint();
+    if (!endpoint.urls.empty()) event_.destination = endpoint.urls.front().url;
+  }
+}
+
+http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers, bool end_stream) {
+  if (!config_->enabled || response_seen_) return http::FilterStatus::Continue;
+  response_seen_ = true;
+  event_.status = headers.status;
+  event_.response_time_ms = millisBetween(arrived_, config_->steady_now());
+  if (const std::string* length = headers.headers.get("Content-Length")) {
+    event_.response_size = std::strtoll(length->c_str(), nullptr, 10);
+    sized_by_header_ = true;
+  }
+  if (event_.correlation_id.empty()) {
+    // The id a later request_id filter gave the request comes back on the response.
+    const std::string* id = headers.headers.get("X-Request-Id");
+    event_.correlation_id =
+        id != nullptr && request_id::isAcceptableId(*id) ? *id : request_id::newRequestId();
+  }
+  const std::string* type = headers.headers.get("Content-Type");
+  maybe_local_reply_ =
+      !end_stream && headers.status >= 400 && type != nullptr && *type == "application/json";
+  return http::FilterStatus::Continue;
+}
+
+http::FilterStatus AnalyticsFilter::encodeData(std::string& data, bool) {
+  if (!config_->enabled) return http::FilterStatus::Continue;
+  if (!sized_by_header_) event_.response_size += static_cast<int64_t>(data.size());
+  if (maybe_local_reply_) {
+    maybe_local_reply_ = false;
+    local_reply_ =
+        data.size() < 4096 && parseLocalReplyBody(data, &event_.error_code, &event_.error_message);
+  }
+  return http::FilterStatus::Continue;
+}
+
+void AnalyticsFilter::onDestroy() {
+  if (!config_->enabled || !response_seen_ || done_) return;
+  done_ = true;
+  event_.backend_time_ms = local_reply_ ? 0 : event_.response_time_ms;
+  event_.backend_latency_ms = event_.backend_time_ms;
+  const Stream stream = streamFor(event_.status, local_reply_);
+  if (stream == Stream::Throttle) event_.throttled_out_reason = event_.error_message;
+  config_->sink(formatEventLine(stream, event_, config_->stream_version, config_->wall_ms()));
+}
+
+}  // namespace gw::filters::analytics

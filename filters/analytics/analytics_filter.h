@@ -1,0 +1,71 @@
+#pragma once
+
+// The "analytics" filter: one WSO2 usage event per request (see
+// event_format.h), handed to the process's analytics writer when the request
+// ends. Put it first in the chain so that it sees every response, the local
+// replies of the other filters included:
+//
+//   filters:
+//     - name: analytics
+//     - name: request_id
+//     ...
+//
+// It reads [analytics] / [analytics.fileUpload] of micro-gw.conf and takes no
+// config of its own. With `enable = false` it does nothing.
+//
+// A gateway-generated reply (the chain's JSON {"code","message","description"}
+// body) with a status >= 400 goes to the fault stream with its code, a 429 to
+// the throttle stream, everything else to the request stream. Times are what
+// this filter sees: responseTime and backendTime run from its decodeHeaders to
+// the response head (backendTime 0 for a local reply); serviceTime is 0.
+//
+// One filter per request, on its worker; the config is shared read-only.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "filters/analytics/event_format.h"
+#include "gateway/http/filter.h"
+
+namespace gw::filters::analytics {
+
+struct AnalyticsFilterConfig {
+  bool enabled = false;
+  std::string stream_version = "3.2.0";
+  std::string hostname;                   // the gateway host's name
+  std::function<void(std::string)> sink;  // receives each finished line; thread-safe
+  std::function<int64_t()> wall_ms;       // epoch milliseconds
+  std::function<std::chrono::steady_clock::time_point()> steady_now;
+  std::shared_ptr<void> keep_alive;  // the AnalyticsService the sink writes to
+};
+
+class AnalyticsFilter : public http::PassThroughFilter {
+ public:
+  explicit AnalyticsFilter(std::shared_ptr<const AnalyticsFilterConfig> config)
+      : config_(std::move(config)) {}
+
+  http::FilterStatus decodeHeaders(http::RequestHeaders& headers, bool end_stream) override;
+  http::FilterStatus encodeHeaders(http::ResponseHeaders& headers, bool end_stream) override;
+  http::FilterStatus encodeData(std::string& data, bool end_stream) override;
+  void onDestroy() override;
+
+ private:
+  void readRoute();
+
+  std::shared_ptr<const AnalyticsFilterConfig> config_;
+  UsageEvent event_;
+  std::chrono::steady_clock::time_point arrived_;
+  bool response_seen_ = false;
+  bool maybe_local_reply_ = false;  // JSON error response whose body is not read yet
+  bool local_reply_ = false;
+  bool sized_by_header_ = false;
+  bool done_ = false;
+};
+
+// Reads the chain's local-reply body {"code","message","description"} (exactly
+// those keys); false for anything else.
+bool parseLocalReplyBody(const std::string& body, std::string* code, std::string* message);
+
+}  // namespace gw::filters::analytics

@@ -1,0 +1,103 @@
+#pragma once
+
+// WSO2 API Microgateway 3.x's usage-data line format, one event per line of
+// api-usage-data.dat:
+//
+//   streamId-KS-<stream>:<version>-ES-timestamp-KS-<ms>-ES-metadata-KS-<meta>
+//   -ES-correlationData-KS-null-ES-payLoadData-KS-<field>-OS-<field>-OS-...\n
+//
+// Three streams, chosen per response (see streamFor()):
+//  - org.wso2.apimgt.statistics.request: meta_clientType plus the 36 payload
+//    fields of WSO2's order (applicationConsumerKey ... label), then
+//    `properties` (stream versions after 3.0.0). The metadata is the JSON
+//    {"clientType":...,"correlationID":...}.
+//  - org.wso2.apimgt.statistics.fault: gateway-generated errors (local replies
+//    other than 429); errorCode is the WSO2 code of the reply body.
+//  - org.wso2.apimgt.statistics.throttle: 429 responses.
+// Fault and throttle metadata is the JSON {"keyType":...,"correlationID":...}
+// (WSO2 builds it from a map with those two keys).
+//
+// Values are written as they are, as WSO2 does, except that the separators
+// (-KS-, -ES-, -OS-) and line ends inside a value are neutralised so that a
+// request cannot forge fields or lines.
+//
+// Pure functions; thread-safe.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gw::filters::analytics {
+
+// What the analytics filter learned about one request and its response.
+struct UsageEvent {
+  // Who: WSO2's anonymous values unless an auth filter named the caller.
+  std::string key_type = "PRODUCTION";
+  std::string consumer_key = "anonymous";
+  std::string application_name = "anonymous";
+  std::string application_id = "anonymous";
+  std::string application_owner = "anonymous";
+  std::string user_name = "anonymous";
+  std::string user_tenant_domain = "anonymous";
+  std::string subscriber = "anonymous";
+  // The API (x-wso2-basePath + version as WSO2's analytics expects it).
+  std::string api_context;  // "/petstore/v1" (the version appended when the basePath lacks it)
+  std::string api_name;
+  std::string api_version;
+  std::string resource_path;                // the operation's template, as WSO2 sends it twice
+  std::string method;                       // "GET"
+  std::string api_creator = "__unknown__";  // x-wso2-owner is not read: WSO2's UNKNOWN_VALUE
+  std::string api_creator_tenant = "carbon.super";
+  std::string api_tier = "Unauthenticated";
+  std::string hostname;  // the gateway's host name
+  std::string user_ip;
+  std::string user_agent;
+  int64_t request_time_ms = 0;  // epoch ms when the request arrived
+  bool throttled_out = false;
+  int64_t response_time_ms = 0;  // arrival -> response head
+  int64_t service_time_ms = 0;   // time in the gateway before the backend
+  int64_t backend_time_ms = 0;   // request sent -> response head
+  bool cache_hit = false;
+  int64_t response_size = 0;  // Content-Length of the response, 0 when chunked
+  std::string protocol = "http";
+  int status = 0;
+  std::string destination;  // the backend URL
+  int64_t security_latency_ms = 0;
+  int64_t throttling_latency_ms = 0;
+  int64_t request_mediation_latency_ms = 0;
+  int64_t response_mediation_latency_ms = 0;
+  int64_t backend_latency_ms = 0;
+  int64_t other_latency_ms = 0;
+  std::string gateway_type = "MICRO";
+  std::string label = "MICRO";
+  std::string correlation_id;  // X-Request-Id when present, else a generated id
+  std::string properties = "{}";
+  // Fault and throttle streams.
+  std::string error_code;            // "900901", from the local reply's body
+  std::string error_message;         // the local reply's message
+  std::string throttled_out_reason;  // the local reply's message for a 429
+};
+
+enum class Stream { Request, Fault, Throttle };
+
+// request for backend responses and non-error local replies, throttle for
+// 429, fault for other gateway-generated errors.
+Stream streamFor(int status, bool local_reply);
+
+// The stream id with its version: "org.wso2.apimgt.statistics.request:3.2.0".
+std::string streamId(Stream stream, std::string_view version);
+
+// The payload part (fields joined by -OS-) of each stream, for `version`
+// ("3.0.0", "3.1.0" or "3.2.0"), in WSO2's field order.
+std::string requestPayload(const UsageEvent& e, std::string_view version);
+std::string faultPayload(const UsageEvent& e, std::string_view version);
+std::string throttlePayload(const UsageEvent& e, std::string_view version);
+
+// One whole line, "\n" included. `now_ms` is the event's timestamp.
+std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view version,
+                            int64_t now_ms);
+
+// `value` with -KS-, -ES-, -OS-, CR and LF made harmless ("-KS-" -> "_KS_").
+std::string sanitizeField(std::string_view value);
+
+}  // namespace gw::filters::analytics

@@ -1,0 +1,122 @@
+// The usage-data line format, byte for byte, for each stream and version.
+
+#include "filters/analytics/event_format.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace gw::filters::analytics {
+namespace {
+
+UsageEvent sampleEvent() {
+  UsageEvent e;
+  e.api_context = "/petstore/v1/1.0.0";
+  e.api_name = "Petstore";
+  e.api_version = "1.0.0";
+  e.resource_path = "/pets/{petId}";
+  e.method = "GET";
+  e.hostname = "gw-1";
+  e.user_ip = "127.0.0.1";
+  e.user_agent = "curl/7.88";
+  e.request_time_ms = 1800000000123;
+  e.response_time_ms = 12;
+  e.backend_time_ms = 11;
+  e.response_size = 42;
+  e.status = 200;
+  e.destination = "http://127.0.0.1:8080/";
+  e.backend_latency_ms = 11;
+  e.correlation_id = "abc";
+  return e;
+}
+
+std::vector<std::string> split(const std::string& s, const std::string& sep) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  while (true) {
+    const size_t at = s.find(sep, from);
+    out.push_back(s.substr(from, at == std::string::npos ? std::string::npos : at - from));
+    if (at == std::string::npos) return out;
+    from = at + sep.size();
+  }
+}
+
+TEST(EventFormat, RequestLineByteForByte) {
+  const std::string line = formatEventLine(Stream::Request, sampleEvent(), "3.2.0", 1800000000200);
+  const std::string expected =
+      "streamId-KS-org.wso2.apimgt.statistics.request:3.2.0-ES-timestamp-KS-1800000000200"
+      "-ES-metadata-KS-{\"clientType\":\"PRODUCTION\",\"correlationID\":\"abc\"}"
+      "-ES-correlationData-KS-null-ES-payLoadData-KS-"
+      "anonymous-OS-anonymous-OS-anonymous-OS-anonymous-OS-/petstore/v1/1.0.0-OS-Petstore"
+      "-OS-1.0.0-OS-/pets/{petId}-OS-/pets/{petId}-OS-GET-OS-__unknown__-OS-carbon.super"
+      "-OS-Unauthenticated-OS-gw-1-OS-anonymous-OS-anonymous-OS-127.0.0.1-OS-curl/7.88"
+      "-OS-1800000000123-OS-false-OS-12-OS-0-OS-11-OS-false-OS-42-OS-http-OS-200"
+      "-OS-http://127.0.0.1:8080/-OS-0-OS-0-OS-0-OS-0-OS-11-OS-0-OS-MICRO-OS-MICRO-OS-{}\n";
+  EXPECT_EQ(line, expected);
+}
+
+TEST(EventFormat, FieldCountsPerStreamAndVersion) {
+  const UsageEvent e = sampleEvent();
+  struct Case {
+    std::string payload;
+    size_t fields;
+  };
+  const Case cases[] = {
+      // 36 request fields (+ meta_clientType in the metadata = WSO2's 37) + properties.
+      {requestPayload(e, "3.2.0"), 37},  {requestPayload(e, "3.1.0"), 37},
+      {requestPayload(e, "3.0.0"), 36},  {faultPayload(e, "3.2.0"), 20},
+      {faultPayload(e, "3.1.0"), 18},    {faultPayload(e, "3.0.0"), 17},
+      {throttlePayload(e, "3.2.0"), 17}, {throttlePayload(e, "3.1.0"), 15},
+      {throttlePayload(e, "3.0.0"), 14},
+  };
+  for (const Case& c : cases) EXPECT_EQ(split(c.payload, "-OS-").size(), c.fields) << c.payload;
+}
+
+TEST(EventFormat, FaultAndThrottleLines) {
+  UsageEvent e = sampleEvent();
+  e.status = 401;
+  e.error_code = "900901";
+  e.error_message = "Invalid Credentials";
+  EXPECT_EQ(faultPayload(e, "3.2.0"),
+            "anonymous-OS-Petstore-OS-1.0.0-OS-/petstore/v1/1.0.0-OS-/pets/{petId}-OS-/pets/{petId}"
+            "-OS-GET-OS-__unknown__-OS-anonymous-OS-anonymous-OS-carbon.super-OS-gw-1"
+            "-OS-anonymous-OS-anonymous-OS-anonymous-OS-http-OS-900901-OS-Invalid Credentials"
+            "-OS-1800000000123-OS-{}");
+  const std::string fault = formatEventLine(Stream::Fault, e, "3.2.0", 5);
+  EXPECT_EQ(fault.rfind("streamId-KS-org.wso2.apimgt.statistics.fault:3.2.0-ES-timestamp-KS-5"
+                        "-ES-metadata-KS-{\"keyType\":\"PRODUCTION\",\"correlationID\":\"abc\"}",
+                        0),
+            0u)
+      << fault;
+  e.throttled_out_reason = "Message throttled out";
+  EXPECT_EQ(throttlePayload(e, "3.2.0"),
+            "anonymous-OS-anonymous-OS-Petstore-OS-1.0.0-OS-/petstore/v1/1.0.0-OS-__unknown__"
+            "-OS-carbon.super-OS-/pets/{petId}-OS-GET-OS-anonymous-OS-anonymous-OS-anonymous"
+            "-OS-Message throttled out-OS-MICRO-OS-1800000000123-OS-gw-1-OS-{}");
+}
+
+TEST(EventFormat, StreamChoice) {
+  EXPECT_EQ(streamFor(200, false), Stream::Request);
+  EXPECT_EQ(streamFor(500, false), Stream::Request);  // the backend's own error
+  EXPECT_EQ(streamFor(401, true), Stream::Fault);
+  EXPECT_EQ(streamFor(502, true), Stream::Fault);
+  EXPECT_EQ(streamFor(429, true), Stream::Throttle);
+  EXPECT_EQ(streamFor(429, false), Stream::Throttle);
+  EXPECT_EQ(streamFor(200, true), Stream::Request);
+}
+
+// A client-controlled value (User-Agent) cannot add fields or lines.
+TEST(EventFormat, SeparatorsAndLineEndsInValuesAreNeutralised) {
+  UsageEvent e = sampleEvent();
+  e.user_agent = "x-OS-evil-ES-payLoadData-KS-y\r\nstreamId-KS-z";
+  const std::string line = formatEventLine(Stream::Request, e, "3.2.0", 1);
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  EXPECT_EQ(line.find('\r'), std::string::npos);
+  EXPECT_EQ(split(split(line, "-ES-").back(), "-OS-").size(), 37u);
+  EXPECT_NE(line.find("x_OS_evil_ES_payLoadData_KS_y  streamId_KS_z"), std::string::npos);
+  EXPECT_EQ(sanitizeField("a-b-c--OS"), "a-b-c--OS");
+}
+
+}  // namespace
+}  // namespace gw::filters::analytics
