@@ -125,6 +125,18 @@ class ResilienceTest(unittest.TestCase):
         self.assertIn("within 300 ms", json.loads(body)["description"])
         self.assertLess(elapsed, 2.0)
 
+    def test_a_typo_in_advance_endpoint_config_stops_check(self):
+        bad = h.Microgw({"typo": api("Typo", "/typo", [self.backend.url("/")],
+                                     {"timeoutInMilis": 500})})
+        try:
+            result = bad.check()
+        finally:
+            bad.cleanup()
+        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+        self.assertIn("typo.yaml: unknown key 'x-wso2-production-endpoints.advanceEndpointConfig."
+                      "timeoutInMilis' (did you mean 'timeoutInMillis'?)",
+                      result.stderr + result.stdout)
+
     def test_circuit_breaker_opens_and_recovers(self):
         self.backend.down = "status"
         try:
