@@ -20,7 +20,7 @@ RETRY = {"count": 3, "intervalInMillis": 50, "backOffFactor": 2.0,
          "maxWaitIntervalInMillis": 200, "statusCodes": [503]}
 BREAKER = {"rollingWindow": {"requestVolumeThreshold": 3, "timeWindowInMillis": 10000,
                              "bucketSizeInMillis": 1000},
-           "failureThreshold": 0.5, "resetTimeInMillis": 400, "statusCodes": [503]}
+           "failureThreshold": 0.5, "resetTimeInMillis": 1500, "statusCodes": [503]}
 
 
 def api(title, base_path, urls, advance, endpoint_type=None):
@@ -125,6 +125,18 @@ class ResilienceTest(unittest.TestCase):
         self.assertIn("within 300 ms", json.loads(body)["description"])
         self.assertLess(elapsed, 2.0)
 
+    def test_a_typo_in_advance_endpoint_config_stops_check(self):
+        bad = h.Microgw({"typo": api("Typo", "/typo", [self.backend.url("/")],
+                                     {"timeoutInMilis": 500})})
+        try:
+            result = bad.check()
+        finally:
+            bad.cleanup()
+        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+        self.assertIn("typo.yaml: unknown key 'x-wso2-production-endpoints.advanceEndpointConfig."
+                      "timeoutInMilis' (did you mean 'timeoutInMillis'?)",
+                      result.stderr + result.stdout)
+
     def test_circuit_breaker_opens_and_recovers(self):
         self.backend.down = "status"
         try:
@@ -150,13 +162,13 @@ class ResilienceTest(unittest.TestCase):
             self.assertIn("circuit breaker of endpoint", self.gw.log_text())
             # After resetTimeInMillis one probe reaches the backend; it fails: open again.
             h.wait_until(lambda: self.gw.request("GET", "/breaker/cb")[0] == 503 and
-                         self.backend.hits("/cb") == 4, timeout=5, interval=0.05,
+                         self.backend.hits("/cb") == 4, timeout=10, interval=0.05,
                          what="a half-open probe")
             self.assertIn("the probe failed", self.gw.log_text())
         finally:
             self.backend.down = None
         # The backend is back: the next probe closes the circuit.
-        h.wait_until(lambda: self.gw.request("GET", "/breaker/cb")[0] == 200, timeout=5,
+        h.wait_until(lambda: self.gw.request("GET", "/breaker/cb")[0] == 200, timeout=10,
                      interval=0.05, what="the circuit to close")
         self.assertEqual(self.metric("microgw_circuit_breaker_state", 'api="Breaker"'), 0)
         for _ in range(3):
