@@ -40,6 +40,10 @@
 //   operation has its own x-wso2-production-endpoints. Non-x-wso2 OpenAPI keys
 //   are ignored; within x-wso2-production-endpoints, x-wso2-cors and an
 //   endpoint `proxy:` map, unknown keys are errors.
+// - An endpoint URL written etcd(<key>, <defaultUrl>) (conf/etcd_endpoint.h)
+//   holds defaultUrl's fields plus EndpointUrl::etcd_key; the root keys
+//   etcdurl, etcdusername, etcdpassword, etcdtimer, etcdbasepath fill
+//   Config::etcd (conf/etcd_config.h).
 // - Security (conf/api_security.h): an operation is secured unless
 //   x-wso2-disable-security (a YAML boolean; a quoted string is an error) is
 //   true on it or on the API, or it has `x-auth-type: None`. Its scopes are

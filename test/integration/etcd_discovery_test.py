@@ -8,6 +8,7 @@ Run under Bazel (//test/integration:etcd_discovery_test) or directly:
 
 import json
 import os
+import signal
 import time
 import unittest
 
@@ -160,6 +161,21 @@ class EtcdDiscoveryTest(unittest.TestCase):
         h.wait_until(lambda: port_of("/pets/echo/1") == self.a.port, timeout=1.0,
                      what="the resource's key change followed")
         self.assertEqual(port_of("/pets/echo"), self.a.port)
+
+    def test_reload_follows_a_new_key(self):
+        self.etcd.v3_put(KEY, self.a.url("/"))
+        self.etcd.v3_put("orders", self.b.url("/"))
+        gw = self.gateway()
+        wait_backend(gw, self.a, timeout=h.scaled(5.0))
+        gw.apis = {"pets": api(key="orders", default_url=self.default.url("/"))}
+        gw.write_files()
+        gw.process.send_signal(signal.SIGHUP)
+        h.wait_until(lambda: "configuration reloaded" in gw.log_text(), timeout=h.scaled(10),
+                     what="the reload")
+        wait_backend(gw, self.b, timeout=h.scaled(5.0))
+        self.assertIn("etcd keys changed", gw.log_text())
+        self.etcd.v3_put("orders", self.a.url("/"))
+        wait_backend(gw, self.a, timeout=1.0)
 
     def test_etcd_traffic_through_squid_only_with_internal_services(self):
         squid = h.Squid().start()
