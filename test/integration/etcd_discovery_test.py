@@ -173,7 +173,7 @@ class EtcdDiscoveryTest(unittest.TestCase):
         h.wait_until(lambda: "configuration reloaded" in gw.log_text(), timeout=h.scaled(10),
                      what="the reload")
         wait_backend(gw, self.b, timeout=h.scaled(5.0))
-        self.assertIn("etcd keys changed", gw.log_text())
+        self.assertIn("service discovery follows them anew", gw.log_text())
         self.etcd.v3_put("orders", self.a.url("/"))
         wait_backend(gw, self.a, timeout=1.0)
 
