@@ -9,6 +9,7 @@ Run under Bazel (//test/integration:etcd_discovery_test) or directly:
 import json
 import os
 import signal
+import subprocess
 import time
 import unittest
 
@@ -212,6 +213,15 @@ class EtcdDiscoveryTest(unittest.TestCase):
         self.assertIn("API 'Pets'", out.stderr)
         self.assertIn("etcd key 'petstore'", out.stderr)
         self.assertIn("unsupported scheme 'ftp'", out.stderr)
+
+        ok = h.Microgw(apis={"pets": api(default_url=self.default.url("/"))})
+        self.addCleanup(ok.cleanup)
+        bad_flag = subprocess.run(
+            [ok.binary, "--check", "--conf", ok.conf_path, "--apis", ok.apis_dir,
+             "--etcd", "etcdurll=" + self.etcd.client_url], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, universal_newlines=True, timeout=h.scaled(30))
+        self.assertEqual(bad_flag.returncode, 2, bad_flag.stdout + bad_flag.stderr)
+        self.assertIn("did you mean 'etcdurl'", bad_flag.stderr)
 
 
 if __name__ == "__main__":
