@@ -46,6 +46,10 @@
 //   (conf/api_spec.h says where the base path and default endpoint come from);
 //   endpoints may be "#/x-wso2-endpoints/<name>" references
 //   (conf/endpoint_refs.h).
+// - An endpoint URL written etcd(<key>, <defaultUrl>) (conf/etcd_endpoint.h)
+//   holds defaultUrl's fields plus EndpointUrl::etcd_key; the root keys
+//   etcdurl, etcdusername, etcdpassword, etcdtimer, etcdbasepath fill
+//   Config::etcd (conf/etcd_config.h).
 // - Security (conf/api_security.h): an operation is secured unless
 //   x-wso2-disable-security (a YAML boolean; a quoted string is an error) is
 //   true on it or on the API, or it has `x-auth-type: None`. Its scopes are

@@ -248,7 +248,7 @@ class Server {
   void pollDrained();
   void flushAccessLog();
   void addSignal(int sig);
-  void restartDiscoveryIfChanged();
+  void restartDiscoveryIfChanged(bool upstream_changed);
 
   RuntimeConstSharedPtr runtime_;  // the current snapshot; replaced by each reload
   // The snapshot the process started with: its listener address, worker count,
@@ -373,7 +373,7 @@ void Server::reload() {
   }
   RuntimeDiff diff = diffRuntimes(*runtime_, **next);
   runtime_ = std::move(*next);
-  restartDiscoveryIfChanged();
+  restartDiscoveryIfChanged(diff.upstream_changed);
   for (auto& w : workers_) w->updateRuntime(runtime_, diff.upstream_changed);
   reloads_ok_.inc();
   GW_LOG_INFO("configuration reloaded: ", describeDiff(diff), "; serving ",
@@ -381,16 +381,19 @@ void Server::reload() {
               describeProxy(runtime_->config->http_clients));
 }
 
-// A reload that changes the etcd keys or settings starts a new watcher; the
-// URLs etcd gave so far keep serving until it has read them again.
-void Server::restartDiscoveryIfChanged() {
+// A reload that changes the etcd keys or settings, or the proxy and TLS
+// settings its client uses, starts a new watcher; the URLs etcd gave so far
+// keep serving until it has read them again.
+void Server::restartDiscoveryIfChanged(bool upstream_changed) {
   const conf::Config& next = *runtime_->config;
   std::vector<std::string> keys = discovery::etcdKeys(*runtime_->routes);
   const bool same =
       discovery_ ? discovery::sameEtcd(discovery_->etcd(), next.etcd) && discovery_->keys() == keys
                  : !next.etcd.enabled() || keys.empty();
-  if (same) return;
-  GW_LOG_INFO("reload: service discovery settings or etcd keys changed; following them anew");
+  if (same && !(discovery_ && upstream_changed)) return;
+  GW_LOG_INFO(
+      "reload: the etcd settings, the etcd keys of the APIs or the proxy changed; service "
+      "discovery follows them anew");
   discovery_.reset();
   discovery_ =
       discovery::DiscoveryService::start(next.etcd, std::move(keys), next.http_clients, stats_);

@@ -8,6 +8,8 @@ Run under Bazel (//test/integration:etcd_discovery_test) or directly:
 
 import json
 import os
+import signal
+import subprocess
 import time
 import unittest
 
@@ -161,6 +163,21 @@ class EtcdDiscoveryTest(unittest.TestCase):
                      what="the resource's key change followed")
         self.assertEqual(port_of("/pets/echo"), self.a.port)
 
+    def test_reload_follows_a_new_key(self):
+        self.etcd.v3_put(KEY, self.a.url("/"))
+        self.etcd.v3_put("orders", self.b.url("/"))
+        gw = self.gateway()
+        wait_backend(gw, self.a, timeout=h.scaled(5.0))
+        gw.apis = {"pets": api(key="orders", default_url=self.default.url("/"))}
+        gw.write_files()
+        gw.process.send_signal(signal.SIGHUP)
+        h.wait_until(lambda: "configuration reloaded" in gw.log_text(), timeout=h.scaled(10),
+                     what="the reload")
+        wait_backend(gw, self.b, timeout=h.scaled(5.0))
+        self.assertIn("service discovery follows them anew", gw.log_text())
+        self.etcd.v3_put("orders", self.a.url("/"))
+        wait_backend(gw, self.a, timeout=1.0)
+
     def test_etcd_traffic_through_squid_only_with_internal_services(self):
         squid = h.Squid().start()
         self.addCleanup(squid.cleanup)
@@ -196,6 +213,15 @@ class EtcdDiscoveryTest(unittest.TestCase):
         self.assertIn("API 'Pets'", out.stderr)
         self.assertIn("etcd key 'petstore'", out.stderr)
         self.assertIn("unsupported scheme 'ftp'", out.stderr)
+
+        ok = h.Microgw(apis={"pets": api(default_url=self.default.url("/"))})
+        self.addCleanup(ok.cleanup)
+        bad_flag = subprocess.run(
+            [ok.binary, "--check", "--conf", ok.conf_path, "--apis", ok.apis_dir,
+             "--etcd", "etcdurll=" + self.etcd.client_url], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, universal_newlines=True, timeout=h.scaled(30))
+        self.assertEqual(bad_flag.returncode, 2, bad_flag.stdout + bad_flag.stderr)
+        self.assertIn("did you mean 'etcdurl'", bad_flag.stderr)
 
 
 if __name__ == "__main__":
