@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "conf/api_security.h"
+#include "conf/cors_loader.h"
 #include "conf/endpoint_loader.h"
 #include "conf/loader.h"
 #include "conf/secret.h"
@@ -117,36 +118,6 @@ absl::Status loadInfo(const YamlContext& ctx, const YAML::Node& root, ApiDefinit
   return absl::OkStatus();
 }
 
-absl::Status loadCors(const YamlContext& ctx, const YAML::Node& node, CorsConfig& cors) {
-  const std::string location = "x-wso2-cors";
-  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
-  GW_CONF_RETURN_IF_ERROR(checkYamlKeys(
-      ctx, node, location,
-      {"corsConfigurationEnabled", "accessControlAllowOrigins", "accessControlAllowMethods",
-       "accessControlAllowHeaders", "accessControlAllowCredentials"}));
-  const std::pair<const char*, bool*> flags[] = {
-      {"corsConfigurationEnabled", &cors.enabled},
-      {"accessControlAllowCredentials", &cors.allow_credentials}};
-  for (const auto& [key, field] : flags) {
-    if (!node[key]) continue;
-    absl::StatusOr<bool> value = yamlBool(ctx, node[key], joinLocation(location, key));
-    if (!value.ok()) return value.status();
-    *field = *value;
-  }
-  const std::pair<const char*, std::vector<std::string>*> lists[] = {
-      {"accessControlAllowOrigins", &cors.allow_origins},
-      {"accessControlAllowMethods", &cors.allow_methods},
-      {"accessControlAllowHeaders", &cors.allow_headers}};
-  for (const auto& [key, field] : lists) {
-    if (!node[key]) continue;
-    absl::StatusOr<std::vector<std::string>> value =
-        yamlStringList(ctx, node[key], joinLocation(location, key));
-    if (!value.ok()) return value.status();
-    *field = *std::move(value);
-  }
-  return absl::OkStatus();
-}
-
 // The extensions allowed both on the API and on an operation.
 absl::Status loadCommonExtensions(const YamlContext& ctx, const YAML::Node& node,
                                   const std::string& location, bool& disable_security,
@@ -176,6 +147,7 @@ absl::StatusOr<Operation> loadOperation(const YamlContext& ctx, const YAML::Node
     return op;
   }
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
+  if (node[kCorsExtension]) return corsOnOperationError(ctx, location, api.title);
   GW_CONF_RETURN_IF_ERROR(checkExtensionTypos(
       ctx, node, location, {kEndpoints, kDisableSecurity, kThrottlingTier, kAppSecurity}));
   GW_CONF_RETURN_IF_ERROR(
@@ -231,7 +203,9 @@ absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root, A
     if (!header.ok()) return header.status();
     api.auth_header = *std::move(header);
   }
-  if (root["x-wso2-cors"]) GW_CONF_RETURN_IF_ERROR(loadCors(ctx, root["x-wso2-cors"], api.cors));
+  if (root[kCorsExtension]) {
+    GW_CONF_RETURN_IF_ERROR(loadCors(ctx, root[kCorsExtension], api.title, api.cors));
+  }
   return absl::OkStatus();
 }
 

@@ -145,12 +145,15 @@ struct EndpointConfig {
   EndpointProxy proxy;
 };
 
-// x-wso2-cors
+// x-wso2-cors (conf/cors_loader.h): present and not `corsConfigurationEnabled: false`
+// = enabled. Lists are validated; origins are lower case ("*" or scheme://host[:port]),
+// methods upper case.
 struct CorsConfig {
   bool enabled = false;
   std::vector<std::string> allow_origins;
   std::vector<std::string> allow_methods;
   std::vector<std::string> allow_headers;
+  std::vector<std::string> expose_headers;
   bool allow_credentials = false;
 };
 

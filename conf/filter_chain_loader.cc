@@ -14,6 +14,7 @@ namespace {
 // it; conf/filters.yaml holds the same (a test keeps them equal).
 constexpr char kBuiltinChainYaml[] = R"(filters:
   - name: request_id
+  - name: cors
   - name: headers
     config:
       request:

@@ -245,10 +245,11 @@ TEST(LoadApiFromString, Errors) {
        "api.yaml: x-wso2-disable-security: expected a boolean (true or false)"},
       {withTop("x-wso2-auth-header: ''\n"), "api.yaml: x-wso2-auth-header: must not be empty"},
       {withTop("x-wso2-cors: {accessControlAllowOrigin: ['*']}\n"),
-       "api.yaml: unknown key 'x-wso2-cors.accessControlAllowOrigin' (did you mean "
+       "api.yaml (API 'T'): unknown key 'x-wso2-cors.accessControlAllowOrigin' (did you mean "
        "'accessControlAllowOrigins'?)"},
       {withTop("x-wso2-cors: {accessControlAllowMethods: GET}\n"),
-       "api.yaml: x-wso2-cors.accessControlAllowMethods: expected a list of strings, got a "
+       "api.yaml (API 'T'): x-wso2-cors.accessControlAllowMethods: expected a list of strings, "
+       "got a "
        "scalar"},
       {absl::StrCat(
            kHead, kBase, kEndpoints,
