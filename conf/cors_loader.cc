@@ -66,7 +66,7 @@ bool isToken(const std::string& s) {
 // Why `value` is not a serialised origin ("" when it is one): scheme "://" host [":" port].
 std::string originProblem(const std::string& value) {
   if (value == "null") {
-    return "'null' is sent by sandboxed pages and local files, so any page can claim it; "
+    return "is sent by sandboxed pages and local files, so any page can claim it; "
            "list real origins";
   }
   const size_t sep = value.find("://");
@@ -119,6 +119,10 @@ absl::Status loadList(const YamlContext& ctx, const YAML::Node& node, const std:
   for (size_t i = 0; i < values->size(); ++i) {
     const absl::string_view stripped = absl::StripAsciiWhitespace((*values)[i]);
     std::string value(stripped.data(), stripped.size());
+    if (value.find_first_of(" \t\r\n") != std::string::npos) {
+      return yamlError(ctx, absl::StrCat(location, "[", i, "]"),
+                       "holds blanks: write one value per list entry");
+    }
     const std::string problem = check(value);
     if (!problem.empty()) {
       return yamlError(ctx, absl::StrCat(location, "[", i, "]"),

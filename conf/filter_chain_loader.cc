@@ -14,7 +14,6 @@ namespace {
 // it; conf/filters.yaml holds the same (a test keeps them equal).
 constexpr char kBuiltinChainYaml[] = R"(filters:
   - name: request_id
-  - name: cors
   - name: headers
     config:
       request:
@@ -25,6 +24,7 @@ constexpr char kBuiltinChainYaml[] = R"(filters:
         add: {}
         remove:
           - Server
+  - name: cors
   - name: jwt_authn
   - name: oauth2_introspection
   - name: api_key
