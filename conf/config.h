@@ -126,6 +126,7 @@ struct EndpointUrl {
   std::string host;       // without brackets for IPv6 literals
   uint16_t port = 0;      // defaulted from the scheme when absent
   std::string base_path;  // path part of the URL without trailing '/' ("" for "/")
+  std::string query;      // the URL's query without '?' ("" if none): sent before the request's
 };
 
 enum class EndpointType { LoadBalance, Failover };
