@@ -12,6 +12,7 @@
 #include "conf/api_security.h"
 #include "conf/cors_loader.h"
 #include "conf/endpoint_loader.h"
+#include "conf/interceptor_check.h"
 #include "conf/loader.h"
 #include "conf/secret.h"
 #include "conf/status_macros.h"
@@ -180,6 +181,10 @@ absl::Status loadPaths(const YamlContext& ctx, const YAML::Node& paths,
       if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
         continue;  // parameters, summary, servers, x-*, ...
       }
+      GW_CONF_RETURN_IF_ERROR(refuseInterceptors(ctx, method_entry.second,
+                                                 joinLocation(location, method), api.title,
+                                                 absl::StrCat(absl::AsciiStrToUpper(method), " ",
+                                                              path)));
       absl::StatusOr<Operation> op =
           loadOperation(ctx, method_entry.second, joinLocation(location, method), api, security);
       if (!op.ok()) return op.status();
@@ -196,6 +201,7 @@ absl::Status loadApiExtensions(const YamlContext& ctx, const YAML::Node& root, A
       checkExtensionTypos(ctx, root, "",
                           {"x-wso2-basePath", kEndpoints, kDisableSecurity, kThrottlingTier,
                            "x-wso2-auth-header", "x-wso2-cors", kAppSecurity}));
+  GW_CONF_RETURN_IF_ERROR(refuseInterceptors(ctx, root, "", api.title, "every resource"));
   GW_CONF_RETURN_IF_ERROR(
       loadCommonExtensions(ctx, root, "", api.disable_security, api.throttling_tier));
   if (root["x-wso2-auth-header"]) {
