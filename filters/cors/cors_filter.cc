@@ -32,7 +32,7 @@ bool isToken(std::string_view s) {
   });
 }
 
-// The names in Access-Control-Request-Headers; nullopt-like `ok` false when one is not a token.
+// The names in Access-Control-Request-Headers into `out`; false when one is not a token.
 bool requestedHeaders(const http::HeaderMap& headers, std::vector<std::string>& out) {
   const std::string* value = headers.get("access-control-request-headers");
   if (value == nullptr) return true;
@@ -46,15 +46,15 @@ bool requestedHeaders(const http::HeaderMap& headers, std::vector<std::string>& 
   return true;
 }
 
-// Adds `token` to the response's Vary header unless it is there (or Vary is "*").
+// Adds `token` to the response's Vary (all its fields, merged) unless it is there or "*".
 void addVary(http::HeaderMap& headers, std::string_view token) {
-  const std::string* vary = headers.get("vary");
-  if (vary == nullptr) {
-    headers.add("Vary", std::string(token));
-    return;
+  std::vector<std::string> values;
+  for (const auto& [name, value] : headers.entries()) {
+    if (http::iequals(name, "vary")) values.push_back(value);
   }
-  if (http::hasToken(*vary, token) || http::hasToken(*vary, "*")) return;
-  headers.set("Vary", *vary + ", " + std::string(token));
+  const std::string vary = absl::StrJoin(values, ", ");
+  if (!vary.empty() && (http::hasToken(vary, token) || http::hasToken(vary, "*"))) return;
+  headers.set("Vary", vary.empty() ? std::string(token) : gw::cat(vary, ", ", token));
 }
 
 void count(stats::Counter* counter) {

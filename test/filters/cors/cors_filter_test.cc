@@ -197,6 +197,18 @@ TEST_F(CorsFilterTest, ActualRequestFromAllowedOriginGetsHeaders) {
   EXPECT_EQ(header(out, "Access-Control-Allow-Credentials"), "true");
   EXPECT_FALSE(out.has("Access-Control-Allow-Methods"));
   EXPECT_EQ(header(out, "Vary"), "Accept-Encoding, Origin");
+  // Several Vary fields are merged; one already naming Origin is kept as is.
+  decode(request("GET", "/shop/open", {{"Origin", "https://app.example.com"}}));
+  http::HeaderMap two;
+  two.add("Vary", "Accept-Encoding");
+  two.add("Vary", "Accept-Language");
+  out = encode(std::move(two));
+  EXPECT_EQ(out.count("Vary"), 1u);
+  EXPECT_EQ(header(out, "Vary"), "Accept-Encoding, Accept-Language, Origin");
+  decode(request("GET", "/shop/open", {{"Origin", "https://app.example.com"}}));
+  http::HeaderMap has;
+  has.add("Vary", "origin");
+  EXPECT_EQ(header(encode(std::move(has)), "Vary"), "origin");
 }
 
 TEST_F(CorsFilterTest, DisallowedOriginGetsNoCorsHeadersButTheRequestGoesOn) {
