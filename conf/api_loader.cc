@@ -14,8 +14,10 @@
 #include "conf/api_extensions.h"
 #include "conf/api_security.h"
 #include "conf/api_spec.h"
+#include "conf/cors_loader.h"
 #include "conf/endpoint_loader.h"
 #include "conf/endpoint_refs.h"
+#include "conf/interceptor_check.h"
 #include "conf/loader.h"
 #include "conf/secret.h"
 #include "conf/status_macros.h"
@@ -51,36 +53,6 @@ absl::Status loadEndpointKey(const ApiLoad& load, const YAML::Node& node,
   return absl::OkStatus();
 }
 
-absl::Status loadCors(const YamlContext& ctx, const YAML::Node& node, CorsConfig& cors) {
-  const std::string location = "x-wso2-cors";
-  GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
-  GW_CONF_RETURN_IF_ERROR(checkYamlKeys(
-      ctx, node, location,
-      {"corsConfigurationEnabled", "accessControlAllowOrigins", "accessControlAllowMethods",
-       "accessControlAllowHeaders", "accessControlAllowCredentials"}));
-  const std::pair<const char*, bool*> flags[] = {
-      {"corsConfigurationEnabled", &cors.enabled},
-      {"accessControlAllowCredentials", &cors.allow_credentials}};
-  for (const auto& [key, field] : flags) {
-    if (!node[key]) continue;
-    absl::StatusOr<bool> value = yamlBool(ctx, node[key], joinLocation(location, key));
-    if (!value.ok()) return value.status();
-    *field = *value;
-  }
-  const std::pair<const char*, std::vector<std::string>*> lists[] = {
-      {"accessControlAllowOrigins", &cors.allow_origins},
-      {"accessControlAllowMethods", &cors.allow_methods},
-      {"accessControlAllowHeaders", &cors.allow_headers}};
-  for (const auto& [key, field] : lists) {
-    if (!node[key]) continue;
-    absl::StatusOr<std::vector<std::string>> value =
-        yamlStringList(ctx, node[key], joinLocation(location, key));
-    if (!value.ok()) return value.status();
-    *field = *std::move(value);
-  }
-  return absl::OkStatus();
-}
-
 // The extensions allowed both on the API and on an operation.
 absl::Status loadCommonExtensions(const YamlContext& ctx, const YAML::Node& node,
                                   const std::string& location, bool& disable_security,
@@ -110,6 +82,7 @@ absl::StatusOr<Operation> loadOperation(ApiLoad& load, const YAML::Node& node,
     return op;
   }
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
+  if (node[kCorsExtension]) return corsOnOperationError(ctx, location, api.title);
   GW_CONF_RETURN_IF_ERROR(
       checkExtensions(ctx, node, location, ExtensionLevel::Operation, load.api_name, load.warned));
   GW_CONF_RETURN_IF_ERROR(
@@ -140,6 +113,10 @@ absl::Status loadPaths(ApiLoad& load, const YAML::Node& paths, ApiDefinition& ap
       if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
         continue;  // parameters, summary, servers, x-*, ...
       }
+      GW_CONF_RETURN_IF_ERROR(refuseInterceptors(ctx, method_entry.second,
+                                                 joinLocation(location, method), api.title,
+                                                 absl::StrCat(absl::AsciiStrToUpper(method), " ",
+                                                              path)));
       absl::StatusOr<Operation> op =
           loadOperation(load, method_entry.second, joinLocation(location, method), api);
       if (!op.ok()) return op.status();
@@ -155,6 +132,7 @@ absl::Status loadApiExtensions(ApiLoad& load, const YAML::Node& root, ApiDefinit
   const YamlContext& ctx = load.ctx;
   GW_CONF_RETURN_IF_ERROR(
       checkExtensions(ctx, root, "", ExtensionLevel::Api, load.api_name, load.warned));
+  GW_CONF_RETURN_IF_ERROR(refuseInterceptors(ctx, root, "", api.title, "every resource"));
   GW_CONF_RETURN_IF_ERROR(
       loadCommonExtensions(ctx, root, "", api.disable_security, api.throttling_tier));
   if (root["x-wso2-auth-header"]) {
@@ -162,7 +140,9 @@ absl::Status loadApiExtensions(ApiLoad& load, const YAML::Node& root, ApiDefinit
     if (!header.ok()) return header.status();
     api.auth_header = *std::move(header);
   }
-  if (root["x-wso2-cors"]) GW_CONF_RETURN_IF_ERROR(loadCors(ctx, root["x-wso2-cors"], api.cors));
+  if (root[kCorsExtension]) {
+    GW_CONF_RETURN_IF_ERROR(loadCors(ctx, root[kCorsExtension], api.title, api.cors));
+  }
   return absl::OkStatus();
 }
 

@@ -132,6 +132,7 @@ struct EndpointUrl {
   // Written etcd(<key>, <defaultUrl>): the etcd key whose value replaces this
   // URL at run time (gateway/discovery); the fields above hold defaultUrl.
   std::string etcd_key;
+  std::string query;      // the URL's query without '?' ("" if none): sent before the request's
 };
 
 enum class EndpointType { LoadBalance, Failover };
@@ -165,12 +166,15 @@ struct EndpointConfig {
   std::string reference;
 };
 
-// x-wso2-cors
+// x-wso2-cors (conf/cors_loader.h): present and not `corsConfigurationEnabled: false`
+// = enabled. Lists are validated; origins are lower case ("*" or scheme://host[:port]),
+// methods upper case.
 struct CorsConfig {
   bool enabled = false;
   std::vector<std::string> allow_origins;
   std::vector<std::string> allow_methods;
   std::vector<std::string> allow_headers;
+  std::vector<std::string> expose_headers;
   bool allow_credentials = false;
 };
 

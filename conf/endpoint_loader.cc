@@ -196,8 +196,17 @@ absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::strin
   if (parsed->has_userinfo) {
     return yamlError(ctx, location, "credentials in endpoint URLs are not supported");
   }
-  if (parsed->has_query_or_fragment) {
-    return yamlError(ctx, location, absl::StrCat(shown(url), " must not have a query or fragment"));
+  if (parsed->has_fragment) {
+    return yamlError(ctx, location, absl::StrCat(shown(url), " must not have a fragment ('#')"));
+  }
+  // A query is kept and sent before the request's own, as WSO2 does.
+  for (char c : parsed->query) {
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return yamlError(ctx, location,
+                       absl::StrCat(shown(url),
+                                    " has a blank or non-ASCII byte in its query: "
+                                    "percent-encode it"));
+    }
   }
   EndpointUrl out;
   out.url = std::string(url);
@@ -205,6 +214,7 @@ absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::strin
   out.host = parsed->host;
   out.port = parsed->port.value_or(parsed->scheme == "https" ? 443 : 80);
   out.base_path = parsed->path;
+  out.query = parsed->query;
   while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
   return out;
 }

@@ -24,6 +24,7 @@ constexpr char kBuiltinChainYaml[] = R"(filters:
         add: {}
         remove:
           - Server
+  - name: cors
   - name: jwt_authn
   - name: oauth2_introspection
   - name: api_key

@@ -123,7 +123,7 @@ inline constexpr char kBuiltinChainName[] = "built-in default chain";
 // Loads the filter chain file (conf/filters.yaml format). An empty `path`
 // (Config::chain_file when no chain file is configured or found) gives the
 // built-in default chain: request_id, headers (adds X-Gateway: microgw,
-// removes the response's Server header), jwt_authn, oauth2_introspection, api_key, router;
+// removes the response's Server header), cors, jwt_authn, oauth2_introspection, api_key, router;
 // conf/filters.yaml holds the
 // same chain.
 absl::StatusOr<FilterChainConfig> loadFilterChain(const std::string& path);

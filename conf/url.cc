@@ -82,6 +82,13 @@ absl::StatusOr<ParsedUrl> parseUrl(absl::string_view url) {
   const size_t query = tail.find_first_of("?#");
   out.has_query_or_fragment = query != absl::string_view::npos;
   out.path = std::string(tail.substr(0, query));
+  const size_t fragment = tail.find('#');
+  out.has_fragment = fragment != absl::string_view::npos;
+  if (query != absl::string_view::npos && tail[query] == '?') {
+    out.query = std::string(tail.substr(query + 1, fragment == absl::string_view::npos
+                                                       ? absl::string_view::npos
+                                                       : fragment - query - 1));
+  }
   for (char c : out.path) {
     const auto u = static_cast<unsigned char>(c);
     if (std::isspace(u) || std::iscntrl(u)) {

@@ -22,6 +22,8 @@ struct ParsedUrl {
   std::optional<uint16_t> port;
   std::string path;  // from the first '/' after the authority, "" if none
   bool has_query_or_fragment = false;
+  std::string query;  // after '?' up to '#', "" if none
+  bool has_fragment = false;
 };
 
 // Splits `scheme://[user[:password]@]host[:port][/path][?query][#fragment]`.

@@ -49,7 +49,8 @@ bool setLogLevel(const std::string& name) {
 std::string describeChain(const gw::conf::Config& config) {
   if (!config.chain_file.empty()) return config.chain_file;
   return std::string(gw::conf::kBuiltinChainName) +
-         " (request_id, headers, router; no [filters] chainFile and no " +
+         " (request_id, headers, cors, jwt_authn, oauth2_introspection, api_key, router; no "
+         "[filters] chainFile and no " +
          gw::conf::kDefaultChainFileName + " beside " + config.file + ")";
 }
 

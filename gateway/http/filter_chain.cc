@@ -317,6 +317,10 @@ void FilterChain::localReply(const LocalReply& reply) {
                          ? localReplyBody(status, message, reply.description)
                          : localReplyBodyWithCode(reply.code, message, reply.description);
   for (const auto& [name, value] : reply.headers.entries()) headers.headers.add(name, value);
+  if (status == 204 || status == 304) {  // no content, so no JSON body (e.g. a CORS preflight)
+    encodeHeaders(std::move(headers), true);
+    return;
+  }
   headers.headers.add("Content-Type", "application/json");
   headers.headers.add("Content-Length", std::to_string(body.size()));
   encodeHeaders(std::move(headers), false);

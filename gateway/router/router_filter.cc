@@ -159,7 +159,8 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
 std::string RouterFilter::buildRequestHead() const {
   const std::string& matched = route_->upstream_path;
   std::string path =
-      gw::cat(endpoint_->base_path, std::string_view(matched).substr(0, matched.find('?')), query_);
+      gw::cat(endpoint_->base_path, std::string_view(matched).substr(0, matched.find('?')),
+              upstreamQuery(endpoint_->query, query_));
   if (path.empty() || path[0] != '/') path.insert(0, "/");
   bool absolute = connection_->absoluteForm();
   std::string target = absolute ? gw::cat("http://", authority(*endpoint_), path) : path;

@@ -6,6 +6,12 @@
 
 namespace gw::router {
 
+std::string upstreamQuery(std::string_view endpoint_query, std::string_view request_query) {
+  if (endpoint_query.empty()) return std::string(request_query);
+  if (request_query.size() <= 1) return gw::cat("?", endpoint_query);
+  return gw::cat("?", endpoint_query, "&", request_query.substr(1));
+}
+
 bool isRequestHopByHop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
       "connection",        "keep-alive",     "te",     "trailer", "upgrade",

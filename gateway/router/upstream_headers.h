@@ -17,6 +17,10 @@
 
 namespace gw::router {
 
+// The upstream query: the endpoint URL's own query (without '?') first, then
+// the request's ("?a=1" or ""), as WSO2 sends them: "?key=k&a=1".
+std::string upstreamQuery(std::string_view endpoint_query, std::string_view request_query);
+
 // True for request headers that belong to one hop and never reach the backend:
 // Connection, Keep-Alive, TE, Trailer, Upgrade, Transfer-Encoding and
 // Content-Length (both re-framed), Expect, Host (rewritten), and every

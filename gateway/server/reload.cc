@@ -50,9 +50,10 @@ bool sameOptionalEndpoint(const std::optional<conf::EndpointConfig>& a,
 }
 
 bool sameCors(const conf::CorsConfig& a, const conf::CorsConfig& b) {
-  return std::tie(a.enabled, a.allow_origins, a.allow_methods, a.allow_headers,
+  return std::tie(a.enabled, a.allow_origins, a.allow_methods, a.allow_headers, a.expose_headers,
                   a.allow_credentials) == std::tie(b.enabled, b.allow_origins, b.allow_methods,
-                                                   b.allow_headers, b.allow_credentials);
+                                                   b.allow_headers, b.expose_headers,
+                                                   b.allow_credentials);
 }
 
 bool sameOperations(const std::vector<conf::Operation>& a, const std::vector<conf::Operation>& b) {

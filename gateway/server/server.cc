@@ -168,6 +168,21 @@ void warnIfSecuredWithoutAuth(const conf::FilterChainConfig& chain,
   }
 }
 
+// x-wso2-cors without the cors filter in the chain does nothing (preflights get 405).
+void warnIfCorsWithoutFilter(const conf::FilterChainConfig& chain,
+                             const router::RouteTable& routes) {
+  for (const conf::FilterEntry& e : chain.filters) {
+    if (e.name == "cors") return;
+  }
+  for (const auto& api : routes.apis()) {
+    if (!api->api().cors.enabled) continue;
+    GW_LOG_WARN(chain.file, ": API '", api->api().title,
+                "' has x-wso2-cors, but the chain has no cors filter, so browsers' CORS "
+                "requests fail; add `- name: cors` before the authentication filters");
+    return;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats) {
@@ -194,6 +209,7 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   runtime->filter_factories = std::move(*factories);
   warnIfSecuredWithoutAuth(*chain, *runtime->routes);
   discovery::warnIfDiscoveryOff(runtime->config->etcd, *runtime->routes);
+  warnIfCorsWithoutFilter(*chain, *runtime->routes);
   runtime->chain = std::move(*chain);
   return RuntimeConstSharedPtr(std::move(runtime));
 }

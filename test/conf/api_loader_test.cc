@@ -196,8 +196,8 @@ TEST(LoadApiFromString, Errors) {
              "']')"},
       {withEndpoints("  urls: ['http://u:Secr3t@h/']\n"),
        loc + ".urls[0]: credentials in endpoint URLs are not supported"},
-      {withEndpoints("  urls: ['http://h/?a=b']\n"),
-       loc + ".urls[0]: 'http://h/?a=b' must not have a query or fragment"},
+      {withEndpoints("  urls: ['http://h/?a=b#top']\n"),
+       loc + ".urls[0]: 'http://h/?a=b#top' must not have a fragment ('#')"},
       {withEndpoints("  urls: []\n"), loc + ".urls: must list at least one URL"},
       {withEndpoints("  urls: http://h\n"),
        loc + ".urls: expected a list of strings, got a scalar"},
@@ -250,10 +250,11 @@ TEST(LoadApiFromString, Errors) {
        "api.yaml: x-wso2-disable-security: expected a boolean (true or false)"},
       {withTop("x-wso2-auth-header: ''\n"), "api.yaml: x-wso2-auth-header: must not be empty"},
       {withTop("x-wso2-cors: {accessControlAllowOrigin: ['*']}\n"),
-       "api.yaml: unknown key 'x-wso2-cors.accessControlAllowOrigin' (did you mean "
+       "api.yaml (API 'T'): unknown key 'x-wso2-cors.accessControlAllowOrigin' (did you mean "
        "'accessControlAllowOrigins'?)"},
       {withTop("x-wso2-cors: {accessControlAllowMethods: GET}\n"),
-       "api.yaml: x-wso2-cors.accessControlAllowMethods: expected a list of strings, got a "
+       "api.yaml (API 'T'): x-wso2-cors.accessControlAllowMethods: expected a list of strings, "
+       "got a "
        "scalar"},
       {absl::StrCat(
            kHead, kBase, kEndpoints,

@@ -27,18 +27,20 @@ TEST(LoadFilterChain, DefaultFile) {
   absl::StatusOr<FilterChainConfig> chain = loadFilterChain("conf/filters.yaml");
   ASSERT_TRUE(chain.ok()) << chain.status();
   EXPECT_EQ(chain->file, "conf/filters.yaml");
-  ASSERT_EQ(chain->filters.size(), 6u);
+  ASSERT_EQ(chain->filters.size(), 7u);
   EXPECT_EQ(chain->filters[0].name, "request_id");
   EXPECT_EQ(chain->filters[0].config_yaml, "");
   EXPECT_EQ(chain->filters[1].name, "headers");
   EXPECT_EQ(chain->filters[1].index, 1);
+  // CORS preflights are answered before authentication (they carry no token).
+  EXPECT_EQ(chain->filters[2].name, "cors");
   // Security before the router: a WSO2 user with only micro-gw.conf gets it.
-  EXPECT_EQ(chain->filters[2].name, "jwt_authn");
-  EXPECT_EQ(chain->filters[3].name, "oauth2_introspection");
-  EXPECT_EQ(chain->filters[4].name, "api_key");
-  EXPECT_EQ(chain->filters[5].name, "router");
-  EXPECT_EQ(chain->filters[5].index, 5);
-  EXPECT_EQ(chain->filters[5].config_yaml, "");
+  EXPECT_EQ(chain->filters[3].name, "jwt_authn");
+  EXPECT_EQ(chain->filters[4].name, "oauth2_introspection");
+  EXPECT_EQ(chain->filters[5].name, "api_key");
+  EXPECT_EQ(chain->filters[6].name, "router");
+  EXPECT_EQ(chain->filters[6].index, 6);
+  EXPECT_EQ(chain->filters[6].config_yaml, "");
   // The re-emitted config parses back to the same content.
   YAML::Node config = YAML::Load(chain->filters[1].config_yaml);
   EXPECT_EQ(config["request"]["add"]["X-Gateway"].as<std::string>(), "microgw");

@@ -311,6 +311,32 @@ TEST_F(FilterChainTest, LocalReplyFromDecodeHeaders) {
   EXPECT_LT(pos("owner:data '" + body + "' end"), static_cast<long>(log.size()));
 }
 
+// A 204 local reply (a CORS preflight answer) has no JSON body, no
+// Content-Type and ends the stream with its headers.
+TEST_F(FilterChainTest, NoContentLocalReplyHasNoBody) {
+  build();
+  f_[1]->decode_headers_status = FilterStatus::StopIteration;
+  f_[1]->on_decode_headers = [this](RequestHeaders&) {
+    LocalReply reply;
+    reply.status = 204;
+    reply.message = "CORS preflight";
+    reply.headers.add("Access-Control-Allow-Origin", "https://a.example");
+    f_[1]->decoder().sendLocalReply(reply);
+  };
+  chain_->decodeHeaders(request(), true);
+  EXPECT_EQ(owner_.response_headers.status, 204);
+  EXPECT_FALSE(owner_.response_headers.headers.has("content-type"));
+  EXPECT_FALSE(owner_.response_headers.headers.has("content-length"));
+  EXPECT_TRUE(owner_.response_headers.headers.has("access-control-allow-origin"));
+  EXPECT_EQ(owner_.body, "");
+  EXPECT_TRUE(chain_->responseComplete());
+  Log log = takeLog();
+  EXPECT_NE(std::find(log.begin(), log.end(), "owner:headers 204 end"), log.end());
+  EXPECT_EQ(std::find_if(log.begin(), log.end(),
+                         [](const std::string& e) { return e.find(":ed") != std::string::npos; }),
+            log.end());
+}
+
 TEST_F(FilterChainTest, LocalReplyFromDecodeData) {
   build();
   f_[0]->on_decode_data = [this](std::string&) {

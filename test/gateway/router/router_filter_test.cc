@@ -50,6 +50,15 @@ TEST_F(RouterFilterTest, RequestHeadUsesTheQueryAsFiltersLeftIt) {
   EXPECT_EQ(upstreamHead().request_line, "GET /api/v3/pets/7?limit=2 HTTP/1.1");
 }
 
+// An endpoint URL's query goes first, then the request's (WSO2's order).
+TEST_F(RouterFilterTest, RequestHeadPutsTheEndpointQueryBeforeTheRequests) {
+  conf::EndpointUrl with_query = url("backend.internal", 8080, "/api/v3");
+  with_query.query = "key=abc";
+  useApi({with_query});
+  start("GET", "/petstore/v1/pets?limit=2");
+  EXPECT_EQ(upstreamHead().request_line, "GET /api/v3/pets?key=abc&limit=2 HTTP/1.1");
+}
+
 TEST_F(RouterFilterTest, RequestHeadForwardedProtoHttpsForTlsClientsAndXffStartsWithClient) {
   cb_.tls = true;
   start("GET", "/petstore/v1/pets", {{"Host", "gw"}});

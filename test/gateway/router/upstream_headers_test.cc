@@ -13,6 +13,14 @@ http::RequestHeaders request(std::vector<std::pair<std::string, std::string>> he
   return r;
 }
 
+TEST(UpstreamHeaders, UpstreamQuery) {
+  EXPECT_EQ(upstreamQuery("", ""), "");
+  EXPECT_EQ(upstreamQuery("", "?a=1"), "?a=1");
+  EXPECT_EQ(upstreamQuery("k=v", ""), "?k=v");
+  EXPECT_EQ(upstreamQuery("k=v", "?"), "?k=v");
+  EXPECT_EQ(upstreamQuery("k=v", "?a=1&b"), "?k=v&a=1&b");
+}
+
 TEST(UpstreamHeaders, HopByHopTable) {
   struct Case {
     const char* name;
