@@ -21,6 +21,14 @@ namespace gw::conf {
 // header or trailer whose name has an underscore.
 enum class UnderscoreHeaderAction { Drop, Reject, Allow };
 
+// listenerConfig.keepAlive (WSO2's values): whether a client connection stays
+// open after a response.
+enum class KeepAliveMode {
+  Auto,    // as the request asks (HTTP/1.1 default on, HTTP/1.0 only with keep-alive)
+  Always,  // also for HTTP/1.0 requests without keep-alive; a "close" is still honoured
+  Never,   // every response carries Connection: close
+};
+
 // [listenerConfig]
 struct ListenerConfig {
   std::string host = "0.0.0.0";
@@ -30,7 +38,12 @@ struct ListenerConfig {
   uint32_t max_header_size = 8192;  // bytes of the header (and trailer) section on the wire
   uint32_t max_header_count = 100;  // fields in the header (and trailer) section
   UnderscoreHeaderAction headers_with_underscores = UnderscoreHeaderAction::Drop;
-  uint64_t max_entity_body_size = 0;  // 0 = unlimited
+  uint64_t max_entity_body_size = 0;  // 0 = unlimited (WSO2's -1 is read as 0)
+  KeepAliveMode keep_alive = KeepAliveMode::Auto;
+  // Requests a client may send ahead of the response it waits for on one
+  // connection (HTTP/1.1 pipelining); the response to the next one carries
+  // Connection: close. -1 = unlimited.
+  int64_t max_pipelined_requests = 10;
   uint32_t header_read_timeout_ms = 30000;
   uint32_t idle_timeout_ms = 60000;
   uint32_t drain_timeout_ms = 10000;
@@ -73,7 +86,8 @@ struct PoolConfig {
 
 // [httpClients]
 struct HttpClientsConfig {
-  std::string trust_store_path;  // PEM; empty = system CAs
+  std::string trust_store_path;  // PEM or PKCS#12; empty = system CAs
+  std::string trust_store_password;  // for a PKCS#12 trust store; never logged
   bool verify_hostname = true;
   bool disable_ssl_verification = false;
   uint32_t connect_timeout_ms = 5000;

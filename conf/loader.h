@@ -76,6 +76,8 @@ namespace gw::conf {
 struct Environment {
   // Returns the variable's value, or nullopt when it is unset.
   std::function<std::optional<std::string>(const std::string& name)> get_env;
+  // ${mgw-runtime.home} in paths (microgw --runtime-home); unset = an error where used.
+  std::optional<std::string> runtime_home;
 
   // The process environment (::getenv).
   static Environment system();

@@ -16,10 +16,13 @@ constexpr const char* kVersion = "0.1.0";
 
 void printUsage(FILE* out) {
   std::fprintf(out,
-               "usage: microgw [--conf PATH] [--apis DIR] [--check] [--log-level LEVEL]\n"
+               "usage: microgw [--conf PATH] [--apis DIR] [--runtime-home DIR] [--check]\n"
+               "               [--log-level LEVEL]\n"
                "\n"
                "  --conf PATH        micro-gw.conf (TOML); default conf/micro-gw.conf\n"
                "  --apis DIR         directory of OpenAPI 3 API definitions; default conf/apis\n"
+               "  --runtime-home DIR the value of ${mgw-runtime.home} in micro-gw.conf paths\n"
+               "                     (WSO2 API Microgateway 3.2's installation directory)\n"
                "  --check            validate the configuration and exit (0 = valid, 2 = invalid)\n"
                "  --log-level LEVEL  debug | info | warn | error; default info\n"
                "  --version          print the version and exit\n"
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
       options.conf_path = value("--conf");
     } else if (arg == "--apis") {
       options.apis_dir = value("--apis");
+    } else if (arg == "--runtime-home") {
+      options.runtime_home = value("--runtime-home");
     } else if (arg == "--check") {
       check = true;
     } else if (arg == "--log-level") {

@@ -170,8 +170,9 @@ void warnIfSecuredWithoutAuth(const conf::FilterChainConfig& chain,
 }  // namespace
 
 absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats) {
-  absl::StatusOr<conf::Config> config =
-      conf::loadConfig(options.conf_path, conf::Environment::system());
+  conf::Environment env = conf::Environment::system();
+  env.runtime_home = options.runtime_home;
+  absl::StatusOr<conf::Config> config = conf::loadConfig(options.conf_path, env);
   if (!config.ok()) return config.status();
   for (const std::string& w : config->warnings) GW_LOG_WARN(w);
   absl::StatusOr<std::vector<conf::ApiDefinition>> apis = conf::loadApis(options.apis_dir);

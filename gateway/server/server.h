@@ -5,6 +5,7 @@
 // workers and the admin listener, reloads the configuration on SIGHUP, and
 // drains gracefully on SIGTERM/SIGINT.
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,8 @@ namespace gw::server {
 struct Options {
   std::string conf_path = "conf/micro-gw.conf";
   std::string apis_dir = "conf/apis";
+  // ${mgw-runtime.home} in micro-gw.conf paths (--runtime-home); unset = an error where used.
+  std::optional<std::string> runtime_home;
 };
 
 // Loads and validates everything. Errors name the file, the key or entry, and
