@@ -86,7 +86,7 @@ struct PoolConfig {
 
 // [httpClients]
 struct HttpClientsConfig {
-  std::string trust_store_path;  // PEM or PKCS#12; empty = system CAs
+  std::string trust_store_path;      // PEM or PKCS#12; empty = system CAs
   std::string trust_store_password;  // for a PKCS#12 trust store; never logged
   bool verify_hostname = true;
   bool disable_ssl_verification = false;

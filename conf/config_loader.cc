@@ -66,9 +66,8 @@ absl::Status readKeepAlive(const TomlSection& s, KeepAliveMode& out) {
   } else if (*mode == "NEVER") {
     out = KeepAliveMode::Never;
   } else {
-    return s.addError(absl::StrCat(s.keyName("keepAlive"),
-                                   " must be \"AUTO\", \"ALWAYS\" or \"NEVER\", got \"", *mode,
-                                   "\""));
+    return s.addError(absl::StrCat(
+        s.keyName("keepAlive"), " must be \"AUTO\", \"ALWAYS\" or \"NEVER\", got \"", *mode, "\""));
   }
   return absl::OkStatus();
 }

@@ -1,9 +1,10 @@
+#include "conf/environment.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "conf/environment.h"
 #include "conf/loader.h"
 
 namespace gw::conf {

@@ -47,10 +47,10 @@ absl::Status readKeyManager(const TomlSection& root, SecurityConfig& out,
   if (!s.ok()) return s.status();
   // enableLegacyMode, remoteUserClaimRetrievalEnabled and issuer are WSO2 keys
   // the WSO2 table accepts with a warning.
-  GW_CONF_RETURN_IF_ERROR(s->checkKeys({"timestampSkew", "serverUrl", "tokenContext",
-                                        "introspectionURL", "enableIntrospectForFailedJWT",
-                                        "username", "password"},
-                                       {"security"}));
+  GW_CONF_RETURN_IF_ERROR(
+      s->checkKeys({"timestampSkew", "serverUrl", "tokenContext", "introspectionURL",
+                    "enableIntrospectForFailedJWT", "username", "password"},
+                   {"security"}));
   GW_CONF_RETURN_IF_ERROR(s->readInt("timestampSkew", 0, kMaxU32, out.timestamp_skew_ms));
   GW_CONF_RETURN_IF_ERROR(readHttpUrl(*s, "serverUrl", out.km_server_url));
   GW_CONF_RETURN_IF_ERROR(s->readString("tokenContext", out.km_token_context));

@@ -73,8 +73,7 @@ absl::Status notAStore(const std::string& path, const std::string& data) {
         ": a Java KeyStore (JKS), which is not supported; convert it to PKCS#12 with keytool "
         "-importkeystore -srckeystore <file> -destkeystore <file>.p12 -deststoretype PKCS12"));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": neither PEM nor PKCS#12 (.p12 / .pfx)"));
+  return absl::InvalidArgumentError(absl::StrCat(path, ": neither PEM nor PKCS#12 (.p12 / .pfx)"));
 }
 
 absl::StatusOr<Contents> openPkcs12(const std::string& path, const std::string& data,
@@ -118,8 +117,8 @@ absl::StatusOr<Contents> openPem(const std::string& data, const std::string& pas
   bio.reset(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
   // With no callback, OpenSSL takes the last argument as the passphrase (and
   // never prompts on the terminal).
-  out.key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr,
-                                        const_cast<char*>(password.c_str())));
+  out.key.reset(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>(password.c_str())));
   ERR_clear_error();
   return out;
 }

@@ -22,8 +22,7 @@ enum class StoreFormat { Pem, Pkcs12 };
 // Adds every certificate of the trust store at `path` to `store`. Fails when
 // the file cannot be read, a PKCS#12 file does not open with `password`, a
 // Java KeyStore (JKS) is given, or there is no certificate in it.
-absl::Status addTrustStore(X509_STORE* store, const std::string& path,
-                           const std::string& password);
+absl::Status addTrustStore(X509_STORE* store, const std::string& path, const std::string& password);
 
 // Checks that the trust store loads (addTrustStore into a scratch store).
 absl::Status checkTrustStore(const std::string& path, const std::string& password);

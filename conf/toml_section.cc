@@ -9,7 +9,6 @@
 #include "conf/suggest.h"
 #include "conf/wso2_compat.h"
 
-
 namespace gw::conf {
 namespace {
 
@@ -80,6 +79,26 @@ std::vector<std::string> sortedKeys(const cpptoml::table& table) {
   return keys;
 }
 
+// An error that stopped a reader is left out when an error already recorded
+// is about the same table ('jwtTokenConfig[0].jwksUrl' unknown, then
+// 'jwtTokenConfig[0]' needing jwksURL): it is most likely a consequence.
+bool isConsequence(const std::string& last, const std::vector<std::string>& recorded) {
+  if (std::find(recorded.begin(), recorded.end(), last) != recorded.end()) return true;
+  const size_t open = last.find(": '");
+  if (open == std::string::npos) return false;
+  const size_t close = last.find('\'', open + 3);
+  if (close == std::string::npos) return false;
+  std::string table = last.substr(open + 3, close - open - 3);
+  if (const size_t dot = table.rfind('.'); dot != std::string::npos) table.resize(dot);
+  for (const std::string& e : recorded) {
+    if (e.find("'" + table + ".") != std::string::npos ||
+        e.find("'" + table + "'") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void TomlLoadContext::addError(std::string message) {
@@ -93,7 +112,7 @@ void TomlLoadContext::addError(std::string message) {
 
 absl::Status TomlLoadContext::status(const absl::Status& last) const {
   std::vector<std::string> all = errors;
-  if (!last.ok() && std::find(all.begin(), all.end(), last.message()) == all.end()) {
+  if (!last.ok() && !isConsequence(std::string(last.message()), errors)) {
     all.emplace_back(last.message());
   }
   if (all.empty()) return absl::OkStatus();
@@ -147,9 +166,6 @@ void TomlSection::unknownKey(const std::string& full, bool is_section,
   if (std::string hint = closestMatch(key, candidates); !hint.empty()) {
     absl::StrAppend(&message, " (did you mean '", hint, "'?)");
   }
-  absl::StrAppend(&message,
-                  ": neither a microgw setting nor a WSO2 API Microgateway 3.2 one (README: "
-                  "\"Coming from WSO2 API Microgateway 3.2\")");
   context_->addError(std::move(message));
 }
 
@@ -161,9 +177,9 @@ void TomlSection::applyWso2(const std::string& full, const std::shared_ptr<cppto
     if (!conditionHolds(*e, node)) continue;
     if (disabled || e->support == Wso2Support::Implemented) return;
     if (e->support == Wso2Support::Refused) {
-      context_->addError(absl::StrCat(file_, ": ", wso2Condition(*e, full),
-                                      " is refused, because ignoring it would weaken security: ",
-                                      e->note));
+      context_->addError(
+          absl::StrCat(file_, ": ", wso2Condition(*e, full),
+                       " is refused, because ignoring it would weaken security: ", e->note));
       return;
     }
     if (!context_->warned.insert(e).second) return;  // one warning per entry
@@ -291,7 +307,7 @@ absl::Status TomlSection::readStringArray(const std::string& key,
     auto value = array->get()[i]->as<std::string>();
     if (!value) {
       return addError(absl::StrCat(keyName(key), " must be an array of strings, ", "element ", i,
-                                 " is not a string"));
+                                   " is not a string"));
     }
     values.push_back(value->get());
   }
@@ -352,8 +368,7 @@ absl::StatusOr<std::vector<TomlSection>> TomlSection::sectionArray(const std::st
   }
   size_t i = 0;
   for (const auto& table : *array) {
-    out.emplace_back(table, file_, absl::StrCat(fullKey(key), "[", i++, "]"), context_,
-                     disabled_);
+    out.emplace_back(table, file_, absl::StrCat(fullKey(key), "[", i++, "]"), context_, disabled_);
   }
   return out;
 }

@@ -104,8 +104,8 @@ class TomlSection {
   absl::Status typeError(const std::string& key, absl::string_view expected) const;
   void unknownKey(const std::string& full, bool is_section,
                   std::vector<std::string> candidates) const;
-  void applyWso2(const std::string& full, const std::shared_ptr<cpptoml::base>& node,
-                 bool disabled, bool listed) const;
+  void applyWso2(const std::string& full, const std::shared_ptr<cpptoml::base>& node, bool disabled,
+                 bool listed) const;
   void walkWso2(const std::string& full, const std::shared_ptr<cpptoml::base>& node,
                 bool disabled) const;
 

@@ -29,10 +29,10 @@ enum class Wso2Support {
 
 // When an entry's action applies to a key that is present.
 enum class Wso2When {
-  Present,     // always
-  True,        // the value is the boolean true
-  Equals,      // the value (a string) equals `value`
-  NotEquals,   // the value differs from `value` (a non-default choice)
+  Present,    // always
+  True,       // the value is the boolean true
+  Equals,     // the value (a string) equals `value`
+  NotEquals,  // the value differs from `value` (a non-default choice)
 };
 
 enum class Wso2Scope { Conf, Api };
@@ -59,8 +59,8 @@ struct Wso2Entry {
 const std::vector<Wso2Entry>& wso2Table();
 
 // The micro-gw.conf entries that list `key` (a full dotted key; array indices
-// "[3]" are ignored; the first component matches case-insensitively, since
-// WSO2 writes both [keyManager] and [keymanager.security]). Empty when the key
+// "[3]" are ignored; [keyManager] and [keymanager] are the same table, as
+// WSO2 writes both). Empty when the key
 // is not a WSO2 3.2 key.
 std::vector<const Wso2Entry*> findWso2Entries(const std::string& key);
 

@@ -43,8 +43,8 @@ SslCtxPtr makeClientSslCtx(const TlsOptions& tls, std::string* error) {
   } else if (absl::Status s = conf::addTrustStore(SSL_CTX_get_cert_store(ctx.get()),
                                                   tls.trust_store_path, tls.trust_store_password);
              !s.ok()) {
-    *error = "could not load the trust store httpClients.trustStorePath " +
-             std::string(s.message());
+    *error =
+        "could not load the trust store httpClients.trustStorePath " + std::string(s.message());
     return nullptr;
   }
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
