@@ -40,6 +40,10 @@ struct ListenerConfig {
   UnderscoreHeaderAction headers_with_underscores = UnderscoreHeaderAction::Drop;
   uint64_t max_entity_body_size = 0;  // 0 = unlimited (WSO2's -1 is read as 0)
   KeepAliveMode keep_alive = KeepAliveMode::Auto;
+  // WSO2's trust store: no HTTPS listener uses it, but certificateAlias
+  // values that are not files are looked up in it. Expanded path; password never logged.
+  std::string trust_store_path;
+  std::string trust_store_password;
   // Requests a client may send ahead of the response it waits for on one
   // connection (HTTP/1.1 pipelining); the response to the next one carries
   // Connection: close. -1 = unlimited.
@@ -227,6 +231,9 @@ struct JwtTokenConfig {
   std::string audience;           // "" = not checked
   std::string jwks_url;           // "" when certificate_alias is used
   std::string certificate_alias;  // a PEM file (public key or certificate), resolved path
+  // Set when certificateAlias is no file but an alias in listenerConfig's
+  // trust store (WSO2's meaning): that certificate, PEM. Used instead of the file.
+  std::string certificate_pem;
   std::string consumer_key_claim = "aud";
   bool validate_subscription = false;  // accepted; subscriptions are not implemented
   std::vector<ClaimMapping> claims;
@@ -258,6 +265,7 @@ struct SecurityConfig {
   // [apikey.tokenConfigs]: the API-key issuer (WSO2 API keys are JWTs).
   std::string apikey_issuer = "https://localhost:9095/apikey";
   std::string apikey_certificate_alias;  // a PEM file path, resolved; "" = API keys refused
+  std::string apikey_certificate_pem;    // as JwtTokenConfig::certificate_pem
   bool apikey_validate_allowed_apis = false;
 
   // serverUrl + "/" + tokenContext + "/introspect", or introspectionURL.

@@ -22,6 +22,8 @@ namespace {
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
 
+bool isRegularFile(const std::string& path);
+
 absl::Status requireNonEmpty(const TomlSection& section, const std::string& key,
                              const std::string& value) {
   if (!value.empty()) return absl::OkStatus();
@@ -88,10 +90,41 @@ absl::Status readStore(const TomlSection& s, const std::string& path_key,
 
 // listenerConfig's TLS stores: there is no HTTPS listener (a warning from the
 // WSO2 table), but a store that would not load is still an error.
-absl::Status checkListenerStores(const TomlSection& s) {
+absl::Status checkListenerStores(const TomlSection& s, ListenerConfig& out) {
   std::string path, password;
   GW_CONF_RETURN_IF_ERROR(readStore(s, "keyStorePath", "keyStorePassword", true, path, password));
-  return readStore(s, "trustStorePath", "trustStorePassword", false, path, password);
+  return readStore(s, "trustStorePath", "trustStorePassword", false, out.trust_store_path,
+                   out.trust_store_password);
+}
+
+// A certificateAlias that is no file is, as in WSO2, an alias in
+// listenerConfig's trust store: `pem` gets that certificate.
+void resolveAlias(const Config& config, TomlLoadContext& context, const std::string& key,
+                  const std::string& path, std::string& pem) {
+  if (path.empty() || isRegularFile(path)) return;
+  const std::string alias = std::filesystem::path(path).filename().string();
+  const std::string& store = config.listener.trust_store_path;
+  // Without a trust store the filter reports the missing file, as it always did.
+  if (store.empty()) return;
+  absl::StatusOr<std::string> found =
+      certificatePemByAlias(store, config.listener.trust_store_password, alias);
+  if (found.ok()) {
+    pem = *std::move(found);
+    return;
+  }
+  context.addError(absl::StrCat(config.file, ": '", key, "': '", alias, "' is neither a PEM file (",
+                                path, ") nor an alias in listenerConfig.trustStorePath (", store,
+                                ")"));
+}
+
+void resolveAliases(Config& config, TomlLoadContext& context) {
+  SecurityConfig& sec = config.security;
+  for (size_t i = 0; i < sec.jwt_issuers.size(); ++i) {
+    resolveAlias(config, context, absl::StrCat("jwtTokenConfig[", i, "].certificateAlias"),
+                 sec.jwt_issuers[i].certificate_alias, sec.jwt_issuers[i].certificate_pem);
+  }
+  resolveAlias(config, context, "apikey.tokenConfigs.certificateAlias",
+               sec.apikey_certificate_alias, sec.apikey_certificate_pem);
 }
 
 absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
@@ -114,7 +147,7 @@ absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
   out.max_entity_body_size = body_limit < 0 ? 0 : static_cast<uint64_t>(body_limit);
   GW_CONF_RETURN_IF_ERROR(readKeepAlive(s, out.keep_alive));
   GW_CONF_RETURN_IF_ERROR(readLimit(s, "maxPipelinedRequests", out.max_pipelined_requests));
-  GW_CONF_RETURN_IF_ERROR(checkListenerStores(s));
+  GW_CONF_RETURN_IF_ERROR(checkListenerStores(s, out));
   GW_CONF_RETURN_IF_ERROR(
       s.readInt("headerReadTimeoutInMillis", 1, kMaxU32, out.header_read_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(s.readInt("idleTimeoutInMillis", 1, kMaxU32, out.idle_timeout_ms));
@@ -360,9 +393,9 @@ absl::StatusOr<Config> loadConfigFromString(std::string_view toml, std::string f
   TomlSection root(table, config.file, "", &context);
   // Errors of the whole file at once: readers record what they can and go on;
   // an error a reader returns stops the load and comes last.
-  if (absl::Status status = context.status(readRoot(root, env, config)); !status.ok()) {
-    return status;
-  }
+  absl::Status read = readRoot(root, env, config);
+  if (read.ok()) resolveAliases(config, context);
+  if (absl::Status status = context.status(read); !status.ok()) return status;
   return config;
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace gw::conf {
@@ -168,6 +169,29 @@ absl::Status checkKeyStore(const std::string& path, const std::string& password)
     return absl::InvalidArgumentError(absl::StrCat(path, ": no certificate in the key store"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> certificatePemByAlias(const std::string& path,
+                                                  const std::string& password,
+                                                  const std::string& alias) {
+  absl::StatusOr<Contents> contents = openStore(path, password);
+  if (!contents.ok()) return contents.status();
+  for (const X509Ptr& cert : contents->certs) {
+    int length = 0;
+    const unsigned char* name = X509_alias_get0(cert.get(), &length);
+    if (name == nullptr ||
+        !absl::EqualsIgnoreCase(
+            absl::string_view(reinterpret_cast<const char*>(name), static_cast<size_t>(length)),
+            alias)) {
+      continue;
+    }
+    std::unique_ptr<BIO, BioFree> out(BIO_new(BIO_s_mem()));
+    if (PEM_write_bio_X509(out.get(), cert.get()) != 1) break;
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out.get(), &data);
+    return std::string(data, static_cast<size_t>(size));
+  }
+  return absl::NotFoundError(absl::StrCat(path, ": no certificate with the alias '", alias, "'"));
 }
 
 }  // namespace gw::conf

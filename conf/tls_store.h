@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace gw::conf {
 
@@ -31,5 +32,12 @@ absl::Status checkTrustStore(const std::string& path, const std::string& passwor
 // `password` and holds a private key and its certificate, or a PEM file with
 // a private key and a certificate.
 absl::Status checkKeyStore(const std::string& path, const std::string& password);
+
+// The certificate stored under `alias` (the PKCS#12 friendlyName, compared
+// case-insensitively as Java's keytool lowercases aliases) in the trust store,
+// as PEM text. NotFound when the store has no such entry.
+absl::StatusOr<std::string> certificatePemByAlias(const std::string& path,
+                                                  const std::string& password,
+                                                  const std::string& alias);
 
 }  // namespace gw::conf

@@ -60,8 +60,8 @@ std::vector<Wso2Entry> buildTable() {
         "trustStorePassword"},
        S::Ignored,
        "there is no HTTPS listener and no token endpoint: clients use httpPort; terminate TLS in "
-       "front of the gateway (the key and trust stores are still loaded, so a broken store fails "
-       "at start)"},
+       "front of the gateway (the stores are still loaded, so a broken one fails at start, and "
+       "certificateAlias values are found in the trust store)"},
       {kConf,
        "authConfig",
        {"authorizationHeader", "removeAuthHeaderFromOutMessage"},
@@ -138,7 +138,7 @@ std::vector<Wso2Entry> buildTable() {
        {"issuer", "certificateAlias", "jwksURL", "validateSubscription", "consumerKeyClaim",
         "claims.remoteClaim", "claims.localClaim"},
        S::Implemented,
-       "certificateAlias is a PEM file (public key or certificate), relative to micro-gw.conf"},
+       "certificateAlias: an alias in listenerConfig.trustStorePath (as in WSO2) or a PEM file"},
       {kConf,
        "jwtTokenConfig",
        {"claimMapperClassName"},

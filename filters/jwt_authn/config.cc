@@ -20,10 +20,15 @@ constexpr const char* kOutcomeLabels[kOutcomeCount] = {
     "success", "cache_hit", "missing", "invalid", "expired", "forbidden", "unavailable", "revoked"};
 
 absl::StatusOr<std::shared_ptr<const JwkSet>> loadPem(const conf::JwtTokenConfig& issuer) {
-  std::ifstream in(issuer.certificate_alias, std::ios::binary);
+  std::ifstream in;
   std::ostringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || text.str().empty()) {
+  if (!issuer.certificate_pem.empty()) {
+    text << issuer.certificate_pem;  // an alias in listenerConfig's trust store
+  } else {
+    in.open(issuer.certificate_alias, std::ios::binary);
+    if (in) text << in.rdbuf();
+  }
+  if (text.str().empty()) {
     return absl::InvalidArgumentError(
         gw::cat("jwtTokenConfig (issuer ", issuer.issuer, "): certificateAlias: cannot read ",
                 issuer.certificate_alias,

@@ -55,6 +55,8 @@ inline TestStores makeTestStores(const std::string& dir, const std::string& name
   PKCS12* ks = PKCS12_create(password.c_str(), name.c_str(), key, cert, nullptr, 0, 0, 0, 0, 0);
   writeWith(out.key_p12, [&](FILE* f) { return i2d_PKCS12_fp(f, ks); });
   PKCS12_free(ks);
+  // The trust store's entry is named like the file (its alias, WSO2's certificateAlias).
+  X509_alias_set1(cert, reinterpret_cast<const unsigned char*>(name.c_str()), -1);
   STACK_OF(X509)* ca = sk_X509_new_null();
   sk_X509_push(ca, cert);
   PKCS12* ts = PKCS12_create(password.c_str(), nullptr, nullptr, nullptr, ca, 0, 0, 0, 0, 0);

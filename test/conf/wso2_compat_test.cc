@@ -327,5 +327,37 @@ trustStorePath = ")",
   }
 }
 
+// WSO2's certificateAlias names an entry of listenerConfig's trust store; a
+// path to a PEM file works too.
+TEST(Stores, CertificateAliasIsATrustStoreEntryOrAFile) {
+  const testing::TestStores s = testing::makeTestStores(tmpDir(), "wso2apim310", "ballerina");
+  const std::string listener = absl::StrCat("[listenerConfig]\ntrustStorePath = \"", s.trust_p12,
+                                            "\"\ntrustStorePassword = \"ballerina\"\n");
+  absl::StatusOr<Config> c = load(listener + R"(
+[[jwtTokenConfig]]
+issuer = "https://localhost:9443/oauth2/token"
+certificateAlias = "wso2apim310"
+jwksURL = ""
+[apikey.tokenConfigs]
+certificateAlias = "WSO2APIM310"
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->security.jwt_issuers.size(), 1u);
+  EXPECT_EQ(c->security.jwt_issuers[0].certificate_pem.rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
+  EXPECT_EQ(c->security.apikey_certificate_pem, c->security.jwt_issuers[0].certificate_pem);
+
+  c = load(absl::StrCat("[[jwtTokenConfig]]\nissuer = \"i\"\ncertificateAlias = \"", s.cert_pem,
+                        "\"\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->security.jwt_issuers[0].certificate_pem.empty());
+
+  c = load(listener + "[[jwtTokenConfig]]\nissuer = \"i\"\ncertificateAlias = \"nobody\"\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(contains(message(c),
+                       "'jwtTokenConfig[0].certificateAlias': 'nobody' is neither a PEM "
+                       "file"))
+      << message(c);
+}
+
 }  // namespace
 }  // namespace gw::conf
