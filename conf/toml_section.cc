@@ -183,15 +183,18 @@ void TomlSection::applyWso2(const std::string& full, const std::shared_ptr<cppto
       return;
     }
     if (!context_->warned.insert(e).second) return;  // one warning per entry
+    // A group of keys is named by its section and the first key found.
+    const std::string what =
+        e->keys.size() == 1
+            ? absl::StrCat("'", full, "' is a WSO2 API Microgateway 3.2 setting")
+            : absl::StrCat(*e->section == '\0' ? "root keys" : absl::StrCat("[", e->section, "]"),
+                           " (here '", full, "') are WSO2 API Microgateway 3.2 settings");
     if (e->support == Wso2Support::InProgress) {
-      context_->warnings->push_back(absl::StrCat(
-          file_, ": '", full, "' (WSO2 API Microgateway 3.2) is not in this build yet (", e->note,
-          ": issue 8, in progress); ignored"));
+      context_->warnings->push_back(absl::StrCat(file_, ": ", what, " not in this build yet (",
+                                                 e->note, ": issue 8, in progress); ignored"));
     } else {
-      context_->warnings->push_back(absl::StrCat(
-          file_, ": '", full,
-          "' is a WSO2 API Microgateway 3.2 setting microgw does not implement; ignored: ",
-          e->note));
+      context_->warnings->push_back(
+          absl::StrCat(file_, ": ", what, " microgw does not implement; ignored: ", e->note));
     }
     return;
   }

@@ -79,7 +79,8 @@ absl::StatusOr<http::FilterFactoryCb> create(const YAML::Node& node,
   if (!config.ok()) return config.status();
   const conf::SecurityConfig& sec = ctx.config.security;
   if ((*config)->key) {
-    GW_LOG_INFO("api_key: trusting API keys of issuer ", sec.apikey_issuer, " (PEM file ",
+    GW_LOG_INFO("api_key: trusting API keys of issuer ", sec.apikey_issuer,
+                sec.apikey_certificate_pem.empty() ? " (PEM file " : " (trust store alias ",
                 sec.apikey_certificate_alias,
                 sec.apikey_validate_allowed_apis ? "; the key must list the API" : "", ")");
   }

@@ -111,8 +111,10 @@ void logIssuers(const JwtAuthnConfig& config) {
   }
   for (const IssuerEntry& e : config.issuers) {
     GW_LOG_INFO("jwt_authn: trusting issuer ", e.config.issuer, " (keys from ",
-                e.pem_keys ? gw::cat("PEM file ", e.config.certificate_alias)
-                           : gw::cat("JWKS ", e.config.jwks_url),
+                e.pem_keys
+                    ? gw::cat(e.config.certificate_pem.empty() ? "PEM file " : "trust store alias ",
+                              e.config.certificate_alias)
+                    : gw::cat("JWKS ", e.config.jwks_url),
                 e.config.audience.empty() ? std::string(", any audience")
                                           : gw::cat(", audience ", e.config.audience),
                 ")");

@@ -334,9 +334,10 @@ TEST(LoadConfig, Wso2KeysAreWarnings) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listener.http_port, 9091);
   ASSERT_EQ(config->warnings.size(), 1u);
-  EXPECT_EQ(config->warnings[0].rfind("micro-gw.conf: 'listenerConfig.httpsPort' is a WSO2 API "
-                                      "Microgateway 3.2 setting microgw does not implement; "
-                                      "ignored: there is no HTTPS listener",
+  EXPECT_EQ(config->warnings[0].rfind("micro-gw.conf: [listenerConfig] (here "
+                                      "'listenerConfig.httpsPort') are WSO2 API Microgateway 3.2 "
+                                      "settings microgw does not implement; ignored: there is no "
+                                      "HTTPS listener",
                                       0),
             0u)
       << config->warnings[0];
