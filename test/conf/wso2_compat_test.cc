@@ -80,8 +80,8 @@ scopes = "observability"
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->warnings.size(), 2u);
   EXPECT_TRUE(contains(c->warnings[0],
-                       "'b7a.users.admin.password' is a WSO2 API Microgateway 3.2 "
-                       "setting microgw does not implement; ignored: "))
+                       "[b7a.users] (here 'b7a.users.admin.password') are WSO2 API "
+                       "Microgateway 3.2 settings microgw does not implement; ignored: "))
       << c->warnings[0];
   EXPECT_FALSE(contains(c->warnings[0], "d033e22"));
   EXPECT_TRUE(contains(c->warnings[1], "'http2.enable'")) << c->warnings[1];
