@@ -176,6 +176,8 @@ void TomlSection::applyWso2(const std::string& full, const std::shared_ptr<cppto
   for (const Wso2Entry* e : findWso2Entries(full)) {
     if (!conditionHolds(*e, node)) continue;
     if (disabled || e->support == Wso2Support::Implemented) return;
+    // A reader that lists an in-progress key implements it (issue 8 merged).
+    if (listed && e->support == Wso2Support::InProgress) return;
     if (e->support == Wso2Support::Refused) {
       context_->addError(
           absl::StrCat(file_, ": ", wso2Condition(*e, full),
@@ -198,7 +200,6 @@ void TomlSection::applyWso2(const std::string& full, const std::shared_ptr<cppto
     }
     return;
   }
-  (void)listed;
 }
 
 // A WSO2 key or table no reader reads: its keys are checked against the table.

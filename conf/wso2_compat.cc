@@ -176,7 +176,7 @@ std::vector<Wso2Entry> buildTable() {
        "caching",
        {"tokenCacheExpiryTime", "tokenCacheCapacity", "tokenCacheEvictionFactor"},
        S::Implemented,
-       ""},
+       "tokenCacheExpiryTime is in seconds here; WSO2's template value 900000 is milliseconds"},
       {kConf,
        "analytics",
        {"streamVersion", "enable", "uploadingTimeSpanInMillis", "initialDelayInMillis",

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "conf/loader.h"
+#include "conf/toml_section.h"
 #include "test/conf/test_stores.h"
 
 namespace gw::conf {
@@ -86,6 +87,24 @@ scopes = "observability"
   EXPECT_FALSE(contains(c->warnings[0], "d033e22"));
   EXPECT_TRUE(contains(c->warnings[1], "'http2.enable'")) << c->warnings[1];
   EXPECT_TRUE(contains(c->warnings[1], "HTTP/1.1 only")) << c->warnings[1];
+}
+
+// An in-progress entry (issue 8) warns while no reader reads it; a reader that
+// lists the key (after the merge) silences it even before the table is flipped.
+TEST(Wso2Keys, InProgressKeysWarnUntilAReaderListsThem) {
+  absl::StatusOr<Config> c = load("[throttlingConfig]\nenableHeaderConditions = true\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_TRUE(contains(c->warnings[0], "not in this build yet")) << c->warnings[0];
+  std::vector<std::string> warnings;
+  TomlLoadContext context;
+  context.warnings = &warnings;
+  auto table = cpptoml::make_table();
+  table->insert("enableHeaderConditions", true);
+  TomlSection section(table, "micro-gw.conf", "throttlingConfig", &context);
+  EXPECT_TRUE(section.checkKeys({"enableHeaderConditions"}, {}).ok());
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_TRUE(context.errors.empty());
 }
 
 TEST(Wso2Keys, DisabledSectionsAreSilent) {
