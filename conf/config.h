@@ -24,6 +24,14 @@ namespace gw::conf {
 // header or trailer whose name has an underscore.
 enum class UnderscoreHeaderAction { Drop, Reject, Allow };
 
+// listenerConfig.keepAlive (WSO2's values): whether a client connection stays
+// open after a response.
+enum class KeepAliveMode {
+  Auto,    // as the request asks (HTTP/1.1 default on, HTTP/1.0 only with keep-alive)
+  Always,  // also for HTTP/1.0 requests without keep-alive; a "close" is still honoured
+  Never,   // every response carries Connection: close
+};
+
 // [listenerConfig]
 struct ListenerConfig {
   std::string host = "0.0.0.0";
@@ -33,7 +41,16 @@ struct ListenerConfig {
   uint32_t max_header_size = 8192;  // bytes of the header (and trailer) section on the wire
   uint32_t max_header_count = 100;  // fields in the header (and trailer) section
   UnderscoreHeaderAction headers_with_underscores = UnderscoreHeaderAction::Drop;
-  uint64_t max_entity_body_size = 0;  // 0 = unlimited
+  uint64_t max_entity_body_size = 0;  // 0 = unlimited (WSO2's -1 is read as 0)
+  KeepAliveMode keep_alive = KeepAliveMode::Auto;
+  // WSO2's trust store: no HTTPS listener uses it, but certificateAlias
+  // values that are not files are looked up in it. Expanded path; password never logged.
+  std::string trust_store_path;
+  std::string trust_store_password;
+  // Requests a client may send ahead of the response it waits for on one
+  // connection (HTTP/1.1 pipelining); the response to the next one carries
+  // Connection: close. -1 = unlimited.
+  int64_t max_pipelined_requests = 10;
   uint32_t header_read_timeout_ms = 30000;
   uint32_t idle_timeout_ms = 60000;
   uint32_t drain_timeout_ms = 10000;
@@ -76,7 +93,8 @@ struct PoolConfig {
 
 // [httpClients]
 struct HttpClientsConfig {
-  std::string trust_store_path;  // PEM; empty = system CAs
+  std::string trust_store_path;      // PEM or PKCS#12; empty = system CAs
+  std::string trust_store_password;  // for a PKCS#12 trust store; never logged
   bool verify_hostname = true;
   bool disable_ssl_verification = false;
   uint32_t connect_timeout_ms = 5000;
@@ -248,6 +266,9 @@ struct JwtTokenConfig {
   std::string audience;           // "" = not checked
   std::string jwks_url;           // "" when certificate_alias is used
   std::string certificate_alias;  // a PEM file (public key or certificate), resolved path
+  // Set when certificateAlias is no file but an alias in listenerConfig's
+  // trust store (WSO2's meaning): that certificate, PEM. Used instead of the file.
+  std::string certificate_pem;
   std::string consumer_key_claim = "aud";
   bool validate_subscription = false;  // accepted; subscriptions are not implemented
   std::vector<ClaimMapping> claims;
@@ -279,6 +300,7 @@ struct SecurityConfig {
   // [apikey.tokenConfigs]: the API-key issuer (WSO2 API keys are JWTs).
   std::string apikey_issuer = "https://localhost:9095/apikey";
   std::string apikey_certificate_alias;  // a PEM file path, resolved; "" = API keys refused
+  std::string apikey_certificate_pem;    // as JwtTokenConfig::certificate_pem
   bool apikey_validate_allowed_apis = false;
 
   // serverUrl + "/" + tokenContext + "/introspect", or introspectionURL.

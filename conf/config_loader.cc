@@ -13,6 +13,7 @@
 #include "conf/security_loader.h"
 #include "conf/status_macros.h"
 #include "conf/syntax_error.h"
+#include "conf/tls_store.h"
 #include "conf/toml_section.h"
 
 namespace gw::conf {
@@ -20,6 +21,8 @@ namespace {
 
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
+
+bool isRegularFile(const std::string& path);
 
 absl::Status requireNonEmpty(const TomlSection& section, const std::string& key,
                              const std::string& value) {
@@ -45,11 +48,91 @@ absl::Status readUnderscoreAction(const TomlSection& s, UnderscoreHeaderAction& 
   return absl::OkStatus();
 }
 
+// -1 (WSO2's "unlimited") or a positive count.
+absl::Status readLimit(const TomlSection& s, const std::string& key, int64_t& out) {
+  GW_CONF_RETURN_IF_ERROR(s.readInt(key, -1, kMaxU32, out));
+  if (out == 0) {
+    return s.addError(absl::StrCat(s.keyName(key), " must be -1 (unlimited) or at least 1, got 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readKeepAlive(const TomlSection& s, KeepAliveMode& out) {
+  std::optional<std::string> mode;
+  GW_CONF_RETURN_IF_ERROR(s.readOptionalString("keepAlive", mode));
+  if (!mode) return absl::OkStatus();
+  if (*mode == "AUTO") {
+    out = KeepAliveMode::Auto;
+  } else if (*mode == "ALWAYS") {
+    out = KeepAliveMode::Always;
+  } else if (*mode == "NEVER") {
+    out = KeepAliveMode::Never;
+  } else {
+    return s.addError(absl::StrCat(
+        s.keyName("keepAlive"), " must be \"AUTO\", \"ALWAYS\" or \"NEVER\", got \"", *mode, "\""));
+  }
+  return absl::OkStatus();
+}
+
+// A trust store or key store named by `path_key` (PEM or PKCS#12 with the
+// password in `password_key`) must load; `path` receives the expanded path.
+absl::Status readStore(const TomlSection& s, const std::string& path_key,
+                       const std::string& password_key, bool key_store, std::string& path,
+                       std::string& password) {
+  GW_CONF_RETURN_IF_ERROR(s.readPath(path_key, path));
+  GW_CONF_RETURN_IF_ERROR(s.readString(password_key, password));
+  if (path.empty()) return absl::OkStatus();
+  path = resolvePath(directoryOf(s.file()), path);
+  absl::Status loaded = key_store ? checkKeyStore(path, password) : checkTrustStore(path, password);
+  if (!loaded.ok()) return s.addError(absl::StrCat(s.keyName(path_key), ": ", loaded.message()));
+  return absl::OkStatus();
+}
+
+// listenerConfig's TLS stores: there is no HTTPS listener (a warning from the
+// WSO2 table), but a store that would not load is still an error.
+absl::Status checkListenerStores(const TomlSection& s, ListenerConfig& out) {
+  std::string path, password;
+  GW_CONF_RETURN_IF_ERROR(readStore(s, "keyStorePath", "keyStorePassword", true, path, password));
+  return readStore(s, "trustStorePath", "trustStorePassword", false, out.trust_store_path,
+                   out.trust_store_password);
+}
+
+// A certificateAlias that is no file is, as in WSO2, an alias in
+// listenerConfig's trust store: `pem` gets that certificate.
+void resolveAlias(const Config& config, TomlLoadContext& context, const std::string& key,
+                  const std::string& path, std::string& pem) {
+  if (path.empty() || isRegularFile(path)) return;
+  const std::string alias = std::filesystem::path(path).filename().string();
+  const std::string& store = config.listener.trust_store_path;
+  // Without a trust store the filter reports the missing file, as it always did.
+  if (store.empty()) return;
+  absl::StatusOr<std::string> found =
+      certificatePemByAlias(store, config.listener.trust_store_password, alias);
+  if (found.ok()) {
+    pem = *std::move(found);
+    return;
+  }
+  context.addError(absl::StrCat(config.file, ": '", key, "': '", alias, "' is neither a PEM file (",
+                                path, ") nor an alias in listenerConfig.trustStorePath (", store,
+                                ")"));
+}
+
+void resolveAliases(Config& config, TomlLoadContext& context) {
+  SecurityConfig& sec = config.security;
+  for (size_t i = 0; i < sec.jwt_issuers.size(); ++i) {
+    resolveAlias(config, context, absl::StrCat("jwtTokenConfig[", i, "].certificateAlias"),
+                 sec.jwt_issuers[i].certificate_alias, sec.jwt_issuers[i].certificate_pem);
+  }
+  resolveAlias(config, context, "apikey.tokenConfigs.certificateAlias",
+               sec.apikey_certificate_alias, sec.apikey_certificate_pem);
+}
+
 absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
   GW_CONF_RETURN_IF_ERROR(
       s.checkKeys({"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize", "maxHeaderCount",
                    "headersWithUnderscoresAction", "maxEntityBodySize", "headerReadTimeoutInMillis",
-                   "idleTimeoutInMillis", "drainTimeoutInMillis", "requestBodyTimeoutInMillis"},
+                   "idleTimeoutInMillis", "drainTimeoutInMillis", "requestBodyTimeoutInMillis",
+                   "keepAlive", "maxPipelinedRequests"},
                   {}));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
@@ -59,7 +142,12 @@ absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
   GW_CONF_RETURN_IF_ERROR(s.readInt("maxHeaderSize", 1, kMaxU32, out.max_header_size));
   GW_CONF_RETURN_IF_ERROR(s.readInt("maxHeaderCount", 1, kMaxU32, out.max_header_count));
   GW_CONF_RETURN_IF_ERROR(readUnderscoreAction(s, out.headers_with_underscores));
-  GW_CONF_RETURN_IF_ERROR(s.readInt("maxEntityBodySize", 0, kMaxI64, out.max_entity_body_size));
+  int64_t body_limit = static_cast<int64_t>(out.max_entity_body_size);
+  GW_CONF_RETURN_IF_ERROR(s.readInt("maxEntityBodySize", -1, kMaxI64, body_limit));
+  out.max_entity_body_size = body_limit < 0 ? 0 : static_cast<uint64_t>(body_limit);
+  GW_CONF_RETURN_IF_ERROR(readKeepAlive(s, out.keep_alive));
+  GW_CONF_RETURN_IF_ERROR(readLimit(s, "maxPipelinedRequests", out.max_pipelined_requests));
+  GW_CONF_RETURN_IF_ERROR(checkListenerStores(s, out));
   GW_CONF_RETURN_IF_ERROR(
       s.readInt("headerReadTimeoutInMillis", 1, kMaxU32, out.header_read_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(s.readInt("idleTimeoutInMillis", 1, kMaxU32, out.idle_timeout_ms));
@@ -111,7 +199,7 @@ absl::Status readProxy(const TomlSection& s, const Environment& env, const std::
                   {}));
   GW_CONF_RETURN_IF_ERROR(readProxyEnabled(s, out.enabled));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
-  GW_CONF_RETURN_IF_ERROR(s.readInt("port", 1, 65535, out.port));
+  GW_CONF_RETURN_IF_ERROR(s.readInt("port", 0, 65535, out.port));  // WSO2's 0 while disabled
   GW_CONF_RETURN_IF_ERROR(s.readString("username", out.username));
   GW_CONF_RETURN_IF_ERROR(s.readBool("enableInternalServices", out.enable_internal_services));
   GW_CONF_RETURN_IF_ERROR(s.readStringArray("nonProxyHosts", out.non_proxy_hosts));
@@ -128,18 +216,12 @@ absl::Status readProxy(const TomlSection& s, const Environment& env, const std::
     return absl::InvalidArgumentError(absl::StrCat(
         s.keyName("host"), " is required when 'enabled' or 'enableInternalServices' is true"));
   }
+  if ((out.enabled || out.enable_internal_services) && out.port == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.keyName("port"), " must be 1-65535 when 'enabled' or 'enableInternalServices' is true"));
+  }
   const size_t slash = file.rfind('/');
   out.source = slash == std::string::npos ? file : file.substr(slash + 1);
-  return absl::OkStatus();
-}
-
-// -1 (WSO2's "unlimited") or a positive count.
-absl::Status readLimit(const TomlSection& s, const std::string& key, int64_t& out) {
-  GW_CONF_RETURN_IF_ERROR(s.readInt(key, -1, kMaxU32, out));
-  if (out == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(s.keyName(key), " must be -1 (unlimited) or at least 1, got 0"));
-  }
   return absl::OkStatus();
 }
 
@@ -159,14 +241,42 @@ absl::Status readPoolConfig(const TomlSection& s, HttpClientsConfig& out) {
   return absl::OkStatus();
 }
 
+// The backend trust store: [httpClients] trustStorePath, or WSO2 3.2.1's
+// [httpClients.sslConfig] (which also carries verifyHostname and a key store
+// that is loaded but not used).
+absl::Status readBackendTls(const TomlSection& s, HttpClientsConfig& out) {
+  GW_CONF_RETURN_IF_ERROR(readStore(s, "trustStorePath", "trustStorePassword", false,
+                                    out.trust_store_path, out.trust_store_password));
+  absl::StatusOr<TomlSection> ssl = s.section("sslConfig");
+  if (!ssl.ok() || !ssl->present()) return ssl.status();
+  GW_CONF_RETURN_IF_ERROR(ssl->checkKeys({"trustStorePath", "trustStorePassword", "verifyHostname",
+                                          "keyStorePath", "keyStorePassword"},
+                                         {}));
+  GW_CONF_RETURN_IF_ERROR(ssl->readBool("verifyHostname", out.verify_hostname));
+  std::string path, password;
+  GW_CONF_RETURN_IF_ERROR(
+      readStore(*ssl, "keyStorePath", "keyStorePassword", true, path, password));
+  GW_CONF_RETURN_IF_ERROR(
+      readStore(*ssl, "trustStorePath", "trustStorePassword", false, path, password));
+  if (path.empty()) return absl::OkStatus();
+  if (!out.trust_store_path.empty() && out.trust_store_path != path) {
+    return s.addError(absl::StrCat(ssl->keyName("trustStorePath"), " and ",
+                                   s.keyName("trustStorePath"),
+                                   " name different stores; they are the same setting: set one"));
+  }
+  out.trust_store_path = path;
+  out.trust_store_password = password;
+  return absl::OkStatus();
+}
+
 absl::Status readHttpClients(const TomlSection& s, const Environment& env, const std::string& file,
                              HttpClientsConfig& out) {
   GW_CONF_RETURN_IF_ERROR(s.checkKeys(
-      {"trustStorePath", "verifyHostname", "disableSslVerification", "connectTimeoutInMillis",
-       "poolIdleTimeoutInMillis", "maxIdleConnectionsPerHost"},
-      {"proxy", "poolConfig"}));
-  GW_CONF_RETURN_IF_ERROR(s.readString("trustStorePath", out.trust_store_path));
+      {"trustStorePath", "trustStorePassword", "verifyHostname", "disableSslVerification",
+       "connectTimeoutInMillis", "poolIdleTimeoutInMillis", "maxIdleConnectionsPerHost"},
+      {"proxy", "poolConfig", "sslConfig"}));
   GW_CONF_RETURN_IF_ERROR(s.readBool("verifyHostname", out.verify_hostname));
+  GW_CONF_RETURN_IF_ERROR(readBackendTls(s, out));
   GW_CONF_RETURN_IF_ERROR(s.readBool("disableSslVerification", out.disable_ssl_verification));
   GW_CONF_RETURN_IF_ERROR(s.readInt("connectTimeoutInMillis", 1, kMaxU32, out.connect_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(
@@ -209,7 +319,7 @@ absl::Status readAdmin(const TomlSection& s, AdminConfig& out) {
 absl::Status readAccessLog(const TomlSection& s, AccessLogConfig& out) {
   GW_CONF_RETURN_IF_ERROR(s.checkKeys({"enabled", "path"}, {}));
   GW_CONF_RETURN_IF_ERROR(s.readBool("enabled", out.enabled));
-  GW_CONF_RETURN_IF_ERROR(s.readString("path", out.path));
+  GW_CONF_RETURN_IF_ERROR(s.readPath("path", out.path));
   return requireNonEmpty(s, "path", out.path);
 }
 
@@ -282,8 +392,15 @@ absl::StatusOr<Config> loadConfigFromString(std::string_view toml, std::string f
   } catch (const std::exception&) {  // its text may quote the input
     return absl::InvalidArgumentError(absl::StrCat(config.file, ": cannot parse as TOML"));
   }
-  TomlSection root(table, config.file, "", &config.warnings);
-  GW_CONF_RETURN_IF_ERROR(readRoot(root, env, config));
+  TomlLoadContext context;
+  context.warnings = &config.warnings;
+  context.env = &env;
+  TomlSection root(table, config.file, "", &context);
+  // Errors of the whole file at once: readers record what they can and go on;
+  // an error a reader returns stops the load and comes last.
+  absl::Status read = readRoot(root, env, config);
+  if (read.ok()) resolveAliases(config, context);
+  if (absl::Status status = context.status(read); !status.ok()) return status;
   return config;
 }
 

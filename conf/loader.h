@@ -15,10 +15,17 @@
 //
 // Rules that are not obvious from config.h:
 // - micro-gw.conf: unknown sections/keys are errors with a "did you mean"
-//   hint; a short explicit list of WSO2 3.x keys microgw does not implement
-//   (listenerConfig.httpsPort, keyStorePath, keyStorePassword, trustStorePath,
-//   trustStorePassword, tokenListenerPort) only adds a line to
-//   Config::warnings.
+//   hint. WSO2 API Microgateway 3.2 keys are looked up in one table
+//   (conf/wso2_compat.h): implemented ones are read; the others add one line
+//   per table entry to Config::warnings (none inside a disabled section), or
+//   are errors where ignoring them would weaken security. Errors do not stop
+//   at the first: the message lists all of a file's errors (up to 20), each
+//   with the file and the key.
+// - Paths (trust/key stores, certificateAlias, accessLog path) expand
+//   ${mgw-runtime.home} (Environment::runtime_home) and ${ENV_VAR}; an
+//   undefined one is an error naming it. Stores (PEM or PKCS#12 with their
+//   password, conf/tls_store.h) must load. A certificateAlias that is not a
+//   file is looked up by alias in [listenerConfig] trustStorePath.
 // - [httpClients.proxy]: `enable` (WSO2 3.2's spelling) and `enabled` are both
 //   accepted; giving both with different values is an error. A password comes
 //   from at most one of `password` (an empty string counts as unset),
@@ -86,6 +93,8 @@ namespace gw::conf {
 struct Environment {
   // Returns the variable's value, or nullopt when it is unset.
   std::function<std::optional<std::string>(const std::string& name)> get_env;
+  // ${mgw-runtime.home} in paths (microgw --runtime-home); unset = an error where used.
+  std::optional<std::string> runtime_home;
 
   // The process environment (::getenv).
   static Environment system();

@@ -13,18 +13,6 @@ namespace {
 
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-// WSO2 keys microgw accepts without implementing them (a warning each).
-void warnUnimplemented(const TomlSection& s, const std::vector<std::string>& keys,
-                       std::vector<std::string>& warnings) {
-  for (const std::string& key : keys) {
-    if (s.has(key)) {
-      warnings.push_back(absl::StrCat(s.keyName(key),
-                                      " is a WSO2 API Microgateway setting microgw does not "
-                                      "implement yet; ignored"));
-    }
-  }
-}
-
 absl::Status readHttpUrl(const TomlSection& s, const std::string& key, std::string& out) {
   GW_CONF_RETURN_IF_ERROR(s.readString(key, out));
   if (out.empty()) return absl::OkStatus();
@@ -43,12 +31,8 @@ absl::Status readKeyManagerBasic(const TomlSection& km, SecurityConfig& out,
   if (!km.present()) return absl::OkStatus();
   absl::StatusOr<TomlSection> sec = km.section("security");
   if (!sec.ok()) return sec.status();
-  GW_CONF_RETURN_IF_ERROR(sec->checkKeys({}, {"basic", "oauth2"}));
-  if (sec->has("oauth2")) {
-    warnings.push_back(absl::StrCat(sec->keyName("oauth2"),
-                                    ": OAuth2 client credentials for the key manager are not "
-                                    "implemented by microgw (use security.basic); ignored"));
-  }
+  // oauth2 is a WSO2 section checked (and warned about) by the WSO2 table.
+  GW_CONF_RETURN_IF_ERROR(sec->checkKeys({}, {"basic"}));
   absl::StatusOr<TomlSection> basic = sec->section("basic");
   if (!basic.ok()) return basic.status();
   GW_CONF_RETURN_IF_ERROR(basic->checkKeys({"enabled", "username", "password"}, {}));
@@ -61,15 +45,12 @@ absl::Status readKeyManager(const TomlSection& root, SecurityConfig& out,
                             std::vector<std::string>& warnings) {
   absl::StatusOr<TomlSection> s = root.section("keyManager");
   if (!s.ok()) return s.status();
-  const std::vector<std::string> ignored = {"enableLegacyMode", "remoteUserClaimRetrievalEnabled",
-                                            "issuer", "external"};
-  std::vector<std::string> keys = ignored;
-  for (const char* k : {"timestampSkew", "serverUrl", "tokenContext", "introspectionURL",
-                        "enableIntrospectForFailedJWT", "username", "password"}) {
-    keys.push_back(k);
-  }
-  GW_CONF_RETURN_IF_ERROR(s->checkKeys(keys, {"security"}));
-  warnUnimplemented(*s, ignored, warnings);
+  // enableLegacyMode, remoteUserClaimRetrievalEnabled and issuer are WSO2 keys
+  // the WSO2 table accepts with a warning.
+  GW_CONF_RETURN_IF_ERROR(
+      s->checkKeys({"timestampSkew", "serverUrl", "tokenContext", "introspectionURL",
+                    "enableIntrospectForFailedJWT", "username", "password"},
+                   {"security"}));
   GW_CONF_RETURN_IF_ERROR(s->readInt("timestampSkew", 0, kMaxU32, out.timestamp_skew_ms));
   GW_CONF_RETURN_IF_ERROR(readHttpUrl(*s, "serverUrl", out.km_server_url));
   GW_CONF_RETURN_IF_ERROR(s->readString("tokenContext", out.km_token_context));
@@ -94,19 +75,13 @@ absl::Status readApiKey(const TomlSection& root, const std::string& file, Securi
                         std::vector<std::string>& warnings) {
   absl::StatusOr<TomlSection> s = root.section("apikey");
   if (!s.ok()) return s.status();
-  GW_CONF_RETURN_IF_ERROR(s->checkKeys({}, {"tokenConfigs", "issuer"}));
-  absl::StatusOr<TomlSection> issuer = s->section("issuer");
-  if (!issuer.ok()) return issuer.status();
-  if (issuer->present()) {
-    warnings.push_back(absl::StrCat(s->keyName("issuer"),
-                                    ": issuing API keys is not implemented by microgw (the key "
-                                    "manager issues them); ignored"));
-  }
+  // [apikey.issuer] is a WSO2 section the WSO2 table accepts with a warning.
+  GW_CONF_RETURN_IF_ERROR(s->checkKeys({}, {"tokenConfigs"}));
   absl::StatusOr<TomlSection> t = s->section("tokenConfigs");
   if (!t.ok()) return t.status();
   GW_CONF_RETURN_IF_ERROR(t->checkKeys({"issuer", "certificateAlias", "validateAllowedAPIs"}, {}));
   GW_CONF_RETURN_IF_ERROR(t->readString("issuer", out.apikey_issuer));
-  GW_CONF_RETURN_IF_ERROR(t->readString("certificateAlias", out.apikey_certificate_alias));
+  GW_CONF_RETURN_IF_ERROR(t->readPath("certificateAlias", out.apikey_certificate_alias));
   if (!out.apikey_certificate_alias.empty()) {
     out.apikey_certificate_alias = resolvePath(directoryOf(file), out.apikey_certificate_alias);
   }
@@ -147,7 +122,6 @@ absl::Status readIssuer(const TomlSection& s, const std::string& file, JwtTokenC
       {"issuer", "audience", "jwksURL", "certificateAlias", "consumerKeyClaim",
        "validateSubscription", "claimMapperClassName", "remoteUserClaimRetrievalEnabled"},
       {"claims"}));
-  warnUnimplemented(s, {"claimMapperClassName", "remoteUserClaimRetrievalEnabled"}, warnings);
   GW_CONF_RETURN_IF_ERROR(s.readString("issuer", out.issuer));
   if (out.issuer.empty()) {
     return absl::InvalidArgumentError(
@@ -155,7 +129,7 @@ absl::Status readIssuer(const TomlSection& s, const std::string& file, JwtTokenC
   }
   GW_CONF_RETURN_IF_ERROR(s.readString("audience", out.audience));
   GW_CONF_RETURN_IF_ERROR(readJwksUrl(s, out.jwks_url));
-  GW_CONF_RETURN_IF_ERROR(s.readString("certificateAlias", out.certificate_alias));
+  GW_CONF_RETURN_IF_ERROR(s.readPath("certificateAlias", out.certificate_alias));
   if (out.jwks_url.empty() == out.certificate_alias.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         s.keyName(""), " (issuer ", out.issuer,
@@ -174,7 +148,6 @@ absl::Status readIssuers(const TomlSection& root, const std::string& file, Secur
                          std::vector<std::string>& warnings) {
   absl::StatusOr<std::vector<TomlSection>> issuers = root.sectionArray("jwtTokenConfig");
   if (!issuers.ok()) return issuers.status();
-  bool subscription_noted = false;
   for (const TomlSection& s : *issuers) {
     JwtTokenConfig issuer;
     GW_CONF_RETURN_IF_ERROR(readIssuer(s, file, issuer, warnings));
@@ -184,13 +157,6 @@ absl::Status readIssuers(const TomlSection& root, const std::string& file, Secur
             absl::StrCat(s.keyName("issuer"), ": issuer ", issuer.issuer,
                          " is configured twice; tokens are matched to one entry by `iss`"));
       }
-    }
-    if (issuer.validate_subscription && !subscription_noted) {
-      subscription_noted = true;
-      warnings.push_back(
-          absl::StrCat(s.keyName("validateSubscription"),
-                       " = true: subscription validation is not implemented by microgw; tokens are "
-                       "validated (signature, issuer, audience, times, scopes) without it"));
     }
     out.jwt_issuers.push_back(std::move(issuer));
   }

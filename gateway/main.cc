@@ -16,11 +16,13 @@ constexpr const char* kVersion = "0.1.0";
 
 void printUsage(FILE* out) {
   std::fprintf(out,
-               "usage: microgw [--conf PATH] [--apis DIR] [--check] [--log-level LEVEL]\n"
-               "               [--etcd KEY=VALUE ...]\n"
+               "usage: microgw [--conf PATH] [--apis DIR] [--runtime-home DIR] [--check]\n"
+               "               [--log-level LEVEL] [--etcd KEY=VALUE ...]\n"
                "\n"
                "  --conf PATH        micro-gw.conf (TOML); default conf/micro-gw.conf\n"
                "  --apis DIR         directory of OpenAPI 3 API definitions; default conf/apis\n"
+               "  --runtime-home DIR the value of ${mgw-runtime.home} in micro-gw.conf paths\n"
+               "                     (WSO2 API Microgateway 3.2's installation directory)\n"
                "  --check            validate the configuration and exit (0 = valid, 2 = invalid)\n"
                "  --log-level LEVEL  debug | info | warn | error; default info\n"
                "  --etcd KEY=VALUE   etcd service discovery (WSO2's run-time keys etcdurl,\n"
@@ -74,6 +76,8 @@ int main(int argc, char** argv) {
       options.apis_dir = value("--apis");
     } else if (arg == "--etcd") {
       options.etcd_flags.push_back(value("--etcd"));
+    } else if (arg == "--runtime-home") {
+      options.runtime_home = value("--runtime-home");
     } else if (arg == "--check") {
       check = true;
     } else if (arg == "--log-level") {

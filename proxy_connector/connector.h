@@ -65,7 +65,8 @@ struct ProxyServer {
 
 // TLS settings for https targets ([httpClients] in micro-gw.conf).
 struct TlsOptions {
-  std::string trust_store_path;  // PEM CA bundle; empty = system CAs
+  std::string trust_store_path;      // PEM CA bundle or PKCS#12 store; empty = system CAs
+  std::string trust_store_password;  // PKCS#12 only; never logged
   bool verify_hostname = true;
   bool disable_verification = false;
 };

@@ -123,6 +123,7 @@ ConnectorPtr createConnector(event::Dispatcher& dispatcher, const ConnectorOptio
 ConnectorOptions connectorOptionsFor(const conf::HttpClientsConfig& hc) {
   ConnectorOptions options;
   options.tls.trust_store_path = hc.trust_store_path;
+  options.tls.trust_store_password = hc.trust_store_password;
   options.tls.verify_hostname = hc.verify_hostname;
   options.tls.disable_verification = hc.disable_ssl_verification;
   options.connect_timeout = std::chrono::milliseconds(hc.connect_timeout_ms);

@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "conf/tls_store.h"
+
 namespace gw::proxy {
 
 bool isIpLiteral(const std::string& host) {
@@ -33,15 +35,16 @@ SslCtxPtr makeClientSslCtx(const TlsOptions& tls, std::string* error) {
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
     return ctx;
   }
-  const int ok = tls.trust_store_path.empty()
-                     ? SSL_CTX_set_default_verify_paths(ctx.get())
-                     : SSL_CTX_load_verify_locations(ctx.get(), tls.trust_store_path.c_str(),
-                                                     nullptr);
-  if (ok != 1) {
-    *error = "could not load the trust store " +
-             (tls.trust_store_path.empty() ? std::string("(system default paths)")
-                                           : "httpClients.trustStorePath " + tls.trust_store_path) +
-             ": " + takeSslErrors();
+  if (tls.trust_store_path.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+      *error = "could not load the trust store (system default paths): " + takeSslErrors();
+      return nullptr;
+    }
+  } else if (absl::Status s = conf::addTrustStore(SSL_CTX_get_cert_store(ctx.get()),
+                                                  tls.trust_store_path, tls.trust_store_password);
+             !s.ok()) {
+    *error =
+        "could not load the trust store httpClients.trustStorePath " + std::string(s.message());
     return nullptr;
   }
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);

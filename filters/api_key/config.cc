@@ -23,11 +23,16 @@ int64_t wallClockSeconds() {
       .count();
 }
 
-absl::StatusOr<jwt_authn::Jwk> loadPem(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+absl::StatusOr<jwt_authn::Jwk> loadPem(const std::string& path, const std::string& pem) {
+  std::ifstream in;
   std::ostringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || text.str().empty()) {
+  if (!pem.empty()) {
+    text << pem;  // an alias in listenerConfig's trust store
+  } else {
+    in.open(path, std::ios::binary);
+    if (in) text << in.rdbuf();
+  }
+  if (text.str().empty()) {
     return absl::InvalidArgumentError(
         gw::cat("apikey.tokenConfigs.certificateAlias: cannot read ", path,
                 " (microgw reads certificateAlias as the path of a PEM public key or "
@@ -54,7 +59,8 @@ absl::StatusOr<std::shared_ptr<const ApiKeyConfig>> buildConfig(
         {{"filter", "api_key"}, {"outcome", kOutcomeLabels[i]}}));
   }
   if (!config.security.apikey_certificate_alias.empty()) {
-    absl::StatusOr<jwt_authn::Jwk> key = loadPem(config.security.apikey_certificate_alias);
+    absl::StatusOr<jwt_authn::Jwk> key =
+        loadPem(config.security.apikey_certificate_alias, config.security.apikey_certificate_pem);
     if (!key.ok()) return key.status();
     out->key = *std::move(key);
   }
@@ -73,7 +79,8 @@ absl::StatusOr<http::FilterFactoryCb> create(const YAML::Node& node,
   if (!config.ok()) return config.status();
   const conf::SecurityConfig& sec = ctx.config.security;
   if ((*config)->key) {
-    GW_LOG_INFO("api_key: trusting API keys of issuer ", sec.apikey_issuer, " (PEM file ",
+    GW_LOG_INFO("api_key: trusting API keys of issuer ", sec.apikey_issuer,
+                sec.apikey_certificate_pem.empty() ? " (PEM file " : " (trust store alias ",
                 sec.apikey_certificate_alias,
                 sec.apikey_validate_allowed_apis ? "; the key must list the API" : "", ")");
   }

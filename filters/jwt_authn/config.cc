@@ -20,10 +20,15 @@ constexpr const char* kOutcomeLabels[kOutcomeCount] = {
     "success", "cache_hit", "missing", "invalid", "expired", "forbidden", "unavailable", "revoked"};
 
 absl::StatusOr<std::shared_ptr<const JwkSet>> loadPem(const conf::JwtTokenConfig& issuer) {
-  std::ifstream in(issuer.certificate_alias, std::ios::binary);
+  std::ifstream in;
   std::ostringstream text;
-  if (in) text << in.rdbuf();
-  if (!in || text.str().empty()) {
+  if (!issuer.certificate_pem.empty()) {
+    text << issuer.certificate_pem;  // an alias in listenerConfig's trust store
+  } else {
+    in.open(issuer.certificate_alias, std::ios::binary);
+    if (in) text << in.rdbuf();
+  }
+  if (text.str().empty()) {
     return absl::InvalidArgumentError(
         gw::cat("jwtTokenConfig (issuer ", issuer.issuer, "): certificateAlias: cannot read ",
                 issuer.certificate_alias,
@@ -106,8 +111,10 @@ void logIssuers(const JwtAuthnConfig& config) {
   }
   for (const IssuerEntry& e : config.issuers) {
     GW_LOG_INFO("jwt_authn: trusting issuer ", e.config.issuer, " (keys from ",
-                e.pem_keys ? gw::cat("PEM file ", e.config.certificate_alias)
-                           : gw::cat("JWKS ", e.config.jwks_url),
+                e.pem_keys
+                    ? gw::cat(e.config.certificate_pem.empty() ? "PEM file " : "trust store alias ",
+                              e.config.certificate_alias)
+                    : gw::cat("JWKS ", e.config.jwks_url),
                 e.config.audience.empty() ? std::string(", any audience")
                                           : gw::cat(", audience ", e.config.audience),
                 ")");

@@ -72,6 +72,13 @@ enum class UnderscoreHeaders {
 };
 
 // Limits from [listenerConfig].
+// listenerConfig.keepAlive: whether the connection stays open after a response.
+enum class KeepAlivePolicy {
+  Auto,    // as the request says (HTTP/1.1: unless "close"; HTTP/1.0: only with "keep-alive")
+  Always,  // also HTTP/1.0 without "keep-alive"; a "close" is still honoured (RFC 9112 9.6)
+  Never,   // every response carries Connection: close
+};
+
 struct CodecLimits {
   uint32_t max_uri_length = 4096;
   uint32_t max_header_size = 8192;    // header (and trailer) section bytes on the wire
@@ -80,6 +87,7 @@ struct CodecLimits {
   UnderscoreHeaders headers_with_underscores = UnderscoreHeaders::Drop;
   // Counts fields dropped for an underscore; may be null. Must outlive the codec.
   stats::Counter* underscore_headers_dropped = nullptr;
+  KeepAlivePolicy keep_alive = KeepAlivePolicy::Auto;
 };
 
 class ServerCodec {

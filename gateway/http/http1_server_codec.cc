@@ -101,6 +101,18 @@ void Http1ServerCodec::dispatch(evbuffer* input) {
   }
 }
 
+bool Http1ServerCodec::requestKeepsAlive() const {
+  switch (limits_.keep_alive) {
+    case KeepAlivePolicy::Never:
+      return false;
+    case KeepAlivePolicy::Always:
+      return (parser_.flags & F_CONNECTION_CLOSE) == 0;
+    case KeepAlivePolicy::Auto:
+      break;
+  }
+  return http_should_keep_alive(&parser_) != 0;
+}
+
 int Http1ServerCodec::failScanner() {
   if (scanner_.errorStatus() == 431) {
     return fail(431, "Request header fields too large", scanner_.errorDescription());
@@ -290,7 +302,7 @@ int Http1ServerCodec::headersComplete() {
                 gw::cat("the body exceeds listenerConfig.maxEntityBodySize (",
                         limits_.max_entity_body_size, " bytes)"));
   }
-  if (!http_should_keep_alive(&parser_)) keep_alive_ = false;
+  if (!requestKeepsAlive()) keep_alive_ = false;
   head_request_ = parser_.method == HTTP_HEAD;
   if (const std::string* expect = h.get("expect"); expect && iequals(*expect, "100-continue")) {
     expect_continue_ = request_.version_minor >= 1;

@@ -47,6 +47,7 @@ class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
   int headersComplete();
   int fail(int status, std::string_view message, std::string_view description);
   int failScanner();
+  bool requestKeepsAlive() const;  // listenerConfig.keepAlive applied to the request
   int checkHeaderNames(const char* section);
   void startBodyScan();
   void finishHeaderPair();

@@ -36,6 +36,18 @@ http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction actio
   }
   return http::UnderscoreHeaders::Drop;
 }
+
+http::KeepAlivePolicy codecKeepAlive(conf::KeepAliveMode mode) {
+  switch (mode) {
+    case conf::KeepAliveMode::Always:
+      return http::KeepAlivePolicy::Always;
+    case conf::KeepAliveMode::Never:
+      return http::KeepAlivePolicy::Never;
+    case conf::KeepAliveMode::Auto:
+      break;
+  }
+  return http::KeepAlivePolicy::Auto;
+}
 }  // namespace
 
 // One request/response exchange and its filter chain.
@@ -187,6 +199,7 @@ ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, st
       &worker_.stats().counter("microgw_downstream_headers_with_underscores_dropped_total",
                                "Request header and trailer fields dropped because their name has "
                                "an underscore (listenerConfig.headersWithUnderscoresAction).")};
+  limits.keep_alive = codecKeepAlive(l.keep_alive);
   codec_ = std::make_unique<http::Http1ServerCodec>(*this, bufferevent_get_output(bev_), limits);
   timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
   flush_event_.reset(event_new(worker_.dispatcher().base(), -1, 0, &onFlushCb, this));
@@ -248,6 +261,10 @@ http::RequestDecoder& ConnectionManager::newStream(http::ResponseEncoder& encode
   timer_->disable();
   timer_mode_ = TimerMode::None;
   if (worker_.draining()) codec_->disableKeepAlive();
+  // listenerConfig.maxPipelinedRequests: this request waited behind that many
+  // others; its response closes the connection (the client sends the rest again).
+  const int64_t max_pipelined = worker_.runtime()->config->listener.max_pipelined_requests;
+  if (max_pipelined > 0 && pipelined_ >= max_pipelined) codec_->disableKeepAlive();
   stream_ = std::make_unique<ActiveStream>(*this, encoder);
   return *stream_;
 }
@@ -264,7 +281,10 @@ void ConnectionManager::onStreamComplete() {
   // Pipelined requests may already wait in the input buffer. Parse them from
   // a fresh callback so this stack (maybe the router's) unwinds first.
   if (evbuffer_get_length(bufferevent_get_input(bev_)) > 0) {
+    ++pipelined_;  // sent before this response: one more request in the pipeline
     bufferevent_trigger(bev_, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+  } else {
+    pipelined_ = 0;
   }
 }
 

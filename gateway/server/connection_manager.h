@@ -9,6 +9,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -105,6 +106,9 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   bool lingering_ = false;
   bool closed_ = false;
   bool in_dispatch_ = false;
+  // Requests in a row that were already waiting when the previous response
+  // ended (HTTP/1.1 pipelining), for listenerConfig.maxPipelinedRequests.
+  int64_t pipelined_ = 0;
 };
 
 }  // namespace gw::server

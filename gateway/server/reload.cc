@@ -170,20 +170,22 @@ bool sameIssuer(const conf::JwtTokenConfig& a, const conf::JwtTokenConfig& b) {
       return false;
     }
   }
-  return std::tie(a.issuer, a.audience, a.jwks_url, a.certificate_alias, a.consumer_key_claim,
-                  a.validate_subscription) == std::tie(b.issuer, b.audience, b.jwks_url,
-                                                       b.certificate_alias, b.consumer_key_claim,
-                                                       b.validate_subscription);
+  return std::tie(a.issuer, a.audience, a.jwks_url, a.certificate_alias, a.certificate_pem,
+                  a.consumer_key_claim, a.validate_subscription) ==
+         std::tie(b.issuer, b.audience, b.jwks_url, b.certificate_alias, b.certificate_pem,
+                  b.consumer_key_claim, b.validate_subscription);
 }
 
 // Introspection ([keyManager], [keymanager.security.basic]) and [apikey.tokenConfigs].
 bool sameIntrospectionAndApiKey(const conf::SecurityConfig& a, const conf::SecurityConfig& b) {
   return std::tie(a.km_server_url, a.km_token_context, a.introspection_url_override,
                   a.introspect_failed_jwt, a.km_basic_enabled, a.km_username, a.km_password,
-                  a.apikey_issuer, a.apikey_certificate_alias, a.apikey_validate_allowed_apis) ==
+                  a.apikey_issuer, a.apikey_certificate_alias, a.apikey_certificate_pem,
+                  a.apikey_validate_allowed_apis) ==
          std::tie(b.km_server_url, b.km_token_context, b.introspection_url_override,
                   b.introspect_failed_jwt, b.km_basic_enabled, b.km_username, b.km_password,
-                  b.apikey_issuer, b.apikey_certificate_alias, b.apikey_validate_allowed_apis);
+                  b.apikey_issuer, b.apikey_certificate_alias, b.apikey_certificate_pem,
+                  b.apikey_validate_allowed_apis);
 }
 
 bool sameSecurity(const conf::SecurityConfig& a, const conf::SecurityConfig& b) {

@@ -186,8 +186,9 @@ void warnIfCorsWithoutFilter(const conf::FilterChainConfig& chain,
 }  // namespace
 
 absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats) {
-  absl::StatusOr<conf::Config> config =
-      conf::loadConfig(options.conf_path, conf::Environment::system());
+  conf::Environment env = conf::Environment::system();
+  env.runtime_home = options.runtime_home;
+  absl::StatusOr<conf::Config> config = conf::loadConfig(options.conf_path, env);
   if (!config.ok()) return config.status();
   if (absl::Status s = conf::applyEtcdFlags(options.etcd_flags, config->etcd); !s.ok()) return s;
   for (const std::string& w : config->warnings) GW_LOG_WARN(w);

@@ -5,6 +5,7 @@
 // workers and the admin listener, reloads the configuration on SIGHUP, and
 // drains gracefully on SIGTERM/SIGINT.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct Options {
   std::string apis_dir = "conf/apis";
   // --etcd key=value: WSO2's run-time etcd keys, over micro-gw.conf's (conf/etcd_config.h).
   std::vector<std::string> etcd_flags;
+  // ${mgw-runtime.home} in micro-gw.conf paths (--runtime-home); unset = an error where used.
+  std::optional<std::string> runtime_home;
 };
 
 // Loads and validates everything. Errors name the file, the key or entry, and

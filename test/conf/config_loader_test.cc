@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "conf/loader.h"
+#include "test/conf/test_stores.h"
 
 namespace gw::conf {
 namespace {
@@ -84,6 +85,7 @@ TEST(LoadConfig, EmptyFileGivesDefaults) {
 TEST(LoadConfig, AllKeysSet) {
   const std::string chain = tmpDir() + "/all-keys-chain.yaml";
   std::ofstream(chain) << "filters: []\n";
+  const std::string ca = testing::makeTestStores(tmpDir(), "all-keys", "pw").cert_pem;
   absl::StatusOr<Config> config = load(absl::StrCat(R"(
 [listenerConfig]
 host = "0.0.0.0"
@@ -94,7 +96,8 @@ headersWithUnderscoresAction = "reject"
 maxEntityBodySize = 1048576
 idleTimeoutInMillis = 1
 [httpClients]
-trustStorePath = "/etc/ca.pem"
+trustStorePath = ")",
+                                                    ca, R"("
 verifyHostname = false
 maxIdleConnectionsPerHost = 0
 [httpClients.proxy]
@@ -124,7 +127,7 @@ chainFile = ")",
   EXPECT_EQ(config->listener.headers_with_underscores, UnderscoreHeaderAction::Reject);
   EXPECT_EQ(config->listener.max_entity_body_size, 1048576u);
   EXPECT_EQ(config->listener.idle_timeout_ms, 1u);
-  EXPECT_EQ(config->http_clients.trust_store_path, "/etc/ca.pem");
+  EXPECT_EQ(config->http_clients.trust_store_path, ca);
   EXPECT_FALSE(config->http_clients.verify_hostname);
   EXPECT_EQ(config->http_clients.max_idle_connections_per_host, 0u);
   const ProxyConfig& proxy = config->http_clients.proxy;
@@ -247,7 +250,7 @@ TEST(LoadConfig, Errors) {
       {"misspelt admin key", "[admin]\nmaxConnection = 8\n",
        "micro-gw.conf: unknown key 'admin.maxConnection' (did you mean 'maxConnections'?)"},
       {"proxy port too big", "[httpClients.proxy]\nport = 70000\n",
-       "micro-gw.conf: 'httpClients.proxy.port' must be between 1 and 65535, got 70000"},
+       "micro-gw.conf: 'httpClients.proxy.port' must be between 0 and 65535, got 70000"},
       {"timeout zero", "[httpClients]\nconnectTimeoutInMillis = 0\n",
        "micro-gw.conf: 'httpClients.connectTimeoutInMillis' must be between 1 and 4294967295, "
        "got 0"},
@@ -324,17 +327,21 @@ TEST(LoadConfig, SyntaxErrorDoesNotQuoteThePassword) {
   EXPECT_NE(message.find("line 3"), std::string::npos) << message;
 }
 
+// One warning per entry of the WSO2 table (here the listener's TLS keys).
 TEST(LoadConfig, Wso2KeysAreWarnings) {
   absl::StatusOr<Config> config = load(
       "[listenerConfig]\nhttpsPort = 9095\nkeyStorePassword = \"ballerina\"\nhttpPort = 9091\n");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listener.http_port, 9091);
-  ASSERT_EQ(config->warnings.size(), 2u);
-  EXPECT_EQ(config->warnings[0],
-            "micro-gw.conf: 'listenerConfig.httpsPort' is a WSO2 API Microgateway setting "
-            "microgw does not implement; ignored");
-  EXPECT_NE(config->warnings[1].find("'listenerConfig.keyStorePassword'"), std::string::npos);
-  EXPECT_EQ(config->warnings[1].find("ballerina"), std::string::npos);
+  ASSERT_EQ(config->warnings.size(), 1u);
+  EXPECT_EQ(config->warnings[0].rfind("micro-gw.conf: [listenerConfig] (here "
+                                      "'listenerConfig.httpsPort') are WSO2 API Microgateway 3.2 "
+                                      "settings microgw does not implement; ignored: there is no "
+                                      "HTTPS listener",
+                                      0),
+            0u)
+      << config->warnings[0];
+  EXPECT_EQ(config->warnings[0].find("ballerina"), std::string::npos);
 }
 
 TEST(LoadConfig, PasswordEnv) {
@@ -377,7 +384,7 @@ TEST(LoadConfig, PasswordNeverInErrors) {
       proxy + "passwordFile = \"/x\"\n",
       proxy + "enabled = true\n",
       proxy + "enabel = true\n",
-      proxy + "port = 0\n",
+      proxy + "port = 70000\n",
       proxy + "httpMode = 1\n",
       absl::StrCat("[httpClients.proxy]\npassword = [\"", kSecret, "\"]\n"),
       absl::StrCat("[httpClients.proxy]\npassword = \"", kSecret, "\n"),  // unterminated

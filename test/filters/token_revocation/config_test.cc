@@ -90,11 +90,20 @@ TEST(RevocationConfigTest, DisabledSectionIsNotValidated) {
   EXPECT_FALSE(c->token_revocation.enabled);
 }
 
-TEST(RevocationConfigTest, RealtimeIsAcceptedWithAWarning) {
+// [tokenRevocationConfig.realtime] (JMS) is in the WSO2 table (conf/wso2_compat.h):
+// silent while disabled, a warning without its switch, refused when enabled
+// (revoked tokens would stay valid).
+TEST(RevocationConfigTest, RealtimeIsSilentWhenDisabledAndRefusedWhenEnabled) {
   absl::StatusOr<conf::Config> c =
       load("[tokenRevocationConfig.realtime]\nenableRealtimeMessageRetrieval = false\n");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_FALSE(c->warnings.empty());
+  EXPECT_TRUE(c->warnings.empty());
+  c = load("[tokenRevocationConfig.realtime]\njmsConnectionTopic = \"tokenRevocation\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->warnings.size(), 1u);
+  c = load("[tokenRevocationConfig.realtime]\nenableRealtimeMessageRetrieval = true\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("would weaken security"), std::string::npos) << c.status();
 }
 
 }  // namespace

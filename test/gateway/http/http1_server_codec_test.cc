@@ -197,6 +197,42 @@ TEST_F(Http1ServerCodecTest, KeepAliveTable) {
   }
 }
 
+// listenerConfig.keepAlive = "ALWAYS" | "NEVER" (WSO2's values; "AUTO" is the table above).
+TEST_F(Http1ServerCodecTest, KeepAlivePolicyTable) {
+  struct Case {
+    const char* name;
+    KeepAlivePolicy policy;
+    const char* request;
+    bool keep_alive;
+    const char* connection_header;
+  };
+  const Case cases[] = {
+      {"always, 1.0 default", KeepAlivePolicy::Always, "GET / HTTP/1.0\r\n\r\n", true,
+       "Connection: keep-alive\r\n"},
+      {"always, 1.1 close is honoured", KeepAlivePolicy::Always,
+       "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", false, "Connection: close\r\n"},
+      {"always, 1.1 default", KeepAlivePolicy::Always, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", true,
+       ""},
+      {"never, 1.1 default", KeepAlivePolicy::Never, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", false,
+       "Connection: close\r\n"},
+      {"never, 1.0 keep-alive", KeepAlivePolicy::Never,
+       "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", false, "Connection: close\r\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    codec_.reset();
+    limits_.keep_alive = c.policy;
+    evbuffer_drain(output_, evbuffer_get_length(output_));
+    cb_.requests.clear();
+    feed(c.request);
+    ASSERT_FALSE(cb_.requests.empty());
+    EXPECT_EQ(codec().keepAlive(), c.keep_alive);
+    respond(200, {{"Content-Length", "2"}}, "ok");
+    EXPECT_EQ(output(), std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n") +
+                            c.connection_header + "\r\nok");
+  }
+}
+
 TEST_F(Http1ServerCodecTest, DisableKeepAliveAddsConnectionClose) {
   feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   codec().disableKeepAlive();
