@@ -37,7 +37,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 TEST(Wso2Table, LooksUpKeysSectionsAndWildcards) {
   ASSERT_EQ(findWso2Entries("analytics.fileUpload.enable").size(), 1u);
-  EXPECT_EQ(findWso2Entries("analytics.fileUpload.enable")[0]->support, Wso2Support::InProgress);
+  EXPECT_EQ(findWso2Entries("analytics.fileUpload.enable")[0]->support, Wso2Support::Implemented);
   EXPECT_EQ(findWso2Entries("b7a.users.someone.password").size(), 1u);
   EXPECT_EQ(findWso2Entries("jwtTokenConfig[2].claims[0].localClaim").size(), 1u);
   EXPECT_EQ(findWso2Entries("keyManager.security.oauth2.enabled").size(), 1u);
