@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "conf/revocation_config.h"
+#include "conf/throttling_config.h"
 
 namespace gw::conf {
 
@@ -268,6 +269,8 @@ struct Config {
   SecurityConfig security;
   // [tokenRevocationConfig.persistent]: revoked tokens from etcd.
   RevocationConfig token_revocation;
+  // [throttlingConfig] and the throttling policies file.
+  ThrottlingConfig throttling;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

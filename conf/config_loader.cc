@@ -13,6 +13,7 @@
 #include "conf/security_loader.h"
 #include "conf/status_macros.h"
 #include "conf/syntax_error.h"
+#include "conf/throttling_loader.h"
 #include "conf/toml_section.h"
 
 namespace gw::conf {
@@ -241,12 +242,15 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 }
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
-  std::vector<std::string> sections = {"listenerConfig", "httpClients", "admin",
-                                       "accessLog",      "filters",     "tokenRevocationConfig"};
+  std::vector<std::string> sections = {"listenerConfig",  "httpClients", "admin",
+                                       "accessLog",       "filters",     "tokenRevocationConfig",
+                                       "throttlingConfig"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
   GW_CONF_RETURN_IF_ERROR(root.checkKeys({}, sections));
   GW_CONF_RETURN_IF_ERROR(readSecurity(root, config.file, config.security, config.warnings));
   GW_CONF_RETURN_IF_ERROR(readTokenRevocationConfig(root, config.token_revocation));
+  GW_CONF_RETURN_IF_ERROR(
+      readThrottlingConfig(root, config.file, config.throttling, config.warnings));
   absl::StatusOr<TomlSection> s = root.section("listenerConfig");
   if (!s.ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener));
