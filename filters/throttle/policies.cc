@@ -122,8 +122,8 @@ absl::StatusOr<PolicySet> PolicySet::parse(std::string_view yaml, const std::str
     // The YAML library's message quotes no values; it has the line and column.
     return absl::InvalidArgumentError(gw::cat(
         file, ": invalid policies file at line ", e.mark.line + 1, ", column ", e.mark.column + 1,
-        ": expected numbers for count and unitTime, a boolean for "
-        "stopOnQuotaReach"));
+        ": check the YAML syntax, that names and timeUnit are strings, count and "
+        "unitTime integers and stopOnQuotaReach a boolean"));
   }
   return out;
 }

@@ -227,6 +227,23 @@ TEST_F(ThrottleFilterTest, BlockedKeyFromTheTrafficManagerUntilExpiry) {
   EXPECT_EQ(send("POST", "/shop/items/7", "10.4.0.1"), 200);  // expired
 }
 
+TEST(ThrottleConfigTest, OnTheApiXWso2ThrottlingTierWins) {
+  absl::StatusOr<conf::ApiDefinition> a = conf::loadApiFromString(R"(
+openapi: 3.0.0
+info: {title: Both, version: v1}
+x-wso2-basePath: /both
+x-wso2-production-endpoints: {urls: ["http://127.0.0.1:1/"]}
+x-wso2-throttling-tier: 10kPerMin
+x-throttling-tier: 20kPerMin
+paths:
+  /x:
+    get: {}
+)",
+                                                                  "both.yaml");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->throttling_tier, "10kPerMin");
+}
+
 TEST(ThrottleConfigTest, UnknownTierIsAStartUpErrorNamingTheApi) {
   conf::Config conf;  // built-in WSO2 policies
   std::vector<conf::ApiDefinition> list;
