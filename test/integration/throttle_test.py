@@ -174,6 +174,19 @@ class TrafficManagerTest(Base):
                                           "microgw_throttle_events_dropped_total") >= 15,
                      timeout=10, what="every event counted as dropped")
 
+    def test_slow_traffic_manager_never_delays(self):
+        self.tm.delay = 3.0  # each event POST hangs for 3 s
+        conf = self.tm_conf(self.tm, eventQueueSize=5, eventBatchSize=2)
+        gw = self.gateway(throttling=conf, tier="Unlimited").start()
+        started = time.monotonic()
+        for _ in range(40):
+            self.assertEqual(gw.request("GET", "/thr/v1/open")[0], 200)
+        self.assertLess(time.monotonic() - started, 2.5)  # less than one TM answer
+        # At most 4 POSTs of 2 in flight and 5 queued: the rest is dropped, and counted.
+        h.wait_until(lambda: h.metric_sum(gw.metrics(),
+                                          "microgw_throttle_events_dropped_total") >= 40 - 13,
+                     timeout=10, what="events past the queue counted as dropped")
+
 
 class TrafficManagerProxyTest(Base):
     """Events go through Squid exactly when enableInternalServices is true."""
