@@ -73,6 +73,13 @@ absl::Status planApi(const conf::ApiDefinition& api, ThrottleConfig& out,
       plan.policy = policies.find(PLevel::Resource, op.throttling_tier);
       plan.level = Level::Resource;
     }
+    plan.event = {plan.api_key,     plan.api_tier,    plan.resource_key, plan.resource_tier,
+                  plan.api_context, plan.api_version, plan.api_name,     ""};
+    if (!plan.api_tier.empty()) {
+      plan.event.resource_key = plan.api_key;
+      plan.event.resource_tier = plan.api_tier;
+    }
+    plan.event.finish();
     out.plans.emplace(&op, std::move(plan));
   }
   if (!ignored.empty()) {

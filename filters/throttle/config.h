@@ -16,6 +16,7 @@
 #include "conf/config.h"
 #include "filters/throttle/blocked_keys.h"
 #include "filters/throttle/policies.h"
+#include "filters/throttle/throttle_event.h"
 #include "filters/throttle/tm_client.h"
 #include "filters/throttle/window_counter.h"
 #include "gateway/stats/stats.h"
@@ -42,6 +43,9 @@ struct OperationPlan {
   // The API's policy when it has a tier, else the resource's; null = none or Unlimited.
   const Policy* policy = nullptr;
   Level level = Level::Resource;  // Api when `policy` is the API's
+  // The event fields of this operation, formatted once. With an API tier WSO2
+  // reports the API's key and tier as the resource's.
+  EventApiFields event;
 };
 
 struct ThrottleConfig {

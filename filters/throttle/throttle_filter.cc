@@ -125,19 +125,12 @@ void ThrottleFilter::publish(const OperationPlan& plan, const Caller& caller,
   e.message_id = request_id != nullptr ? *request_id : randomUuid();
   e.app_key = app_key;
   e.app_tier = caller.app_tier;
-  e.api_key = plan.api_key;
-  e.api_tier = plan.api_tier;
   e.subscription_key = sub_key;
   e.subscription_tier = caller.sub_tier;
-  // With an API-level tier WSO2 reports the API key and tier as the resource's.
-  e.resource_key = plan.api_tier.empty() ? plan.resource_key : plan.api_key;
-  e.resource_tier = plan.api_tier.empty() ? plan.resource_tier : plan.api_tier;
   e.user_id = caller.user;
-  e.api_context = plan.api_context;
-  e.api_version = plan.api_version;
   e.app_id = caller.app_id;
-  e.api_name = plan.api_name;
   e.client_ip = decoder_callbacks_->downstreamAddress();
+  e.api = &plan.event;
   config_->tm->publish(std::move(e));
 }
 

@@ -10,6 +10,10 @@
 
 namespace gw::filters::throttle {
 
+// After a failed POST, queued events are dropped unsent for this long; then one
+// flush probes the traffic manager again.
+constexpr std::chrono::milliseconds kRetryInterval{1000};
+
 // Lives on the background thread.
 class TrafficManagerClient::Worker {
  public:
@@ -51,6 +55,12 @@ class TrafficManagerClient::Worker {
  private:
   void flush() {
     const Options& o = owner_.options_;
+    if (failing_ && std::chrono::steady_clock::now() < retry_at_) {
+      // Not worth formatting: drop what is queued until the next probe.
+      for (size_t n; (n = owner_.take().size()) > 0;) owner_.dropped_.inc(n);
+      flush_timer_->enable(o.flush_interval);
+      return;
+    }
     while (in_flight_ < o.max_in_flight) {
       std::vector<ThrottleEvent> batch = owner_.take();
       if (batch.empty()) break;
@@ -81,6 +91,7 @@ class TrafficManagerClient::Worker {
         return;
       }
       owner_.dropped_.inc(count);
+      retry_at_ = std::chrono::steady_clock::now() + kRetryInterval;
       if (!failing_) {
         GW_LOG_WARN("throttle: publishing events to ", owner_.options_.event_url, " failed (",
                     r.ok() ? gw::cat("HTTP ", r->status) : std::string(r.status().message()),
@@ -136,7 +147,8 @@ class TrafficManagerClient::Worker {
   event::TimerPtr flush_timer_;
   event::TimerPtr poll_timer_;
   int in_flight_ = 0;
-  bool failing_ = false;
+  bool failing_ = false;  // the last POST failed: drop events until retry_at_, then probe
+  std::chrono::steady_clock::time_point retry_at_;
   bool poll_failing_ = false;
 };
 

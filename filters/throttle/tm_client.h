@@ -10,7 +10,9 @@
 // batch_size events per POST to event_url (Basic auth), at most
 // max_in_flight POSTs at once. A full queue, a failed POST or a non-2xx
 // answer drops events, counted in microgw_throttle_events_dropped_total, so
-// a slow or absent traffic manager never delays a request.
+// a slow or absent traffic manager never delays a request. After a failed
+// POST, queued events are dropped without being formatted for a second, then
+// the next batch probes the traffic manager again.
 //
 // Decisions: every poll interval, GET decision_url; a parseable answer
 // replaces the BlockedKeys list (blocked_keys.h has the format); a failed

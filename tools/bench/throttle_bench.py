@@ -7,7 +7,9 @@ measures counting and publishing, not 429s.
     sudo MICROGW_BIN=bazel-bin/gateway/microgw /usr/bin/python3 tools/bench/throttle_bench.py
 
 Environment: THROTTLE_BENCH_DURATION (5s), THROTTLE_BENCH_CONNECTIONS (32),
-THROTTLE_BENCH_WORKERS (2). Needs nginx and wrk. On a shared 2-core machine wrk
+THROTTLE_BENCH_WORKERS (2), THROTTLE_BENCH_ROUNDS (3: the set-ups run interleaved,
+medians reported, with the gateway's CPU time per request, which other load on
+the machine disturbs less than req/s). Needs nginx and wrk. On a shared 2-core machine wrk
 competes with the gateway for the cores: compare rows of one invocation only.
 """
 
@@ -36,27 +38,41 @@ subscriptionPolicies:
 """
 
 
-def wrk(url):
+ROUNDS = int(os.environ.get("THROTTLE_BENCH_ROUNDS", "3"))
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` (all its threads), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, pid):
     argv = ["wrk", "-t2", "-c" + CONNECTIONS, "-d" + DURATION, "--latency", url]
     subprocess.run(argv[:3] + ["-d2s", url], capture_output=True)  # warm-up
+    cpu = cpu_seconds(pid)
     out = subprocess.run(argv, capture_output=True, text=True).stdout
+    cpu = cpu_seconds(pid) - cpu
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, float(p99.group(1)) * scale, int(bad.group(1)) if bad else 0
+    return (rps, float(p99.group(1)) * scale, cpu * 1e6 / max(total, 1),
+            int(bad.group(1)) if bad else 0)
 
 
-def run(backend, policies, chain, throttling):
+def gateway(backend, policies, chain, throttling):
     api = h.api_definition("/b", ["http://127.0.0.1:%d/" % backend.port],
                            paths={"/pets": ["get"]}, extra={"x-throttling-tier": "Huge"})
     conf = {"listenerConfig": {"workers": WORKERS}, "accessLog": {"enabled": False},
             "throttlingConfig": dict({"policiesFile": policies}, **throttling)}
-    gw = h.Microgw({"b": api}, conf=conf, filters=chain).start()
-    try:
-        return wrk("http://127.0.0.1:%d/b/pets" % gw.port)
-    finally:
-        gw.cleanup()
+    return h.Microgw({"b": api}, conf=conf, filters=chain).start()
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
 
 
 def main():
@@ -69,23 +85,32 @@ def main():
     on = "filters:\n  - name: throttle\n  - name: router\n"
     publish = {"enabledGlobalTMEventPublishing": True, "throttleEndpointUrl": tm.url}
     down = dict(publish, throttleEndpointUrl="http://127.0.0.1:%d/endpoints" % h.free_port())
-    rows = {}
+    setups = [("throttle off", off, {}), ("throttle on", on, {}),
+              ("on + TM events", on, publish), ("on + TM down", on, down)]
+    runs = {name: [] for name, _, _ in setups}
+    gateways = []
     try:
-        rows["throttle off"] = run(backend, policies, off, {})
-        rows["throttle on"] = run(backend, policies, on, {})
-        rows["on + TM events"] = run(backend, policies, on, publish)
-        rows["on + TM down"] = run(backend, policies, on, down)
+        gateways = [(name, gateway(backend, policies, chain, t)) for name, chain, t in setups]
+        for _ in range(ROUNDS):  # interleaved, so load from elsewhere hits every set-up alike
+            for name, gw in gateways:
+                runs[name].append(wrk("http://127.0.0.1:%d/b/pets" % gw.port, gw.process.pid))
     finally:
+        for _, gw in gateways:
+            gw.cleanup()
         tm.stop()
         backend.cleanup()
-    base_rps, base_p99, _ = rows["throttle off"]
-    print("%-16s %10s %8s %9s %8s %8s" % ("set-up", "req/s", "vs off", "p99 ms", "vs off",
-                                          "non-2xx"))
-    for name, (rps, p99, bad) in rows.items():
-        print("%-16s %10.0f %7.3fx %9.2f %7.2fx %8d" % (name, rps, rps / base_rps, p99,
-                                                       p99 / base_p99, bad))
+    rows = {name: tuple(median([r[i] for r in rs]) for i in range(3)) + (sum(r[3] for r in rs),)
+            for name, rs in runs.items()}
+    base_rps, base_p99, base_cpu, _ = rows["throttle off"]
+    print("medians of %d interleaved rounds of wrk -t2 -c%s -d%s, %d workers" % (
+        ROUNDS, CONNECTIONS, DURATION, WORKERS))
+    print("%-16s %9s %8s %8s %8s %12s %8s %8s" % ("set-up", "req/s", "vs off", "p99 ms",
+                                                  "vs off", "cpu us/req", "vs off", "non-2xx"))
+    for name, (rps, p99, cpu, bad) in rows.items():
+        print("%-16s %9.0f %7.3fx %8.2f %7.2fx %12.1f %7.3fx %8d" % (
+            name, rps, rps / base_rps, p99, p99 / base_p99, cpu, cpu / base_cpu, bad))
     print("events received by the test traffic manager: %d" % len(tm.event_list()))
-    return 1 if any(bad for _, _, bad in rows.values()) else 0
+    return 1 if any(r[3] for r in rows.values()) else 0
 
 
 if __name__ == "__main__":

@@ -9,23 +9,27 @@
 namespace gw::filters::throttle {
 namespace {
 
+const EventApiFields& api() {
+  static const EventApiFields* fields = [] {
+    auto* f = new EventApiFields{"/pets/v1:1.0.0", "",      "/pets/v1/1.0.0/a:GET", "10kPerMin",
+                                 "/pets/v1",       "1.0.0", "Pets \"ü\"",           ""};
+    f->finish();
+    return f;
+  }();
+  return *fields;
+}
+
 ThrottleEvent sample() {
   ThrottleEvent e;
   e.message_id = "m1";
   e.app_key = "app1:alice";
   e.app_tier = "50PerMin";
-  e.api_key = "/pets/v1:1.0.0";
-  e.api_tier = "";
   e.subscription_key = "app1:/pets/v1:1.0.0";
   e.subscription_tier = "Gold";
-  e.resource_key = "/pets/v1/1.0.0/a:GET";
-  e.resource_tier = "10kPerMin";
   e.user_id = "alice";
-  e.api_context = "/pets/v1";
-  e.api_version = "1.0.0";
   e.app_id = "app1";
-  e.api_name = "Pets";
   e.client_ip = "127.0.0.1";
+  e.api = &api();
   return e;
 }
 
@@ -44,6 +48,8 @@ TEST(ThrottleEventTest, Wso2Shape) {
   }
   EXPECT_EQ(p["appTenant"], "carbon.super");
   EXPECT_EQ(p["resourceKey"], "/pets/v1/1.0.0/a:GET");
+  EXPECT_EQ(p["apiName"], "Pets \"\xc3\xbc\"");  // escaped quotes, UTF-8 kept
+  EXPECT_EQ(p["apiTier"], "");
   nlohmann::json props = nlohmann::json::parse(p["properties"].get<std::string>());
   EXPECT_EQ(props["ip"], 2130706433);  // 127.0.0.1 as an integer
 }
@@ -56,6 +62,13 @@ TEST(ThrottleEventTest, BatchesAreArraysUnlessOneEventPerPost) {
   nlohmann::json one = nlohmann::json::parse(batchJson({sample()}, false));
   EXPECT_TRUE(one.is_object());
   EXPECT_TRUE(nlohmann::json::parse(batchJson({sample()}, true)).is_array());
+}
+
+TEST(ThrottleEventTest, JsonStringsEscapeControlsAndInvalidUtf8) {
+  std::string out;
+  appendJsonString(out, std::string("a\"\\\n\x01\xff\xc3\xa9", 8));
+  EXPECT_EQ(out, "\"a\\\"\\\\\\u000a\\u0001\\u00ff\xc3\xa9\"");
+  EXPECT_EQ(nlohmann::json::parse(out), std::string("a\"\\\n\x01\xc3\xbf\xc3\xa9"));
 }
 
 TEST(ThrottleEventTest, Ipv4AsInteger) {
