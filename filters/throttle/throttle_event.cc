@@ -73,6 +73,9 @@ int64_t ipv4AsInteger(std::string_view ip) {
 }
 
 void appendEventJson(std::string& out, const ThrottleEvent& e) {
+  out.reserve(out.size() + 200 + (e.api != nullptr ? e.api->json.size() : 0) + e.message_id.size() +
+              e.app_key.size() + e.subscription_key.size() + e.user_id.size() + e.app_id.size() +
+              e.app_tier.size() + e.subscription_tier.size());
   out += R"({"event":{"metaData":{},"correlationData":{},"payloadData":{)";
   appendMember(out, "messageID", e.message_id);
   appendMember(out, "appKey", e.app_key);
@@ -103,13 +106,16 @@ std::string eventJson(const ThrottleEvent& event) {
   return out;
 }
 
-std::string batchJson(const std::vector<ThrottleEvent>& events, bool as_array) {
-  if (!as_array && events.size() == 1) return eventJson(events[0]);
-  std::string out = "[";
-  out.reserve(events.size() * 640);
+std::string batchJson(const std::vector<std::string>& events, bool as_array) {
+  if (!as_array && events.size() == 1) return events[0];
+  size_t size = 2;
+  for (const std::string& e : events) size += e.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += '[';
   for (size_t i = 0; i < events.size(); ++i) {
     if (i > 0) out += ',';
-    appendEventJson(out, events[i]);
+    out += events[i];
   }
   out += ']';
   return out;

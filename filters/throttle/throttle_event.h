@@ -36,24 +36,26 @@ struct EventApiFields {
   void finish();
 };
 
+// One request's part; views into strings that live until the event is
+// formatted (TrafficManagerClient::publish formats it at once).
 struct ThrottleEvent {
-  std::string message_id;
-  std::string app_key;
-  std::string app_tier;
-  std::string subscription_key;
-  std::string subscription_tier;
-  std::string user_id;
-  std::string app_id;
-  std::string client_ip;                // goes into `properties`
-  const EventApiFields* api = nullptr;  // not owned; must outlive the event
+  std::string_view message_id;
+  std::string_view app_key;
+  std::string_view app_tier;
+  std::string_view subscription_key;
+  std::string_view subscription_tier;
+  std::string_view user_id;
+  std::string_view app_id;
+  std::string_view client_ip;           // goes into `properties`
+  const EventApiFields* api = nullptr;  // not owned
 };
 
 // {"event":{...}} for one event, appended to `out`.
 void appendEventJson(std::string& out, const ThrottleEvent& event);
 std::string eventJson(const ThrottleEvent& event);
-// The POST body for a batch: one object when `as_array` is false and there is
-// one event, else a JSON array of them.
-std::string batchJson(const std::vector<ThrottleEvent>& events, bool as_array);
+// The POST body for formatted events: the one object when `as_array` is false
+// and there is one, else a JSON array of them.
+std::string batchJson(const std::vector<std::string>& events, bool as_array);
 // "1.2.3.4" -> 16909060; -1 for anything but a dotted IPv4 address.
 int64_t ipv4AsInteger(std::string_view ip);
 // `in` as a JSON string literal, quotes included, appended to `out`. Valid

@@ -120,9 +120,10 @@ http::FilterStatus ThrottleFilter::refuse(Level level, const std::string& key,
 void ThrottleFilter::publish(const OperationPlan& plan, const Caller& caller,
                              const std::string& app_key, const std::string& sub_key,
                              const http::RequestHeaders& headers) {
-  ThrottleEvent e;
   const std::string* request_id = headers.headers.get("X-Request-Id");
-  e.message_id = request_id != nullptr ? *request_id : randomUuid();
+  const std::string generated_id = request_id != nullptr ? "" : randomUuid();
+  ThrottleEvent e;
+  e.message_id = request_id != nullptr ? *request_id : generated_id;
   e.app_key = app_key;
   e.app_tier = caller.app_tier;
   e.subscription_key = sub_key;
@@ -131,7 +132,7 @@ void ThrottleFilter::publish(const OperationPlan& plan, const Caller& caller,
   e.app_id = caller.app_id;
   e.client_ip = decoder_callbacks_->downstreamAddress();
   e.api = &plan.event;
-  config_->tm->publish(std::move(e));
+  config_->tm->publish(e);
 }
 
 }  // namespace gw::filters::throttle

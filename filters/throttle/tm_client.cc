@@ -56,28 +56,40 @@ class TrafficManagerClient::Worker {
   void flush() {
     const Options& o = owner_.options_;
     if (failing_ && std::chrono::steady_clock::now() < retry_at_) {
-      // Not worth formatting: drop what is queued until the next probe.
-      for (size_t n; (n = owner_.take().size()) > 0;) owner_.dropped_.inc(n);
+      // Not worth sending: drop what is queued until the next probe.
+      owner_.dropped_.inc(backlog_.size() - next_);
+      backlog_.clear();
+      next_ = 0;
+      owner_.takeAll(backlog_);
+      owner_.dropped_.inc(backlog_.size());
+      backlog_.clear();
       flush_timer_->enable(o.flush_interval);
       return;
     }
     while (in_flight_ < o.max_in_flight) {
-      std::vector<ThrottleEvent> batch = owner_.take();
-      if (batch.empty()) break;
-      send(std::move(batch));
+      if (next_ == backlog_.size()) {
+        backlog_.clear();
+        next_ = 0;
+        owner_.takeAll(backlog_);
+        if (backlog_.empty()) break;
+      }
+      const size_t n = std::min(o.batch_size, backlog_.size() - next_);
+      std::vector<std::string> batch(std::make_move_iterator(backlog_.begin() + next_),
+                                     std::make_move_iterator(backlog_.begin() + next_ + n));
+      next_ += n;
+      send(batchJson(batch, o.batch_size > 1), n);
     }
     flush_timer_->enable(o.flush_interval);
   }
 
-  void send(std::vector<ThrottleEvent> batch) {
+  void send(std::string body, size_t count) {
     const Options& o = owner_.options_;
     proxy::HttpRequest req;
     req.method = "POST";
     req.url = o.event_url;
     req.headers = {{"Content-Type", "application/json"}, {"Authorization", o.authorization}};
-    req.body = batchJson(batch, o.batch_size > 1);
+    req.body = std::move(body);
     req.timeout = o.timeout;
-    const size_t count = batch.size();
     ++in_flight_;
     client_->request(std::move(req), [this, count](absl::StatusOr<proxy::HttpResponse> r) {
       --in_flight_;
@@ -146,6 +158,8 @@ class TrafficManagerClient::Worker {
   std::unique_ptr<proxy::HttpClient> client_;
   event::TimerPtr flush_timer_;
   event::TimerPtr poll_timer_;
+  std::vector<std::string> backlog_;  // taken from the queue, sent from next_ on
+  size_t next_ = 0;
   int in_flight_ = 0;
   bool failing_ = false;  // the last POST failed: drop events until retry_at_, then probe
   std::chrono::steady_clock::time_point retry_at_;
@@ -177,11 +191,13 @@ TrafficManagerClient::~TrafficManagerClient() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool TrafficManagerClient::publish(ThrottleEvent event) {
+bool TrafficManagerClient::publish(const ThrottleEvent& event) {
+  std::string json;
+  appendEventJson(json, event);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (queue_.size() < options_.queue_size) {
-      queue_.push_back(std::move(event));
+      queue_.push_back(std::move(json));
       return true;
     }
   }
@@ -189,16 +205,9 @@ bool TrafficManagerClient::publish(ThrottleEvent event) {
   return false;
 }
 
-std::vector<ThrottleEvent> TrafficManagerClient::take() {
-  std::vector<ThrottleEvent> out;
+void TrafficManagerClient::takeAll(std::vector<std::string>& into) {
   std::lock_guard<std::mutex> lock(mu_);
-  const size_t n = std::min(options_.batch_size, queue_.size());
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
-  return out;
+  into.swap(queue_);
 }
 
 }  // namespace gw::filters::throttle

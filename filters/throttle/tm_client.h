@@ -23,11 +23,11 @@
 // config, which the Runtime holds).
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "conf/config.h"
 #include "filters/throttle/blocked_keys.h"
@@ -55,15 +55,17 @@ class TrafficManagerClient {
                                                      std::shared_ptr<BlockedKeys> blocked);
   ~TrafficManagerClient();
 
-  // Queues one event; false when the queue is full (the event is dropped and counted).
-  bool publish(ThrottleEvent event);
+  // Formats one event and queues it; false when the queue is full (the event
+  // is dropped and counted).
+  bool publish(const ThrottleEvent& event);
 
   class Worker;  // the background thread's state (internal)
 
  private:
   TrafficManagerClient(Options options, stats::Store& stats, std::shared_ptr<BlockedKeys> blocked);
-  // Up to batch_size queued events (background thread).
-  std::vector<ThrottleEvent> take();
+  // Everything queued, when `into` is empty (background thread): the queue
+  // and the thread's backlog each hold at most queue_size events.
+  void takeAll(std::vector<std::string>& into);
 
   const Options options_;
   stats::Store& stats_;
@@ -71,7 +73,7 @@ class TrafficManagerClient {
   stats::Counter& dropped_;
   stats::Counter& sent_;
   std::mutex mu_;
-  std::deque<ThrottleEvent> queue_;  // guarded by mu_
+  std::vector<std::string> queue_;  // formatted events; guarded by mu_
   std::unique_ptr<Worker> worker_;
   std::thread thread_;
 

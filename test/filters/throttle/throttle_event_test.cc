@@ -55,13 +55,13 @@ TEST(ThrottleEventTest, Wso2Shape) {
 }
 
 TEST(ThrottleEventTest, BatchesAreArraysUnlessOneEventPerPost) {
-  std::vector<ThrottleEvent> two = {sample(), sample()};
+  std::vector<std::string> two = {eventJson(sample()), eventJson(sample())};
   nlohmann::json arr = nlohmann::json::parse(batchJson(two, true));
   ASSERT_TRUE(arr.is_array());
   EXPECT_EQ(arr.size(), 2u);
-  nlohmann::json one = nlohmann::json::parse(batchJson({sample()}, false));
+  nlohmann::json one = nlohmann::json::parse(batchJson({eventJson(sample())}, false));
   EXPECT_TRUE(one.is_object());
-  EXPECT_TRUE(nlohmann::json::parse(batchJson({sample()}, true)).is_array());
+  EXPECT_TRUE(nlohmann::json::parse(batchJson({eventJson(sample())}, true)).is_array());
 }
 
 TEST(ThrottleEventTest, JsonStringsEscapeControlsAndInvalidUtf8) {
