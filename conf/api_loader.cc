@@ -31,6 +31,7 @@ constexpr const char* kEndpoints = "x-wso2-production-endpoints";
 constexpr const char* kSandbox = "x-wso2-sandbox-endpoints";
 constexpr const char* kDisableSecurity = "x-wso2-disable-security";
 constexpr const char* kThrottlingTier = "x-wso2-throttling-tier";
+constexpr const char* kThrottlingTierShort = "x-throttling-tier";
 
 // What every part of one API's load shares.
 struct ApiLoad {
@@ -63,9 +64,13 @@ absl::Status loadCommonExtensions(const YamlContext& ctx, const YAML::Node& node
     if (!value.ok()) return value.status();
     disable_security = *value;
   }
-  if (node[kThrottlingTier]) {
-    absl::StatusOr<std::string> value =
-        yamlString(ctx, node[kThrottlingTier], joinLocation(location, kThrottlingTier));
+  // Both spellings are WSO2's: on the API x-wso2-throttling-tier wins, on a
+  // resource x-throttling-tier does (location "" is the API).
+  const bool on_api = location.empty();
+  for (const char* key : on_api ? std::vector<const char*>{kThrottlingTierShort, kThrottlingTier}
+                                : std::vector<const char*>{kThrottlingTier, kThrottlingTierShort}) {
+    if (!node[key]) continue;
+    absl::StatusOr<std::string> value = yamlString(ctx, node[key], joinLocation(location, key));
     if (!value.ok()) return value.status();
     throttling_tier = *std::move(value);
   }

@@ -17,6 +17,7 @@
 #include "conf/analytics_config.h"
 #include "conf/revocation_config.h"
 #include "conf/resilience_config.h"
+#include "conf/throttling_config.h"
 
 namespace gw::conf {
 
@@ -329,6 +330,8 @@ struct Config {
   EtcdConfig etcd;
   // [analytics] / [analytics.fileUpload]: usage-data files for the analytics server.
   AnalyticsConfig analytics;
+  // [throttlingConfig] and the throttling policies file.
+  ThrottlingConfig throttling;
   std::vector<std::string> warnings;  // e.g. WSO2 keys accepted but not implemented
 };
 

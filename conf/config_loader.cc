@@ -14,6 +14,7 @@
 #include "conf/status_macros.h"
 #include "conf/syntax_error.h"
 #include "conf/tls_store.h"
+#include "conf/throttling_loader.h"
 #include "conf/toml_section.h"
 
 namespace gw::conf {
@@ -351,9 +352,9 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 }
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
-  std::vector<std::string> sections = {"listenerConfig", "httpClients", "admin",
-                                       "accessLog",      "filters",     "tokenRevocationConfig",
-                                       "analytics"};
+  std::vector<std::string> sections = {"listenerConfig",   "httpClients",           "admin",
+                                       "accessLog",        "filters",               "tokenRevocationConfig",
+                                       "analytics",        "throttlingConfig"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
   GW_CONF_RETURN_IF_ERROR(root.checkKeys(etcdRootKeys(), sections));
   GW_CONF_RETURN_IF_ERROR(readEtcdConfig(root, config.etcd));
@@ -362,6 +363,8 @@ absl::Status readRoot(const TomlSection& root, const Environment& env, Config& c
   GW_CONF_RETURN_IF_ERROR(readAnalyticsConfig(
       root, [&config](const std::string& p) { return resolvePath(directoryOf(config.file), p); },
       config.analytics, config.warnings));
+  GW_CONF_RETURN_IF_ERROR(
+      readThrottlingConfig(root, config.file, config.throttling, config.warnings));
   absl::StatusOr<TomlSection> s = root.section("listenerConfig");
   if (!s.ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener));

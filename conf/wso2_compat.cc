@@ -23,8 +23,6 @@ constexpr const char* kTls12 =
 constexpr const char* kMtls =
     "mutual TLS with clients is not implemented (there is no HTTPS listener); terminate TLS and "
     "client certificates in front of the gateway";
-constexpr const char* kThrottle =
-    "throttling (throttle filter, policies.yaml; global throttling through a traffic manager)";
 constexpr const char* kAnalytics = "analytics events written to files and uploaded";
 constexpr const char* kKmOAuth2 =
     "OAuth2 client credentials for the key manager are not implemented; use "
@@ -294,15 +292,22 @@ std::vector<Wso2Entry> buildTable() {
        kMtls},
       {kConf,
        "throttlingConfig",
-       {"enabledGlobalTMEventPublishing", "enableHeaderConditions", "enableQueryParamConditions",
-        "enableJwtClaimConditions", "jmsConnectioninitialContextFactory",
-        "jmsConnectionProviderUrl", "jmsConnectionUsername", "jmsConnectionPassword",
-        "throttleEndpointUrl", "throttleEndpointbase64Header", "dataRetriever.serverUrl",
-        "dataRetriever.username", "dataRetriever.password", "nodeLocal.processThreadPoolCoreSize",
+       {"enabledGlobalTMEventPublishing", "throttleEndpointUrl", "throttleEndpointbase64Header",
+        "jmsConnectioninitialContextFactory", "jmsConnectionProviderUrl", "jmsConnectionUsername",
+        "jmsConnectionPassword", "dataRetriever.serverUrl", "dataRetriever.username",
+        "dataRetriever.password", "nodeLocal.processThreadPoolCoreSize",
         "nodeLocal.processThreadPoolMaximumSize", "nodeLocal.processThreadPoolKeepAliveTime",
         "nodeLocal.cleanUpFrequency"},
-       S::InProgress,
-       kThrottle},
+       S::Implemented,
+       "throttle filter with policies.yaml; events to the traffic manager over HTTP; blocked keys "
+       "polled over HTTP instead of JMS (the jmsConnection*, dataRetriever and nodeLocal keys are "
+       "accepted with one warning)"},
+      {kConf,
+       "throttlingConfig",
+       {"enableHeaderConditions", "enableQueryParamConditions", "enableJwtClaimConditions"},
+       S::Ignored,
+       "conditional throttling (header, query parameter and JWT claim conditions) is not "
+       "implemented: policies apply to every request of their key"},
       {kConf,
        "throttlingConfig.binary",
        {"enabled",
@@ -332,8 +337,9 @@ std::vector<Wso2Entry> buildTable() {
         "agent.secureMaxIdleConnections",
         "agent.secureEvictionTimePeriod",
         "agent.secureMinIdleTimeInPool"},
-       S::InProgress,
-       kThrottle},
+       S::Ignored,
+       "the binary (Thrift) publisher is not supported; the HTTP publisher (throttleEndpointUrl) "
+       "is used"},
       {kConf,
        "apikey.tokenConfigs",
        {"issuer", "certificateAlias", "validateAllowedAPIs"},
@@ -417,7 +423,8 @@ std::vector<Wso2Entry> buildTable() {
        {"x-wso2-mutual-ssl", "x-wso2-transports"},
        S::Ignored,
        "x-wso2-mutual-ssl: optional and https in x-wso2-transports are accepted with a warning "
-       "(there is no HTTPS listener); mutual-ssl mandatory, or transports without http, is refused"},
+       "(there is no HTTPS listener); mutual-ssl mandatory, or transports without http, is "
+       "refused"},
       {kApi,
        "API",
        {"x-wso2-request-interceptor", "x-wso2-response-interceptor"},

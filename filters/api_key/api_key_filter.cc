@@ -109,8 +109,10 @@ http::FilterStatus ApiKeyFilter::decodeHeaders(http::RequestHeaders& headers, bo
       tried.push_back(gw::cat("query parameter ", where.name));
     }
     if (!key) continue;
-    if (!validate(*key, *route)) return http::FilterStatus::StopIteration;
+    http::AuthIdentity identity;
+    if (!validate(*key, *route, identity)) return http::FilterStatus::StopIteration;
     decoder_callbacks_->setAuthenticated("api_key");
+    decoder_callbacks_->setIdentity(std::move(identity));
     if (where.in == "query") {
       headers.path = removeQueryParam(headers.path, where.name);
     } else if (config_->security.remove_auth_header) {
@@ -126,7 +128,8 @@ http::FilterStatus ApiKeyFilter::decodeHeaders(http::RequestHeaders& headers, bo
                         route->operation->security.oauth2 ? ", or a bearer access token" : ""));
 }
 
-bool ApiKeyFilter::validate(std::string_view key, const router::RouteMatch& route) {
+bool ApiKeyFilter::validate(std::string_view key, const router::RouteMatch& route,
+                            http::AuthIdentity& identity) {
   const std::string id = gw::cat("sha256 ", jwt_authn::shortHash(jwt_authn::tokenDigest(key)));
   auto invalid = [&](Outcome outcome, std::string description) {
     GW_LOG_INFO("api_key: key ", id, " refused: ", description);
@@ -160,6 +163,7 @@ bool ApiKeyFilter::validate(std::string_view key, const router::RouteMatch& rout
         gw::cat("the API key is not allowed for API '", api.title, "' version ", api.version,
                 " (its subscribedAPIs/allowedAPIs claim does not list it)"));
   }
+  identity = jwt_authn::identityFromClaims(jwt->claims);
   return true;
 }
 

@@ -45,7 +45,9 @@ class ApiKeyFilter : public http::PassThroughFilter {
 
  private:
   // On failure sends the reply and returns false.
-  bool validate(std::string_view key, const router::RouteMatch& route);
+  // On success, `identity` gets who the key names (its claims).
+  bool validate(std::string_view key, const router::RouteMatch& route,
+                http::AuthIdentity& identity);
   http::FilterStatus refuse(Outcome outcome, int status, std::string code, std::string message,
                             std::string description);
 

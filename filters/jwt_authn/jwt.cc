@@ -312,4 +312,42 @@ absl::Status checkTimes(const Jwt& jwt, int64_t now_seconds, std::chrono::millis
   return absl::OkStatus();
 }
 
+namespace {
+
+std::string stringClaim(const nlohmann::json& object, const char* name) {
+  auto it = object.find(name);
+  if (it == object.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  return "";
+}
+
+}  // namespace
+
+http::AuthIdentity identityFromClaims(const nlohmann::json& claims) {
+  http::AuthIdentity out;
+  if (!claims.is_object()) return out;
+  out.subject = stringClaim(claims, "sub");
+  if (out.subject.empty()) out.subject = stringClaim(claims, "username");
+  auto app = claims.find("application");
+  if (app != claims.end() && app->is_object()) {
+    out.application_id = stringClaim(*app, "id");
+    out.application_name = stringClaim(*app, "name");
+    out.application_tier = stringClaim(*app, "tier");
+    out.application_owner = stringClaim(*app, "owner");
+  }
+  if (out.application_id.empty()) out.application_id = stringClaim(claims, "azp");
+  if (out.application_id.empty()) out.application_id = stringClaim(claims, "client_id");
+  out.key_type = stringClaim(claims, "keytype");
+  auto subs = claims.find("subscribedAPIs");
+  if (subs != claims.end() && subs->is_array()) {
+    for (const nlohmann::json& s : *subs) {
+      if (!s.is_object()) continue;
+      out.subscriptions.push_back(
+          {stringClaim(s, "name"), stringClaim(s, "version"), stringClaim(s, "subscriptionTier")});
+    }
+  }
+  return out;
+}
+
 }  // namespace gw::filters::jwt_authn

@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gateway/http/auth_identity.h"
 
 namespace gw::filters::jwt_authn {
 
@@ -81,5 +82,11 @@ absl::Status checkTimes(const Jwt& jwt, int64_t now_seconds, std::chrono::millis
 // on a length that cannot be base64, or on non-zero bits after the last byte.
 std::optional<std::string> base64UrlDecode(std::string_view in);
 std::string base64UrlEncode(std::string_view in);
+
+// Who WSO2 claims name (gateway/http/auth_identity.h): `sub` (else
+// `username`), `application` {id, name, tier, owner} (else `azp`, else
+// `client_id`, as the id), `keytype`, `subscribedAPIs`. Used for JWTs, API
+// keys and introspection answers; claims of the wrong type are skipped.
+http::AuthIdentity identityFromClaims(const nlohmann::json& claims);
 
 }  // namespace gw::filters::jwt_authn

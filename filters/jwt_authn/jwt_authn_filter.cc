@@ -92,6 +92,7 @@ http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, 
         gw::cat("error=\"insufficient_scope\", scope=\"", absl::StrJoin(required, " "), "\""));
   }
   decoder_callbacks_->setAuthenticated("jwt_authn");
+  decoder_callbacks_->setIdentity(valid->identity);
   if (sec.remove_auth_header) headers.headers.remove(header);
   if (sec.jwt_header_enabled) headers.headers.set(sec.jwt_header, valid->claims_header);
   config_->outcomes[static_cast<int>(outcome)]->inc();
@@ -208,6 +209,7 @@ std::optional<ValidatedToken> JwtAuthnFilter::checkClaims(const Jwt& jwt, const 
   valid.log_id = id;
   valid.jti = jwt.jti;
   valid.signature_segment = jwt.signature_segment;
+  valid.identity = identityFromClaims(claims);
   return valid;
 }
 

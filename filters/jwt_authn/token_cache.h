@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/http/auth_identity.h"
+
 namespace gw::filters::jwt_authn {
 
 // What a validated token left behind.
@@ -30,6 +32,7 @@ struct ValidatedToken {
   // What a revocation list names (checked on every request, cached or not).
   std::string jti;
   std::string signature_segment;
+  http::AuthIdentity identity;  // published to later filters (setIdentity)
 };
 
 // SHA-256 of `token`, 32 raw bytes: the cache key.

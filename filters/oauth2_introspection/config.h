@@ -57,6 +57,7 @@ struct Introspection {
   std::optional<int64_t> expires_at;  // `exp`
   std::vector<std::string> scopes;    // `scope`, split on spaces
   std::string jti;                    // `jti`, for logs when short and printable
+  http::AuthIdentity identity;        // `username`/`sub`, `client_id`, WSO2 claims
 };
 
 // "Basic base64(user:password)" (RFC 7617).

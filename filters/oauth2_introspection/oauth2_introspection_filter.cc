@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_join.h"
+#include "filters/jwt_authn/jwt.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
 #include "gateway/router/route_table.h"
@@ -52,6 +53,7 @@ absl::StatusOr<Introspection> parseIntrospection(const proxy::HttpResponse& resp
     out.scopes = splitScopes(scope->get<std::string>());
   auto jti = body.find("jti");
   if (jti != body.end() && jti->is_string()) out.jti = jti->get<std::string>();
+  out.identity = jwt_authn::identityFromClaims(body);
   return out;
 }
 
@@ -166,6 +168,7 @@ void OAuth2IntrospectionFilter::onAnswer(absl::StatusOr<proxy::HttpResponse> ans
   if (parsed->expires_at) valid.expires_at = std::min(valid.expires_at, *parsed->expires_at);
   valid.scopes = std::move(parsed->scopes);
   valid.log_id = id;
+  valid.identity = std::move(parsed->identity);
   if (config_->cache) config_->cache->insert(digest_, valid, now);
   if (!admit(valid)) return;
   config_->outcomes[static_cast<int>(Outcome::Success)]->inc();
@@ -189,6 +192,7 @@ bool OAuth2IntrospectionFilter::admit(const jwt_authn::ValidatedToken& token) {
     return false;
   }
   decoder_callbacks_->setAuthenticated("oauth2_introspection");
+  decoder_callbacks_->setIdentity(token.identity);
   if (config_->security.remove_auth_header) headers_->headers.remove(header_);
   return true;
 }

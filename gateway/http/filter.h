@@ -44,6 +44,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/http/auth_identity.h"
 #include "gateway/http/header_map.h"
 
 namespace gw::event {
@@ -114,6 +115,14 @@ class DecoderFilterCallbacks : public StreamContext {
   // never serves a secured API. Per stream; never reset.
   virtual void setAuthenticated(std::string_view by) { (void)by; }
   virtual bool authenticated() const { return false; }
+  // Who the credentials belong to (gateway/http/auth_identity.h), set by the
+  // auth filter that authenticated the stream; empty until then (and on open
+  // resources). Later filters read it; per stream.
+  virtual void setIdentity(AuthIdentity identity) { (void)identity; }
+  virtual const AuthIdentity& identity() const {
+    static const AuthIdentity kNone;
+    return kNone;
+  }
 
   // sendLocalReply with a code and headers of the filter's choosing.
   virtual void sendLocalReply(const LocalReply& reply) {

@@ -77,6 +77,8 @@ class FilterChain::FilterSlot : public DecoderFilterCallbacks, public EncoderFil
   void sendLocalReply(const LocalReply& reply) override { chain_.localReply(reply); }
   void setAuthenticated(std::string_view by) override { chain_.authenticated_by_ = by; }
   bool authenticated() const override { return !chain_.authenticated_by_.empty(); }
+  void setIdentity(AuthIdentity identity) override { chain_.identity_ = std::move(identity); }
+  const AuthIdentity& identity() const override { return chain_.identity_; }
   void encodeHeaders(ResponseHeaders headers, bool end_stream) override {
     chain_.encodeHeaders(std::move(headers), end_stream);
   }

@@ -104,6 +104,7 @@ class FilterChain {
   std::string local_reply_message_;
   int local_reply_status_ = 0;
   std::string authenticated_by_;  // see DecoderFilterCallbacks::setAuthenticated
+  AuthIdentity identity_;         // see DecoderFilterCallbacks::setIdentity
   bool destroyed_ = false;
 };
 

@@ -41,6 +41,8 @@ class FakeDecoderFilterCallbacks : public http::DecoderFilterCallbacks {
   // DecoderFilterCallbacks.
   void setAuthenticated(std::string_view by) override { authenticated_by = std::string(by); }
   bool authenticated() const override { return !authenticated_by.empty(); }
+  void setIdentity(http::AuthIdentity id) override { identity_ = std::move(id); }
+  const http::AuthIdentity& identity() const override { return identity_; }
   void continueDecoding() override { ++continue_decoding_calls; }
   void sendLocalReply(int status, std::string_view message, std::string_view description) override {
     replies.push_back(
@@ -64,6 +66,7 @@ class FakeDecoderFilterCallbacks : public http::DecoderFilterCallbacks {
   const router::RouteMatch* route_ = nullptr;
   std::string address_ = "127.0.0.1";
   bool tls_ = false;
+  http::AuthIdentity identity_;  // set by the test or by the filter (setIdentity)
   event::Dispatcher* dispatcher_ = nullptr;
   proxy::Connector* connector_ = nullptr;
   stats::Store* stats_ = nullptr;

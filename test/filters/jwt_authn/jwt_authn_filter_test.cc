@@ -140,6 +140,19 @@ class JwtAuthnFilterTest : public ::testing::Test {
   http::RequestHeaders request_;
 };
 
+// The identity reaches later filters (throttle), from a fresh and a cached token.
+TEST_F(JwtAuthnFilterTest, ValidTokenPublishesTheIdentity) {
+  const std::string t =
+      token({{"sub", "alice"}, {"application", {{"id", "app1"}, {"tier", "50PerMin"}}}});
+  for (int i = 0; i < 2; ++i) {
+    cb_.identity_ = {};
+    EXPECT_EQ(runBearer(t), http::FilterStatus::Continue);
+    EXPECT_EQ(cb_.identity().subject, "alice");
+    EXPECT_EQ(cb_.identity().application_id, "app1");
+    EXPECT_EQ(cb_.identity().application_tier, "50PerMin");
+  }
+}
+
 TEST_F(JwtAuthnFilterTest, ValidTokenAuthenticatesAndRemovesTheCredential) {
   EXPECT_EQ(runBearer(token()), http::FilterStatus::Continue);
   EXPECT_TRUE(cb_.replies.empty());

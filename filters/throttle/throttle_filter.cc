@@ -1,0 +1,138 @@
+#include "filters/throttle/throttle_filter.h"
+
+#include <atomic>
+#include <random>
+
+#include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
+#include "gateway/router/route_table.h"
+
+namespace gw::filters::throttle {
+namespace {
+
+constexpr const char* kCodes[kLevelCount] = {"900800", "900802", "900804", "900803"};
+constexpr const char* kLevelNames[kLevelCount] = {"API", "resource", "subscription", "application"};
+
+// A random (version 4) UUID for events of requests without X-Request-Id.
+std::string randomUuid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFull) | 0x4000ull;
+  const uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  char out[37];
+  std::snprintf(out, sizeof(out), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  return out;
+}
+
+}  // namespace
+
+ThrottleFilter::Caller ThrottleFilter::callerOf(const OperationPlan& plan) const {
+  Caller c;
+  if (!decoder_callbacks_->authenticated()) {  // an open resource: the client IP
+    c.app_id = decoder_callbacks_->downstreamAddress();
+    c.user = "anonymous";
+    c.app_tier = kUnlimited;
+    c.sub_tier = "Unauthenticated";
+    return c;
+  }
+  const http::AuthIdentity& id = decoder_callbacks_->identity();
+  c.app_id = id.application_id;
+  c.user = id.subject;
+  c.app_tier = id.application_tier.empty() ? std::string(kUnlimited) : id.application_tier;
+  const http::ApiSubscription* sub = id.subscriptionFor(plan.api_name, plan.api_version);
+  c.sub_tier = sub != nullptr && !sub->tier.empty() ? sub->tier : "Default";
+  return c;
+}
+
+http::FilterStatus ThrottleFilter::decodeHeaders(http::RequestHeaders& headers, bool) {
+  const router::RouteMatch* route = decoder_callbacks_->route();
+  if (route == nullptr || route->result != router::RouteMatch::Result::Matched) {
+    return http::FilterStatus::Continue;
+  }
+  // A secured resource nobody authenticated: the router answers 401.
+  if (route->secured() && !decoder_callbacks_->authenticated()) return http::FilterStatus::Continue;
+  const OperationPlan* plan = config_->plan(route->operation);
+  if (plan == nullptr) return http::FilterStatus::Continue;
+  const Caller caller = callerOf(*plan);
+  const std::string app_key = gw::cat(caller.app_id, ":", caller.user);
+  const std::string sub_key =
+      gw::cat(caller.app_id, ":", plan->api_context, ":", plan->api_version);
+  const int64_t now = config_->now_ms();
+  if (!config_->blocked->empty()) {
+    const std::pair<const std::string*, Level> keys[] = {{&plan->api_key, Level::Api},
+                                                         {&plan->resource_key, Level::Resource},
+                                                         {&sub_key, Level::Subscription},
+                                                         {&app_key, Level::Application}};
+    for (const auto& [key, level] : keys) {
+      if (int64_t until = config_->blocked->blockedUntil(*key, now)) {
+        return refuse(level, *key, "", until, now, /*by_traffic_manager=*/true);
+      }
+    }
+  }
+  if (const Policy* p = plan->policy) {
+    const std::string& key = plan->level == Level::Api ? plan->api_key : plan->resource_key;
+    WindowCounters::Result r = config_->counters->consume(key, p->count, p->window_ms, now);
+    if (!r.allowed) return refuse(plan->level, key, p->name, r.window_end_ms, now, false);
+  }
+  using PLevel = PolicySet::Level;
+  if (const Policy* p = config_->policies.find(PLevel::Subscription, caller.sub_tier)) {
+    WindowCounters::Result r = config_->counters->consume(sub_key, p->count, p->window_ms, now);
+    if (!r.allowed && p->stop_on_quota_reach) {
+      return refuse(Level::Subscription, sub_key, p->name, r.window_end_ms, now, false);
+    }
+  }
+  if (const Policy* p = config_->policies.find(PLevel::Application, caller.app_tier)) {
+    WindowCounters::Result r = config_->counters->consume(app_key, p->count, p->window_ms, now);
+    if (!r.allowed) {
+      return refuse(Level::Application, app_key, p->name, r.window_end_ms, now, false);
+    }
+  }
+  if (config_->tm) publish(*plan, caller, app_key, sub_key, headers);
+  return http::FilterStatus::Continue;
+}
+
+http::FilterStatus ThrottleFilter::refuse(Level level, const std::string& key,
+                                          const std::string& tier, int64_t until_ms, int64_t now_ms,
+                                          bool by_traffic_manager) {
+  const int i = static_cast<int>(level);
+  if (by_traffic_manager) {
+    config_->blocked_hits->inc();
+  } else {
+    config_->throttled[i]->inc();
+  }
+  const int64_t retry_after = std::max<int64_t>(1, (until_ms - now_ms + 999) / 1000);
+  GW_LOG_INFO("throttle: ", kLevelNames[i], " key '", key, "' throttled out ",
+              by_traffic_manager ? std::string("(blocked by the traffic manager)")
+                                 : gw::cat("(policy ", tier, ")"),
+              " for ", retry_after, " s");
+  http::LocalReply reply;
+  reply.status = 429;
+  reply.code = kCodes[i];
+  reply.message = "Message throttled out";
+  reply.description = "You have exceeded your quota";
+  reply.headers.add("Retry-After", std::to_string(retry_after));
+  decoder_callbacks_->sendLocalReply(reply);
+  return http::FilterStatus::StopIteration;
+}
+
+void ThrottleFilter::publish(const OperationPlan& plan, const Caller& caller,
+                             const std::string& app_key, const std::string& sub_key,
+                             const http::RequestHeaders& headers) {
+  const std::string* request_id = headers.headers.get("X-Request-Id");
+  const std::string generated_id = request_id != nullptr ? "" : randomUuid();
+  ThrottleEvent e;
+  e.message_id = request_id != nullptr ? *request_id : generated_id;
+  e.app_key = app_key;
+  e.app_tier = caller.app_tier;
+  e.subscription_key = sub_key;
+  e.subscription_tier = caller.sub_tier;
+  e.user_id = caller.user;
+  e.app_id = caller.app_id;
+  e.client_ip = decoder_callbacks_->downstreamAddress();
+  e.api = &plan.event;
+  config_->tm->publish(e);
+}
+
+}  // namespace gw::filters::throttle

@@ -1,0 +1,213 @@
+#include "filters/throttle/tm_client.h"
+
+#include <event2/event.h>
+
+#include "gateway/common/log.h"
+#include "gateway/common/strcat.h"
+#include "gateway/event/dispatcher.h"
+#include "proxy_connector/connector_impl.h"
+#include "proxy_connector/http_client.h"
+
+namespace gw::filters::throttle {
+
+// After a failed POST, queued events are dropped unsent for this long; then one
+// flush probes the traffic manager again.
+constexpr std::chrono::milliseconds kRetryInterval{1000};
+
+// Lives on the background thread.
+class TrafficManagerClient::Worker {
+ public:
+  explicit Worker(TrafficManagerClient& owner)
+      : owner_(owner),
+        dispatcher_(event::createDispatcher("throttle-tm")),
+        polls_ok_(owner.stats_.counter("microgw_throttle_decision_polls_total",
+                                       "Blocked-key decision polls by result.",
+                                       {{"result", "success"}})),
+        polls_failed_(owner.stats_.counter("microgw_throttle_decision_polls_total",
+                                           "Blocked-key decision polls by result.",
+                                           {{"result", "failure"}})) {}
+
+  void run() {
+    const Options& o = owner_.options_;
+    connector_ = proxy::createConnector(*dispatcher_, proxy::connectorOptionsFor(o.http_clients),
+                                        owner_.stats_);
+    client_ = std::make_unique<proxy::HttpClient>(*dispatcher_, *connector_, o.http_clients);
+    if (!o.event_url.empty()) {
+      flush_timer_ = dispatcher_->createTimer([this] { flush(); });
+      flush_timer_->enable(o.flush_interval);
+    }
+    if (!o.decision_url.empty()) {
+      poll_timer_ = dispatcher_->createTimer([this] { poll(); });
+      poll();
+    }
+    dispatcher_->run();
+    flush_timer_.reset();
+    poll_timer_.reset();
+    client_.reset();  // cancels requests in flight
+    connector_.reset();
+    event_base_loop(dispatcher_->base(), EVLOOP_NONBLOCK);
+  }
+
+  void stop() {
+    dispatcher_->post([this] { dispatcher_->exit(); });
+  }
+
+ private:
+  void flush() {
+    const Options& o = owner_.options_;
+    if (failing_ && std::chrono::steady_clock::now() < retry_at_) {
+      // Not worth sending: drop what is queued until the next probe.
+      owner_.dropped_.inc(backlog_.size() - next_);
+      backlog_.clear();
+      next_ = 0;
+      owner_.takeAll(backlog_);
+      owner_.dropped_.inc(backlog_.size());
+      backlog_.clear();
+      flush_timer_->enable(o.flush_interval);
+      return;
+    }
+    while (in_flight_ < o.max_in_flight) {
+      if (next_ == backlog_.size()) {
+        backlog_.clear();
+        next_ = 0;
+        owner_.takeAll(backlog_);
+        if (backlog_.empty()) break;
+      }
+      const size_t n = std::min(o.batch_size, backlog_.size() - next_);
+      std::vector<std::string> batch(std::make_move_iterator(backlog_.begin() + next_),
+                                     std::make_move_iterator(backlog_.begin() + next_ + n));
+      next_ += n;
+      send(batchJson(batch, o.batch_size > 1), n);
+    }
+    flush_timer_->enable(o.flush_interval);
+  }
+
+  void send(std::string body, size_t count) {
+    const Options& o = owner_.options_;
+    proxy::HttpRequest req;
+    req.method = "POST";
+    req.url = o.event_url;
+    req.headers = {{"Content-Type", "application/json"}, {"Authorization", o.authorization}};
+    req.body = std::move(body);
+    req.timeout = o.timeout;
+    ++in_flight_;
+    client_->request(std::move(req), [this, count](absl::StatusOr<proxy::HttpResponse> r) {
+      --in_flight_;
+      const bool ok = r.ok() && r->status / 100 == 2;
+      if (ok) {
+        owner_.sent_.inc(count);
+        if (failing_)
+          GW_LOG_INFO("throttle: traffic manager ", owner_.options_.event_url,
+                      " accepts events again");
+        failing_ = false;
+        return;
+      }
+      owner_.dropped_.inc(count);
+      retry_at_ = std::chrono::steady_clock::now() + kRetryInterval;
+      if (!failing_) {
+        GW_LOG_WARN("throttle: publishing events to ", owner_.options_.event_url, " failed (",
+                    r.ok() ? gw::cat("HTTP ", r->status) : std::string(r.status().message()),
+                    "); events are dropped and counted in "
+                    "microgw_throttle_events_dropped_total until it answers 2xx");
+      }
+      failing_ = true;
+    });
+  }
+
+  void poll() {
+    const Options& o = owner_.options_;
+    proxy::HttpRequest req;
+    req.url = o.decision_url;
+    req.headers = {{"Accept", "application/json"}, {"Authorization", o.authorization}};
+    req.timeout = o.timeout;
+    client_->request(std::move(req), [this](absl::StatusOr<proxy::HttpResponse> r) {
+      onPolled(std::move(r));
+      poll_timer_->enable(owner_.options_.poll_interval);
+    });
+  }
+
+  void onPolled(absl::StatusOr<proxy::HttpResponse> r) {
+    absl::StatusOr<std::vector<Decision>> decisions =
+        !r.ok()            ? absl::StatusOr<std::vector<Decision>>(r.status())
+        : r->status != 200 ? absl::UnavailableError(gw::cat("answered HTTP ", r->status))
+                           : parseDecisions(r->body);
+    if (!decisions.ok()) {
+      polls_failed_.inc();
+      if (!poll_failing_) {
+        GW_LOG_WARN("throttle: blocked-key decisions from ", owner_.options_.decision_url,
+                    " failed (", decisions.status().message(),
+                    "); keeping the keys already blocked until they expire");
+      }
+      poll_failing_ = true;
+      return;
+    }
+    polls_ok_.inc();
+    if (poll_failing_) {
+      GW_LOG_INFO("throttle: blocked-key decisions from ", owner_.options_.decision_url,
+                  " are read again");
+    }
+    poll_failing_ = false;
+    owner_.blocked_->replace(*decisions);
+  }
+
+  TrafficManagerClient& owner_;
+  event::DispatcherPtr dispatcher_;
+  stats::Counter& polls_ok_;
+  stats::Counter& polls_failed_;
+  std::shared_ptr<proxy::Connector> connector_;
+  std::unique_ptr<proxy::HttpClient> client_;
+  event::TimerPtr flush_timer_;
+  event::TimerPtr poll_timer_;
+  std::vector<std::string> backlog_;  // taken from the queue, sent from next_ on
+  size_t next_ = 0;
+  int in_flight_ = 0;
+  bool failing_ = false;  // the last POST failed: drop events until retry_at_, then probe
+  std::chrono::steady_clock::time_point retry_at_;
+  bool poll_failing_ = false;
+};
+
+TrafficManagerClient::TrafficManagerClient(Options options, stats::Store& stats,
+                                           std::shared_ptr<BlockedKeys> blocked)
+    : options_(std::move(options)),
+      stats_(stats),
+      blocked_(std::move(blocked)),
+      dropped_(stats.counter("microgw_throttle_events_dropped_total",
+                             "Throttle events not delivered to the traffic manager (queue full, "
+                             "or the POST failed).")),
+      sent_(stats.counter("microgw_throttle_events_sent_total",
+                          "Throttle events the traffic manager accepted (2xx).")) {}
+
+std::unique_ptr<TrafficManagerClient> TrafficManagerClient::start(
+    Options options, stats::Store& stats, std::shared_ptr<BlockedKeys> blocked) {
+  std::unique_ptr<TrafficManagerClient> client(
+      new TrafficManagerClient(std::move(options), stats, std::move(blocked)));
+  client->worker_ = std::make_unique<Worker>(*client);
+  client->thread_ = std::thread([w = client->worker_.get()] { w->run(); });
+  return client;
+}
+
+TrafficManagerClient::~TrafficManagerClient() {
+  if (worker_) worker_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool TrafficManagerClient::publish(const ThrottleEvent& event) {
+  std::string json;
+  appendEventJson(json, event);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() < options_.queue_size) {
+      queue_.push_back(std::move(json));
+      return true;
+    }
+  }
+  dropped_.inc();
+  return false;
+}
+
+void TrafficManagerClient::takeAll(std::vector<std::string>& into) {
+  std::lock_guard<std::mutex> lock(mu_);
+  into.swap(queue_);
+}
+
+}  // namespace gw::filters::throttle

@@ -1,0 +1,83 @@
+#pragma once
+
+// The traffic manager's client: publishes throttle events and polls
+// blocked-key decisions, on one background thread with its own dispatcher,
+// connector and internal HttpClient (so [httpClients.proxy]
+// enableInternalServices applies), the shape of jwt_authn's JwksProvider.
+//
+// Events: publish() appends to a bounded queue under a short mutex and never
+// waits for the network. Every flush interval the thread takes up to
+// batch_size events per POST to event_url (Basic auth), at most
+// max_in_flight POSTs at once. A full queue, a failed POST or a non-2xx
+// answer drops events, counted in microgw_throttle_events_dropped_total, so
+// a slow or absent traffic manager never delays a request. After a failed
+// POST, queued events are dropped without being formatted for a second, then
+// the next batch probes the traffic manager again.
+//
+// Decisions: every poll interval, GET decision_url; a parseable answer
+// replaces the BlockedKeys list (blocked_keys.h has the format); a failed
+// poll keeps the old one (its entries still expire on time).
+//
+// Threading: publish() from any thread. The destructor stops and joins the
+// thread; it must not run on that thread (the client is owned by the filter
+// config, which the Runtime holds).
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conf/config.h"
+#include "filters/throttle/blocked_keys.h"
+#include "filters/throttle/throttle_event.h"
+#include "gateway/stats/stats.h"
+
+namespace gw::filters::throttle {
+
+class TrafficManagerClient {
+ public:
+  struct Options {
+    conf::HttpClientsConfig http_clients;
+    std::string event_url;      // "" = events are not published
+    std::string decision_url;   // "" = decisions are not polled
+    std::string authorization;  // "Basic ..."; never logged
+    size_t queue_size = 10000;
+    size_t batch_size = 100;  // 1 = one event object per POST (WSO2's own way)
+    int max_in_flight = 4;
+    std::chrono::milliseconds flush_interval{50};
+    std::chrono::milliseconds poll_interval{1000};
+    std::chrono::milliseconds timeout{5000};
+  };
+
+  static std::unique_ptr<TrafficManagerClient> start(Options options, stats::Store& stats,
+                                                     std::shared_ptr<BlockedKeys> blocked);
+  ~TrafficManagerClient();
+
+  // Formats one event and queues it; false when the queue is full (the event
+  // is dropped and counted).
+  bool publish(const ThrottleEvent& event);
+
+  class Worker;  // the background thread's state (internal)
+
+ private:
+  TrafficManagerClient(Options options, stats::Store& stats, std::shared_ptr<BlockedKeys> blocked);
+  // Everything queued, when `into` is empty (background thread): the queue
+  // and the thread's backlog each hold at most queue_size events.
+  void takeAll(std::vector<std::string>& into);
+
+  const Options options_;
+  stats::Store& stats_;
+  std::shared_ptr<BlockedKeys> blocked_;
+  stats::Counter& dropped_;
+  stats::Counter& sent_;
+  std::mutex mu_;
+  std::vector<std::string> queue_;  // formatted events; guarded by mu_
+  std::unique_ptr<Worker> worker_;
+  std::thread thread_;
+
+  friend class Worker;
+};
+
+}  // namespace gw::filters::throttle

@@ -1,0 +1,44 @@
+#include "filters/throttle/window_counter.h"
+
+#include <functional>
+
+namespace gw::filters::throttle {
+
+WindowCounters::Result WindowCounters::consume(std::string_view key, int64_t limit,
+                                               int64_t window_ms, int64_t now_ms) {
+  Shard& shard = shards_[std::hash<std::string_view>()(key) % kShards];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.slots.find(std::string(key));
+  if (it == shard.slots.end()) {
+    if (shard.slots.size() >= shard.sweep_at) sweep(shard, now_ms);
+    it = shard.slots.emplace(std::string(key), Slot{now_ms, window_ms, 0}).first;
+  }
+  Slot& slot = it->second;
+  if (now_ms >= slot.window_start_ms + slot.window_ms || now_ms < slot.window_start_ms) {
+    slot = Slot{now_ms, window_ms, 0};  // a new window (or the clock went back)
+  }
+  Result r;
+  r.window_end_ms = slot.window_start_ms + slot.window_ms;
+  r.allowed = slot.count < limit;
+  if (r.allowed) ++slot.count;
+  return r;
+}
+
+void WindowCounters::sweep(Shard& shard, int64_t now_ms) {
+  for (auto it = shard.slots.begin(); it != shard.slots.end();) {
+    const Slot& s = it->second;
+    it = now_ms >= s.window_start_ms + s.window_ms ? shard.slots.erase(it) : std::next(it);
+  }
+  shard.sweep_at = std::max<size_t>(1024, shard.slots.size() * 2);
+}
+
+size_t WindowCounters::size() const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard<std::mutex> lock(s.mu);
+    n += s.slots.size();
+  }
+  return n;
+}
+
+}  // namespace gw::filters::throttle

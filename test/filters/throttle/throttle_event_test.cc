@@ -1,0 +1,84 @@
+// Throttle events in WSO2's JSON shape.
+
+#include "filters/throttle/throttle_event.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace gw::filters::throttle {
+namespace {
+
+const EventApiFields& api() {
+  static const EventApiFields* fields = [] {
+    auto* f = new EventApiFields{"/pets/v1:1.0.0", "",      "/pets/v1/1.0.0/a:GET", "10kPerMin",
+                                 "/pets/v1",       "1.0.0", "Pets \"ü\"",           ""};
+    f->finish();
+    return f;
+  }();
+  return *fields;
+}
+
+ThrottleEvent sample() {
+  ThrottleEvent e;
+  e.message_id = "m1";
+  e.app_key = "app1:alice";
+  e.app_tier = "50PerMin";
+  e.subscription_key = "app1:/pets/v1:1.0.0";
+  e.subscription_tier = "Gold";
+  e.user_id = "alice";
+  e.app_id = "app1";
+  e.client_ip = "127.0.0.1";
+  e.api = &api();
+  return e;
+}
+
+TEST(ThrottleEventTest, Wso2Shape) {
+  nlohmann::json j = nlohmann::json::parse(eventJson(sample()));
+  ASSERT_TRUE(j["event"]["metaData"].is_object());
+  ASSERT_TRUE(j["event"]["correlationData"].is_object());
+  const nlohmann::json& p = j["event"]["payloadData"];
+  EXPECT_EQ(p.size(), 17u);
+  for (const char* field :
+       {"messageID", "appKey", "appTier", "apiKey", "apiTier", "subscriptionKey",
+        "subscriptionTier", "resourceKey", "resourceTier", "userId", "apiContext", "apiVersion",
+        "appTenant", "apiTenant", "appId", "apiName", "properties"}) {
+    ASSERT_TRUE(p.contains(field)) << field;
+    EXPECT_TRUE(p[field].is_string()) << field;
+  }
+  EXPECT_EQ(p["appTenant"], "carbon.super");
+  EXPECT_EQ(p["resourceKey"], "/pets/v1/1.0.0/a:GET");
+  EXPECT_EQ(p["apiName"], "Pets \"\xc3\xbc\"");  // escaped quotes, UTF-8 kept
+  EXPECT_EQ(p["apiTier"], "");
+  nlohmann::json props = nlohmann::json::parse(p["properties"].get<std::string>());
+  EXPECT_EQ(props["ip"], 2130706433);  // 127.0.0.1 as an integer
+}
+
+TEST(ThrottleEventTest, BatchesAreArraysUnlessOneEventPerPost) {
+  std::vector<std::string> two = {eventJson(sample()), eventJson(sample())};
+  nlohmann::json arr = nlohmann::json::parse(batchJson(two, true));
+  ASSERT_TRUE(arr.is_array());
+  EXPECT_EQ(arr.size(), 2u);
+  nlohmann::json one = nlohmann::json::parse(batchJson({eventJson(sample())}, false));
+  EXPECT_TRUE(one.is_object());
+  EXPECT_TRUE(nlohmann::json::parse(batchJson({eventJson(sample())}, true)).is_array());
+}
+
+TEST(ThrottleEventTest, JsonStringsEscapeControlsAndInvalidUtf8) {
+  std::string out;
+  appendJsonString(out, std::string("a\"\\\n\x01\xff\xc3\xa9", 8));
+  EXPECT_EQ(out, "\"a\\\"\\\\\\u000a\\u0001\\u00ff\xc3\xa9\"");
+  EXPECT_EQ(nlohmann::json::parse(out), std::string("a\"\\\n\x01\xc3\xbf\xc3\xa9"));
+}
+
+TEST(ThrottleEventTest, Ipv4AsInteger) {
+  EXPECT_EQ(ipv4AsInteger("1.2.3.4"), 16909060);
+  EXPECT_EQ(ipv4AsInteger("::1"), -1);
+  ThrottleEvent e = sample();
+  e.client_ip = "::1";
+  nlohmann::json p = nlohmann::json::parse(eventJson(e))["event"]["payloadData"];
+  EXPECT_EQ(nlohmann::json::parse(p["properties"].get<std::string>())["ipv6"], "::1");
+}
+
+}  // namespace
+}  // namespace gw::filters::throttle
