@@ -63,6 +63,11 @@ absl::Status readBinary(const TomlSection& s, const std::string& file,
                         std::vector<std::string>& warnings) {
   absl::StatusOr<TomlSection> binary = s.section("binary");
   if (!binary.ok()) return binary.status();
+  // The other keys are WSO2's Thrift publisher settings: not used (the one
+  // warning below says so), but a misspelt one is still an error.
+  GW_CONF_RETURN_IF_ERROR(
+      binary->checkKeys({"enabled", "username", "password"},
+                        {"URLGroup", "publisherPool", "publisherThreadPool", "agent"}));
   bool enabled = false;
   GW_CONF_RETURN_IF_ERROR(binary->readBool("enabled", enabled));
   if (enabled) {

@@ -337,9 +337,9 @@ std::vector<Wso2Entry> buildTable() {
         "agent.secureMaxIdleConnections",
         "agent.secureEvictionTimePeriod",
         "agent.secureMinIdleTimeInPool"},
-       S::Ignored,
-       "the binary (Thrift) publisher is not supported; the HTTP publisher (throttleEndpointUrl) "
-       "is used"},
+       S::Implemented,
+       "accepted: the binary (Thrift) publisher is not supported; enabled = true gets one warning "
+       "and the HTTP publisher (throttleEndpointUrl) is used"},
       {kConf,
        "apikey.tokenConfigs",
        {"issuer", "certificateAlias", "validateAllowedAPIs"},
