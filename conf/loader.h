@@ -133,8 +133,9 @@ inline constexpr char kBuiltinChainName[] = "built-in default chain";
 // (Config::chain_file when no chain file is configured or found) gives the
 // built-in default chain: request_id, headers (adds X-Gateway: microgw,
 // removes the response's Server header), cors, jwt_authn, oauth2_introspection, api_key, router;
-// conf/filters.yaml holds the
-// same chain.
+// conf/filters.yaml holds the same chain. The server adds analytics and
+// throttle to the built-in chain when the configuration turns them on
+// (gateway/server/chain_checks.h).
 absl::StatusOr<FilterChainConfig> loadFilterChain(const std::string& path);
 
 // Same, from YAML text; `file_name` is used in messages and as

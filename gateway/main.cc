@@ -51,8 +51,9 @@ bool setLogLevel(const std::string& name) {
 std::string describeChain(const gw::conf::Config& config) {
   if (!config.chain_file.empty()) return config.chain_file;
   return std::string(gw::conf::kBuiltinChainName) +
-         " (request_id, headers, cors, jwt_authn, oauth2_introspection, api_key, router; no "
-         "[filters] chainFile and no " +
+         " (analytics when [analytics] is enabled, request_id, headers, cors, jwt_authn, "
+         "oauth2_introspection, api_key, throttle when an API names a throttling tier or "
+         "global event publishing is on, router; no [filters] chainFile and no " +
          gw::conf::kDefaultChainFileName + " beside " + config.file + ")";
 }
 

@@ -21,6 +21,7 @@
 #include "gateway/http/filter_registry.h"
 #include "gateway/server/access_log.h"
 #include "gateway/server/admin.h"
+#include "gateway/server/chain_checks.h"
 #include "gateway/server/reload.h"
 #include "gateway/server/worker.h"
 
@@ -145,46 +146,6 @@ absl::StatusOr<std::vector<http::FilterFactoryCb>> buildFilterChain(
   return out;
 }
 
-namespace {
-
-// Secured resources with no auth filter in the chain answer 401 (the router's
-// guard): legal, but almost never what was meant.
-void warnIfSecuredWithoutAuth(const conf::FilterChainConfig& chain,
-                              const router::RouteTable& routes) {
-  for (const conf::FilterEntry& e : chain.filters) {
-    if (e.name == "jwt_authn" || e.name == "oauth2_introspection" || e.name == "api_key") return;
-  }
-  for (const auto& api : routes.apis()) {
-    for (const conf::Operation& op : api->api().operations) {
-      if (op.disable_security) continue;
-      GW_LOG_WARN(chain.file,
-                  ": no authentication filter (jwt_authn) in the chain, so the "
-                  "secured resources of API '",
-                  api->api().title,
-                  "' and others answer 401; add jwt_authn before router, or set "
-                  "x-wso2-disable-security: true on APIs meant to be open");
-      return;
-    }
-  }
-}
-
-// x-wso2-cors without the cors filter in the chain does nothing (preflights get 405).
-void warnIfCorsWithoutFilter(const conf::FilterChainConfig& chain,
-                             const router::RouteTable& routes) {
-  for (const conf::FilterEntry& e : chain.filters) {
-    if (e.name == "cors") return;
-  }
-  for (const auto& api : routes.apis()) {
-    if (!api->api().cors.enabled) continue;
-    GW_LOG_WARN(chain.file, ": API '", api->api().title,
-                "' has x-wso2-cors, but the chain has no cors filter, so browsers' CORS "
-                "requests fail; add `- name: cors` before the authentication filters");
-    return;
-  }
-}
-
-}  // namespace
-
 absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats::Store& stats) {
   conf::Environment env = conf::Environment::system();
   env.runtime_home = options.runtime_home;
@@ -205,12 +166,12 @@ absl::StatusOr<RuntimeConstSharedPtr> loadRuntime(const Options& options, stats:
   auto routes = router::RouteTable::build(std::move(*apis));
   if (!routes.ok()) return routes.status();
   runtime->routes = std::move(*routes);
+  completeBuiltinChain(*runtime->config, *runtime->routes, *chain);
   auto factories = buildFilterChain(*chain, *runtime->config, stats, runtime->routes.get());
   if (!factories.ok()) return factories.status();
   runtime->filter_factories = std::move(*factories);
-  warnIfSecuredWithoutAuth(*chain, *runtime->routes);
+  warnAboutMissingFilters(*runtime->config, *runtime->routes, *chain);
   discovery::warnIfDiscoveryOff(runtime->config->etcd, *runtime->routes);
-  warnIfCorsWithoutFilter(*chain, *runtime->routes);
   runtime->chain = std::move(*chain);
   return RuntimeConstSharedPtr(std::move(runtime));
 }
