@@ -121,9 +121,7 @@ const std::vector<ExtensionInfo>& wso2Extensions() {
   static const auto* table = new std::vector<ExtensionInfo>{
       {"x-wso2-basePath", true, false, S::Read, ""},
       {"x-wso2-production-endpoints", true, true, S::Read, ""},
-      {"x-wso2-sandbox-endpoints", true, true, S::Warned,
-       "sandbox endpoints are checked but not routed: no filter tells a sandbox token from a "
-       "production one, so every request goes to the production endpoint"},
+      {"x-wso2-sandbox-endpoints", true, true, S::Read, ""},
       {"x-wso2-endpoints", true, false, S::Read, ""},
       {"x-wso2-disable-security", true, true, S::Read, ""},
       {"x-wso2-throttling-tier", true, true, S::Read, ""},

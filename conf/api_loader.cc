@@ -118,10 +118,9 @@ absl::Status loadPaths(ApiLoad& load, const YAML::Node& paths, ApiDefinition& ap
       if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
         continue;  // parameters, summary, servers, x-*, ...
       }
-      GW_CONF_RETURN_IF_ERROR(refuseInterceptors(ctx, method_entry.second,
-                                                 joinLocation(location, method), api.title,
-                                                 absl::StrCat(absl::AsciiStrToUpper(method), " ",
-                                                              path)));
+      GW_CONF_RETURN_IF_ERROR(
+          refuseInterceptors(ctx, method_entry.second, joinLocation(location, method), api.title,
+                             absl::StrCat(absl::AsciiStrToUpper(method), " ", path)));
       absl::StatusOr<Operation> op =
           loadOperation(load, method_entry.second, joinLocation(location, method), api);
       if (!op.ok()) return op.status();
@@ -170,17 +169,16 @@ absl::Status loadApiEndpoints(ApiLoad& load, const YAML::Node& root, const ApiSp
     api.production = *std::move(production);
     return absl::OkStatus();
   }
+  // A sandbox-only API (or resource) is served to sandbox tokens; production
+  // tokens get WSO2's 403 900901 from the router.
+  if (api.sandbox) return absl::OkStatus();
   const bool all_overridden =
       !api.operations.empty() &&
-      std::all_of(api.operations.begin(), api.operations.end(),
-                  [](const Operation& op) { return op.endpoint.has_value(); });
+      std::all_of(api.operations.begin(), api.operations.end(), [](const Operation& op) {
+        return op.endpoint.has_value() || op.sandbox.has_value();
+      });
   if (all_overridden) return absl::OkStatus();
   std::string why = absl::StrCat(": ", spec.no_endpoint_reason, ", so it names no backend");
-  if (api.sandbox) {
-    absl::StrAppend(&why,
-                    " (x-wso2-sandbox-endpoints alone is not enough: microgw sends every "
-                    "request to the production endpoint)");
-  }
   return missingKey(ctx, root, "", kEndpoints, why);
 }
 

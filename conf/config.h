@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "conf/etcd_config.h"
 #include "conf/analytics_config.h"
-#include "conf/revocation_config.h"
+#include "conf/etcd_config.h"
 #include "conf/resilience_config.h"
+#include "conf/revocation_config.h"
 #include "conf/throttling_config.h"
 
 namespace gw::conf {
@@ -151,7 +151,7 @@ struct EndpointUrl {
   // Written etcd(<key>, <defaultUrl>): the etcd key whose value replaces this
   // URL at run time (gateway/discovery); the fields above hold defaultUrl.
   std::string etcd_key;
-  std::string query;      // the URL's query without '?' ("" if none): sent before the request's
+  std::string query;  // the URL's query without '?' ("" if none): sent before the request's
 };
 
 enum class EndpointType { LoadBalance, Failover };
@@ -176,8 +176,8 @@ struct EndpointSecurity {
 struct EndpointConfig {
   std::vector<EndpointUrl> urls;
   EndpointType type = EndpointType::LoadBalance;
-  uint32_t timeout_ms = 60000;  // advanceEndpointConfig.timeoutInMillis
-  RetryConfig retry;            // advanceEndpointConfig.retryConfig
+  uint32_t timeout_ms = 60000;                          // advanceEndpointConfig.timeoutInMillis
+  RetryConfig retry;                                    // advanceEndpointConfig.retryConfig
   std::optional<CircuitBreakerConfig> circuit_breaker;  // advanceEndpointConfig.circuitBreaker
   EndpointProxy proxy;
   EndpointSecurity security;
@@ -227,8 +227,8 @@ struct Operation {
   OperationSecurity security;  // meaningful when !disable_security
   std::string throttling_tier;
   std::optional<EndpointConfig> endpoint;  // resource-level override
-  // x-wso2-sandbox-endpoints of the operation: validated and kept, not routed
-  // (no filter tells a sandbox token from a production one yet).
+  // x-wso2-sandbox-endpoints of the operation: where requests whose token has
+  // keytype SANDBOX go (beats the API's sandbox endpoints).
   std::optional<EndpointConfig> sandbox;
 };
 
@@ -243,7 +243,9 @@ struct ApiDefinition {
   // x-wso2-production-endpoints, else servers[0].url (OpenAPI 3) or
   // schemes[0]://host/basePath (Swagger 2) when absolute.
   EndpointConfig production;
-  std::optional<EndpointConfig> sandbox;  // x-wso2-sandbox-endpoints: validated, not routed
+  // x-wso2-sandbox-endpoints: for tokens whose keytype is SANDBOX. With it
+  // alone, `production` stays empty (production tokens are refused, 403).
+  std::optional<EndpointConfig> sandbox;
   bool disable_security = false;
   std::string throttling_tier;
   std::string auth_header;  // x-wso2-auth-header; "" = [authConfig] authorizationHeader

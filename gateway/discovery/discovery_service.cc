@@ -16,14 +16,19 @@ template <typename Fn>
 void forEachEtcdUrl(const router::RouteTable& routes, Fn fn) {
   for (const auto& api : routes.apis()) {
     const conf::ApiDefinition& def = api->api();
+    auto each = [&def, &fn](const std::optional<conf::EndpointConfig>& ep) {
+      if (!ep) return;
+      for (const conf::EndpointUrl& url : ep->urls) {
+        if (!url.etcd_key.empty()) fn(def, url);
+      }
+    };
     for (const conf::EndpointUrl& url : def.production.urls) {
       if (!url.etcd_key.empty()) fn(def, url);
     }
+    each(def.sandbox);
     for (const conf::Operation& op : def.operations) {
-      if (!op.endpoint) continue;
-      for (const conf::EndpointUrl& url : op.endpoint->urls) {
-        if (!url.etcd_key.empty()) fn(def, url);
-      }
+      each(op.endpoint);
+      each(op.sandbox);
     }
   }
 }

@@ -61,8 +61,10 @@ EndpointGuards buildEndpointGuards(const RouteTable& routes, stats::Store& stats
   for (const auto& api : routes.apis()) {
     const std::string& title = api->api().title;
     addGuards(title, api->api().production, stats, guards);
+    if (api->api().sandbox) addGuards(title, *api->api().sandbox, stats, guards);
     for (const conf::Operation& op : api->api().operations) {
       if (op.endpoint) addGuards(title, *op.endpoint, stats, guards);
+      if (op.sandbox) addGuards(title, *op.sandbox, stats, guards);
     }
   }
   return guards;

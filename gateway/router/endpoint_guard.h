@@ -30,7 +30,8 @@ struct EndpointGuard {
 
 using EndpointGuards = std::unordered_map<const conf::EndpointUrl*, std::unique_ptr<EndpointGuard>>;
 
-// One guard per URL of every endpoint set (API or resource level) that has a
+// One guard per URL of every endpoint set (API or resource level, production
+// or sandbox) that has a
 // retryConfig with a count or a circuitBreaker.
 EndpointGuards buildEndpointGuards(const RouteTable& routes, stats::Store& stats);
 

@@ -1,6 +1,7 @@
 #include "gateway/router/route_table.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "absl/strings/str_join.h"
@@ -68,6 +69,29 @@ ApiRoute::ApiRoute(conf::ApiDefinition api) : api_(std::move(api)) {
 const conf::EndpointConfig& RouteMatch::endpoint() const {
   if (operation != nullptr && operation->endpoint) return *operation->endpoint;
   return api->api().production;
+}
+
+const conf::EndpointConfig* RouteMatch::endpointsFor(bool sandbox) const {
+  const conf::ApiDefinition& def = api->api();
+  const conf::EndpointConfig* ep = nullptr;
+  if (sandbox) {
+    if (operation != nullptr && operation->sandbox) {
+      ep = &*operation->sandbox;
+    } else if (def.sandbox) {
+      ep = &*def.sandbox;
+    }
+  } else {
+    ep = &endpoint();
+  }
+  return ep == nullptr || ep->urls.empty() ? nullptr : ep;
+}
+
+bool isSandboxKey(std::string_view key_type) {
+  constexpr std::string_view kSandbox = "sandbox";
+  return key_type.size() == kSandbox.size() &&
+         std::equal(key_type.begin(), key_type.end(), kSandbox.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
 }
 
 bool RouteMatch::disableSecurity() const {

@@ -55,6 +55,10 @@ struct RouteMatch {
 
   // The operation's own endpoint config, or the API's.
   const conf::EndpointConfig& endpoint() const;
+  // The endpoint set a request with a `sandbox` (else production) token goes
+  // to: the operation's own, else the API's (x-wso2-sandbox-endpoints /
+  // x-wso2-production-endpoints). Null when the API has none for that key type.
+  const conf::EndpointConfig* endpointsFor(bool sandbox) const;
   bool disableSecurity() const;
   // The matched operation requires authentication (not x-wso2-disable-security,
   // not `x-auth-type: None`). Only meaningful for Matched.
@@ -82,6 +86,9 @@ class RouteTable {
 std::string describeSecurity(const conf::Operation& op);
 // Per API: "oauth2 on every resource", or "oauth2: GET /pets; open: GET /health".
 std::string describeApiSecurity(const conf::ApiDefinition& api);
+
+// Whether a token's `keytype` claim names a sandbox key ("SANDBOX", any case).
+bool isSandboxKey(std::string_view key_type);
 
 // Splits "/a/b/c" into {"a","b","c"}; empty segments are kept except a trailing one.
 std::vector<std::string_view> splitPath(std::string_view path);

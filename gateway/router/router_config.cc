@@ -27,8 +27,10 @@ void resolveEndpoint(const conf::EndpointConfig& ep, RouterConfig& rc) {
 void precomputeProxies(const RouteTable& routes, RouterConfig& rc) {
   for (const auto& api : routes.apis()) {
     resolveEndpoint(api->api().production, rc);
+    if (api->api().sandbox) resolveEndpoint(*api->api().sandbox, rc);
     for (const conf::Operation& op : api->api().operations) {
       if (op.endpoint) resolveEndpoint(*op.endpoint, rc);
+      if (op.sandbox) resolveEndpoint(*op.sandbox, rc);
     }
   }
 }
@@ -37,10 +39,22 @@ void logResilience(const conf::ApiDefinition& api) {
   if (std::string d = describeResilience(api.production); !d.empty()) {
     GW_LOG_INFO("API '", api.title, "' endpoints: ", d);
   }
+  if (api.sandbox) {
+    if (std::string d = describeResilience(*api.sandbox); !d.empty()) {
+      GW_LOG_INFO("API '", api.title, "' sandbox endpoints: ", d);
+    }
+  }
   for (const conf::Operation& op : api.operations) {
-    if (!op.endpoint) continue;
-    if (std::string d = describeResilience(*op.endpoint); !d.empty()) {
-      GW_LOG_INFO("API '", api.title, "' ", op.method, " ", op.path_template, " endpoints: ", d);
+    if (op.endpoint) {
+      if (std::string d = describeResilience(*op.endpoint); !d.empty()) {
+        GW_LOG_INFO("API '", api.title, "' ", op.method, " ", op.path_template, " endpoints: ", d);
+      }
+    }
+    if (op.sandbox) {
+      if (std::string d = describeResilience(*op.sandbox); !d.empty()) {
+        GW_LOG_INFO("API '", api.title, "' ", op.method, " ", op.path_template,
+                    " sandbox endpoints: ", d);
+      }
     }
   }
 }

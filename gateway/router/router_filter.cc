@@ -47,14 +47,16 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
     refuseUnauthenticated();
     return http::FilterStatus::StopIteration;
   }
-  const conf::EndpointConfig& ep = route_->endpoint();
-  if (ep.urls.empty()) {
-    decoder_callbacks_->sendLocalReply(503, "No endpoint",
-                                       "the API defines no production endpoint");
-    return http::FilterStatus::StopIteration;
-  }
   method_ = headers.method;
   path_ = std::string(headers.pathOnly());
+  // Chosen once: every attempt, retry and guard of this stream uses this set.
+  const bool sandbox = isSandboxKey(decoder_callbacks_->identity().key_type);
+  endpoints_ = route_->endpointsFor(sandbox);
+  if (endpoints_ == nullptr) {
+    refuseKeyType(sandbox);
+    return http::FilterStatus::StopIteration;
+  }
+  const conf::EndpointConfig& ep = *endpoints_;
   query_ = std::string(headers.query());  // as filters left it (api_key removes its parameter)
   const std::string* te = headers.headers.get("transfer-encoding");
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
@@ -103,8 +105,27 @@ void RouterFilter::refuseUnauthenticated() {
   decoder_callbacks_->sendLocalReply(reply);
 }
 
+// WSO2 (microgateway 3.x) answers a token whose key type has no endpoint set
+// with 403, code 900901.
+void RouterFilter::refuseKeyType(bool sandbox) {
+  const char* kind = sandbox ? "sandbox" : "production";
+  const char* key = sandbox ? "x-wso2-sandbox-endpoints" : "x-wso2-production-endpoints";
+  GW_LOG_WARN("API '", route_->apiName(), "' ", method_, " ", path_, ": refused a ", kind,
+              " token: the API defines no ", key, " (add them, or use a ",
+              sandbox ? "production" : "sandbox", " token)");
+  http::LocalReply reply;
+  reply.status = 403;
+  reply.code = "900901";
+  reply.message = sandbox ? "Sandbox key offered to the API with no sandbox endpoint"
+                          : "Production key offered to the API with no production endpoint";
+  reply.description = gw::cat("API '", route_->apiName(), "' has no ", key,
+                              " for this resource: ", "call it with a ",
+                              sandbox ? "production" : "sandbox", " token");
+  decoder_callbacks_->sendLocalReply(reply);
+}
+
 void RouterFilter::connectTo(size_t index) {
-  const conf::EndpointConfig& ep = route_->endpoint();
+  const conf::EndpointConfig& ep = endpoints();
   endpoint_ = &ep.urls[index % ep.urls.size()];
   if (!endpoint_->etcd_key.empty() && config_->discovery != nullptr) {
     discovered_ = config_->discovery->lookup(endpoint_->etcd_key);
@@ -249,7 +270,7 @@ http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
 // slow upload is not a slow backend.
 void RouterFilter::armTimeoutWhileUploading() {
   if (timer_ && !response_headers_done_) {
-    timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
+    timer_->enable(std::chrono::milliseconds(endpoints().timeout_ms));
   }
 }
 
@@ -269,7 +290,7 @@ void RouterFilter::onUpstreamRead(bufferevent*, void* arg) {
 void RouterFilter::readResponse() {
   if (response_headers_done_ && timer_ && !waiting_for_client_) {
     // After the headers, the timeout bounds each silence, not the whole body.
-    timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
+    timer_->enable(std::chrono::milliseconds(endpoints().timeout_ms));
   }
   while (connection_ && !response_complete_) {
     evbuffer* in = bufferevent_get_input(connection_->bev());
@@ -359,7 +380,7 @@ void RouterFilter::failRequest(int status, std::string_view message, std::string
 
 void RouterFilter::onConnectFailed(const proxy::ConnectFailure& failure) {
   connect_handle_.reset();
-  const conf::EndpointConfig& ep = route_->endpoint();
+  const conf::EndpointConfig& ep = endpoints();
   bool connect_level = failure.reason == proxy::FailureReason::Refused ||
                        failure.reason == proxy::FailureReason::Resolve;
   const bool endpoint_down = endpointFailure(failure);
@@ -384,7 +405,7 @@ void RouterFilter::onTimeout() {
     return;
   }
   if (retry_timer_ && retry_timer_->enabled()) return;  // the retry re-arms it
-  const conf::EndpointConfig& ep = route_->endpoint();
+  const conf::EndpointConfig& ep = endpoints();
   if (connect_handle_) {
     // Still setting up: name the hop that stayed silent (e.g. the proxy).
     proxy::ConnectFailure f = connect_handle_->abandon(std::chrono::milliseconds(ep.timeout_ms),
@@ -470,7 +491,7 @@ void RouterFilter::onBelowWriteBufferLowWatermark() {
   if (!connection_) return;
   bufferevent_enable(connection_->bev(), EV_READ);
   if (timer_ && response_headers_done_ && !response_complete_) {
-    timer_->enable(std::chrono::milliseconds(route_->endpoint().timeout_ms));
+    timer_->enable(std::chrono::milliseconds(endpoints().timeout_ms));
   }
 }
 
@@ -504,7 +525,7 @@ bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool /*no
   if (proxyAnsweredInstead(response)) return false;
   const EndpointGuard* guard = guardFor(endpoint_);
   recordOutcome(guard != nullptr && guard->breaker && guard->breaker->countsAsFailure(status));
-  if (RetryPolicy(route_->endpoint().retry).retriesStatus(status) &&
+  if (RetryPolicy(endpoints().retry).retriesStatus(status) &&
       retryAfter(AttemptFailure::Status, status,
                  gw::cat("the backend ", endpoint_->url, " answered ", status))) {
     return false;  // this answer never reaches the client

@@ -1,10 +1,10 @@
 #pragma once
 
 // The router: the terminal upstream filter. Sends the matched request to one
-// of its API's production endpoints through proxy_connector (directly or via
-// the forward proxy) as HTTP/1.1, streams the body both ways with flow
-// control, and feeds the backend's response into the encode chain.
-// One per request, on the worker thread that owns the client connection.
+// of its API's production endpoints (sandbox endpoints for a token whose
+// keytype is SANDBOX) through proxy_connector (directly or via the forward proxy) as HTTP/1.1,
+// streams the body both ways with flow control, and feeds the backend's response into the encode
+// chain. One per request, on the worker thread that owns the client connection.
 
 #include <memory>
 #include <optional>
@@ -81,6 +81,9 @@ class RouterFilter : public http::PassThroughFilter,
   void onTrailerDropped(std::string_view name) override;
 
   void refuseUnauthenticated();
+  void refuseKeyType(bool sandbox);
+  // The endpoint set chosen by the token's key type in decodeHeaders.
+  const conf::EndpointConfig& endpoints() const { return *endpoints_; }
   void connectTo(size_t endpoint_index);
   std::string buildRequestHead() const;
   void writeBody(std::string_view data, bool end_stream);
@@ -111,6 +114,7 @@ class RouterFilter : public http::PassThroughFilter,
 
   std::shared_ptr<const RouterConfig> config_;
   const RouteMatch* route_ = nullptr;
+  const conf::EndpointConfig* endpoints_ = nullptr;  // production or sandbox, per stream
   std::string method_;
   std::string path_;                // without the query, for log lines
   std::string query_;               // the request's query ("?a=1" or ""), after the filters

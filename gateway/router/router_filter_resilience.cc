@@ -40,7 +40,7 @@ const EndpointGuard* RouterFilter::guardFor(const conf::EndpointUrl* url) const 
 // Connects to the first endpoint from `start` on (round the list) whose
 // circuit admits the request; answers 503 when every circuit is open.
 bool RouterFilter::pickEndpoint(size_t start) {
-  const conf::EndpointConfig& ep = route_->endpoint();
+  const conf::EndpointConfig& ep = endpoints();
   const size_t n = ep.urls.size();
   const conf::EndpointUrl* refused = nullptr;
   for (size_t i = 0; i < n; ++i) {
@@ -135,7 +135,7 @@ void RouterFilter::rewindBody() {
 // safe: nothing of a response went to the client, and the request body, if
 // any, was kept whole (at most 64 KiB, no trailers).
 bool RouterFilter::retryAfter(AttemptFailure failure, int status, std::string_view why) {
-  const conf::EndpointConfig& ep = route_->endpoint();
+  const conf::EndpointConfig& ep = endpoints();
   const RetryPolicy policy(ep.retry);
   if (!policy.shouldRetry(failure, status, method_, retries_done_)) return false;
   if (response_headers_done_ || (request_has_body_ && replay_overflow_)) return false;
@@ -161,7 +161,7 @@ bool RouterFilter::retryAfter(AttemptFailure failure, int status, std::string_vi
 
 // A retry goes to the next endpoint of a load_balance or failover list.
 void RouterFilter::onRetryTimer() {
-  const conf::EndpointConfig& ep = route_->endpoint();
+  const conf::EndpointConfig& ep = endpoints();
   attempts_ = 0;
   if (timer_) timer_->enable(std::chrono::milliseconds(ep.timeout_ms));
   pickEndpoint(endpoint_index_ + 1);

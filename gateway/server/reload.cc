@@ -63,6 +63,7 @@ bool sameOperations(const std::vector<conf::Operation>& a, const std::vector<con
             std::tie(b[i].path_template, b[i].method, b[i].disable_security,
                      b[i].throttling_tier) ||
         !sameOptionalEndpoint(a[i].endpoint, b[i].endpoint) ||
+        !sameOptionalEndpoint(a[i].sandbox, b[i].sandbox) ||
         router::describeSecurity(a[i]) != router::describeSecurity(b[i])) {
       return false;
     }
@@ -75,8 +76,8 @@ bool sameApi(const conf::ApiDefinition& a, const conf::ApiDefinition& b) {
                   a.auth_header) == std::tie(b.file, b.title, b.version, b.base_path,
                                              b.disable_security, b.throttling_tier,
                                              b.auth_header) &&
-         sameEndpoint(a.production, b.production) && sameCors(a.cors, b.cors) &&
-         sameOperations(a.operations, b.operations);
+         sameEndpoint(a.production, b.production) && sameOptionalEndpoint(a.sandbox, b.sandbox) &&
+         sameCors(a.cors, b.cors) && sameOperations(a.operations, b.operations);
 }
 
 std::map<std::string, const conf::ApiDefinition*> apisByBasePath(const Runtime& runtime) {

@@ -103,7 +103,7 @@ TEST(EndpointSecurity, NoSecurityConfigNoCredential) {
   EXPECT_EQ(api->production.security.authorization, "");
 }
 
-TEST(SandboxEndpoints, AcceptedCheckedAndWarnedOnce) {
+TEST(SandboxEndpoints, AcceptedAndRoutedWithoutWarning) {
   absl::StatusOr<ApiDefinition> api = load(R"(
 x-wso2-production-endpoints: {urls: ['http://prod']}
 x-wso2-sandbox-endpoints: "#/x-wso2-endpoints/sb"
@@ -121,11 +121,28 @@ paths:
   ASSERT_TRUE(api->operations[0].sandbox.has_value());
   EXPECT_EQ(api->operations[0].sandbox->urls[0].host, "sandbox2");
   EXPECT_FALSE(api->operations[0].endpoint.has_value());
-  EXPECT_EQ(api->warnings,
-            std::vector<std::string>{
-                "api.yaml: API 'T': x-wso2-sandbox-endpoints is accepted and ignored: sandbox "
-                "endpoints are checked but not routed: no filter tells a sandbox token from a "
-                "production one, so every request goes to the production endpoint"});
+  EXPECT_TRUE(api->warnings.empty()) << api->warnings[0];
+}
+
+// Sandbox endpoints alone make a sandbox-only API: production stays empty (the
+// router refuses production tokens), and nothing suggests production instead.
+TEST(SandboxEndpoints, SandboxOnlyApiIsAccepted) {
+  absl::StatusOr<ApiDefinition> api =
+      load("x-wso2-sandbox-endpoints: {urls: ['http://s']}\npaths: {/a: {get: {}}}\n");
+  ASSERT_TRUE(api.ok()) << api.status();
+  ASSERT_TRUE(api->sandbox.has_value());
+  EXPECT_EQ(api->sandbox->urls[0].host, "s");
+  EXPECT_TRUE(api->production.urls.empty());
+  EXPECT_TRUE(api->warnings.empty());
+}
+
+TEST(SandboxEndpoints, ResourceSandboxOnlyIsAccepted) {
+  absl::StatusOr<ApiDefinition> api =
+      load("paths: {/a: {get: {x-wso2-sandbox-endpoints: {urls: ['http://s']}}}}\n");
+  ASSERT_TRUE(api.ok()) << api.status();
+  EXPECT_FALSE(api->sandbox.has_value());
+  ASSERT_TRUE(api->operations[0].sandbox.has_value());
+  EXPECT_TRUE(api->production.urls.empty());
 }
 
 struct ErrorCase {
@@ -175,11 +192,6 @@ TEST(Endpoints, Errors) {
        "username: u, password: 7, passwordEnv: NOPE}}\npaths: {/a: {get: {}}}\n",
        "api.yaml: x-wso2-production-endpoints.securityConfig: set at most one of password, "
        "passwordEnv, passwordFile"},
-      // Sandbox alone: never suggested as a misspelling of production.
-      {"x-wso2-sandbox-endpoints: {urls: ['http://s']}\npaths: {/a: {get: {}}}\n",
-       "api.yaml: 'x-wso2-production-endpoints' is required: the definition has no "
-       "servers[0].url, so it names no backend (x-wso2-sandbox-endpoints alone is not enough: "
-       "microgw sends every request to the production endpoint)"},
   };
   for (const ErrorCase& c : cases) {
     absl::StatusOr<ApiDefinition> api = load(c.yaml);

@@ -361,5 +361,33 @@ class JwtAuthnProxyTest(JwtAuthnTestBase):
         self.assertEqual(len(self.jwks_lines()), before)
 
 
+class SandboxRoutingTest(JwtAuthnTestBase):
+    """x-wso2-sandbox-endpoints: the token's `keytype` claim picks the endpoint set."""
+
+    def token(self, keytype):
+        return self.km.sign({"aud": self.km.resource, "scope": "read", "keytype": keytype})
+
+    def backend_path(self, gw, token, path):
+        status, _, body = self.get(gw, token, path)
+        self.assertEqual(status, 200, body[:300])
+        return json.loads(body)["path"]
+
+    def test_keytype_picks_sandbox_or_production_and_a_missing_set_is_refused(self):
+        both = secure_api("/both", self.backend)
+        both["x-wso2-sandbox-endpoints"] = {"urls": [self.backend.url("/sandbox")]}
+        gw = self.gateway(apis={"both": both, "prod": secure_api("/prod", self.backend)})
+        self.assertEqual(self.backend_path(gw, self.token("SANDBOX"), "/both/echo"),
+                         "/sandbox/echo")
+        self.assertEqual(self.backend_path(gw, self.token("PRODUCTION"), "/both/echo"), "/echo")
+        self.assertEqual(self.backend_path(gw, self.token("PRODUCTION"), "/prod/echo"), "/echo")
+        status, _, body = self.get(gw, self.token("SANDBOX"), "/prod/echo")
+        self.assertEqual(status, 403, body)
+        doc = json.loads(body)
+        self.assertEqual(doc["code"], "900901")
+        self.assertEqual(doc["message"], "Sandbox key offered to the API with no sandbox endpoint")
+        h.wait_until(lambda: "refused a sandbox token" in gw.log_text(), timeout=5,
+                     what="the refusal in the log")
+
+
 if __name__ == "__main__":
     unittest.main()

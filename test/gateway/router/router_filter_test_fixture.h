@@ -173,6 +173,7 @@ class FakeCallbacks : public http::DecoderFilterCallbacks {
     reply_headers = reply.headers;
   }
   bool authenticated() const override { return authenticated_; }
+  const http::AuthIdentity& identity() const override { return identity_; }
   void encodeHeaders(http::ResponseHeaders headers, bool end_stream) override {
     ++encode_headers_calls;
     response = std::move(headers);
@@ -197,6 +198,7 @@ class FakeCallbacks : public http::DecoderFilterCallbacks {
 
   const RouteMatch* route_ = nullptr;
   bool authenticated_ = false;
+  http::AuthIdentity identity_;  // key_type picks production or sandbox endpoints
   std::string reply_code;
   http::HeaderMap reply_headers;
   bool tls = false;
