@@ -13,8 +13,8 @@
 #include "conf/security_loader.h"
 #include "conf/status_macros.h"
 #include "conf/syntax_error.h"
-#include "conf/tls_store.h"
 #include "conf/throttling_loader.h"
+#include "conf/tls_store.h"
 #include "conf/toml_section.h"
 
 namespace gw::conf {
@@ -352,9 +352,9 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 }
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
-  std::vector<std::string> sections = {"listenerConfig",   "httpClients",           "admin",
-                                       "accessLog",        "filters",               "tokenRevocationConfig",
-                                       "analytics",        "throttlingConfig"};
+  std::vector<std::string> sections = {"listenerConfig", "httpClients",     "admin",
+                                       "accessLog",      "filters",         "tokenRevocationConfig",
+                                       "analytics",      "throttlingConfig"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
   GW_CONF_RETURN_IF_ERROR(root.checkKeys(etcdRootKeys(), sections));
   GW_CONF_RETURN_IF_ERROR(readEtcdConfig(root, config.etcd));

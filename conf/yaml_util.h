@@ -25,7 +25,7 @@ struct YamlContext {
   std::string base_dir;              // for relative passwordFile paths
   // Where loaders add start-up warnings (accepted but ignored keys); null = dropped.
   std::vector<std::string>* warnings = nullptr;
-  std::string api;                   // "API 'Pets'" once known, for messages that name it
+  std::string api;  // "API 'Pets'" once known, for messages that name it
 };
 
 // "a.b" from ("a", "b"); "b" from ("", "b").

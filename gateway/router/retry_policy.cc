@@ -37,7 +37,8 @@ std::chrono::milliseconds RetryPolicy::delay(uint32_t retry) const {
   const double exponent = retry > 0 ? static_cast<double>(retry - 1) : 0.0;
   double ms = config_.interval_ms * std::pow(config_.back_off_factor, exponent);
   if (!std::isfinite(ms) || ms > kMaxDelayMs) ms = kMaxDelayMs;
-  if (config_.max_wait_interval_ms > 0) ms = std::min(ms, static_cast<double>(config_.max_wait_interval_ms));
+  if (config_.max_wait_interval_ms > 0)
+    ms = std::min(ms, static_cast<double>(config_.max_wait_interval_ms));
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }
 
