@@ -16,6 +16,7 @@ the traffic manager up. Environment as tools/bench/throttle_bench.py
 """
 
 import os
+import shutil
 import sys
 import tempfile
 
@@ -26,15 +27,18 @@ import throttle_bench as tb  # noqa: E402  (wrk, median, POLICIES; sets sys.path
 bench, h = tb.bench, tb.h
 
 
+USAGE_DIRS = []  # removed at the end: a run writes hundreds of MB of events
+
+
 def gateway(backend, policies, chain, throttling, analytics):
     api = h.api_definition("/b", ["http://127.0.0.1:%d/" % backend.port],
                            paths={"/pets": ["get"]}, extra={"x-throttling-tier": "Huge"})
     conf = {"listenerConfig": {"workers": tb.WORKERS}, "accessLog": {"enabled": False},
             "throttlingConfig": dict({"policiesFile": policies}, **throttling)}
     if analytics:
+        USAGE_DIRS.append(h.make_run_dir("mgw-issue8-usage-"))
         conf["analytics"] = {"fileUpload": {"enable": True, "taskUploadFiles": False,
-                                            "usageDataDirectory":
-                                            h.make_run_dir("mgw-issue8-usage-")}}
+                                            "usageDataDirectory": USAGE_DIRS[-1]}}
     return h.Microgw({"b": api}, conf=conf, filters=chain).start()
 
 
@@ -70,6 +74,8 @@ def main():
         for _, gw in gateways:
             gw.cleanup()
         backend.cleanup()
+        for d in USAGE_DIRS + [tmp]:
+            shutil.rmtree(d, True)
     print_table(runs, events)
     return 1 if any(r[3] for rs in runs.values() for r in rs) else 0
 
