@@ -69,9 +69,31 @@ void AnalyticsFilter::readRoute() {
   }
 }
 
+// The caller, as the auth filter later in the chain published it. Read on the
+// response: this filter runs first, before any auth filter has decided.
+void AnalyticsFilter::readCaller() {
+  if (!decoder_callbacks_->authenticated()) return;  // open resource: WSO2's anonymous
+  const http::AuthIdentity& id = decoder_callbacks_->identity();
+  auto known = [](std::string& field, const std::string& value) {
+    if (!value.empty()) field = value;
+  };
+  known(event_.user_name, id.subject);
+  known(event_.application_id, id.application_id);
+  known(event_.application_name, id.application_name);
+  known(event_.application_owner, id.application_owner);
+  known(event_.subscriber, id.application_owner);
+  known(event_.key_type, id.key_type);
+  const size_t at = id.subject.rfind('@');
+  event_.user_tenant_domain = at == std::string::npos ? "carbon.super" : id.subject.substr(at + 1);
+  // WSO2's apiTier is the subscription's tier; "Default" as the throttle filter assumes.
+  const http::ApiSubscription* sub = id.subscriptionFor(event_.api_name, event_.api_version);
+  event_.api_tier = sub != nullptr && !sub->tier.empty() ? sub->tier : "Default";
+}
+
 http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers, bool end_stream) {
   if (!config_->enabled || response_seen_) return http::FilterStatus::Continue;
   response_seen_ = true;
+  readCaller();
   event_.status = headers.status;
   event_.response_time_ms = millisBetween(arrived_, config_->steady_now());
   if (const std::string* length = headers.headers.get("Content-Length")) {

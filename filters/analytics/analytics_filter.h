@@ -19,6 +19,14 @@
 // this filter sees: responseTime and backendTime run from its decodeHeaders to
 // the response head (backendTime 0 for a local reply); serviceTime is 0.
 //
+// Callers: an authenticated stream's identity (gateway/http/auth_identity.h),
+// read when the response head passes, since the auth filters run after this
+// one: subject, application id / name / owner (also the subscriber), key type,
+// the API's subscription tier as apiTier ("Default" without one). The identity
+// has no consumer key: applicationConsumerKey stays "anonymous". Fields the
+// credential lacks keep WSO2's anonymous values, as do open resources and
+// replies sent before authentication (e.g. 401).
+//
 // One filter per request, on its worker; the config is shared read-only.
 
 #include <chrono>
@@ -53,6 +61,7 @@ class AnalyticsFilter : public http::PassThroughFilter {
 
  private:
   void readRoute();
+  void readCaller();
 
   std::shared_ptr<const AnalyticsFilterConfig> config_;
   UsageEvent event_;

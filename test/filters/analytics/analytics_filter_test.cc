@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ class AnalyticsFilterTest : public ::testing::Test {
   }
 
   // Runs one exchange: request headers, then a response with `status` and `body`.
-  void exchange(int status, const std::string& body, bool json, const std::string& ua = "t/1") {
+  // `between` runs after the request headers, as the later filters (auth) would.
+  void exchange(int status, const std::string& body, bool json, const std::string& ua = "t/1",
+                const std::function<void()>& between = {}) {
     AnalyticsFilter filter(config_);
     filter.setDecoderFilterCallbacks(decoder_);
     http::RequestHeaders req;
@@ -40,6 +43,7 @@ class AnalyticsFilterTest : public ::testing::Test {
     req.headers.add("User-Agent", ua);
     req.headers.add("X-Request-Id", "req-1");
     filter.decodeHeaders(req, true);
+    if (between) between();
     clock_.advance(std::chrono::milliseconds(7));
     http::ResponseHeaders resp;
     resp.status = status;
@@ -108,6 +112,44 @@ TEST_F(AnalyticsFilterTest, CorrelationIdFromTheResponseWhenTheRequestHadNone) {
   filter.onDestroy();
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_NE(lines_[0].find("\"correlationID\":\"0123abcd\""), std::string::npos) << lines_[0];
+}
+
+// An auth filter later in the chain publishes the identity after this
+// filter's decodeHeaders: the event still carries the caller.
+TEST_F(AnalyticsFilterTest, AuthenticatedCallerFillsTheEvent) {
+  exchange(200, "hello", false, "t/1", [this] {
+    http::AuthIdentity id;
+    id.subject = "alice@example.com";
+    id.application_id = "app-42";
+    id.application_name = "PetShop";
+    id.application_owner = "bob";
+    id.key_type = "SANDBOX";
+    decoder_.setAuthenticated("jwt_authn");
+    decoder_.setIdentity(id);
+  });
+  ASSERT_EQ(lines_.size(), 1u);
+  const std::string& line = lines_[0];
+  EXPECT_NE(line.find("\"clientType\":\"SANDBOX\""), std::string::npos) << line;
+  // consumerKey, applicationName, applicationId, applicationOwner lead the payload.
+  EXPECT_NE(line.find("payLoadData-KS-anonymous-OS-PetShop-OS-app-42-OS-bob-OS-"),
+            std::string::npos)
+      << line;
+  // apiTier, hostname, userName, userTenantDomain.
+  EXPECT_NE(line.find("-OS-Default-OS-gw-1-OS-alice@example.com-OS-example.com-OS-"),
+            std::string::npos)
+      << line;
+}
+
+TEST_F(AnalyticsFilterTest, OpenRequestStaysAnonymous) {
+  exchange(200, "hello", false);
+  ASSERT_EQ(lines_.size(), 1u);
+  const std::string& line = lines_[0];
+  EXPECT_NE(line.find("payLoadData-KS-anonymous-OS-anonymous-OS-anonymous-OS-anonymous-OS-"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("-OS-Unauthenticated-OS-gw-1-OS-anonymous-OS-anonymous-OS-"),
+            std::string::npos)
+      << line;
 }
 
 TEST_F(AnalyticsFilterTest, NoResponseNoEvent) {

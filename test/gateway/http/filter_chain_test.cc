@@ -464,6 +464,25 @@ TEST_F(FilterChainTest, CallbacksReachOwner) {
   EXPECT_EQ(takeLog(), (Log{"owner:read-disable"}));
 }
 
+// The analytics filter runs first and reads the caller on the response: an
+// identity a later (auth) filter published is visible to every filter's
+// callbacks, on the encode side too.
+TEST_F(FilterChainTest, IdentityFromALaterFilterReachesAnEarlierOneOnTheResponse) {
+  build();
+  f_[1]->on_decode_headers = [this](RequestHeaders&) {
+    AuthIdentity id;
+    id.subject = "alice";
+    f_[1]->decoder().setAuthenticated("jwt_authn");
+    f_[1]->decoder().setIdentity(id);
+  };
+  chain_->decodeHeaders(request(), true);
+  EXPECT_TRUE(f_[0]->decoder().authenticated());
+  ResponseHeaders rh;
+  rh.status = 200;
+  f_[2]->decoder().encodeHeaders(rh, true);
+  EXPECT_EQ(f_[0]->decoder().identity().subject, "alice");
+}
+
 struct BodyCase {
   int status;
   std::string message;
