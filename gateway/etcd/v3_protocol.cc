@@ -6,34 +6,12 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gateway/etcd/json_fields.h"
 
 namespace gw::etcd {
 namespace {
 
 using nlohmann::json;
-
-absl::StatusOr<json> parseObject(std::string_view body, const char* what) {
-  json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat("etcd sent a ", what, " that is not JSON"));
-  }
-  return j;
-}
-
-// The JSON gateway writes int64 as strings.
-int64_t intField(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end()) return 0;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  int64_t v = 0;
-  if (it->is_string() && absl::SimpleAtoi(it->get<std::string>(), &v)) return v;
-  return 0;
-}
-
-std::string stringField(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 std::string b64(std::string_view raw) {
   return absl::Base64Escape(absl::string_view(raw.data(), raw.size()));
