@@ -7,13 +7,14 @@
 // one thread (the connector never shares it across threads).
 
 #include <event2/bufferevent.h>
-#include <event2/event.h>
 #include <event2/dns.h>
+#include <event2/event.h>
 #include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
 
+#include "gateway/tls/openssl_ptr.h"
 #include "proxy_connector/connector.h"
 
 namespace gw::proxy {
@@ -23,15 +24,8 @@ struct BevDeleter {
 };
 using BevPtr = std::unique_ptr<bufferevent, BevDeleter>;
 
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
-
-struct SslDeleter {
-  void operator()(SSL* s) const { SSL_free(s); }
-};
-using SslPtr = std::unique_ptr<SSL, SslDeleter>;
+using tls::SslCtxPtr;
+using tls::SslPtr;
 
 struct EvdnsBaseDeleter {
   // 1: pending requests fail with their callbacks run (bufferevents cancel theirs first).

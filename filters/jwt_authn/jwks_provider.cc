@@ -3,6 +3,7 @@
 #include <event2/event.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -130,6 +131,15 @@ class JwksProvider::Worker {
     Source& src = *provider_.sources_[i];
     st.fetching = false;
     absl::StatusOr<JwkSet> keys = keysFrom(std::move(response));
+    struct FirstFetchNotice {  // wakes the waiting requests once the keys are stored
+      JwksProvider& provider;
+      Source& source;
+      ~FirstFetchNotice() {
+        if (!source.first_fetch_done.load(std::memory_order_acquire)) {
+          provider.firstFetchDone(source);
+        }
+      }
+    } notice{provider_, src};
     std::shared_ptr<const JwkSet> held = std::atomic_load(&src.keys);
     if (keys.ok()) {
       fetched_.inc();
@@ -174,6 +184,8 @@ JwksProvider::JwksProvider(Options options, stats::Store& stats)
     if (find(url) == nullptr) {
       sources_.push_back(std::make_unique<Source>(url, options_.min_refetch_interval));
       sources_.back()->keys = LastKnownKeys::instance().get(url);
+      // Keys from before a reload serve at once: nobody needs to wait.
+      if (sources_.back()->keys != nullptr) sources_.back()->first_fetch_done = true;
     }
   }
 }
@@ -212,6 +224,46 @@ bool JwksProvider::refetchUnknownKid(const std::string& url) {
   GW_LOG_INFO("jwt_authn: JWKS ", url, ": a token names an unknown kid; refetching");
   worker_->post([w = worker_.get(), index] { w->fetch(index); });
   return true;
+}
+
+std::optional<uint64_t> JwksProvider::waitForFirstFetch(const std::string& url,
+                                                        event::Dispatcher& dispatcher,
+                                                        std::function<void()> done) {
+  const Source* s = find(url);
+  if (s == nullptr || s->first_fetch_done.load(std::memory_order_acquire)) return std::nullopt;
+  std::lock_guard<std::mutex> lock(waiters_mu_);
+  // Checked again under the lock: firstFetchDone() sets the flag before it
+  // takes the waiters, so a waiter added now is either taken or not needed.
+  if (s->first_fetch_done.load(std::memory_order_acquire)) return std::nullopt;
+  const uint64_t id = next_wait_id_++;
+  waiters_.push_back(Waiter{id, s, &dispatcher, std::move(done)});
+  return id;
+}
+
+void JwksProvider::cancelWait(uint64_t id) {
+  std::lock_guard<std::mutex> lock(waiters_mu_);
+  waiters_.erase(std::remove_if(waiters_.begin(), waiters_.end(),
+                                [id](const Waiter& w) { return w.id == id; }),
+                 waiters_.end());
+}
+
+void JwksProvider::firstFetchDone(Source& source) {
+  std::vector<Waiter> ready;
+  {
+    std::lock_guard<std::mutex> lock(waiters_mu_);
+    source.first_fetch_done.store(true, std::memory_order_release);
+    auto split = std::stable_partition(waiters_.begin(), waiters_.end(),
+                                       [&](const Waiter& w) { return w.source != &source; });
+    std::move(split, waiters_.end(), std::back_inserter(ready));
+    waiters_.erase(split, waiters_.end());
+    // Posted under the lock: a waiter that is still listed belongs to a live
+    // request, so its dispatcher is alive (cancelWait takes this lock).
+    for (Waiter& w : ready) w.dispatcher->post(std::move(w.done));
+  }
+  if (!ready.empty()) {
+    GW_LOG_INFO("jwt_authn: JWKS ", source.url, ": first fetch finished; resuming ", ready.size(),
+                " waiting request(s)");
+  }
 }
 
 }  // namespace gw::filters::jwt_authn

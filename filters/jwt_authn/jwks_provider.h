@@ -20,6 +20,9 @@
 // once per 30 s per URL (RefetchGate), and every 15 minutes. A failed refetch
 // keeps the keys already held. A request whose kid is unknown does not wait
 // for the refetch: it is refused (401), and the next request sees the new keys.
+// A request that arrives before the first fetch of its URL has finished waits
+// for that fetch (waitForFirstFetch; bounded by fetch_timeout) instead of
+// being refused while the gateway starts.
 //
 // Example:
 //   auto jwks = JwksProvider::start({.http_clients = ..., .urls = {url}}, stats);
@@ -31,12 +34,15 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "conf/config.h"
 #include "filters/jwt_authn/jwk.h"
+#include "gateway/event/dispatcher.h"
 #include "gateway/stats/stats.h"
 
 namespace gw::filters::jwt_authn {
@@ -83,6 +89,16 @@ class JwksProvider {
   // whether a refetch was scheduled.
   bool refetchUnknownKid(const std::string& url);
 
+  // While the first fetch of `url` is in flight: registers `done`, which is
+  // posted to `dispatcher` once that fetch has finished (either way), and
+  // returns an id for cancelWait(). Returns nullopt when the first fetch
+  // has already finished (or `url` is unknown): read keys(url) instead.
+  // Any thread. The caller cancels before it goes away; `done` may still run
+  // once after a cancel that raced with the post, so it must check liveness.
+  std::optional<uint64_t> waitForFirstFetch(const std::string& url, event::Dispatcher& dispatcher,
+                                            std::function<void()> done);
+  void cancelWait(uint64_t id);
+
   class Worker;  // the background thread's state (internal)
 
  private:
@@ -92,7 +108,17 @@ class JwksProvider {
     const std::string url;
     std::shared_ptr<const JwkSet> keys;  // only through std::atomic_load/atomic_store
     RefetchGate gate;
+    std::atomic<bool> first_fetch_done{false};
   };
+  struct Waiter {
+    uint64_t id;
+    const Source* source;
+    event::Dispatcher* dispatcher;
+    std::function<void()> done;
+  };
+
+  // The background thread: the first fetch of `source` finished.
+  void firstFetchDone(Source& source);
 
   JwksProvider(Options options, stats::Store& stats);
   Source* find(const std::string& url) const;
@@ -101,6 +127,9 @@ class JwksProvider {
   stats::Store& stats_;
   std::vector<std::unique_ptr<Source>> sources_;  // fixed after construction
   std::unique_ptr<Worker> worker_;
+  std::mutex waiters_mu_;
+  std::vector<Waiter> waiters_;  // guarded by waiters_mu_
+  uint64_t next_wait_id_ = 1;    // guarded by waiters_mu_
   std::thread thread_;
 
   friend class Worker;

@@ -39,7 +39,9 @@ std::string claimsHeader(const nlohmann::json& claims) {
 
 }  // namespace
 
-http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, bool) {
+http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, bool end_stream) {
+  headers_ = &headers;
+  end_stream_ = end_stream;
   const router::RouteMatch* route = decoder_callbacks_->route();
   if (route == nullptr || !route->secured() || !route->operation->security.oauth2) {
     return http::FilterStatus::Continue;
@@ -99,6 +101,24 @@ http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, 
   return http::FilterStatus::Continue;
 }
 
+bool JwtAuthnFilter::waitForKeys(const std::string& url) {
+  std::weak_ptr<bool> alive = alive_;
+  wait_id_ = config_->jwks->waitForFirstFetch(url, decoder_callbacks_->dispatcher(), [this, alive] {
+    if (alive.expired()) return;
+    wait_id_.reset();
+    if (decodeHeaders(*headers_, end_stream_) == http::FilterStatus::Continue) {
+      decoder_callbacks_->continueDecoding();
+    }
+  });
+  return wait_id_.has_value();
+}
+
+void JwtAuthnFilter::onDestroy() {
+  alive_.reset();
+  if (wait_id_) config_->jwks->cancelWait(*wait_id_);
+  wait_id_.reset();
+}
+
 bool JwtAuthnFilter::hasScope(const ValidatedToken& token,
                               const std::vector<std::string>& required) const {
   if (required.empty()) return true;
@@ -151,7 +171,10 @@ std::optional<ValidatedToken> JwtAuthnFilter::validate(std::string_view token,
                    "the token's issuer (iss) is not trusted: no [[jwtTokenConfig]] names it");
   }
   std::shared_ptr<const JwkSet> keys = issuer->pem_keys;
-  if (keys == nullptr && config_->jwks) keys = config_->jwks->keys(issuer->config.jwks_url);
+  if (keys == nullptr && config_->jwks) {
+    keys = config_->jwks->keys(issuer->config.jwks_url);
+    if (keys == nullptr && waitForKeys(issuer->config.jwks_url)) return std::nullopt;
+  }
   if (keys == nullptr) {
     GW_LOG_WARN("jwt_authn: token ", id, ": no keys yet for issuer ", issuer->config.issuer);
     refuse(Outcome::Unavailable, 503, "", "Key set unavailable",

@@ -20,13 +20,16 @@
 // Failures: 401 + WWW-Authenticate: Bearer (900902 no credentials, 900901
 // invalid token with error="invalid_token"), 403 900908 for a missing scope
 // (error="insufficient_scope"), 503 when the issuer's keys could not be
-// fetched yet, 401 900901 for a token whose jti or signature is revoked
+// fetched yet (a request that arrives while the first fetch is in flight
+// waits for it), 401 900901 for a token whose jti or signature is revoked
 // ([tokenRevocationConfig.persistent], checked on cache hits too). The token
 // never appears in a log line, metric or body.
 //
 // Lifetime: one filter per request; `config` is shared and immutable.
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "filters/jwt_authn/config.h"
 #include "filters/jwt_authn/jwt.h"
@@ -40,8 +43,13 @@ class JwtAuthnFilter : public http::PassThroughFilter {
       : config_(std::move(config)) {}
 
   http::FilterStatus decodeHeaders(http::RequestHeaders& headers, bool end_stream) override;
+  void onDestroy() override;
 
  private:
+  // Before the first JWKS fetch of `url` has finished: parks the request until
+  // it has (true), then runs decodeHeaders again. False: no fetch to wait for.
+  bool waitForKeys(const std::string& url);
+
   http::FilterStatus refuse(Outcome outcome, int status, std::string code, std::string message,
                             std::string description, std::string bearer_params);
   // Validates `token` fully; on failure sends the reply and returns nullopt.
@@ -54,6 +62,10 @@ class JwtAuthnFilter : public http::PassThroughFilter {
   std::shared_ptr<const JwtAuthnConfig> config_;
   bool replied_ = false;
   bool deferred_ = false;  // the credential is left to a later filter (see JwtAuthnConfig)
+  http::RequestHeaders* headers_ = nullptr;  // while waiting for keys
+  bool end_stream_ = false;
+  std::optional<uint64_t> wait_id_;  // a JwksProvider::waitForFirstFetch registration
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace gw::filters::jwt_authn

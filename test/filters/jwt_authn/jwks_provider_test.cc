@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -40,6 +41,7 @@ class JwksServer {
   }
   ~JwksServer() {
     stop_ = true;
+    release();
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     thread_.join();
@@ -54,6 +56,19 @@ class JwksServer {
     body_ = std::move(body);
   }
   int requests() const { return requests_.load(); }
+  // While held, a request is read but not answered until release().
+  void hold() {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+  int waiting() const { return waiting_.load(); }
 
  private:
   void serve() {
@@ -69,7 +84,10 @@ class JwksServer {
       }
       std::string out;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::unique_lock<std::mutex> lock(mu_);
+        ++waiting_;
+        released_.wait(lock, [this] { return !held_ || stop_; });
+        --waiting_;
         out = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: application/json\r\n" +
               "Content-Length: " + std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" +
               body_;
@@ -88,6 +106,9 @@ class JwksServer {
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
   std::mutex mu_;
+  std::condition_variable released_;
+  bool held_ = false;
+  std::atomic<int> waiting_{0};
   int status_ = 200;
   std::string body_;
 };
@@ -170,6 +191,56 @@ TEST_F(JwksProviderTest, ANewProviderStartsWithTheKeysLastFetched) {
   EXPECT_NE(second->keys(server_.url())->find("a"), nullptr);
   ASSERT_TRUE(eventually([&] { return fetches("failure") == 1; }));
   EXPECT_NE(second->keys(server_.url())->find("a"), nullptr);
+}
+
+// A request that arrives while the first fetch is in flight is woken on its
+// own dispatcher when the fetch ends, and finds the keys; a cancelled wait
+// is never called.
+TEST_F(JwksProviderTest, WaitersOfTheFirstFetchAreWokenOnTheirDispatcher) {
+  server_.answer(200, jwks(key_a_, "a"));
+  server_.hold();
+  auto provider = start();
+  ASSERT_TRUE(eventually([&] { return server_.waiting() == 1; }));
+  event::DispatcherPtr dispatcher = event::createDispatcher("test");
+  std::shared_ptr<const JwkSet> seen;
+  std::optional<uint64_t> woken = provider->waitForFirstFetch(server_.url(), *dispatcher, [&] {
+    seen = provider->keys(server_.url());
+    dispatcher->exit();
+  });
+  std::optional<uint64_t> cancelled =
+      provider->waitForFirstFetch(server_.url(), *dispatcher, [] { FAIL() << "cancelled"; });
+  ASSERT_TRUE(woken.has_value());
+  ASSERT_TRUE(cancelled.has_value());
+  provider->cancelWait(*cancelled);
+  EXPECT_EQ(provider->keys(server_.url()), nullptr);
+  server_.release();
+  dispatcher->run();
+  ASSERT_NE(seen, nullptr);
+  EXPECT_NE(seen->find("a"), nullptr);
+  EXPECT_FALSE(provider->waitForFirstFetch(server_.url(), *dispatcher, [] {}).has_value())
+      << "after the first fetch nobody waits";
+}
+
+TEST_F(JwksProviderTest, AFailedFirstFetchWakesTheWaitersToo) {
+  server_.answer(503, "{}");
+  server_.hold();
+  auto provider = start();
+  ASSERT_TRUE(eventually([&] { return server_.waiting() == 1; }));
+  event::DispatcherPtr dispatcher = event::createDispatcher("test");
+  bool woken = false;
+  ASSERT_TRUE(provider
+                  ->waitForFirstFetch(server_.url(), *dispatcher,
+                                      [&] {
+                                        woken = true;
+                                        dispatcher->exit();
+                                      })
+                  .has_value());
+  server_.release();
+  dispatcher->run();
+  EXPECT_TRUE(woken);
+  EXPECT_EQ(provider->keys(server_.url()), nullptr);
+  EXPECT_FALSE(provider->waitForFirstFetch(server_.url(), *dispatcher, [] {}).has_value())
+      << "a request after a failed first fetch is refused at once (503), not parked";
 }
 
 TEST_F(JwksProviderTest, UnknownUrl) {
