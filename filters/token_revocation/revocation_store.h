@@ -4,9 +4,7 @@
 //
 // One writer (the etcd watcher's thread) builds a new RevokedSet for every
 // change and publishes it; any number of worker threads ask isRevoked() on
-// the request path without taking a lock: each thread keeps its own
-// reference to the current snapshot and refreshes it only when the store's
-// version counter (one atomic load) says a newer one was published.
+// the request path without taking a lock (a SnapshotStore).
 //
 // Example:
 //   RevocationStore store;
@@ -16,15 +14,14 @@
 // Thread-safety: publish() from one thread at a time; isRevoked()/snapshot()
 // from any thread.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "gateway/common/snapshot_store.h"
 
 namespace gw::filters::token_revocation {
 
@@ -47,27 +44,24 @@ using RevokedSetConstPtr = std::shared_ptr<const RevokedSet>;
 
 class RevocationStore {
  public:
-  RevocationStore();
-
   // True when `jti` or `signature_segment` is revoked (empty values never are).
-  bool isRevoked(std::string_view jti, std::string_view signature_segment) const;
+  bool isRevoked(std::string_view jti, std::string_view signature_segment) const {
+    const RevokedSet& set = sets_.current();
+    if (set.size() == 0) return false;
+    return set.contains(jti) || set.contains(signature_segment);
+  }
 
-  // Replaces the snapshot; readers see it on their next call.
-  void publish(RevokedSetConstPtr set);
+  // Replaces the snapshot (null: none revoked); readers see it on their next call.
+  void publish(RevokedSetConstPtr set) { sets_.publish(std::move(set)); }
 
   // The current snapshot (never null).
-  RevokedSetConstPtr snapshot() const;
+  RevokedSetConstPtr snapshot() const { return sets_.snapshot(); }
 
   // Number of publish() calls so far.
-  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  uint64_t version() const { return sets_.version(); }
 
  private:
-  const RevokedSet& current() const;
-
-  const uint64_t id_;  // tells this store's per-thread cache from another's
-  std::atomic<uint64_t> version_{0};
-  mutable std::mutex mu_;  // guards set_; taken by readers only when version_ moved
-  RevokedSetConstPtr set_;
+  SnapshotStore<RevokedSet> sets_;
 };
 
 }  // namespace gw::filters::token_revocation

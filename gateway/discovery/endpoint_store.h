@@ -6,9 +6,7 @@
 // the default URL (etcd never answered, the key is absent, or discovery is off).
 //
 // One writer (the discovery thread) publishes a whole new snapshot for every
-// change; any number of worker threads read without a lock: each thread keeps
-// its own reference to the snapshot it read last and refreshes it only when
-// the store's version counter (one atomic load) moved.
+// change; any number of worker threads read without a lock (a SnapshotStore).
 //
 // Example:
 //   EndpointStore& store = processEndpointStore();
@@ -19,15 +17,14 @@
 // snapshot() from any thread. A returned EndpointUrl stays valid as long as
 // the caller holds it, whatever is published meanwhile.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "conf/config.h"
+#include "gateway/common/snapshot_store.h"
 
 namespace gw::discovery {
 
@@ -38,25 +35,20 @@ using DiscoveredUrlsConstPtr = std::shared_ptr<const DiscoveredUrls>;
 
 class EndpointStore {
  public:
-  EndpointStore();
-
   // The URL etcd gave for `key`, or null (use the default URL).
   EndpointUrlConstPtr lookup(std::string_view key) const;
 
-  // Replaces the snapshot; readers see it on their next lookup().
-  void publish(DiscoveredUrlsConstPtr urls);
+  // Replaces the snapshot (null: none); readers see it on their next lookup().
+  void publish(DiscoveredUrlsConstPtr urls) { urls_.publish(std::move(urls)); }
 
   // The current snapshot (never null).
-  DiscoveredUrlsConstPtr snapshot() const;
+  DiscoveredUrlsConstPtr snapshot() const { return urls_.snapshot(); }
 
   // Number of publish() calls so far.
-  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  uint64_t version() const { return urls_.version(); }
 
  private:
-  const uint64_t id_;  // tells this store's per-thread cache from another's
-  std::atomic<uint64_t> version_{0};
-  mutable std::mutex mu_;  // guards urls_; taken by readers only when version_ moved
-  DiscoveredUrlsConstPtr urls_;
+  SnapshotStore<DiscoveredUrls> urls_;
 };
 
 // The store the router of this process reads. Never destroyed.
