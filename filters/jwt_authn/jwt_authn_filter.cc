@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "filters/jwt_authn/bearer_reply.h"
 #include "filters/jwt_authn/jwt.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
@@ -11,8 +12,6 @@
 
 namespace gw::filters::jwt_authn {
 namespace {
-
-constexpr const char* kInvalidToken = "error=\"invalid_token\"";
 
 std::vector<std::string> scopesOf(const nlohmann::json& claims) {
   std::vector<std::string> out;
@@ -84,14 +83,13 @@ http::FilterStatus JwtAuthnFilter::decodeHeaders(http::RequestHeaders& headers, 
                   "the access token has been revoked", kInvalidToken);
   }
   const std::vector<std::string>& required = route->operation->security.scopes;
-  if (!hasScope(*valid, required)) {
+  if (!hasAnyScope(valid->scopes, required)) {
     GW_LOG_INFO("jwt_authn: token ", valid->log_id, " lacks the scope of ",
                 route->operation->method, " ", route->operation->path_template);
-    return refuse(
-        Outcome::Forbidden, 403, "900908", "Resource forbidden",
-        gw::cat("the access token lacks the scope this resource requires (one of: ",
-                absl::StrJoin(required, ", "), ")"),
-        gw::cat("error=\"insufficient_scope\", scope=\"", absl::StrJoin(required, " "), "\""));
+    return refuse(Outcome::Forbidden, 403, "900908", "Resource forbidden",
+                  gw::cat("the access token lacks the scope this resource requires (one of: ",
+                          absl::StrJoin(required, ", "), ")"),
+                  insufficientScope(required));
   }
   decoder_callbacks_->setAuthenticated("jwt_authn");
   decoder_callbacks_->setIdentity(valid->identity);
@@ -119,28 +117,12 @@ void JwtAuthnFilter::onDestroy() {
   wait_id_.reset();
 }
 
-bool JwtAuthnFilter::hasScope(const ValidatedToken& token,
-                              const std::vector<std::string>& required) const {
-  if (required.empty()) return true;
-  return std::any_of(required.begin(), required.end(), [&](const std::string& s) {
-    return std::find(token.scopes.begin(), token.scopes.end(), s) != token.scopes.end();
-  });
-}
-
 http::FilterStatus JwtAuthnFilter::refuse(Outcome outcome, int status, std::string code,
                                           std::string message, std::string description,
                                           std::string bearer_params) {
   config_->outcomes[static_cast<int>(outcome)]->inc();
-  http::LocalReply reply;
-  reply.status = status;
-  reply.code = std::move(code);
-  reply.message = std::move(message);
-  reply.description = std::move(description);
-  if (status == 401 || status == 403) {
-    reply.headers.add("WWW-Authenticate",
-                      bearer_params.empty() ? "Bearer" : gw::cat("Bearer ", bearer_params));
-  }
-  decoder_callbacks_->sendLocalReply(reply);
+  decoder_callbacks_->sendLocalReply(bearerRefusal(status, std::move(code), std::move(message),
+                                                   std::move(description), bearer_params));
   return http::FilterStatus::StopIteration;
 }
 

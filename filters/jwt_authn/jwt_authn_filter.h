@@ -57,7 +57,6 @@ class JwtAuthnFilter : public http::PassThroughFilter {
   // Audience, times, claim mapping; builds what the cache keeps.
   std::optional<ValidatedToken> checkClaims(const Jwt& jwt, const IssuerEntry& issuer,
                                             const std::string& id);
-  bool hasScope(const ValidatedToken& token, const std::vector<std::string>& required) const;
 
   std::shared_ptr<const JwtAuthnConfig> config_;
   bool replied_ = false;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_join.h"
+#include "filters/jwt_authn/bearer_reply.h"
 #include "filters/jwt_authn/jwt.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
@@ -11,8 +12,6 @@
 
 namespace gw::filters::oauth2_introspection {
 namespace {
-
-constexpr const char* kInvalidToken = "error=\"invalid_token\"";
 
 std::vector<std::string> splitScopes(const std::string& text) {
   std::vector<std::string> out;
@@ -160,7 +159,7 @@ void OAuth2IntrospectionFilter::onAnswer(absl::StatusOr<proxy::HttpResponse> ans
            expired ? "the access token has expired"
                    : "the access token is not active (revoked, expired or unknown to the key "
                      "manager)",
-           kInvalidToken);
+           jwt_authn::kInvalidToken);
     return;
   }
   jwt_authn::ValidatedToken valid;
@@ -178,17 +177,13 @@ void OAuth2IntrospectionFilter::onAnswer(absl::StatusOr<proxy::HttpResponse> ans
 bool OAuth2IntrospectionFilter::admit(const jwt_authn::ValidatedToken& token) {
   const router::RouteMatch* route = decoder_callbacks_->route();
   const std::vector<std::string>& required = route->operation->security.scopes;
-  const bool has_scope =
-      required.empty() || std::any_of(required.begin(), required.end(), [&](const std::string& s) {
-        return std::find(token.scopes.begin(), token.scopes.end(), s) != token.scopes.end();
-      });
-  if (!has_scope) {
+  if (!jwt_authn::hasAnyScope(token.scopes, required)) {
     GW_LOG_INFO("oauth2_introspection: token ", token.log_id, " lacks the scope of ",
                 route->operation->method, " ", route->operation->path_template);
     refuse(Outcome::Forbidden, 403, "900908", "Resource forbidden",
            gw::cat("the access token lacks the scope this resource requires (one of: ",
                    absl::StrJoin(required, ", "), ")"),
-           gw::cat("error=\"insufficient_scope\", scope=\"", absl::StrJoin(required, " "), "\""));
+           jwt_authn::insufficientScope(required));
     return false;
   }
   decoder_callbacks_->setAuthenticated("oauth2_introspection");
@@ -201,16 +196,8 @@ void OAuth2IntrospectionFilter::refuse(Outcome outcome, int status, std::string 
                                        std::string message, std::string description,
                                        std::string bearer_params) {
   config_->outcomes[static_cast<int>(outcome)]->inc();
-  http::LocalReply reply;
-  reply.status = status;
-  reply.code = std::move(code);
-  reply.message = std::move(message);
-  reply.description = std::move(description);
-  if (status == 401 || status == 403) {
-    reply.headers.add("WWW-Authenticate",
-                      bearer_params.empty() ? "Bearer" : gw::cat("Bearer ", bearer_params));
-  }
-  decoder_callbacks_->sendLocalReply(reply);
+  decoder_callbacks_->sendLocalReply(jwt_authn::bearerRefusal(
+      status, std::move(code), std::move(message), std::move(description), bearer_params));
 }
 
 void OAuth2IntrospectionFilter::onDestroy() {
