@@ -4,11 +4,7 @@
 
 #include "gateway/discovery/etcd_url_watcher.h"
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 
 #include <functional>
 #include <map>
@@ -18,6 +14,8 @@
 #include "absl/strings/escaping.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/connector_impl.h"
+#include "test/mocks/fake_etcd.h"
+#include "test/mocks/run_until.h"
 
 namespace gw::discovery {
 namespace {
@@ -26,67 +24,7 @@ using std::chrono::milliseconds;
 
 std::string b64(const std::string& s) { return absl::Base64Escape(s); }
 
-// Answers each request with the next scripted reply for its kind (auth,
-// range, watch); with none left, the request is held open.
-class FakeEtcd {
- public:
-  struct Reply {
-    int status = 200;
-    std::string body;
-  };
-  struct Seen {
-    std::string uri, body, authorization;
-  };
-  explicit FakeEtcd(event_base* base) : http_(evhttp_new(base)) {
-    evhttp_bound_socket* s = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
-    sockaddr_in sin{};
-    socklen_t len = sizeof(sin);
-    getsockname(evhttp_bound_socket_get_fd(s), reinterpret_cast<sockaddr*>(&sin), &len);
-    port_ = ntohs(sin.sin_port);
-    evhttp_set_allowed_methods(http_, EVHTTP_REQ_POST);
-    evhttp_set_gencb(http_, &FakeEtcd::handle, this);
-  }
-  ~FakeEtcd() { evhttp_free(http_); }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
-  std::map<std::string, std::vector<Reply>> replies;  // by URI
-  std::vector<Seen> seen;
-  int count(const std::string& uri) const {
-    int n = 0;
-    for (const Seen& s : seen) n += s.uri == uri;
-    return n;
-  }
-  std::vector<Seen> of(const std::string& uri) const {
-    std::vector<Seen> out;
-    for (const Seen& s : seen) {
-      if (s.uri == uri) out.push_back(s);
-    }
-    return out;
-  }
-
- private:
-  static void handle(evhttp_request* req, void* arg) {
-    auto* self = static_cast<FakeEtcd*>(arg);
-    evbuffer* in = evhttp_request_get_input_buffer(req);
-    Seen s;
-    s.uri = evhttp_request_get_uri(req);
-    s.body.resize(evbuffer_get_length(in));
-    evbuffer_remove(in, s.body.data(), s.body.size());
-    const char* auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    s.authorization = auth != nullptr ? auth : "";
-    self->seen.push_back(s);
-    std::vector<Reply>& queue = self->replies[s.uri];
-    if (queue.empty()) return;  // held open until the test ends
-    Reply r = queue.front();
-    queue.erase(queue.begin());
-    evbuffer* out = evbuffer_new();
-    evbuffer_add(out, r.body.data(), r.body.size());
-    evhttp_send_reply(req, r.status, "x", out);
-    evbuffer_free(out);
-  }
-  evhttp* http_;
-  uint16_t port_ = 0;
-};
+using FakeEtcd = testing::FakeEtcd;
 
 std::string range(int64_t revision, const std::string& key = "", const std::string& value = "") {
   std::string kvs;
@@ -139,18 +77,7 @@ class EtcdUrlWatcherTest : public ::testing::Test {
     return o;
   }
   bool runUntil(const std::function<bool()>& done, milliseconds limit = milliseconds(5000)) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    event::TimerPtr poll;
-    poll = dispatcher_->createTimer([&] {
-      if (done() || std::chrono::steady_clock::now() > deadline) {
-        dispatcher_->exit();
-      } else {
-        poll->enable(milliseconds(2));
-      }
-    });
-    poll->enable(milliseconds(0));
-    dispatcher_->run();
-    return done();
+    return testing::runUntil(*dispatcher_, done, limit);
   }
   std::string host(const std::string& key) {
     EndpointUrlConstPtr u = store_.lookup(key);
