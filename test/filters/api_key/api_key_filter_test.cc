@@ -12,6 +12,7 @@
 #include "gateway/router/route_table.h"
 #include "gateway/stats/stats.h"
 #include "test/filters/jwt_authn/token_factory.h"
+#include "test/mocks/filter_callbacks.h"
 
 namespace gw::filters::api_key {
 namespace {
@@ -21,32 +22,7 @@ namespace keys = jwt_authn::testing;
 constexpr int64_t kNow = 1'800'000'000;
 constexpr char kIssuer[] = "https://localhost:9095/apikey";
 
-class FakeCallbacks : public http::DecoderFilterCallbacks {
- public:
-  void continueDecoding() override {}
-  void sendLocalReply(int status, std::string_view, std::string_view) override {
-    replies.push_back(http::LocalReply{status, "", "", "", {}});
-  }
-  void sendLocalReply(const http::LocalReply& reply) override { replies.push_back(reply); }
-  void setAuthenticated(std::string_view by) override { authenticated_by = by; }
-  bool authenticated() const override { return !authenticated_by.empty(); }
-  void encodeHeaders(http::ResponseHeaders, bool) override {}
-  void encodeData(std::string&, bool) override {}
-  void encodeTrailers(http::HeaderMap) override {}
-  void readDisableDownstream(bool) override {}
-  const router::RouteMatch* route() const override { return route_; }
-  const std::string& downstreamAddress() const override { return address_; }
-  bool downstreamTls() const override { return false; }
-  event::Dispatcher& dispatcher() override { std::abort(); }
-  proxy::Connector& connector() override { std::abort(); }
-  stats::Store& stats() override { std::abort(); }
-  void setUpstreamDescription(std::string) override {}
-
-  const router::RouteMatch* route_ = nullptr;
-  std::vector<http::LocalReply> replies;
-  std::string authenticated_by;
-  std::string address_ = "127.0.0.1";
-};
+using FakeCallbacks = test::FakeDecoderFilterCallbacks;
 
 conf::Operation operation(const std::string& path, bool oauth2, bool api_key,
                           std::vector<conf::ApiKeyLocation> locations = {}) {

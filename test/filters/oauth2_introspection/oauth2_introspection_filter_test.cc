@@ -10,6 +10,7 @@
 #include "filters/oauth2_introspection/config.h"
 #include "gateway/router/route_table.h"
 #include "gateway/stats/stats.h"
+#include "test/mocks/filter_callbacks.h"
 
 namespace gw::filters::oauth2_introspection {
 namespace {
@@ -18,33 +19,7 @@ constexpr int64_t kNow = 1'800'000'000;
 constexpr char kToken[] = "opaque-Token_1";
 constexpr char kUrl[] = "https://km.test:9443/oauth2/introspect";
 
-class FakeCallbacks : public http::DecoderFilterCallbacks {
- public:
-  void continueDecoding() override { ++continued; }
-  void sendLocalReply(int status, std::string_view, std::string_view) override {
-    replies.push_back(http::LocalReply{status, "", "", "", {}});
-  }
-  void sendLocalReply(const http::LocalReply& reply) override { replies.push_back(reply); }
-  void setAuthenticated(std::string_view by) override { authenticated_by = by; }
-  bool authenticated() const override { return !authenticated_by.empty(); }
-  void encodeHeaders(http::ResponseHeaders, bool) override {}
-  void encodeData(std::string&, bool) override {}
-  void encodeTrailers(http::HeaderMap) override {}
-  void readDisableDownstream(bool) override {}
-  const router::RouteMatch* route() const override { return route_; }
-  const std::string& downstreamAddress() const override { return address_; }
-  bool downstreamTls() const override { return false; }
-  event::Dispatcher& dispatcher() override { std::abort(); }
-  proxy::Connector& connector() override { std::abort(); }
-  stats::Store& stats() override { std::abort(); }
-  void setUpstreamDescription(std::string) override {}
-
-  const router::RouteMatch* route_ = nullptr;
-  std::vector<http::LocalReply> replies;
-  std::string authenticated_by;
-  int continued = 0;
-  std::string address_ = "127.0.0.1";
-};
+using FakeCallbacks = test::FakeDecoderFilterCallbacks;
 
 conf::Operation operation(const std::string& method, const std::string& path,
                           std::vector<std::string> scopes = {}) {
@@ -183,9 +158,9 @@ TEST_F(IntrospectionFilterTest, ActiveTokenIsIntrospectedOnceThenCached) {
   for (const auto& [n, v] : sent_[0].headers)
     basic |= (n == "Authorization" && v == "Basic bWd3OnB3");
   EXPECT_TRUE(basic);
-  EXPECT_EQ(cb_.continued, 0);
+  EXPECT_EQ(cb_.continue_decoding_calls, 0);
   reply(answer(200, R"({"active":true,"exp":1800000060})"));
-  EXPECT_EQ(cb_.continued, 1);
+  EXPECT_EQ(cb_.continue_decoding_calls, 1);
   EXPECT_TRUE(cb_.replies.empty());
   EXPECT_EQ(cb_.authenticated_by, "oauth2_introspection");
   EXPECT_FALSE(request_.headers.has("Authorization"));
@@ -217,7 +192,7 @@ TEST_F(IntrospectionFilterTest, CacheEntryEndsAtTokenCacheExpiryTime) {
 TEST_F(IntrospectionFilterTest, InactiveTokenIs401AndNotCached) {
   runBearer();
   reply(answer(200, R"({"active":false})"));
-  EXPECT_EQ(cb_.continued, 0);
+  EXPECT_EQ(cb_.continue_decoding_calls, 0);
   EXPECT_EQ(onlyReply().status, 401);
   EXPECT_EQ(onlyReply().code, "900901");
   const std::string* www = onlyReply().headers.get("WWW-Authenticate");
@@ -247,7 +222,7 @@ TEST_F(IntrospectionFilterTest, KeyManagerFailuresAre503NamingTheUrl) {
   for (const auto& failure : failures) {
     runBearer();
     reply(failure);
-    EXPECT_EQ(cb_.continued, 0);
+    EXPECT_EQ(cb_.continue_decoding_calls, 0);
     ASSERT_EQ(cb_.replies.size(), 1u);
     EXPECT_EQ(cb_.replies[0].status, 503);
     EXPECT_NE(cb_.replies[0].description.find(kUrl), std::string::npos)
@@ -262,7 +237,7 @@ TEST_F(IntrospectionFilterTest, MissingScopeIs403) {
   reply(answer(200, R"({"active":true,"scope":"read"})"));
   EXPECT_EQ(onlyReply().status, 403);
   EXPECT_EQ(onlyReply().code, "900908");
-  EXPECT_EQ(cb_.continued, 0);
+  EXPECT_EQ(cb_.continue_decoding_calls, 0);
   // The positive answer is cached; the scope is checked per resource.
   EXPECT_EQ(runBearer("/shop/items", "GET"), http::FilterStatus::Continue);
   EXPECT_EQ(sent_.size(), 1u);
@@ -297,7 +272,7 @@ TEST_F(IntrospectionFilterTest, AnswerAfterTheRequestEndedIsIgnored) {
   filter_->onDestroy();
   filter_.reset();
   reply(answer(200, R"({"active":true})"));  // must not touch the dead filter
-  EXPECT_EQ(cb_.continued, 0);
+  EXPECT_EQ(cb_.continue_decoding_calls, 0);
   EXPECT_TRUE(cb_.replies.empty());
 }
 
