@@ -9,10 +9,10 @@
 //  - no loader crashes or throws;
 //  - no error message contains a password: neither the environment's, nor
 //    the value of a `password = "..."` (or mistyped `password: "..."`) key in
-//    the TOML part (checked against the TOML loader's message) or of a `password: ...` key in the API part
-//    (against the API loader's). A value under 4 bytes, or found elsewhere in the input too, is
-//    not checked; one that also occurs in the message's fixed text is told
-//    apart by loading the input again with the value replaced.
+//    the TOML part (checked against the TOML loader's message) or of a `password: ...` key in the
+//    API part (against the API loader's). A value under 4 bytes, or found elsewhere in the input
+//    too, is not checked; one that also occurs in the message's fixed text is told apart by loading
+//    the input again with the value replaced.
 
 #include <algorithm>
 #include <array>
@@ -24,25 +24,21 @@
 
 #include "absl/status/statusor.h"
 #include "conf/loader.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
 
 using gw::conf::Environment;
-
-#define FUZZ_CHECK(cond) \
-  do {                   \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 constexpr const char kEnvSecret[] = "EnvS3cretPw";
 
 Environment environment(size_t variant) {
   switch (variant % 3) {
     case 1:
-      return Environment::fromMap({{"HTTPS_PROXY", std::string("http://gw:") + kEnvSecret +
-                                                       "@proxy.example.com:3128"},
-                                   {"NO_PROXY", "localhost,.internal"},
-                                   {"PROXY_PASS", kEnvSecret}});
+      return Environment::fromMap(
+          {{"HTTPS_PROXY", std::string("http://gw:") + kEnvSecret + "@proxy.example.com:3128"},
+           {"NO_PROXY", "localhost,.internal"},
+           {"PROXY_PASS", kEnvSecret}});
     case 2:
       return Environment::fromMap(
           {{"HTTP_PROXY", std::string("ftp://gw:") + kEnvSecret + "@[bad/x?y"},

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "proxy_connector/connect_response_reader.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
 
@@ -26,11 +27,6 @@ using gw::proxy::ConnectResponseReader;
 using State = ConnectResponseReader::State;
 
 constexpr size_t kControlBytes = 4;
-
-#define FUZZ_CHECK(cond) \
-  do {                   \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 void checkFinal(const ConnectResponseReader& r, size_t total_consumed, size_t total_fed) {
   switch (r.state()) {

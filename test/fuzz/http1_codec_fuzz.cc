@@ -31,8 +31,11 @@
 #include "gateway/http/codec.h"
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/stats/stats.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
+
+using gw::fuzz::Control;
 
 using gw::http::CodecLimits;
 using gw::http::HeaderMap;
@@ -45,23 +48,6 @@ using gw::http::ServerCodec;
 using gw::http::ServerCodecCallbacks;
 
 constexpr size_t kControlBytes = 8;
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
-
-// Cycles through the control bytes; all zeros when there are none.
-class Control {
- public:
-  Control(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  uint8_t next() { return size_ == 0 ? 0 : data_[pos_++ % size_]; }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
 
 // The fake connection manager: one stream at a time, like ConnectionManager.
 class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {

@@ -17,15 +17,11 @@
 
 #include "filters/jwt_authn/jwk.h"
 #include "filters/jwt_authn/jwt.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
 
 namespace jwt = gw::filters::jwt_authn;
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 }  // namespace
 

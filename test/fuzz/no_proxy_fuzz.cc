@@ -18,15 +18,11 @@
 #include <vector>
 
 #include "proxy_connector/no_proxy.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
 
 using gw::proxy::NoProxyMatcher;
-
-#define FUZZ_CHECK(cond) \
-  do {                   \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 std::string upper(std::string_view s) {
   std::string out(s);

@@ -21,16 +21,12 @@
 #include "conf/config.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
 
 using gw::router::RouteMatch;
 using gw::router::RouteTable;
-
-#define FUZZ_CHECK(cond) \
-  do {                   \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 gw::conf::ApiDefinition api(std::string title, std::string base_path,
                             std::vector<std::pair<std::string, std::string>> ops) {

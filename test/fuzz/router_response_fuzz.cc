@@ -37,6 +37,7 @@
 #include "gateway/router/router_filter.h"
 #include "gateway/router/upstream_headers.h"
 #include "gateway/stats/stats.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
 
@@ -45,23 +46,9 @@ using gw::http::ResponseHeaders;
 using gw::router::RouteMatch;
 using gw::router::RouterFilter;
 
+using gw::fuzz::Control;
+
 constexpr size_t kControlBytes = 8;
-
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
-
-class Control {
- public:
-  Control(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  uint8_t next() { return size_ == 0 ? 0 : data_[pos_++ % size_]; }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
 
 class FakeConnection : public gw::proxy::UpstreamConnection {
  public:
