@@ -1,8 +1,7 @@
 #include "filters/analytics/event_format.h"
 
-#include <nlohmann/json.hpp>
-
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "gateway/common/strcat.h"
 
@@ -12,9 +11,7 @@ namespace {
 constexpr std::string_view kOs = "-OS-";
 constexpr size_t kLineReserve = 768;  // a request line is ~450 bytes
 
-bool isSeparatorName(char a, char b) {
-  return (b == 'S' && (a == 'K' || a == 'E' || a == 'O'));
-}
+bool isSeparatorName(char a, char b) { return (b == 'S' && (a == 'K' || a == 'E' || a == 'O')); }
 
 // Appends fields to one line, joined by -OS-, each made safe. Writes straight
 // into the line: no string per field (this runs once per request).
@@ -71,8 +68,7 @@ void appendMetadata(std::string& out, Stream stream, const UsageEvent& e) {
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   meta[key] = e.key_type;
   meta["correlationID"] = e.correlation_id;
-  appendSanitized(out,
-                  meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  appendSanitized(out, meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
 const char* streamName(Stream stream) {
@@ -176,8 +172,8 @@ std::string throttlePayload(const UsageEvent& e, std::string_view version) {
   return out;
 }
 
-void appendEventLine(std::string& out, Stream stream, const UsageEvent& e,
-                     std::string_view version, int64_t now_ms) {
+void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
+                     int64_t now_ms) {
   out += "streamId-KS-";
   out += streamName(stream);
   out += ':';

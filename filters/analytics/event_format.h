@@ -98,8 +98,8 @@ std::string throttlePayload(const UsageEvent& e, std::string_view version);
 std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view version,
                             int64_t now_ms);
 // The same line appended to `out` (no allocation when `out` has room).
-void appendEventLine(std::string& out, Stream stream, const UsageEvent& e,
-                     std::string_view version, int64_t now_ms);
+void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
+                     int64_t now_ms);
 
 // `value` with -KS-, -ES-, -OS-, CR and LF made harmless ("-KS-" -> "_KS_").
 std::string sanitizeField(std::string_view value);
