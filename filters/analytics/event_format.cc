@@ -1,5 +1,6 @@
 #include "filters/analytics/event_format.h"
 
+#include <array>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -127,24 +128,32 @@ std::string streamId(Stream stream, std::string_view version) {
 }
 
 void appendSanitized(std::string& out, std::string_view value) {
+  // The bytes that may need a change; the rest is copied in runs.
+  static constexpr auto kMaybe = [] {
+    std::array<bool, 256> t{};
+    t['-'] = t['\r'] = t['\n'] = true;
+    return t;
+  }();
+  const char* const v = value.data();
+  const size_t n = value.size();
   size_t run = 0;  // start of the bytes not yet appended
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c == '\r' || c == '\n') {
-      out.append(value.data() + run, i - run);
+  for (size_t i = 0;; ++i) {
+    while (i < n && !kMaybe[static_cast<unsigned char>(v[i])]) ++i;
+    if (i == n) break;
+    if (v[i] == '\r' || v[i] == '\n') {
+      out.append(v + run, i - run);
       out += ' ';
       run = i + 1;
-    } else if (c == '-' && i + 3 < value.size() && value[i + 3] == '-' &&
-               isSeparatorName(value[i + 1], value[i + 2])) {
-      out.append(value.data() + run, i - run);
+    } else if (i + 3 < n && v[i + 3] == '-' && isSeparatorName(v[i + 1], v[i + 2])) {
+      out.append(v + run, i - run);
       out += '_';
-      out.append(value.data() + i + 1, 2);
+      out.append(v + i + 1, 2);
       out += '_';
       i += 3;
       run = i + 1;
     }
   }
-  out.append(value.data() + run, value.size() - run);
+  out.append(v + run, n - run);
 }
 
 std::string sanitizeField(std::string_view value) {
