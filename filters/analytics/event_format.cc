@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "gateway/common/strcat.h"
@@ -10,31 +11,82 @@ namespace gw::filters::analytics {
 namespace {
 
 constexpr std::string_view kOs = "-OS-";
-constexpr size_t kLineReserve = 768;  // a request line is ~450 bytes
+constexpr size_t kMaxNumber = 20;  // digits and sign of an int64_t
 
 bool isSeparatorName(char a, char b) { return (b == 'S' && (a == 'K' || a == 'E' || a == 'O')); }
 
-// Appends fields to one line, joined by -OS-, each made safe. Writes straight
-// into the line: no string per field (this runs once per request).
+// Makes v[0, n) safe where it is: sanitising never changes a length, so a
+// line's size is known before it is written.
+void sanitizeInPlace(char* v, size_t n) {
+  static constexpr auto kMaybe = [] {  // the bytes that may need a change
+    std::array<bool, 256> t{};
+    t['-'] = t['\r'] = t['\n'] = true;
+    return t;
+  }();
+  for (size_t i = 0; i < n; ++i) {
+    if (!kMaybe[static_cast<unsigned char>(v[i])]) continue;
+    if (v[i] == '\r' || v[i] == '\n') {
+      v[i] = ' ';
+    } else if (i + 3 < n && v[i + 3] == '-' && isSeparatorName(v[i + 1], v[i + 2])) {
+      v[i] = '_';
+      v[i + 3] = '_';
+      i += 3;
+    }
+  }
+}
+
+// The two passes over a line: Sizer adds up an upper bound of its size,
+// Writer then writes it into a buffer of that size.
+struct Sizer {
+  size_t size = 0;
+  void raw(std::string_view s) { size += s.size(); }
+  void field(std::string_view v) { size += v.size(); }
+  void number(int64_t) { size += kMaxNumber; }
+};
+
+class Writer {
+ public:
+  explicit Writer(char* p) : p_(p) {}
+  void raw(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void field(std::string_view v) {
+    char* start = p_;
+    raw(v);
+    sanitizeInPlace(start, v.size());
+  }
+  void number(int64_t v) { p_ = std::to_chars(p_, p_ + kMaxNumber, v).ptr; }
+  char* end() const { return p_; }
+
+ private:
+  char* p_;
+};
+
+// Fields joined with -OS-, each made safe.
+template <class Out>
 class Fields {
  public:
-  explicit Fields(std::string& out) : out_(out) {}
+  explicit Fields(Out& out) : out_(out) {}
   Fields& add(std::string_view v) {
-    if (!first_) out_ += kOs;
-    first_ = false;
-    appendSanitized(out_, v);
+    separate();
+    out_.field(v);
     return *this;
   }
   Fields& add(int64_t v) {
-    char buf[24];
-    const auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    return add(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
+    separate();
+    out_.number(v);
+    return *this;
   }
   Fields& add(int v) { return add(static_cast<int64_t>(v)); }
   Fields& addBool(bool v) { return add(v ? std::string_view("true") : std::string_view("false")); }
 
  private:
-  std::string& out_;
+  void separate() {
+    if (!first_) out_.raw(kOs);
+    first_ = false;
+  }
+  Out& out_;
   bool first_ = true;
 };
 
@@ -49,27 +101,30 @@ bool plainJson(std::string_view v) {
   return true;
 }
 
-// The metadata JSON, made safe, appended to `out`. The usual values (key type
-// and request id) need no escaping and are written directly; anything else
-// goes through nlohmann::json, whose output (escapes, invalid UTF-8 replaced)
-// is the format. Sanitising the values one by one equals sanitising the whole
-// JSON: a separator cannot span the quotes between them.
-void appendMetadata(std::string& out, Stream stream, const UsageEvent& e) {
-  const char* key = stream == Stream::Request ? "clientType" : "keyType";
-  if (plainJson(e.key_type) && plainJson(e.correlation_id)) {
-    out += "{\"";
-    out += key;
-    out += "\":\"";
-    appendSanitized(out, e.key_type);
-    out += "\",\"correlationID\":\"";
-    appendSanitized(out, e.correlation_id);
-    out += "\"}";
+// The metadata JSON, or "" when its values need no escaping (then
+// writeMetadata writes it directly). nlohmann::json's output (escapes, invalid
+// UTF-8 replaced) is the format.
+std::string escapedMetadata(Stream stream, const UsageEvent& e) {
+  if (plainJson(e.key_type) && plainJson(e.correlation_id)) return "";
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+  meta[stream == Stream::Request ? "clientType" : "keyType"] = e.key_type;
+  meta["correlationID"] = e.correlation_id;
+  return meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// The metadata, made safe. Sanitising the values one by one equals
+// sanitising the whole JSON: a separator cannot span the quotes between them.
+template <class Out>
+void writeMetadata(Out& out, Stream stream, const UsageEvent& e, const std::string& escaped) {
+  if (!escaped.empty()) {
+    out.field(escaped);
     return;
   }
-  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-  meta[key] = e.key_type;
-  meta["correlationID"] = e.correlation_id;
-  appendSanitized(out, meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  out.raw(stream == Stream::Request ? R"({"clientType":")" : R"({"keyType":")");
+  out.field(e.key_type);
+  out.raw(R"(","correlationID":")");
+  out.field(e.correlation_id);
+  out.raw(R"("})");
 }
 
 const char* streamName(Stream stream) {
@@ -78,8 +133,9 @@ const char* streamName(Stream stream) {
                                    : "org.wso2.apimgt.statistics.throttle";
 }
 
-void appendRequestPayload(std::string& out, const UsageEvent& e, std::string_view version) {
-  Fields f(out);
+template <class Out>
+void writeRequestPayload(Out& out, const UsageEvent& e, std::string_view version) {
+  Fields<Out> f(out);
   f.add(e.consumer_key).add(e.application_name).add(e.application_id).add(e.application_owner);
   f.add(e.api_context).add(e.api_name).add(e.api_version).add(e.resource_path);
   f.add(e.resource_path).add(e.method).add(e.api_creator).add(e.api_creator_tenant);
@@ -93,8 +149,9 @@ void appendRequestPayload(std::string& out, const UsageEvent& e, std::string_vie
   if (withProperties(version)) f.add(e.properties);
 }
 
-void appendFaultPayload(std::string& out, const UsageEvent& e, std::string_view version) {
-  Fields f(out);
+template <class Out>
+void writeFaultPayload(Out& out, const UsageEvent& e, std::string_view version) {
+  Fields<Out> f(out);
   f.add(e.consumer_key).add(e.api_name).add(e.api_version).add(e.api_context);
   f.add(e.resource_path);
   if (is320(version)) f.add(e.resource_path);
@@ -105,14 +162,62 @@ void appendFaultPayload(std::string& out, const UsageEvent& e, std::string_view 
   if (withProperties(version)) f.add(e.properties);
 }
 
-void appendThrottlePayload(std::string& out, const UsageEvent& e, std::string_view version) {
-  Fields f(out);
+template <class Out>
+void writeThrottlePayload(Out& out, const UsageEvent& e, std::string_view version) {
+  Fields<Out> f(out);
   f.add(e.user_name).add(e.user_tenant_domain).add(e.api_name).add(e.api_version);
   f.add(e.api_context).add(e.api_creator).add(e.api_creator_tenant);
   if (is320(version)) f.add(e.resource_path).add(e.method);
   f.add(e.application_id).add(e.application_name).add(e.subscriber).add(e.throttled_out_reason);
   f.add(e.gateway_type).add(e.request_time_ms).add(e.hostname);
   if (withProperties(version)) f.add(e.properties);
+}
+
+template <class Out>
+void writePayload(Out& out, Stream stream, const UsageEvent& e, std::string_view version) {
+  if (stream == Stream::Request) {
+    writeRequestPayload(out, e, version);
+  } else if (stream == Stream::Fault) {
+    writeFaultPayload(out, e, version);
+  } else {
+    writeThrottlePayload(out, e, version);
+  }
+}
+
+template <class Out>
+void writeLine(Out& out, Stream stream, const UsageEvent& e, std::string_view version,
+               int64_t now_ms, const std::string& escaped_metadata) {
+  out.raw("streamId-KS-");
+  out.raw(streamName(stream));
+  out.raw(":");
+  out.raw(version);
+  out.raw("-ES-timestamp-KS-");
+  out.number(now_ms);
+  out.raw("-ES-metadata-KS-");
+  writeMetadata(out, stream, e, escaped_metadata);
+  out.raw("-ES-correlationData-KS-null-ES-payLoadData-KS-");
+  writePayload(out, stream, e, version);
+  out.raw("\n");
+}
+
+// Runs `write` (a generic lambda taking Sizer& or Writer&) twice: sizing,
+// then writing at the end of `out`.
+template <class Write>
+void appendSized(std::string& out, const Write& write) {
+  Sizer sizer;
+  write(sizer);
+  const size_t old = out.size();
+  out.resize(old + sizer.size);
+  Writer writer(out.data() + old);
+  write(writer);
+  out.resize(static_cast<size_t>(writer.end() - out.data()));
+}
+
+template <class WritePayload>
+std::string payloadOf(const WritePayload& write_payload) {
+  std::string out;
+  appendSized(out, write_payload);
+  return out;
 }
 
 }  // namespace
@@ -128,86 +233,36 @@ std::string streamId(Stream stream, std::string_view version) {
 }
 
 void appendSanitized(std::string& out, std::string_view value) {
-  // The bytes that may need a change; the rest is copied in runs.
-  static constexpr auto kMaybe = [] {
-    std::array<bool, 256> t{};
-    t['-'] = t['\r'] = t['\n'] = true;
-    return t;
-  }();
-  const char* const v = value.data();
-  const size_t n = value.size();
-  size_t run = 0;  // start of the bytes not yet appended
-  for (size_t i = 0;; ++i) {
-    while (i < n && !kMaybe[static_cast<unsigned char>(v[i])]) ++i;
-    if (i == n) break;
-    if (v[i] == '\r' || v[i] == '\n') {
-      out.append(v + run, i - run);
-      out += ' ';
-      run = i + 1;
-    } else if (i + 3 < n && v[i + 3] == '-' && isSeparatorName(v[i + 1], v[i + 2])) {
-      out.append(v + run, i - run);
-      out += '_';
-      out.append(v + i + 1, 2);
-      out += '_';
-      i += 3;
-      run = i + 1;
-    }
-  }
-  out.append(v + run, n - run);
+  appendSized(out, [&](auto& o) { o.field(value); });
 }
 
 std::string sanitizeField(std::string_view value) {
   std::string out;
-  out.reserve(value.size());
   appendSanitized(out, value);
   return out;
 }
 
 std::string requestPayload(const UsageEvent& e, std::string_view version) {
-  std::string out;
-  appendRequestPayload(out, e, version);
-  return out;
+  return payloadOf([&](auto& o) { writeRequestPayload(o, e, version); });
 }
 
 std::string faultPayload(const UsageEvent& e, std::string_view version) {
-  std::string out;
-  appendFaultPayload(out, e, version);
-  return out;
+  return payloadOf([&](auto& o) { writeFaultPayload(o, e, version); });
 }
 
 std::string throttlePayload(const UsageEvent& e, std::string_view version) {
-  std::string out;
-  appendThrottlePayload(out, e, version);
-  return out;
+  return payloadOf([&](auto& o) { writeThrottlePayload(o, e, version); });
 }
 
 void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
                      int64_t now_ms) {
-  out += "streamId-KS-";
-  out += streamName(stream);
-  out += ':';
-  out += version;
-  out += "-ES-timestamp-KS-";
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), now_ms);
-  out.append(buf, static_cast<size_t>(r.ptr - buf));
-  out += "-ES-metadata-KS-";
-  appendMetadata(out, stream, e);
-  out += "-ES-correlationData-KS-null-ES-payLoadData-KS-";
-  if (stream == Stream::Request) {
-    appendRequestPayload(out, e, version);
-  } else if (stream == Stream::Fault) {
-    appendFaultPayload(out, e, version);
-  } else {
-    appendThrottlePayload(out, e, version);
-  }
-  out += '\n';
+  const std::string escaped = escapedMetadata(stream, e);
+  appendSized(out, [&](auto& o) { writeLine(o, stream, e, version, now_ms, escaped); });
 }
 
 std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view version,
                             int64_t now_ms) {
   std::string out;
-  out.reserve(kLineReserve);
   appendEventLine(out, stream, e, version, now_ms);
   return out;
 }

@@ -21,8 +21,10 @@
 // (-KS-, -ES-, -OS-) and line ends inside a value are neutralised so that a
 // request cannot forge fields or lines.
 //
-// Written straight into one string, with no string per field (this runs once
-// per request). Pure functions; thread-safe.
+// A line is written in two passes (this runs once per request): its size is
+// added up (sanitising never changes a length), the string grown once, then
+// every field copied and made safe where it lands. Pure functions;
+// thread-safe.
 
 #include <cstdint>
 #include <string>
