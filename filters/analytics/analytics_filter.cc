@@ -130,7 +130,11 @@ void AnalyticsFilter::onDestroy() {
   event_.backend_latency_ms = event_.backend_time_ms;
   const Stream stream = streamFor(event_.status, local_reply_);
   if (stream == Stream::Throttle) event_.throttled_out_reason = event_.error_message;
-  config_->sink(formatEventLine(stream, event_, config_->stream_version, config_->wall_ms()));
+  // Formatted into this worker's buffer, which keeps its capacity: no allocation per event.
+  thread_local std::string line;
+  line.clear();
+  appendEventLine(line, stream, event_, config_->stream_version, config_->wall_ms());
+  config_->sink(line);
 }
 
 }  // namespace gw::filters::analytics

@@ -33,6 +33,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "filters/analytics/event_format.h"
 #include "gateway/http/filter.h"
@@ -42,9 +43,10 @@ namespace gw::filters::analytics {
 struct AnalyticsFilterConfig {
   bool enabled = false;
   std::string stream_version = "3.2.0";
-  std::string hostname;                   // the gateway host's name
-  std::function<void(std::string)> sink;  // receives each finished line; thread-safe
-  std::function<int64_t()> wall_ms;       // epoch milliseconds
+  std::string hostname;  // the gateway host's name
+  // Receives each finished line (a view valid for the call); thread-safe.
+  std::function<void(std::string_view)> sink;
+  std::function<int64_t()> wall_ms;  // epoch milliseconds
   std::function<std::chrono::steady_clock::time_point()> steady_now;
   std::shared_ptr<void> keep_alive;  // the AnalyticsService the sink writes to
 };

@@ -35,7 +35,7 @@ class AnalyticsService {
   ~AnalyticsService();
 
   const conf::AnalyticsConfig& config() const { return config_; }
-  void publish(std::string line) { writer_->publish(std::move(line)); }
+  void publish(std::string_view line) { writer_->publish(line); }
 
  private:
   explicit AnalyticsService(conf::AnalyticsConfig config) : config_(std::move(config)) {}

@@ -45,7 +45,7 @@ absl::StatusOr<http::FilterFactoryCb> create(const YAML::Node& node,
         AnalyticsService::acquire(analytics, ctx.config.http_clients, ctx.stats);
     if (!service.ok()) return service.status();
     AnalyticsService* raw = service->get();
-    config->sink = [raw](std::string line) { raw->publish(std::move(line)); };
+    config->sink = [raw](std::string_view line) { raw->publish(line); };
     config->keep_alive = *std::move(service);
   }
   std::shared_ptr<const AnalyticsFilterConfig> shared = std::move(config);

@@ -1,5 +1,8 @@
 #include "filters/analytics/event_format.h"
 
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "gateway/common/strcat.h"
@@ -8,77 +11,131 @@ namespace gw::filters::analytics {
 namespace {
 
 constexpr std::string_view kOs = "-OS-";
+constexpr size_t kMaxNumber = 20;  // digits and sign of an int64_t
 
-// Joins fields with -OS-, each made safe.
-class Fields {
- public:
-  Fields& add(std::string_view v) {
-    if (!first_) out_ += kOs;
-    first_ = false;
-    out_ += sanitizeField(v);
-    return *this;
+bool isSeparatorName(char a, char b) { return (b == 'S' && (a == 'K' || a == 'E' || a == 'O')); }
+
+// Makes v[0, n) safe where it is: sanitising never changes a length, so a
+// line's size is known before it is written.
+void sanitizeInPlace(char* v, size_t n) {
+  static constexpr auto kMaybe = [] {  // the bytes that may need a change
+    std::array<bool, 256> t{};
+    t['-'] = t['\r'] = t['\n'] = true;
+    return t;
+  }();
+  for (size_t i = 0; i < n; ++i) {
+    if (!kMaybe[static_cast<unsigned char>(v[i])]) continue;
+    if (v[i] == '\r' || v[i] == '\n') {
+      v[i] = ' ';
+    } else if (i + 3 < n && v[i + 3] == '-' && isSeparatorName(v[i + 1], v[i + 2])) {
+      v[i] = '_';
+      v[i + 3] = '_';
+      i += 3;
+    }
   }
-  Fields& add(int64_t v) { return add(std::to_string(v)); }
-  Fields& add(int v) { return add(std::to_string(v)); }
-  Fields& addBool(bool v) { return add(v ? "true" : "false"); }
-  std::string take() { return std::move(out_); }
+}
+
+// The two passes over a line: Sizer adds up an upper bound of its size,
+// Writer then writes it into a buffer of that size.
+struct Sizer {
+  size_t size = 0;
+  void raw(std::string_view s) { size += s.size(); }
+  void field(std::string_view v) { size += v.size(); }
+  void number(int64_t) { size += kMaxNumber; }
+};
+
+class Writer {
+ public:
+  explicit Writer(char* p) : p_(p) {}
+  void raw(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void field(std::string_view v) {
+    char* start = p_;
+    raw(v);
+    sanitizeInPlace(start, v.size());
+  }
+  void number(int64_t v) { p_ = std::to_chars(p_, p_ + kMaxNumber, v).ptr; }
+  char* end() const { return p_; }
 
  private:
-  std::string out_;
+  char* p_;
+};
+
+// Fields joined with -OS-, each made safe.
+template <class Out>
+class Fields {
+ public:
+  explicit Fields(Out& out) : out_(out) {}
+  Fields& add(std::string_view v) {
+    separate();
+    out_.field(v);
+    return *this;
+  }
+  Fields& add(int64_t v) {
+    separate();
+    out_.number(v);
+    return *this;
+  }
+  Fields& add(int v) { return add(static_cast<int64_t>(v)); }
+  Fields& addBool(bool v) { return add(v ? std::string_view("true") : std::string_view("false")); }
+
+ private:
+  void separate() {
+    if (!first_) out_.raw(kOs);
+    first_ = false;
+  }
+  Out& out_;
   bool first_ = true;
 };
 
 bool withProperties(std::string_view version) { return version != "3.0.0"; }
 bool is320(std::string_view version) { return version == "3.2.0"; }
 
-std::string metadata(Stream stream, const UsageEvent& e) {
+// Printable ASCII without quote or backslash: a JSON string as it is.
+bool plainJson(std::string_view v) {
+  for (const char c : v) {
+    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// The metadata JSON, or "" when its values need no escaping (then
+// writeMetadata writes it directly). nlohmann::json's output (escapes, invalid
+// UTF-8 replaced) is the format.
+std::string escapedMetadata(Stream stream, const UsageEvent& e) {
+  if (plainJson(e.key_type) && plainJson(e.correlation_id)) return "";
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
   meta[stream == Stream::Request ? "clientType" : "keyType"] = e.key_type;
   meta["correlationID"] = e.correlation_id;
   return meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-}  // namespace
-
-Stream streamFor(int status, bool local_reply) {
-  if (status == 429) return Stream::Throttle;
-  if (local_reply && status >= 400) return Stream::Fault;
-  return Stream::Request;
-}
-
-std::string streamId(Stream stream, std::string_view version) {
-  const char* name = stream == Stream::Request ? "org.wso2.apimgt.statistics.request"
-                     : stream == Stream::Fault ? "org.wso2.apimgt.statistics.fault"
-                                               : "org.wso2.apimgt.statistics.throttle";
-  return gw::cat(name, ":", version);
-}
-
-std::string sanitizeField(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c == '\r' || c == '\n') {
-      out += ' ';
-      continue;
-    }
-    if (c == '-' && i + 3 < value.size() && value[i + 3] == '-') {
-      const std::string_view mid = value.substr(i + 1, 2);
-      if (mid == "KS" || mid == "ES" || mid == "OS") {
-        out += '_';
-        out += mid;
-        out += '_';
-        i += 3;
-        continue;
-      }
-    }
-    out += c;
+// The metadata, made safe. Sanitising the values one by one equals
+// sanitising the whole JSON: a separator cannot span the quotes between them.
+template <class Out>
+void writeMetadata(Out& out, Stream stream, const UsageEvent& e, const std::string& escaped) {
+  if (!escaped.empty()) {
+    out.field(escaped);
+    return;
   }
-  return out;
+  out.raw(stream == Stream::Request ? R"({"clientType":")" : R"({"keyType":")");
+  out.field(e.key_type);
+  out.raw(R"(","correlationID":")");
+  out.field(e.correlation_id);
+  out.raw(R"("})");
 }
 
-std::string requestPayload(const UsageEvent& e, std::string_view version) {
-  Fields f;
+const char* streamName(Stream stream) {
+  return stream == Stream::Request ? "org.wso2.apimgt.statistics.request"
+         : stream == Stream::Fault ? "org.wso2.apimgt.statistics.fault"
+                                   : "org.wso2.apimgt.statistics.throttle";
+}
+
+template <class Out>
+void writeRequestPayload(Out& out, const UsageEvent& e, std::string_view version) {
+  Fields<Out> f(out);
   f.add(e.consumer_key).add(e.application_name).add(e.application_id).add(e.application_owner);
   f.add(e.api_context).add(e.api_name).add(e.api_version).add(e.resource_path);
   f.add(e.resource_path).add(e.method).add(e.api_creator).add(e.api_creator_tenant);
@@ -90,11 +147,11 @@ std::string requestPayload(const UsageEvent& e, std::string_view version) {
   f.add(e.response_mediation_latency_ms).add(e.backend_latency_ms).add(e.other_latency_ms);
   f.add(e.gateway_type).add(e.label);
   if (withProperties(version)) f.add(e.properties);
-  return f.take();
 }
 
-std::string faultPayload(const UsageEvent& e, std::string_view version) {
-  Fields f;
+template <class Out>
+void writeFaultPayload(Out& out, const UsageEvent& e, std::string_view version) {
+  Fields<Out> f(out);
   f.add(e.consumer_key).add(e.api_name).add(e.api_version).add(e.api_context);
   f.add(e.resource_path);
   if (is320(version)) f.add(e.resource_path);
@@ -103,28 +160,111 @@ std::string faultPayload(const UsageEvent& e, std::string_view version) {
   if (is320(version)) f.add(e.application_owner);
   f.add(e.protocol).add(e.error_code).add(e.error_message).add(e.request_time_ms);
   if (withProperties(version)) f.add(e.properties);
-  return f.take();
 }
 
-std::string throttlePayload(const UsageEvent& e, std::string_view version) {
-  Fields f;
+template <class Out>
+void writeThrottlePayload(Out& out, const UsageEvent& e, std::string_view version) {
+  Fields<Out> f(out);
   f.add(e.user_name).add(e.user_tenant_domain).add(e.api_name).add(e.api_version);
   f.add(e.api_context).add(e.api_creator).add(e.api_creator_tenant);
   if (is320(version)) f.add(e.resource_path).add(e.method);
   f.add(e.application_id).add(e.application_name).add(e.subscriber).add(e.throttled_out_reason);
   f.add(e.gateway_type).add(e.request_time_ms).add(e.hostname);
   if (withProperties(version)) f.add(e.properties);
-  return f.take();
+}
+
+template <class Out>
+void writePayload(Out& out, Stream stream, const UsageEvent& e, std::string_view version) {
+  if (stream == Stream::Request) {
+    writeRequestPayload(out, e, version);
+  } else if (stream == Stream::Fault) {
+    writeFaultPayload(out, e, version);
+  } else {
+    writeThrottlePayload(out, e, version);
+  }
+}
+
+template <class Out>
+void writeLine(Out& out, Stream stream, const UsageEvent& e, std::string_view version,
+               int64_t now_ms, const std::string& escaped_metadata) {
+  out.raw("streamId-KS-");
+  out.raw(streamName(stream));
+  out.raw(":");
+  out.raw(version);
+  out.raw("-ES-timestamp-KS-");
+  out.number(now_ms);
+  out.raw("-ES-metadata-KS-");
+  writeMetadata(out, stream, e, escaped_metadata);
+  out.raw("-ES-correlationData-KS-null-ES-payLoadData-KS-");
+  writePayload(out, stream, e, version);
+  out.raw("\n");
+}
+
+// Runs `write` (a generic lambda taking Sizer& or Writer&) twice: sizing,
+// then writing at the end of `out`.
+template <class Write>
+void appendSized(std::string& out, const Write& write) {
+  Sizer sizer;
+  write(sizer);
+  const size_t old = out.size();
+  out.resize(old + sizer.size);
+  Writer writer(out.data() + old);
+  write(writer);
+  out.resize(static_cast<size_t>(writer.end() - out.data()));
+}
+
+template <class WritePayload>
+std::string payloadOf(const WritePayload& write_payload) {
+  std::string out;
+  appendSized(out, write_payload);
+  return out;
+}
+
+}  // namespace
+
+Stream streamFor(int status, bool local_reply) {
+  if (status == 429) return Stream::Throttle;
+  if (local_reply && status >= 400) return Stream::Fault;
+  return Stream::Request;
+}
+
+std::string streamId(Stream stream, std::string_view version) {
+  return gw::cat(streamName(stream), ":", version);
+}
+
+void appendSanitized(std::string& out, std::string_view value) {
+  appendSized(out, [&](auto& o) { o.field(value); });
+}
+
+std::string sanitizeField(std::string_view value) {
+  std::string out;
+  appendSanitized(out, value);
+  return out;
+}
+
+std::string requestPayload(const UsageEvent& e, std::string_view version) {
+  return payloadOf([&](auto& o) { writeRequestPayload(o, e, version); });
+}
+
+std::string faultPayload(const UsageEvent& e, std::string_view version) {
+  return payloadOf([&](auto& o) { writeFaultPayload(o, e, version); });
+}
+
+std::string throttlePayload(const UsageEvent& e, std::string_view version) {
+  return payloadOf([&](auto& o) { writeThrottlePayload(o, e, version); });
+}
+
+void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
+                     int64_t now_ms) {
+  const std::string escaped = escapedMetadata(stream, e);
+  appendSized(out, [&](auto& o) { writeLine(o, stream, e, version, now_ms, escaped); });
 }
 
 std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view version,
                             int64_t now_ms) {
-  const std::string payload = stream == Stream::Request ? requestPayload(e, version)
-                              : stream == Stream::Fault ? faultPayload(e, version)
-                                                        : throttlePayload(e, version);
-  return gw::cat("streamId-KS-", streamId(stream, version), "-ES-timestamp-KS-", now_ms,
-                 "-ES-metadata-KS-", sanitizeField(metadata(stream, e)),
-                 "-ES-correlationData-KS-null-ES-payLoadData-KS-", payload, "\n");
+  std::string out;
+  appendEventLine(out, stream, e, version, now_ms);
+  return out;
 }
 
 }  // namespace gw::filters::analytics

@@ -21,7 +21,10 @@
 // (-KS-, -ES-, -OS-) and line ends inside a value are neutralised so that a
 // request cannot forge fields or lines.
 //
-// Pure functions; thread-safe.
+// A line is written in two passes (this runs once per request): its size is
+// added up (sanitising never changes a length), the string grown once, then
+// every field copied and made safe where it lands. Pure functions;
+// thread-safe.
 
 #include <cstdint>
 #include <string>
@@ -96,8 +99,13 @@ std::string throttlePayload(const UsageEvent& e, std::string_view version);
 // One whole line, "\n" included. `now_ms` is the event's timestamp.
 std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view version,
                             int64_t now_ms);
+// The same line appended to `out` (no allocation when `out` has room).
+void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
+                     int64_t now_ms);
 
 // `value` with -KS-, -ES-, -OS-, CR and LF made harmless ("-KS-" -> "_KS_").
 std::string sanitizeField(std::string_view value);
+// The same, appended to `out`.
+void appendSanitized(std::string& out, std::string_view value);
 
 }  // namespace gw::filters::analytics

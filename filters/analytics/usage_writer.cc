@@ -61,29 +61,38 @@ UsageWriter::~UsageWriter() {
   files_.closeTmp();
 }
 
-bool UsageWriter::publish(std::string line) {
+bool UsageWriter::publish(std::string_view line) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (queue_.size() >= options_.queue_size) {
+    if (queued_lines_ >= options_.queue_size) {
       counters_.dropped_queue_full->inc();
       return false;
     }
-    wake = queue_.empty();
-    queue_.push_back(std::move(line));
-    wake = wake || queue_.size() == kWakeBatch;
+    wake = queued_lines_ == 0;
+    queue_.append(line);
+    ++queued_lines_;
+    wake = wake || queued_lines_ == kWakeBatch;
   }
   if (wake) wake_.notify_one();
   return true;
 }
 
+size_t UsageWriter::takeQueue(std::string& batch) {
+  batch.clear();
+  batch.swap(queue_);
+  const size_t lines = queued_lines_;
+  queued_lines_ = 0;
+  return lines;
+}
+
 void UsageWriter::runOnce() {
-  std::deque<std::string> batch;
+  size_t lines = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    batch.swap(queue_);
+    lines = takeQueue(batch_);
   }
-  writeBatch(batch);
+  writeBatch(batch_, lines);
   maybeRotate();
 }
 
@@ -91,38 +100,44 @@ void UsageWriter::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     const auto wait = next_rotation_ - options_.steady_now();
-    wake_.wait_for(lock, wait, [this] { return stop_ || !queue_.empty(); });
-    if (!stop_ && !queue_.empty()) {
-      wake_.wait_for(lock, kGatherTime, [this] { return stop_ || queue_.size() >= kWakeBatch; });
+    wake_.wait_for(lock, wait, [this] { return stop_ || queued_lines_ > 0; });
+    if (!stop_ && queued_lines_ > 0) {
+      wake_.wait_for(lock, kGatherTime, [this] { return stop_ || queued_lines_ >= kWakeBatch; });
     }
-    std::deque<std::string> batch;
-    batch.swap(queue_);
+    const size_t lines = takeQueue(batch_);
     const bool stopping = stop_;
     lock.unlock();
-    writeBatch(batch);
+    writeBatch(batch_, lines);
     if (!stopping) maybeRotate();
     lock.lock();
-    if (stopping && queue_.empty()) return;
+    if (stopping && queued_lines_ == 0) return;
   }
 }
 
-void UsageWriter::writeBatch(std::deque<std::string>& batch) {
-  if (batch.empty()) return;
-  std::string out;
-  uint64_t kept = 0;
-  uint64_t used = files_.usedBytes();
-  for (std::string& line : batch) {
-    if (used + out.size() + line.size() > options_.max_disk_bytes) {
-      counters_.dropped_disk_cap->inc();
-      continue;
+void UsageWriter::writeBatch(const std::string& batch, size_t lines) {
+  if (lines == 0) return;
+  const uint64_t used = files_.usedBytes();
+  uint64_t kept = lines;
+  std::string capped;  // the lines that fit, when not all do
+  if (used + batch.size() > options_.max_disk_bytes) {
+    kept = 0;
+    for (size_t from = 0; from < batch.size();) {
+      size_t end = batch.find('\n', from);
+      end = end == std::string::npos ? batch.size() : end + 1;
+      if (used + capped.size() + (end - from) > options_.max_disk_bytes) {
+        counters_.dropped_disk_cap->inc();
+      } else {
+        capped.append(batch, from, end - from);
+        ++kept;
+      }
+      from = end;
     }
-    out += line;
-    ++kept;
   }
+  const std::string& out = kept == lines ? batch : capped;
   const auto now = options_.steady_now();
-  if (kept < batch.size() && now >= next_cap_warning_) {
+  if (kept < lines && now >= next_cap_warning_) {
     next_cap_warning_ = now + std::chrono::seconds(10);
-    GW_LOG_WARN("analytics: ", batch.size() - kept,
+    GW_LOG_WARN("analytics: ", lines - kept,
                 " events dropped (logged at most every 10 s): the usage-data directory ",
                 files_.directory(), " holds ", used + out.size(), " bytes, at its cap (",
                 options_.max_disk_bytes,

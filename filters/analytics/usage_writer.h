@@ -1,8 +1,9 @@
 #pragma once
 
 // The one writer of api-usage-data.dat.tmp: workers hand finished event lines
-// to publish(), which only takes a short lock on a bounded in-memory queue (a
-// worker never touches the disk); one thread appends them in batches and
+// to publish(), which only takes a short lock to copy the line onto a bounded
+// in-memory queue (one byte buffer: no allocation per event once it has grown;
+// a worker never touches the disk); one thread appends them in batches and
 // rotates the file every rotating period (UsageFiles::rotate: .tmp -> .dat ->
 // zip). Lines past the queue's capacity or past the disk cap are dropped and
 // counted; nothing already queued is lost on a clean stop (the destructor
@@ -18,10 +19,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "filters/analytics/usage_files.h"
@@ -53,16 +54,19 @@ class UsageWriter {
   UsageWriter(UsageFiles& files, Options options, Counters counters);
   ~UsageWriter();  // writes out the queue, then stops the thread
 
-  // Queues one line ("\n"-terminated). Never blocks on disk; false (and
-  // counted) when the queue is full.
-  bool publish(std::string line);
+  // Queues (copies) one line ("\n"-terminated). Never blocks on disk; false
+  // (and counted) when the queue is full.
+  bool publish(std::string_view line);
 
   // Without a thread: writes the queued lines and rotates when the period is up.
   void runOnce();
 
  private:
   void loop();
-  void writeBatch(std::deque<std::string>& batch);
+  // Takes the queue into `batch` (whose old bytes are dropped), returns the
+  // number of lines taken. Caller holds mutex_.
+  size_t takeQueue(std::string& batch);
+  void writeBatch(const std::string& batch, size_t lines);
   void maybeRotate();
 
   UsageFiles& files_;
@@ -70,8 +74,10 @@ class UsageWriter {
   const Counters counters_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::string> queue_;                           // guarded by mutex_
-  bool stop_ = false;                                       // guarded by mutex_
+  std::string queue_;        // lines; guarded by mutex_
+  size_t queued_lines_ = 0;  // guarded by mutex_
+  std::string batch_;        // the writer's buffer, swapped with queue_ (keeps its capacity)
+  bool stop_ = false;        // guarded by mutex_
   std::chrono::steady_clock::time_point next_rotation_;     // writer thread only
   std::chrono::steady_clock::time_point next_cap_warning_;  // writer thread only
   std::thread thread_;

@@ -53,6 +53,22 @@ struct ThrottleEvent {
 // {"event":{...}} for one event, appended to `out`.
 void appendEventJson(std::string& out, const ThrottleEvent& event);
 std::string eventJson(const ThrottleEvent& event);
+// Builds one POST body from formatted events: a JSON array of them, or with
+// `as_array` false (one event per POST) the one object.
+class EventBatch {
+ public:
+  explicit EventBatch(bool as_array) : as_array_(as_array) {}
+  void add(std::string_view event_json);
+  void reserve(size_t bytes) { body_.reserve(bytes); }
+  size_t count() const { return count_; }
+  // The body (empty when no event was added); the batch starts over.
+  std::string take();
+
+ private:
+  bool as_array_;
+  std::string body_;
+  size_t count_ = 0;
+};
 // The POST body for formatted events: the one object when `as_array` is false
 // and there is one, else a JSON array of them.
 std::string batchJson(const std::vector<std::string>& events, bool as_array);

@@ -18,11 +18,18 @@ std::string randomUuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFull) | 0x4000ull;
   const uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-  char out[37];
-  std::snprintf(out, sizeof(out), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  // 8-4-4-4-12 hex digits, written without snprintf (this runs once per request).
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t at = 0;
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    if (at == 8 || at == 13) ++at;
+    out[at++] = kHex[(hi >> shift) & 15];
+  }
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    if (at == 18 || at == 23) ++at;
+    out[at++] = kHex[(lo >> shift) & 15];
+  }
   return out;
 }
 

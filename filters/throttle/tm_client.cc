@@ -56,30 +56,38 @@ class TrafficManagerClient::Worker {
   void flush() {
     const Options& o = owner_.options_;
     if (failing_ && std::chrono::steady_clock::now() < retry_at_) {
-      // Not worth sending: drop what is queued until the next probe.
-      owner_.dropped_.inc(backlog_.size() - next_);
-      backlog_.clear();
-      next_ = 0;
-      owner_.takeAll(backlog_);
-      owner_.dropped_.inc(backlog_.size());
-      backlog_.clear();
+      // Not worth sending: drop what waits until the next probe.
+      dropBacklog();
+      owner_.takeBatches(backlog_, true);
+      dropBacklog();
       flush_timer_->enable(o.flush_interval);
       return;
     }
-    while (in_flight_ < o.max_in_flight) {
+    // Time to probe again: publish() queues events, the next batch is the probe.
+    if (failing_) owner_.dropping_.store(false, std::memory_order_relaxed);
+    sendMore(/*include_open=*/true);
+    flush_timer_->enable(o.flush_interval);
+  }
+
+  void dropBacklog() {
+    for (size_t i = next_; i < backlog_.size(); ++i) owner_.dropped_.inc(backlog_[i].count);
+    backlog_.clear();
+    next_ = 0;
+  }
+
+  // POSTs waiting batches while fewer than max_in_flight are in flight; the
+  // batch being filled only on the timer (a completed POST sends full ones).
+  void sendMore(bool include_open) {
+    while (in_flight_ < owner_.options_.max_in_flight) {
       if (next_ == backlog_.size()) {
         backlog_.clear();
         next_ = 0;
-        owner_.takeAll(backlog_);
+        owner_.takeBatches(backlog_, include_open);
         if (backlog_.empty()) break;
       }
-      const size_t n = std::min(o.batch_size, backlog_.size() - next_);
-      std::vector<std::string> batch(std::make_move_iterator(backlog_.begin() + next_),
-                                     std::make_move_iterator(backlog_.begin() + next_ + n));
-      next_ += n;
-      send(batchJson(batch, o.batch_size > 1), n);
+      Batch& b = backlog_[next_++];
+      send(std::move(b.body), b.count);
     }
-    flush_timer_->enable(o.flush_interval);
   }
 
   void send(std::string body, size_t count) {
@@ -100,10 +108,12 @@ class TrafficManagerClient::Worker {
           GW_LOG_INFO("throttle: traffic manager ", owner_.options_.event_url,
                       " accepts events again");
         failing_ = false;
+        sendMore(/*include_open=*/false);
         return;
       }
       owner_.dropped_.inc(count);
       retry_at_ = std::chrono::steady_clock::now() + kRetryInterval;
+      owner_.dropping_.store(true, std::memory_order_relaxed);
       if (!failing_) {
         GW_LOG_WARN("throttle: publishing events to ", owner_.options_.event_url, " failed (",
                     r.ok() ? gw::cat("HTTP ", r->status) : std::string(r.status().message()),
@@ -158,7 +168,7 @@ class TrafficManagerClient::Worker {
   std::unique_ptr<proxy::HttpClient> client_;
   event::TimerPtr flush_timer_;
   event::TimerPtr poll_timer_;
-  std::vector<std::string> backlog_;  // taken from the queue, sent from next_ on
+  std::vector<Batch> backlog_;  // taken from the queue, sent from next_ on
   size_t next_ = 0;
   int in_flight_ = 0;
   bool failing_ = false;  // the last POST failed: drop events until retry_at_, then probe
@@ -175,7 +185,8 @@ TrafficManagerClient::TrafficManagerClient(Options options, stats::Store& stats,
                              "Throttle events not delivered to the traffic manager (queue full, "
                              "or the POST failed).")),
       sent_(stats.counter("microgw_throttle_events_sent_total",
-                          "Throttle events the traffic manager accepted (2xx).")) {}
+                          "Throttle events the traffic manager accepted (2xx).")),
+      open_(options_.batch_size > 1) {}
 
 std::unique_ptr<TrafficManagerClient> TrafficManagerClient::start(
     Options options, stats::Store& stats, std::shared_ptr<BlockedKeys> blocked) {
@@ -192,12 +203,24 @@ TrafficManagerClient::~TrafficManagerClient() {
 }
 
 bool TrafficManagerClient::publish(const ThrottleEvent& event) {
-  std::string json;
+  if (dropping_.load(std::memory_order_relaxed)) {
+    dropped_.inc();
+    return false;
+  }
+  thread_local std::string json;  // keeps its capacity: no allocation per event
+  json.clear();
   appendEventJson(json, event);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (queue_.size() < options_.queue_size) {
-      queue_.push_back(std::move(json));
+    if (queued_ < options_.queue_size) {
+      if (open_.count() == 0) {
+        open_.reserve((json.size() + 1) * std::min<size_t>(options_.batch_size, 256) + 2);
+      }
+      open_.add(json);
+      ++queued_;
+      if (const size_t n = open_.count(); n >= options_.batch_size) {
+        ready_.push_back({open_.take(), n});
+      }
       return true;
     }
   }
@@ -205,9 +228,18 @@ bool TrafficManagerClient::publish(const ThrottleEvent& event) {
   return false;
 }
 
-void TrafficManagerClient::takeAll(std::vector<std::string>& into) {
+void TrafficManagerClient::takeBatches(std::vector<Batch>& into, bool include_open) {
   std::lock_guard<std::mutex> lock(mu_);
-  into.swap(queue_);
+  for (Batch& b : ready_) {
+    queued_ -= b.count;
+    into.push_back(std::move(b));
+  }
+  ready_.clear();
+  if (include_open && open_.count() > 0) {
+    const size_t n = open_.count();
+    queued_ -= n;
+    into.push_back({open_.take(), n});
+  }
 }
 
 }  // namespace gw::filters::throttle

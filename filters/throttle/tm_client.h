@@ -5,14 +5,17 @@
 // connector and internal HttpClient (so [httpClients.proxy]
 // enableInternalServices applies), the shape of jwt_authn's JwksProvider.
 //
-// Events: publish() appends to a bounded queue under a short mutex and never
-// waits for the network. Every flush interval the thread takes up to
-// batch_size events per POST to event_url (Basic auth), at most
+// Events: publish() formats the event on the calling worker (into a reused
+// per-thread buffer) and, under a short mutex, appends it to the POST body
+// being filled (a bounded queue of bodies of up to batch_size events: no
+// allocation per event, one per batch); it never waits for the network.
+// Every flush interval, and whenever a POST completes while full batches
+// wait, the thread sends the bodies to event_url (Basic auth), at most
 // max_in_flight POSTs at once. A full queue, a failed POST or a non-2xx
 // answer drops events, counted in microgw_throttle_events_dropped_total, so
 // a slow or absent traffic manager never delays a request. After a failed
-// POST, queued events are dropped without being formatted for a second, then
-// the next batch probes the traffic manager again.
+// POST, events are dropped (and counted) at publish() without being
+// formatted for a second, then the next batch probes the traffic manager.
 //
 // Decisions: every poll interval, GET decision_url; a parseable answer
 // replaces the BlockedKeys list (blocked_keys.h has the format); a failed
@@ -22,6 +25,7 @@
 // thread; it must not run on that thread (the client is owned by the filter
 // config, which the Runtime holds).
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -63,17 +67,26 @@ class TrafficManagerClient {
 
  private:
   TrafficManagerClient(Options options, stats::Store& stats, std::shared_ptr<BlockedKeys> blocked);
-  // Everything queued, when `into` is empty (background thread): the queue
-  // and the thread's backlog each hold at most queue_size events.
-  void takeAll(std::vector<std::string>& into);
+  // A POST body of `count` events.
+  struct Batch {
+    std::string body;
+    size_t count = 0;
+  };
+  // Moves the full batches, and with `include_open` the one being filled, to
+  // `into` (background thread, when its backlog is empty: the queue and the
+  // backlog each hold at most queue_size events).
+  void takeBatches(std::vector<Batch>& into, bool include_open);
 
   const Options options_;
   stats::Store& stats_;
   std::shared_ptr<BlockedKeys> blocked_;
   stats::Counter& dropped_;
   stats::Counter& sent_;
+  std::atomic<bool> dropping_{false};  // the traffic manager failed: publish() drops
   std::mutex mu_;
-  std::vector<std::string> queue_;  // formatted events; guarded by mu_
+  EventBatch open_;           // the body being filled; guarded by mu_
+  std::vector<Batch> ready_;  // full bodies; guarded by mu_
+  size_t queued_ = 0;         // events in open_ and ready_; guarded by mu_
   std::unique_ptr<Worker> worker_;
   std::thread thread_;
 

@@ -8,7 +8,7 @@ WindowCounters::Result WindowCounters::consume(std::string_view key, int64_t lim
                                                int64_t window_ms, int64_t now_ms) {
   Shard& shard = shards_[std::hash<std::string_view>()(key) % kShards];
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.slots.find(std::string(key));
+  auto it = shard.slots.find(absl::string_view(key.data(), key.size()));
   if (it == shard.slots.end()) {
     if (shard.slots.size() >= shard.sweep_at) sweep(shard, now_ms);
     it = shard.slots.emplace(std::string(key), Slot{now_ms, window_ms, 0}).first;
@@ -25,10 +25,9 @@ WindowCounters::Result WindowCounters::consume(std::string_view key, int64_t lim
 }
 
 void WindowCounters::sweep(Shard& shard, int64_t now_ms) {
-  for (auto it = shard.slots.begin(); it != shard.slots.end();) {
-    const Slot& s = it->second;
-    it = now_ms >= s.window_start_ms + s.window_ms ? shard.slots.erase(it) : std::next(it);
-  }
+  absl::erase_if(shard.slots, [now_ms](const auto& entry) {
+    return now_ms >= entry.second.window_start_ms + entry.second.window_ms;
+  });
   shard.sweep_at = std::max<size_t>(1024, shard.slots.size() * 2);
 }
 

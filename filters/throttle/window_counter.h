@@ -14,7 +14,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace gw::filters::throttle {
 
@@ -41,7 +42,7 @@ class WindowCounters {
   };
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, Slot> slots;
+    absl::flat_hash_map<std::string, Slot> slots;  // looked up by string_view: no copy
     size_t sweep_at = 1024;
   };
   static void sweep(Shard& shard, int64_t now_ms);

@@ -13,12 +13,25 @@ and the gateway's CPU time per request against "both off". Targets (issue 8):
 at most 8% throughput cost; p99 with the traffic manager down within 10% of
 the traffic manager up. Environment as tools/bench/throttle_bench.py
 (THROTTLE_BENCH_DURATION, _CONNECTIONS, _WORKERS, _ROUNDS).
+
+With ISSUE8_BENCH_CALLGRIND=<requests> it instead runs each set-up once under
+valgrind's callgrind and prints the gateway's user-space instructions per
+request (all threads, the background ones included), counted over that many
+requests after a warm-up: exact and unaffected by other load on the machine
+(no hardware counters in a VM), so the figure to judge a change by. Kernel
+time (syscalls) is not in it; the req/s run shows that. ISSUE8_BENCH_ONLY
+(comma-separated set-up names) limits the set-ups; the callgrind output files
+stay in the printed folder for callgrind_annotate.
 """
 
+import glob
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,6 +43,48 @@ bench, h = tb.bench, tb.h
 USAGE_DIRS = []  # removed at the end: a run writes hundreds of MB of events
 
 
+CALLGRIND = int(os.environ.get("ISSUE8_BENCH_CALLGRIND", "0"))
+ONLY = [n.strip() for n in os.environ.get("ISSUE8_BENCH_ONLY", "").split(",") if n.strip()]
+
+
+class CallgrindMicrogw(h.Microgw):
+    """The gateway under callgrind, counting from the start (zeroed before measuring)."""
+
+    out_dir = None
+
+    def argv(self):
+        out = os.path.join(self.out_dir, "callgrind.%s.out" % self.port)
+        return ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                "--dump-instr=no"] + super().argv()
+
+
+def instructions_per_request(gw, out_dir, requests):
+    """Ir of the gateway over `requests` requests (wrk with a request budget per connection)."""
+    url = "http://127.0.0.1:%d/b/pets" % gw.port
+    subprocess.run(["ab", "-q", "-k", "-n", "500", "-c", "8", url], capture_output=True)
+    pid = str(gw.process.pid)
+    time.sleep(1.0)  # background batches of the warm-up
+    subprocess.run(["callgrind_control", "-z", pid], capture_output=True, check=True)
+    out = subprocess.run(["ab", "-q", "-k", "-n", str(requests), "-c", "8", url],
+                         capture_output=True, text=True).stdout
+    done = int(re.search(r"Complete requests:\s+(\d+)", out).group(1))
+    failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
+    time.sleep(1.0)  # let the background threads take this run's events
+    for path in glob.glob(os.path.join(out_dir, "callgrind.%d.out*" % gw.port)):
+        os.remove(path)
+    subprocess.run(["callgrind_control", "-d", pid], capture_output=True, check=True)
+    total = 0
+    for path in glob.glob(os.path.join(out_dir, "callgrind.%d.out*" % gw.port)):
+        with open(path) as f:
+            for line in f:
+                m = re.match(r"(?:totals|summary):\s+(\d+)", line)
+                if m:
+                    total += int(m.group(1))
+                    break
+    return total / max(done, 1), failed + (int(non2xx.group(1)) if non2xx else 0)
+
+
 def gateway(backend, policies, chain, throttling, analytics):
     api = h.api_definition("/b", ["http://127.0.0.1:%d/" % backend.port],
                            paths={"/pets": ["get"]}, extra={"x-throttling-tier": "Huge"})
@@ -39,7 +94,8 @@ def gateway(backend, policies, chain, throttling, analytics):
         USAGE_DIRS.append(h.make_run_dir("mgw-issue8-usage-"))
         conf["analytics"] = {"fileUpload": {"enable": True, "taskUploadFiles": False,
                                             "usageDataDirectory": USAGE_DIRS[-1]}}
-    return h.Microgw({"b": api}, conf=conf, filters=chain).start()
+    cls = CallgrindMicrogw if CALLGRIND else h.Microgw
+    return cls({"b": api}, conf=conf, filters=chain).start(timeout=120)
 
 
 def main():
@@ -58,6 +114,9 @@ def main():
     setups = [("both off", off, {}, False), ("analytics only", analytics, {}, True),
               ("throttle only", throttle, {}, False), ("both on", on, {}, True),
               ("on + TM up", on, sink, True), ("on + TM down", on, down, True)]
+    setups = [s for s in setups if not ONLY or s[0] in ONLY or s[0] == "both off"]
+    if CALLGRIND:
+        return callgrind_main(backend, policies, setups, tmp)
     runs = {name: [] for name, _, _, _ in setups}
     events = {}
     gateways = []
@@ -78,6 +137,31 @@ def main():
             shutil.rmtree(d, True)
     print_table(runs, events)
     return 1 if any(r[3] for rs in runs.values() for r in rs) else 0
+
+
+def callgrind_main(backend, policies, setups, tmp):
+    out_dir = h.make_run_dir("mgw-issue8-callgrind-")
+    CallgrindMicrogw.out_dir = out_dir
+    rows = {}
+    try:
+        for name, chain, throttling, analytics in setups:  # one at a time: valgrind is slow
+            gw = gateway(backend, policies, chain, throttling, analytics)
+            try:
+                rows[name] = instructions_per_request(gw, out_dir, CALLGRIND)
+            finally:
+                gw.cleanup()
+    finally:
+        backend.cleanup()
+        for d in USAGE_DIRS + [tmp]:
+            shutil.rmtree(d, True)
+    base = rows["both off"][0]
+    print("callgrind: user-space instructions per request of the gateway (all threads), "
+          "%d requests of ab -k -c8; profiles in %s" % (CALLGRIND, out_dir))
+    print("| set-up | instructions/req | vs off | extra vs off | failed or non-2xx |")
+    print("|---|---|---|---|---|")
+    for name, (ir, bad) in rows.items():
+        print("| %s | %.0f | %.3f | %+.0f | %d |" % (name, ir, ir / base, ir - base, bad))
+    return 1 if any(bad for _, bad in rows.values()) else 0
 
 
 def print_table(runs, events):

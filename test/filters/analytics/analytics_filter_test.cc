@@ -23,7 +23,7 @@ class AnalyticsFilterTest : public ::testing::Test {
     auto config = std::make_shared<AnalyticsFilterConfig>();
     config->enabled = true;
     config->hostname = "gw-1";
-    config->sink = [this](std::string line) { lines_.push_back(std::move(line)); };
+    config->sink = [this](std::string_view line) { lines_.emplace_back(line); };
     config->wall_ms = [this] {
       return 1800000000000 + clock_.steadyNow().time_since_epoch().count() / 1000000;
     };

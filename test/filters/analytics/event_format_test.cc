@@ -116,6 +116,27 @@ TEST(EventFormat, SeparatorsAndLineEndsInValuesAreNeutralised) {
   EXPECT_EQ(split(split(line, "-ES-").back(), "-OS-").size(), 37u);
   EXPECT_NE(line.find("x_OS_evil_ES_payLoadData_KS_y  streamId_KS_z"), std::string::npos);
   EXPECT_EQ(sanitizeField("a-b-c--OS"), "a-b-c--OS");
+  EXPECT_EQ(sanitizeField("-KS-ES-x-OS"), "_KS_ES-x-OS");
+  EXPECT_EQ(sanitizeField("1-OS--ES-\r\n-"), "1_OS__ES_  -");
+  EXPECT_EQ(sanitizeField("-KX-a-SS-b-OS-"), "-KX-a-SS-b_OS_");
+}
+
+// Metadata values that need JSON escaping (or are not UTF-8) are escaped as
+// nlohmann::json writes them; plain ones are written as they are.
+TEST(EventFormat, MetadataEscapesQuotesControlsAndInvalidUtf8) {
+  UsageEvent e = sampleEvent();
+  e.correlation_id = "a\"b\\c\x01-KS-\xff";
+  e.key_type = "SAND-OS-BOX";
+  const std::string line = formatEventLine(Stream::Fault, e, "3.2.0", 1);
+  EXPECT_NE(line.find("-ES-metadata-KS-{\"keyType\":\"SAND_OS_BOX\",\"correlationID\":"
+                      "\"a\\\"b\\\\c\\u0001_KS_\xef\xbf\xbd\"}-ES-"),
+            std::string::npos)
+      << line;
+  e.correlation_id = "0f8e-KS-1";
+  e.key_type = "PRODUCTION";
+  EXPECT_NE(formatEventLine(Stream::Request, e, "3.2.0", 1)
+                .find("{\"clientType\":\"PRODUCTION\",\"correlationID\":\"0f8e_KS_1\"}"),
+            std::string::npos);
 }
 
 }  // namespace
