@@ -76,6 +76,12 @@ struct ProxyConfig {
   std::string password;  // resolved from password / passwordEnv / passwordFile; never log
   std::vector<std::string> non_proxy_hosts;
   HttpProxyMode http_mode = HttpProxyMode::Connect;
+  // "http", or "https": TLS to the proxy (microgw extension `protocol`, or an
+  // https:// proxy URL in the environment).
+  std::string protocol = "http";
+  // https proxies: CA bundle (PEM) or PKCS#12 store that verifies the proxy
+  // (microgw extension `proxyTrustStorePath`); empty = system CAs.
+  std::string proxy_trust_store_path;
   // Where the settings came from, for log lines: "micro-gw.conf", "environment (HTTPS_PROXY)".
   std::string source;
 };

@@ -194,10 +194,10 @@ absl::Status readHttpMode(const TomlSection& s, HttpProxyMode& out) {
 
 absl::Status readProxy(const TomlSection& s, const Environment& env, const std::string& file,
                        ProxyConfig& out) {
-  GW_CONF_RETURN_IF_ERROR(
-      s.checkKeys({"enabled", "enable", "host", "port", "username", "password", "passwordEnv",
-                   "passwordFile", "enableInternalServices", "nonProxyHosts", "httpMode"},
-                  {}));
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
+      {"enabled", "enable", "host", "port", "username", "password", "passwordEnv", "passwordFile",
+       "enableInternalServices", "nonProxyHosts", "httpMode", "protocol", "proxyTrustStorePath"},
+      {}));
   GW_CONF_RETURN_IF_ERROR(readProxyEnabled(s, out.enabled));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(s.readInt("port", 0, 65535, out.port));  // WSO2's 0 while disabled
@@ -205,6 +205,12 @@ absl::Status readProxy(const TomlSection& s, const Environment& env, const std::
   GW_CONF_RETURN_IF_ERROR(s.readBool("enableInternalServices", out.enable_internal_services));
   GW_CONF_RETURN_IF_ERROR(s.readStringArray("nonProxyHosts", out.non_proxy_hosts));
   GW_CONF_RETURN_IF_ERROR(readHttpMode(s, out.http_mode));
+  GW_CONF_RETURN_IF_ERROR(s.readString("protocol", out.protocol));
+  if (out.protocol != "http" && out.protocol != "https") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        s.keyName("protocol"), " must be \"http\" or \"https\", got \"", out.protocol, "\""));
+  }
+  GW_CONF_RETURN_IF_ERROR(s.readString("proxyTrustStorePath", out.proxy_trust_store_path));
   PasswordSources sources;
   GW_CONF_RETURN_IF_ERROR(s.readOptionalString("password", sources.password));
   GW_CONF_RETURN_IF_ERROR(s.readOptionalString("passwordEnv", sources.password_env));

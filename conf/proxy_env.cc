@@ -25,15 +25,17 @@ std::optional<std::string> nonEmpty(const Environment& env, const std::string& n
 absl::StatusOr<ProxyConfig> parseProxyUrl(absl::string_view url, absl::string_view variable) {
   absl::StatusOr<ParsedUrl> parsed = parseUrl(absl::StripAsciiWhitespace(url));
   if (!parsed.ok()) return urlError(variable, parsed.status().message());
-  if (!parsed->scheme.empty() && parsed->scheme != "http") {
-    return urlError(variable, "unsupported scheme (expected http)");
+  if (!parsed->scheme.empty() && parsed->scheme != "http" && parsed->scheme != "https") {
+    return urlError(variable, "unsupported scheme (expected http or https)");
   }
+  const bool https = parsed->scheme == "https";
   if (parsed->has_query_or_fragment || (!parsed->path.empty() && parsed->path != "/")) {
     return urlError(variable, "unexpected path, query or fragment");
   }
   ProxyConfig proxy;
   proxy.host = parsed->host;
-  proxy.port = parsed->port.value_or(kEnvProxyDefaultPort);
+  proxy.port = parsed->port.value_or(https ? kEnvHttpsProxyDefaultPort : kEnvProxyDefaultPort);
+  if (https) proxy.protocol = "https";
   if (parsed->has_userinfo) {
     absl::StatusOr<std::string> user = percentDecode(parsed->user);
     if (!user.ok()) return urlError(variable, "malformed percent escape in user name");

@@ -17,6 +17,8 @@ namespace gw::conf {
 
 // Default proxy port when the URL has none (curl's default).
 inline constexpr uint16_t kEnvProxyDefaultPort = 1080;
+// For https:// proxy URLs without a port (as curl).
+inline constexpr uint16_t kEnvHttpsProxyDefaultPort = 443;
 
 // The proxies the environment names, per target scheme: `https` from
 // HTTPS_PROXY (or https_proxy), `http` from HTTP_PROXY (or http_proxy); each

@@ -248,6 +248,9 @@ std::vector<Wso2Entry> buildTable() {
        S::Ignored,
        "requests to backends use HTTP/1.1 (HTTP/2 upstream is not implemented)",
        W::True},
+      // microgw extensions of [httpClients.proxy], not WSO2 3.2 keys (so not rows
+      // here): enabled, passwordEnv, passwordFile, nonProxyHosts, httpMode,
+      // protocol = "http" | "https" (TLS to the proxy) and proxyTrustStorePath.
       {kConf,
        "httpClients.proxy",
        {"enable", "enableInternalServices", "host", "port", "username", "password"},

@@ -15,7 +15,11 @@ namespace gw::proxy {
 
 ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& request,
                                ConnectCallbacks& callbacks)
-    : context_(context), request_(request), key_(poolKey(request)), callbacks_(callbacks) {
+    : context_(context),
+      request_(request),
+      key_(poolKey(request)),
+      callbacks_(callbacks),
+      steps_(planTransport(request)) {
   kick_ = context_.dispatcher.createTimer([this] { onKick(); });
   timeout_ = context_.dispatcher.createTimer([this] { onTimeout(); });
   kick_->enable(std::chrono::milliseconds(0));
@@ -43,33 +47,37 @@ void ConnectAttempt::start() {
     queue();
     return;
   }
-  pooled_ = context_.pool.take(key_);
-  if (pooled_) {
+  if (takePooled()) {
     pooled_->setSlot(std::move(slot_));
     phase_ = Phase::Done;
     timeout_->disable();
     deliver();
     return;
   }
-  if (request_.target.tls() && !context_.ssl_ctx) {
-    fail(tlsFailure(request_, context_.options.tls, X509_V_OK, context_.ssl_ctx_error));
-    return;
+  // A TLS step whose trust store did not load fails before any packet is sent.
+  for (const TransportStep& step : steps_) {
+    TlsClient* client = tlsClientFor(step.kind);
+    if (client != nullptr && !client->ctx) {
+      fail(tlsStepFailure(step.kind, X509_V_OK, client->error));
+      return;
+    }
   }
   timeout_->enable(context_.options.connect_timeout);
-  phase_ = Phase::Tcp;
-  bev_.reset(bufferevent_socket_new(context_.dispatcher.base(), -1, BEV_OPT_CLOSE_ON_FREE));
-  if (!bev_) {
-    fail(tcpFailure(request_, 0, EVUTIL_SOCKET_ERROR()));
-    return;
+  phase_ = Phase::Running;
+  step_ = 0;
+  runStep();
+}
+
+bool ConnectAttempt::takePooled() {
+  // Most preferred protocol first: an h2 connection would serve before an HTTP/1.1 one.
+  if (request_.target.tls()) {
+    for (const std::string& protocol : backendAlpn()) {
+      pooled_ = context_.pool.take(poolKey(request_, protocol));
+      if (pooled_) return true;
+    }
   }
-  bufferevent_setcb(bev_.get(), &ConnectAttempt::onBevRead, nullptr, &ConnectAttempt::onBevEvent,
-                    this);
-  const std::string& host = request_.proxy ? request_.proxy->host : request_.target.host;
-  const uint16_t port = request_.proxy ? request_.proxy->port : request_.target.port;
-  if (bufferevent_socket_connect_hostname(bev_.get(), context_.dns.get(), AF_UNSPEC, host.c_str(),
-                                          port) != 0) {
-    fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), EVUTIL_SOCKET_ERROR()));
-  }
+  pooled_ = context_.pool.take(poolKey(request_, carriedProtocol("")));
+  return pooled_ != nullptr;
 }
 
 void ConnectAttempt::queue() {
@@ -93,19 +101,56 @@ void ConnectAttempt::onMaybeFree() {
   if (phase_ == Phase::Queued) kick_->enable(std::chrono::milliseconds(0));
 }
 
-void ConnectAttempt::onTcpConnected() {
-  if (request_.proxy && !usesAbsoluteForm(request_)) {
-    sendConnect();
-  } else if (request_.target.tls()) {
-    startTls();
-  } else {
+void ConnectAttempt::runStep() {
+  if (step_ >= steps_.size()) {
     succeed();
+    return;
+  }
+  const TransportStep& step = steps_[step_];
+  switch (step.kind) {
+    case StepKind::Tcp:
+      startTcp(step);
+      return;
+    case StepKind::Connect:
+      sendConnect();
+      return;
+    case StepKind::ProxyTls:
+    case StepKind::BackendTls:
+      startTls(step, *tlsClientFor(step.kind));
+      return;
+  }
+}
+
+void ConnectAttempt::nextStep() {
+  ++step_;
+  runStep();
+}
+
+TlsClient* ConnectAttempt::tlsClientFor(StepKind kind) {
+  if (kind == StepKind::BackendTls) return &context_.backend_tls;
+  if (kind == StepKind::ProxyTls) return &context_.proxyTls(*request_.proxy);
+  return nullptr;
+}
+
+void ConnectAttempt::startTcp(const TransportStep& step) {
+  bev_.reset(bufferevent_socket_new(context_.dispatcher.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+  if (!bev_) {
+    fail(tcpFailure(request_, 0, EVUTIL_SOCKET_ERROR()));
+    return;
+  }
+  bufferevent_setcb(bev_.get(), &ConnectAttempt::onBevRead, nullptr, &ConnectAttempt::onBevEvent,
+                    this);
+  if (bufferevent_socket_connect_hostname(bev_.get(), context_.dns.get(), AF_UNSPEC,
+                                          step.host.c_str(), step.port) != 0) {
+    fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), EVUTIL_SOCKET_ERROR()));
   }
 }
 
 void ConnectAttempt::sendConnect() {
-  phase_ = Phase::ProxyAnswer;
+  // Over TLS to the proxy when there is one: the credentials never travel in clear.
   const std::string head = connectRequestHead(request_.target, *request_.proxy);
+  bufferevent_setcb(bev_.get(), &ConnectAttempt::onBevRead, nullptr, &ConnectAttempt::onBevEvent,
+                    this);
   bufferevent_write(bev_.get(), head.data(), head.size());
   connect_sent_at_ = std::chrono::steady_clock::now();
   bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
@@ -121,11 +166,7 @@ void ConnectAttempt::onProxyAnswer(ConnectResponseReader::State state) {
   context_.metrics.connect_seconds.observe(took.count());
   switch (state) {
     case ConnectResponseReader::State::Established:
-      if (request_.target.tls()) {
-        startTls();
-      } else {
-        succeed();
-      }
+      nextStep();
       return;
     case ConnectResponseReader::State::Rejected:
       fail(proxyRejectedFailure(request_, reader_.status(), reader_.reason(),
@@ -138,24 +179,26 @@ void ConnectAttempt::onProxyAnswer(ConnectResponseReader::State state) {
   }
 }
 
-void ConnectAttempt::startTls() {
-  phase_ = Phase::Tls;
-  SslPtr ssl = makeClientSsl(context_.ssl_ctx.get(), request_.target.host, context_.options.tls);
+void ConnectAttempt::startTls(const TransportStep& step, TlsClient& client) {
+  tls::SslPtr ssl = tls::makeClientSsl(client.ctx.get(), step.host, client.options);
   if (!ssl) {
-    fail(tlsFailure(request_, context_.options.tls, X509_V_OK,
-                    "could not set up TLS: " + takeSslErrors()));
+    fail(tlsStepFailure(step.kind, X509_V_OK, "could not set up TLS: " + tls::takeSslErrors()));
     return;
   }
-  bufferevent* socket_bev = bev_.get();
-  bufferevent_setcb(socket_bev, nullptr, nullptr, nullptr, nullptr);
+  session_key_ = Target{"", step.host, step.port}.authority();
+  client.sessions->attach(ssl.get(), session_key_);
+  // The new layer wraps whatever is on top: the socket, or (TLS in TLS) the
+  // proxy's TLS filter, which the new filter then owns.
+  bufferevent* below = bev_.get();
+  bufferevent_setcb(below, nullptr, nullptr, nullptr, nullptr);
   bufferevent* filter =
-      bufferevent_openssl_filter_new(context_.dispatcher.base(), socket_bev, ssl.get(),
+      bufferevent_openssl_filter_new(context_.dispatcher.base(), below, ssl.get(),
                                      BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
   if (filter == nullptr) {
     // Ownership of both is unclear after a failed filter_new: leak rather than double-free.
     (void)bev_.release();
     (void)ssl.release();
-    fail(tlsFailure(request_, context_.options.tls, X509_V_OK, "could not create the TLS filter"));
+    fail(tlsStepFailure(step.kind, X509_V_OK, "could not create the TLS filter"));
     return;
   }
   (void)bev_.release();
@@ -166,20 +209,27 @@ void ConnectAttempt::startTls() {
   bufferevent_enable(filter, EV_READ | EV_WRITE);
 }
 
+ConnectFailure ConnectAttempt::tlsStepFailure(StepKind kind, long verify,
+                                              const std::string& errors) const {
+  if (kind == StepKind::ProxyTls) return proxyTlsFailure(request_, verify, errors);
+  return tlsFailure(request_, context_.options.tls, verify, errors);
+}
+
 void ConnectAttempt::onEvent(short events) {
+  if (phase_ != Phase::Running || step_ >= steps_.size()) return;
   const int socket_error = EVUTIL_SOCKET_ERROR();
-  switch (phase_) {
-    case Phase::Tcp:
+  switch (steps_[step_].kind) {
+    case StepKind::Tcp:
       if (events & BEV_EVENT_CONNECTED) {
-        onTcpConnected();
+        nextStep();
       } else {
         fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), socket_error));
       }
       return;
-    case Phase::ProxyAnswer:
+    case StepKind::Connect:
       if (events & BEV_EVENT_EOF) {
         onProxyReadable();
-        if (phase_ != Phase::ProxyAnswer) return;
+        if (phase_ != Phase::Running || steps_[step_].kind != StepKind::Connect) return;
         const ConnectResponseReader::State state = reader_.finish();
         if (state == ConnectResponseReader::State::Error && reader_.status() == 0) {
           fail(proxyClosedFailure(request_));
@@ -190,29 +240,35 @@ void ConnectAttempt::onEvent(short events) {
         fail(resetFailure(request_, "the wait for the proxy's answer to CONNECT"));
       }
       return;
-    case Phase::Tls: {
-      if (events & BEV_EVENT_CONNECTED) {
-        succeed();
-        return;
-      }
-      std::string errors;
-      while (unsigned long e = bufferevent_get_openssl_error(bev_.get())) {
-        char buf[256];
-        ERR_error_string_n(e, buf, sizeof(buf));
-        errors += errors.empty() ? buf : std::string("; ") + buf;
-      }
-      const long verify = ssl_ != nullptr ? SSL_get_verify_result(ssl_) : X509_V_OK;
-      if (verify == X509_V_OK && errors.empty()) {
-        fail(resetFailure(request_, "the TLS handshake"));
-      } else {
-        fail(tlsFailure(request_, context_.options.tls, verify, errors));
-      }
+    case StepKind::ProxyTls:
+    case StepKind::BackendTls:
+      onTlsEvent(events);
       return;
-    }
-    case Phase::Pending:
-    case Phase::Queued:
-    case Phase::Done:
-      return;
+  }
+}
+
+void ConnectAttempt::onTlsEvent(short events) {
+  const StepKind kind = steps_[step_].kind;
+  TlsClient& client = *tlsClientFor(kind);
+  if (events & BEV_EVENT_CONNECTED) {
+    if (kind == StepKind::BackendTls) alpn_ = tls::negotiatedAlpn(ssl_);
+    ssl_ = nullptr;
+    nextStep();
+    return;
+  }
+  client.sessions->forget(session_key_);
+  std::string errors;
+  while (unsigned long e = bufferevent_get_openssl_error(bev_.get())) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    errors += errors.empty() ? buf : std::string("; ") + buf;
+  }
+  const long verify = ssl_ != nullptr ? SSL_get_verify_result(ssl_) : X509_V_OK;
+  if (verify == X509_V_OK && errors.empty()) {
+    fail(resetFailure(request_, kind == StepKind::ProxyTls ? "the TLS handshake with the proxy"
+                                                           : "the TLS handshake"));
+  } else {
+    fail(tlsStepFailure(kind, verify, errors));
   }
 }
 
@@ -227,16 +283,19 @@ void ConnectAttempt::onTimeout() {
 }
 
 SetupPhase ConnectAttempt::setupPhase() const {
-  switch (phase_) {
-    case Phase::Queued:
-      return SetupPhase::Queued;
-    case Phase::ProxyAnswer:
-      return SetupPhase::ProxyAnswer;
-    case Phase::Tls:
-      return SetupPhase::Tls;
-    default:
+  if (phase_ == Phase::Queued) return SetupPhase::Queued;
+  if (phase_ != Phase::Running || step_ >= steps_.size()) return SetupPhase::Tcp;
+  switch (steps_[step_].kind) {
+    case StepKind::Tcp:
       return SetupPhase::Tcp;
+    case StepKind::ProxyTls:
+      return SetupPhase::ProxyTls;
+    case StepKind::Connect:
+      return SetupPhase::ProxyAnswer;
+    case StepKind::BackendTls:
+      return SetupPhase::Tls;
   }
+  return SetupPhase::Tcp;
 }
 
 ConnectFailure ConnectAttempt::abandon(std::chrono::milliseconds waited,
@@ -306,7 +365,8 @@ void ConnectAttempt::deliver() {
     conn->setReused(true);
   } else {
     UpstreamConnectionImpl::Info info;
-    info.pool_key = poolKey(request_);
+    info.pool_key = poolKey(request_, carriedProtocol(alpn_));
+    info.alpn = alpn_;
     info.description = describeRoute(request_);
     info.request = request_;
     info.via_proxy = via_proxy;
@@ -335,7 +395,9 @@ void ConnectAttempt::onHandedOverRead(bufferevent*, void*) {}
 
 void ConnectAttempt::onBevRead(bufferevent*, void* arg) {
   auto* self = static_cast<ConnectAttempt*>(arg);
-  if (self->phase_ == Phase::ProxyAnswer) self->onProxyReadable();
+  if (self->phase_ == Phase::Running && self->steps_[self->step_].kind == StepKind::Connect) {
+    self->onProxyReadable();
+  }
 }
 
 void ConnectAttempt::onBevEvent(bufferevent*, short events, void* arg) {

@@ -1,21 +1,25 @@
 #pragma once
 
-// One Connector::connect(): the state machine TCP -> [CONNECT] -> [TLS], bounded
-// by the connect timeout. It is the ConnectHandle the caller holds; destroying
-// it cancels the attempt (bufferevent freed, DNS request cancelled, timers
-// off) and no callback runs afterwards. Results are always delivered from a
-// zero-delay timer of its own, never inline from connect() nor from inside a
-// bufferevent callback. Internal to //proxy_connector:connector_impl.
+// One Connector::connect(): runs the transport steps planTransport() lists
+// (TCP -> [TLS to the proxy] -> [CONNECT] -> [TLS to the backend]), each
+// stacking a bufferevent over the previous one, all bounded by the connect
+// timeout. It is the ConnectHandle the caller holds; destroying it cancels
+// the attempt (bufferevents freed, DNS request cancelled, timers off) and no
+// callback runs afterwards. Results are always delivered from a zero-delay
+// timer of its own, never inline from connect() nor from inside a bufferevent
+// callback. Internal to //proxy_connector:connector_impl.
 // Thread-safety: the connector's dispatcher thread only.
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "proxy_connector/connect_protocol.h"
 #include "proxy_connector/connect_response_reader.h"
 #include "proxy_connector/connection_limit.h"
 #include "proxy_connector/connector.h"
 #include "proxy_connector/connector_context.h"
+#include "proxy_connector/transport_plan.h"
 
 namespace gw::proxy {
 
@@ -30,21 +34,30 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
 
  private:
   // Queued: over maxActiveConnections, waiting (up to waitTimeInMillis) for a
-  // slot or an idle connection for the key.
-  enum class Phase { Pending, Queued, Tcp, ProxyAnswer, Tls, Done };
+  // slot or an idle connection for the key. Running: steps_[step_] in progress.
+  enum class Phase { Pending, Queued, Running, Done };
 
   void onKick();
   void start();
+  bool takePooled();
   void queue();
   void onMaybeFree() override;
   SetupPhase setupPhase() const;
   void countFailure(const ConnectFailure& f);
-  void onTcpConnected();
+
+  // The steps. runStep() starts steps_[step_]; each ends in nextStep() or fail().
+  void runStep();
+  void nextStep();
+  void startTcp(const TransportStep& step);
   void sendConnect();
+  void startTls(const TransportStep& step, TlsClient& client);
+  TlsClient* tlsClientFor(StepKind kind);
+  ConnectFailure tlsStepFailure(StepKind kind, long verify, const std::string& errors) const;
+
   void onProxyReadable();
   void onProxyAnswer(ConnectResponseReader::State state);
-  void startTls();
   void onEvent(short events);
+  void onTlsEvent(short events);
   void onTimeout();
   // Ends the attempt; the outcome is delivered on the next loop iteration.
   void succeed();
@@ -57,13 +70,17 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
 
   ConnectorContext& context_;
   const ConnectRequest request_;
-  const std::string key_;
+  const std::string key_;  // maxActiveConnections key (protocol not yet known)
   ConnectCallbacks& callbacks_;
   Phase phase_ = Phase::Pending;
+  const std::vector<TransportStep> steps_;
+  size_t step_ = 0;
   event::TimerPtr kick_;
   event::TimerPtr timeout_;
-  BevPtr bev_;
-  SSL* ssl_ = nullptr;  // owned by the TLS filter in bev_
+  BevPtr bev_;               // the top of the stack: socket, or a TLS filter owning what it wraps
+  SSL* ssl_ = nullptr;       // of the TLS step in progress; owned by its filter in bev_
+  std::string session_key_;  // of the TLS step in progress
+  std::string alpn_;         // negotiated with the backend
   ConnectResponseReader reader_;
   event::MonotonicTime connect_sent_at_;
   std::unique_ptr<UpstreamConnectionImpl> pooled_;  // a reused connection to hand over

@@ -64,16 +64,17 @@ bool usesAbsoluteForm(const ConnectRequest& r) {
   return r.proxy.has_value() && !r.target.tls() && !r.proxy->connect_for_http;
 }
 
-std::string poolKey(const ConnectRequest& r) {
+std::string poolKey(const ConnectRequest& r, const std::string& protocol) {
   std::string key;
   if (r.proxy) {
-    key = absl::StrCat(proxyAuthority(*r.proxy), "|", r.proxy->username, "|",
-                       std::hash<std::string>()(r.proxy->password), "|");
+    key = absl::StrCat(r.proxy->scheme, "://", proxyAuthority(*r.proxy), "|", r.proxy->username,
+                       "|", std::hash<std::string>()(r.proxy->password), "|");
+    if (r.proxy->tls()) absl::StrAppend(&key, r.proxy->trust_store_path, "|");
   } else {
     key = "direct||0|";
   }
   absl::StrAppend(&key, r.target.authority(), "|", r.target.tls() ? "tls" : "plain", "|",
-                  usesAbsoluteForm(r) ? "absolute" : "origin");
+                  usesAbsoluteForm(r) ? "absolute" : "origin", "|", protocol);
   return key;
 }
 
@@ -81,7 +82,8 @@ std::string describeRoute(const ConnectRequest& r) {
   std::string out = r.target.authority();
   if (r.target.tls()) out += " (tls)";
   if (!r.proxy) return out + " direct";
-  absl::StrAppend(&out, " via proxy ", proxyAuthority(*r.proxy));
+  absl::StrAppend(&out, r.proxy->tls() ? " via https proxy " : " via proxy ",
+                  proxyAuthority(*r.proxy));
   if (usesAbsoluteForm(r)) out += " (absolute-form)";
   return out;
 }
@@ -258,6 +260,12 @@ ConnectFailure silentHopFailure(const ConnectRequest& r, SetupPhase phase,
                        r.proxy ? absl::StrCat(" (through the ", proxy, ")") : "");
       fix = "check that the backend speaks TLS on that port";
       break;
+    case SetupPhase::ProxyTls:
+      hop = absl::StrCat("the ", proxy, " did not complete the TLS handshake");
+      fix =
+          "check that the proxy listens for TLS on that port (httpClients.proxy.protocol = "
+          "\"https\")";
+      break;
   }
   std::string raise = absl::StrCat("raise ", setting);
   if (setting != "httpClients.connectTimeoutInMillis") {
@@ -296,6 +304,28 @@ ConnectFailure tlsFailure(const ConnectRequest& r, const TlsOptions& tls, long v
   return failure(FailureReason::TlsHandshake, 502, "TLS handshake with backend failed",
                  absl::StrCat("TLS to ", describeRoute(r),
                               " failed: ", ssl_error.empty() ? "handshake error" : ssl_error));
+}
+
+ConnectFailure proxyTlsFailure(const ConnectRequest& r, long verify_result,
+                               const std::string& ssl_error) {
+  const std::string proxy = absl::StrCat("https proxy ", proxyAuthority(*r.proxy));
+  if (verify_result != X509_V_OK) {
+    const std::string store =
+        r.proxy->trust_store_path.empty()
+            ? std::string("the system CAs (httpClients.proxy.proxyTrustStorePath unset)")
+            : absl::StrCat("proxyTrustStorePath ", r.proxy->trust_store_path);
+    return failure(
+        FailureReason::TlsVerify, 502, "proxy certificate verification failed",
+        absl::StrCat("TLS to ", proxy, ": certificate verify failed: ",
+                     X509_verify_cert_error_string(verify_result), ", verified against ", store,
+                     ": add the proxy's CA to httpClients.proxy.proxyTrustStorePath "
+                     "or fix the proxy's certificate"));
+  }
+  return failure(
+      FailureReason::TlsHandshake, 502, "TLS handshake with proxy failed",
+      absl::StrCat("TLS to ", proxy, " failed: ", ssl_error.empty() ? "handshake error" : ssl_error,
+                   ": check that the proxy listens for TLS on that port and that "
+                   "httpClients.proxy.proxyTrustStorePath can be read"));
 }
 
 }  // namespace gw::proxy

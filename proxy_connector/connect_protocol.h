@@ -28,10 +28,12 @@ std::string connectRequestHead(const Target& target, const ProxyServer& proxy);
 // True when a plain-http target goes to the proxy as absolute-form requests.
 bool usesAbsoluteForm(const ConnectRequest& request);
 
-// Pool key: (proxy, username, hash of password, target, tls, absolute-form).
-std::string poolKey(const ConnectRequest& request);
+// Pool key: (proxy scheme and host:port, username, hash of password, target,
+// tls, absolute-form, `protocol` carried: "http/1.1", later "h2").
+std::string poolKey(const ConnectRequest& request, const std::string& protocol = "http/1.1");
 
-// For logs: "api:443 (tls) via proxy 127.0.0.1:3128", "api:80 direct".
+// For logs: "api:443 (tls) via proxy 127.0.0.1:3128", "api:80 direct",
+// "api:443 (tls) via https proxy proxy.corp:3129".
 std::string describeRoute(const ConnectRequest& request);
 
 // Label of microgw_proxy_tunnel_failures_total{reason=...}.
@@ -77,6 +79,7 @@ enum class SetupPhase {
   Tcp,          // TCP connect (to the proxy when there is one)
   ProxyAnswer,  // CONNECT sent, the proxy's answer not yet complete
   Tls,          // TLS handshake with the backend
+  ProxyTls,     // TLS handshake with an https proxy
 };
 // A deadline ran out during `phase` after `waited`: names the silent hop (the
 // proxy at host:port that did not answer the CONNECT, the backend that did
@@ -94,5 +97,9 @@ ConnectFailure poolExhaustedFailure(const ConnectRequest& request, int64_t max_a
 // verification failure), `ssl_error` OpenSSL's error text.
 ConnectFailure tlsFailure(const ConnectRequest& request, const TlsOptions& tls, long verify_result,
                           const std::string& ssl_error);
+// TLS to an https proxy failed (or its trust store could not be loaded):
+// names the proxy and httpClients.proxy.proxyTrustStorePath. 502.
+ConnectFailure proxyTlsFailure(const ConnectRequest& request, long verify_result,
+                               const std::string& ssl_error);
 
 }  // namespace gw::proxy

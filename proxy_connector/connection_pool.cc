@@ -22,15 +22,15 @@ UpstreamConnectionImpl::~UpstreamConnectionImpl() { active_.sub(1); }
 
 bool UpstreamConnectionImpl::stillOpen(bool probe_socket) const {
   if (!bev_ || evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) return false;
-  bufferevent* raw = bufferevent_get_underlying(bev_.get());
-  if (raw != nullptr) {
-    // TLS filter: bytes the SSL object holds, decrypted or not (a partial
-    // record the BIO already pulled in), or ciphertext not yet handed to it.
-    SSL* ssl = bufferevent_openssl_get_ssl(bev_.get());
+  bufferevent* raw = bev_.get();
+  // Each TLS filter down the stack: bytes its SSL object holds, decrypted or
+  // not (a partial record the BIO already pulled in), or ciphertext not yet
+  // handed to it.
+  while (bufferevent* below = bufferevent_get_underlying(raw)) {
+    SSL* ssl = bufferevent_openssl_get_ssl(raw);
     if (ssl != nullptr && (SSL_has_pending(ssl) != 0 || SSL_pending(ssl) > 0)) return false;
-    if (evbuffer_get_length(bufferevent_get_input(raw)) > 0) return false;
-  } else {
-    raw = bev_.get();
+    if (evbuffer_get_length(bufferevent_get_input(below)) > 0) return false;
+    raw = below;
   }
   if (!probe_socket) return true;
   const evutil_socket_t fd = bufferevent_getfd(raw);

@@ -17,14 +17,17 @@
 
 #include "gateway/event/dispatcher.h"
 #include "gateway/stats/stats.h"
+#include "gateway/tls/client_context.h"
+#include "gateway/tls/openssl_ptr.h"
 #include "proxy_connector/connection_limit.h"
 #include "proxy_connector/connector.h"
-#include "proxy_connector/tls_context.h"
+#include "proxy_connector/libevent_ptr.h"
 
 namespace gw::proxy {
 
-// An established stream. Owns the bufferevent (and, for TLS, the filter over
-// the socket bufferevent, which owns that and the SSL). Counts itself in the
+// An established stream. Owns the top bufferevent of its stack: the socket,
+// or a TLS filter that owns the layer below it and its SSL (TLS in TLS: the
+// backend's filter over the proxy's filter over the socket). Counts itself in the
 // active-connections gauge, which must outlive it.
 class UpstreamConnectionImpl : public UpstreamConnection {
  public:
@@ -34,6 +37,7 @@ class UpstreamConnectionImpl : public UpstreamConnection {
     bool via_proxy = false;
     bool tls = false;
     bool absolute_form = false;
+    std::string alpn;                 // negotiated with the backend; "" = none
     std::string proxy_authorization;  // absolute-form only
     ConnectRequest request;           // for forward-mode error reports
   };
@@ -46,18 +50,18 @@ class UpstreamConnectionImpl : public UpstreamConnection {
   bool absoluteForm() const override { return info_.absolute_form; }
   const std::string& proxyAuthorization() const override { return info_.proxy_authorization; }
   std::string describe() const override { return info_.description; }
+  std::string negotiatedProtocol() const override { return info_.alpn; }
 
   const Info& info() const { return info_; }
   void setReused(bool reused) { reused_ = reused; }
   // Its place under maxActiveConnections, held while in use (not while idle).
   void setSlot(ConnectionLimit::SlotPtr slot) { slot_ = std::move(slot); }
   // False when the peer has closed the socket, or when any byte waits unread:
-  // in the input buffer, in the SSL object, in the TLS filter's underlying
-  // buffer or in the socket. Between exchanges a byte is either a protocol
-  // violation or (TLS) an alert or a record nobody asked for; a fresh
-  // connection is cheaper than guessing which. Non-blocking. With
-  // `probe_socket` false only the in-memory buffers are checked (no syscall):
-  // what release() does on every request, since take() probes the socket.
+  // in the input buffer, in an SSL object, in a TLS filter's underlying
+  // buffer (at any layer of the stack) or in the socket. Between exchanges a byte is either a
+  // protocol violation or (TLS) an alert or a record nobody asked for; a fresh connection is
+  // cheaper than guessing which. Non-blocking. With `probe_socket` false only the in-memory buffers
+  // are checked (no syscall): what release() does on every request, since take() probes the socket.
   bool stillOpen(bool probe_socket = true) const;
 
  private:

@@ -7,8 +7,8 @@
 // the caller reads and writes the backend's plain HTTP bytes. Whether the bytes
 // travel over a direct TCP connection, through a forward proxy's CONNECT
 // tunnel, and/or inside TLS is the connector's business, not the caller's.
-// Connections are pooled per dispatcher (worker thread), keyed by
-// (proxy, proxy credentials, target host:port, TLS).
+// Connections are pooled per dispatcher (worker thread), keyed by (proxy
+// scheme and host:port, proxy credentials, target host:port, TLS, protocol).
 //
 // Threading: a Connector belongs to one Dispatcher and is used only on its
 // thread. Callbacks always run on that thread and never inline from connect().
@@ -38,6 +38,8 @@
 #include <optional>
 #include <string>
 
+#include "gateway/tls/client_options.h"
+
 struct bufferevent;
 
 namespace gw::proxy {
@@ -61,15 +63,18 @@ struct ProxyServer {
   // Plain-http targets: true = CONNECT tunnel (default); false = absolute-form
   // requests straight to the proxy (for proxies that refuse CONNECT to non-443 ports).
   bool connect_for_http = true;
+  // "http": plain TCP to the proxy. "https": TLS to the proxy first
+  // (httpClients.proxy.protocol); CONNECT and the credentials travel inside it.
+  std::string scheme = "http";
+  // https proxies: PEM CA bundle or PKCS#12 store that verifies the proxy's
+  // certificate (httpClients.proxy.proxyTrustStorePath); empty = system CAs.
+  std::string trust_store_path;
+  bool tls() const { return scheme == "https"; }
 };
 
-// TLS settings for https targets ([httpClients] in micro-gw.conf).
-struct TlsOptions {
-  std::string trust_store_path;      // PEM CA bundle or PKCS#12 store; empty = system CAs
-  std::string trust_store_password;  // PKCS#12 only; never logged
-  bool verify_hostname = true;
-  bool disable_verification = false;
-};
+// TLS settings for https targets ([httpClients] in micro-gw.conf); the type
+// lives in the TLS base layer.
+using TlsOptions = tls::TlsOptions;
 
 struct ConnectRequest {
   Target target;
@@ -124,6 +129,10 @@ class UpstreamConnection {
   virtual const std::string& proxyAuthorization() const = 0;
   // For logs: "127.0.0.1:8443 (tls) via proxy 127.0.0.1:3128". No credentials.
   virtual std::string describe() const = 0;
+  // The application protocol the backend selected by ALPN ("http/1.1", later
+  // "h2"); "" when none was negotiated (plain TCP, or no ALPN from the
+  // server): HTTP/1.1 then. The upstream codec is chosen by it.
+  virtual std::string negotiatedProtocol() const { return ""; }
 };
 using UpstreamConnectionPtr = std::unique_ptr<UpstreamConnection>;
 

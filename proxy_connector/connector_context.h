@@ -1,17 +1,23 @@
 #pragma once
 
 // What a connection attempt shares with its connector: dispatcher, options,
-// SSL_CTX, DNS base, pool and metrics. Internal to //proxy_connector:connector_impl.
-// Thread-safety: the connector's dispatcher thread only.
+// TLS clients (SSL_CTX and session cache per trust configuration), DNS base, pool and metrics.
+// Internal to //proxy_connector:connector_impl. Thread-safety: the connector's dispatcher thread
+// only.
 
+#include <map>
+#include <memory>
 #include <string>
 
 #include "gateway/event/dispatcher.h"
 #include "gateway/stats/stats.h"
+#include "gateway/tls/client_context.h"
+#include "gateway/tls/client_session_cache.h"
+#include "gateway/tls/openssl_ptr.h"
 #include "proxy_connector/connection_limit.h"
 #include "proxy_connector/connection_pool.h"
 #include "proxy_connector/connector_impl.h"
-#include "proxy_connector/tls_context.h"
+#include "proxy_connector/libevent_ptr.h"
 
 namespace gw::proxy {
 
@@ -34,14 +40,26 @@ struct ConnectorMetrics {
   stats::Gauge& active;
 };
 
+// One client TLS configuration (the backends', or an https proxy's): its
+// options, SSL_CTX and session cache.
+struct TlsClient {
+  explicit TlsClient(tls::TlsOptions options);
+  tls::TlsOptions options;
+  std::string error;                                  // why ctx could not be made
+  tls::SslCtxPtr ctx;                                 // null when error is set
+  std::unique_ptr<tls::ClientSessionCache> sessions;  // null with ctx
+};
+
 struct ConnectorContext {
   ConnectorContext(event::Dispatcher& d, const ConnectorOptions& o, stats::Store& s);
 
   event::Dispatcher& dispatcher;
   const ConnectorOptions options;
-  std::string ssl_ctx_error;  // declared before ssl_ctx, which fills it
-  SslCtxPtr ssl_ctx;          // null when ssl_ctx_error is set
-  EvdnsBasePtr dns;           // null: blocking getaddrinfo fallback
+  TlsClient backend_tls;  // httpClients' trust store, ALPN backendAlpn()
+  // https proxies' TLS by trust store path (proxyTrustStorePath), made on first use.
+  TlsClient& proxyTls(const ProxyServer& proxy);
+  std::map<std::string, std::unique_ptr<TlsClient>> proxy_tls;
+  EvdnsBasePtr dns;  // null: blocking getaddrinfo fallback
   ConnectorMetrics metrics;
   ConnectionLimit limit;  // before pool: connections handed out hold its slots
   ConnectionPool pool;

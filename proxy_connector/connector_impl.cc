@@ -4,6 +4,7 @@
 #include "proxy_connector/connect_attempt.h"
 #include "proxy_connector/connect_protocol.h"
 #include "proxy_connector/connector_context.h"
+#include "proxy_connector/transport_plan.h"
 
 namespace gw::proxy {
 namespace {
@@ -103,16 +104,45 @@ stats::Counter& ConnectorMetrics::failure(FailureReason reason) {
   return store.counter(kFailures, kFailuresHelp, {{"reason", failureMetricLabel(reason)}});
 }
 
+TlsClient::TlsClient(tls::TlsOptions o) : options(std::move(o)) {
+  ctx = tls::makeClientSslCtx(options, &error);
+  if (ctx) sessions = std::make_unique<tls::ClientSessionCache>(ctx.get());
+}
+
+namespace {
+
+tls::TlsOptions backendTlsOptions(const ConnectorOptions& o) {
+  tls::TlsOptions tls = o.tls;
+  tls.alpn = backendAlpn();
+  return tls;
+}
+
+}  // namespace
+
 ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions& o, stats::Store& s)
     : dispatcher(d),
       options(o),
-      ssl_ctx_error(),
-      ssl_ctx(makeClientSslCtx(o.tls, &ssl_ctx_error)),
+      backend_tls(backendTlsOptions(o)),
       dns(makeDnsBase(d.base())),
       metrics(s),
       limit(o.max_active_per_key),
       pool(d, o.pool_idle_timeout, o.max_idle_per_key) {
-  if (!ssl_ctx) GW_LOG_ERROR("https upstreams will fail: ", ssl_ctx_error);
+  if (!backend_tls.ctx) GW_LOG_ERROR("https upstreams will fail: ", backend_tls.error);
+}
+
+TlsClient& ConnectorContext::proxyTls(const ProxyServer& proxy) {
+  std::unique_ptr<TlsClient>& client = proxy_tls[proxy.trust_store_path];
+  if (!client) {
+    // The proxy is always verified, hostname included: its TLS protects the
+    // proxy credentials, whatever httpClients says about backends.
+    tls::TlsOptions tls;
+    tls.trust_store_path = proxy.trust_store_path;
+    tls.trust_store_key = "httpClients.proxy.proxyTrustStorePath";
+    tls.alpn = proxyAlpn();
+    client = std::make_unique<TlsClient>(std::move(tls));
+    if (!client->ctx) GW_LOG_ERROR("https proxies will fail: ", client->error);
+  }
+  return *client;
 }
 
 ConnectorPtr createConnector(event::Dispatcher& dispatcher, const ConnectorOptions& options,

@@ -5,7 +5,6 @@
 #include <cctype>
 #include <cstring>
 
-
 namespace gw::proxy {
 namespace {
 
@@ -117,7 +116,8 @@ void NoProxyMatcher::add(std::string_view raw) {
   }
   std::string_view host, port_text;
   Entry e;
-  if (!splitHostPort(text, &host, &port_text) || (!port_text.empty() && !parsePort(port_text, &e.port))) {
+  if (!splitHostPort(text, &host, &port_text) ||
+      (!port_text.empty() && !parsePort(port_text, &e.port))) {
     invalid_.push_back(s);
     return;
   }
@@ -153,13 +153,11 @@ bool NoProxyMatcher::matchesEntry(const Entry& e, std::string_view host, int fam
   switch (e.kind) {
     case Entry::Kind::Domain:
       if (family != 0) return false;
-      return host == e.domain ||
-             (host.size() > e.domain.size() &&
-              host.substr(host.size() - e.domain.size()) == e.domain &&
-              host[host.size() - e.domain.size() - 1] == '.');
+      return host == e.domain || (host.size() > e.domain.size() &&
+                                  host.substr(host.size() - e.domain.size()) == e.domain &&
+                                  host[host.size() - e.domain.size() - 1] == '.');
     case Entry::Kind::Ip:
-      return family == e.family &&
-             std::memcmp(addr, e.addr, family == AF_INET ? 4 : 16) == 0;
+      return family == e.family && std::memcmp(addr, e.addr, family == AF_INET ? 4 : 16) == 0;
     case Entry::Kind::Cidr:
       return family == e.family && prefixEqual(addr, e.addr, e.prefix_len);
   }

@@ -47,11 +47,11 @@ class NoProxyMatcher {
   struct Entry {
     enum class Kind { Domain, Ip, Cidr };
     Kind kind = Kind::Domain;
-    std::string domain;     // Domain: lower case, no leading/trailing dot
-    int family = 0;         // Ip, Cidr: AF_INET or AF_INET6
+    std::string domain;  // Domain: lower case, no leading/trailing dot
+    int family = 0;      // Ip, Cidr: AF_INET or AF_INET6
     unsigned char addr[16] = {};
-    int prefix_len = 0;     // Cidr
-    uint16_t port = 0;      // 0 = any port
+    int prefix_len = 0;  // Cidr
+    uint16_t port = 0;   // 0 = any port
   };
 
   void add(std::string_view raw);

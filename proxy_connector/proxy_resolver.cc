@@ -30,6 +30,8 @@ std::optional<ProxyServer> resolveProxy(const conf::ProxyConfig& global,
   server.username = chosen->username;
   server.password = chosen->password;
   server.connect_for_http = chosen->http_mode == conf::HttpProxyMode::Connect;
+  server.scheme = chosen->protocol;
+  server.trust_store_path = chosen->proxy_trust_store_path;
   return server;
 }
 

@@ -43,8 +43,9 @@ PACKAGES=(
   python3 openssl curl ca-certificates procps
   squid tinyproxy nginx apache2 apache2-utils etcd-server
   wrk nghttp2-client python3-cryptography
+  haproxy
 )
-DAEMONS=(squid nginx apache2 tinyproxy etcd)
+DAEMONS=(squid nginx apache2 tinyproxy etcd haproxy)
 
 SUDO=()
 if [[ "$(id -u)" -ne 0 ]]; then
@@ -113,6 +114,7 @@ stop_pidfile /run/squid.pid
 stop_pidfile /run/nginx.pid
 stop_pidfile /run/apache2/apache2.pid
 stop_pidfile /run/tinyproxy/tinyproxy.pid
+stop_pidfile /run/haproxy.pid
 for user in etcd tinyproxy; do
   if id "$user" >/dev/null 2>&1; then
     for pid in $(pgrep -u "$user" 2>/dev/null || true); do

@@ -165,6 +165,21 @@ TEST(ProxyFromEnvironment, IgnoredWhenSectionPresentOrUnset) {
   EXPECT_TRUE(config->http_clients.proxy.non_proxy_hosts.empty());
 }
 
+TEST(ProxyFromEnvironment, HttpsProxyUrl) {
+  absl::StatusOr<Config> config = loadConfigFromString(
+      "", "micro-gw.conf", Environment::fromMap({{"HTTPS_PROXY", "https://u:Secr3t@px.corp"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const ProxyConfig& p = config->http_clients.proxy;
+  EXPECT_EQ(p.protocol, "https");
+  EXPECT_EQ(p.host, "px.corp");
+  EXPECT_EQ(p.port, 443);  // curl's default for https:// proxies
+  EXPECT_EQ(p.proxy_trust_store_path, "");
+  config = loadConfigFromString("", "micro-gw.conf",
+                                Environment::fromMap({{"HTTPS_PROXY", "http://px.corp:3128"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http_clients.proxy.protocol, "http");
+}
+
 struct BadUrlCase {
   const char* url;
   const char* reason;
@@ -175,8 +190,7 @@ TEST(ProxyFromEnvironment, MalformedUrlNamesVariableNotValue) {
       {"http://user:Secr3t@host:99999", "invalid port (expected 1..65535)"},
       {"http://user:Secr3t@host:abc", "invalid port (expected 1..65535)"},
       {"http://user:Secr3t", "invalid port (expected 1..65535)"},
-      {"socks5://user:Secr3t@host:1080", "unsupported scheme (expected http)"},
-      {"https://user:Secr3t@host", "unsupported scheme (expected http)"},
+      {"socks5://user:Secr3t@host:1080", "unsupported scheme (expected http or https)"},
       {"http://user:Secr3t@", "missing host"},
       {"http://user:Secr3t@[::1", "unterminated IPv6 literal (missing ']')"},
       {"http://user:Secr3t@host/path", "unexpected path, query or fragment"},

@@ -5,6 +5,7 @@ load("//test/support:defs.bzl", "py_unittest")
 GATEWAY_TESTS = [
     "gateway_core_test",
     "proxy_test",
+    "https_proxy_test",
     "proxy_failure_test",
     "reload_test",
     "resilience_test",

@@ -29,8 +29,10 @@ TEST_F(ConnectorTest, PooledTunnelIsReused) {
   EXPECT_EQ(proxy.accepted(), 1);
   EXPECT_EQ(echo.accepted(), 1);
   EXPECT_EQ(counter("microgw_proxy_tunnels_total", {{"result", "reused"}}), 1u);
-  EXPECT_EQ(counter("microgw_upstream_connections_total", {{"path", "proxy"}, {"result", "reused"}}), 1u);
-  EXPECT_EQ(counter("microgw_upstream_connections_total", {{"path", "proxy"}, {"result", "opened"}}), 1u);
+  EXPECT_EQ(
+      counter("microgw_upstream_connections_total", {{"path", "proxy"}, {"result", "reused"}}), 1u);
+  EXPECT_EQ(
+      counter("microgw_upstream_connections_total", {{"path", "proxy"}, {"result", "opened"}}), 1u);
 }
 
 TEST_F(ConnectorTest, DifferentCredentialsAreDifferentKeys) {

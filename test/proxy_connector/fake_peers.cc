@@ -82,7 +82,7 @@ void EchoServer::eventCb(bufferevent* bev, short events, void* arg) {
   }
 }
 
-FakeProxy::FakeProxy(event_base* base) : FakeListener(base) {}
+FakeProxy::FakeProxy(event_base* base, SSL_CTX* tls) : FakeListener(base), tls_(tls) {}
 
 FakeProxy::~FakeProxy() {
   while (!sessions_.empty()) closeSession(sessions_.begin()->first);
@@ -91,7 +91,9 @@ FakeProxy::~FakeProxy() {
 void FakeProxy::onAccept(evutil_socket_t fd) {
   auto s = std::make_unique<Session>();
   s->proxy = this;
-  s->client = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  s->client = tls_ ? bufferevent_openssl_socket_new(
+                         base_, fd, SSL_new(tls_), BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
+                   : bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
   bufferevent_setcb(s->client, &FakeProxy::clientReadCb, &FakeProxy::clientWriteCb,
                     &FakeProxy::eventCb, s.get());
   bufferevent_enable(s->client, EV_READ | EV_WRITE);

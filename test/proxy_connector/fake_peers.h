@@ -52,7 +52,8 @@ class EchoServer : public FakeListener {
   std::set<bufferevent*> conns_;
 };
 
-// A forward proxy whose answer the test chooses.
+// A forward proxy whose answer the test chooses. With `tls` (not owned), an
+// https proxy: TLS first, then the same protocol inside it.
 class FakeProxy : public FakeListener {
  public:
   enum class Mode {
@@ -63,7 +64,7 @@ class FakeProxy : public FakeListener {
     Garbage,  // answer with bytes that are not HTTP
     Forward,  // absolute-form: record bytes, answer a fixed 200 with body "fwd"
   };
-  explicit FakeProxy(event_base* base);
+  explicit FakeProxy(event_base* base, SSL_CTX* tls = nullptr);
   ~FakeProxy() override;
 
   Mode mode = Mode::Tunnel;
@@ -92,6 +93,7 @@ class FakeProxy : public FakeListener {
   static void clientWriteCb(bufferevent* bev, void* arg);
   static void upstreamReadCb(bufferevent* bev, void* arg);
   static void eventCb(bufferevent* bev, short events, void* arg);
+  SSL_CTX* tls_ = nullptr;
   std::map<Session*, std::unique_ptr<Session>> sessions_;
 };
 

@@ -5,6 +5,8 @@ Set-ups (all against the same nginx backend serving a 64-byte body):
   a  nginx backend direct
   b  nginx reverse proxy -> backend (upstream keepalive)
   c  microgw -> backend (router-only chain), c2 with the default chain
+  bs nginx reverse proxy -> https nginx backend (upstream keepalive, TLS sessions reused)
+  cs microgw -> https nginx backend (router-only chain)
   d  microgw -> Squid (CONNECT tunnel, basic auth, pooled) -> backend
   e  Apache httpd mod_proxy -> Squid (absolute-form, basic auth) -> backend
 
@@ -101,11 +103,15 @@ class BenchNginx(h._Daemon):
 
     name = "nginx"
 
-    def __init__(self, workers=1, upstream_port=None):
+    def __init__(self, workers=1, upstream_port=None, tls_cert=None, upstream_tls_ca=None):
+        """tls_cert: (cert, key) = the backend listens with TLS. upstream_tls_ca: the reverse
+        proxy reaches its upstream over TLS, verified against this CA, sessions reused."""
         self.port = h.free_port()
         self.host = h.LOOPBACK
         self.workers = workers
         self.upstream_port = upstream_port
+        self.tls_cert = tls_cert
+        self.upstream_tls_ca = upstream_tls_ca
         self.run_dir = h.make_run_dir("mgw-bench-nginx-", owner=h.DAEMON_USER)
         self.conf_path = os.path.join(self.run_dir, "nginx.conf")
         self.process = None
@@ -115,18 +121,28 @@ class BenchNginx(h._Daemon):
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(rd, "tmp", sub), exist_ok=True)
         if self.upstream_port:
+            scheme = "https" if self.upstream_tls_ca else "http"
+            tls = ""
+            if self.upstream_tls_ca:
+                tls = ("      proxy_ssl_verify on;\n      proxy_ssl_trusted_certificate %s;\n"
+                       "      proxy_ssl_name localhost;\n      proxy_ssl_server_name on;\n"
+                       "      proxy_ssl_session_reuse on;\n" % self.upstream_tls_ca)
             body = ("  upstream bench_backend {\n"
                     "    server 127.0.0.1:%d;\n    keepalive 64;\n"
                     "    keepalive_requests 1000000;\n  }\n"
                     "  server {\n    listen 127.0.0.1:%d;\n"
-                    "    location / {\n      proxy_pass http://bench_backend;\n"
+                    "    location / {\n      proxy_pass %s://bench_backend;\n"
                     "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n"
-                    "    }\n  }" % (self.upstream_port, self.port))
+                    "%s    }\n  }" % (self.upstream_port, self.port, scheme, tls))
         else:
-            body = ("  server {\n    listen 127.0.0.1:%d;\n"
+            tls = ""
+            if self.tls_cert:
+                tls = (" ssl;\n    ssl_certificate %s;\n    ssl_certificate_key %s;\n"
+                       "    ssl_session_cache shared:bench:1m" % self.tls_cert)
+            body = ("  server {\n    listen 127.0.0.1:%d%s;\n"
                     "    location / {\n      default_type text/plain;\n"
                     "      return 200 \"%s\\n\";\n    }\n  }"
-                    % (self.port, BODY[:-1].decode()))
+                    % (self.port, tls, BODY[:-1].decode()))
         user = "user %s %s;\n" % (h.DAEMON_USER, h.DAEMON_USER) if os.geteuid() == 0 else ""
         with open(self.conf_path, "w") as f:
             f.write(NGINX_COMMON.format(workers=self.workers, user=user, rd=rd, body=body))
@@ -212,6 +228,20 @@ class Apache(h._Daemon):
             raise RuntimeError("%s\nerror.log:\n%s" % (e, h.read_text(
                 os.path.join(rd, "error.log"))[-3000:]))
         return self
+
+
+_bench_ca = None
+
+
+def bench_cert():
+    """(cert, key) for the https backend, from a throwaway CA readable by nginx's user."""
+    global _bench_ca
+    if _bench_ca is None:
+        ca_dir = h.make_run_dir("mgw-bench-ca-", owner=h.DAEMON_USER)
+        _bench_ca = h.TestCA(ca_dir, name="bench-ca")
+    cert, key = _bench_ca.issue(cn="localhost")
+    h.chown_tree(os.path.dirname(cert), h.DAEMON_USER)
+    return cert, key
 
 
 def start_daemon(d):
@@ -377,9 +407,9 @@ def microgw_conf(proxy=None):
     return conf
 
 
-def petstore_api(backend_port, extra_paths=None):
+def petstore_api(backend_port, extra_paths=None, scheme="http", host="127.0.0.1"):
     paths = {"/pets": ["get", "post"], "/pets/{petId}": ["get"]}
-    return h.api_definition(BASE_PATH, ["http://127.0.0.1:%d/" % backend_port],
+    return h.api_definition(BASE_PATH, ["%s://%s:%d/" % (scheme, host, backend_port)],
                             title="Petstore", paths=paths, timeout_ms=30000)
 
 
@@ -437,6 +467,7 @@ def main():
     default_chain = h.read_text(os.path.join(ROOT, "conf", "filters.yaml"))
     tunnel_info = []
     leak_info = []
+    tls_info = []
 
     backend = start_daemon(BenchNginx(workers=1))
     log("nginx backend (1 worker) on :%d" % backend.port)
@@ -466,6 +497,34 @@ def main():
                 res.notes.append("%s: microgw exited during the run:\n%s"
                                  % (label, gw.process.output_tail()))
             stop_daemon(gw)
+
+        # bs / cs: the same against an https nginx backend (TLS to the backend).
+        if not ONLY or "bs" in ONLY or "cs" in ONLY:
+            tls_backend = start_daemon(BenchNginx(workers=1, tls_cert=bench_cert()))
+            log("nginx https backend (1 worker) on :%d" % tls_backend.port)
+            if not ONLY or "bs" in ONLY:
+                rp = start_daemon(BenchNginx(workers=WORKERS, upstream_port=tls_backend.port,
+                                             upstream_tls_ca=_bench_ca.cert_path))
+                log("nginx reverse proxy -> https (%d workers) on :%d" % (WORKERS, rp.port))
+                measure(res, "bs", "bs nginx reverse proxy -> https", rp.port)
+                stop_daemon(rp)
+            if not ONLY or "cs" in ONLY:
+                conf = microgw_conf()
+                conf["httpClients"]["trustStorePath"] = _bench_ca.cert_path
+                gw = start_daemon(h.Microgw(
+                    {"petstore": petstore_api(tls_backend.port, scheme="https", host="localhost")},
+                    conf=conf, filters=h.DEFAULT_FILTERS, binary=binary))
+                log("microgw -> https (%d workers) on :%d, admin :%d"
+                    % (WORKERS, gw.port, gw.admin_port))
+                measure(res, "cs", "cs microgw -> https", gw.port)
+                status, text = scrape(gw)
+                if status == 200:
+                    tls_info.extend(l for l in text.splitlines()
+                                    if l.startswith("microgw_upstream_connections"))
+                if not gw.running():
+                    res.notes.append("cs: microgw exited:\n%s" % gw.process.output_tail())
+                stop_daemon(gw)
+            stop_daemon(tls_backend)
 
         # d / e: through Squid
         if not ONLY or "d" in ONLY or "e" in ONLY:
@@ -516,7 +575,7 @@ def main():
         cleanup_all()
         echo.stop()
 
-    text = report(res, tunnel_info, leak_info, binary)
+    text = report(res, tunnel_info, leak_info, binary, tls_info)
     with open(out_path, "w") as f:
         f.write(text)
         f.write("\n\n==== raw wrk output ====\n")
@@ -528,7 +587,7 @@ def main():
     return 1 if flagged else 0
 
 
-def report(res, tunnel_info, leak_info, binary):
+def report(res, tunnel_info, leak_info, binary, tls_info=()):
     L = []
     L.append("microgw benchmark  %s  host %s, %d cores"
              % (datetime.datetime.now().isoformat(timespec="seconds"), os.uname().nodename,
@@ -563,6 +622,7 @@ def report(res, tunnel_info, leak_info, binary):
     L.append("ratios:")
     pairs = [("c", "b", "microgw / nginx reverse proxy"),
              ("c2", "b", "microgw default chain / nginx reverse proxy"),
+             ("cs", "bs", "microgw -> https / nginx -> https"),
              ("d", "e", "microgw via Squid / Apache via Squid")]
     for x, y, what in pairs:
         rx, ry = res.get(x), res.get(y)
@@ -577,6 +637,10 @@ def report(res, tunnel_info, leak_info, binary):
             L.append("  %-46s throughput %sx   p99 %sx"
                      % (what, fmt(ratio(rx["rps"], ry["rps"]), 2),
                         fmt(ratio(rx["p99"], ry["p99"]), 2)))
+    if tls_info:
+        L.append("")
+        L.append("microgw (cs) upstream connection counters from admin /metrics:")
+        L += ["  " + l for l in tls_info]
     if tunnel_info:
         L.append("")
         L.append("microgw (d) tunnel counters from admin /metrics:")

@@ -5,7 +5,7 @@
 #
 #   tools/bench/run.sh                       # defaults: wrk -t2 -c64 -d10s
 #   BENCH_DURATION=5s BENCH_CONNECTIONS=32 tools/bench/run.sh
-#   BENCH_ONLY=b,c tools/bench/run.sh        # a subset of set-ups (a b c c2 d e)
+#   BENCH_ONLY=b,c tools/bench/run.sh        # a subset of set-ups (a b c c2 bs cs d e)
 #   MICROGW_BIN=/path/to/microgw tools/bench/run.sh   # skip the build
 #
 # Every process it starts is stopped on exit, also on failure or Ctrl-C.
