@@ -88,11 +88,11 @@ TEST_F(ListenerTlsTest, WrongPasswordNamesTheFileNotThePassword) {
 }
 
 TEST_F(ListenerTlsTest, MutualSslConfig) {
-  absl::StatusOr<Config> c = load(keyStore(absl::StrCat(
-      "trustStorePath = \"", s_.trust_p12, "\"\ntrustStorePassword = \"", s_.password,
-      "\"\n[mutualSSLConfig]\nprotocolVersions = \"TLSv1.2,TLSv1.1\"\n"
-      "ciphers = \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_NO_SUCH_CIPHER\"\n"
-      "sslVerifyClient = \"require\"\ncertificateHeaderName = \"X-Client-Cert\"\n")));
+  absl::StatusOr<Config> c = load(keyStore(
+      absl::StrCat("trustStorePath = \"", s_.trust_p12, "\"\ntrustStorePassword = \"", s_.password,
+                   "\"\n[mutualSSLConfig]\nprotocolVersions = \"TLSv1.2,TLSv1.1\"\n"
+                   "ciphers = \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_NO_SUCH_CIPHER\"\n"
+                   "sslVerifyClient = \"require\"\ncertificateHeaderName = \"X-Client-Cert\"\n")));
   ASSERT_TRUE(c.ok()) << c.status();
   const ListenerTlsConfig& tls = c->listener.tls;
   EXPECT_EQ(tls.min_version, 0x0303);

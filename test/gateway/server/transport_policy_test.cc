@@ -8,8 +8,7 @@ namespace gw::server {
 namespace {
 
 // "MIIB" + "abc=" split over PEM lines.
-constexpr char kPem[] =
-    "-----BEGIN CERTIFICATE-----\nMIIB\nabc=\n-----END CERTIFICATE-----\n";
+constexpr char kPem[] = "-----BEGIN CERTIFICATE-----\nMIIB\nabc=\n-----END CERTIFICATE-----\n";
 
 struct Api {
   std::shared_ptr<const router::RouteTable> routes;
