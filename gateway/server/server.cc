@@ -264,13 +264,19 @@ class Server {
 // certificate outside its validity dates.
 absl::StatusOr<RuntimeConstSharedPtr> Server::withTlsContext(RuntimeConstSharedPtr runtime) {
   const conf::ListenerConfig& listener = runtime->config->listener;
-  if (!config_.listener.tls.enabled() || !listener.tls.enabled()) return runtime;
+  if (!config_.listener.tls.enabled()) return runtime;
+  auto copy = std::make_shared<Runtime>(*runtime);
+  if (!listener.tls.enabled()) {
+    // Turning the listener off is a restart-only change (warned): until then
+    // it keeps its key.
+    copy->tls_context = runtime_->tls_context;
+    return RuntimeConstSharedPtr(std::move(copy));
+  }
   absl::StatusOr<tls::ServerContextPtr> context = tls::ServerContext::create(
       listener.tls, listener.trust_store_path, listener.trust_store_password, ticket_keys_);
   if (!context.ok()) return context.status();
   const std::string warning = (*context)->validityWarning(std::time(nullptr));
   if (!warning.empty()) GW_LOG_WARN(warning);
-  auto copy = std::make_shared<Runtime>(*runtime);
   copy->tls_context = std::move(*context);
   return RuntimeConstSharedPtr(std::move(copy));
 }
