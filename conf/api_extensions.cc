@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "conf/status_macros.h"
@@ -57,64 +58,6 @@ absl::Status misplaced(const YamlContext& ctx, absl::string_view location, const
       absl::StrCat(e.name, " is read ", there, ", not ", here, " (WSO2 ignores it here): move it"));
 }
 
-absl::Status checkMutualSsl(const YamlContext& ctx, const YAML::Node& value,
-                            const std::string& location, bool& warn) {
-  absl::StatusOr<std::string> mode = yamlString(ctx, value, location);
-  if (!mode.ok()) return mode.status();
-  if (*mode == "optional") {
-    warn = true;
-    return absl::OkStatus();
-  }
-  if (*mode == "mandatory") {
-    return yamlError(ctx, location,
-                     "'mandatory' needs client certificates, which microgw cannot check (it has "
-                     "no TLS listener); ignoring it would admit clients without one. Verify "
-                     "client certificates in front of microgw and remove the key");
-  }
-  return yamlError(ctx, location,
-                   absl::StrCat("expected mandatory or optional, got ", quoteValue(*mode)));
-}
-
-absl::Status checkTransports(const YamlContext& ctx, const YAML::Node& value,
-                             const std::string& location, bool& warn) {
-  absl::StatusOr<std::vector<std::string>> list = yamlStringList(ctx, value, location);
-  if (!list.ok()) return list.status();
-  bool http = false;
-  for (const std::string& t : *list) {
-    if (t == "http") {
-      http = true;
-    } else if (t == "https") {
-      warn = true;
-    } else {
-      return yamlError(ctx, location, absl::StrCat("expected http or https, got ", quoteValue(t)));
-    }
-  }
-  if (!http) {
-    return yamlError(ctx, location,
-                     "lists no http: microgw listens on plain HTTP only, so it would serve the "
-                     "API over a transport the definition refuses. Terminate TLS in front of "
-                     "microgw and add http to the list");
-  }
-  return absl::OkStatus();
-}
-
-// Checks one known extension's value where it matters; `warn` says whether
-// the warning applies to this use.
-absl::Status checkValue(const YamlContext& ctx, const ExtensionInfo& e, const YAML::Node& value,
-                        const std::string& location, bool& warn) {
-  warn = e.support == S::Warned;
-  const absl::string_view name = e.name;
-  if (name == "x-wso2-mutual-ssl") {
-    warn = false;
-    return checkMutualSsl(ctx, value, location, warn);
-  }
-  if (name == "x-wso2-transports") {
-    warn = false;
-    return checkTransports(ctx, value, location, warn);
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 const std::vector<ExtensionInfo>& wso2Extensions() {
@@ -128,12 +71,8 @@ const std::vector<ExtensionInfo>& wso2Extensions() {
       {"x-wso2-cors", true, false, S::Read, ""},
       {"x-wso2-auth-header", true, false, S::Read, ""},
       {"x-wso2-application-security", true, true, S::Read, ""},
-      {"x-wso2-mutual-ssl", true, false, S::Warned,
-       "'optional' mutual TLS is not offered (microgw has no TLS listener): clients "
-       "authenticate with the API's other security types"},
-      {"x-wso2-transports", true, false, S::Warned,
-       "https is not served by microgw itself (plain HTTP listener): terminate TLS in front "
-       "of it"},
+      {"x-wso2-mutual-ssl", true, false, S::Read, ""},
+      {"x-wso2-transports", true, false, S::Read, ""},
       {"x-wso2-request-interceptor", true, true, S::Interceptor, ""},
       {"x-wso2-response-interceptor", true, true, S::Interceptor, ""},
       {"x-wso2-response-cache", true, false, S::Warned,
@@ -159,13 +98,44 @@ absl::Status checkExtensions(const YamlContext& ctx, const YAML::Node& node,
     const ExtensionInfo* e = find(key);
     if (e == nullptr) return unknownExtension(ctx, location, key, level);
     if (!allowedAt(*e, level)) return misplaced(ctx, location, *e, level);
-    bool warn = false;
-    GW_CONF_RETURN_IF_ERROR(checkValue(ctx, *e, entry.second, joinLocation(location, key), warn));
+    const bool warn = e->support == S::Warned;
     if (!warn || !warned.insert(key).second || ctx.warnings == nullptr) continue;
-    const std::string noun =
-        e->name == absl::string_view("x-wso2-transports") ? "x-wso2-transports https" : e->name;
-    ctx.warnings->push_back(
-        absl::StrCat(ctx.file, ": ", api_name, ": ", noun, " is accepted and ignored: ", e->note));
+    ctx.warnings->push_back(absl::StrCat(ctx.file, ": ", api_name, ": ", e->name,
+                                         " is accepted and ignored: ", e->note));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status readTransportExtensions(const YamlContext& ctx, const YAML::Node& root,
+                                     ApiDefinition& api) {
+  if (const YAML::Node value = root["x-wso2-mutual-ssl"]) {
+    absl::StatusOr<std::string> mode = yamlString(ctx, value, "x-wso2-mutual-ssl");
+    if (!mode.ok()) return mode.status();
+    const std::string m = absl::AsciiStrToLower(*mode);
+    if (m != "mandatory" && m != "optional") {
+      return yamlError(ctx, "x-wso2-mutual-ssl",
+                       absl::StrCat("expected mandatory or optional, got ", quoteValue(*mode)));
+    }
+    api.mutual_ssl_mandatory = m == "mandatory";
+  }
+  if (const YAML::Node value = root["x-wso2-transports"]) {
+    absl::StatusOr<std::vector<std::string>> list = yamlStringList(ctx, value, "x-wso2-transports");
+    if (!list.ok()) return list.status();
+    api.transport_http = api.transport_https = false;
+    for (const std::string& t : *list) {
+      const std::string name = absl::AsciiStrToLower(t);
+      if (name == "http") {
+        api.transport_http = true;
+      } else if (name == "https") {
+        api.transport_https = true;
+      } else {
+        return yamlError(ctx, "x-wso2-transports",
+                         absl::StrCat("expected http or https, got ", quoteValue(t)));
+      }
+    }
+    if (!api.transport_http && !api.transport_https) {
+      return yamlError(ctx, "x-wso2-transports", "lists no transport: give http, https or both");
+    }
   }
   return absl::OkStatus();
 }

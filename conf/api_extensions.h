@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "conf/config.h"
 #include "conf/yaml_util.h"
 #include "yaml-cpp/yaml.h"
 
@@ -44,12 +45,14 @@ const std::vector<ExtensionInfo>& wso2Extensions();
 // Checks the x-wso2-* keys of `node` (a map at `location`) against the table.
 // Warned extensions add one line to ctx.warnings per name in `warned` (the
 // set is per API, so an extension on ten operations warns once); `api_name`
-// ("API 'Petstore'") starts that line. x-wso2-mutual-ssl and
-// x-wso2-transports are checked by value: mutual-ssl `mandatory` and a
-// transports list without http are errors (ignoring them would serve the API
-// to clients WSO2 would refuse).
+// ("API 'Petstore'") starts that line.
 absl::Status checkExtensions(const YamlContext& ctx, const YAML::Node& node,
                              absl::string_view location, ExtensionLevel level,
                              const std::string& api_name, std::set<std::string>& warned);
+
+// Reads x-wso2-mutual-ssl (mandatory | optional) and x-wso2-transports
+// ([http, https]) of the definition's top level `root` into `api`.
+absl::Status readTransportExtensions(const YamlContext& ctx, const YAML::Node& root,
+                                     ApiDefinition& api);
 
 }  // namespace gw::conf

@@ -144,6 +144,7 @@ absl::Status loadApiExtensions(ApiLoad& load, const YAML::Node& root, ApiDefinit
     if (!header.ok()) return header.status();
     api.auth_header = *std::move(header);
   }
+  GW_CONF_RETURN_IF_ERROR(readTransportExtensions(ctx, root, api));
   if (root[kCorsExtension]) {
     GW_CONF_RETURN_IF_ERROR(loadCors(ctx, root[kCorsExtension], api.title, api.cors));
   }

@@ -33,6 +33,44 @@ enum class KeepAliveMode {
   Never,   // every response carries Connection: close
 };
 
+// [mutualSSLConfig] sslVerifyClient: whether the TLS listener asks clients
+// for a certificate. A certificate that is sent must verify against
+// listenerConfig.trustStorePath, else the handshake fails.
+enum class ClientCertMode {
+  None,      // no certificate request ("none", or no listener trust store with "optional")
+  Optional,  // asked for; a client without one still connects (WSO2's default)
+  Require,   // a client without a valid certificate fails the handshake
+};
+
+// The TLS listener: [listenerConfig] httpsPort and key store, [mutualSSLConfig].
+// Off when https_port is 0 or no key store (keyStorePath or certificateFile +
+// keyFile) is configured. Passwords never logged.
+struct ListenerTlsConfig {
+  uint16_t https_port = 9095;   // 0 = no TLS listener
+  bool https_port_set = false;  // httpsPort given explicitly
+  std::string key_store_path;   // PKCS#12 or PEM (key + certificate chain), expanded
+  std::string key_store_password;
+  // microgw extension: a PEM certificate chain and its PEM private key, in two files.
+  std::string certificate_file;
+  std::string key_file;
+  // [mutualSSLConfig] protocolVersions, as OpenSSL protocol versions
+  // (TLS1_2_VERSION, TLS1_3_VERSION); both by default.
+  int min_version = 0x0303;
+  int max_version = 0x0304;
+  // [mutualSSLConfig] ciphers, translated to OpenSSL's names for TLS 1.2
+  // ("" = OpenSSL's defaults); TLS 1.3 suites are OpenSSL's defaults.
+  std::string cipher_list;
+  ClientCertMode verify_client = ClientCertMode::Optional;
+  std::string certificate_header_name = "X-WSO2-CLIENT-CERTIFICATE";
+  // microgw: a client must finish its TLS handshake within this (listenerConfig.
+  // tlsHandshakeTimeoutInMillis).
+  uint32_t handshake_timeout_ms = 10000;
+
+  bool enabled() const {
+    return https_port != 0 && (!key_store_path.empty() || !certificate_file.empty());
+  }
+};
+
 // [listenerConfig]
 struct ListenerConfig {
   std::string host = "0.0.0.0";
@@ -58,6 +96,7 @@ struct ListenerConfig {
   // The whole request body must arrive within this, counted from the end of the
   // request headers; else 408 and the upstream connection is closed. 0 = off.
   uint32_t request_body_timeout_ms = 60000;
+  ListenerTlsConfig tls;
 };
 
 // How a plain-http backend is reached through a proxy.
@@ -256,6 +295,12 @@ struct ApiDefinition {
   std::string throttling_tier;
   std::string auth_header;  // x-wso2-auth-header; "" = [authConfig] authorizationHeader
   CorsConfig cors;
+  // x-wso2-mutual-ssl: `mandatory` answers 401 to a request without a verified
+  // client certificate; `optional` (or absent) checks nothing.
+  bool mutual_ssl_mandatory = false;
+  // x-wso2-transports: the listeners the API is served on (both by default).
+  bool transport_http = true;
+  bool transport_https = true;
   std::vector<Operation> operations;
   // Start-up warnings: extensions accepted but not implemented, fallbacks
   // taken (one line per extension and API, "<file>: ..."). Logged by the server.

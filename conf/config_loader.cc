@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "conf/listener_tls_loader.h"
 #include "conf/loader.h"
 #include "conf/proxy_env.h"
 #include "conf/secret.h"
@@ -89,11 +90,11 @@ absl::Status readStore(const TomlSection& s, const std::string& path_key,
   return absl::OkStatus();
 }
 
-// listenerConfig's TLS stores: there is no HTTPS listener (a warning from the
-// WSO2 table), but a store that would not load is still an error.
+// listenerConfig's TLS stores (the TLS listener's key, the CAs of client
+// certificates): a store that would not load is an error.
 absl::Status checkListenerStores(const TomlSection& s, ListenerConfig& out) {
-  std::string path, password;
-  GW_CONF_RETURN_IF_ERROR(readStore(s, "keyStorePath", "keyStorePassword", true, path, password));
+  GW_CONF_RETURN_IF_ERROR(readStore(s, "keyStorePath", "keyStorePassword", true,
+                                    out.tls.key_store_path, out.tls.key_store_password));
   return readStore(s, "trustStorePath", "trustStorePassword", false, out.trust_store_path,
                    out.trust_store_password);
 }
@@ -128,13 +129,24 @@ void resolveAliases(Config& config, TomlLoadContext& context) {
                sec.apikey_certificate_alias, sec.apikey_certificate_pem);
 }
 
-absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
-  GW_CONF_RETURN_IF_ERROR(
-      s.checkKeys({"host", "httpPort", "workers", "maxUriLength", "maxHeaderSize", "maxHeaderCount",
-                   "headersWithUnderscoresAction", "maxEntityBodySize", "headerReadTimeoutInMillis",
-                   "idleTimeoutInMillis", "drainTimeoutInMillis", "requestBodyTimeoutInMillis",
-                   "keepAlive", "maxPipelinedRequests"},
-                  {}));
+absl::Status readListener(const TomlSection& s, ListenerConfig& out,
+                          std::vector<std::string>& warnings) {
+  std::vector<std::string> keys = {"host",
+                                   "httpPort",
+                                   "workers",
+                                   "maxUriLength",
+                                   "maxHeaderSize",
+                                   "maxHeaderCount",
+                                   "headersWithUnderscoresAction",
+                                   "maxEntityBodySize",
+                                   "headerReadTimeoutInMillis",
+                                   "idleTimeoutInMillis",
+                                   "drainTimeoutInMillis",
+                                   "requestBodyTimeoutInMillis",
+                                   "keepAlive",
+                                   "maxPipelinedRequests"};
+  keys.insert(keys.end(), listenerTlsKeys().begin(), listenerTlsKeys().end());
+  GW_CONF_RETURN_IF_ERROR(s.checkKeys(keys, {}));
   GW_CONF_RETURN_IF_ERROR(s.readString("host", out.host));
   GW_CONF_RETURN_IF_ERROR(requireNonEmpty(s, "host", out.host));
   GW_CONF_RETURN_IF_ERROR(s.readInt("httpPort", 1, 65535, out.http_port));
@@ -149,6 +161,7 @@ absl::Status readListener(const TomlSection& s, ListenerConfig& out) {
   GW_CONF_RETURN_IF_ERROR(readKeepAlive(s, out.keep_alive));
   GW_CONF_RETURN_IF_ERROR(readLimit(s, "maxPipelinedRequests", out.max_pipelined_requests));
   GW_CONF_RETURN_IF_ERROR(checkListenerStores(s, out));
+  GW_CONF_RETURN_IF_ERROR(readListenerTls(s, out, warnings));
   GW_CONF_RETURN_IF_ERROR(
       s.readInt("headerReadTimeoutInMillis", 1, kMaxU32, out.header_read_timeout_ms));
   GW_CONF_RETURN_IF_ERROR(s.readInt("idleTimeoutInMillis", 1, kMaxU32, out.idle_timeout_ms));
@@ -358,9 +371,10 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 }
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
-  std::vector<std::string> sections = {"listenerConfig", "httpClients",     "admin",
-                                       "accessLog",      "filters",         "tokenRevocationConfig",
-                                       "analytics",      "throttlingConfig"};
+  std::vector<std::string> sections = {
+      "listenerConfig", "httpClients",      "admin",
+      "accessLog",      "filters",          "tokenRevocationConfig",
+      "analytics",      "throttlingConfig", "mutualSSLConfig"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
   GW_CONF_RETURN_IF_ERROR(root.checkKeys(etcdRootKeys(), sections));
   GW_CONF_RETURN_IF_ERROR(readEtcdConfig(root, config.etcd));
@@ -373,7 +387,9 @@ absl::Status readRoot(const TomlSection& root, const Environment& env, Config& c
       readThrottlingConfig(root, config.file, config.throttling, config.warnings));
   absl::StatusOr<TomlSection> s = root.section("listenerConfig");
   if (!s.ok()) return s.status();
-  GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener));
+  GW_CONF_RETURN_IF_ERROR(readListener(*s, config.listener, config.warnings));
+  if (!(s = root.section("mutualSSLConfig")).ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(readMutualSsl(*s, config.listener, config.warnings));
   if (!(s = root.section("httpClients")).ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readHttpClients(*s, env, config.file, config.http_clients));
   if (!(s = root.section("admin")).ok()) return s.status();

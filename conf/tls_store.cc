@@ -4,10 +4,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/ssl.h>
 
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
@@ -169,6 +171,73 @@ absl::Status checkKeyStore(const std::string& path, const std::string& password)
     return absl::InvalidArgumentError(absl::StrCat(path, ": no certificate in the key store"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<KeyStoreContents> loadKeyStore(const std::string& path, const std::string& password,
+                                              const std::string& key_path) {
+  absl::StatusOr<Contents> contents = openStore(path, password);
+  if (!contents.ok()) return contents.status();
+  if (!key_path.empty()) {
+    absl::StatusOr<Contents> key = openStore(key_path, password);
+    if (!key.ok()) return key.status();
+    if (!key->key) {
+      return absl::InvalidArgumentError(absl::StrCat(key_path, ": no private key in the file"));
+    }
+    contents->key = std::move(key->key);
+  }
+  const std::string& key_file = key_path.empty() ? path : key_path;
+  if (!contents->key) {
+    return absl::InvalidArgumentError(absl::StrCat(key_file, ": no private key in the key store"));
+  }
+  if (contents->certs.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no certificate in the key store"));
+  }
+  KeyStoreContents out;
+  for (X509Ptr& cert : contents->certs) {
+    if (!out.certificate && X509_check_private_key(cert.get(), contents->key.get()) == 1) {
+      out.certificate.reset(cert.release());
+    } else {
+      out.chain.emplace_back(cert.release());
+    }
+  }
+  ERR_clear_error();
+  if (!out.certificate) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(key_file, ": the private key does not belong to any certificate in ", path));
+  }
+  out.key.reset(contents->key.release());
+  return out;
+}
+
+std::string openSslCipherList(const std::vector<std::string>& names,
+                              std::vector<std::string>& unknown) {
+  std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> ctx(SSL_CTX_new(TLS_method()), SSL_CTX_free);
+  std::unique_ptr<SSL, void (*)(SSL*)> ssl(nullptr, SSL_free);
+  if (ctx && SSL_CTX_set_cipher_list(ctx.get(), "ALL:COMPLEMENTOFALL") == 1) {
+    ssl.reset(SSL_new(ctx.get()));
+  }
+  ERR_clear_error();
+  STACK_OF(SSL_CIPHER)* all = ssl ? SSL_get_ciphers(ssl.get()) : nullptr;
+  std::string list;
+  for (const std::string& name : names) {
+    const char* found = nullptr;
+    for (int i = 0; all != nullptr && i < sk_SSL_CIPHER_num(all); ++i) {
+      const SSL_CIPHER* c = sk_SSL_CIPHER_value(all, i);
+      if (std::string_view(SSL_CIPHER_get_version(c)) == "TLSv1.3") continue;
+      const char* standard = SSL_CIPHER_standard_name(c);
+      if (name == SSL_CIPHER_get_name(c) || (standard != nullptr && name == standard)) {
+        found = SSL_CIPHER_get_name(c);
+        break;
+      }
+    }
+    if (found == nullptr) {
+      unknown.push_back(name);
+      continue;
+    }
+    if (!list.empty()) list += ':';
+    list += found;
+  }
+  return list;
 }
 
 absl::StatusOr<std::string> certificatePemByAlias(const std::string& path,

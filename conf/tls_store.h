@@ -12,9 +12,11 @@
 #include <openssl/x509.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gateway/tls/openssl_ptr.h"
 
 namespace gw::conf {
 
@@ -32,6 +34,26 @@ absl::Status checkTrustStore(const std::string& path, const std::string& passwor
 // `password` and holds a private key and its certificate, or a PEM file with
 // a private key and a certificate.
 absl::Status checkKeyStore(const std::string& path, const std::string& password);
+
+// A key store's private key, its certificate (the one that matches the key)
+// and the rest of the chain, in file order.
+struct KeyStoreContents {
+  tls::EvpPkeyPtr key;
+  tls::X509Ptr certificate;
+  std::vector<tls::X509Ptr> chain;
+};
+
+// Loads the key store at `path` (see checkKeyStore), or a PEM certificate
+// chain at `path` with its PEM private key in `key_path` (when not empty).
+// Fails when the key matches none of the certificates.
+absl::StatusOr<KeyStoreContents> loadKeyStore(const std::string& path, const std::string& password,
+                                              const std::string& key_path = "");
+
+// WSO2's cipher names (IANA: TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) as an
+// OpenSSL cipher list for TLS 1.2 ("ECDHE-RSA-AES128-GCM-SHA256:..."); OpenSSL's
+// own names are accepted too. Names OpenSSL does not offer go to `unknown`.
+std::string openSslCipherList(const std::vector<std::string>& names,
+                              std::vector<std::string>& unknown);
 
 // The certificate stored under `alias` (the PKCS#12 friendlyName, compared
 // case-insensitively as Java's keytool lowercases aliases) in the trust store,

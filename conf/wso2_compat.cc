@@ -21,8 +21,9 @@ constexpr const char* kTls12 =
     "backend TLS is TLS 1.2 or later with OpenSSL's default ciphers, and no client certificate "
     "is sent (the key store is still loaded, so a broken one fails at start)";
 constexpr const char* kMtls =
-    "mutual TLS with clients is not implemented (there is no HTTPS listener); terminate TLS and "
-    "client certificates in front of the gateway";
+    "client certificates are always verified against listenerConfig.trustStorePath, and per-API "
+    "certificate alias lists are not implemented (any certificate the trust store verifies is "
+    "accepted)";
 constexpr const char* kAnalytics = "analytics events written to files and uploaded";
 constexpr const char* kKmOAuth2 =
     "OAuth2 client credentials for the key manager are not implemented; use "
@@ -54,12 +55,17 @@ std::vector<Wso2Entry> buildTable() {
        "maxPipelinedRequests = requests a client may send ahead of its responses"},
       {kConf,
        "listenerConfig",
-       {"httpsPort", "tokenListenerPort", "keyStorePath", "keyStorePassword", "trustStorePath",
-        "trustStorePassword"},
+       {"httpsPort", "keyStorePath", "keyStorePassword", "trustStorePath", "trustStorePassword"},
+       S::Implemented,
+       "the TLS listener (README, \"TLS listener\"): on when a key store is set, httpsPort = 0 "
+       "turns it off; PKCS#12 or PEM key stores; the trust store holds the CAs of client "
+       "certificates and the certificateAlias entries; microgw adds certificateFile + keyFile "
+       "(PEM) and tlsHandshakeTimeoutInMillis"},
+      {kConf,
+       "listenerConfig",
+       {"tokenListenerPort"},
        S::Ignored,
-       "there is no HTTPS listener and no token endpoint: clients use httpPort; terminate TLS in "
-       "front of the gateway (the stores are still loaded, so a broken one fails at start, and "
-       "certificateAlias values are found in the trust store)"},
+       "there is no token endpoint: issue tokens from the key manager"},
       {kConf,
        "authConfig",
        {"authorizationHeader", "removeAuthHeaderFromOutMessage"},
@@ -279,17 +285,15 @@ std::vector<Wso2Entry> buildTable() {
        "backend responses are streamed with the gateway's built-in limits"},
       {kConf,
        "mutualSSLConfig",
-       {"sslVerifyClient"},
-       S::Refused,
-       "client certificates are not implemented, so requests would be served without the "
-       "required certificate; terminate mutual TLS in front of the gateway and remove this "
-       "section",
-       W::Equals,
-       "require"},
+       {"protocolName", "protocolVersions", "ciphers", "sslVerifyClient", "certificateHeaderName"},
+       S::Implemented,
+       "the TLS listener's versions (TLSv1.2, TLSv1.3; older ones are dropped with a warning) and "
+       "TLS 1.2 ciphers (IANA names); sslVerifyClient \"optional\" | \"require\" | \"none\" "
+       "(microgw), verified against listenerConfig.trustStorePath; the verified certificate goes "
+       "to the backend in certificateHeaderName"},
       {kConf,
        "mutualSSLConfig",
-       {"protocolName", "protocolVersions", "ciphers", "sslVerifyClient", "certificateHeaderName",
-        "isClientCertificateValidationEnabled", "api.certificates.name", "api.certificates.version",
+       {"isClientCertificateValidationEnabled", "api.certificates.name", "api.certificates.version",
         "api.certificates.aliasList"},
        S::Ignored,
        kMtls},
@@ -429,10 +433,9 @@ std::vector<Wso2Entry> buildTable() {
       {kApi,
        "API",
        {"x-wso2-mutual-ssl", "x-wso2-transports"},
-       S::Ignored,
-       "x-wso2-mutual-ssl: optional and https in x-wso2-transports are accepted with a warning "
-       "(there is no HTTPS listener); mutual-ssl mandatory, or transports without http, is "
-       "refused"},
+       S::Implemented,
+       "mutual-ssl mandatory answers 401 without a verified client certificate; a request on a "
+       "transport the API does not list answers 403"},
       {kApi,
        "API",
        {"x-wso2-request-interceptor", "x-wso2-response-interceptor"},

@@ -2,12 +2,15 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 namespace gw::net {
 
 bool writesDirectly(bufferevent* bev) {
-  return bufferevent_get_underlying(bev) == nullptr && bufferevent_getfd(bev) >= 0;
+  // A TLS socket bufferevent has no underlying one but must encrypt what it writes.
+  return bufferevent_get_underlying(bev) == nullptr &&
+         bufferevent_openssl_get_ssl(bev) == nullptr && bufferevent_getfd(bev) >= 0;
 }
 
 void flushOutput(bufferevent* bev) {

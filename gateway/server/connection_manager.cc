@@ -12,6 +12,7 @@
 #include "gateway/router/route_table.h"
 #include "gateway/router/upstream_headers.h"
 #include "gateway/server/access_log.h"
+#include "gateway/server/transport_policy.h"
 #include "gateway/stats/stats.h"
 
 namespace gw::server {
@@ -79,6 +80,11 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
       return;
     }
     route_ = runtime_->routes->match(headers.method, headers.path);
+    if (auto refused = applyTransportPolicy(route_, conn_.transport_,
+                                            runtime_->config->listener.tls, headers.headers)) {
+      chain_->sendLocalReply(refused->status, refused->message, refused->description);
+      return;
+    }
     chain_->decodeHeaders(std::move(headers), end_stream);
     // Tell a waiting client to send its body, unless the chain already answered.
     if (!end_stream && !chain_->responseStarted() && !done_) {
@@ -122,7 +128,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void readDisableDownstream(bool disable) override { conn_.readDisable(disable); }
   const router::RouteMatch* route() const override { return &route_; }
   const std::string& downstreamAddress() const override { return conn_.peer_; }
-  bool downstreamTls() const override { return false; }
+  bool downstreamTls() const override { return conn_.transport_.tls; }
   event::Dispatcher& dispatcher() override { return conn_.worker_.dispatcher(); }
   proxy::Connector& connector() override { return *connector_; }
   stats::Store& stats() override { return conn_.worker_.stats(); }
@@ -187,8 +193,9 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   bool logged_ = false;
 };
 
-ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer)
-    : worker_(worker), bev_(bev), peer_(std::move(peer)) {
+ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer,
+                                     DownstreamTransport transport)
+    : worker_(worker), bev_(bev), peer_(std::move(peer)), transport_(std::move(transport)) {
   const conf::ListenerConfig& l = worker_.runtime()->config->listener;
   http::CodecLimits limits{
       l.max_uri_length,

@@ -16,6 +16,7 @@
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/codec.h"
 #include "gateway/http/filter_chain.h"
+#include "gateway/server/downstream_transport.h"
 #include "gateway/server/runtime.h"
 
 namespace gw::proxy {
@@ -52,13 +53,17 @@ class WorkerContext {
 
 class ConnectionManager : public http::ServerCodecCallbacks {
  public:
-  // Takes ownership of `bev` (a connected client socket).
-  ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer_address);
+  // Takes ownership of `bev` (a connected client socket, or a TLS bufferevent
+  // whose handshake is done); `transport` says what was negotiated.
+  ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer_address,
+                    DownstreamTransport transport = {});
   ~ConnectionManager() override;
 
   void start();
   // Graceful shutdown: finish the current request, then close; close now if idle.
   void drain();
+
+  const DownstreamTransport& transport() const { return transport_; }
 
   // http::ServerCodecCallbacks
   http::RequestDecoder& newStream(http::ResponseEncoder& encoder) override;
@@ -90,6 +95,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   WorkerContext& worker_;
   bufferevent* bev_;
   std::string peer_;
+  const DownstreamTransport transport_;
   std::unique_ptr<http::ServerCodec> codec_;
   std::unique_ptr<ActiveStream> stream_;
   event::TimerPtr timer_;

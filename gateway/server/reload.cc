@@ -141,6 +141,9 @@ std::vector<std::string> restartOnlyChanges(const conf::Config& a, const conf::C
   std::vector<std::string> diff;
   restartIfChanged("listenerConfig.host", a.listener.host, b.listener.host, diff);
   restartIfChanged("listenerConfig.httpPort", a.listener.http_port, b.listener.http_port, diff);
+  restartIfChanged("listenerConfig.httpsPort",
+                   a.listener.tls.enabled() ? a.listener.tls.https_port : 0,
+                   b.listener.tls.enabled() ? b.listener.tls.https_port : 0, diff);
   restartIfChanged("listenerConfig.workers", a.listener.workers, b.listener.workers, diff);
   restartIfChanged("admin.enabled", a.admin.enabled, b.admin.enabled, diff);
   restartIfChanged("admin.host", a.admin.host, b.admin.host, diff);

@@ -14,6 +14,7 @@
 #include "conf/config.h"
 #include "gateway/http/filter.h"
 #include "gateway/router/route_table.h"
+#include "gateway/tls/server_context.h"
 
 namespace gw::server {
 
@@ -27,6 +28,9 @@ struct Runtime {
   // A digest of httpClients.trustStorePath's contents ("" when unset or
   // unreadable): a reload with new certificates under the same path is a change.
   std::string trust_store_digest;
+  // The TLS listener's context (null when it is off), built from
+  // config->listener.tls; a reload builds a new one for new handshakes.
+  tls::ServerContextPtr tls_context;
 };
 using RuntimeConstSharedPtr = std::shared_ptr<const Runtime>;
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "gateway/server/chain_checks.h"
 #include "gateway/server/reload.h"
 #include "gateway/server/worker.h"
+#include "gateway/tls/server_context.h"
 
 namespace gw::server {
 namespace {
@@ -65,7 +67,8 @@ absl::StatusOr<http::FilterFactoryCb> callFactory(const http::FilterConfigFactor
 // `first` binds without SO_REUSEPORT and sets it only once bound: if another
 // process (another microgw) already listens on the port, that bind fails
 // instead of silently sharing the port's traffic with it.
-absl::StatusOr<int> bindListener(const std::string& host, uint16_t port, bool first) {
+absl::StatusOr<int> bindListener(const std::string& host, uint16_t port, bool first,
+                                 const char* port_key = "httpPort") {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -90,7 +93,7 @@ absl::StatusOr<int> bindListener(const std::string& host, uint16_t port, bool fi
     return absl::UnavailableError(gw::cat(
         "cannot listen on ", host, ":", port, ": ", std::strerror(error),
         error == EADDRINUSE ? " (another process, maybe another microgw, listens there)" : "",
-        "; change listenerConfig.httpPort or host, or stop the other process"));
+        "; change listenerConfig.", port_key, " or host, or stop the other process"));
   }
   freeaddrinfo(res);
   return fd;
@@ -227,6 +230,8 @@ class Server {
   void flushAccessLog();
   void addSignal(int sig);
   void restartDiscoveryIfChanged(bool upstream_changed);
+  absl::StatusOr<RuntimeConstSharedPtr> withTlsContext(RuntimeConstSharedPtr runtime);
+  std::string describeListeners() const;
 
   RuntimeConstSharedPtr runtime_;  // the current snapshot; replaced by each reload
   // The snapshot the process started with: its listener address, worker count,
@@ -249,7 +254,42 @@ class Server {
   event::TimerPtr poll_timer_;
   event::TimerPtr deadline_;
   std::vector<::event*> signals_;
+  // Session-ticket keys, shared by every TLS context this process builds so
+  // that clients resume across workers and certificate reloads.
+  std::shared_ptr<tls::TicketKeyRing> ticket_keys_ = std::make_shared<tls::TicketKeyRing>();
 };
+
+// The TLS listener's context for `runtime` when the listener is on (it was
+// on at start-up: its port cannot open later), with a warning for a
+// certificate outside its validity dates.
+absl::StatusOr<RuntimeConstSharedPtr> Server::withTlsContext(RuntimeConstSharedPtr runtime) {
+  const conf::ListenerConfig& listener = runtime->config->listener;
+  if (!config_.listener.tls.enabled()) return runtime;
+  auto copy = std::make_shared<Runtime>(*runtime);
+  if (!listener.tls.enabled()) {
+    // Turning the listener off is a restart-only change (warned): until then
+    // it keeps its key.
+    copy->tls_context = runtime_->tls_context;
+    return RuntimeConstSharedPtr(std::move(copy));
+  }
+  absl::StatusOr<tls::ServerContextPtr> context = tls::ServerContext::create(
+      listener.tls, listener.trust_store_path, listener.trust_store_password, ticket_keys_);
+  if (!context.ok()) return context.status();
+  const std::string warning = (*context)->validityWarning(std::time(nullptr));
+  if (!warning.empty()) GW_LOG_WARN(warning);
+  copy->tls_context = std::move(*context);
+  return RuntimeConstSharedPtr(std::move(copy));
+}
+
+std::string Server::describeListeners() const {
+  const conf::ListenerConfig& l = config_.listener;
+  std::string out = gw::cat(l.host, ":", l.http_port);
+  if (runtime_->tls_context) {
+    out += gw::cat(" and TLS on ", l.host, ":", l.tls.https_port, " (certificate ",
+                   runtime_->tls_context->describeCertificate(), ")");
+  }
+  return out;
+}
 
 std::optional<int> Server::start() {
   auto access_log = AccessLog::open(config_.access_log);
@@ -258,6 +298,12 @@ std::optional<int> Server::start() {
     return 2;
   }
   access_log_ = std::move(*access_log);
+  absl::StatusOr<RuntimeConstSharedPtr> with_tls = withTlsContext(runtime_);
+  if (!with_tls.ok()) {
+    GW_LOG_ERROR("TLS listener: ", with_tls.status().message());
+    return 2;
+  }
+  runtime_ = std::move(*with_tls);
   int count = config_.listener.workers > 0 ? config_.listener.workers
                                            : std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < count; ++i) {
@@ -267,7 +313,17 @@ std::optional<int> Server::start() {
       GW_LOG_ERROR(fd.status().message());
       return 1;
     }
-    workers_.push_back(std::make_unique<Worker>(i, runtime_, stats_, *access_log_, *fd));
+    absl::StatusOr<int> tls_fd = -1;
+    if (runtime_->tls_context) {
+      tls_fd = bindListener(config_.listener.host, config_.listener.tls.https_port,
+                            /*first=*/i == 0, "httpsPort");
+      if (!tls_fd.ok()) {
+        close(*fd);
+        GW_LOG_ERROR(tls_fd.status().message());
+        return 1;
+      }
+    }
+    workers_.push_back(std::make_unique<Worker>(i, runtime_, stats_, *access_log_, *fd, *tls_fd));
   }
   if (config_.admin.enabled) {
     admin_ = std::make_unique<AdminServer>(*main_, stats_, ready_);
@@ -283,8 +339,8 @@ std::optional<int> Server::start() {
   discovery_ = discovery::DiscoveryService::start(
       config_.etcd, discovery::etcdKeys(*runtime_->routes), config_.http_clients, stats_);
   ready_ = true;
-  GW_LOG_INFO("microgw listening on ", config_.listener.host, ":", config_.listener.http_port,
-              " with ", count, " workers; ", runtime_->routes->apis().size(), " APIs; admin on ",
+  GW_LOG_INFO("microgw listening on ", describeListeners(), " with ", count, " workers; ",
+              runtime_->routes->apis().size(), " APIs; admin on ",
               config_.admin.enabled ? gw::cat(config_.admin.host, ":", config_.admin.port) : "off",
               "; backend proxy ", describeProxy(config_.http_clients));
   return std::nullopt;
@@ -339,6 +395,7 @@ void Server::reload() {
   GW_LOG_INFO("SIGHUP: reloading ", options_.conf_path, ", the API folder ", options_.apis_dir,
               " and the filter chain");
   absl::StatusOr<RuntimeConstSharedPtr> next = loadRuntime(options_, stats_);
+  if (next.ok()) next = withTlsContext(std::move(*next));
   if (!next.ok()) {
     reloads_failed_.inc();
     GW_LOG_ERROR("configuration reload refused: configuration error: ", next.status().message(),
@@ -350,6 +407,11 @@ void Server::reload() {
                 config_.listener.http_port, " with the start-up listener settings");
   }
   RuntimeDiff diff = diffRuntimes(*runtime_, **next);
+  if ((*next)->tls_context) {
+    GW_LOG_INFO("TLS listener: new handshakes use ", (*next)->tls_context->source(), " (",
+                (*next)->tls_context->describeCertificate(),
+                "); connections already open keep their session");
+  }
   runtime_ = std::move(*next);
   restartDiscoveryIfChanged(diff.upstream_changed);
   for (auto& w : workers_) w->updateRuntime(runtime_, diff.upstream_changed);

@@ -1,6 +1,7 @@
 #include "gateway/server/worker.h"
 
 #include <arpa/inet.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -25,16 +26,18 @@ std::string addressText(const sockaddr* addr) {
   return buf;
 }
 
-// Owns a closed connection until the dispatcher gets round to deleting it.
-struct DeferredConnection : event::DeferredDeletable {
-  explicit DeferredConnection(std::unique_ptr<ConnectionManager> c) : connection(std::move(c)) {}
-  std::unique_ptr<ConnectionManager> connection;
+// Owns a closed connection (or a finished handshake) until the dispatcher
+// gets round to deleting it.
+template <typename T>
+struct Deferred : event::DeferredDeletable {
+  explicit Deferred(std::unique_ptr<T> o) : object(std::move(o)) {}
+  std::unique_ptr<T> object;
 };
 
 }  // namespace
 
 Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, AccessLog& access_log,
-               int listen_fd)
+               int listen_fd, int tls_listen_fd)
     : index_(index),
       runtime_(std::move(runtime)),
       stats_(stats),
@@ -44,18 +47,32 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, Ac
   connector_ = makeConnector(*runtime_);
   active_gauge_ =
       &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
-  listener_.reset(evconnlistener_new(dispatcher_->base(), &Worker::onAccept, this,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
-                                     listen_fd_));
-  evconnlistener_set_error_cb(listener_.get(), &Worker::onAcceptError);
+  listener_.reset(listenOn(listen_fd_, &Worker::onAccept));
+  if (tls_listen_fd >= 0) {
+    tls_listener_.reset(listenOn(tls_listen_fd, &Worker::onAcceptTls));
+    constexpr const char* kHandshakes = "microgw_downstream_tls_handshakes_total";
+    constexpr const char* kHelp = "TLS handshakes on the listener by result.";
+    handshakes_ok_ = &stats_.counter(kHandshakes, kHelp, {{"result", "success"}});
+    handshakes_failed_ = &stats_.counter(kHandshakes, kHelp, {{"result", "failure"}});
+  }
   accept_pause_ = dispatcher_->createTimer([this] {
     if (listener_) evconnlistener_enable(listener_.get());
+    if (tls_listener_) evconnlistener_enable(tls_listener_.get());
   });
+}
+
+evconnlistener* Worker::listenOn(int fd, evconnlistener_cb cb) {
+  evconnlistener* l = evconnlistener_new(dispatcher_->base(), cb, this,
+                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+  evconnlistener_set_error_cb(l, &Worker::onAcceptError);
+  return l;
 }
 
 Worker::~Worker() {
   accept_pause_.reset();
   listener_.reset();
+  tls_listener_.reset();
+  handshakes_.clear();
   connections_.clear();
   connector_.reset();
   dispatcher_.reset();
@@ -67,6 +84,8 @@ void Worker::start() {
     // Loop ended: close what is left on this thread, then let one more
     // non-blocking iteration run the deferred deletions they queued.
     listener_.reset();
+    tls_listener_.reset();
+    handshakes_.clear();
     connections_.clear();
     event_base_loop(dispatcher_->base(), EVLOOP_NONBLOCK);
   });
@@ -95,6 +114,8 @@ void Worker::drain() {
 void Worker::drainOnThread() {
   draining_ = true;
   listener_.reset();  // stop accepting: the kernel refuses new connections once all workers close
+  tls_listener_.reset();
+  handshakes_.clear();  // not yet serving anything
   std::vector<ConnectionManager*> open;
   for (auto& [ptr, conn] : connections_) open.push_back(ptr);
   for (ConnectionManager* c : open) c->drain();
@@ -113,7 +134,7 @@ void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, 
   static_cast<Worker*>(arg)->accept(fd, addr);
 }
 
-void Worker::onAcceptError(evconnlistener* listener, void* arg) {
+void Worker::onAcceptError(evconnlistener*, void* arg) {
   auto* self = static_cast<Worker*>(arg);
   int err = EVUTIL_SOCKET_ERROR();
   // Out of descriptors or memory: accept() would fail again at once, so back
@@ -121,7 +142,8 @@ void Worker::onAcceptError(evconnlistener* listener, void* arg) {
   GW_LOG_ERROR("worker ", self->index_, ": accept failed: ", evutil_socket_error_to_string(err),
                err == EMFILE || err == ENFILE ? " (raise the open-files limit, ulimit -n)" : "",
                "; pausing accepts for 100 ms");
-  evconnlistener_disable(listener);
+  if (self->listener_) evconnlistener_disable(self->listener_.get());
+  if (self->tls_listener_) evconnlistener_disable(self->tls_listener_.get());
   self->accept_pause_->enable(std::chrono::milliseconds(100));
 }
 
@@ -133,7 +155,54 @@ void Worker::accept(evutil_socket_t fd, sockaddr* addr) {
     evutil_closesocket(fd);
     return;
   }
-  auto conn = std::make_unique<ConnectionManager>(*this, bev, addressText(addr));
+  addConnection(bev, addressText(addr), DownstreamTransport{});
+}
+
+void Worker::onAcceptTls(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {
+  static_cast<Worker*>(arg)->acceptTls(fd, addr);
+}
+
+void Worker::acceptTls(evutil_socket_t fd, sockaddr* addr) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  const tls::ServerContextPtr& context = runtime_->tls_context;
+  if (context == nullptr) {
+    evutil_closesocket(fd);
+    return;
+  }
+  auto pending = std::make_unique<PendingTlsConnection>(
+      *dispatcher_, context->get(), fd, addressText(addr), handshake_log_,
+      [this](PendingTlsConnection& p, bufferevent* bev, DownstreamTransport transport) {
+        handshakeDone(p, bev, std::move(transport));
+      });
+  const auto timeout =
+      std::chrono::milliseconds(runtime_->config->listener.tls.handshake_timeout_ms);
+  if (!pending->start(timeout)) return;
+  PendingTlsConnection* raw = pending.get();
+  handshakes_.emplace(raw, std::move(pending));
+}
+
+void Worker::handshakeDone(PendingTlsConnection& pending, bufferevent* bev,
+                           DownstreamTransport transport) {
+  auto it = handshakes_.find(&pending);
+  if (it == handshakes_.end()) return;
+  std::string peer = pending.peer();
+  dispatcher_->deferredDelete(
+      std::make_unique<Deferred<PendingTlsConnection>>(std::move(it->second)));
+  handshakes_.erase(it);
+  if (bev == nullptr) {
+    handshakes_failed_->inc();
+    return;
+  }
+  handshakes_ok_->inc();
+  addConnection(bev, std::move(peer), std::move(transport));
+  // Bytes that came with the end of the handshake are already in the input.
+  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) bufferevent_trigger(bev, EV_READ, 0);
+}
+
+void Worker::addConnection(bufferevent* bev, std::string peer, DownstreamTransport transport) {
+  auto conn =
+      std::make_unique<ConnectionManager>(*this, bev, std::move(peer), std::move(transport));
   ConnectionManager* raw = conn.get();
   connections_.emplace(raw, std::move(conn));
   active_.fetch_add(1);
@@ -144,7 +213,7 @@ void Worker::accept(evutil_socket_t fd, sockaddr* addr) {
 void Worker::connectionClosed(ConnectionManager& connection) {
   auto it = connections_.find(&connection);
   if (it == connections_.end()) return;
-  dispatcher_->deferredDelete(std::make_unique<DeferredConnection>(std::move(it->second)));
+  dispatcher_->deferredDelete(std::make_unique<Deferred<ConnectionManager>>(std::move(it->second)));
   connections_.erase(it);
   active_.fetch_sub(1);
   active_gauge_->sub(1);

@@ -1,8 +1,9 @@
 #pragma once
 
-// A worker thread: one Dispatcher, its own SO_REUSEPORT listening socket on
-// the shared host:port (the kernel spreads connections across workers), its
-// own upstream Connector and pool, and the connections it accepted.
+// A worker thread: one Dispatcher, its own SO_REUSEPORT listening sockets on
+// the shared host:port and, when the TLS listener is on, host:httpsPort (the
+// kernel spreads connections across workers), its own upstream Connector and
+// pool, the TLS handshakes in progress and the connections it accepted.
 // Thread-safety: start(), updateRuntime(), drain(), stop() and join() are
 // called from the main thread; everything else runs on the worker's own thread.
 
@@ -16,15 +17,18 @@
 #include <thread>
 
 #include "gateway/server/connection_manager.h"
+#include "gateway/server/tls_accept.h"
+#include "gateway/tls/handshake_log.h"
 #include "proxy_connector/connector.h"
 
 namespace gw::server {
 
 class Worker : public WorkerContext {
  public:
-  // Takes ownership of `listen_fd` (bound and listening).
+  // Takes ownership of `listen_fd` and `tls_listen_fd` (bound and listening;
+  // -1 = no TLS listener). TLS handshakes use the runtime's tls_context.
   Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, AccessLog& access_log,
-         int listen_fd);
+         int listen_fd, int tls_listen_fd = -1);
   ~Worker() override;
 
   void start();
@@ -57,7 +61,14 @@ class Worker : public WorkerContext {
   static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
                        void* arg);
   static void onAcceptError(evconnlistener* listener, void* arg);
+  static void onAcceptTls(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
+                          void* arg);
   void accept(evutil_socket_t fd, sockaddr* addr);
+  void acceptTls(evutil_socket_t fd, sockaddr* addr);
+  void handshakeDone(PendingTlsConnection& pending, bufferevent* bev,
+                     DownstreamTransport transport);
+  void addConnection(bufferevent* bev, std::string peer, DownstreamTransport transport);
+  evconnlistener* listenOn(int fd, evconnlistener_cb cb);
   void drainOnThread();
   std::shared_ptr<proxy::Connector> makeConnector(const Runtime& runtime);
 
@@ -73,6 +84,11 @@ class Worker : public WorkerContext {
   event::DispatcherPtr dispatcher_;
   std::shared_ptr<proxy::Connector> connector_;
   std::unique_ptr<evconnlistener, ListenerDeleter> listener_;
+  std::unique_ptr<evconnlistener, ListenerDeleter> tls_listener_;
+  std::map<PendingTlsConnection*, std::unique_ptr<PendingTlsConnection>> handshakes_;
+  tls::HandshakeLogLimiter handshake_log_;
+  stats::Counter* handshakes_ok_ = nullptr;
+  stats::Counter* handshakes_failed_ = nullptr;
   event::TimerPtr accept_pause_;  // re-enables accepting after an accept error
   std::map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
   std::map<std::pair<std::string, int>, stats::Counter*> request_counters_;

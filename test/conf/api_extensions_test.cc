@@ -67,12 +67,26 @@ paths:
                 p + "x-wso2-owner is accepted and ignored: it is API Manager metadata; microgw "
                     "has no use for it",
                 p + "x-wso2-response-cache is accepted and ignored: microgw does not cache "
-                    "responses: every request reaches the backend",
-                p + "x-wso2-mutual-ssl is accepted and ignored: 'optional' mutual TLS is not "
-                    "offered (microgw has no TLS listener): clients authenticate with the API's "
-                    "other security types",
-                p + "x-wso2-transports https is accepted and ignored: https is not served by "
-                    "microgw itself (plain HTTP listener): terminate TLS in front of it"}));
+                    "responses: every request reaches the backend"}));
+}
+
+TEST(Extensions, MutualSslAndTransportsAreRead) {
+  absl::StatusOr<ApiDefinition> api = load("paths: {/a: {get: {}}}\n");
+  ASSERT_TRUE(api.ok()) << api.status();
+  EXPECT_FALSE(api->mutual_ssl_mandatory);
+  EXPECT_TRUE(api->transport_http);
+  EXPECT_TRUE(api->transport_https);
+  api = load("x-wso2-mutual-ssl: mandatory\nx-wso2-transports: [https]\npaths: {/a: {get: {}}}\n");
+  ASSERT_TRUE(api.ok()) << api.status();
+  EXPECT_TRUE(api->mutual_ssl_mandatory);
+  EXPECT_FALSE(api->transport_http);
+  EXPECT_TRUE(api->transport_https);
+  EXPECT_TRUE(api->warnings.empty());
+  api = load("x-wso2-mutual-ssl: optional\nx-wso2-transports: [http]\npaths: {/a: {get: {}}}\n");
+  ASSERT_TRUE(api.ok()) << api.status();
+  EXPECT_FALSE(api->mutual_ssl_mandatory);
+  EXPECT_TRUE(api->transport_http);
+  EXPECT_FALSE(api->transport_https);
 }
 
 TEST(Extensions, NoWarningWhenNothingIsIgnored) {
@@ -103,16 +117,10 @@ TEST(Extensions, Errors) {
        "api.yaml: paths./a.x-wso2-disable-security: x-wso2-disable-security is read at the top "
        "level or on an operation (paths./pets.get), not on a path (WSO2 ignores it here): move "
        "it"},
-      {"x-wso2-mutual-ssl: mandatory\npaths: {/a: {get: {}}}\n",
-       "api.yaml: x-wso2-mutual-ssl: 'mandatory' needs client certificates, which microgw "
-       "cannot check (it has no TLS listener); ignoring it would admit clients without one. "
-       "Verify client certificates in front of microgw and remove the key"},
       {"x-wso2-mutual-ssl: required\npaths: {/a: {get: {}}}\n",
        "api.yaml: x-wso2-mutual-ssl: expected mandatory or optional, got 'required'"},
-      {"x-wso2-transports: [https]\npaths: {/a: {get: {}}}\n",
-       "api.yaml: x-wso2-transports: lists no http: microgw listens on plain HTTP only, so it "
-       "would serve the API over a transport the definition refuses. Terminate TLS in front of "
-       "microgw and add http to the list"},
+      {"x-wso2-transports: []\npaths: {/a: {get: {}}}\n",
+       "api.yaml: x-wso2-transports: lists no transport: give http, https or both"},
       {"x-wso2-transports: [http, ftp]\npaths: {/a: {get: {}}}\n",
        "api.yaml: x-wso2-transports: expected http or https, got 'ftp'"},
   };

@@ -327,17 +327,17 @@ TEST(LoadConfig, SyntaxErrorDoesNotQuoteThePassword) {
   EXPECT_NE(message.find("line 3"), std::string::npos) << message;
 }
 
-// One warning per entry of the WSO2 table (here the listener's TLS keys).
+// One warning per entry of the WSO2 table (here the listener's token port).
 TEST(LoadConfig, Wso2KeysAreWarnings) {
   absl::StatusOr<Config> config = load(
-      "[listenerConfig]\nhttpsPort = 9095\nkeyStorePassword = \"ballerina\"\nhttpPort = 9091\n");
+      "[listenerConfig]\ntokenListenerPort = 9096\nkeyStorePassword = \"ballerina\"\n"
+      "httpPort = 9091\n");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->listener.http_port, 9091);
   ASSERT_EQ(config->warnings.size(), 1u);
-  EXPECT_EQ(config->warnings[0].rfind("micro-gw.conf: [listenerConfig] (here "
-                                      "'listenerConfig.httpsPort') are WSO2 API Microgateway 3.2 "
-                                      "settings microgw does not implement; ignored: there is no "
-                                      "HTTPS listener",
+  EXPECT_EQ(config->warnings[0].rfind("micro-gw.conf: 'listenerConfig.tokenListenerPort' is a "
+                                      "WSO2 API Microgateway 3.2 setting microgw does not "
+                                      "implement; ignored: there is no token endpoint",
                                       0),
             0u)
       << config->warnings[0];

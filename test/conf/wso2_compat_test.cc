@@ -45,10 +45,13 @@ TEST(Wso2Table, LooksUpKeysSectionsAndWildcards) {
   EXPECT_TRUE(isWso2Section("throttlingConfig.binary.agent"));
   EXPECT_FALSE(isWso2Section("analitics"));
   // A conditional refusal comes before the section's entry for the same key.
-  auto entries = findWso2Entries("mutualSSLConfig.sslVerifyClient");
+  auto entries = findWso2Entries("validationConfig.enableRequestValidation");
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0]->support, Wso2Support::Refused);
-  EXPECT_EQ(entries[1]->support, Wso2Support::Ignored);
+  EXPECT_EQ(entries[1]->support, Wso2Support::Implemented);
+  entries = findWso2Entries("mutualSSLConfig.sslVerifyClient");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]->support, Wso2Support::Implemented);
 }
 
 // The README's table is the code's table (regenerate: bazel run //conf:wso2_compat_table).
@@ -138,9 +141,6 @@ validateSubscriptions = false
 
 TEST(Wso2Keys, RefusedWhenIgnoringWouldWeakenSecurity) {
   const std::pair<const char*, const char*> cases[] = {
-      {"[mutualSSLConfig]\nsslVerifyClient = \"require\"\n",
-       "'mutualSSLConfig.sslVerifyClient' = \"require\" is refused, because ignoring it would "
-       "weaken security: client certificates are not implemented"},
       {"[validationConfig]\nenableRequestValidation = true\n",
        "'validationConfig.enableRequestValidation' = true is refused"},
       {"[security]\nvalidateSubscriptions = true\n", "'security.validateSubscriptions' = true"},
@@ -152,10 +152,10 @@ TEST(Wso2Keys, RefusedWhenIgnoringWouldWeakenSecurity) {
     ASSERT_FALSE(c.ok()) << toml;
     EXPECT_TRUE(contains(message(c), expected)) << message(c);
   }
-  // The default "optional" is a warning, not an error.
+  // Implemented now: without a TLS listener, "optional" has nothing to say.
   absl::StatusOr<Config> c = load("[mutualSSLConfig]\nsslVerifyClient = \"optional\"\n");
   ASSERT_TRUE(c.ok()) << c.status();
-  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_TRUE(c->warnings.empty());
 }
 
 TEST(Wso2Keys, UnknownKeysAreErrorsWithAHintEvenInsideWso2Sections) {

@@ -111,6 +111,7 @@ SHORT_CONF = """\
 [listenerConfig]
   host = "127.0.0.1"
   httpPort = %(port)d
+  httpsPort = %(https_port)d
   keyStorePath = "${mgw-runtime.home}/runtime/bre/security/ballerinaKeystore.p12"
   keyStorePassword = "ballerina"
   trustStorePath = "${mgw-runtime.home}/runtime/bre/security/ballerinaTruststore.p12"
@@ -197,7 +198,10 @@ class Wso2ConfTest(unittest.TestCase):
         self.assertIn("'http2.enable' is a WSO2 API Microgateway 3.2 setting microgw does not "
                       "implement; ignored: clients are served HTTP/1.1 only", out.stderr)
         self.assertIn("'mutualSSLConfig.", out.stderr)
-        self.assertEqual(out.stderr.count("'listenerConfig.httpsPort'"), 1, out.stderr)
+        self.assertEqual(out.stderr.count("'listenerConfig.tokenListenerPort'"), 1, out.stderr)
+        # The TLS listener's keys are implemented; WSO2's TLSv1.1 is dropped with a warning.
+        self.assertNotIn("'listenerConfig.httpsPort'", out.stderr)
+        self.assertIn("'mutualSSLConfig.protocolVersions': TLSv1.1 not offered", out.stderr)
         # Disabled sections are silent.
         for quiet in ("analytics.fileUpload", "b7a.observability", "jwtGeneratorConfig",
                       "keymanager.security.oauth2", "tokenRevocationConfig.realtime",
@@ -226,8 +230,9 @@ class Wso2ConfTest(unittest.TestCase):
                       "defined: start microgw with --runtime-home", out.stderr)
 
     def start_short(self):
-        port, admin_port = h.free_port(), h.free_port()
-        run_dir = self.folder(SHORT_CONF % {"port": port, "admin_port": admin_port})
+        port, admin_port, https_port = h.free_port(), h.free_port(), h.free_port()
+        run_dir = self.folder(SHORT_CONF % {"port": port, "admin_port": admin_port,
+                                            "https_port": https_port})
         gw = h.Process("microgw", [h.find_microgw(), "--conf", "micro-gw.conf", "--apis", "apis",
                                    "--runtime-home", self.runtime.home],
                        run_dir, env=clean_env(), cwd=run_dir, port=port)
