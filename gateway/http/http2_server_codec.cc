@@ -297,7 +297,15 @@ void Http2ServerCodec::dispatch(evbuffer* input) {
         nghttp2_session_mem_recv(session_, static_cast<const uint8_t*>(vec.iov_base), vec.iov_len);
     if (used < 0) {
       evbuffer_drain(input, evbuffer_get_length(input));
-      fail(gw::cat("nghttp2: ", nghttp2_strerror(static_cast<int>(used))));
+      const int error = static_cast<int>(used);
+      if (error == NGHTTP2_ERR_FLOODED) {
+        enhanceYourCalm("flood: the client sent frames that need an answer faster than it reads");
+      } else if (error == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
+        enhanceYourCalm(gw::cat("CONTINUATION flood: more than ", settings_.max_continuations,
+                                " CONTINUATION frames after one HEADERS"));
+      } else {
+        fail(gw::cat("nghttp2: ", nghttp2_strerror(error)));
+      }
       break;
     }
     evbuffer_drain(input, static_cast<size_t>(used));
@@ -320,7 +328,7 @@ void Http2ServerCodec::sendProtocolError(int, std::string_view) {
   }
 }
 
-void Http2ServerCodec::enhanceYourCalm(const char* what) {
+void Http2ServerCodec::enhanceYourCalm(std::string_view what) {
   if (!terminated_) {
     terminated_ = true;
     nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
@@ -380,8 +388,7 @@ bool Http2ServerCodec::checkFlood(const nghttp2_frame& frame) {
       empty_frames_ = empty && frame.hd.type == NGHTTP2_DATA ? empty_frames_ + 1 : 0;
       if (empty_frames_ > settings_.max_consecutive_empty_frames) {
         enhanceYourCalm(gw::cat("flood: more than ", settings_.max_consecutive_empty_frames,
-                                " empty DATA frames in a row")
-                            .c_str());
+                                " empty DATA frames in a row"));
         return false;
       }
       return true;
@@ -389,8 +396,7 @@ bool Http2ServerCodec::checkFlood(const nghttp2_frame& frame) {
       if (!take(resets_, settings_.reset_burst, settings_.reset_rate_per_second)) {
         enhanceYourCalm(gw::cat("rapid reset: more than ", settings_.reset_burst,
                                 " stream resets (then ", settings_.reset_rate_per_second,
-                                "/s) from the client")
-                            .c_str());
+                                "/s) from the client"));
         return false;
       }
       return true;
@@ -401,8 +407,7 @@ bool Http2ServerCodec::checkFlood(const nghttp2_frame& frame) {
                 settings_.control_frame_rate_per_second)) {
         enhanceYourCalm(gw::cat("flood: more than ", settings_.control_frame_burst,
                                 " SETTINGS/PING frames (then ",
-                                settings_.control_frame_rate_per_second, "/s) from the client")
-                            .c_str());
+                                settings_.control_frame_rate_per_second, "/s) from the client"));
         return false;
       }
       return true;
@@ -560,6 +565,10 @@ int Http2ServerCodec::headersReceived(Stream& s, const nghttp2_frame& frame) {
       return 0;
     }
   }
+  // A body of unknown length is framed as an HTTP/1 chunked body would be,
+  // which is how the router and HTTP/1 backends read it.
+  if (!end_stream && !r.headers.has("content-length"))
+    r.headers.set("transfer-encoding", "chunked");
   s.head_request_ = r.method == "HEAD";
   s.decoder_ = &callbacks_.newStream(s);
   s.decoder_->decodeHeaders(std::move(r), end_stream);

@@ -68,7 +68,7 @@ class Http2ServerCodec : public ServerCodec {
     std::chrono::steady_clock::time_point last;
   };
   bool take(Bucket& bucket, uint32_t burst, uint32_t rate);
-  void enhanceYourCalm(const char* what);
+  void enhanceYourCalm(std::string_view what);
   void fail(std::string_view description);
   Stream* stream(int32_t id);
 
