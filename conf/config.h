@@ -367,9 +367,17 @@ struct SecurityConfig {
 };
 
 // Everything micro-gw.conf says.
+// [http2] (WSO2 3.2's key and default)
+struct Http2Config {
+  // HTTP/2 towards clients: h2c with prior knowledge on the plain port (and
+  // ALPN h2 on a TLS listener). false = HTTP/1.1 only.
+  bool enable = true;
+};
+
 struct Config {
   std::string file;  // path it was loaded from
   ListenerConfig listener;
+  Http2Config http2;
   HttpClientsConfig http_clients;
   AdminConfig admin;
   AccessLogConfig access_log;

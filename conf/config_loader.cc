@@ -374,7 +374,7 @@ absl::Status readRoot(const TomlSection& root, const Environment& env, Config& c
   std::vector<std::string> sections = {
       "listenerConfig", "httpClients",      "admin",
       "accessLog",      "filters",          "tokenRevocationConfig",
-      "analytics",      "throttlingConfig", "mutualSSLConfig"};
+      "analytics",      "throttlingConfig", "mutualSSLConfig", "http2"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
   GW_CONF_RETURN_IF_ERROR(root.checkKeys(etcdRootKeys(), sections));
   GW_CONF_RETURN_IF_ERROR(readEtcdConfig(root, config.etcd));
@@ -392,6 +392,9 @@ absl::Status readRoot(const TomlSection& root, const Environment& env, Config& c
   GW_CONF_RETURN_IF_ERROR(readMutualSsl(*s, config.listener, config.warnings));
   if (!(s = root.section("httpClients")).ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readHttpClients(*s, env, config.file, config.http_clients));
+  if (!(s = root.section("http2")).ok()) return s.status();
+  GW_CONF_RETURN_IF_ERROR(s->checkKeys({"enable"}, {}));
+  GW_CONF_RETURN_IF_ERROR(s->readBool("enable", config.http2.enable));
   if (!(s = root.section("admin")).ok()) return s.status();
   GW_CONF_RETURN_IF_ERROR(readAdmin(*s, config.admin));
   if (!(s = root.section("accessLog")).ok()) return s.status();

@@ -4,9 +4,17 @@
 //
 // A ServerCodec turns a client's bytes into per-request stream events
 // (RequestDecoder) and turns response events (ResponseEncoder) back into
-// bytes. HTTP/1.1 (http1_server_codec.h, http-parser) is one implementation;
-// an HTTP/2 codec (nghttp2) implements the same interfaces with many
-// concurrent streams, so filters and the router never see the protocol.
+// bytes. HTTP/1.1 (http1_server_codec.h, http-parser, one stream at a time)
+// and HTTP/2 (http2_server_codec.h, nghttp2, many concurrent streams)
+// implement the same interfaces, so filters and the router never see the
+// protocol. codec_factory.h picks one by ALPN or by the HTTP/2 preface.
+//
+// Example (what the connection manager does):
+//   codec = createServerCodec("h2", *this, output, limits, http2_settings);
+//   codec->dispatch(input);   // -> newStream(encoder) -> decodeHeaders(...)
+//   encoder.encodeHeaders(response, /*end_stream=*/false);
+//   encoder.encodeData(body, /*end_stream=*/true);
+//   codec->flushOutput();     // HTTP/2 frames into the output buffer
 //
 // Threading: a codec belongs to one connection on one worker thread.
 // Re-entrancy: decoder callbacks run inside dispatch(); they may call the
@@ -37,6 +45,23 @@ class RequestDecoder {
   virtual void decodeTrailers(HeaderMap trailers) = 0;
 };
 
+// Per-stream events that only a multiplexing codec (HTTP/2) reports; with
+// HTTP/1 the connection is the stream and the connection manager sees these
+// on the socket itself.
+class StreamCallbacks {
+ public:
+  virtual ~StreamCallbacks() = default;
+  // The stream ended before its response did: the client reset it (RST_STREAM),
+  // the codec refused what the client sent on it, or the connection went away.
+  // No further calls to the stream's RequestDecoder or StreamCallbacks follow.
+  virtual void onResetStream(std::string_view reason) = 0;
+  // The stream's response bytes waiting for the client (its flow-control
+  // window or the connection) rose above the high watermark / fell below the
+  // low one: stop / resume producing them (e.g. reading from the upstream).
+  virtual void onAboveWriteBufferHighWatermark() = 0;
+  virtual void onBelowWriteBufferLowWatermark() = 0;
+};
+
 // Writes one response. The codec chooses the framing (Content-Length,
 // chunked, or close-delimited) from the headers and protocol.
 class ResponseEncoder {
@@ -47,6 +72,17 @@ class ResponseEncoder {
   virtual void encodeHeaders(const ResponseHeaders& headers, bool end_stream) = 0;
   virtual void encodeData(std::string_view data, bool end_stream) = 0;
   virtual void encodeTrailers(const HeaderMap& trailers) = 0;
+  // Where this stream's StreamCallbacks events go (HTTP/1 reports none);
+  // `callbacks` must outlive the stream or be replaced by nullptr first.
+  virtual void setStreamCallbacks(StreamCallbacks* callbacks) = 0;
+  // Ends the stream without completing its response: HTTP/2 sends RST_STREAM;
+  // HTTP/1 can only end the connection (keep-alive off; the connection
+  // manager closes it). Nothing more is encoded on the stream afterwards.
+  virtual void resetStream() = 0;
+  // Stops / resumes taking this stream's request body (HTTP/2 withholds its
+  // flow-control window). Counted: each true needs a false. HTTP/1: no-op,
+  // the connection manager stops reading the socket instead.
+  virtual void readDisable(bool disable) = 0;
 };
 
 // Implemented by the connection manager.
@@ -54,11 +90,12 @@ class ServerCodecCallbacks {
  public:
   virtual ~ServerCodecCallbacks() = default;
   // A new request began; returns where its events go. `encoder` stays valid
-  // until the response ends or the connection closes.
+  // until the response ends, the stream is reset or the connection closes.
   virtual RequestDecoder& newStream(ResponseEncoder& encoder) = 0;
-  // The request is malformed or over a limit. The connection manager answers
-  // with `status` (400, 408, 413, 414, 431, 501) unless a response already
-  // started, then closes the connection.
+  // The connection is broken: HTTP/1, the request is malformed or over a
+  // limit (`status` 400, 408, 413, 414, 431, 501, 505); HTTP/2, a connection
+  // error (`status` 400). The connection manager logs it, ends the streams,
+  // calls ServerCodec::sendProtocolError and closes the connection.
   virtual void onProtocolError(int status, std::string_view message,
                                std::string_view description) = 0;
 };
@@ -90,31 +127,41 @@ struct CodecLimits {
   KeepAlivePolicy keep_alive = KeepAlivePolicy::Auto;
 };
 
+enum class Protocol { Http1, Http2 };
+
 class ServerCodec {
  public:
   virtual ~ServerCodec() = default;
 
+  virtual Protocol protocol() const = 0;
+
   // Consumes bytes from `input` (draining what it used). HTTP/1 stops after
-  // one complete request and leaves pipelined bytes in `input` until
-  // resume() is called once that request's response is complete.
+  // one complete request and leaves pipelined bytes in `input` until the
+  // connection manager resumes it (Http1ServerCodec::resume()).
   virtual void dispatch(evbuffer* input) = 0;
 
-  // The current response is complete: parsing may go on with the next
-  // pipelined request. Call dispatch() again afterwards.
-  virtual void resume() = 0;
+  // Answers the error reported through onProtocolError: HTTP/1 writes a
+  // final `status` response with the JSON `body` and Connection: close
+  // (nothing if a response already started); HTTP/2 sends GOAWAY
+  // PROTOCOL_ERROR. The connection manager closes the connection afterwards.
+  virtual void sendProtocolError(int status, std::string_view body) = 0;
 
-  // False once the connection must close after the current response
-  // (Connection: close, HTTP/1.0 without keep-alive, a protocol error, ...).
-  virtual bool keepAlive() const = 0;
+  // Draining: no new requests. HTTP/1, the current (or next) response carries
+  // Connection: close; HTTP/2, GOAWAY with the last stream id taken.
+  virtual void goAway() = 0;
 
-  // Ask the codec to end keep-alive after the current response (draining).
-  virtual void disableKeepAlive() = 0;
+  // True once the connection should close as soon as no stream is active
+  // (HTTP/1: keep-alive ended; HTTP/2: GOAWAY sent or received, or the
+  // session ended).
+  virtual bool wantsClose() const = 0;
 
-  // True while a request is in progress (between its first byte and the end of its response).
-  virtual bool streamActive() const = 0;
+  // Moves frames the codec holds (HTTP/2) into the output buffer, up to its
+  // limit; called after encode calls and when the output drained. HTTP/1
+  // writes through at once: no-op.
+  virtual void flushOutput() = 0;
 
-  // True when the current request has been read to its end.
-  virtual bool requestComplete() const = 0;
+  // True when the codec holds output that flushOutput() did not place yet.
+  virtual bool wantsWrite() const = 0;
 };
 
 }  // namespace gw::http

@@ -49,9 +49,15 @@ bool hasToken(std::string_view list, std::string_view token);
 
 // The request line and headers of one request.
 struct RequestHeaders {
-  std::string method;  // "GET"
-  std::string path;    // request-target as received: "/petstore/v1/pets?limit=2"
+  std::string method;     // "GET"
+  std::string path;       // request-target as received: "/petstore/v1/pets?limit=2"
   int version_minor = 1;  // HTTP/1.<minor>; 2 for HTTP/2 streams
+  // HTTP/2's :authority and :scheme. An HTTP/1 request fills them from its
+  // Host header and the connection ("http"); an HTTP/2 request's :authority
+  // is also put in `headers` as Host (replacing a differing one), so filters
+  // and HTTP/1 backends see one Host whatever the client spoke.
+  std::string authority;
+  std::string scheme = "http";
   HeaderMap headers;
 
   // The path without its query string.

@@ -296,6 +296,7 @@ int Http1ServerCodec::headersComplete() {
   if (request_.version_minor == 1 && !h.has("host")) {
     return fail(400, "Bad request", "HTTP/1.1 requests must carry a Host header");
   }
+  if (const std::string* host = h.get("host")) request_.authority = *host;
   if (limits_.max_entity_body_size > 0 && (parser_.flags & F_CONTENTLENGTH) &&
       parser_.content_length > limits_.max_entity_body_size) {
     return fail(413, "Request entity too large",
@@ -434,6 +435,22 @@ void Http1ServerCodec::encodeTrailers(const HeaderMap& trailers) {
     evbuffer_add(output_, out.data(), out.size());
   }
   endResponse();
+}
+
+void Http1ServerCodec::sendProtocolError(int status, std::string_view body) {
+  keep_alive_ = false;
+  if (response_started_) return;
+  std::string out = gw::cat("HTTP/1.1 ", status, " ", reasonPhrase(status),
+                            "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+                            "\r\nConnection: close\r\n\r\n", body);
+  evbuffer_add(output_, out.data(), out.size());
+  closing_ = true;
+}
+
+void Http1ServerCodec::resetStream() {
+  keep_alive_ = false;
+  closing_ = true;
+  decoder_ = nullptr;
 }
 
 void Http1ServerCodec::endResponse() {

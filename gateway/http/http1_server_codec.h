@@ -21,12 +21,27 @@ class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
   Http1ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* output, const CodecLimits& limits);
 
   // ServerCodec
+  Protocol protocol() const override { return Protocol::Http1; }
   void dispatch(evbuffer* input) override;
-  void resume() override;
-  bool keepAlive() const override { return keep_alive_; }
-  void disableKeepAlive() override { keep_alive_ = false; }
-  bool streamActive() const override { return stream_active_; }
-  bool requestComplete() const override { return request_complete_; }
+  void sendProtocolError(int status, std::string_view body) override;
+  void goAway() override { keep_alive_ = false; }
+  bool wantsClose() const override { return !keep_alive_; }
+  void flushOutput() override {}
+  bool wantsWrite() const override { return false; }
+
+  // HTTP/1 only (one stream at a time).
+  // The current response is complete: parsing may go on with the next
+  // pipelined request. Call dispatch() again afterwards.
+  void resume();
+  // False once the connection must close after the current response
+  // (Connection: close, HTTP/1.0 without keep-alive, a protocol error, ...).
+  bool keepAlive() const { return keep_alive_; }
+  // Ends keep-alive after the current response.
+  void disableKeepAlive() { keep_alive_ = false; }
+  // True while a request is in progress (between its first byte and the end of its response).
+  bool streamActive() const { return stream_active_; }
+  // True when the current request has been read to its end.
+  bool requestComplete() const { return request_complete_; }
 
  private:
   // ResponseEncoder
@@ -34,6 +49,9 @@ class Http1ServerCodec : public ServerCodec, private ResponseEncoder {
   void encodeHeaders(const ResponseHeaders& headers, bool end_stream) override;
   void encodeData(std::string_view data, bool end_stream) override;
   void encodeTrailers(const HeaderMap& trailers) override;
+  void setStreamCallbacks(StreamCallbacks*) override {}
+  void resetStream() override;
+  void readDisable(bool) override {}
 
   // http-parser callbacks.
   static int onMessageBegin(http_parser* p);

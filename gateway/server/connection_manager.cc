@@ -7,6 +7,7 @@
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
+#include "gateway/http/codec_factory.h"
 #include "gateway/http/http1_server_codec.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
@@ -53,6 +54,7 @@ http::KeepAlivePolicy codecKeepAlive(conf::KeepAliveMode mode) {
 
 // One request/response exchange and its filter chain.
 class ConnectionManager::ActiveStream : public http::RequestDecoder,
+                                        public http::StreamCallbacks,
                                         public http::FilterChainOwner,
                                         public event::DeferredDeletable {
  public:
@@ -65,8 +67,12 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
     std::vector<http::StreamFilterPtr> filters;
     for (const auto& factory : runtime_->filter_factories) filters.push_back(factory());
     chain_ = std::make_unique<http::FilterChain>(*this, std::move(filters));
+    encoder_.setStreamCallbacks(this);
   }
   ~ActiveStream() override { chain_->destroy(); }
+
+  // Where this stream sits in the connection's list.
+  std::list<std::unique_ptr<ActiveStream>>::iterator position_;
 
   // http::RequestDecoder
   void decodeHeaders(http::RequestHeaders headers, bool end_stream) override {
@@ -87,7 +93,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
     }
     chain_->decodeHeaders(std::move(headers), end_stream);
     // Tell a waiting client to send its body, unless the chain already answered.
-    if (!end_stream && !chain_->responseStarted() && !done_) {
+    if (!end_stream && !chain_->responseStarted() && !done_ && encoder_live_) {
       encoder_.encode100Continue();
       conn_.scheduleFlush();
     }
@@ -101,31 +107,63 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
 
   // http::FilterChainOwner
   void writeHeaders(http::ResponseHeaders& headers, bool end_stream) override {
+    if (!encoder_live_) return;
     status_ = headers.status;
     encoder_.encodeHeaders(headers, end_stream);
     conn_.scheduleFlush();
     if (end_stream) complete();
   }
   void writeData(std::string& data, bool end_stream) override {
+    if (!encoder_live_) return;
     bytes_ += data.size();
     encoder_.encodeData(data, end_stream);
     conn_.scheduleFlush();
-    conn_.checkWriteWatermark();
+    if (conn_.http1_ != nullptr) conn_.checkWriteWatermark();
     if (end_stream) complete();
   }
   void writeTrailers(http::HeaderMap& trailers) override {
+    if (!encoder_live_) return;
     encoder_.encodeTrailers(trailers);
     conn_.scheduleFlush();
     complete();
   }
   void resetStream(std::string_view reason) override {
-    GW_LOG_WARN("downstream ", conn_.peer_, ": closing connection mid-response: ", reason);
+    if (done_) return;
     status_ = status_ == 0 ? 502 : status_;
     aborted_by_ = abortedBy(chain_->localReplyStatus());
     logAndCount();
-    conn_.close();
+    if (conn_.http1_ != nullptr) {
+      GW_LOG_WARN("downstream ", conn_.peer_, ": closing connection mid-response: ", reason);
+      conn_.close();
+      return;
+    }
+    GW_LOG_WARN("downstream ", conn_.peer_, ": resetting HTTP/2 stream mid-response: ", reason);
+    done_ = true;
+    encoder_live_ = false;
+    encoder_.setStreamCallbacks(nullptr);
+    encoder_.resetStream();
+    conn_.scheduleFlush();
+    conn_.onStreamComplete(*this);
   }
-  void readDisableDownstream(bool disable) override { conn_.readDisable(disable); }
+  void readDisableDownstream(bool disable) override {
+    if (conn_.http1_ != nullptr) {
+      conn_.readDisable(disable);
+    } else if (encoder_live_) {
+      encoder_.readDisable(disable);
+      conn_.scheduleFlush();  // a WINDOW_UPDATE may be due
+    }
+  }
+
+  // http::StreamCallbacks (HTTP/2)
+  void onResetStream(std::string_view reason) override {
+    encoder_live_ = false;
+    if (done_) return;
+    GW_LOG_DEBUG("downstream ", conn_.peer_, ": ", reason);
+    abort(499);
+    conn_.onStreamComplete(*this);
+  }
+  void onAboveWriteBufferHighWatermark() override { chain_->onAboveWriteBufferHighWatermark(); }
+  void onBelowWriteBufferLowWatermark() override { chain_->onBelowWriteBufferLowWatermark(); }
   const router::RouteMatch* route() const override { return &route_; }
   const std::string& downstreamAddress() const override { return conn_.peer_; }
   bool downstreamTls() const override { return conn_.transport_.tls; }
@@ -141,6 +179,11 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void abort(int status) {
     if (done_) return;
     done_ = true;
+    if (encoder_live_) {
+      encoder_live_ = false;
+      encoder_.setStreamCallbacks(nullptr);
+      if (conn_.http1_ == nullptr) encoder_.resetStream();
+    }
     if (status_ != 0) {
       // The response had started: keep the status it went out with.
       if (aborted_by_.empty()) aborted_by_ = "client";
@@ -155,8 +198,10 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void complete() {
     if (done_) return;
     done_ = true;
+    // The codec lets go of a stream whose response ended.
+    encoder_live_ = false;
     logAndCount();
-    conn_.onStreamComplete();
+    conn_.onStreamComplete(*this);
   }
   void logAndCount() {
     if (logged_) return;
@@ -191,12 +236,32 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   std::string_view aborted_by_;  // see AccessLogEntry::aborted_by
   bool done_ = false;
   bool logged_ = false;
+  // False once the codec may have deleted `encoder_` (response ended, stream reset).
+  bool encoder_live_ = true;
 };
 
 ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, std::string peer,
                                      DownstreamTransport transport)
-    : worker_(worker), bev_(bev), peer_(std::move(peer)), transport_(std::move(transport)) {
-  const conf::ListenerConfig& l = worker_.runtime()->config->listener;
+    : worker_(worker),
+      bev_(bev),
+      peer_(std::move(peer)),
+      transport_(std::move(transport)),
+      alpn_(transport_.alpn) {
+  timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
+  flush_event_.reset(event_new(worker_.dispatcher().base(), -1, 0, &onFlushCb, this));
+}
+
+ConnectionManager::~ConnectionManager() {
+  for (auto& stream : streams_) stream->abort(499);
+  streams_.clear();
+  codec_.reset();
+  timer_.reset();
+  if (bev_ != nullptr) bufferevent_free(bev_);
+}
+
+void ConnectionManager::createCodec(std::string_view alpn) {
+  const conf::Config& config = *worker_.runtime()->config;
+  const conf::ListenerConfig& l = config.listener;
   http::CodecLimits limits{
       l.max_uri_length,
       l.max_header_size,
@@ -207,16 +272,17 @@ ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, st
                                "Request header and trailer fields dropped because their name has "
                                "an underscore (listenerConfig.headersWithUnderscoresAction).")};
   limits.keep_alive = codecKeepAlive(l.keep_alive);
-  codec_ = std::make_unique<http::Http1ServerCodec>(*this, bufferevent_get_output(bev_), limits);
-  timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
-  flush_event_.reset(event_new(worker_.dispatcher().base(), -1, 0, &onFlushCb, this));
-}
-
-ConnectionManager::~ConnectionManager() {
-  if (stream_) stream_->abort(499);
-  stream_.reset();
-  timer_.reset();
-  if (bev_ != nullptr) bufferevent_free(bev_);
+  codec_ = http::createServerCodec(alpn, *this, bufferevent_get_output(bev_), limits,
+                                   http::Http2Settings());
+  if (codec_->protocol() == http::Protocol::Http1) {
+    http1_ = static_cast<http::Http1ServerCodec*>(codec_.get());
+  } else {
+    worker_.stats()
+        .counter("microgw_downstream_http2_connections_total",
+                 "Downstream connections that speak HTTP/2 (ALPN h2 or h2c prior knowledge).")
+        .inc();
+    if (worker_.draining()) codec_->goAway();
+  }
 }
 
 void ConnectionManager::start() {
@@ -227,6 +293,10 @@ void ConnectionManager::start() {
   // through flushOutput() (bev_write.h).
   bufferevent_disable(bev_, EV_WRITE);
   bufferevent_enable(bev_, EV_READ);
+  // Without ALPN and with HTTP/2 on, the first bytes pick the protocol.
+  if (!alpn_.empty() || !worker_.runtime()->config->http2.enable) createCodec(alpn_);
+  if (codec_ != nullptr && codec_->protocol() == http::Protocol::Http2)
+    scheduleFlush();  // SETTINGS
   armIdle();
 }
 
@@ -252,38 +322,88 @@ void ConnectionManager::onRead() {
     evbuffer_drain(input, evbuffer_get_length(input));
     return;
   }
-  if (!codec_->streamActive() && timer_mode_ != TimerMode::HeaderRead &&
-      evbuffer_get_length(input) > 0) {
+  if ((codec_ == nullptr || (http1_ != nullptr && !http1_->streamActive())) &&
+      timer_mode_ != TimerMode::HeaderRead && evbuffer_get_length(input) > 0) {
     // A request has begun: it must finish its headers in time.
     timer_mode_ = TimerMode::HeaderRead;
     timer_->enable(
         std::chrono::milliseconds(worker_.runtime()->config->listener.header_read_timeout_ms));
   }
+  if (codec_ == nullptr) {
+    switch (http::detectHttp2Preface(input)) {
+      case http::PrefaceMatch::NeedMore:
+        return;
+      case http::PrefaceMatch::Http2:
+        createCodec("h2");
+        armIdle();  // HTTP/2 streams have no header-read phase on the connection
+        break;
+      case http::PrefaceMatch::Other:
+        createCodec("http/1.1");
+        break;
+    }
+  }
+  dispatch();
+}
+
+void ConnectionManager::dispatch() {
   in_dispatch_ = true;
-  codec_->dispatch(input);
+  codec_->dispatch(bufferevent_get_input(bev_));
   in_dispatch_ = false;
+  if (http1_ != nullptr || closed_) return;
+  scheduleFlush();  // SETTINGS and PING acknowledgements, WINDOW_UPDATEs
+  if (codec_->wantsClose() && streams_.empty()) closeAfterWrite();
 }
 
 http::RequestDecoder& ConnectionManager::newStream(http::ResponseEncoder& encoder) {
-  timer_->disable();
-  timer_mode_ = TimerMode::None;
-  if (worker_.draining()) codec_->disableKeepAlive();
-  // listenerConfig.maxPipelinedRequests: this request waited behind that many
-  // others; its response closes the connection (the client sends the rest again).
-  const int64_t max_pipelined = worker_.runtime()->config->listener.max_pipelined_requests;
-  if (max_pipelined > 0 && pipelined_ >= max_pipelined) codec_->disableKeepAlive();
-  stream_ = std::make_unique<ActiveStream>(*this, encoder);
-  return *stream_;
+  if (streams_.empty()) {
+    timer_->disable();
+    timer_mode_ = TimerMode::None;
+  }
+  if (http1_ != nullptr) {
+    if (worker_.draining()) http1_->disableKeepAlive();
+    // listenerConfig.maxPipelinedRequests: this request waited behind that many
+    // others; its response closes the connection (the client sends the rest again).
+    const int64_t max_pipelined = worker_.runtime()->config->listener.max_pipelined_requests;
+    if (max_pipelined > 0 && pipelined_ >= max_pipelined) http1_->disableKeepAlive();
+  }
+  auto stream = std::make_unique<ActiveStream>(*this, encoder);
+  ActiveStream& ref = *stream;
+  ref.position_ = streams_.insert(streams_.end(), std::move(stream));
+  return ref;
 }
 
-void ConnectionManager::onStreamComplete() {
+void ConnectionManager::removeStream(ActiveStream& stream) {
   // The stream may be deep in its own callbacks: delete it later.
-  worker_.dispatcher().deferredDelete(std::move(stream_));
-  if (!codec_->keepAlive() || close_after_response_ || worker_.draining()) {
+  std::unique_ptr<ActiveStream> owned = std::move(*stream.position_);
+  streams_.erase(stream.position_);
+  worker_.dispatcher().deferredDelete(std::move(owned));
+}
+
+void ConnectionManager::abortStreams(int status) {
+  while (!streams_.empty()) {
+    ActiveStream& stream = *streams_.front();
+    stream.abort(status);
+    removeStream(stream);
+  }
+}
+
+void ConnectionManager::onStreamComplete(ActiveStream& stream) {
+  removeStream(stream);
+  if (closed_) return;
+  if (http1_ == nullptr) {
+    if (!streams_.empty()) return;
+    if (codec_->wantsClose() || worker_.draining()) {
+      closeAfterWrite();
+    } else {
+      armIdle();
+    }
+    return;
+  }
+  if (!http1_->keepAlive() || close_after_response_ || worker_.draining()) {
     closeAfterWrite();
     return;
   }
-  codec_->resume();
+  http1_->resume();
   armIdle();
   // Pipelined requests may already wait in the input buffer. Parse them from
   // a fresh callback so this stack (maybe the router's) unwinds first.
@@ -298,35 +418,30 @@ void ConnectionManager::onStreamComplete() {
 void ConnectionManager::onProtocolError(int status, std::string_view message,
                                         std::string_view description) {
   GW_LOG_INFO("downstream ", peer_, ": ", status, " ", message, ": ", description);
-  if (stream_ && stream_->chain().responseStarted()) {
-    stream_->abort(status);
-    close();
-    return;
-  }
-  if (stream_) {
-    stream_->abort(status);
-    worker_.dispatcher().deferredDelete(std::move(stream_));
+  if (http1_ != nullptr && !streams_.empty()) {
+    ActiveStream& stream = *streams_.front();
+    stream.abort(status);
+    const bool started = stream.chain().responseStarted();
+    removeStream(stream);
+    if (started) {
+      close();
+      return;
+    }
   } else {
+    abortStreams(status);
     worker_.requestCounter("", status).inc();
     worker_.accessLog().write(AccessLogEntry{peer_, "-", "-", status, 0, "", 0, ""});
   }
-  std::string body = http::localReplyBody(status, message, description);
-  std::string out = gw::cat("HTTP/1.1 ", status, " ", http::reasonPhrase(status),
-                            "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
-                            "\r\nConnection: close\r\n\r\n", body);
-  evbuffer_add(bufferevent_get_output(bev_), out.data(), out.size());
+  codec_->sendProtocolError(status, http::localReplyBody(status, message, description));
   closeAfterWrite();
 }
 
 void ConnectionManager::closeAfterWrite() {
-  if (closed_) return;
+  if (closed_ || close_after_write_) return;
   close_after_write_ = true;
   timer_->disable();
-  if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) {
-    onWrite();
-    return;
-  }
   bufferevent_setwatermark(bev_, EV_WRITE, 0, 0);  // call onWrite when fully flushed
+  // onFlush lets the codec place what it holds (an HTTP/2 GOAWAY) first.
   scheduleFlush();
 }
 
@@ -345,6 +460,8 @@ void ConnectionManager::onFlushCb(evutil_socket_t, short, void* arg) {
 void ConnectionManager::onFlush() {
   flush_scheduled_ = false;
   if (closed_) return;
+  if (codec_ != nullptr) codec_->flushOutput();
+  if (closed_) return;
   gw::net::flushOutput(bev_);
   if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) onWrite();
 }
@@ -353,6 +470,10 @@ void ConnectionManager::onWrite() {
   if (closed_) return;
   gw::net::onOutputDrained(bev_);
   if (close_after_write_) {
+    if (codec_ != nullptr && codec_->wantsWrite() && !lingering_) {
+      scheduleFlush();
+      return;
+    }
     if (evbuffer_get_length(bufferevent_get_output(bev_)) > 0) return;
     if (lingering_) return;
     // Half-close and discard late input for a moment (see kLingerTime).
@@ -368,31 +489,42 @@ void ConnectionManager::onWrite() {
     timer_->enable(kLingerTime);
     return;
   }
+  if (http1_ == nullptr) {
+    // HTTP/2: the socket took what the codec placed; let it place more.
+    if (codec_ != nullptr && codec_->wantsWrite()) scheduleFlush();
+    return;
+  }
   if (above_high_watermark_) {
     above_high_watermark_ = false;
-    if (stream_) stream_->chain().onBelowWriteBufferLowWatermark();
+    if (!streams_.empty()) streams_.front()->chain().onBelowWriteBufferLowWatermark();
   }
 }
 
 void ConnectionManager::checkWriteWatermark() {
-  if (above_high_watermark_ || !stream_) return;
+  if (above_high_watermark_ || streams_.empty()) return;
   if (evbuffer_get_length(bufferevent_get_output(bev_)) > kWriteHighWatermark) {
     above_high_watermark_ = true;
-    stream_->chain().onAboveWriteBufferHighWatermark();
+    streams_.front()->chain().onAboveWriteBufferHighWatermark();
   }
 }
 
 void ConnectionManager::onEvent(short events) {
   if (closed_) return;
   if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-    if (lingering_ || !stream_ || stream_->done()) {
+    if (lingering_ || streams_.empty() || http1_ == nullptr) {
+      if (!streams_.empty()) GW_LOG_DEBUG("downstream ", peer_, ": HTTP/2 client went away");
       close();
       return;
     }
-    if ((events & BEV_EVENT_EOF) && codec_->requestComplete()) {
+    ActiveStream& stream = *streams_.front();
+    if (stream.done()) {
+      close();
+      return;
+    }
+    if ((events & BEV_EVENT_EOF) && http1_->requestComplete()) {
       // The client half-closed after a complete request: still answer it.
       close_after_response_ = true;
-      codec_->disableKeepAlive();
+      http1_->disableKeepAlive();
       return;
     }
     GW_LOG_DEBUG("downstream ", peer_, ": client went away mid-request");
@@ -406,6 +538,7 @@ void ConnectionManager::onTimer() {
       close();
       return;
     case TimerMode::HeaderRead:
+      if (codec_ == nullptr) createCodec("http/1.1");
       onProtocolError(408, "Request timeout",
                       gw::cat("request headers not received within ",
                               worker_.runtime()->config->listener.header_read_timeout_ms,
@@ -420,8 +553,20 @@ void ConnectionManager::onTimer() {
 }
 
 void ConnectionManager::drain() {
-  codec_->disableKeepAlive();
-  if (!stream_ || stream_->done()) close();
+  if (codec_ == nullptr) {
+    close();
+    return;
+  }
+  codec_->goAway();
+  if (http1_ != nullptr) {
+    if (streams_.empty() || streams_.front()->done()) close();
+    return;
+  }
+  if (streams_.empty()) {
+    closeAfterWrite();
+  } else {
+    scheduleFlush();
+  }
 }
 
 void ConnectionManager::readDisable(bool disable) {
@@ -439,10 +584,7 @@ void ConnectionManager::close() {
   timer_->disable();
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
-  if (stream_) {
-    stream_->abort(499);
-    worker_.dispatcher().deferredDelete(std::move(stream_));
-  }
+  abortStreams(499);
   worker_.connectionClosed(*this);
 }
 

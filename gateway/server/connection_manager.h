@@ -2,14 +2,19 @@
 
 // One downstream (client) connection: reads bytes, runs them through the
 // HTTP codec, and for each request builds a filter chain (ActiveStream) whose
-// encode output goes back through the codec. Owns the client bufferevent.
-// Single-threaded: lives on the worker that accepted the connection, which
-// owns it and deletes it (deferred) after it reports itself closed.
+// encode output goes back through the codec. Holds a list of active streams:
+// HTTP/1 has at most one at a time (pipelined requests wait in the input),
+// HTTP/2 many. The codec is picked by ALPN, or on a plain connection by the
+// HTTP/2 preface (h2c prior knowledge, when [http2] enable). Owns the client
+// bufferevent. Single-threaded: lives on the worker that accepted the
+// connection, which owns it and deletes it (deferred) after it reports itself
+// closed.
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 
@@ -27,6 +32,10 @@ class Store;
 class Counter;
 class Gauge;
 }  // namespace gw::stats
+
+namespace gw::http {
+class Http1ServerCodec;
+}
 
 namespace gw::server {
 
@@ -60,7 +69,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   ~ConnectionManager() override;
 
   void start();
-  // Graceful shutdown: finish the current request, then close; close now if idle.
+  // Graceful shutdown: finish the current requests (HTTP/2: GOAWAY), then
+  // close; close now if idle.
   void drain();
 
   const DownstreamTransport& transport() const { return transport_; }
@@ -84,7 +94,12 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void onFlush();
   void scheduleFlush();
   void onEvent(short events);
-  void onStreamComplete();
+  void createCodec(std::string_view alpn);
+  void dispatch();
+  void onStreamComplete(ActiveStream& stream);
+  // Takes a finished or reset stream out of the list and deletes it later.
+  void removeStream(ActiveStream& stream);
+  void abortStreams(int status);
   void closeAfterWrite();
   void close();
   void onTimer();
@@ -96,8 +111,12 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   bufferevent* bev_;
   std::string peer_;
   const DownstreamTransport transport_;
-  std::unique_ptr<http::ServerCodec> codec_;
-  std::unique_ptr<ActiveStream> stream_;
+  // The ALPN protocol TLS negotiated ("h2", "http/1.1"); empty on a plain
+  // connection, where the first bytes decide.
+  std::string alpn_;
+  std::unique_ptr<http::ServerCodec> codec_;  // null until the protocol is known
+  http::Http1ServerCodec* http1_ = nullptr;   // codec_ when it is HTTP/1
+  std::list<std::unique_ptr<ActiveStream>> streams_;
   event::TimerPtr timer_;
   struct EventDeleter {
     void operator()(::event* e) const { event_free(e); }

@@ -44,7 +44,6 @@ using gw::http::RequestDecoder;
 using gw::http::RequestHeaders;
 using gw::http::ResponseEncoder;
 using gw::http::ResponseHeaders;
-using gw::http::ServerCodec;
 using gw::http::ServerCodecCallbacks;
 
 constexpr size_t kControlBytes = 8;
@@ -55,7 +54,7 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
   FakeConnection(Control& control, const CodecLimits& limits)
       : control_(control), limits_(limits) {}
 
-  void setCodec(ServerCodec* codec) { codec_ = codec; }
+  void setCodec(Http1ServerCodec* codec) { codec_ = codec; }
 
   // ServerCodecCallbacks
   RequestDecoder& newStream(ResponseEncoder& encoder) override {
@@ -217,7 +216,7 @@ class FakeConnection : public ServerCodecCallbacks, public RequestDecoder {
 
   Control& control_;
   CodecLimits limits_;
-  ServerCodec* codec_ = nullptr;
+  Http1ServerCodec* codec_ = nullptr;
   ResponseEncoder* encoder_ = nullptr;
   bool protocol_error_ = false;
   bool closed_ = false;

@@ -195,8 +195,10 @@ class Wso2ConfTest(unittest.TestCase):
         self.assertIn("configuration OK", out.stdout)
         self.assertNotIn("unknown", out.stderr)
         # Accepted-and-ignored sections warn once each and say what to use instead.
-        self.assertIn("'http2.enable' is a WSO2 API Microgateway 3.2 setting microgw does not "
-                      "implement; ignored: clients are served HTTP/1.1 only", out.stderr)
+        self.assertNotIn("'http2.enable'", out.stderr)  # implemented (HTTP/2 downstream)
+        self.assertIn("'httpClients.enableHttp2' is a WSO2 API Microgateway 3.2 setting microgw "
+                      "does not implement; ignored: requests to backends use HTTP/1.1",
+                      out.stderr)
         self.assertIn("'mutualSSLConfig.", out.stderr)
         self.assertEqual(out.stderr.count("'listenerConfig.tokenListenerPort'"), 1, out.stderr)
         # The TLS listener's keys are implemented; WSO2's TLSv1.1 is dropped with a warning.
@@ -256,7 +258,7 @@ class Wso2ConfTest(unittest.TestCase):
         status, _, _ = h.http_request(h.LOOPBACK, port, "GET", "/petstore/v1/pets")
         self.assertEqual(status, 401)
         log = gw.stderr_text() + gw.stdout_text()
-        self.assertIn("'http2.enable'", log)
+        self.assertNotIn("'http2.enable'", log)  # implemented: no warning
         self.assertIn("[b7a.users] (here 'b7a.users.admin.password') are WSO2 API Microgateway "
                       "3.2 settings microgw does not implement", log)
         self.assertNotIn("unknown", log)

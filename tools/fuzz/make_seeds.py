@@ -291,6 +291,42 @@ write_repro("router_response_fuzz", "interim_with_body",
             b"\x00\x44\x03\x02\x45\x07\x01\x41HTTP/1.1 100 Continue\r\n\r\n"
             b"HTTP/1.1 103 Early Hint00 OK\r\nContent-Length: 2\r\n\r\nok")
 
+# http2_codec_fuzz: 8 control bytes, then HTTP/2 frames after the preface.
+def h2_frame(ftype, flags, stream, payload=b""):
+    return len(payload).to_bytes(3, "big") + bytes([ftype, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def hpack_literal(name, value):
+    """A literal field without indexing, no Huffman (RFC 7541 6.2.2)."""
+    return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+
+def h2_request(stream, path=b"/", method=b"GET", extra=(), flags=0x5):
+    block = b"".join(hpack_literal(n, v) for n, v in
+                     [(b":method", method), (b":path", path), (b":scheme", b"http"),
+                      (b":authority", b"gw")] + list(extra))
+    return h2_frame(0x1, flags, stream, block)
+
+
+H2_SETTINGS = h2_frame(0x4, 0, 0, b"\x00\x04\x00\x01\x00\x00")  # INITIAL_WINDOW_SIZE 65536
+H2_ANSWER = b"\x00\x84\x85\x86\x87\xc4\xc5\xe6"  # default limits; respond, whole input at once
+H2_STEP = b"\x00\x04\x11\x02\x13\x05\x01\x87"   # small chunks, mixed answers
+write("http2_codec_fuzz", "get", H2_ANSWER + H2_SETTINGS + h2_request(1))
+write("http2_codec_fuzz", "three_streams", H2_STEP + H2_SETTINGS + h2_request(1) +
+      h2_request(3, b"/a?b=c") + h2_request(5, b"/x", extra=[(b"cookie", b"a=1"), (b"cookie", b"b=2")]))
+write("http2_codec_fuzz", "post_body_trailers", H2_STEP + h2_request(1, b"/up", b"POST", flags=0x4) +
+      h2_frame(0x0, 0, 1, b"hello") + h2_frame(0x1, 0x5, 1, hpack_literal(b"x-sum", b"1")))
+write("http2_codec_fuzz", "rst_and_ping", H2_STEP + h2_request(1, flags=0x4) +
+      h2_frame(0x3, 0, 1, b"\x00\x00\x00\x08") + h2_frame(0x6, 0, 0, b"12345678") +
+      h2_frame(0x8, 0, 0, b"\x00\x01\x00\x00") + h2_request(3))
+write("http2_codec_fuzz", "continuation", H2_ANSWER + h2_request(1, flags=0x1) +
+      h2_frame(0x9, 0x4, 1, hpack_literal(b"x-a", b"b")))
+write("http2_codec_fuzz", "limits", b"\x1f\x84\x85\x86\x87\xc4\xc5\xe6" +
+      h2_request(1, b"/a-long-path-over-16", extra=[(b"x_under", b"1"), (b"x-big", b"v" * 80)]) +
+      h2_request(3, b"/p", b"POST", flags=0x4) + h2_frame(0x0, 0x1, 3, b"more than ten bytes"))
+write("http2_codec_fuzz", "bad_frames", H2_STEP + h2_frame(0x0, 0x1, 7, b"x") +
+      h2_frame(0x4, 0, 1, b"") + h2_frame(0x1, 0x5, 2, b"\x82"))
+
 if __name__ == "__main__":
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     print("corpus: %d files, %d bytes" % (sum(1 for f in CORPUS.rglob("*") if f.is_file()), total))

@@ -23,7 +23,7 @@ SECONDS_PER_TARGET="${FUZZ_SECONDS:-60}"
 BUILD_DIR="${FUZZ_BUILD_DIR:-/tmp/microgw-fuzz}"
 CXX="${CXX_FUZZ:-clang++}"
 
-ALL_TARGETS=(http1_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuzz no_proxy_fuzz
+ALL_TARGETS=(http1_codec_fuzz http2_codec_fuzz connect_reader_fuzz request_target_fuzz config_fuzz no_proxy_fuzz
   router_response_fuzz jwt_fuzz)
 
 # Project sources each driver needs (what its Bazel deps compile).
@@ -32,6 +32,10 @@ sources() {
     http1_codec_fuzz)
       echo gateway/http/http1_server_codec.cc gateway/http/framing_scanner.cc \
         gateway/http/header_map.cc gateway/stats/stats.cc ;;
+    http2_codec_fuzz)
+      echo gateway/http/http2_server_codec.cc gateway/http/codec_factory.cc \
+        gateway/http/http1_server_codec.cc gateway/http/framing_scanner.cc \
+        gateway/http/header_map.cc gateway/stats/stats.cc gateway/common/log.cc ;;
     connect_reader_fuzz) echo proxy_connector/connect_response_reader.cc ;;
     request_target_fuzz)
       echo gateway/http/request_target.cc gateway/http/header_map.cc gateway/router/route_table.cc ;;
@@ -54,6 +58,7 @@ sources() {
 max_len() {
   case "$1" in
     http1_codec_fuzz) echo 4096 ;;
+    http2_codec_fuzz) echo 4096 ;;
     connect_reader_fuzz) echo 12288 ;;  # room to cross the 8 KiB header limit
     request_target_fuzz) echo 1024 ;;
     config_fuzz) echo 8192 ;;
@@ -66,7 +71,7 @@ max_len() {
 # The absl libraries of tools/bazel/system/system.BUILD, in its order.
 ABSL_LIBS=$(sed -n '/name = "absl"/,/^)/p' "$ROOT/tools/bazel/system/system.BUILD" |
   grep -o '"-labsl_[a-z0-9_]*"' | tr -d '"' | tr '\n' ' ')
-LIBS="-levent -levent_pthreads -levent_openssl -lssl -lcrypto -lhttp_parser -lyaml-cpp $ABSL_LIBS -lpthread"
+LIBS="-levent -levent_pthreads -levent_openssl -lssl -lcrypto -lhttp_parser -lnghttp2 -lyaml-cpp $ABSL_LIBS -lpthread"
 CXXFLAGS="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 
 targets=("$@")

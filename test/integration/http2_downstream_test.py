@@ -1,0 +1,316 @@
+"""HTTP/2 towards clients (issue 9) through the real gateway: h2c with prior
+knowledge on the plain port, checked with curl, nghttp, h2load and a Python h2
+client: the filter chain per stream, concurrent streams on one connection,
+trailers both ways, a client that never reads (flow control keeps the
+gateway's memory flat), resets both ways, GOAWAY on drain, [http2] enable.
+
+Run under Bazel (//test/integration:http2_downstream_test) or directly:
+    MICROGW_BIN=bazel-bin/gateway/microgw PYTHONPATH=test/support \
+        /usr/bin/python3 -m unittest test/integration/http2_downstream_test.py
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import mgw_harness as h
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import http2_client  # noqa: E402  (beside this file)
+
+FILTERS = ("filters:\n  - name: request_id\n  - name: headers\n    config:\n      request:\n"
+           "        add:\n          X-Gateway: microgw\n  - name: router\n")
+BIG = 48 * 1024 * 1024
+
+
+def require_tools():
+    if not h.find_microgw():
+        raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+    for tool in ("curl", "nghttp", "h2load"):
+        if subprocess.run(["which", tool], stdout=subprocess.DEVNULL).returncode != 0:
+            raise unittest.SkipTest("%s not installed (tools/install.sh)" % tool)
+
+
+class CannedBackend:
+    """Answers each connection with the bytes named by the request's path
+    (/<name>), then closes."""
+
+    def __init__(self, replies):
+        self.replies = replies
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((h.LOOPBACK, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self):
+        return "http://%s:%d/" % (h.LOOPBACK, self.port)
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        with conn:
+            try:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    more = conn.recv(4096)
+                    if not more:
+                        return
+                    data += more
+                m = re.match(rb"[A-Z]+ /(\w+)", data)
+                conn.sendall(self.replies.get(m.group(1).decode() if m else "", b""))
+            except OSError:
+                pass
+
+    def stop(self):
+        self.sock.close()
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Http2DownstreamTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_tools()
+        cls.backend = h.TestBackend().start()
+        cls.canned = CannedBackend({
+            "trailers": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+                         b"X-Checksum: abc\r\n\r\n"),
+            "truncated": b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nonly this",
+        })
+        apis = {
+            "core": h.api_definition("/core/v1", [cls.backend.url("/")]),
+            "canned": h.api_definition("/canned/v1", [cls.canned.url()],
+                                       paths={"/trailers": ["get"], "/truncated": ["get"]}),
+        }
+        cls.gw = h.Microgw(apis, filters=FILTERS,
+                           conf={"listenerConfig": {"workers": 1}})
+        try:
+            cls.gw.start()
+        except Exception:
+            cls.backend.stop()
+            cls.canned.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
+        cls.backend.stop()
+        cls.canned.stop()
+
+    def tearDown(self):
+        if not self.gw.running():
+            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+
+    def url(self, path):
+        return "http://%s:%d%s" % (h.LOOPBACK, self.gw.port, path)
+
+    def client(self, **kw):
+        c = http2_client.H2Client(h.LOOPBACK, self.gw.port, **kw)
+        self.addCleanup(c.close)
+        return c
+
+    def access_line(self, needle):
+        found = []
+
+        def seen():
+            found[:] = [l for l in self.gw.log_text().splitlines() if needle in l and " ms" in l
+                        or needle in l and "ms aborted=" in l]
+            return bool(found)
+
+        h.wait_until(seen, timeout=10, what="access log line with %r" % needle)
+        return found[-1]
+
+    # --- the basics through real clients -------------------------------------------
+
+    def test_curl_prior_knowledge_and_http1_on_the_same_port(self):
+        for flag, version in (("--http2-prior-knowledge", "2"), ("--http1.1", "1.1")):
+            out = subprocess.run(
+                ["curl", "-sS", "-m", "20", flag, "-w", "\n%{http_code} %{http_version}",
+                 self.url("/core/v1/echo?via=" + version)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+            body, _, tail = out.stdout.rpartition("\n")
+            self.assertEqual(tail, "200 " + version, out.stderr)
+            seen = json.loads(body)
+            # The filter chain ran for the stream, and :authority became Host.
+            self.assertEqual(seen["headers_lower"].get("x-gateway"), "microgw")
+            self.assertEqual(seen["headers_lower"].get("x-forwarded-host"),
+                             "%s:%d" % (h.LOOPBACK, self.gw.port))
+            self.assertEqual(seen["args"], {"via": version})
+
+    def test_h2load_many_concurrent_streams_on_few_connections(self):
+        before = h.metric_sum(self.gw.metrics(), "microgw_downstream_http2_connections_total")
+        out = subprocess.run(["h2load", "-n", "400", "-c", "2", "-m", "20",
+                              self.url("/core/v1/echo")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=h.scaled(120))
+        self.assertIn("400 succeeded, 0 failed", out.stdout, out.stdout + out.stderr)
+        self.assertIn("Application protocol: h2c", out.stdout)
+        after = h.metric_sum(self.gw.metrics(), "microgw_downstream_http2_connections_total")
+        self.assertEqual(after - before, 2)
+
+    def test_nghttp_streams_on_one_connection_each_with_its_own_chain(self):
+        urls = [self.url("/core/v1/echo?i=%d" % i) for i in range(8)]
+        out = subprocess.run(["nghttp", "-n", "-s"] + urls, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, universal_newlines=True,
+                             timeout=h.scaled(60))
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        # One request-id per stream: every request got its own filter chain.
+        c = self.client()
+        sids = [c.request("GET", "/core/v1/echo?i=%d" % i) for i in range(10)]
+        ids = set()
+        for i, sid in enumerate(sids):
+            s = c.response(sid)
+            self.assertEqual(s.status(), 200)
+            seen = json.loads(bytes(s.data))
+            self.assertEqual(seen["args"], {"i": str(i)})
+            self.assertEqual(seen["headers_lower"]["x-gateway"], "microgw")
+            self.assertEqual(seen["headers_lower"]["x-forwarded-host"], "gw.example")
+            ids.add(seen["headers_lower"].get("x-request-id"))
+        self.assertEqual(len(ids), 10)
+        self.assertNotIn(None, ids)
+
+    def test_max_concurrent_streams_is_advertised(self):
+        out = subprocess.run(["nghttp", "-nv", self.url("/core/v1/echo")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=h.scaled(30))
+        self.assertIn("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):100", out.stdout)
+
+    # --- trailers --------------------------------------------------------------
+
+    def test_trailers_both_ways(self):
+        c = self.client()
+        s = c.get("/canned/v1/trailers")
+        self.assertEqual(s.status(), 200)
+        self.assertEqual(bytes(s.data), b"ok")
+        self.assertIn(("x-checksum", "abc"), s.trailers or [])
+        sid = c.request("POST", "/core/v1/echo", body=b"hello",
+                        trailers=[("x-request-sum", "42")])
+        s = c.response(sid)
+        self.assertEqual(s.status(), 200)
+        seen = json.loads(bytes(s.data))
+        self.assertEqual(seen["body_length"], 5)
+        self.assertIn(["X-Request-Sum", "42"], [[k.title(), v] for k, v in seen["trailers"]])
+
+    # --- flow control: a client that never reads ---------------------------------
+
+    def test_client_that_never_reads_keeps_gateway_memory_flat(self):
+        pid = self.gw.process.pid
+        base = rss_kb(pid)
+        stalled = self.client(auto_ack=False, rcvbuf=32 * 1024)
+        sid = stalled.request("GET", "/core/v1/big?n=%d" % BIG)
+        time.sleep(h.scaled(3))
+        grown = rss_kb(pid) - base
+        # Without flow control the gateway would hold most of the 48 MB body.
+        self.assertLess(grown, 16 * 1024, "gateway RSS grew %d kB" % grown)
+        # Others are served meanwhile, on a new connection and on HTTP/1.
+        self.assertEqual(self.client().get("/core/v1/echo").status(), 200)
+        self.assertEqual(self.gw.request("GET", "/core/v1/echo")[0], 200)
+        # The stalled stream got some of its body, far from all of it.
+        stalled.read_once(timeout=1)
+        got = len(stalled.streams[sid].data)
+        self.assertLess(got, BIG // 4)
+        # When the client reads again, the whole body arrives.
+        stalled.auto_ack = True
+        stalled.conn.acknowledge_received_data(got, sid) if got else None
+        stalled.conn.increment_flow_control_window(BIG)
+        stalled.conn.increment_flow_control_window(BIG, stream_id=sid)
+        stalled.flush()
+        s = stalled.response(sid, timeout=h.scaled(60))
+        self.assertEqual(len(s.data), BIG)
+        self.assertEqual(s.header("x-body-sha256"), h.sha256(h.big_body(BIG)))
+
+    # --- resets ----------------------------------------------------------------
+
+    def test_client_reset_cancels_the_upstream_request(self):
+        c = self.client()
+        sid = c.request("GET", "/core/v1/slow?ms=4000&tag=cancelme")
+        time.sleep(0.5)
+        start = time.monotonic()
+        c.reset(sid)
+        line = self.access_line("tag=cancelme")
+        self.assertLess(time.monotonic() - start, 3.0, line)
+        self.assertIn('" 499 ', line)
+        # The connection goes on serving other streams.
+        self.assertEqual(c.get("/core/v1/echo").status(), 200)
+
+    def test_backend_cut_mid_response_resets_only_that_stream(self):
+        c = self.client()
+        sid = c.request("GET", "/canned/v1/truncated")
+        s = c.response(sid)
+        self.assertEqual(s.status(), 200)
+        self.assertEqual(s.reset_code, 2)  # INTERNAL_ERROR
+        self.assertEqual(c.get("/core/v1/echo").status(), 200)
+        self.assertFalse(c.closed)
+
+    def test_malformed_and_oversized_requests_get_a_status_not_a_crash(self):
+        c = self.client()
+        s = c.get("/core/v1/echo", headers=[("x-big", "a" * 9000)])
+        self.assertEqual(s.status(), 431)
+        s = c.get("/core/v1/" + "p" * 5000)
+        self.assertEqual(s.status(), 414)
+        self.assertEqual(c.get("/core/v1/echo").status(), 200)
+
+
+class Http2DrainAndSwitchTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_tools()
+        cls.backend = h.TestBackend().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.backend.stop()
+
+    def gateway(self, conf=None):
+        gw = h.Microgw({"core": h.api_definition("/core/v1", [self.backend.url("/")])},
+                       conf=conf)
+        gw.start()
+        self.addCleanup(gw.cleanup)
+        return gw
+
+    def test_sigterm_sends_goaway_and_finishes_streams_in_flight(self):
+        gw = self.gateway()
+        client = subprocess.Popen(
+            ["nghttp", "-v", "http://%s:%d/core/v1/slow?ms=1500" % (h.LOOPBACK, gw.port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        time.sleep(0.5)
+        gw.process.send_signal(signal.SIGTERM)
+        out, _ = client.communicate(timeout=h.scaled(30))
+        self.assertRegex(out, r"recv GOAWAY frame .*\n.*error_code=NO_ERROR")
+        self.assertIn(":status: 200", out)
+        self.assertIn("slow ok", out)
+        self.assertEqual(gw.process.wait(timeout=20), 0)
+
+    def test_http2_enable_false_serves_http1_only(self):
+        gw = self.gateway(conf={"http2": {"enable": False}})
+        out = subprocess.run(["curl", "-sS", "-m", "10", "--http2-prior-knowledge", "-o",
+                              "/dev/null", "-w", "%{http_code}",
+                              "http://%s:%d/core/v1/echo" % (h.LOOPBACK, gw.port)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True)
+        self.assertNotEqual(out.stdout, "200")  # the preface is a malformed HTTP/1 request
+        self.assertEqual(gw.request("GET", "/core/v1/echo")[0], 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
