@@ -8,6 +8,8 @@
 #include <openssl/x509.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include "gateway/common/log.h"
 #include "proxy_connector/connect_protocol.h"
 
@@ -133,17 +135,69 @@ TlsClient* ConnectAttempt::tlsClientFor(StepKind kind) {
 }
 
 void ConnectAttempt::startTcp(const TransportStep& step) {
-  bev_.reset(bufferevent_socket_new(context_.dispatcher.base(), -1, BEV_OPT_CLOSE_ON_FREE));
+  event_base* base = context_.dispatcher.base();
+  // TLS right above TCP runs on the socket itself (one bufferevent, SSL reads
+  // and writes the fd directly) rather than as a filter over a socket
+  // bufferevent: one buffer copy and one callback hop less per read and write.
+  const bool tls_next = step_ + 1 < steps_.size() && isTls(steps_[step_ + 1].kind);
+  if (tls_next) {
+    const TransportStep& tls_step = steps_[step_ + 1];
+    tls::SslPtr ssl = newSsl(tls_step, *tlsClientFor(tls_step.kind));
+    if (!ssl) return;
+    bev_.reset(bufferevent_openssl_socket_new(base, -1, ssl.get(), BUFFEREVENT_SSL_CONNECTING,
+                                              BEV_OPT_CLOSE_ON_FREE));
+    if (bev_) {
+      ssl_ = ssl.release();  // owned by bev_ now
+      bufferevent_openssl_set_allow_dirty_shutdown(bev_.get(), 1);
+    }
+  } else {
+    bev_.reset(bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE));
+  }
   if (!bev_) {
     fail(tcpFailure(request_, 0, EVUTIL_SOCKET_ERROR()));
     return;
   }
+  tls_on_socket_ = tls_next;
   bufferevent_setcb(bev_.get(), &ConnectAttempt::onBevRead, nullptr, &ConnectAttempt::onBevEvent,
                     this);
   if (bufferevent_socket_connect_hostname(bev_.get(), context_.dns.get(), AF_UNSPEC,
                                           step.host.c_str(), step.port) != 0) {
     fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), EVUTIL_SOCKET_ERROR()));
+    return;
   }
+  if (tls_on_socket_) bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+}
+
+bool ConnectAttempt::isConnectError(int socket_error) {
+  switch (socket_error) {
+    case ECONNREFUSED:
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ETIMEDOUT:
+    case EADDRNOTAVAIL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool ConnectAttempt::isTls(StepKind kind) {
+  return kind == StepKind::ProxyTls || kind == StepKind::BackendTls;
+}
+
+tls::SslPtr ConnectAttempt::newSsl(const TransportStep& step, TlsClient& client) {
+  tls::SslPtr ssl = tls::makeClientSsl(client.ctx.get(), step.host, client.options);
+  if (!ssl) {
+    fail(tlsStepFailure(step.kind, X509_V_OK, "could not set up TLS: " + tls::takeSslErrors()));
+    return nullptr;
+  }
+  session_key_ = Target{"", step.host, step.port}.authority();
+  client.sessions->attach(ssl.get(), session_key_);
+  return ssl;
+}
+
+bool ConnectAttempt::tlsStarted() const {
+  return tls_on_socket_ && ssl_ != nullptr && SSL_in_before(ssl_) == 0;
 }
 
 void ConnectAttempt::sendConnect() {
@@ -180,13 +234,8 @@ void ConnectAttempt::onProxyAnswer(ConnectResponseReader::State state) {
 }
 
 void ConnectAttempt::startTls(const TransportStep& step, TlsClient& client) {
-  tls::SslPtr ssl = tls::makeClientSsl(client.ctx.get(), step.host, client.options);
-  if (!ssl) {
-    fail(tlsStepFailure(step.kind, X509_V_OK, "could not set up TLS: " + tls::takeSslErrors()));
-    return;
-  }
-  session_key_ = Target{"", step.host, step.port}.authority();
-  client.sessions->attach(ssl.get(), session_key_);
+  tls::SslPtr ssl = newSsl(step, client);
+  if (!ssl) return;
   // The new layer wraps whatever is on top: the socket, or (TLS in TLS) the
   // proxy's TLS filter, which the new filter then owns.
   bufferevent* below = bev_.get();
@@ -220,7 +269,15 @@ void ConnectAttempt::onEvent(short events) {
   const int socket_error = EVUTIL_SOCKET_ERROR();
   switch (steps_[step_].kind) {
     case StepKind::Tcp:
-      if (events & BEV_EVENT_CONNECTED) {
+      if (tls_on_socket_ &&
+          ((events & BEV_EVENT_CONNECTED) || (tlsStarted() && !isConnectError(socket_error) &&
+                                              bufferevent_socket_get_dns_error(bev_.get()) == 0))) {
+        // TLS on the socket: CONNECTED comes after the handshake; a failure
+        // once the TCP connection stood is the TLS step's.
+        tls_on_socket_ = false;
+        ++step_;
+        onTlsEvent(events);
+      } else if (!tls_on_socket_ && (events & BEV_EVENT_CONNECTED)) {
         nextStep();
       } else {
         fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), socket_error));
@@ -285,7 +342,8 @@ void ConnectAttempt::onTimeout() {
 SetupPhase ConnectAttempt::setupPhase() const {
   if (phase_ == Phase::Queued) return SetupPhase::Queued;
   if (phase_ != Phase::Running || step_ >= steps_.size()) return SetupPhase::Tcp;
-  switch (steps_[step_].kind) {
+  const StepKind kind = tlsStarted() ? steps_[step_ + 1].kind : steps_[step_].kind;
+  switch (kind) {
     case StepKind::Tcp:
       return SetupPhase::Tcp;
     case StepKind::ProxyTls:

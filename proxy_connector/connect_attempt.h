@@ -51,6 +51,13 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   void startTcp(const TransportStep& step);
   void sendConnect();
   void startTls(const TransportStep& step, TlsClient& client);
+  static bool isTls(StepKind kind);
+  // errno values of a TCP connect that failed (as opposed to a dropped TLS handshake).
+  static bool isConnectError(int socket_error);
+  // A client SSL for `step` with its cached session offered; null after fail().
+  tls::SslPtr newSsl(const TransportStep& step, TlsClient& client);
+  // The TCP step runs TLS on the socket and its handshake has begun.
+  bool tlsStarted() const;
   TlsClient* tlsClientFor(StepKind kind);
   ConnectFailure tlsStepFailure(StepKind kind, long verify, const std::string& errors) const;
 
@@ -80,7 +87,8 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   BevPtr bev_;               // the top of the stack: socket, or a TLS filter owning what it wraps
   SSL* ssl_ = nullptr;       // of the TLS step in progress; owned by its filter in bev_
   std::string session_key_;  // of the TLS step in progress
-  std::string alpn_;         // negotiated with the backend
+  bool tls_on_socket_ = false;  // the TCP step's bufferevent also runs the next (TLS) step
+  std::string alpn_;            // negotiated with the backend
   ConnectResponseReader reader_;
   event::MonotonicTime connect_sent_at_;
   std::unique_ptr<UpstreamConnectionImpl> pooled_;  // a reused connection to hand over

@@ -2,12 +2,16 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 namespace gw::net {
 
 bool writesDirectly(bufferevent* bev) {
-  return bufferevent_get_underlying(bev) == nullptr && bufferevent_getfd(bev) >= 0;
+  // A TLS bufferevent on a socket has an fd and no underlying bufferevent too:
+  // its bytes must go through SSL_write.
+  return bufferevent_get_underlying(bev) == nullptr && bufferevent_getfd(bev) >= 0 &&
+         bufferevent_openssl_get_ssl(bev) == nullptr;
 }
 
 void flushOutput(bufferevent* bev) {

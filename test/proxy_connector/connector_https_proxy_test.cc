@@ -57,8 +57,10 @@ TEST_F(ConnectorHttpsProxyTest, PlainBackendThroughTlsProxy) {
   // The proxy saw the credentials, so they came through its TLS.
   ASSERT_EQ(proxy_.heads.size(), 1u);
   EXPECT_NE(proxy_.heads[0].find("Proxy-Authorization: " + basicAuth()), std::string::npos);
-  EXPECT_NE(bufferevent_get_underlying(rec.conn->bev()), nullptr);  // a TLS filter on top
-  EXPECT_EQ(rec.conn->negotiatedProtocol(), "");                    // no ALPN on a plain target
+  // TLS to the proxy runs on the socket itself: one layer.
+  EXPECT_NE(bufferevent_openssl_get_ssl(rec.conn->bev()), nullptr);
+  EXPECT_EQ(bufferevent_get_underlying(rec.conn->bev()), nullptr);
+  EXPECT_EQ(rec.conn->negotiatedProtocol(), "");  // no ALPN on a plain target
 }
 
 TEST_F(ConnectorHttpsProxyTest, TlsInTlsAndPooled) {
@@ -68,11 +70,13 @@ TEST_F(ConnectorHttpsProxyTest, TlsInTlsAndPooled) {
   connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   EXPECT_EQ(roundTrip(rec, "tls in tls"), "tls in tls");
-  // Backend TLS filter over the proxy's TLS filter over the socket.
+  // The backend's TLS filter over the proxy's TLS on the socket.
+  ASSERT_NE(bufferevent_openssl_get_ssl(rec.conn->bev()), nullptr);
   bufferevent* proxy_layer = bufferevent_get_underlying(rec.conn->bev());
   ASSERT_NE(proxy_layer, nullptr);
   ASSERT_NE(bufferevent_openssl_get_ssl(proxy_layer), nullptr);
-  EXPECT_NE(bufferevent_get_underlying(proxy_layer), nullptr);
+  EXPECT_NE(bufferevent_openssl_get_ssl(proxy_layer), bufferevent_openssl_get_ssl(rec.conn->bev()));
+  EXPECT_EQ(bufferevent_get_underlying(proxy_layer), nullptr);
   c->release(std::move(rec.conn), true);
   Recorder again;
   connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), again);
