@@ -130,6 +130,41 @@ TEST_F(ConnectorHttpsProxyTest, UnreadableProxyTrustStore) {
   EXPECT_EQ(proxy_.accepted(), 0);
 }
 
+// A server-side ALPN choice: the first protocol the client offers that is in
+// `arg` (a wire-format list).
+int selectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void* arg) {
+  const auto* supported = static_cast<const std::string*>(arg);
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(
+          &chosen, outlen, reinterpret_cast<const unsigned char*>(supported->data()),
+          static_cast<unsigned int>(supported->size()), in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+TEST_F(ConnectorHttpsProxyTest, NegotiatedProtocolReportedInsideTunnel) {
+  static const std::string kServerProtocols = std::string("\x02h2\x08http/1.1", 12);
+  SSL_CTX_set_alpn_select_cb(backend_pki_.server_ctx.get(), &selectAlpn,
+                             const_cast<std::string*>(&kServerProtocols));
+  proxy_.upstream_port = tls_backend_.port();
+  ConnectorPtr c = make(options());
+  Recorder rec;
+  connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), rec);
+  ASSERT_TRUE(rec.conn) << rec.failure->detail;
+  // Only http/1.1 is offered (backendAlpn()), although the server prefers h2.
+  EXPECT_EQ(rec.conn->negotiatedProtocol(), "http/1.1");
+  EXPECT_EQ(roundTrip(rec, "alpn"), "alpn");
+  c->release(std::move(rec.conn), true);
+  Recorder again;
+  connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), again);
+  ASSERT_TRUE(again.conn);
+  EXPECT_TRUE(again.conn->reused());
+  EXPECT_EQ(again.conn->negotiatedProtocol(), "http/1.1");
+}
+
 TEST_F(ConnectorHttpsProxyTest, BackendSessionResumed) {
   ConnectorOptions o = options();
   o.pool_idle_timeout = milliseconds(0);  // no pooling: every connect handshakes
