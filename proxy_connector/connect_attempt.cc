@@ -23,7 +23,6 @@ ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& 
       callbacks_(callbacks),
       steps_(planTransport(request)) {
   kick_ = context_.dispatcher.createTimer([this] { onKick(); });
-  timeout_ = context_.dispatcher.createTimer([this] { onTimeout(); });
   kick_->enable(std::chrono::milliseconds(0));
 }
 
@@ -52,7 +51,7 @@ void ConnectAttempt::start() {
   if (takePooled()) {
     pooled_->setSlot(std::move(slot_));
     phase_ = Phase::Done;
-    timeout_->disable();
+    disarmTimeout();
     deliver();
     return;
   }
@@ -64,22 +63,35 @@ void ConnectAttempt::start() {
       return;
     }
   }
-  timeout_->enable(context_.options.connect_timeout);
+  armTimeout(context_.options.connect_timeout);
   phase_ = Phase::Running;
   step_ = 0;
   runStep();
 }
 
 bool ConnectAttempt::takePooled() {
-  // Most preferred protocol first: an h2 connection would serve before an HTTP/1.1 one.
+  // Most preferred protocol first: an h2 connection would serve before an
+  // HTTP/1.1 one. key_ is the HTTP/1.1 key (the common case: no second key built).
+  const std::string http1 = carriedProtocol("");
   if (request_.target.tls()) {
     for (const std::string& protocol : backendAlpn()) {
+      if (protocol == http1) break;
       pooled_ = context_.pool.take(poolKey(request_, protocol));
       if (pooled_) return true;
     }
   }
-  pooled_ = context_.pool.take(poolKey(request_, carriedProtocol("")));
+  pooled_ = context_.pool.take(key_);
   return pooled_ != nullptr;
+}
+
+void ConnectAttempt::armTimeout(std::chrono::milliseconds after) {
+  // Made on first use: a connect served from the pool never needs it.
+  if (!timeout_) timeout_ = context_.dispatcher.createTimer([this] { onTimeout(); });
+  timeout_->enable(after);
+}
+
+void ConnectAttempt::disarmTimeout() {
+  if (timeout_) timeout_->disable();
 }
 
 void ConnectAttempt::queue() {
@@ -90,7 +102,7 @@ void ConnectAttempt::queue() {
       return;
     }
     phase_ = Phase::Queued;
-    timeout_->enable(context_.options.pool_wait_timeout);
+    armTimeout(context_.options.pool_wait_timeout);
     GW_LOG_DEBUG("upstream connect to ", describeRoute(request_), " waits: ", context_.limit.max(),
                  " connections (maxActiveConnections) in use");
   }
@@ -362,7 +374,7 @@ ConnectFailure ConnectAttempt::abandon(std::chrono::milliseconds waited,
       silentHopFailure(request_, setupPhase(), waited, setting, context_.options.connect_timeout);
   if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
   phase_ = Phase::Done;
-  timeout_->disable();
+  disarmTimeout();
   kick_->disable();
   failure_.reset();
   countFailure(f);
@@ -384,7 +396,7 @@ void ConnectAttempt::countFailure(const ConnectFailure& f) {
 void ConnectAttempt::succeed() {
   if (phase_ == Phase::Done) return;
   phase_ = Phase::Done;
-  timeout_->disable();
+  disarmTimeout();
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   kick_->enable(std::chrono::milliseconds(0));
 }
@@ -393,7 +405,7 @@ void ConnectAttempt::fail(ConnectFailure failure) {
   if (phase_ == Phase::Done) return;
   if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
   phase_ = Phase::Done;
-  timeout_->disable();
+  disarmTimeout();
   if (bev_) {
     bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
     bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);

@@ -40,6 +40,8 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   void onKick();
   void start();
   bool takePooled();
+  void armTimeout(std::chrono::milliseconds after);
+  void disarmTimeout();
   void queue();
   void onMaybeFree() override;
   SetupPhase setupPhase() const;
@@ -77,13 +79,14 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
 
   ConnectorContext& context_;
   const ConnectRequest request_;
-  const std::string key_;  // maxActiveConnections key (protocol not yet known)
+  // maxActiveConnections key, also the pool key of an HTTP/1.1 connection.
+  const std::string key_;
   ConnectCallbacks& callbacks_;
   Phase phase_ = Phase::Pending;
   const std::vector<TransportStep> steps_;
   size_t step_ = 0;
   event::TimerPtr kick_;
-  event::TimerPtr timeout_;
+  event::TimerPtr timeout_;  // null until a set-up or a wait begins
   BevPtr bev_;               // the top of the stack: socket, or a TLS filter owning what it wraps
   SSL* ssl_ = nullptr;       // of the TLS step in progress; owned by its filter in bev_
   std::string session_key_;  // of the TLS step in progress
