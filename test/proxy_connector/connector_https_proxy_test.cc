@@ -104,19 +104,36 @@ TEST_F(ConnectorHttpsProxyTest, WrongProxyCaNamesProxyTrustStore) {
 }
 
 TEST_F(ConnectorHttpsProxyTest, PlainProxyPortFailsTheTlsStep) {
+  // A plain proxy takes the ClientHello for the start of a request head and
+  // waits for the rest: the TLS step, not TCP, is named as the silent hop.
   FakeProxy plain_proxy(dispatcher_->base());
   plain_proxy.upstream_port = plain_backend_.port();
-  ConnectorPtr c = make(options());
+  ConnectorOptions o = options();
+  o.connect_timeout = milliseconds(300);
+  ConnectorPtr c = make(o);
   Recorder rec;
   ConnectRequest r = viaTlsProxy("http", plain_backend_.port(), proxy_ca_);
   r.proxy->port = plain_proxy.port();
   connect(*c, r, rec);
   ASSERT_TRUE(rec.failure.has_value());
-  EXPECT_TRUE(rec.failure->reason == FailureReason::TlsHandshake ||
-              rec.failure->reason == FailureReason::Reset ||
-              rec.failure->reason == FailureReason::Timeout)
+  EXPECT_EQ(rec.failure->reason, FailureReason::Timeout) << rec.failure->detail;
+  EXPECT_NE(rec.failure->detail.find("did not complete the TLS handshake"), std::string::npos)
+      << rec.failure->detail;
+  EXPECT_NE(rec.failure->detail.find("httpClients.proxy.protocol"), std::string::npos)
       << rec.failure->detail;
   EXPECT_TRUE(plain_proxy.heads.empty());  // no plaintext CONNECT reached it
+}
+
+TEST_F(ConnectorHttpsProxyTest, RefusedProxyIsATcpFailure) {
+  ConnectorPtr c = make(options());
+  Recorder rec;
+  ConnectRequest r = viaTlsProxy("https", tls_backend_.port(), proxy_ca_);
+  r.proxy->host = "127.0.0.1";
+  r.proxy->port = testing::closedPort();
+  connect(*c, r, rec);
+  ASSERT_TRUE(rec.failure.has_value());
+  EXPECT_EQ(rec.failure->reason, FailureReason::Refused) << rec.failure->detail;
+  EXPECT_EQ(rec.failure->message, "proxy unreachable");
 }
 
 TEST_F(ConnectorHttpsProxyTest, UnreadableProxyTrustStore) {
