@@ -40,6 +40,8 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   void onKick();
   void start();
   bool takePooled();
+  void armTimeout(std::chrono::milliseconds after);
+  void disarmTimeout();
   void queue();
   void onMaybeFree() override;
   SetupPhase setupPhase() const;
@@ -51,6 +53,13 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   void startTcp(const TransportStep& step);
   void sendConnect();
   void startTls(const TransportStep& step, TlsClient& client);
+  static bool isTls(StepKind kind);
+  // errno values of a TCP connect that failed (as opposed to a dropped TLS handshake).
+  static bool isConnectError(int socket_error);
+  // A client SSL for `step` with its cached session offered; null after fail().
+  tls::SslPtr newSsl(const TransportStep& step, TlsClient& client);
+  // The TCP step runs TLS on the socket and its handshake has begun.
+  bool tlsStarted() const;
   TlsClient* tlsClientFor(StepKind kind);
   ConnectFailure tlsStepFailure(StepKind kind, long verify, const std::string& errors) const;
 
@@ -70,17 +79,19 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
 
   ConnectorContext& context_;
   const ConnectRequest request_;
-  const std::string key_;  // maxActiveConnections key (protocol not yet known)
+  // maxActiveConnections key, also the pool key of an HTTP/1.1 connection.
+  const std::string key_;
   ConnectCallbacks& callbacks_;
   Phase phase_ = Phase::Pending;
   const std::vector<TransportStep> steps_;
   size_t step_ = 0;
   event::TimerPtr kick_;
-  event::TimerPtr timeout_;
+  event::TimerPtr timeout_;  // null until a set-up or a wait begins
   BevPtr bev_;               // the top of the stack: socket, or a TLS filter owning what it wraps
   SSL* ssl_ = nullptr;       // of the TLS step in progress; owned by its filter in bev_
   std::string session_key_;  // of the TLS step in progress
-  std::string alpn_;         // negotiated with the backend
+  bool tls_on_socket_ = false;  // the TCP step's bufferevent also runs the next (TLS) step
+  std::string alpn_;            // negotiated with the backend
   ConnectResponseReader reader_;
   event::MonotonicTime connect_sent_at_;
   std::unique_ptr<UpstreamConnectionImpl> pooled_;  // a reused connection to hand over

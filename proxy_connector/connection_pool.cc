@@ -23,12 +23,14 @@ UpstreamConnectionImpl::~UpstreamConnectionImpl() { active_.sub(1); }
 bool UpstreamConnectionImpl::stillOpen(bool probe_socket) const {
   if (!bev_ || evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) return false;
   bufferevent* raw = bev_.get();
-  // Each TLS filter down the stack: bytes its SSL object holds, decrypted or
-  // not (a partial record the BIO already pulled in), or ciphertext not yet
-  // handed to it.
-  while (bufferevent* below = bufferevent_get_underlying(raw)) {
+  // Each TLS layer down the stack (filters, and TLS on the socket at the
+  // bottom): bytes its SSL object holds, decrypted or not (a partial record
+  // the BIO already pulled in), or ciphertext not yet handed to it.
+  for (;;) {
     SSL* ssl = bufferevent_openssl_get_ssl(raw);
     if (ssl != nullptr && (SSL_has_pending(ssl) != 0 || SSL_pending(ssl) > 0)) return false;
+    bufferevent* below = bufferevent_get_underlying(raw);
+    if (below == nullptr) break;
     if (evbuffer_get_length(bufferevent_get_input(below)) > 0) return false;
     raw = below;
   }

@@ -8,9 +8,10 @@
 namespace gw::net {
 
 bool writesDirectly(bufferevent* bev) {
-  // A TLS socket bufferevent has no underlying one but must encrypt what it writes.
-  return bufferevent_get_underlying(bev) == nullptr &&
-         bufferevent_openssl_get_ssl(bev) == nullptr && bufferevent_getfd(bev) >= 0;
+  // A TLS bufferevent on a socket has an fd and no underlying bufferevent too:
+  // its bytes must go through SSL_write.
+  return bufferevent_get_underlying(bev) == nullptr && bufferevent_getfd(bev) >= 0 &&
+         bufferevent_openssl_get_ssl(bev) == nullptr;
 }
 
 void flushOutput(bufferevent* bev) {

@@ -23,7 +23,8 @@ void flushOutput(bufferevent* bev);
 // From the write callback: disarms EV_WRITE once the output is empty.
 void onOutputDrained(bufferevent* bev);
 
-// Whether writes to `bev` go through flushOutput (a plain socket bufferevent).
+// Whether writes to `bev` go through flushOutput (a plain socket bufferevent;
+// not a TLS one, on a socket or as a filter).
 bool writesDirectly(bufferevent* bev);
 
 }  // namespace gw::net

@@ -109,6 +109,8 @@ password = "p"
 enableInternalServices = true
 nonProxyHosts = ["localhost", ".corp", "10.0.0.0/8"]
 httpMode = "forward"
+protocol = "https"
+proxyTrustStorePath = "/etc/gw/proxy-ca.pem"
 [admin]
 enabled = false
 port = 1
@@ -139,6 +141,8 @@ chainFile = ")",
   EXPECT_EQ(proxy.password, "p");
   EXPECT_EQ(proxy.non_proxy_hosts, (std::vector<std::string>{"localhost", ".corp", "10.0.0.0/8"}));
   EXPECT_EQ(proxy.http_mode, HttpProxyMode::Forward);
+  EXPECT_EQ(proxy.protocol, "https");
+  EXPECT_EQ(proxy.proxy_trust_store_path, "/etc/gw/proxy-ca.pem");
   EXPECT_FALSE(config->admin.enabled);
   EXPECT_EQ(config->admin.port, 1);
   EXPECT_EQ(config->admin.max_connections, 3u);
@@ -278,6 +282,9 @@ TEST(LoadConfig, Errors) {
       {"http mode", "[httpClients.proxy]\nhttpMode = \"tunnel\"\n",
        "micro-gw.conf: 'httpClients.proxy.httpMode' must be \"connect\" or \"forward\", got "
        "\"tunnel\""},
+      {"proxy protocol", "[httpClients.proxy]\nprotocol = \"socks5\"\n",
+       "micro-gw.conf: 'httpClients.proxy.protocol' must be \"http\" or \"https\", got "
+       "\"socks5\""},
       {"enable disagrees", "[httpClients.proxy]\nhost = \"h\"\nenable = true\nenabled = false\n",
        "micro-gw.conf: 'httpClients.proxy.enable' and micro-gw.conf: 'httpClients.proxy.enabled' "
        "disagree; they are the same setting (WSO2 spells it 'enable'), set only 'enabled'"},

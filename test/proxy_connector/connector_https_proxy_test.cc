@@ -57,8 +57,10 @@ TEST_F(ConnectorHttpsProxyTest, PlainBackendThroughTlsProxy) {
   // The proxy saw the credentials, so they came through its TLS.
   ASSERT_EQ(proxy_.heads.size(), 1u);
   EXPECT_NE(proxy_.heads[0].find("Proxy-Authorization: " + basicAuth()), std::string::npos);
-  EXPECT_NE(bufferevent_get_underlying(rec.conn->bev()), nullptr);  // a TLS filter on top
-  EXPECT_EQ(rec.conn->negotiatedProtocol(), "");                    // no ALPN on a plain target
+  // TLS to the proxy runs on the socket itself: one layer.
+  EXPECT_NE(bufferevent_openssl_get_ssl(rec.conn->bev()), nullptr);
+  EXPECT_EQ(bufferevent_get_underlying(rec.conn->bev()), nullptr);
+  EXPECT_EQ(rec.conn->negotiatedProtocol(), "");  // no ALPN on a plain target
 }
 
 TEST_F(ConnectorHttpsProxyTest, TlsInTlsAndPooled) {
@@ -68,11 +70,13 @@ TEST_F(ConnectorHttpsProxyTest, TlsInTlsAndPooled) {
   connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   EXPECT_EQ(roundTrip(rec, "tls in tls"), "tls in tls");
-  // Backend TLS filter over the proxy's TLS filter over the socket.
+  // The backend's TLS filter over the proxy's TLS on the socket.
+  ASSERT_NE(bufferevent_openssl_get_ssl(rec.conn->bev()), nullptr);
   bufferevent* proxy_layer = bufferevent_get_underlying(rec.conn->bev());
   ASSERT_NE(proxy_layer, nullptr);
   ASSERT_NE(bufferevent_openssl_get_ssl(proxy_layer), nullptr);
-  EXPECT_NE(bufferevent_get_underlying(proxy_layer), nullptr);
+  EXPECT_NE(bufferevent_openssl_get_ssl(proxy_layer), bufferevent_openssl_get_ssl(rec.conn->bev()));
+  EXPECT_EQ(bufferevent_get_underlying(proxy_layer), nullptr);
   c->release(std::move(rec.conn), true);
   Recorder again;
   connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), again);
@@ -100,19 +104,36 @@ TEST_F(ConnectorHttpsProxyTest, WrongProxyCaNamesProxyTrustStore) {
 }
 
 TEST_F(ConnectorHttpsProxyTest, PlainProxyPortFailsTheTlsStep) {
+  // A plain proxy takes the ClientHello for the start of a request head and
+  // waits for the rest: the TLS step, not TCP, is named as the silent hop.
   FakeProxy plain_proxy(dispatcher_->base());
   plain_proxy.upstream_port = plain_backend_.port();
-  ConnectorPtr c = make(options());
+  ConnectorOptions o = options();
+  o.connect_timeout = milliseconds(300);
+  ConnectorPtr c = make(o);
   Recorder rec;
   ConnectRequest r = viaTlsProxy("http", plain_backend_.port(), proxy_ca_);
   r.proxy->port = plain_proxy.port();
   connect(*c, r, rec);
   ASSERT_TRUE(rec.failure.has_value());
-  EXPECT_TRUE(rec.failure->reason == FailureReason::TlsHandshake ||
-              rec.failure->reason == FailureReason::Reset ||
-              rec.failure->reason == FailureReason::Timeout)
+  EXPECT_EQ(rec.failure->reason, FailureReason::Timeout) << rec.failure->detail;
+  EXPECT_NE(rec.failure->detail.find("did not complete the TLS handshake"), std::string::npos)
+      << rec.failure->detail;
+  EXPECT_NE(rec.failure->detail.find("httpClients.proxy.protocol"), std::string::npos)
       << rec.failure->detail;
   EXPECT_TRUE(plain_proxy.heads.empty());  // no plaintext CONNECT reached it
+}
+
+TEST_F(ConnectorHttpsProxyTest, RefusedProxyIsATcpFailure) {
+  ConnectorPtr c = make(options());
+  Recorder rec;
+  ConnectRequest r = viaTlsProxy("https", tls_backend_.port(), proxy_ca_);
+  r.proxy->host = "127.0.0.1";
+  r.proxy->port = testing::closedPort();
+  connect(*c, r, rec);
+  ASSERT_TRUE(rec.failure.has_value());
+  EXPECT_EQ(rec.failure->reason, FailureReason::Refused) << rec.failure->detail;
+  EXPECT_EQ(rec.failure->message, "proxy unreachable");
 }
 
 TEST_F(ConnectorHttpsProxyTest, UnreadableProxyTrustStore) {
@@ -124,6 +145,41 @@ TEST_F(ConnectorHttpsProxyTest, UnreadableProxyTrustStore) {
   EXPECT_NE(rec.failure->detail.find("httpClients.proxy.proxyTrustStorePath"), std::string::npos)
       << rec.failure->detail;
   EXPECT_EQ(proxy_.accepted(), 0);
+}
+
+// A server-side ALPN choice: the first protocol the client offers that is in
+// `arg` (a wire-format list).
+int selectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void* arg) {
+  const auto* supported = static_cast<const std::string*>(arg);
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(
+          &chosen, outlen, reinterpret_cast<const unsigned char*>(supported->data()),
+          static_cast<unsigned int>(supported->size()), in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+TEST_F(ConnectorHttpsProxyTest, NegotiatedProtocolReportedInsideTunnel) {
+  static const std::string kServerProtocols = std::string("\x02h2\x08http/1.1", 12);
+  SSL_CTX_set_alpn_select_cb(backend_pki_.server_ctx.get(), &selectAlpn,
+                             const_cast<std::string*>(&kServerProtocols));
+  proxy_.upstream_port = tls_backend_.port();
+  ConnectorPtr c = make(options());
+  Recorder rec;
+  connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), rec);
+  ASSERT_TRUE(rec.conn) << rec.failure->detail;
+  // Only http/1.1 is offered (backendAlpn()), although the server prefers h2.
+  EXPECT_EQ(rec.conn->negotiatedProtocol(), "http/1.1");
+  EXPECT_EQ(roundTrip(rec, "alpn"), "alpn");
+  c->release(std::move(rec.conn), true);
+  Recorder again;
+  connect(*c, viaTlsProxy("https", tls_backend_.port(), proxy_ca_), again);
+  ASSERT_TRUE(again.conn);
+  EXPECT_TRUE(again.conn->reused());
+  EXPECT_EQ(again.conn->negotiatedProtocol(), "http/1.1");
 }
 
 TEST_F(ConnectorHttpsProxyTest, BackendSessionResumed) {

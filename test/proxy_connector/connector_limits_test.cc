@@ -2,6 +2,7 @@
 // set-up, maxActiveConnections / waitTimeInMillis, TLS connections with unread
 // bytes kept out of the pool, and forward-mode answers from the proxy itself.
 
+#include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -220,8 +221,12 @@ TEST_F(ConnectorTlsPoolTest, CiphertextWaitingIsNotPooled) {
   connect(*c, tlsRequest(), rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   bufferevent* tls = rec.conn->bev();
+  ASSERT_NE(bufferevent_openssl_get_ssl(tls), nullptr);
   bufferevent* raw = bufferevent_get_underlying(tls);
-  ASSERT_NE(raw, nullptr);
+  if (raw == nullptr) raw = tls;  // TLS straight on the socket (no filter layer)
+  // One round trip first, so that the server's TLS 1.3 session tickets are
+  // read: the only bytes left in the socket below are then the echo.
+  EXPECT_EQ(roundTrip(rec, "warm"), "warm");
   bufferevent_write(tls, "late", 4);
   ASSERT_TRUE(runUntil([&] {
     return evbuffer_get_length(bufferevent_get_output(raw)) == 0 &&
@@ -348,7 +353,9 @@ TEST_F(ConnectorTlsPoolTest, IdleConnectionWithPartialRecordIsNotReused) {
   connect(*c, req, rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   runFor(milliseconds(50));  // session tickets and the like are read and processed
-  const int fd = bufferevent_getfd(bufferevent_get_underlying(rec.conn->bev()));
+  bufferevent* below = bufferevent_get_underlying(rec.conn->bev());
+  const int fd = bufferevent_getfd(below != nullptr ? below : rec.conn->bev());
+  ASSERT_GE(fd, 0);
   c->release(std::move(rec.conn), true);
   ASSERT_EQ(active(), 1) << "a clean connection is pooled";
   server.sendRaw();

@@ -17,6 +17,8 @@ Environment:
   BENCH_ONLY (e.g. "a,b,c"): run only these set-ups
   BENCH_OUT: results file (default /tmp/microgw-bench-<timestamp>.txt)
   BENCH_PIDFILE: process-group ids of started daemons are appended here (run.sh's trap)
+  BENCH_PERF_STAT=1: perf stat -e $BENCH_PERF_EVENTS (task-clock,instructions) on the proxy
+    under test's process group during each measured run; the table adds them per request
   MICROGW_BIN: the gateway binary (run.sh passes the -c opt build)
 """
 
@@ -48,6 +50,9 @@ WARMUP = os.environ.get("BENCH_WARMUP", "2s")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 ONLY = [s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()]
 PIDFILE = os.environ.get("BENCH_PIDFILE")
+PERF_STAT = os.environ.get("BENCH_PERF_STAT", "") not in ("", "0")
+# Hardware counters (instructions, cycles) where the machine has them; task-clock everywhere.
+PERF_EVENTS = os.environ.get("BENCH_PERF_EVENTS", "task-clock,instructions")
 OTHER_CPU_LIMIT = 15  # % of one core used by unrelated processes before a run is flagged
 
 _started = []  # objects with .stop() / .cleanup(), stopped in reverse order
@@ -374,7 +379,45 @@ class Results:
         return None
 
 
-def measure(results, key, label, port):
+def group_pids(pgid):
+    """Every process of the process group `pgid` (a daemon and its workers)."""
+    return [pid for pid, (g, _) in _proc_ticks().items() if g == pgid]
+
+
+def start_perf_stat(daemon):
+    """perf stat on the daemon's processes for the measured run (BENCH_PERF_STAT=1)."""
+    if not PERF_STAT or daemon is None or daemon.process is None or not shutil.which("perf"):
+        return None
+    pids = group_pids(daemon.process.popen.pid)
+    if not pids:
+        return None
+    return subprocess.Popen(["perf", "stat", "-x", ",", "-e", PERF_EVENTS, "-p",
+                             ",".join(str(p) for p in pids)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, universal_newlines=True)
+
+
+def stop_perf_stat(proc):
+    """{event: count} from a perf stat started by start_perf_stat()."""
+    if proc is None:
+        return {}
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return {}
+    counts = {}
+    for line in err.splitlines():
+        parts = line.split(",")
+        try:
+            counts[parts[2]] = float(parts[0])
+        except (IndexError, ValueError):  # "<not supported>" (no hardware counters in a VM)
+            continue
+    return counts
+
+
+def measure(results, key, label, port, daemon=None):
     if ONLY and key not in ONLY:
         return None
     sanity(port)
@@ -382,9 +425,13 @@ def measure(results, key, label, port):
     if WARMUP and seconds(WARMUP) > 0:
         run_wrk(url, WARMUP)  # not recorded
     log("wrk %s -> %s" % (label, url))
+    perf = start_perf_stat(daemon)
     cmd, out, other = run_wrk(url, DURATION)
+    counts = stop_perf_stat(perf)
     r = parse_wrk(out)
     r["other"] = other
+    if counts and r["requests"]:
+        r["perf_per_req"] = {e: v / r["requests"] for e, v in counts.items()}
     results.rows.append((key, label, r))
     results.raw.append((label, cmd, out))
     log("   %s req/s, p50 %s ms, p99 %s ms, non-2xx %d, socket errors %d, other CPU %.0f%%"
@@ -481,7 +528,7 @@ def main():
         if not ONLY or "b" in ONLY:
             rp = start_daemon(BenchNginx(workers=WORKERS, upstream_port=backend.port))
             log("nginx reverse proxy (%d workers) on :%d" % (WORKERS, rp.port))
-            measure(res, "b", "b nginx reverse proxy", rp.port)
+            measure(res, "b", "b nginx reverse proxy", rp.port, rp)
             stop_daemon(rp)
 
         # c / c2: microgw direct
@@ -492,7 +539,7 @@ def main():
             gw = start_daemon(h.Microgw({"petstore": petstore_api(backend.port)},
                                         conf=microgw_conf(), filters=chain, binary=binary))
             log("microgw (%d workers) on :%d, admin :%d" % (WORKERS, gw.port, gw.admin_port))
-            measure(res, key, label, gw.port)
+            measure(res, key, label, gw.port, gw)
             if not gw.running():
                 res.notes.append("%s: microgw exited during the run:\n%s"
                                  % (label, gw.process.output_tail()))
@@ -506,7 +553,7 @@ def main():
                 rp = start_daemon(BenchNginx(workers=WORKERS, upstream_port=tls_backend.port,
                                              upstream_tls_ca=_bench_ca.cert_path))
                 log("nginx reverse proxy -> https (%d workers) on :%d" % (WORKERS, rp.port))
-                measure(res, "bs", "bs nginx reverse proxy -> https", rp.port)
+                measure(res, "bs", "bs nginx reverse proxy -> https", rp.port, rp)
                 stop_daemon(rp)
             if not ONLY or "cs" in ONLY:
                 conf = microgw_conf()
@@ -516,7 +563,7 @@ def main():
                     conf=conf, filters=h.DEFAULT_FILTERS, binary=binary))
                 log("microgw -> https (%d workers) on :%d, admin :%d"
                     % (WORKERS, gw.port, gw.admin_port))
-                measure(res, "cs", "cs microgw -> https", gw.port)
+                measure(res, "cs", "cs microgw -> https", gw.port, gw)
                 status, text = scrape(gw)
                 if status == 200:
                     tls_info.extend(l for l in text.splitlines()
@@ -542,7 +589,7 @@ def main():
                 leak, hdrs = check_leak(gw.port, "/leakcheck/echo")
                 leak_info.append(("microgw -> Squid (CONNECT)", leak, hdrs))
                 _, before = scrape(gw)
-                measure(res, "d", "d microgw -> Squid (CONNECT)", gw.port)
+                measure(res, "d", "d microgw -> Squid (CONNECT)", gw.port, gw)
                 status, text = scrape(gw)
                 if status == 200:
                     lines = [l for l in text.splitlines()
@@ -568,7 +615,7 @@ def main():
                     % (WORKERS, ap.port))
                 leak, hdrs = check_leak(ap.port, "/leakcheck/echo")
                 leak_info.append(("Apache -> Squid (absolute-form)", leak, hdrs))
-                measure(res, "e", "e Apache mod_proxy -> Squid", ap.port)
+                measure(res, "e", "e Apache mod_proxy -> Squid", ap.port, ap)
                 stop_daemon(ap)
             stop_daemon(squid)
     finally:
@@ -618,6 +665,23 @@ def report(res, tunnel_info, leak_info, binary, tls_info=()):
                     r["sockerr"], r.get("other", 0), flag))
     L.append("other%% = CPU used by processes outside the benchmark during the measured run, in %%"
              " of one core (flagged NOISY above %d%%)" % OTHER_CPU_LIMIT)
+    if any("perf_per_req" in r for _, _, r in res.rows):
+        L.append("")
+        L.append("per request, the proxy under test's processes (perf stat -e %s -p; CPU spent,"
+                 " not shared with neighbours as req/s is; task-clock in microseconds):"
+                 % PERF_EVENTS)
+        for _, label, r in res.rows:
+            if "perf_per_req" in r:
+                L.append("  %-32s %s" % (label, "  ".join(
+                    "%s %.1f" % (e, v * (1000.0 if e == "task-clock" else 1.0))
+                    for e, v in sorted(r["perf_per_req"].items()))))
+        for x, y, what in (("c", "b", "microgw / nginx (http)"),
+                           ("cs", "bs", "microgw / nginx (https)")):
+            rx, ry = res.get(x), res.get(y)
+            if rx and ry and "perf_per_req" in rx and "perf_per_req" in ry:
+                L.append("  %-32s %s" % (what, "  ".join(
+                    "%s %sx" % (e, fmt(ratio(v, ry["perf_per_req"].get(e)), 2))
+                    for e, v in sorted(rx["perf_per_req"].items()))))
     L.append("")
     L.append("ratios:")
     pairs = [("c", "b", "microgw / nginx reverse proxy"),
