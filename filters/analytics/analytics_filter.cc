@@ -106,9 +106,10 @@ http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers
     event_.correlation_id =
         id != nullptr && request_id::isAcceptableId(*id) ? *id : request_id::newRequestId();
   }
-  const std::string* type = headers.headers.get("Content-Type");
-  maybe_local_reply_ =
-      !end_stream && headers.status >= 400 && type != nullptr && *type == "application/json";
+  if (!end_stream && headers.status >= 400) {
+    const std::string* type = headers.headers.get("Content-Type");
+    maybe_local_reply_ = type != nullptr && *type == "application/json";
+  }
   return http::FilterStatus::Continue;
 }
 

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <charconv>
+#include <cstring>
 
 #include "gateway/common/strcat.h"
 
@@ -23,52 +25,103 @@ size_t utf8Length(std::string_view in, size_t i) {
   return n;
 }
 
-// `"name":"value",` with `key` the literal `"name":` (sizes known at compile time).
-void appendMember(std::string& out, std::string_view key, std::string_view value) {
-  out.append(key.data(), key.size());
-  appendJsonString(out, value);
-  out += ',';
+// Writes at a cursor into a buffer sized in advance (JsonSizer's bound): no
+// capacity check or call per append (an event is formatted per request).
+class JsonWriter {
+ public:
+  explicit JsonWriter(char* p) : p_(p) {}
+  void raw(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void string(std::string_view in);
+  void number(int64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  // `"name":"value",` with `key` the literal `"name":`.
+  void member(std::string_view key, std::string_view value) {
+    raw(key);
+    string(value);
+    *p_++ = ',';
+  }
+  char* end() const { return p_; }
+
+ private:
+  char* p_;
+};
+
+// The same calls, adding up an upper bound of the bytes JsonWriter writes.
+struct JsonSizer {
+  size_t size = 0;
+  void raw(std::string_view s) { size += s.size(); }
+  void string(std::string_view in) { size += 6 * in.size() + 2; }  // every byte as \u00XX
+  void number(int64_t) { size += 20; }
+  void member(std::string_view key, std::string_view value) {
+    raw(key);
+    string(value);
+    size += 1;
+  }
+};
+
+void JsonWriter::string(std::string_view in) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  static constexpr auto kPlain = [] {  // bytes written as they are
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+    return t;
+  }();
+  *p_++ = '"';
+  std::memcpy(p_, in.data(), in.size());  // the usual case: nothing to escape
+  size_t i = 0;
+  while (i < in.size() && kPlain[static_cast<unsigned char>(in[i])]) ++i;
+  p_ += i;
+  for (; i < in.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    if (kPlain[c]) {
+      *p_++ = static_cast<char>(c);
+    } else if (const size_t n = c >= 0x80 ? utf8Length(in, i) : 0; n > 0) {
+      raw(in.substr(i, n));
+      i += n - 1;
+    } else if (c == '"' || c == '\\') {
+      *p_++ = '\\';
+      *p_++ = static_cast<char>(c);
+    } else {
+      raw("\\u00");
+      *p_++ = kHex[c >> 4];
+      *p_++ = kHex[c & 15];
+    }
+  }
+  *p_++ = '"';
+}
+
+// Runs `write` (a generic lambda taking JsonSizer& or JsonWriter&) twice:
+// sizing, then writing at the end of `out`.
+template <class Write>
+void appendSized(std::string& out, const Write& write) {
+  JsonSizer sizer;
+  write(sizer);
+  const size_t old = out.size();
+  out.resize(old + sizer.size);
+  JsonWriter writer(out.data() + old);
+  write(writer);
+  out.resize(static_cast<size_t>(writer.end() - out.data()));
 }
 
 }  // namespace
 
 void appendJsonString(std::string& out, std::string_view in) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // start of the bytes not yet appended (they need no escaping)
-  for (size_t i = 0; i < in.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(in[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
-    if (c >= 0x80) {
-      if (const size_t n = utf8Length(in, i); n > 0) {
-        i += n - 1;
-        continue;
-      }
-    }
-    out.append(in.data() + run, i - run);
-    run = i + 1;
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  out.append(in.data() + run, in.size() - run);
-  out += '"';
+  appendSized(out, [&](auto& w) { w.string(in); });
 }
 
 void EventApiFields::finish() {
   json.clear();
-  appendMember(json, R"("apiKey":)", api_key);
-  appendMember(json, R"("apiTier":)", api_tier);
-  appendMember(json, R"("resourceKey":)", resource_key);
-  appendMember(json, R"("resourceTier":)", resource_tier);
-  appendMember(json, R"("apiContext":)", api_context);
-  appendMember(json, R"("apiVersion":)", api_version);
-  appendMember(json, R"("apiName":)", api_name);
+  appendSized(json, [&](auto& w) {
+    w.member(R"("apiKey":)", api_key);
+    w.member(R"("apiTier":)", api_tier);
+    w.member(R"("resourceKey":)", resource_key);
+    w.member(R"("resourceTier":)", resource_tier);
+    w.member(R"("apiContext":)", api_context);
+    w.member(R"("apiVersion":)", api_version);
+    w.member(R"("apiName":)", api_name);
+  });
 }
 
 int64_t ipv4AsInteger(std::string_view ip) {
@@ -82,37 +135,38 @@ int64_t ipv4AsInteger(std::string_view ip) {
 }
 
 void appendEventJson(std::string& out, const ThrottleEvent& e) {
-  out.reserve(out.size() + 200 + (e.api != nullptr ? e.api->json.size() : 0) + e.message_id.size() +
-              e.app_key.size() + e.subscription_key.size() + e.user_id.size() + e.app_id.size() +
-              e.app_tier.size() + e.subscription_tier.size());
-  out += R"({"event":{"metaData":{},"correlationData":{},"payloadData":{)";
-  appendMember(out, R"("messageID":)", e.message_id);
-  appendMember(out, R"("appKey":)", e.app_key);
-  appendMember(out, R"("appTier":)", e.app_tier);
-  appendMember(out, R"("subscriptionKey":)", e.subscription_key);
-  appendMember(out, R"("subscriptionTier":)", e.subscription_tier);
-  appendMember(out, R"("userId":)", e.user_id);
-  out += R"("appTenant":"carbon.super","apiTenant":"carbon.super",)";
-  appendMember(out, R"("appId":)", e.app_id);
-  if (e.api != nullptr) out += e.api->json;
-  out += "\"properties\":";
-  if (const int64_t ip = ipv4AsInteger(e.client_ip); ip >= 0) {
-    // {"ip":N} as a JSON string, written directly: no escaping needed but the quotes'.
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof(digits), ip);
-    out += R"("{\"ip\":)";
-    out.append(digits, static_cast<size_t>(r.ptr - digits));
-    out += R"(}")";
-  } else {
-    std::string properties = "{}";
+  const int64_t ip = ipv4AsInteger(e.client_ip);
+  std::string properties;  // only for an address that is not IPv4
+  if (ip < 0) {
+    properties = "{}";
     if (!e.client_ip.empty()) {
       properties = "{\"ipv6\":";
       appendJsonString(properties, e.client_ip);
       properties += '}';
     }
-    appendJsonString(out, properties);
   }
-  out += "}}}";
+  appendSized(out, [&](auto& w) {
+    w.raw(R"({"event":{"metaData":{},"correlationData":{},"payloadData":{)");
+    w.member(R"("messageID":)", e.message_id);
+    w.member(R"("appKey":)", e.app_key);
+    w.member(R"("appTier":)", e.app_tier);
+    w.member(R"("subscriptionKey":)", e.subscription_key);
+    w.member(R"("subscriptionTier":)", e.subscription_tier);
+    w.member(R"("userId":)", e.user_id);
+    w.raw(R"("appTenant":"carbon.super","apiTenant":"carbon.super",)");
+    w.member(R"("appId":)", e.app_id);
+    if (e.api != nullptr) w.raw(e.api->json);
+    w.raw(R"("properties":)");
+    if (ip >= 0) {
+      // {"ip":N} as a JSON string: nothing to escape but the quotes.
+      w.raw(R"("{\"ip\":)");
+      w.number(ip);
+      w.raw(R"(}")");
+    } else {
+      w.string(properties);
+    }
+    w.raw("}}}");
+  });
 }
 
 std::string eventJson(const ThrottleEvent& event) {

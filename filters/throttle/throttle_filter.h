@@ -24,6 +24,7 @@
 // One filter per request, worker thread only; the config is shared.
 
 #include <memory>
+#include <string_view>
 
 #include "filters/throttle/config.h"
 #include "gateway/http/filter.h"
@@ -38,11 +39,13 @@ class ThrottleFilter : public http::PassThroughFilter {
   http::FilterStatus decodeHeaders(http::RequestHeaders& headers, bool end_stream) override;
 
  private:
+  // Views into the stream's identity and address (or literals): valid for
+  // the request.
   struct Caller {
-    std::string app_id;
-    std::string user;
-    std::string app_tier;
-    std::string sub_tier;
+    std::string_view app_id;
+    std::string_view user;
+    std::string_view app_tier;
+    std::string_view sub_tier;
   };
   Caller callerOf(const OperationPlan& plan) const;
   // Sends the 429 and returns StopIteration.
