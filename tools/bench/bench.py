@@ -97,15 +97,20 @@ http {{
 
 
 class BenchNginx(h._Daemon):
-    """nginx in the foreground: a static backend, or a reverse proxy (upstream keepalive)."""
+    """nginx in the foreground: a static backend, or a reverse proxy (upstream keepalive).
+
+    tls: (cert_path, key_path) to listen with TLS 1.2 and 1.3 (this nginx's default is 1.2
+    only); session tickets on, as nginx's default.
+    """
 
     name = "nginx"
 
-    def __init__(self, workers=1, upstream_port=None):
+    def __init__(self, workers=1, upstream_port=None, tls=None):
         self.port = h.free_port()
         self.host = h.LOOPBACK
         self.workers = workers
         self.upstream_port = upstream_port
+        self.tls = tls
         self.run_dir = h.make_run_dir("mgw-bench-nginx-", owner=h.DAEMON_USER)
         self.conf_path = os.path.join(self.run_dir, "nginx.conf")
         self.process = None
@@ -127,6 +132,12 @@ class BenchNginx(h._Daemon):
                     "    location / {\n      default_type text/plain;\n"
                     "      return 200 \"%s\\n\";\n    }\n  }"
                     % (self.port, BODY[:-1].decode()))
+        if self.tls:
+            body = body.replace("listen 127.0.0.1:%d;" % self.port,
+                                "listen 127.0.0.1:%d ssl;\n    ssl_protocols TLSv1.2 TLSv1.3;\n"
+                                "    ssl_certificate %s;\n"
+                                "    ssl_certificate_key %s;" % (self.port, self.tls[0],
+                                                                  self.tls[1]), 1)
         user = "user %s %s;\n" % (h.DAEMON_USER, h.DAEMON_USER) if os.geteuid() == 0 else ""
         with open(self.conf_path, "w") as f:
             f.write(NGINX_COMMON.format(workers=self.workers, user=user, rd=rd, body=body))
