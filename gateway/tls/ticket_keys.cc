@@ -18,6 +18,13 @@ int ringIndex() {
   return index;
 }
 
+// Fetched once, not per ticket (EVP_aes_256_cbc() is an implicit fetch,
+// with its lookups, on every EVP_EncryptInit_ex).
+const EVP_CIPHER* ticketCipher() {
+  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+  return cipher;
+}
+
 bool setMacKey(EVP_MAC_CTX* mac, TicketKeyRing::Key& key) {
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
@@ -38,14 +45,14 @@ int onTicket(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* c
     TicketKeyRing::Key key = (*ring)->current();
     if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1) return -1;
     std::memcpy(name, key.name.data(), key.name.size());
-    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes.data(), iv) != 1) return -1;
+    if (EVP_EncryptInit_ex(cipher, ticketCipher(), nullptr, key.aes.data(), iv) != 1) return -1;
     return setMacKey(mac, key) ? 1 : -1;
   }
   bool renew = false;
   std::optional<TicketKeyRing::Key> key = (*ring)->find(name, renew);
   if (!key) return 0;
   if (!setMacKey(mac, *key)) return -1;
-  if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes.data(), iv) != 1) return -1;
+  if (EVP_DecryptInit_ex(cipher, ticketCipher(), nullptr, key->aes.data(), iv) != 1) return -1;
   return renew ? 2 : 1;
 }
 

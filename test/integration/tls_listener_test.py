@@ -202,6 +202,12 @@ class TlsListenerTest(unittest.TestCase):
         resp.read()
         self.assertEqual(resp.status, 200)
         first_peer = conn.sock.getpeercert()
+        sess = os.path.join(t.dir, "before-reload.pem")
+        request = "GET /open/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        s_client = ["s_client", "-connect", "127.0.0.1:%d" % t.gw.https_port, "-tls1_3",
+                    "-CAfile", t.ca.cert_path, "-ign_eof"]
+        self.assertIn("HTTP/1.1 200", openssl(*(s_client + ["-sess_out", sess]),
+                                              input_text=request).stdout)
         # A new certificate under the same path, then SIGHUP.
         cert, key = t.ca.issue(cn="renewed.example",
                                sans=("IP:127.0.0.1", "DNS:renewed.example"))
@@ -215,6 +221,10 @@ class TlsListenerTest(unittest.TestCase):
         resp.read()
         self.assertEqual(resp.status, 200)
         self.assertEqual(conn.sock.getpeercert(), first_peer)
+        # A session from before the reload resumes: the ticket keys outlive it.
+        resumed = openssl(*(s_client + ["-sess_in", sess]), input_text=request)
+        self.assertIn("HTTP/1.1 200", resumed.stdout, resumed.stderr)
+        self.assertIn("Reused, ", resumed.stdout)
         # New handshakes get the new certificate.
         with socket.create_connection((h.LOOPBACK, t.gw.https_port), timeout=10) as raw:
             with t.context().wrap_socket(raw, server_hostname="renewed.example") as tls:

@@ -104,13 +104,18 @@ http {{
 
 
 class BenchNginx(h._Daemon):
-    """nginx in the foreground: a static backend, or a reverse proxy (upstream keepalive)."""
+    """nginx in the foreground: a static backend, or a reverse proxy (upstream keepalive).
+
+    tls: (cert_path, key_path) to listen with TLS 1.2 and 1.3 (this nginx's default is 1.2
+    only); session tickets on, as nginx's default.
+    """
 
     name = "nginx"
 
     def __init__(self, workers=1, upstream_port=None, tls_cert=None, upstream_tls_ca=None):
-        """tls_cert: (cert, key) = the backend listens with TLS. upstream_tls_ca: the reverse
-        proxy reaches its upstream over TLS, verified against this CA, sessions reused."""
+        """tls_cert: (cert, key) = this nginx (backend or reverse proxy) listens with TLS.
+        upstream_tls_ca: the reverse proxy reaches its upstream over TLS, verified against
+        this CA, sessions reused."""
         self.port = h.free_port()
         self.host = h.LOOPBACK
         self.workers = workers
@@ -125,6 +130,12 @@ class BenchNginx(h._Daemon):
         rd = self.run_dir
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(rd, "tmp", sub), exist_ok=True)
+        listen_tls = ""
+        if self.tls_cert:
+            # nginx's default here is TLS 1.2 only: offer 1.3 too, as microgw does.
+            listen_tls = (" ssl;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_certificate %s;\n"
+                          "    ssl_certificate_key %s;\n"
+                          "    ssl_session_cache shared:bench:1m" % self.tls_cert)
         if self.upstream_port:
             scheme = "https" if self.upstream_tls_ca else "http"
             tls = ""
@@ -135,19 +146,15 @@ class BenchNginx(h._Daemon):
             body = ("  upstream bench_backend {\n"
                     "    server 127.0.0.1:%d;\n    keepalive 64;\n"
                     "    keepalive_requests 1000000;\n  }\n"
-                    "  server {\n    listen 127.0.0.1:%d;\n"
+                    "  server {\n    listen 127.0.0.1:%d%s;\n"
                     "    location / {\n      proxy_pass %s://bench_backend;\n"
                     "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n"
-                    "%s    }\n  }" % (self.upstream_port, self.port, scheme, tls))
+                    "%s    }\n  }" % (self.upstream_port, self.port, listen_tls, scheme, tls))
         else:
-            tls = ""
-            if self.tls_cert:
-                tls = (" ssl;\n    ssl_certificate %s;\n    ssl_certificate_key %s;\n"
-                       "    ssl_session_cache shared:bench:1m" % self.tls_cert)
             body = ("  server {\n    listen 127.0.0.1:%d%s;\n"
                     "    location / {\n      default_type text/plain;\n"
                     "      return 200 \"%s\\n\";\n    }\n  }"
-                    % (self.port, tls, BODY[:-1].decode()))
+                    % (self.port, listen_tls, BODY[:-1].decode()))
         user = "user %s %s;\n" % (h.DAEMON_USER, h.DAEMON_USER) if os.geteuid() == 0 else ""
         with open(self.conf_path, "w") as f:
             f.write(NGINX_COMMON.format(workers=self.workers, user=user, rd=rd, body=body))
