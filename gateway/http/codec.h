@@ -150,9 +150,9 @@ class ServerCodec {
   // Connection: close; HTTP/2, GOAWAY with the last stream id taken.
   virtual void goAway() = 0;
 
-  // True once the connection should close as soon as no stream is active
-  // (HTTP/1: keep-alive ended; HTTP/2: GOAWAY sent or received, or the
-  // session ended).
+  // HTTP/1: the connection closes once the current response is complete
+  // (keep-alive ended). HTTP/2: the session is over (after a GOAWAY, every
+  // stream closed and every frame placed; or a connection error): close now.
   virtual bool wantsClose() const = 0;
 
   // Moves frames the codec holds (HTTP/2) into the output buffer, up to its

@@ -345,7 +345,9 @@ void Http2ServerCodec::goAway() {
 }
 
 bool Http2ServerCodec::wantsClose() const {
-  return failed_ || goaway_ || terminated_ ||
+  // After a graceful GOAWAY nghttp2 stops wanting to read once no stream is
+  // open, and to write once all is sent.
+  return failed_ || terminated_ ||
          (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0);
 }
 

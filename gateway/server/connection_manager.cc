@@ -339,8 +339,7 @@ void ConnectionManager::dispatch() {
   codec_->dispatch(bufferevent_get_input(bev_));
   in_dispatch_ = false;
   if (http1_ != nullptr || closed_) return;
-  scheduleFlush();  // SETTINGS and PING acknowledgements, WINDOW_UPDATEs
-  if (codec_->wantsClose() && streams_.empty()) closeAfterWrite();
+  scheduleFlush();  // SETTINGS and PING acknowledgements, WINDOW_UPDATEs; see onFlush
 }
 
 http::RequestDecoder& ConnectionManager::newStream(http::ResponseEncoder& encoder) {
@@ -380,12 +379,10 @@ void ConnectionManager::onStreamComplete(ActiveStream& stream) {
   removeStream(stream);
   if (closed_) return;
   if (http1_ == nullptr) {
-    if (!streams_.empty()) return;
-    if (codec_->wantsClose() || worker_.draining()) {
-      closeAfterWrite();
-    } else {
-      armIdle();
-    }
+    // HTTP/2 closes once the session is done (see onFlush): the last
+    // response may still wait for the client's window.
+    if (streams_.empty()) armIdle();
+    scheduleFlush();
     return;
   }
   if (!http1_->keepAlive() || close_after_response_ || worker_.draining()) {
@@ -449,8 +446,11 @@ void ConnectionManager::onFlushCb(evutil_socket_t, short, void* arg) {
 void ConnectionManager::onFlush() {
   flush_scheduled_ = false;
   if (closed_) return;
-  if (codec_ != nullptr) codec_->flushOutput();
-  if (closed_) return;
+  if (codec_ != nullptr) {
+    codec_->flushOutput();
+    if (closed_) return;
+    if (http1_ == nullptr && codec_->wantsClose()) closeAfterWrite();
+  }
   gw::net::flushOutput(bev_);
   if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) onWrite();
 }
@@ -459,10 +459,7 @@ void ConnectionManager::onWrite() {
   if (closed_) return;
   gw::net::onOutputDrained(bev_);
   if (close_after_write_) {
-    if (codec_ != nullptr && codec_->wantsWrite() && !lingering_) {
-      scheduleFlush();
-      return;
-    }
+    if (!lingering_ && placeCodecOutput()) return;
     if (evbuffer_get_length(bufferevent_get_output(bev_)) > 0) return;
     if (lingering_) return;
     // Half-close and discard late input for a moment (see kLingerTime).
@@ -480,13 +477,25 @@ void ConnectionManager::onWrite() {
   }
   if (http1_ == nullptr) {
     // HTTP/2: the socket took what the codec placed; let it place more.
-    if (codec_ != nullptr && codec_->wantsWrite()) scheduleFlush();
+    placeCodecOutput();
     return;
   }
   if (above_high_watermark_) {
     above_high_watermark_ = false;
     if (!streams_.empty()) streams_.front()->chain().onBelowWriteBufferLowWatermark();
   }
+}
+
+bool ConnectionManager::placeCodecOutput() {
+  if (codec_ == nullptr || !codec_->wantsWrite()) return false;
+  evbuffer* output = bufferevent_get_output(bev_);
+  const size_t before = evbuffer_get_length(output);
+  codec_->flushOutput();
+  // Only what was placed is written (from onFlush): frames that wait for the
+  // client's window do not spin the loop.
+  if (evbuffer_get_length(output) == before) return false;
+  scheduleFlush();
+  return true;
 }
 
 void ConnectionManager::checkWriteWatermark() {
@@ -551,11 +560,7 @@ void ConnectionManager::drain() {
     if (streams_.empty() || streams_.front()->done()) close();
     return;
   }
-  if (streams_.empty()) {
-    closeAfterWrite();
-  } else {
-    scheduleFlush();
-  }
+  scheduleFlush();  // the GOAWAY; onFlush closes once the session is done
 }
 
 void ConnectionManager::readDisable(bool disable) {

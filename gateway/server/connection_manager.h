@@ -101,6 +101,9 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void armIdle();
   void readDisable(bool disable);
   void checkWriteWatermark();
+  // Lets the codec place the frames it holds (HTTP/2) and schedules their
+  // write; false when it placed nothing.
+  bool placeCodecOutput();
 
   WorkerContext& worker_;
   bufferevent* bev_;

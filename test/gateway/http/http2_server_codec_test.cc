@@ -377,9 +377,10 @@ TEST_F(Http2CodecTest, GoAwayOnDrainLetsStreamsFinish) {
   codec().goAway();
   pump();
   EXPECT_EQ(goaway_, NGHTTP2_NO_ERROR);
-  EXPECT_TRUE(codec().wantsClose());
+  EXPECT_FALSE(codec().wantsClose());  // a stream is still open
   respond(*manager_.streams[0], 200, "done");
   EXPECT_EQ(client_streams_[id].body, "done");
+  EXPECT_TRUE(codec().wantsClose());
 }
 
 TEST_F(Http2CodecTest, GarbageIsAConnectionError) {
