@@ -77,6 +77,23 @@ class H2Client:
         self.flush()
         return sid
 
+    def send_body(self, sid, data, end=True):
+        """Sends `data` on stream `sid` as the gateway's flow-control windows allow."""
+        view = memoryview(data)
+        while view:
+            window = min(self.conn.local_flow_control_window(sid),
+                         self.conn.max_outbound_frame_size)
+            if window <= 0:
+                if not self.read_once(timeout=1.0):
+                    raise AssertionError("HTTP/2 client: connection closed mid-body")
+                continue
+            self.conn.send_data(sid, bytes(view[:window]))
+            view = view[window:]
+            self.flush()
+        if end:
+            self.conn.end_stream(sid)
+            self.flush()
+
     def reset(self, sid, code=8):
         self.conn.reset_stream(sid, error_code=code)
         self.flush()
