@@ -136,7 +136,8 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
 };
 
 void Http2ServerCodec::Stream::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
-  if (response_started_) return;
+  // Interim (1xx) responses are not passed on: the final one follows.
+  if (response_started_ || (headers.status < 200 && !end_stream)) return;
   response_started_ = true;
   const bool no_content = statusHasNoContent(headers.status);
   response_no_body_ = head_request_ || no_content;

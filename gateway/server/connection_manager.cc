@@ -136,6 +136,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
     encoder_live_ = false;
     encoder_.setStreamCallbacks(nullptr);
     encoder_.resetStream();
+    chain_->destroy();  // the upstream request ends now, as with an HTTP/1 close
     conn_.scheduleFlush();
     conn_.onStreamComplete(*this);
   }
@@ -533,6 +534,11 @@ void ConnectionManager::onEvent(short events) {
 void ConnectionManager::onTimer() {
   switch (timer_mode_) {
     case TimerMode::Idle:
+      if (codec_ != nullptr && http1_ == nullptr) {
+        codec_->goAway();  // an idle HTTP/2 client learns why the connection ends
+        closeAfterWrite();
+        return;
+      }
       close();
       return;
     case TimerMode::HeaderRead:
