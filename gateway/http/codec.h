@@ -98,6 +98,11 @@ class ServerCodecCallbacks {
   // calls ServerCodec::sendProtocolError and closes the connection.
   virtual void onProtocolError(int status, std::string_view message,
                                std::string_view description) = 0;
+  // HTTP/2 only: the codec answered one stream itself with `status` (a limit
+  // or a malformed request, before any newStream); the connection goes on.
+  // For the log and the counters. HTTP/1 reports these as protocol errors,
+  // so the default does nothing.
+  virtual void onStreamRefused(int /*status*/, std::string_view /*description*/) {}
 };
 
 // What happens to a header or trailer whose name has an underscore

@@ -201,7 +201,7 @@ void Http2ServerCodec::Stream::readDisable(bool disable) {
 }
 
 void Http2ServerCodec::Stream::sendRefusal() {
-  GW_LOG_INFO("HTTP/2 stream ", id_, ": ", refused_status_, ": ", refused_description_);
+  codec_.callbacks_.onStreamRefused(refused_status_, refused_description_);
   std::vector<std::string> storage{":status", std::to_string(refused_status_)};
   std::vector<nghttp2_nv> nva = toNva(HeaderMap(), storage, false);
   response_started_ = true;

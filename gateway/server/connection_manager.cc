@@ -423,6 +423,12 @@ void ConnectionManager::onProtocolError(int status, std::string_view message,
   closeAfterWrite();
 }
 
+void ConnectionManager::onStreamRefused(int status, std::string_view description) {
+  GW_LOG_INFO("downstream ", peer_, ": HTTP/2 stream answered ", status, ": ", description);
+  worker_.requestCounter("", status).inc();
+  worker_.accessLog().write(AccessLogEntry{peer_, "-", "-", status, 0, "", 0, ""});
+}
+
 void ConnectionManager::closeAfterWrite() {
   if (closed_ || close_after_write_) return;
   close_after_write_ = true;

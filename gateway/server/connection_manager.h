@@ -73,6 +73,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // http::ServerCodecCallbacks
   http::RequestDecoder& newStream(http::ResponseEncoder& encoder) override;
   void onProtocolError(int status, std::string_view message, std::string_view description) override;
+  void onStreamRefused(int status, std::string_view description) override;
 
  private:
   class ActiveStream;

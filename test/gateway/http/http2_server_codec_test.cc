@@ -60,6 +60,12 @@ class Manager : public ServerCodecCallbacks {
     error_status = status;
     error = std::string(description);
   }
+  void onStreamRefused(int status, std::string_view description) override {
+    refused_status = status;
+    refused = std::string(description);
+  }
+  int refused_status = 0;
+  std::string refused;
   std::vector<std::unique_ptr<RecordingStream>> streams;
   int error_status = 0;
   std::string error;
@@ -369,6 +375,8 @@ TEST_F(Http2CodecTest, OverLimitRequestsAreAnsweredByTheCodec) {
   int32_t id = get("/a-path-longer-than-ten");
   EXPECT_TRUE(manager_.streams.empty());
   EXPECT_EQ(client_streams_[id].headers[":status"], "414");
+  EXPECT_EQ(manager_.refused_status, 414);
+  EXPECT_NE(manager_.refused.find("listenerConfig.maxUriLength"), std::string::npos);
 }
 
 TEST_F(Http2CodecTest, GoAwayOnDrainLetsStreamsFinish) {
