@@ -98,6 +98,11 @@ class ServerCodecCallbacks {
   // calls ServerCodec::sendProtocolError and closes the connection.
   virtual void onProtocolError(int status, std::string_view message,
                                std::string_view description) = 0;
+  // HTTP/2 only: the codec answered one stream itself with `status` (a limit
+  // or a malformed request, before any newStream); the connection goes on.
+  // For the log and the counters. HTTP/1 reports these as protocol errors,
+  // so the default does nothing.
+  virtual void onStreamRefused(int /*status*/, std::string_view /*description*/) {}
 };
 
 // What happens to a header or trailer whose name has an underscore
@@ -150,9 +155,9 @@ class ServerCodec {
   // Connection: close; HTTP/2, GOAWAY with the last stream id taken.
   virtual void goAway() = 0;
 
-  // True once the connection should close as soon as no stream is active
-  // (HTTP/1: keep-alive ended; HTTP/2: GOAWAY sent or received, or the
-  // session ended).
+  // HTTP/1: the connection closes once the current response is complete
+  // (keep-alive ended). HTTP/2: the session is over (after a GOAWAY, every
+  // stream closed and every frame placed; or a connection error): close now.
   virtual bool wantsClose() const = 0;
 
   // Moves frames the codec holds (HTTP/2) into the output buffer, up to its

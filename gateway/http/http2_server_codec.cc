@@ -136,7 +136,8 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
 };
 
 void Http2ServerCodec::Stream::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
-  if (response_started_) return;
+  // Interim (1xx) responses are not passed on: the final one follows.
+  if (response_started_ || (headers.status < 200 && !end_stream)) return;
   response_started_ = true;
   const bool no_content = statusHasNoContent(headers.status);
   response_no_body_ = head_request_ || no_content;
@@ -200,7 +201,7 @@ void Http2ServerCodec::Stream::readDisable(bool disable) {
 }
 
 void Http2ServerCodec::Stream::sendRefusal() {
-  GW_LOG_INFO("HTTP/2 stream ", id_, ": ", refused_status_, ": ", refused_description_);
+  codec_.callbacks_.onStreamRefused(refused_status_, refused_description_);
   std::vector<std::string> storage{":status", std::to_string(refused_status_)};
   std::vector<nghttp2_nv> nva = toNva(HeaderMap(), storage, false);
   response_started_ = true;
@@ -345,7 +346,9 @@ void Http2ServerCodec::goAway() {
 }
 
 bool Http2ServerCodec::wantsClose() const {
-  return failed_ || goaway_ || terminated_ ||
+  // After a graceful GOAWAY nghttp2 stops wanting to read once no stream is
+  // open, and to write once all is sent.
+  return failed_ || terminated_ ||
          (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0);
 }
 

@@ -142,6 +142,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
     encoder_live_ = false;
     encoder_.setStreamCallbacks(nullptr);
     encoder_.resetStream();
+    chain_->destroy();  // the upstream request ends now, as with an HTTP/1 close
     conn_.scheduleFlush();
     conn_.onStreamComplete(*this);
   }
@@ -350,8 +351,7 @@ void ConnectionManager::dispatch() {
   codec_->dispatch(bufferevent_get_input(bev_));
   in_dispatch_ = false;
   if (http1_ != nullptr || closed_) return;
-  scheduleFlush();  // SETTINGS and PING acknowledgements, WINDOW_UPDATEs
-  if (codec_->wantsClose() && streams_.empty()) closeAfterWrite();
+  scheduleFlush();  // SETTINGS and PING acknowledgements, WINDOW_UPDATEs; see onFlush
 }
 
 http::RequestDecoder& ConnectionManager::newStream(http::ResponseEncoder& encoder) {
@@ -391,12 +391,10 @@ void ConnectionManager::onStreamComplete(ActiveStream& stream) {
   removeStream(stream);
   if (closed_) return;
   if (http1_ == nullptr) {
-    if (!streams_.empty()) return;
-    if (codec_->wantsClose() || worker_.draining()) {
-      closeAfterWrite();
-    } else {
-      armIdle();
-    }
+    // HTTP/2 closes once the session is done (see onFlush): the last
+    // response may still wait for the client's window.
+    if (streams_.empty()) armIdle();
+    scheduleFlush();
     return;
   }
   if (!http1_->keepAlive() || close_after_response_ || worker_.draining()) {
@@ -436,6 +434,12 @@ void ConnectionManager::onProtocolError(int status, std::string_view message,
   closeAfterWrite();
 }
 
+void ConnectionManager::onStreamRefused(int status, std::string_view description) {
+  GW_LOG_INFO("downstream ", peer_, ": HTTP/2 stream answered ", status, ": ", description);
+  worker_.requestCounter("", status).inc();
+  worker_.accessLog().write(AccessLogEntry{peer_, "-", "-", status, 0, "", 0, ""});
+}
+
 void ConnectionManager::closeAfterWrite() {
   if (closed_ || close_after_write_) return;
   close_after_write_ = true;
@@ -460,8 +464,11 @@ void ConnectionManager::onFlushCb(evutil_socket_t, short, void* arg) {
 void ConnectionManager::onFlush() {
   flush_scheduled_ = false;
   if (closed_) return;
-  if (codec_ != nullptr) codec_->flushOutput();
-  if (closed_) return;
+  if (codec_ != nullptr) {
+    codec_->flushOutput();
+    if (closed_) return;
+    if (http1_ == nullptr && codec_->wantsClose()) closeAfterWrite();
+  }
   gw::net::flushOutput(bev_);
   if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) onWrite();
 }
@@ -470,10 +477,7 @@ void ConnectionManager::onWrite() {
   if (closed_) return;
   gw::net::onOutputDrained(bev_);
   if (close_after_write_) {
-    if (codec_ != nullptr && codec_->wantsWrite() && !lingering_) {
-      scheduleFlush();
-      return;
-    }
+    if (!lingering_ && placeCodecOutput()) return;
     if (evbuffer_get_length(bufferevent_get_output(bev_)) > 0) return;
     if (lingering_) return;
     // Half-close and discard late input for a moment (see kLingerTime).
@@ -491,13 +495,25 @@ void ConnectionManager::onWrite() {
   }
   if (http1_ == nullptr) {
     // HTTP/2: the socket took what the codec placed; let it place more.
-    if (codec_ != nullptr && codec_->wantsWrite()) scheduleFlush();
+    placeCodecOutput();
     return;
   }
   if (above_high_watermark_) {
     above_high_watermark_ = false;
     if (!streams_.empty()) streams_.front()->chain().onBelowWriteBufferLowWatermark();
   }
+}
+
+bool ConnectionManager::placeCodecOutput() {
+  if (codec_ == nullptr || !codec_->wantsWrite()) return false;
+  evbuffer* output = bufferevent_get_output(bev_);
+  const size_t before = evbuffer_get_length(output);
+  codec_->flushOutput();
+  // Only what was placed is written (from onFlush): frames that wait for the
+  // client's window do not spin the loop.
+  if (evbuffer_get_length(output) == before) return false;
+  scheduleFlush();
+  return true;
 }
 
 void ConnectionManager::checkWriteWatermark() {
@@ -535,6 +551,11 @@ void ConnectionManager::onEvent(short events) {
 void ConnectionManager::onTimer() {
   switch (timer_mode_) {
     case TimerMode::Idle:
+      if (codec_ != nullptr && http1_ == nullptr) {
+        codec_->goAway();  // an idle HTTP/2 client learns why the connection ends
+        closeAfterWrite();
+        return;
+      }
       close();
       return;
     case TimerMode::HeaderRead:
@@ -562,11 +583,7 @@ void ConnectionManager::drain() {
     if (streams_.empty() || streams_.front()->done()) close();
     return;
   }
-  if (streams_.empty()) {
-    closeAfterWrite();
-  } else {
-    scheduleFlush();
-  }
+  scheduleFlush();  // the GOAWAY; onFlush closes once the session is done
 }
 
 void ConnectionManager::readDisable(bool disable) {

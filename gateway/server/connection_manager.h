@@ -78,6 +78,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // http::ServerCodecCallbacks
   http::RequestDecoder& newStream(http::ResponseEncoder& encoder) override;
   void onProtocolError(int status, std::string_view message, std::string_view description) override;
+  void onStreamRefused(int status, std::string_view description) override;
 
  private:
   class ActiveStream;
@@ -106,6 +107,9 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void armIdle();
   void readDisable(bool disable);
   void checkWriteWatermark();
+  // Lets the codec place the frames it holds (HTTP/2) and schedules their
+  // write; false when it placed nothing.
+  bool placeCodecOutput();
 
   WorkerContext& worker_;
   bufferevent* bev_;

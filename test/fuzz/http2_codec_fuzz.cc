@@ -18,6 +18,7 @@
 //    with an underscore when those are refused, at most maxHeaderCount fields;
 //  - decoded body bytes stay within maxEntityBodySize;
 //  - onProtocolError reports 400, and no new stream starts after it;
+//  - a stream the codec answers itself has status 400, 413, 414, 431 or 501;
 //  - the output always begins with a SETTINGS frame (the server preface).
 
 #include <event2/buffer.h>
@@ -188,6 +189,10 @@ class FakeConnection : public ServerCodecCallbacks {
     protocol_error_ = true;
     for (auto& [id, s] : streams_)
       if (s->live()) s->onResetStream("connection error");
+  }
+
+  void onStreamRefused(int status, std::string_view) override {
+    FUZZ_CHECK(status == 400 || status == 413 || status == 414 || status == 431 || status == 501);
   }
 
   // Later events: some open streams answer now (as the router would when

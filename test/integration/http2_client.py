@@ -77,6 +77,23 @@ class H2Client:
         self.flush()
         return sid
 
+    def send_body(self, sid, data, end=True):
+        """Sends `data` on stream `sid` as the gateway's flow-control windows allow."""
+        view = memoryview(data)
+        while view:
+            window = min(self.conn.local_flow_control_window(sid),
+                         self.conn.max_outbound_frame_size)
+            if window <= 0:
+                if not self.read_once(timeout=1.0):
+                    raise AssertionError("HTTP/2 client: connection closed mid-body")
+                continue
+            self.conn.send_data(sid, bytes(view[:window]))
+            view = view[window:]
+            self.flush()
+        if end:
+            self.conn.end_stream(sid)
+            self.flush()
+
     def reset(self, sid, code=8):
         self.conn.reset_stream(sid, error_code=code)
         self.flush()
@@ -170,9 +187,11 @@ class RawH2:
         except OSError:
             return False  # the gateway closed the connection
 
-    def goaway_code(self, timeout=10.0):
-        """Reads until the connection closes; the last GOAWAY's error code, or None."""
+    def frames(self, timeout=10.0, until=None):
+        """Frames received until the connection closes, `timeout` passes, or
+        `until(frame)` is true for one of them."""
         buf = b""
+        out = []
         deadline = time.monotonic() + timeout
         self.sock.settimeout(0.5)
         while time.monotonic() < deadline:
@@ -185,16 +204,21 @@ class RawH2:
             if not data:
                 break
             buf += data
-        code = None
-        while len(buf) >= 9:
-            frame, length = hf.Frame.parse_frame_header(memoryview(buf[:9]))
-            if len(buf) < 9 + length:
+            while len(buf) >= 9:
+                frame, length = hf.Frame.parse_frame_header(memoryview(buf[:9]))
+                if len(buf) < 9 + length:
+                    break
+                frame.parse_body(memoryview(buf[9:9 + length]))
+                out.append(frame)
+                buf = buf[9 + length:]
+            if until is not None and any(until(f) for f in out):
                 break
-            frame.parse_body(memoryview(buf[9:9 + length]))
-            if isinstance(frame, hf.GoAwayFrame):
-                code = frame.error_code
-            buf = buf[9 + length:]
-        return code
+        return out
+
+    def goaway_code(self, timeout=10.0):
+        """Reads until the connection closes; the last GOAWAY's error code, or None."""
+        codes = [f.error_code for f in self.frames(timeout) if isinstance(f, hf.GoAwayFrame)]
+        return codes[-1] if codes else None
 
     def close(self):
         self.sock.close()

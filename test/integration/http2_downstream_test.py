@@ -211,6 +211,23 @@ class Http2DownstreamTest(unittest.TestCase):
         self.assertEqual(seen["body_length"], 5)
         self.assertIn(["X-Request-Sum", "42"], [[k.title(), v] for k, v in seen["trailers"]])
 
+    def test_local_replies_and_uploads_per_stream(self):
+        c = self.client()
+        s = c.get("/nope/v1/x")
+        self.assertEqual(s.status(), 404)
+        self.assertIn("message", json.loads(bytes(s.data)))
+        # A 4 MiB upload with Content-Length: the gateway opens the window as
+        # the backend takes the body (64 KiB initial window per stream).
+        data = h.big_body(4 << 20)
+        sid = c.request("POST", "/core/v1/echo", headers=[("content-length", str(len(data)))],
+                        end=False)
+        c.send_body(sid, data)
+        s = c.response(sid, timeout=h.scaled(60))
+        self.assertEqual(s.status(), 200)
+        seen = json.loads(bytes(s.data))
+        self.assertEqual(seen["body_length"], len(data))
+        self.assertEqual(seen["body_sha256"], h.sha256(data))
+
     # --- flow control: a client that never reads ---------------------------------
 
     def test_client_that_never_reads_keeps_gateway_memory_flat(self):

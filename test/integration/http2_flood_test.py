@@ -104,6 +104,21 @@ class Http2FloodTest(unittest.TestCase):
         r.send(*frames)
         self.assert_calmed(r, "CONTINUATION flood")
 
+    def test_streams_over_max_concurrent_streams_are_refused(self):
+        r = self.raw()
+        frames = []
+        for i in range(101):
+            headers = hf.HeadersFrame(1 + 2 * i, r.header_block("/core/v1/slow?ms=1500"))
+            headers.flags.add("END_HEADERS")
+            headers.flags.add("END_STREAM")
+            frames.append(headers)
+        r.send(*frames)
+        got = r.frames(timeout=h.scaled(10),
+                       until=lambda f: isinstance(f, hf.RstStreamFrame))
+        resets = [(f.stream_id, f.error_code) for f in got if isinstance(f, hf.RstStreamFrame)]
+        self.assertEqual(resets, [(201, 7)])  # the 101st stream: REFUSED_STREAM
+        self.assert_others_served()
+
     def test_hpack_bomb_is_refused_at_the_header_limit(self):
         c = http2_client.H2Client(h.LOOPBACK, self.gw.port)
         self.addCleanup(c.close)
