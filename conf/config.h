@@ -82,8 +82,9 @@ struct ListenerConfig {
   UnderscoreHeaderAction headers_with_underscores = UnderscoreHeaderAction::Drop;
   uint64_t max_entity_body_size = 0;  // 0 = unlimited (WSO2's -1 is read as 0)
   KeepAliveMode keep_alive = KeepAliveMode::Auto;
-  // WSO2's trust store: no HTTPS listener uses it, but certificateAlias
-  // values that are not files are looked up in it. Expanded path; password never logged.
+  // WSO2's trust store: the CAs of the TLS listener's client certificates,
+  // and where certificateAlias values that are not files are looked up.
+  // Expanded path; password never logged.
   std::string trust_store_path;
   std::string trust_store_password;
   // Requests a client may send ahead of the response it waits for on one
