@@ -3,13 +3,12 @@
 #include <event2/buffer.h>
 
 #include <algorithm>
-#include <optional>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
+#include "gateway/http/http2_stream.h"
 #include "gateway/stats/stats.h"
 
 namespace gw::http {
@@ -21,229 +20,15 @@ std::string_view view(const uint8_t* p, size_t n) {
   return std::string_view(reinterpret_cast<const char*>(p), n);
 }
 
-// RFC 9113 8.2.2: connection-specific fields have no place in HTTP/2.
-bool isConnectionSpecific(std::string_view name) {
-  return iequals(name, "connection") || iequals(name, "keep-alive") ||
-         iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
-         iequals(name, "upgrade");
-}
-
-bool statusHasNoContent(int status) {
-  return status == 204 || status == 304 || (status >= 100 && status < 200);
-}
-
-nghttp2_nv makeNv(const std::string& name, const std::string& value) {
-  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
-}
-
-// Header fields for nghttp2: lower-case names, connection-specific ones left out.
-// `storage` keeps the strings the returned entries point into.
-std::vector<nghttp2_nv> toNva(const HeaderMap& headers, std::vector<std::string>& storage,
-                              bool drop_content_length) {
-  storage.reserve(storage.size() + headers.size() * 2);
-  for (const auto& [name, value] : headers.entries()) {
-    if (isConnectionSpecific(name)) continue;
-    if (drop_content_length && iequals(name, "content-length")) continue;
-    // RFC 9113 8.2.1: no leading or trailing whitespace, no CR, LF or NUL;
-    // an HTTP/1 backend's "Server: x " would make clients reject the response.
-    std::string_view v = value;
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) continue;
-    storage.push_back(absl::AsciiStrToLower(name));
-    storage.emplace_back(v);
-  }
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(storage.size() / 2);
-  for (size_t i = 0; i + 1 < storage.size(); i += 2)
-    nva.push_back(makeNv(storage[i], storage[i + 1]));
-  return nva;
-}
-
 }  // namespace
-
-// One HTTP/2 stream: the request being assembled from HEADERS/DATA frames and
-// the response waiting to be framed. Owned by the codec until nghttp2 closes it.
-class Http2ServerCodec::Stream : public ResponseEncoder {
- public:
-  Stream(Http2ServerCodec& codec, int32_t id) : codec_(codec), id_(id), body_(evbuffer_new()) {}
-  ~Stream() override { evbuffer_free(body_); }
-
-  // ResponseEncoder
-  void encode100Continue() override {}
-  void encodeHeaders(const ResponseHeaders& headers, bool end_stream) override;
-  void encodeData(std::string_view data, bool end_stream) override;
-  void encodeTrailers(const HeaderMap& trailers) override;
-  void setStreamCallbacks(StreamCallbacks* callbacks) override { callbacks_ = callbacks; }
-  void resetStream() override;
-  void readDisable(bool disable) override;
-
-  // nghttp2's data source for the response body.
-  static ssize_t readBody(nghttp2_session* session, int32_t stream_id, uint8_t* buf, size_t length,
-                          uint32_t* data_flags, nghttp2_data_source* source, void* user);
-
-  // A request the codec answers itself (over a limit, malformed), before it
-  // reaches the connection manager: `status` with no body.
-  void refuse(int status, std::string description) {
-    if (refused_status_ == 0) {
-      refused_status_ = status;
-      refused_description_ = std::move(description);
-    }
-  }
-  void sendRefusal();
-  // The connection manager is done with the stream (response ended or reset).
-  void detach() {
-    decoder_ = nullptr;
-    callbacks_ = nullptr;
-  }
-  // Request body bytes passed on (or dropped): let the client send more,
-  // unless the stream's reader asked to wait.
-  void consume(size_t n) {
-    if (read_disabled_ > 0) {
-      unconsumed_ += n;
-    } else {
-      nghttp2_session_consume(codec_.session_, id_, n);
-    }
-  }
-
-  Http2ServerCodec& codec_;
-  const int32_t id_;
-  RequestHeaders request_;
-  HeaderMap trailers_;
-  bool in_trailers_ = false;
-  size_t header_bytes_ = 0;
-  uint32_t header_count_ = 0;
-  std::string cookie_;
-  int refused_status_ = 0;
-  std::string refused_description_;
-  uint64_t body_bytes_ = 0;
-  RequestDecoder* decoder_ = nullptr;
-  StreamCallbacks* callbacks_ = nullptr;
-  bool head_request_ = false;
-
-  // Response side.
-  evbuffer* body_;
-  bool response_started_ = false;
-  bool response_no_body_ = false;
-  bool response_end_ = false;  // the encoder gave the last byte (or trailers)
-  bool deferred_ = false;      // readBody found nothing and nghttp2 waits for resume
-  bool above_watermark_ = false;
-  std::optional<HeaderMap> response_trailers_;
-  int read_disabled_ = 0;
-  size_t unconsumed_ = 0;
-};
-
-void Http2ServerCodec::Stream::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
-  // Interim (1xx) responses are not passed on: the final one follows.
-  if (response_started_ || (headers.status < 200 && !end_stream)) return;
-  response_started_ = true;
-  const bool no_content = statusHasNoContent(headers.status);
-  response_no_body_ = head_request_ || no_content;
-  std::vector<std::string> storage{":status", std::to_string(headers.status)};
-  std::vector<nghttp2_nv> nva = toNva(headers.headers, storage, no_content);
-  nghttp2_data_provider provider;
-  provider.source.ptr = this;
-  provider.read_callback = &Stream::readBody;
-  if (end_stream) {
-    response_end_ = true;
-    detach();
-  }
-  nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(),
-                          end_stream ? nullptr : &provider);
-}
-
-void Http2ServerCodec::Stream::encodeData(std::string_view data, bool end_stream) {
-  if (response_end_) return;
-  if (!response_no_body_ && !data.empty()) evbuffer_add(body_, data.data(), data.size());
-  if (end_stream) {
-    response_end_ = true;
-    detach();
-  } else if (!above_watermark_ &&
-             evbuffer_get_length(body_) > codec_.settings_.stream_write_high_watermark) {
-    above_watermark_ = true;
-    if (callbacks_ != nullptr) callbacks_->onAboveWriteBufferHighWatermark();
-  }
-  if (deferred_) {
-    deferred_ = false;
-    nghttp2_session_resume_data(codec_.session_, id_);
-  }
-}
-
-void Http2ServerCodec::Stream::encodeTrailers(const HeaderMap& trailers) {
-  if (response_end_) return;
-  if (!trailers.empty()) response_trailers_ = trailers;
-  response_end_ = true;
-  detach();
-  if (deferred_) {
-    deferred_ = false;
-    nghttp2_session_resume_data(codec_.session_, id_);
-  }
-}
-
-void Http2ServerCodec::Stream::resetStream() {
-  detach();
-  response_end_ = true;
-  nghttp2_submit_rst_stream(codec_.session_, NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
-}
-
-void Http2ServerCodec::Stream::readDisable(bool disable) {
-  if (disable) {
-    ++read_disabled_;
-    return;
-  }
-  if (read_disabled_ == 0 || --read_disabled_ > 0) return;
-  if (unconsumed_ > 0) {
-    nghttp2_session_consume(codec_.session_, id_, unconsumed_);
-    unconsumed_ = 0;
-  }
-}
-
-void Http2ServerCodec::Stream::sendRefusal() {
-  codec_.callbacks_.onStreamRefused(refused_status_, refused_description_);
-  std::vector<std::string> storage{":status", std::to_string(refused_status_)};
-  std::vector<nghttp2_nv> nva = toNva(HeaderMap(), storage, false);
-  response_started_ = true;
-  response_end_ = true;
-  nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(), nullptr);
-}
-
-ssize_t Http2ServerCodec::Stream::readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
-                                           uint32_t* data_flags, nghttp2_data_source* source,
-                                           void*) {
-  Stream& s = *static_cast<Stream*>(source->ptr);
-  const int n = evbuffer_remove(s.body_, buf, length);
-  const size_t left = evbuffer_get_length(s.body_);
-  if (s.above_watermark_ && left < s.codec_.settings_.stream_write_low_watermark) {
-    s.above_watermark_ = false;
-    if (s.callbacks_ != nullptr) s.callbacks_->onBelowWriteBufferLowWatermark();
-  }
-  if (left == 0 && s.response_end_) {
-    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-    if (s.response_trailers_) {
-      std::vector<std::string> storage;
-      std::vector<nghttp2_nv> nva = toNva(*s.response_trailers_, storage, false);
-      if (nghttp2_submit_trailer(s.codec_.session_, s.id_, nva.data(), nva.size()) == 0) {
-        *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-      }
-    }
-    return n > 0 ? n : 0;
-  }
-  if (n <= 0) {
-    s.deferred_ = true;
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  return n;
-}
 
 Http2ServerCodec::Http2ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* output,
                                    const CodecLimits& limits, const Http2Settings& settings)
-    : callbacks_(callbacks), output_(output), limits_(limits), settings_(settings) {
-  const auto now = std::chrono::steady_clock::now();
-  resets_ = Bucket{static_cast<double>(settings_.reset_burst), now};
-  control_frames_ = Bucket{static_cast<double>(settings_.control_frame_burst), now};
-
+    : callbacks_(callbacks),
+      output_(output),
+      limits_(limits),
+      settings_(settings),
+      flood_guard_(settings_) {
   nghttp2_session_callbacks* cbs;
   nghttp2_session_callbacks_new(&cbs);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &onBeginHeaders);
@@ -373,52 +158,6 @@ void Http2ServerCodec::flushOutput() {
   in_flush_ = false;
 }
 
-bool Http2ServerCodec::take(Bucket& bucket, uint32_t burst, uint32_t rate) {
-  const auto now = std::chrono::steady_clock::now();
-  const double elapsed = std::chrono::duration<double>(now - bucket.last).count();
-  bucket.last = now;
-  bucket.tokens = std::min<double>(burst, bucket.tokens + elapsed * rate);
-  if (bucket.tokens < 1) return false;
-  bucket.tokens -= 1;
-  return true;
-}
-
-bool Http2ServerCodec::checkFlood(const nghttp2_frame& frame) {
-  const bool empty = frame.hd.length == 0 && (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) == 0;
-  switch (frame.hd.type) {
-    case NGHTTP2_DATA:
-    case NGHTTP2_HEADERS:
-      empty_frames_ = empty && frame.hd.type == NGHTTP2_DATA ? empty_frames_ + 1 : 0;
-      if (empty_frames_ > settings_.max_consecutive_empty_frames) {
-        enhanceYourCalm(gw::cat("flood: more than ", settings_.max_consecutive_empty_frames,
-                                " empty DATA frames in a row"));
-        return false;
-      }
-      return true;
-    case NGHTTP2_RST_STREAM:
-      if (!take(resets_, settings_.reset_burst, settings_.reset_rate_per_second)) {
-        enhanceYourCalm(gw::cat("rapid reset: more than ", settings_.reset_burst,
-                                " stream resets (then ", settings_.reset_rate_per_second,
-                                "/s) from the client"));
-        return false;
-      }
-      return true;
-    case NGHTTP2_SETTINGS:
-    case NGHTTP2_PING:
-      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) != 0) return true;
-      if (!take(control_frames_, settings_.control_frame_burst,
-                settings_.control_frame_rate_per_second)) {
-        enhanceYourCalm(gw::cat("flood: more than ", settings_.control_frame_burst,
-                                " SETTINGS/PING frames (then ",
-                                settings_.control_frame_rate_per_second, "/s) from the client"));
-        return false;
-      }
-      return true;
-    default:
-      return true;
-  }
-}
-
 int Http2ServerCodec::onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame,
                                      void* user) {
   Http2ServerCodec* c = self(user);
@@ -515,7 +254,10 @@ int Http2ServerCodec::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, 
 }
 
 int Http2ServerCodec::frameReceived(const nghttp2_frame& frame) {
-  if (!checkFlood(frame)) return 0;
+  if (std::string flood = flood_guard_.check(frame); !flood.empty()) {
+    enhanceYourCalm(flood);
+    return 0;
+  }
   Stream* s = stream(frame.hd.stream_id);
   if (s == nullptr) return 0;
   const bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;

@@ -12,13 +12,13 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "gateway/http/codec.h"
+#include "gateway/http/http2_flood_guard.h"
 #include "gateway/http/http2_settings.h"
 
 namespace gw::http {
@@ -60,14 +60,6 @@ class Http2ServerCodec : public ServerCodec {
   int frameReceived(const nghttp2_frame& frame);
   int headersReceived(Stream& stream, const nghttp2_frame& frame);
   int streamClosed(int32_t stream_id, uint32_t error_code);
-  // Counts a frame against the flood limits; false = the connection is ended.
-  bool checkFlood(const nghttp2_frame& frame);
-  // Token bucket: false when empty.
-  struct Bucket {
-    double tokens;
-    std::chrono::steady_clock::time_point last;
-  };
-  bool take(Bucket& bucket, uint32_t burst, uint32_t rate);
   void enhanceYourCalm(std::string_view what);
   void fail(std::string_view description);
   Stream* stream(int32_t id);
@@ -78,9 +70,7 @@ class Http2ServerCodec : public ServerCodec {
   Http2Settings settings_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
-  Bucket resets_;
-  Bucket control_frames_;
-  uint32_t empty_frames_ = 0;
+  Http2FloodGuard flood_guard_;  // after settings_, which it points into
   bool failed_ = false;
   bool goaway_ = false;      // a graceful GOAWAY went out (draining)
   bool terminated_ = false;  // a GOAWAY with an error went out

@@ -33,7 +33,8 @@ sources() {
       echo gateway/http/http1_server_codec.cc gateway/http/framing_scanner.cc \
         gateway/http/header_map.cc gateway/stats/stats.cc ;;
     http2_codec_fuzz)
-      echo gateway/http/http2_server_codec.cc gateway/http/codec_factory.cc \
+      echo gateway/http/http2_server_codec.cc gateway/http/http2_flood_guard.cc gateway/http/http2_stream.cc \
+        gateway/http/codec_factory.cc \
         gateway/http/http1_server_codec.cc gateway/http/framing_scanner.cc \
         gateway/http/header_map.cc gateway/stats/stats.cc gateway/common/log.cc ;;
     connect_reader_fuzz) echo proxy_connector/connect_response_reader.cc ;;

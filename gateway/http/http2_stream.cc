@@ -1,0 +1,156 @@
+#include "gateway/http/http2_stream.h"
+
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+
+namespace gw::http {
+namespace {
+
+// RFC 9113 8.2.2: connection-specific fields have no place in HTTP/2.
+bool isConnectionSpecific(std::string_view name) {
+  return iequals(name, "connection") || iequals(name, "keep-alive") ||
+         iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
+         iequals(name, "upgrade");
+}
+
+bool statusHasNoContent(int status) {
+  return status == 204 || status == 304 || (status >= 100 && status < 200);
+}
+
+nghttp2_nv makeNv(const std::string& name, const std::string& value) {
+  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+// Header fields for nghttp2: lower-case names, connection-specific ones left out.
+// `storage` keeps the strings the returned entries point into.
+std::vector<nghttp2_nv> toNva(const HeaderMap& headers, std::vector<std::string>& storage,
+                              bool drop_content_length) {
+  storage.reserve(storage.size() + headers.size() * 2);
+  for (const auto& [name, value] : headers.entries()) {
+    if (isConnectionSpecific(name)) continue;
+    if (drop_content_length && iequals(name, "content-length")) continue;
+    // RFC 9113 8.2.1: no leading or trailing whitespace, no CR, LF or NUL;
+    // an HTTP/1 backend's "Server: x " would make clients reject the response.
+    std::string_view v = value;
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) continue;
+    storage.push_back(absl::AsciiStrToLower(name));
+    storage.emplace_back(v);
+  }
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(storage.size() / 2);
+  for (size_t i = 0; i + 1 < storage.size(); i += 2)
+    nva.push_back(makeNv(storage[i], storage[i + 1]));
+  return nva;
+}
+
+}  // namespace
+
+void Http2ServerCodec::Stream::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
+  // Interim (1xx) responses are not passed on: the final one follows.
+  if (response_started_ || (headers.status < 200 && !end_stream)) return;
+  response_started_ = true;
+  const bool no_content = statusHasNoContent(headers.status);
+  response_no_body_ = head_request_ || no_content;
+  std::vector<std::string> storage{":status", std::to_string(headers.status)};
+  std::vector<nghttp2_nv> nva = toNva(headers.headers, storage, no_content);
+  nghttp2_data_provider provider;
+  provider.source.ptr = this;
+  provider.read_callback = &Stream::readBody;
+  if (end_stream) {
+    response_end_ = true;
+    detach();
+  }
+  nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(),
+                          end_stream ? nullptr : &provider);
+}
+
+void Http2ServerCodec::Stream::encodeData(std::string_view data, bool end_stream) {
+  if (response_end_) return;
+  if (!response_no_body_ && !data.empty()) evbuffer_add(body_, data.data(), data.size());
+  if (end_stream) {
+    response_end_ = true;
+    detach();
+  } else if (!above_watermark_ &&
+             evbuffer_get_length(body_) > codec_.settings_.stream_write_high_watermark) {
+    above_watermark_ = true;
+    if (callbacks_ != nullptr) callbacks_->onAboveWriteBufferHighWatermark();
+  }
+  if (deferred_) {
+    deferred_ = false;
+    nghttp2_session_resume_data(codec_.session_, id_);
+  }
+}
+
+void Http2ServerCodec::Stream::encodeTrailers(const HeaderMap& trailers) {
+  if (response_end_) return;
+  if (!trailers.empty()) response_trailers_ = trailers;
+  response_end_ = true;
+  detach();
+  if (deferred_) {
+    deferred_ = false;
+    nghttp2_session_resume_data(codec_.session_, id_);
+  }
+}
+
+void Http2ServerCodec::Stream::resetStream() {
+  detach();
+  response_end_ = true;
+  nghttp2_submit_rst_stream(codec_.session_, NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
+}
+
+void Http2ServerCodec::Stream::readDisable(bool disable) {
+  if (disable) {
+    ++read_disabled_;
+    return;
+  }
+  if (read_disabled_ == 0 || --read_disabled_ > 0) return;
+  if (unconsumed_ > 0) {
+    nghttp2_session_consume(codec_.session_, id_, unconsumed_);
+    unconsumed_ = 0;
+  }
+}
+
+void Http2ServerCodec::Stream::sendRefusal() {
+  codec_.callbacks_.onStreamRefused(refused_status_, refused_description_);
+  std::vector<std::string> storage{":status", std::to_string(refused_status_)};
+  std::vector<nghttp2_nv> nva = toNva(HeaderMap(), storage, false);
+  response_started_ = true;
+  response_end_ = true;
+  nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(), nullptr);
+}
+
+ssize_t Http2ServerCodec::Stream::readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                                           uint32_t* data_flags, nghttp2_data_source* source,
+                                           void*) {
+  Stream& s = *static_cast<Stream*>(source->ptr);
+  const int n = evbuffer_remove(s.body_, buf, length);
+  const size_t left = evbuffer_get_length(s.body_);
+  if (s.above_watermark_ && left < s.codec_.settings_.stream_write_low_watermark) {
+    s.above_watermark_ = false;
+    if (s.callbacks_ != nullptr) s.callbacks_->onBelowWriteBufferLowWatermark();
+  }
+  if (left == 0 && s.response_end_) {
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (s.response_trailers_) {
+      std::vector<std::string> storage;
+      std::vector<nghttp2_nv> nva = toNva(*s.response_trailers_, storage, false);
+      if (nghttp2_submit_trailer(s.codec_.session_, s.id_, nva.data(), nva.size()) == 0) {
+        *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+      }
+    }
+    return n > 0 ? n : 0;
+  }
+  if (n <= 0) {
+    s.deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  return n;
+}
+
+}  // namespace gw::http
