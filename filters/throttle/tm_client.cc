@@ -63,8 +63,9 @@ class TrafficManagerClient::Worker {
       flush_timer_->enable(o.flush_interval);
       return;
     }
-    // Time to probe again: publish() queues events, the next batch is the probe.
-    if (failing_) owner_.dropping_.store(false, std::memory_order_relaxed);
+    // Not failing, or time to probe again: publish() queues events (the next
+    // batch is the probe).
+    owner_.dropping_.store(false, std::memory_order_relaxed);
     sendMore(/*include_open=*/true);
     flush_timer_->enable(o.flush_interval);
   }
@@ -108,6 +109,8 @@ class TrafficManagerClient::Worker {
           GW_LOG_INFO("throttle: traffic manager ", owner_.options_.event_url,
                       " accepts events again");
         failing_ = false;
+        // A POST sent before another one failed may succeed after it.
+        owner_.dropping_.store(false, std::memory_order_relaxed);
         sendMore(/*include_open=*/false);
         return;
       }

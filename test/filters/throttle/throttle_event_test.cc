@@ -64,6 +64,29 @@ TEST(ThrottleEventTest, BatchesAreArraysUnlessOneEventPerPost) {
   EXPECT_TRUE(nlohmann::json::parse(batchJson({eventJson(sample())}, true)).is_array());
 }
 
+// The body the traffic-manager client fills as events are published.
+TEST(ThrottleEventTest, EventBatchBuildsTheBodyAndStartsOver) {
+  EventBatch batch(true);
+  EXPECT_EQ(batch.take(), "");
+  batch.add(R"({"a":1})");
+  batch.add(R"({"b":2})");
+  EXPECT_EQ(batch.count(), 2u);
+  EXPECT_EQ(batch.take(), R"([{"a":1},{"b":2}])");
+  EXPECT_EQ(batch.count(), 0u);
+  batch.add(R"({"c":3})");
+  EXPECT_EQ(batch.take(), R"([{"c":3}])");
+  EventBatch single(false);
+  single.add(R"({"a":1})");
+  EXPECT_EQ(single.take(), R"({"a":1})");
+}
+
+// A value that needs escaping after plain bytes, and long plain runs.
+TEST(ThrottleEventTest, JsonStringsEscapeAfterPlainRuns) {
+  std::string out = "x";
+  appendJsonString(out, "plain/text-" + std::string(100, 'z') + "\"q\"\t");
+  EXPECT_EQ(out, "x\"plain/text-" + std::string(100, 'z') + "\\\"q\\\"\\u0009\"");
+}
+
 TEST(ThrottleEventTest, JsonStringsEscapeControlsAndInvalidUtf8) {
   std::string out;
   appendJsonString(out, std::string("a\"\\\n\x01\xff\xc3\xa9", 8));
