@@ -273,7 +273,8 @@ absl::StatusOr<RuntimeConstSharedPtr> Server::withTlsContext(RuntimeConstSharedP
     return RuntimeConstSharedPtr(std::move(copy));
   }
   absl::StatusOr<tls::ServerContextPtr> context = tls::ServerContext::create(
-      listener.tls, listener.trust_store_path, listener.trust_store_password, ticket_keys_);
+      listener.tls, listener.trust_store_path, listener.trust_store_password, ticket_keys_,
+      runtime->config->http2.enable);
   if (!context.ok()) return context.status();
   const std::string warning = (*context)->validityWarning(std::time(nullptr));
   if (!warning.empty()) GW_LOG_WARN(warning);

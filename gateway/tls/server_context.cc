@@ -42,8 +42,8 @@ std::string subjectText(X509* cert) {
 }
 
 int onAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-           unsigned int inlen, void*) {
-  const std::string chosen = selectAlpn(in, inlen);
+           unsigned int inlen, void* arg) {
+  const std::string chosen = selectAlpn(in, inlen, static_cast<const ServerContext*>(arg)->http2());
   if (chosen.empty()) return SSL_TLSEXT_ERR_ALERT_FATAL;
   // Point into the client's list, which OpenSSL keeps for the callback's duration.
   for (unsigned int i = 0; i < inlen; i += 1u + in[i]) {
@@ -103,13 +103,14 @@ absl::Status useTrustStore(SSL_CTX* ctx, const conf::ListenerTlsConfig& tls,
 
 }  // namespace
 
-const std::vector<std::string>& serverAlpnProtocols() {
-  static const auto* protocols = new std::vector<std::string>{"http/1.1"};
-  return *protocols;
+const std::vector<std::string>& serverAlpnProtocols(bool http2) {
+  static const auto* with_h2 = new std::vector<std::string>{"h2", "http/1.1"};
+  static const auto* http1_only = new std::vector<std::string>{"http/1.1"};
+  return http2 ? *with_h2 : *http1_only;
 }
 
-std::string selectAlpn(const unsigned char* client_list, unsigned int length) {
-  for (const std::string& ours : serverAlpnProtocols()) {
+std::string selectAlpn(const unsigned char* client_list, unsigned int length, bool http2) {
+  for (const std::string& ours : serverAlpnProtocols(http2)) {
     for (unsigned int i = 0; i < length; i += 1u + client_list[i]) {
       const unsigned int n = client_list[i];
       if (i + 1u + n > length) break;
@@ -122,8 +123,10 @@ std::string selectAlpn(const unsigned char* client_list, unsigned int length) {
 absl::StatusOr<ServerContextPtr> ServerContext::create(const conf::ListenerTlsConfig& tls,
                                                        const std::string& trust_store_path,
                                                        const std::string& trust_store_password,
-                                                       std::shared_ptr<TicketKeyRing> tickets) {
+                                                       std::shared_ptr<TicketKeyRing> tickets,
+                                                       bool http2) {
   std::shared_ptr<ServerContext> out(new ServerContext());
+  out->http2_ = http2;
   out->source_ = tls.certificate_file.empty() ? tls.key_store_path : tls.certificate_file;
   out->ctx_.reset(SSL_CTX_new(TLS_server_method()));
   SSL_CTX* ctx = out->ctx_.get();
@@ -140,7 +143,7 @@ absl::StatusOr<ServerContextPtr> ServerContext::create(const conf::ListenerTlsCo
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof(kSessionIdContext) - 1);
   installTicketKeys(ctx, std::move(tickets));
-  SSL_CTX_set_alpn_select_cb(ctx, &onAlpn, nullptr);
+  SSL_CTX_set_alpn_select_cb(ctx, &onAlpn, out.get());
   if (absl::Status s = useKeyStore(ctx, tls, out->certificate_); !s.ok()) return s;
   if (absl::Status s = useTrustStore(ctx, tls, trust_store_path, trust_store_password); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("listenerConfig.trustStorePath: ", s.message()));

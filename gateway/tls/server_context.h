@@ -27,13 +27,13 @@
 namespace gw::tls {
 
 // The application protocols the TLS listener offers in ALPN, in order of
-// preference (the one list to extend when a protocol is added: "h2" with HTTP/2).
-const std::vector<std::string>& serverAlpnProtocols();
+// preference: "h2" first when HTTP/2 is on ([http2] enable), then "http/1.1".
+const std::vector<std::string>& serverAlpnProtocols(bool http2);
 
-// The protocol of `serverAlpnProtocols()` to speak with a client that offered
-// `client_list` (ALPN wire format: length-prefixed names), or "" for none in
-// common. A client that sends no ALPN gets HTTP/1.1.
-std::string selectAlpn(const unsigned char* client_list, unsigned int length);
+// The protocol of `serverAlpnProtocols(http2)` to speak with a client that
+// offered `client_list` (ALPN wire format: length-prefixed names), or "" for
+// none in common. A client that sends no ALPN gets HTTP/1.1.
+std::string selectAlpn(const unsigned char* client_list, unsigned int length, bool http2);
 
 class ServerContext;
 using ServerContextPtr = std::shared_ptr<const ServerContext>;
@@ -46,9 +46,12 @@ class ServerContext {
   static absl::StatusOr<ServerContextPtr> create(const conf::ListenerTlsConfig& tls,
                                                  const std::string& trust_store_path,
                                                  const std::string& trust_store_password,
-                                                 std::shared_ptr<TicketKeyRing> tickets);
+                                                 std::shared_ptr<TicketKeyRing> tickets,
+                                                 bool http2);
 
   SSL_CTX* get() const { return ctx_.get(); }
+  // Whether "h2" is offered in ALPN.
+  bool http2() const { return http2_; }
   // The key store's file, for log lines.
   const std::string& source() const { return source_; }
   // "CN=gw.example.com, valid 2026-01-01 to 2027-01-01" (no key material).
@@ -63,6 +66,7 @@ class ServerContext {
   SslCtxPtr ctx_;
   X509Ptr certificate_;
   std::string source_;
+  bool http2_ = false;  // "h2" is offered in ALPN
 };
 
 }  // namespace gw::tls

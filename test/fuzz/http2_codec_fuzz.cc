@@ -32,6 +32,7 @@
 #include "gateway/http/codec_factory.h"
 #include "gateway/http/http2_server_codec.h"
 #include "gateway/stats/stats.h"
+#include "test/fuzz/fuzz_support.h"
 
 namespace {
 
@@ -48,21 +49,7 @@ using gw::http::StreamCallbacks;
 
 constexpr size_t kControlBytes = 8;
 
-#define FUZZ_CHECK(cond)           \
-  do {                             \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
-
-class Control {
- public:
-  Control(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  uint8_t next() { return size_ == 0 ? 0 : data_[pos_++ % size_]; }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
+using gw::fuzz::Control;
 
 // One request as the connection manager's ActiveStream would see it.
 class FakeStream : public RequestDecoder, public StreamCallbacks {

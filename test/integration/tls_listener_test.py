@@ -99,7 +99,7 @@ def api(base_path, backend, extra=None):
 class TlsGateway:
     """Certificates, a plain backend and a gateway with the TLS listener on."""
 
-    def __init__(self, test, listener=None, mutual=None, apis=None):
+    def __init__(self, test, listener=None, mutual=None, apis=None, http2=True):
         self.ca = h.TestCA()
         self.dir = self.ca.directory
         cert, key = self.ca.issue()
@@ -111,7 +111,8 @@ class TlsGateway:
                                         "keyStorePassword": PASSWORD,
                                         "trustStorePath": self.ca.cert_path},
                                        **(listener or {})),
-                "mutualSSLConfig": dict({"sslVerifyClient": "optional"}, **(mutual or {}))}
+                "mutualSSLConfig": dict({"sslVerifyClient": "optional"}, **(mutual or {})),
+                "http2": {"enable": http2}}
         self.gw = h.Microgw(apis or {"open": api("/open", self.backend)}, conf=conf)
         test.addCleanup(self.gw.stop)
         self.gw.start()
@@ -165,17 +166,34 @@ class TlsListenerTest(unittest.TestCase):
                 seen = json.loads(body)["headers_lower"]
                 self.assertEqual(seen.get("x-forwarded-proto"), "https")
         for flags in (["--tlsv1.2", "--tls-max", "1.2"], ["--tlsv1.3"]):
-            out = subprocess.run(["curl", "-sS", "--cacert", t.ca.cert_path, "-o", "/dev/null",
-                                  "-w", "%{http_code} %{http_version}"] + flags +
-                                 ["https://127.0.0.1:%d/open/echo" % t.gw.https_port],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 universal_newlines=True, timeout=60)
-            self.assertEqual(out.stdout, "200 1.1", out.stderr)
+            self.assertEqual(self.curl(t, ["--http1.1"] + flags), "200 1.1")
         # The plain port still speaks plain HTTP, with X-Forwarded-Proto http.
         status, _, body = t.gw.request("GET", "/open/echo")
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["headers_lower"].get("x-forwarded-proto"), "http")
         self.assertIn("TLS on 127.0.0.1:%d" % t.gw.https_port, t.gw.log_text())
+
+    def curl(self, t, flags, path="/open/echo"):
+        out = subprocess.run(["curl", "-sS", "--cacert", t.ca.cert_path, "-o", "/dev/null",
+                              "-w", "%{http_code} %{http_version}"] + flags +
+                             ["https://127.0.0.1:%d%s" % (t.gw.https_port, path)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             universal_newlines=True, timeout=60)
+        return out.stdout or out.stderr
+
+    def test_alpn_picks_http2_unless_it_is_off(self):
+        t = self.gateway()
+        self.assertEqual(self.curl(t, ["--http2"]), "200 2")
+        self.assertEqual(self.curl(t, ["--http1.1"]), "200 1.1")
+        ctx = t.context()
+        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        with socket.create_connection((h.LOOPBACK, t.gw.https_port), timeout=h.scaled(10)) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                self.assertEqual(tls.selected_alpn_protocol(), "h2")
+        t.gw.stop()
+        off = self.gateway(listener={}, http2=False)
+        self.assertEqual(self.curl(off, ["--http2"]), "200 1.1",
+                         "with [http2] enable = false the listener offers only http/1.1")
 
     def test_session_resumption_with_a_ticket(self):
         t = self.gateway()

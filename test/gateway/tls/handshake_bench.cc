@@ -56,9 +56,11 @@ int main() {
   tls.key_store_password = stores.password;
   tls.verify_client = gw::conf::ClientCertMode::None;
   auto with_ring =
-      gw::tls::ServerContext::create(tls, "", "", std::make_shared<gw::tls::TicketKeyRing>());
+      gw::tls::ServerContext::create(tls, "", "", std::make_shared<gw::tls::TicketKeyRing>(),
+                                     /*http2=*/false);
   auto builtin =
-      gw::tls::ServerContext::create(tls, "", "", std::make_shared<gw::tls::TicketKeyRing>());
+      gw::tls::ServerContext::create(tls, "", "", std::make_shared<gw::tls::TicketKeyRing>(),
+                                     /*http2=*/false);
   if (!with_ring.ok() || !builtin.ok()) return 1;
   // OpenSSL's own ticket keys: no callback.
   SSL_CTX_set_tlsext_ticket_key_evp_cb((*builtin)->get(), nullptr);

@@ -81,7 +81,8 @@ class ServerContextTest : public ::testing::Test {
   ServerContextPtr make(const conf::ListenerTlsConfig& tls,
                         std::shared_ptr<TicketKeyRing> ring = std::make_shared<TicketKeyRing>(),
                         const std::string& trust = "", const std::string& trust_password = "") {
-    absl::StatusOr<ServerContextPtr> ctx = ServerContext::create(tls, trust, trust_password, ring);
+    absl::StatusOr<ServerContextPtr> ctx =
+        ServerContext::create(tls, trust, trust_password, ring, /*http2=*/true);
     EXPECT_TRUE(ctx.ok()) << ctx.status();
     return ctx.ok() ? *ctx : nullptr;
   }
@@ -98,7 +99,8 @@ TEST_F(ServerContextTest, Pkcs12KeyStoreServesTls13WithHttp11ByAlpn) {
   const unsigned char* alpn = nullptr;
   unsigned int length = 0;
   SSL_get0_alpn_selected(client.ssl.get(), &alpn, &length);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(alpn), length), "http/1.1");
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(alpn), length), "h2")
+      << "h2 is offered first when HTTP/2 is on";
   X509* peer = SSL_get0_peer_certificate(client.ssl.get());
   ASSERT_NE(peer, nullptr);
   EXPECT_NE(ctx->describeCertificate().find("CN=gateway"), std::string::npos)
@@ -132,7 +134,7 @@ TEST_F(ServerContextTest, WrongPasswordNamesTheFileNotThePassword) {
   conf::ListenerTlsConfig tls = keyStoreConfig(server_);
   tls.key_store_password = "Not-The-Pa55";
   absl::StatusOr<ServerContextPtr> ctx =
-      ServerContext::create(tls, "", "", std::make_shared<TicketKeyRing>());
+      ServerContext::create(tls, "", "", std::make_shared<TicketKeyRing>(), /*http2=*/true);
   ASSERT_FALSE(ctx.ok());
   const std::string message(ctx.status().message());
   EXPECT_NE(message.find(server_.key_p12), std::string::npos) << message;
@@ -222,13 +224,16 @@ TEST_F(ServerContextTest, ValidityWarningForExpiredOrFutureCertificates) {
 }
 
 TEST(SelectAlpn, PrefersTheServersListAndIgnoresUnknownOnes) {
-  const unsigned char both[] = "\x02h2\x08http/1.1";
-  EXPECT_EQ(selectAlpn(both, sizeof(both) - 1), "http/1.1");
+  const unsigned char both[] = "\x08http/1.1\x02h2";
+  EXPECT_EQ(selectAlpn(both, sizeof(both) - 1, /*http2=*/true), "h2");
+  EXPECT_EQ(selectAlpn(both, sizeof(both) - 1, /*http2=*/false), "http/1.1");
   const unsigned char h2_only[] = "\x02h2";
-  EXPECT_EQ(selectAlpn(h2_only, sizeof(h2_only) - 1), "");
+  EXPECT_EQ(selectAlpn(h2_only, sizeof(h2_only) - 1, /*http2=*/false), "");
+  EXPECT_EQ(selectAlpn(h2_only, sizeof(h2_only) - 1, /*http2=*/true), "h2");
   const unsigned char truncated[] = "\x09http/1.1";
-  EXPECT_EQ(selectAlpn(truncated, sizeof(truncated) - 1), "");
-  EXPECT_EQ(serverAlpnProtocols().front(), "http/1.1");
+  EXPECT_EQ(selectAlpn(truncated, sizeof(truncated) - 1, /*http2=*/true), "");
+  EXPECT_EQ(serverAlpnProtocols(true).front(), "h2");
+  EXPECT_EQ(serverAlpnProtocols(false).front(), "http/1.1");
 }
 
 }  // namespace
