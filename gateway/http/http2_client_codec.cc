@@ -54,6 +54,7 @@ class Http2ClientCodec::Stream : public UpstreamStream {
 
   void sendData(std::string_view data, bool end_stream) override {
     body_.append(data.data(), data.size());
+    if (bufferedRequestBytes() > UpstreamStreamCallbacks::kBufferHighWatermark) above_ = true;
     body_end_ = body_end_ || end_stream;
     resume();
   }
@@ -138,6 +139,7 @@ class Http2ClientCodec::Stream : public UpstreamStream {
   size_t body_offset_ = 0;
   bool body_end_ = false;
   bool deferred_ = false;
+  bool above_ = false;  // buffered body went above the high watermark
   HeaderMap trailers_;
   bool has_trailers_ = false;
   size_t unconsumed_ = 0;  // response body received, not yet consumed()
@@ -295,9 +297,28 @@ void Http2ClientCodec::flush() {
       break;
     }
     output_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    if (output_.size() >= kOutputChunk) break;  // the rest when the owner takes this
   }
   --depth_;
+  notifyDrained();
   collectGarbage();
+}
+
+void Http2ClientCodec::notifyDrained() {
+  std::vector<Stream*> drained;
+  for (auto& [id, s] : streams_) {
+    if (s->above_ && s->callbacks_ != nullptr &&
+        s->bufferedRequestBytes() < UpstreamStreamCallbacks::kBufferLowWatermark) {
+      s->above_ = false;
+      drained.push_back(s.get());
+    }
+  }
+  ++depth_;  // a callback may start or reset streams; none is freed before we return
+  for (Stream* s : drained) {
+    if (s->callbacks_ != nullptr) s->callbacks_->onRequestBodyDrained();
+  }
+  --depth_;
+  if (!drained.empty()) flush();
 }
 
 std::string Http2ClientCodec::takeOutput() {

@@ -70,6 +70,7 @@ class Http2ClientCodec : public UpstreamCodec {
   void failStream(Stream& s, StreamResetReason reason, std::string_view detail);
   void failAll(StreamResetReason reason, std::string_view detail);
   void flush();
+  void notifyDrained();
   void collectGarbage();
 
   nghttp2_session* session_ = nullptr;

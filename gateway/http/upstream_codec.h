@@ -63,6 +63,12 @@ class UpstreamStreamCallbacks : public ResponseDecoderCallbacks {
   // The stream ended without a complete response. `detail` says what
   // happened, for a log line.
   virtual void onStreamReset(StreamResetReason reason, std::string_view detail) = 0;
+  // The request body buffered in the stream went above kBufferHighWatermark
+  // and has now fallen below kBufferLowWatermark: the caller may read more.
+  virtual void onRequestBodyDrained() {}
+
+  static constexpr size_t kBufferHighWatermark = 1 << 20;
+  static constexpr size_t kBufferLowWatermark = 256 << 10;
 };
 
 // The request side of one stream. Owned by its codec: valid until the
@@ -103,8 +109,11 @@ class UpstreamCodec {
   virtual bool decode(const char* data, size_t len) = 0;
   // The peer closed the connection: its open streams end.
   virtual void decodeEof() = 0;
-  // Bytes to write to the peer, produced since the last call.
+  // Bytes to write to the peer, produced since the last call. At most about
+  // kOutputChunk is produced per call while request bodies wait (so a slow
+  // socket holds the body back in the streams); call again once written.
   virtual std::string takeOutput() = 0;
+  static constexpr size_t kOutputChunk = 256 << 10;
   // False once the connection must not carry new streams and should be
   // closed when its last stream ends (GOAWAY, a protocol error, EOF).
   virtual bool reusable() const = 0;
