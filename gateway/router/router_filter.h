@@ -175,6 +175,7 @@ class RouterFilter : public http::PassThroughFilter,
   Http2PoolConnection* h2_conn_ = nullptr;
   http::UpstreamStream* h2_stream_ = nullptr;  // until its response completed or it was reset
   size_t h2_unconsumed_ = 0;  // response body passed on while the client was not reading
+  uint32_t h2_refusals_ = 0;  // streams the backend refused (GOAWAY, REFUSED_STREAM), retried
   bool response_headers_done_ = false;
   bool response_complete_ = false;
   bool response_bytes_seen_ = false;

@@ -12,6 +12,13 @@
 #include "gateway/stats/stats.h"
 
 namespace gw::router {
+namespace {
+
+// A stream the backend refused was never processed; it goes again on another
+// connection this many times at most (each GOAWAY can refuse it once more).
+constexpr uint32_t kMaxRefusedRetries = 3;
+
+}  // namespace
 
 bool RouterFilter::useHttp2() const {
   return config_->http_clients.enable_http2 && endpoints().http2_prior_knowledge &&
@@ -120,16 +127,16 @@ void RouterFilter::releaseHttp2() {
 
 // The stream ended without a whole response. A stream the backend refused
 // (GOAWAY below it, REFUSED_STREAM) was never processed: an idempotent
-// request goes again on a new connection once.
+// request goes again on a new connection (kMaxRefusedRetries times at most).
 void RouterFilter::onStreamReset(http::StreamResetReason reason, std::string_view detail) {
   h2_stream_ = nullptr;
   h2_conn_ = nullptr;
   h2_unconsumed_ = 0;
   if (destroyed_) return;
   const bool body_replayable = !request_has_body_ || (request_complete_ && !replay_overflow_);
-  if (reason == http::StreamResetReason::Refused && !response_headers_done_ && !retried_ &&
-      isIdempotent(method_) && body_replayable) {
-    retried_ = true;
+  if (reason == http::StreamResetReason::Refused && !response_headers_done_ &&
+      h2_refusals_ < kMaxRefusedRetries && isIdempotent(method_) && body_replayable) {
+    ++h2_refusals_;
     if (config_->retries) config_->retries->inc();
     GW_LOG_INFO("router: ", method_, " ", path_, ": ", detail, "; retrying on a new connection to ",
                 endpoint_->url);

@@ -60,8 +60,9 @@ class Nghttpd:
             self.process.stop()
 
     def connections(self):
-        """The ids of the HTTP/2 connections nghttpd saw (its -v log)."""
-        return set(re.findall(r"\[id=(\d+)\]", self.process.stdout_text()))
+        """The ids of the connections that carried requests (nghttpd's -v log;
+        the harness's port probe is a connection without any)."""
+        return set(re.findall(r"\[id=(\d+)\][^\n]*recv HEADERS", self.process.stdout_text()))
 
 
 class H2Nginx:
