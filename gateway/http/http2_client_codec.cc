@@ -33,20 +33,6 @@ bool connectionSpecific(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-const char* streamResetReasonName(StreamResetReason reason) {
-  switch (reason) {
-    case StreamResetReason::Refused:
-      return "refused";
-    case StreamResetReason::Reset:
-      return "reset";
-    case StreamResetReason::ProtocolError:
-      return "protocol error";
-    case StreamResetReason::ConnectionError:
-      return "connection error";
-  }
-  return "unknown";
-}
-
 class Http2ClientCodec::Stream : public UpstreamStream {
  public:
   Stream(Http2ClientCodec& codec, UpstreamStreamCallbacks& callbacks)
