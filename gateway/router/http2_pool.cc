@@ -231,7 +231,7 @@ Http2PoolConnection::~Http2PoolConnection() {
 }
 
 void Http2PoolConnection::flush() {
-  if (!connection_) return;
+  if (!connection_ || closed_) return;
   bufferevent* bev = connection_->bev();
   evbuffer* out = bufferevent_get_output(bev);
   while (evbuffer_get_length(out) < kSocketHighWatermark) {
@@ -255,12 +255,12 @@ void Http2PoolConnection::onRead(bufferevent*, void* arg) {
 void Http2PoolConnection::readInput() {
   if (closed_) return;
   evbuffer* in = bufferevent_get_input(connection_->bev());
-  while (evbuffer_get_length(in) > 0 && !closed_) {
+  while (!closed_ && evbuffer_get_length(in) > 0) {
     evbuffer_iovec vec;
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) break;
     const bool ok = codec_.decode(static_cast<const char*>(vec.iov_base), vec.iov_len);
     evbuffer_drain(in, vec.iov_len);
-    if (!ok) {
+    if (!ok && !closed_) {
       GW_LOG_WARN("router: HTTP/2 connection to ", description_, " failed: ", codec_.error());
       flush();  // our GOAWAY, when nghttp2 wrote one
       close(codec_.error());
@@ -288,12 +288,14 @@ void Http2PoolConnection::close(std::string_view why) {
     GW_LOG_DEBUG("router: HTTP/2 connection to ", description_, " closing with ",
                  codec_.activeStreams(), " open streams: ", why);
   }
-  codec_.decodeEof();  // open streams fail; their owners may retry elsewhere
   if (connection_) {
+    // The socket is closed by the destructor, after the current callback:
+    // a caller up the stack may still hold its buffers.
     bufferevent_setcb(connection_->bev(), nullptr, nullptr, nullptr, nullptr);
-    pool_.connector_.release(std::move(connection_), false);
+    bufferevent_disable(connection_->bev(), EV_READ | EV_WRITE);
   }
   pool_.remove(this);
+  codec_.decodeEof();  // open streams fail; their owners may retry elsewhere
 }
 
 void Http2PoolConnection::checkIdle() {

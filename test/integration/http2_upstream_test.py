@@ -221,6 +221,24 @@ class Http2UpstreamTest(unittest.TestCase):
         last = rest.rfind(b"0\r\n")
         self.assertIn(b"x-h2-trailer: from-backend", rest[last:].lower(), data)
 
+    def test_request_trailers_reach_the_backend(self):
+        s = socket.create_connection((self.gw.host, self.gw.port), timeout=h.scaled(30))
+        s.sendall(b"POST /h2/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  b"Connection: close\r\n\r\n5\r\nhello\r\n0\r\n"
+                  b"X-Client-Trailer: sent-by-client\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        self.assertIn(b" 200 ", data.split(b"\r\n")[0], data)
+        self.assertIn(b"hello", data)
+        h.wait_until(lambda: "x-client-trailer: sent-by-client" in
+                     self.nghttpd.process.stdout_text(), timeout=10,
+                     what="nghttpd logging the request trailer")
+
     def test_http1_endpoint_next_to_http2(self):
         status, _, body = self.get("/h1/echo")
         self.assertEqual(status, 200, body)
@@ -283,6 +301,39 @@ class Http2BackendRestartTest(unittest.TestCase):
         self.addCleanup(backend.stop)
         status, _, body = gw.request("GET", "/h2/a.txt")
         self.assertEqual((status, body), (200, b"B\n"))
+
+
+class Http2PoolSettingsTest(unittest.TestCase):
+    def start(self, conf):
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        need("nghttpd")
+        backend = Nghttpd({"big.bin": BIG}).start()
+        self.addCleanup(backend.stop)
+        conf = h.deep_merge({"listenerConfig": {"workers": 1}}, conf)
+        gw = h.Microgw({"h2": h.api_definition("/h2", [backend.url("/")], endpoint_extra=H2,
+                                               paths={"/big.bin": ["get"]})}, conf=conf)
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        return backend, gw
+
+    def test_max_active_streams_per_connection_opens_more_connections(self):
+        backend, gw = self.start({"httpClients": {"poolConfig": {
+            "maxActiveStreamsPerConnection": 2}}})
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda i: gw.request("GET", "/h2/big.bin"), range(8)))
+        for status, _, body in results:
+            self.assertEqual(status, 200)
+            self.assertEqual(sha(body), sha(BIG))
+        # 8 downloads of 3 MiB overlap; 2 streams per connection need several.
+        self.assertGreaterEqual(len(backend.connections()), 2, backend.connections())
+
+    def test_enable_http2_false_sends_http1(self):
+        backend, gw = self.start({"httpClients": {"enableHttp2": False}})
+        status, _, _ = gw.request("GET", "/h2/big.bin")
+        # nghttpd speaks only HTTP/2: an HTTP/1.1 request fails, as it should.
+        self.assertEqual(status, 502)
+        self.assertEqual(backend.connections(), set())
 
 
 class Http2ConfigTest(unittest.TestCase):
