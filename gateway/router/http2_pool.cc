@@ -107,14 +107,24 @@ Http2Pool::~Http2Pool() = default;
 
 Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, proxy::Connector& connector,
                                 uint32_t idle_timeout_ms) {
-  // Never destroyed: at thread exit the worker's event base is already gone,
-  // so closing the connections then would touch freed bufferevents.
+  // Never destroyed at thread exit (the worker's event base is gone by then,
+  // so closing connections would touch freed bufferevents). A pool with no
+  // connection and no connect in progress holds nothing and is dropped here,
+  // so a dispatcher made later at the same address gets a fresh pool.
   struct Entry {
     event::Dispatcher* dispatcher;
     proxy::Connector* connector;
     Http2Pool* pool;
   };
   thread_local std::vector<Entry>* pools = new std::vector<Entry>();
+  for (auto it = pools->begin(); it != pools->end();) {
+    if (it->pool->connections_.empty() && it->pool->pending_.empty()) {
+      delete it->pool;
+      it = pools->erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (const Entry& e : *pools) {
     if (e.dispatcher == &dispatcher && e.connector == &connector) return *e.pool;
   }
@@ -203,6 +213,7 @@ Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
                                          proxy::UpstreamConnectionPtr connection,
                                          size_t max_streams)
     : pool_(pool),
+      connector_(pool.connector_),
       key_(std::move(key)),
       connection_(std::move(connection)),
       codec_(max_streams),
@@ -226,7 +237,7 @@ Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
 Http2PoolConnection::~Http2PoolConnection() {
   if (connection_) {
     bufferevent_setcb(connection_->bev(), nullptr, nullptr, nullptr, nullptr);
-    pool_.connector_.release(std::move(connection_), false);
+    connector_.release(std::move(connection_), false);
   }
 }
 

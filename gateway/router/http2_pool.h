@@ -63,7 +63,8 @@ class Http2PoolConnection : public event::DeferredDeletable {
   void close(std::string_view why);
   void checkIdle();
 
-  Http2Pool& pool_;
+  Http2Pool& pool_;  // not used once closed (the pool may be gone before the destructor runs)
+  proxy::Connector& connector_;
   std::string key_;
   proxy::UpstreamConnectionPtr connection_;
   http::Http2ClientCodec codec_;
