@@ -72,7 +72,8 @@ class UpstreamStreamCallbacks : public ResponseDecoderCallbacks {
 };
 
 // The request side of one stream. Owned by its codec: valid until the
-// stream's callbacks got onResponseComplete or onStreamReset, or until reset().
+// stream's callbacks returned from onResponseComplete (inside it, reset()
+// ends an upload the response made moot), or got onStreamReset, or until reset().
 class UpstreamStream {
  public:
   virtual ~UpstreamStream() = default;

@@ -113,7 +113,9 @@ void RouterFilter::onResponseComplete(http::HeaderMap&& trailers, bool keep_aliv
   // The caller drains what was parsed, then finishResponse() runs.
   response_trailers_ = std::move(trailers);
   if (h2_stream_ != nullptr) {
-    // HTTP/2: the stream ended (the connection stays in the pool).
+    // HTTP/2: the stream ended (the connection stays in the pool). A response
+    // that came before the whole request ends the upload too.
+    if (!request_written_) h2_stream_->reset();
     h2_stream_ = nullptr;
     h2_conn_ = nullptr;
     finishResponse();

@@ -137,5 +137,20 @@ TEST_F(RouterHttp2Test, GoawayRefusedPostIs502) {
       << cb_.local_replies[0].description;
 }
 
+TEST_F(RouterHttp2Test, EarlyResponseEndsTheUpload) {
+  start("POST", "/petstore/v1/pets", {{"Content-Length", "100"}}, false);
+  pumpUntil([&] { return !connector_.peers.empty(); });
+  std::string part = "partial";
+  filter_->decodeData(part, false);
+  FakeH2Server server;
+  exchange(server);
+  server.respond(1, {{":status", "413"}}, "too big");
+  exchange(server);
+  EXPECT_EQ(cb_.response->status, 413);
+  EXPECT_TRUE(cb_.ended);
+  // The stream is cancelled rather than left half open on the shared connection.
+  EXPECT_TRUE(server.requests[1].reset);
+}
+
 }  // namespace
 }  // namespace gw::router
