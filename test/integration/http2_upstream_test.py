@@ -66,10 +66,12 @@ class Nghttpd:
 
 
 class H2Nginx:
-    """nginx with an h2c (prior knowledge) server; $connection in its access log."""
+    """nginx with an h2c (prior knowledge) server on `port` and the same
+    locations over HTTP/1.1 on `h1_port`; $connection in its access log."""
 
     def __init__(self, keepalive_requests=1000):
         self.port = h.free_port()
+        self.h1_port = h.free_port()
         self.keepalive_requests = keepalive_requests
         self.run_dir = h.make_run_dir("mgw-h2nginx-", owner=h.DAEMON_USER)
         self.process = None
@@ -89,10 +91,10 @@ class H2Nginx:
                 "http {\n  log_format c '$connection $request_uri $status $server_protocol';\n"
                 "  access_log %s/access.log c;\n%s"
                 "  keepalive_requests %d;\n"
-                "  server {\n    listen 127.0.0.1:%d http2;\n"
+                "  server {\n    listen 127.0.0.1:%d http2;\n    listen 127.0.0.1:%d;\n"
                 "    location /hello { return 200 'hello over h2\\n'; }\n"
                 "    location /reset { return 444; }\n  }\n}\n"
-                % (user, rd, rd, rd, temps, self.keepalive_requests, self.port))
+                % (user, rd, rd, rd, temps, self.keepalive_requests, self.port, self.h1_port))
         with open(os.path.join(rd, "nginx.conf"), "w") as f:
             f.write(conf)
         h.chown_tree(rd, h.DAEMON_USER)
