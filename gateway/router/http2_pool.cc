@@ -128,6 +128,11 @@ Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, proxy::Connector&
   for (const Entry& e : *pools) {
     if (e.dispatcher == &dispatcher && e.connector == &connector) return *e.pool;
   }
+  // A reload gave this worker a new connector: the old pool takes no new
+  // streams and its connections close as their last stream ends.
+  for (const Entry& e : *pools) {
+    if (e.dispatcher == &dispatcher) e.pool->retire();
+  }
   pools->push_back(
       {&dispatcher, &connector, new Http2Pool(dispatcher, connector, idle_timeout_ms)});
   return *pools->back().pool;
@@ -144,6 +149,7 @@ std::string Http2Pool::keyOf(const proxy::ConnectRequest& r) {
 }
 
 Http2PoolConnection* Http2Pool::ready(const proxy::ConnectRequest& request) {
+  if (retired_) return nullptr;
   auto [begin, end] = connections_.equal_range(keyOf(request));
   for (auto it = begin; it != end; ++it) {
     Http2PoolConnection& c = *it->second;
@@ -209,11 +215,17 @@ void Http2Pool::remove(Http2PoolConnection* connection) {
 
 size_t Http2Pool::connectionCount() const { return connections_.size(); }
 
+void Http2Pool::retire() {
+  retired_ = true;
+  std::vector<Http2PoolConnection*> all;
+  for (auto& [key, c] : connections_) all.push_back(c.get());
+  for (Http2PoolConnection* c : all) c->checkIdle();
+}
+
 Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
                                          proxy::UpstreamConnectionPtr connection,
                                          size_t max_streams)
     : pool_(pool),
-      connector_(pool.connector_),
       key_(std::move(key)),
       connection_(std::move(connection)),
       codec_(max_streams),
@@ -234,10 +246,12 @@ Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
   if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) readInput();
 }
 
+// Closed by deleting it, which is what Connector::release(c, false) does, but
+// without the connector: a reload may have replaced (and freed) it since.
 Http2PoolConnection::~Http2PoolConnection() {
   if (connection_) {
     bufferevent_setcb(connection_->bev(), nullptr, nullptr, nullptr, nullptr);
-    connector_.release(std::move(connection_), false);
+    connection_.reset();
   }
 }
 
@@ -314,8 +328,8 @@ void Http2PoolConnection::checkIdle() {
     if (idle_timer_) idle_timer_->disable();
     return;
   }
-  if (!codec_.reusable()) {
-    close("no longer reusable (GOAWAY or error) and idle");
+  if (!codec_.reusable() || pool_.retired_) {
+    close("no longer reusable (GOAWAY, error or a new connector) and idle");
     return;
   }
   if (!idle_timer_->enabled()) {

@@ -64,7 +64,6 @@ class Http2PoolConnection : public event::DeferredDeletable {
   void checkIdle();
 
   Http2Pool& pool_;  // not used once closed (the pool may be gone before the destructor runs)
-  proxy::Connector& connector_;
   std::string key_;
   proxy::UpstreamConnectionPtr connection_;
   http::Http2ClientCodec codec_;
@@ -106,6 +105,10 @@ class Http2Pool {
   Http2PoolConnection& adopt(const proxy::ConnectRequest& request,
                              proxy::UpstreamConnectionPtr connection, size_t max_streams);
 
+  // The worker's connector was replaced (reload): no new streams; connections
+  // close when idle.
+  void retire();
+
   event::Dispatcher& dispatcher() { return dispatcher_; }
   uint32_t idleTimeoutMs() const { return idle_timeout_ms_; }
   size_t connectionCount() const;
@@ -122,6 +125,7 @@ class Http2Pool {
   event::Dispatcher& dispatcher_;
   proxy::Connector& connector_;
   uint32_t idle_timeout_ms_;
+  bool retired_ = false;
   std::multimap<std::string, std::unique_ptr<Http2PoolConnection>> connections_;
   std::list<std::unique_ptr<Pending>> pending_;
 };

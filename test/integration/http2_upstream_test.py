@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import time
 import unittest
@@ -336,6 +337,35 @@ class Http2PoolSettingsTest(unittest.TestCase):
         # nghttpd speaks only HTTP/2: an HTTP/1.1 request fails, as it should.
         self.assertEqual(status, 502)
         self.assertEqual(backend.connections(), set())
+
+
+class Http2ReloadTest(unittest.TestCase):
+    def test_new_connector_on_reload_retires_the_old_pool(self):
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        need("nghttpd")
+        backend = Nghttpd({"a.txt": b"A\n"}).start()
+        self.addCleanup(backend.stop)
+        gw = h.Microgw({"h2": h.api_definition("/h2", [backend.url("/")], endpoint_extra=H2,
+                                               paths={"/a.txt": ["get"]})},
+                       conf={"listenerConfig": {"workers": 1},
+                             "httpClients": {"poolIdleTimeoutInMillis": 1000}})
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        self.assertEqual(gw.request("GET", "/h2/a.txt")[0], 200)
+        # Changed [httpClients]: the worker gets a new connector.
+        gw.conf["httpClients"]["connectTimeoutInMillis"] = 4000
+        gw.write_files()
+        before = gw.log_text().count("configuration reloaded")
+        gw.process.send_signal(signal.SIGHUP)
+        h.wait_until(lambda: gw.log_text().count("configuration reloaded") > before, timeout=15,
+                     what="the reload log line")
+        for _ in range(3):
+            self.assertEqual(gw.request("GET", "/h2/a.txt")[0], 200)
+        time.sleep(2.5)  # past poolIdleTimeoutInMillis: idle connections close
+        self.assertTrue(gw.process.running(), gw.log_text()[-2000:])
+        self.assertEqual(gw.request("GET", "/h2/a.txt")[0], 200)
+        self.assertGreaterEqual(len(backend.connections()), 2, backend.connections())
 
 
 class Http2ConfigTest(unittest.TestCase):
