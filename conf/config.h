@@ -133,8 +133,8 @@ struct PoolConfig {
   int64_t max_active_connections = -1;
   // How long a request over max_active_connections waits for one, then 503.
   uint32_t wait_time_ms = 30000;
-  // Accepted for WSO2 compatibility; upstream HTTP/1.1 carries one stream per
-  // connection, so it has no effect.
+  // Streams on one upstream HTTP/2 connection before another opens; -1 =
+  // only the backend's SETTINGS_MAX_CONCURRENT_STREAMS. (HTTP/1.1: one per connection.)
   int64_t max_active_streams_per_connection = 50;
 };
 
@@ -147,6 +147,8 @@ struct HttpClientsConfig {
   uint32_t connect_timeout_ms = 5000;
   uint32_t pool_idle_timeout_ms = 30000;
   uint32_t max_idle_connections_per_host = 64;  // also poolConfig.maxIdleConnections
+  // enableHttp2: false = HTTP/1.1 to every backend, whatever its endpoint says.
+  bool enable_http2 = true;
   PoolConfig pool;
   ProxyConfig proxy;
   // Set only when the proxy comes from the environment (no [httpClients.proxy]
@@ -229,6 +231,9 @@ struct EndpointConfig {
   EndpointSecurity security;
   // The x-wso2-endpoints entry it came from ("#/x-wso2-endpoints/<name>"), "" if inline.
   std::string reference;
+  // microgw extension `http2: prior-knowledge`: its http:// URLs get HTTP/2
+  // without negotiation (h2c), as streams on shared connections.
+  bool http2_prior_knowledge = false;
 };
 
 // x-wso2-cors (conf/cors_loader.h): present and not `corsConfigurationEnabled: false`

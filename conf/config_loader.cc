@@ -291,11 +291,13 @@ absl::Status readBackendTls(const TomlSection& s, HttpClientsConfig& out) {
 
 absl::Status readHttpClients(const TomlSection& s, const Environment& env, const std::string& file,
                              HttpClientsConfig& out) {
-  GW_CONF_RETURN_IF_ERROR(s.checkKeys(
-      {"trustStorePath", "trustStorePassword", "verifyHostname", "disableSslVerification",
-       "connectTimeoutInMillis", "poolIdleTimeoutInMillis", "maxIdleConnectionsPerHost"},
-      {"proxy", "poolConfig", "sslConfig"}));
+  GW_CONF_RETURN_IF_ERROR(
+      s.checkKeys({"trustStorePath", "trustStorePassword", "verifyHostname",
+                   "disableSslVerification", "connectTimeoutInMillis", "poolIdleTimeoutInMillis",
+                   "maxIdleConnectionsPerHost", "enableHttp2"},
+                  {"proxy", "poolConfig", "sslConfig"}));
   GW_CONF_RETURN_IF_ERROR(s.readBool("verifyHostname", out.verify_hostname));
+  GW_CONF_RETURN_IF_ERROR(s.readBool("enableHttp2", out.enable_http2));
   GW_CONF_RETURN_IF_ERROR(readBackendTls(s, out));
   GW_CONF_RETURN_IF_ERROR(s.readBool("disableSslVerification", out.disable_ssl_verification));
   GW_CONF_RETURN_IF_ERROR(s.readInt("connectTimeoutInMillis", 1, kMaxU32, out.connect_timeout_ms));

@@ -174,6 +174,31 @@ absl::Status loadEndpointType(const YamlContext& ctx, const YAML::Node& node,
   return absl::OkStatus();
 }
 
+// microgw extension `http2: prior-knowledge | off`: HTTP/2 without
+// negotiation (h2c) to the endpoint's http:// URLs.
+absl::Status loadHttp2(const YamlContext& ctx, const YAML::Node& node, const std::string& location,
+                       EndpointConfig& endpoint) {
+  absl::StatusOr<std::string> mode = yamlString(ctx, node, location);
+  if (!mode.ok()) return mode.status();
+  if (*mode == "off") return absl::OkStatus();
+  if (*mode != "prior-knowledge") {
+    return yamlError(ctx, location,
+                     absl::StrCat("expected prior-knowledge or off, got ", quoteValue(*mode)));
+  }
+  for (size_t i = 0; i < endpoint.urls.size(); ++i) {
+    if (endpoint.urls[i].scheme != "http") {
+      return yamlError(
+          ctx, location,
+          absl::StrCat("prior-knowledge is HTTP/2 over plain TCP (h2c), but urls[", i, "] is ",
+                       shown(endpoint.urls[i].url),
+                       ": https backends get HTTP/2 only when TLS (ALPN) chooses it; drop http2 "
+                       "or use http:// URLs"));
+    }
+  }
+  endpoint.http2_prior_knowledge = true;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::string_view url,
@@ -222,8 +247,9 @@ absl::StatusOr<EndpointUrl> parseEndpointUrl(const YamlContext& ctx, absl::strin
 absl::StatusOr<EndpointConfig> loadEndpoint(const YamlContext& ctx, const YAML::Node& node,
                                             const std::string& location) {
   GW_CONF_RETURN_IF_ERROR(requireMap(ctx, node, location));
-  GW_CONF_RETURN_IF_ERROR(checkYamlKeys(
-      ctx, node, location, {"urls", "type", "advanceEndpointConfig", "proxy", "securityConfig"}));
+  GW_CONF_RETURN_IF_ERROR(
+      checkYamlKeys(ctx, node, location,
+                    {"urls", "type", "advanceEndpointConfig", "proxy", "securityConfig", "http2"}));
   EndpointConfig endpoint;
   GW_CONF_RETURN_IF_ERROR(loadUrls(ctx, node, location, endpoint.urls));
   if (node["type"])
@@ -238,6 +264,10 @@ absl::StatusOr<EndpointConfig> loadEndpoint(const YamlContext& ctx, const YAML::
     GW_CONF_RETURN_IF_ERROR(
         loadAdvanceEndpointConfig(ctx, node["advanceEndpointConfig"],
                                   joinLocation(location, "advanceEndpointConfig"), endpoint));
+  }
+  if (node["http2"]) {
+    GW_CONF_RETURN_IF_ERROR(
+        loadHttp2(ctx, node["http2"], joinLocation(location, "http2"), endpoint));
   }
   if (node["proxy"]) {
     absl::StatusOr<EndpointProxy> proxy =

@@ -250,9 +250,9 @@ std::vector<Wso2Entry> buildTable() {
       {kConf,
        "httpClients",
        {"enableHttp2"},
-       S::Ignored,
-       "requests to backends use HTTP/1.1 (HTTP/2 upstream is not implemented)",
-       W::True},
+       S::Implemented,
+       "false = HTTP/1.1 to every backend; with true, an endpoint uses HTTP/2 when it says "
+       "`http2: prior-knowledge` (microgw extension, http:// URLs)"},
       // microgw extensions of [httpClients.proxy], not WSO2 3.2 keys (so not rows
       // here): enabled, passwordEnv, passwordFile, nonProxyHosts, httpMode,
       // protocol = "http" | "https" (TLS to the proxy) and proxyTrustStorePath.
@@ -266,7 +266,8 @@ std::vector<Wso2Entry> buildTable() {
        {"maxActiveConnections", "maxIdleConnections", "waitTimeInMillis",
         "maxActiveStreamsPerConnection"},
        S::Implemented,
-       "maxActiveStreamsPerConnection has no effect (HTTP/1.1 upstream)"},
+       "maxActiveStreamsPerConnection: streams per upstream HTTP/2 connection before another "
+       "opens (-1 = the backend's limit)"},
       {kConf,
        "httpClients.sslConfig",
        {"trustStorePath", "trustStorePassword", "verifyHostname"},

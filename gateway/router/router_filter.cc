@@ -132,18 +132,34 @@ void RouterFilter::connectTo(size_t index) {
     if (discovered_) endpoint_ = discovered_.get();  // else its default URL
   }
   ++attempts_;
+  if (useHttp2()) {
+    connectHttp2(connectRequest());
+    return;
+  }
+  connect_handle_ = decoder_callbacks_->connector().connect(connectRequest(), *this);
+}
+
+proxy::ConnectRequest RouterFilter::connectRequest() const {
   proxy::ConnectRequest req;
   req.target = proxy::Target{endpoint_->scheme, endpoint_->host, endpoint_->port};
   auto cached = config_->resolved_proxies.find(endpoint_);
   req.proxy = cached != config_->resolved_proxies.end()
                   ? cached->second
-                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme), ep.proxy,
+                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme),
+                                        endpoints().proxy,
                                         /*internal=*/false, endpoint_->host, endpoint_->port);
-  connect_handle_ = decoder_callbacks_->connector().connect(req, *this);
+  return req;
 }
 
 void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   connect_handle_.reset();
+  if (negotiatedHttp2(*connection)) {
+    Http2Pool& pool =
+        Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
+                             config_->http_clients.pool_idle_timeout_ms);
+    onHttp2Ready(pool.adopt(connectRequest(), std::move(connection), maxStreamsPerConnection()));
+    return;
+  }
   connection_ = std::move(connection);
   decoder_callbacks_->setUpstreamDescription(connection_->describe());
   codec_.newExchange(method_);
@@ -177,12 +193,17 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) readResponse();
 }
 
-std::string RouterFilter::buildRequestHead() const {
+std::string RouterFilter::upstreamPath() const {
   const std::string& matched = route_->upstream_path;
   std::string path =
       gw::cat(endpoint_->base_path, std::string_view(matched).substr(0, matched.find('?')),
               upstreamQuery(endpoint_->query, query_));
   if (path.empty() || path[0] != '/') path.insert(0, "/");
+  return path;
+}
+
+std::string RouterFilter::buildRequestHead() const {
+  const std::string path = upstreamPath();
   bool absolute = connection_->absoluteForm();
   std::string target = absolute ? gw::cat("http://", authority(*endpoint_), path) : path;
   return requestHead(method_, target, authority(*endpoint_), forwarded_headers_,
@@ -199,6 +220,11 @@ void RouterFilter::writeBody(std::string_view data, bool end_stream) {
       replay_body_.shrink_to_fit();
     }
   }
+  if (end_stream) request_written_ = true;
+  if (h2_stream_ != nullptr) {
+    h2_stream_->sendData(data, end_stream);
+    return;
+  }
   evbuffer* out = bufferevent_get_output(connection_->bev());
   if (request_chunked_) {
     if (!data.empty()) {
@@ -211,11 +237,15 @@ void RouterFilter::writeBody(std::string_view data, bool end_stream) {
   } else if (!data.empty()) {
     evbuffer_add(out, data.data(), data.size());
   }
-  if (end_stream) request_written_ = true;
 }
 
 void RouterFilter::writeTrailers(const http::HeaderMap& trailers) {
   replay_overflow_ = true;  // requests with trailers are not replayed
+  if (h2_stream_ != nullptr) {
+    request_written_ = true;
+    h2_stream_->sendTrailers(forwardedTrailers(trailers, request_connection_));
+    return;
+  }
   evbuffer* out = bufferevent_get_output(connection_->bev());
   if (request_chunked_) {
     std::string t = "0\r\n";
@@ -243,6 +273,14 @@ http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) 
       downstream_read_disabled_ = true;
       decoder_callbacks_->readDisableDownstream(true);
     }
+  } else if (h2_stream_ != nullptr) {
+    writeBody(data, end_stream);
+    if (h2_conn_ != nullptr) h2_conn_->flush();
+    if (h2_stream_ != nullptr && !downstream_read_disabled_ &&
+        h2_stream_->bufferedRequestBytes() > kHighWatermark) {
+      downstream_read_disabled_ = true;
+      decoder_callbacks_->readDisableDownstream(true);
+    }
   } else {
     pending_body_ += data;
     if (!downstream_read_disabled_ && pending_body_.size() > kHighWatermark) {
@@ -260,6 +298,9 @@ http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
   if (connection_) {
     writeTrailers(trailers);
     gw::net::flushOutput(connection_->bev());
+  } else if (h2_stream_ != nullptr) {
+    writeTrailers(trailers);
+    if (h2_conn_ != nullptr) h2_conn_->flush();
   } else {
     pending_trailers_ = trailers;
   }
@@ -441,7 +482,7 @@ void RouterFilter::onRequestBodyTimeout() {
 // Forward mode: an answer the proxy generated itself (its 407, or its error
 // page) becomes the same 502/504 as the same refusal of a CONNECT.
 bool RouterFilter::proxyAnsweredInstead(const http::ResponseHeaders& response) {
-  if (!connection_->absoluteForm()) return false;
+  if (!connection_ || !connection_->absoluteForm()) return false;
   const int status = response.status;
   const http::HeaderMap& headers = response.headers;
   std::optional<proxy::ConnectFailure> f = decoder_callbacks_->connector().proxyAnswered(
@@ -456,43 +497,10 @@ bool RouterFilter::proxyAnsweredInstead(const http::ResponseHeaders& response) {
 }
 
 void RouterFilter::releaseConnection(bool reusable) {
+  releaseHttp2();
   if (!connection_) return;
   bufferevent_setcb(connection_->bev(), nullptr, nullptr, nullptr, nullptr);
   decoder_callbacks_->connector().release(std::move(connection_), reusable);
-}
-
-// While the client's buffer is full the backend is not read, so its silence
-// is not the backend's: the timer instead bounds how long the client may sit
-// on a full buffer (client_stall_timeout_ms), and the backend's timeout
-// restarts when reading does.
-void RouterFilter::onAboveWriteBufferHighWatermark() {
-  waiting_for_client_ = true;
-  if (!connection_) return;
-  bufferevent_disable(connection_->bev(), EV_READ);
-  if (!timer_ || !response_headers_done_) return;
-  if (config_->client_stall_timeout_ms > 0) {
-    timer_->enable(std::chrono::milliseconds(config_->client_stall_timeout_ms));
-  } else {
-    timer_->disable();
-  }
-}
-
-// 408 is only the abort's cause here (the response has started): the chain
-// turns it into a reset, logged as aborted=client.
-void RouterFilter::onClientStalled() {
-  failRequest(
-      408, "Client stopped reading",
-      gw::cat("the client read nothing of the response for ", config_->client_stall_timeout_ms,
-              " ms (listenerConfig.idleTimeoutInMillis)"));
-}
-
-void RouterFilter::onBelowWriteBufferLowWatermark() {
-  waiting_for_client_ = false;
-  if (!connection_) return;
-  bufferevent_enable(connection_->bev(), EV_READ);
-  if (timer_ && response_headers_done_ && !response_complete_) {
-    timer_->enable(std::chrono::milliseconds(endpoints().timeout_ms));
-  }
 }
 
 void RouterFilter::onDestroy() {
@@ -508,69 +516,7 @@ void RouterFilter::onDestroy() {
   }
   body_timer_.reset();
   connect_handle_.reset();
-  if (connection_) releaseConnection(false);
-}
-
-void RouterFilter::onTrailerDropped(std::string_view name) {
-  // The body already went out; a bad trailer is dropped, not forwarded.
-  GW_LOG_WARN("router: dropped trailer '",
-              absl::CEscape(absl::string_view(name.data(), name.size())), "' from the backend ",
-              endpoint_->url, ": a field name must be a token (no spaces)");
-}
-
-// The codec refused a bad status or header name already (502 in readResponse)
-// and skips the body of HEAD, 204 and 304 answers itself.
-bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool /*no_body*/) {
-  const int status = response.status;
-  if (proxyAnsweredInstead(response)) return false;
-  const EndpointGuard* guard = guardFor(endpoint_);
-  recordOutcome(guard != nullptr && guard->breaker && guard->breaker->countsAsFailure(status));
-  if (RetryPolicy(endpoints().retry).retriesStatus(status) &&
-      retryAfter(AttemptFailure::Status, status,
-                 gw::cat("the backend ", endpoint_->url, " answered ", status))) {
-    return false;  // this answer never reaches the client
-  }
-  http::ResponseHeaders out;
-  out.status = status;
-  out.headers = forwardedResponseHeaders(response.headers);
-  // Neither ever has a body; a length would only mislead the client.
-  if (status == 204 || status == 304) out.headers.remove("content-length");
-  response_connection_ = connectionOptions(response.headers);
-  response_headers_done_ = true;
-  if (config_->upstream_latency) {
-    config_->upstream_latency->observe(
-        std::chrono::duration<double>(decoder_callbacks_->dispatcher().now() - start_).count());
-  }
-  decoder_callbacks_->encodeHeaders(std::move(out), false);
-  return !destroyed_;
-}
-
-bool RouterFilter::onResponseData(std::string_view data) {
-  std::string chunk(data);
-  decoder_callbacks_->encodeData(chunk, false);
-  return !destroyed_;
-}
-
-// 1xx answers never get here: the real response follows on the same connection.
-void RouterFilter::onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) {
-  response_complete_ = true;
-  reusable_ = keep_alive && request_written_;
-  // The caller drains what was parsed, then finishResponse() runs.
-  response_trailers_ = std::move(trailers);
-}
-
-void RouterFilter::finishResponse() {
-  if (timer_) timer_->disable();
-  if (body_timer_) body_timer_->disable();
-  releaseConnection(reusable_);
-  http::HeaderMap trailers = forwardedTrailers(response_trailers_, response_connection_);
-  response_trailers_.clear();
-  if (!trailers.empty()) {
-    decoder_callbacks_->encodeTrailers(std::move(trailers));
-  } else {
-    std::string empty;
-    decoder_callbacks_->encodeData(empty, true);
-  }
+  releaseConnection(false);
 }
 
 }  // namespace gw::router

@@ -3,8 +3,10 @@
 // The router: the terminal upstream filter. Sends the matched request to one
 // of its API's production endpoints (sandbox endpoints for a token whose
 // keytype is SANDBOX) through proxy_connector (directly or via the forward proxy) as HTTP/1.1,
-// streams the body both ways with flow control, and feeds the backend's response into the encode
-// chain. One per request, on the worker thread that owns the client connection.
+// or as a stream on a shared HTTP/2 connection (Http2Pool) to an endpoint configured with
+// `http2: prior-knowledge` (router_filter_http2.cc); streams the body both ways with flow
+// control, and feeds the backend's response into the encode chain. One per request, on the
+// worker thread that owns the client connection.
 
 #include <memory>
 #include <optional>
@@ -16,7 +18,9 @@
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/filter.h"
 #include "gateway/http/http1_client_codec.h"
+#include "gateway/http/upstream_codec.h"
 #include "gateway/router/endpoint_guard.h"
+#include "gateway/router/http2_pool.h"
 #include "gateway/router/retry_policy.h"
 #include "gateway/router/route_table.h"
 #include "proxy_connector/connector.h"
@@ -51,7 +55,8 @@ struct RouterConfig {
 class RouterFilter : public http::PassThroughFilter,
                      public proxy::ConnectCallbacks,
                      public http::DownstreamWatermarkCallbacks,
-                     private http::ResponseDecoderCallbacks {
+                     private http::UpstreamStreamCallbacks,
+                     private Http2Pool::Waiter {
  public:
   explicit RouterFilter(std::shared_ptr<const RouterConfig> config);
   ~RouterFilter() override;
@@ -79,6 +84,22 @@ class RouterFilter : public http::PassThroughFilter,
   bool onResponseData(std::string_view data) override;
   void onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) override;
   void onTrailerDropped(std::string_view name) override;
+  // http::UpstreamStreamCallbacks and Http2Pool::Waiter: the HTTP/2 upstream
+  // (router_filter_http2.cc).
+  void onStreamReset(http::StreamResetReason reason, std::string_view detail) override;
+  void onRequestBodyDrained() override;
+  void onHttp2Ready(Http2PoolConnection& connection) override;
+  void onHttp2Failed(const proxy::ConnectFailure& failure) override;
+  bool useHttp2() const;
+  // ALPN hook: true when the TLS handshake with an https backend chose "h2".
+  bool negotiatedHttp2(const proxy::UpstreamConnection& connection) const;
+  void connectHttp2(const proxy::ConnectRequest& request);
+  http::UpstreamRequestHead http2RequestHead() const;
+  void releaseHttp2();
+  void resumeHttp2Reading();
+  size_t maxStreamsPerConnection() const;
+  proxy::ConnectRequest connectRequest() const;
+  std::string upstreamPath() const;
 
   void refuseUnauthenticated();
   void refuseKeyType(bool sandbox);
@@ -149,6 +170,12 @@ class RouterFilter : public http::PassThroughFilter,
   event::MonotonicTime start_;
 
   http::Http1ClientCodec codec_{*this};
+  // The HTTP/2 attempt: waiting for a connection, or its stream on one.
+  Http2Pool::WaitHandlePtr h2_wait_;
+  Http2PoolConnection* h2_conn_ = nullptr;
+  http::UpstreamStream* h2_stream_ = nullptr;  // until its response completed or it was reset
+  size_t h2_unconsumed_ = 0;  // response body passed on while the client was not reading
+  uint32_t h2_refusals_ = 0;  // streams the backend refused (GOAWAY, REFUSED_STREAM), retried
   bool response_headers_done_ = false;
   bool response_complete_ = false;
   bool response_bytes_seen_ = false;

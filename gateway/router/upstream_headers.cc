@@ -187,4 +187,20 @@ bool isIdempotent(std::string_view method) {
          method == "DELETE" || method == "TRACE";
 }
 
+http::HeaderMap parseHeaderBlock(std::string_view block) {
+  http::HeaderMap out;
+  while (!block.empty()) {
+    size_t eol = block.find("\r\n");
+    std::string_view line = block.substr(0, eol);
+    block.remove_prefix(eol == std::string_view::npos ? block.size() : eol + 2);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    out.add(std::string(line.substr(0, colon)), std::string(value));
+  }
+  return out;
+}
+
 }  // namespace gw::router

@@ -58,6 +58,10 @@ std::string forwardedHeaderBlock(const http::RequestHeaders& request,
                                  std::string_view client_address, bool downstream_tls,
                                  bool chunked);
 
+// The fields of a header block ("Name: value\r\n"...), in order; for
+// protocols that send fields, not lines (HTTP/2).
+http::HeaderMap parseHeaderBlock(std::string_view block);
+
 // The full request head: request line, Host, `header_block`, an optional
 // Proxy-Authorization (absolute-form through a forwarding proxy), blank line.
 std::string requestHead(std::string_view method, std::string_view target, std::string_view host,

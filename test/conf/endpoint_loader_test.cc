@@ -4,6 +4,7 @@
 #include "conf/endpoint_loader.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include "conf/yaml_util.h"
 
@@ -40,6 +41,38 @@ TEST(ParseEndpointUrl, RefusesFragmentsAndBlanksInTheQuery) {
   url = parseEndpointUrl(ctx, "http://h/?a=\x01", "urls[0]");
   ASSERT_FALSE(url.ok());
   EXPECT_NE(url.status().message().find("percent-encode it"), std::string::npos) << url.status();
+}
+
+absl::StatusOr<EndpointConfig> load(const std::string& yaml) {
+  const YamlContext ctx{"api.yaml", nullptr, ""};
+  return loadEndpoint(ctx, YAML::Load(yaml), "x-wso2-production-endpoints");
+}
+
+TEST(LoadEndpoint, Http2PriorKnowledge) {
+  absl::StatusOr<EndpointConfig> ep = load("{urls: ['http://h:50051'], http2: prior-knowledge}");
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  EXPECT_TRUE(ep->http2_prior_knowledge);
+  ep = load("{urls: ['http://h:50051'], http2: 'off'}");
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  EXPECT_FALSE(ep->http2_prior_knowledge);
+  ep = load("{urls: ['http://h:50051']}");
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  EXPECT_FALSE(ep->http2_prior_knowledge);
+}
+
+TEST(LoadEndpoint, Http2MistakesAreErrors) {
+  absl::StatusOr<EndpointConfig> ep = load("{urls: ['http://h'], http2: prior-knowlege}");
+  ASSERT_FALSE(ep.ok());
+  EXPECT_EQ(ep.status().message(),
+            "api.yaml: x-wso2-production-endpoints.http2: expected prior-knowledge or off, got "
+            "'prior-knowlege'");
+  ep = load("{urls: ['http://h'], htp2: prior-knowledge}");
+  ASSERT_FALSE(ep.ok());
+  EXPECT_NE(ep.status().message().find("http2"), std::string::npos) << ep.status();
+  ep = load("{urls: ['http://h', 'https://h'], http2: prior-knowledge}");
+  ASSERT_FALSE(ep.ok());
+  EXPECT_NE(ep.status().message().find("urls[1]"), std::string::npos) << ep.status();
+  EXPECT_NE(ep.status().message().find("ALPN"), std::string::npos) << ep.status();
 }
 
 }  // namespace

@@ -302,6 +302,7 @@ class RouterFilterTest : public ::testing::Test {
     api.production.urls = std::move(urls);
     api.production.type = type;
     api.production.timeout_ms = timeout_ms;
+    api.production.http2_prior_knowledge = http2_;
     api.operations = {op("GET", "/pets"), op("HEAD", "/pets"), op("POST", "/pets"),
                       op("GET", "/pets/{id}"), op("PUT", "/pets/{id}")};
     std::vector<conf::ApiDefinition> apis;
@@ -384,6 +385,7 @@ class RouterFilterTest : public ::testing::Test {
     return v ? *v : "<absent>";
   }
 
+  bool http2_ = false;  // useApi: the endpoints take HTTP/2 (prior knowledge)
   event::DispatcherPtr dispatcher_ = event::createDispatcher("router-test");
   stats::Store store_;
   FakeConnector connector_{*dispatcher_};

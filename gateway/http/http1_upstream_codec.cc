@@ -1,0 +1,117 @@
+#include "gateway/http/http1_upstream_codec.h"
+
+#include "gateway/common/strcat.h"
+
+namespace gw::http {
+
+Http1UpstreamCodec::Http1UpstreamCodec() : codec_(*this) {}
+
+UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, bool end_stream,
+                                              UpstreamStreamCallbacks& callbacks) {
+  if (!acceptsStreams()) return nullptr;
+  HeaderMap headers;
+  headers.add("Host", head.authority);
+  for (const auto& [name, value] : head.headers.entries()) {
+    if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
+    headers.add(name, value);
+  }
+  chunked_ = !end_stream && !headers.has("content-length");
+  if (chunked_) headers.add("Transfer-Encoding", "chunked");
+  codec_.newExchange(head.method);
+  output_ += codec_.encodeHead(head.method, head.path, headers);
+  callbacks_ = &callbacks;
+  active_ = true;
+  return &stream_;
+}
+
+void Http1UpstreamCodec::Stream::sendData(std::string_view data, bool end_stream) {
+  if (!codec_.active_) return;
+  codec_.output_ += codec_.codec_.encodeBody(data, codec_.chunked_, end_stream);
+}
+
+void Http1UpstreamCodec::Stream::sendTrailers(const HeaderMap& trailers) {
+  if (!codec_.active_) return;
+  if (!codec_.chunked_) return;  // a Content-Length body has no trailer section
+  codec_.output_ += "0\r\n";
+  for (const auto& [name, value] : trailers.entries()) {
+    gw::catAppend(&codec_.output_, name, ": ", value, "\r\n");
+  }
+  codec_.output_ += "\r\n";
+}
+
+void Http1UpstreamCodec::Stream::reset() {
+  // HTTP/1 cannot cancel one exchange: the connection goes.
+  codec_.callbacks_ = nullptr;
+  codec_.active_ = false;
+  codec_.reusable_ = false;
+}
+
+bool Http1UpstreamCodec::decode(const char* data, size_t len) {
+  if (!active_) {
+    if (len > 0) {
+      error_ = "the backend sent bytes with no request outstanding";
+      reusable_ = false;
+      return false;
+    }
+    return true;
+  }
+  const size_t used = codec_.decode(data, len);
+  if (codec_.state() == DecodeState::Error) {
+    error_ = codec_.error();
+    fail(StreamResetReason::ProtocolError, error_);
+    return false;
+  }
+  if (codec_.state() == DecodeState::Complete && used < len) {
+    error_ = "the backend sent bytes after the response";
+    reusable_ = false;
+    return false;
+  }
+  return true;
+}
+
+void Http1UpstreamCodec::decodeEof() {
+  reusable_ = false;
+  if (!active_) return;
+  codec_.decodeEof();  // may end a body delimited by the close
+  if (active_) fail(StreamResetReason::ConnectionError, "the backend closed the connection");
+}
+
+std::string Http1UpstreamCodec::takeOutput() {
+  std::string out;
+  out.swap(output_);
+  return out;
+}
+
+void Http1UpstreamCodec::fail(StreamResetReason reason, std::string_view detail) {
+  reusable_ = false;
+  active_ = false;
+  UpstreamStreamCallbacks* cb = callbacks_;
+  callbacks_ = nullptr;
+  if (cb != nullptr) cb->onStreamReset(reason, detail);
+}
+
+void Http1UpstreamCodec::onInterimHeaders(int status, HeaderMap&& headers) {
+  if (callbacks_ != nullptr) callbacks_->onInterimHeaders(status, std::move(headers));
+}
+
+bool Http1UpstreamCodec::onResponseHeaders(ResponseHeaders&& headers, bool no_body) {
+  return callbacks_ != nullptr && callbacks_->onResponseHeaders(std::move(headers), no_body);
+}
+
+bool Http1UpstreamCodec::onResponseData(std::string_view data) {
+  return callbacks_ != nullptr && callbacks_->onResponseData(data);
+}
+
+void Http1UpstreamCodec::onResponseComplete(HeaderMap&& trailers, bool keep_alive) {
+  reusable_ = reusable_ && keep_alive;
+  active_ = false;
+  UpstreamStreamCallbacks* cb = callbacks_;
+  callbacks_ = nullptr;
+  if (cb != nullptr) cb->onResponseComplete(std::move(trailers), keep_alive);
+}
+
+void Http1UpstreamCodec::onTrailerDropped(std::string_view name) {
+  if (callbacks_ != nullptr) callbacks_->onTrailerDropped(name);
+}
+
+}  // namespace gw::http

@@ -1,0 +1,133 @@
+#pragma once
+
+// A per-worker pool of HTTP/2 connections to backends that hands out streams,
+// not connections: every request to a backend becomes a stream on one shared
+// connection until that connection holds maxActiveStreamsPerConnection (or the
+// backend's SETTINGS_MAX_CONCURRENT_STREAMS), then a second connection opens.
+// A connection that got GOAWAY, failed, or was closed by the backend takes no
+// new streams and is closed when its last stream ends; an idle connection is
+// closed after [httpClients] poolIdleTimeoutInMillis.
+//
+// Connections come from the worker's proxy::Connector (so direct, through a
+// CONNECT tunnel, or TLS, as for HTTP/1) and are never given back to it.
+//
+// Example (in the router):
+//
+//   Http2Pool& pool = Http2Pool::forWorker(dispatcher, connector, idle_ms);
+//   if (Http2PoolConnection* c = pool.ready(request, max_streams)) {
+//     stream_ = c->codec().newStream(head, end_stream, *this);
+//     c->flush();
+//   } else {
+//     wait_ = pool.wait(request, max_streams, *this);  // onHttp2Ready / onHttp2Failed later
+//   }
+//
+// Threading: one pool per worker thread; everything runs on that thread.
+// Lifetime: the pool lives as long as the thread (thread_local); a waiter must
+// outlive its WaitHandle, a stream's callbacks must outlive the stream.
+
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/event/dispatcher.h"
+#include "gateway/http/http2_client_codec.h"
+#include "proxy_connector/connector.h"
+
+namespace gw::router {
+
+class Http2Pool;
+
+// One HTTP/2 connection of the pool: the upstream bytes and their codec.
+class Http2PoolConnection : public event::DeferredDeletable {
+ public:
+  Http2PoolConnection(Http2Pool& pool, std::string key, proxy::UpstreamConnectionPtr connection,
+                      size_t max_streams);
+  ~Http2PoolConnection() override;
+
+  http::UpstreamCodec& codec() { return codec_; }
+  // Writes what the codec produced to the socket. Call after using a stream.
+  void flush();
+  const std::string& description() const { return description_; }
+  const std::string& key() const { return key_; }
+  bool closed() const { return closed_; }
+
+ private:
+  friend class Http2Pool;
+  static void onRead(struct bufferevent* bev, void* arg);
+  static void onWrite(struct bufferevent* bev, void* arg);
+  static void onEvent(struct bufferevent* bev, short events, void* arg);
+  void readInput();
+  // Fails the open streams (their callbacks run) and gives the connection up.
+  void close(std::string_view why);
+  void checkIdle();
+
+  Http2Pool& pool_;  // not used once closed (the pool may be gone before the destructor runs)
+  std::string key_;
+  proxy::UpstreamConnectionPtr connection_;
+  http::Http2ClientCodec codec_;
+  std::string description_;
+  event::TimerPtr idle_timer_;
+  bool closed_ = false;
+};
+
+class Http2Pool {
+ public:
+  // Told when a connection with room for a stream is there, or why none came.
+  class Waiter {
+   public:
+    virtual ~Waiter() = default;
+    virtual void onHttp2Ready(Http2PoolConnection& connection) = 0;
+    virtual void onHttp2Failed(const proxy::ConnectFailure& failure) = 0;
+  };
+  // Cancels the wait when destroyed.
+  class WaitHandle {
+   public:
+    virtual ~WaitHandle() = default;
+  };
+  using WaitHandlePtr = std::unique_ptr<WaitHandle>;
+
+  Http2Pool(event::Dispatcher& dispatcher, proxy::Connector& connector, uint32_t idle_timeout_ms);
+  ~Http2Pool();
+
+  // This worker thread's pool (made on first use for this dispatcher and connector).
+  static Http2Pool& forWorker(event::Dispatcher& dispatcher, proxy::Connector& connector,
+                              uint32_t idle_timeout_ms);
+
+  // A connection to `request`'s backend that takes a stream now, or nullptr.
+  Http2PoolConnection* ready(const proxy::ConnectRequest& request);
+  // Waits for a new connection (or a place on one being set up). `waiter` is
+  // called once, never inline.
+  WaitHandlePtr wait(const proxy::ConnectRequest& request, size_t max_streams, Waiter& waiter);
+  // Takes over a connection that is already set up (e.g. TLS whose ALPN chose
+  // "h2") and returns it, ready for a stream.
+  Http2PoolConnection& adopt(const proxy::ConnectRequest& request,
+                             proxy::UpstreamConnectionPtr connection, size_t max_streams);
+
+  // The worker's connector was replaced (reload): no new streams; connections
+  // close when idle.
+  void retire();
+
+  event::Dispatcher& dispatcher() { return dispatcher_; }
+  uint32_t idleTimeoutMs() const { return idle_timeout_ms_; }
+  size_t connectionCount() const;
+
+ private:
+  friend class Http2PoolConnection;
+  class Pending;
+  class Handle;
+  static std::string keyOf(const proxy::ConnectRequest& request);
+  void onPendingDone(Pending* pending);
+  // Removes a closed connection (deleted after the current callback).
+  void remove(Http2PoolConnection* connection);
+
+  event::Dispatcher& dispatcher_;
+  proxy::Connector& connector_;
+  uint32_t idle_timeout_ms_;
+  bool retired_ = false;
+  std::multimap<std::string, std::unique_ptr<Http2PoolConnection>> connections_;
+  std::list<std::unique_ptr<Pending>> pending_;
+};
+
+}  // namespace gw::router

@@ -1,0 +1,125 @@
+// Http1UpstreamCodec: the HTTP/1 side of the stream-oriented upstream seam.
+
+#include "gateway/http/http1_upstream_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace gw::http {
+namespace {
+
+class Events : public UpstreamStreamCallbacks {
+ public:
+  bool onResponseHeaders(ResponseHeaders&& h, bool) override {
+    status = h.status;
+    return true;
+  }
+  bool onResponseData(std::string_view data) override {
+    body.append(data);
+    return true;
+  }
+  void onResponseComplete(HeaderMap&& t, bool keep_alive) override {
+    complete = true;
+    trailers = std::move(t);
+    this->keep_alive = keep_alive;
+  }
+  void onStreamReset(StreamResetReason r, std::string_view) override {
+    reset = true;
+    reason = r;
+  }
+  int status = 0;
+  std::string body;
+  bool complete = false, keep_alive = false, reset = false;
+  HeaderMap trailers;
+  StreamResetReason reason = StreamResetReason::Refused;
+};
+
+UpstreamRequestHead head(std::string method) {
+  UpstreamRequestHead h;
+  h.method = std::move(method);
+  h.scheme = "http";
+  h.authority = "backend:8080";
+  h.path = "/pets?x=1";
+  h.headers.add("Host", "client-host");
+  h.headers.add("X-A", "1");
+  return h;
+}
+
+bool feed(Http1UpstreamCodec& c, std::string_view bytes) {
+  return c.decode(bytes.data(), bytes.size());
+}
+
+TEST(Http1UpstreamCodecTest, OneStreamAtATimeAndKeepAlive) {
+  Http1UpstreamCodec c;
+  Events e;
+  ASSERT_NE(c.newStream(head("GET"), true, e), nullptr);
+  EXPECT_EQ(c.takeOutput(), "GET /pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\nX-A: 1\r\n\r\n");
+  Events other;
+  EXPECT_EQ(c.newStream(head("GET"), true, other), nullptr);
+  EXPECT_EQ(c.activeStreams(), 1u);
+  EXPECT_TRUE(feed(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.body, "ok");
+  EXPECT_TRUE(e.complete);
+  EXPECT_TRUE(c.reusable());
+  EXPECT_TRUE(c.acceptsStreams());
+  EXPECT_NE(c.newStream(head("GET"), true, other), nullptr);
+}
+
+TEST(Http1UpstreamCodecTest, StreamingBodyIsChunkedWithTrailers) {
+  Http1UpstreamCodec c;
+  Events e;
+  UpstreamStream* s = c.newStream(head("POST"), false, e);
+  ASSERT_NE(s, nullptr);
+  s->sendData("abc", false);
+  HeaderMap t;
+  t.add("X-Sum", "9");
+  s->sendTrailers(t);
+  const std::string out = c.takeOutput();
+  EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 9\r\n\r\n"), std::string::npos) << out;
+}
+
+TEST(Http1UpstreamCodecTest, MalformedResponseIsAProtocolError) {
+  Http1UpstreamCodec c;
+  Events e;
+  c.newStream(head("GET"), true, e);
+  EXPECT_FALSE(feed(c, "HTTP/1.1 999 Nope\r\n\r\n"));
+  EXPECT_TRUE(e.reset);
+  EXPECT_EQ(e.reason, StreamResetReason::ProtocolError);
+  EXPECT_FALSE(c.reusable());
+}
+
+TEST(Http1UpstreamCodecTest, EofBeforeTheResponseIsAConnectionError) {
+  Http1UpstreamCodec c;
+  Events e;
+  c.newStream(head("GET"), true, e);
+  c.decodeEof();
+  EXPECT_TRUE(e.reset);
+  EXPECT_EQ(e.reason, StreamResetReason::ConnectionError);
+}
+
+TEST(Http1UpstreamCodecTest, EofEndsACloseDelimitedBody) {
+  Http1UpstreamCodec c;
+  Events e;
+  c.newStream(head("GET"), true, e);
+  EXPECT_TRUE(feed(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil eof"));
+  c.decodeEof();
+  EXPECT_TRUE(e.complete);
+  EXPECT_FALSE(e.reset);
+  EXPECT_EQ(e.body, "until eof");
+  EXPECT_FALSE(c.reusable());
+}
+
+TEST(Http1UpstreamCodecTest, ResetGivesUpTheConnection) {
+  Http1UpstreamCodec c;
+  Events e;
+  c.newStream(head("GET"), true, e)->reset();
+  EXPECT_FALSE(c.reusable());
+  EXPECT_FALSE(c.acceptsStreams());
+  EXPECT_EQ(c.activeStreams(), 0u);
+}
+
+}  // namespace
+}  // namespace gw::http
