@@ -161,7 +161,10 @@ class ConnectHandle {
 };
 using ConnectHandlePtr = std::unique_ptr<ConnectHandle>;
 
-class Connector {
+// Owned through a shared_ptr by the worker, so that what holds upstream
+// connections beyond one request (the router's HTTP/2 pool) can keep the
+// connector they came from alive (weak_from_this()).
+class Connector : public std::enable_shared_from_this<Connector> {
  public:
   virtual ~Connector() = default;
 

@@ -101,7 +101,10 @@ void Http2Pool::Pending::onConnectFailed(const proxy::ConnectFailure& failure) {
 
 Http2Pool::Http2Pool(event::Dispatcher& dispatcher, proxy::Connector& connector,
                      uint32_t idle_timeout_ms)
-    : dispatcher_(dispatcher), connector_(connector), idle_timeout_ms_(idle_timeout_ms) {}
+    : dispatcher_(dispatcher),
+      connector_(connector),
+      connector_owner_(connector.weak_from_this().lock()),
+      idle_timeout_ms_(idle_timeout_ms) {}
 
 Http2Pool::~Http2Pool() = default;
 
@@ -227,6 +230,7 @@ Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
                                          size_t max_streams)
     : pool_(pool),
       key_(std::move(key)),
+      connector_owner_(pool.connectorOwner()),
       connection_(std::move(connection)),
       codec_(max_streams),
       description_(gw::cat(connection_->describe(), " (h2)")) {
@@ -247,7 +251,7 @@ Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
 }
 
 // Closed by deleting it, which is what Connector::release(c, false) does, but
-// without the connector: a reload may have replaced (and freed) it since.
+// without the pool (it may be gone); connector_owner_ outlives connection_.
 Http2PoolConnection::~Http2PoolConnection() {
   if (connection_) {
     bufferevent_setcb(connection_->bev(), nullptr, nullptr, nullptr, nullptr);

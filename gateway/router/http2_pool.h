@@ -65,6 +65,10 @@ class Http2PoolConnection : public event::DeferredDeletable {
 
   Http2Pool& pool_;  // not used once closed (the pool may be gone before the destructor runs)
   std::string key_;
+  // The connector connection_ came from, kept alive until connection_ is gone
+  // (declared first, destroyed last): the pool may be deleted before this
+  // connection's deferred deletion runs.
+  std::shared_ptr<proxy::Connector> connector_owner_;
   proxy::UpstreamConnectionPtr connection_;
   http::Http2ClientCodec codec_;
   std::string description_;
@@ -111,6 +115,7 @@ class Http2Pool {
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
   uint32_t idleTimeoutMs() const { return idle_timeout_ms_; }
+  const std::shared_ptr<proxy::Connector>& connectorOwner() const { return connector_owner_; }
   size_t connectionCount() const;
 
  private:
@@ -124,6 +129,10 @@ class Http2Pool {
 
   event::Dispatcher& dispatcher_;
   proxy::Connector& connector_;
+  // Keeps connector_ alive while this pool uses it (connects in progress, and
+  // its connections' connection-limit slots): a reload may drop the worker's
+  // reference first. Null when no shared_ptr owns the connector (unit tests).
+  std::shared_ptr<proxy::Connector> connector_owner_;
   uint32_t idle_timeout_ms_;
   bool retired_ = false;
   std::multimap<std::string, std::unique_ptr<Http2PoolConnection>> connections_;

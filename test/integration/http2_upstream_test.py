@@ -349,11 +349,15 @@ class Http2ReloadTest(unittest.TestCase):
         gw = h.Microgw({"h2": h.api_definition("/h2", [backend.url("/")], endpoint_extra=H2,
                                                paths={"/a.txt": ["get"]})},
                        conf={"listenerConfig": {"workers": 1},
-                             "httpClients": {"poolIdleTimeoutInMillis": 1000}})
+                             # A connection cap: pooled HTTP/2 connections hold slots of
+                             # the connector they came from, which must outlive them.
+                             "httpClients": {"poolIdleTimeoutInMillis": 1000,
+                                             "poolConfig": {"maxActiveConnections": 8}}})
         self.addCleanup(gw.cleanup)
         gw.start()
         self.assertEqual(gw.request("GET", "/h2/a.txt")[0], 200)
-        # Changed [httpClients]: the worker gets a new connector.
+        # Changed [httpClients]: the worker gets a new connector; the old one's
+        # HTTP/2 connection closes later (idle), after the reload dropped it.
         gw.conf["httpClients"]["connectTimeoutInMillis"] = 4000
         gw.write_files()
         before = gw.log_text().count("configuration reloaded")
