@@ -251,8 +251,9 @@ std::vector<Wso2Entry> buildTable() {
        "httpClients",
        {"enableHttp2"},
        S::Implemented,
-       "false = HTTP/1.1 to every backend; with true, an endpoint uses HTTP/2 when it says "
-       "`http2: prior-knowledge` (microgw extension, http:// URLs)"},
+       "true: h2 offered in ALPN to https backends (also through the proxy's tunnel), and h2c "
+       "to http endpoints that say `http2: prior-knowledge` (microgw extension); false = "
+       "HTTP/1.1 to every backend"},
       // microgw extensions of [httpClients.proxy], not WSO2 3.2 keys (so not rows
       // here): enabled, passwordEnv, passwordFile, nonProxyHosts, httpMode,
       // protocol = "http" | "https" (TLS to the proxy) and proxyTrustStorePath.

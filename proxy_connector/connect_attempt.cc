@@ -203,6 +203,11 @@ tls::SslPtr ConnectAttempt::newSsl(const TransportStep& step, TlsClient& client)
     fail(tlsStepFailure(step.kind, X509_V_OK, "could not set up TLS: " + tls::takeSslErrors()));
     return nullptr;
   }
+  if (step.kind == StepKind::BackendTls && request_.offer_http2) {
+    static const std::string kWithHttp2 = tls::alpnWireFormat(backendAlpnWithHttp2());
+    SSL_set_alpn_protos(ssl.get(), reinterpret_cast<const unsigned char*>(kWithHttp2.data()),
+                        static_cast<unsigned int>(kWithHttp2.size()));
+  }
   session_key_ = Target{"", step.host, step.port}.authority();
   client.sessions->attach(ssl.get(), session_key_);
   return ssl;

@@ -79,6 +79,10 @@ using TlsOptions = tls::TlsOptions;
 struct ConnectRequest {
   Target target;
   std::optional<ProxyServer> proxy;  // nullopt = direct
+  // https targets: offer "h2" before "http/1.1" in ALPN (the router, with
+  // [httpClients] enableHttp2). The caller must then speak what
+  // UpstreamConnection::negotiatedProtocol() says. Internal clients leave it off.
+  bool offer_http2 = false;
 };
 
 // Why a connection could not be had. `message` is a short text for the client's

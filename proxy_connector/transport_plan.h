@@ -28,9 +28,15 @@
 namespace gw::proxy {
 
 // The application protocols offered to https backends by ALPN, most preferred
-// first: the one place to add "h2" when an HTTP/2 upstream codec exists.
+// first: HTTP/1.1 for every client of the connector, and "h2" first for the
+// requests that ask for it (ConnectRequest::offer_http2: the router, whose
+// HTTP/2 pool takes the connections that negotiate h2).
 inline const std::vector<std::string>& backendAlpn() {
   static const std::vector<std::string> kProtocols{"http/1.1"};
+  return kProtocols;
+}
+inline const std::vector<std::string>& backendAlpnWithHttp2() {
+  static const std::vector<std::string> kProtocols{"h2", "http/1.1"};
   return kProtocols;
 }
 // What the gateway speaks to the proxy itself (CONNECT or absolute-form): HTTP/1.1.

@@ -132,11 +132,13 @@ void RouterFilter::connectTo(size_t index) {
     if (discovered_) endpoint_ = discovered_.get();  // else its default URL
   }
   ++attempts_;
+  proxy::ConnectRequest request = connectRequest();
   if (useHttp2()) {
-    connectHttp2(connectRequest());
+    connectHttp2(request);
     return;
   }
-  connect_handle_ = decoder_callbacks_->connector().connect(connectRequest(), *this);
+  if (takePooledHttp2(request)) return;
+  connect_handle_ = decoder_callbacks_->connector().connect(request, *this);
 }
 
 proxy::ConnectRequest RouterFilter::connectRequest() const {
@@ -148,6 +150,7 @@ proxy::ConnectRequest RouterFilter::connectRequest() const {
                   : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme),
                                         endpoints().proxy,
                                         /*internal=*/false, endpoint_->host, endpoint_->port);
+  req.offer_http2 = offersHttp2();
   return req;
 }
 

@@ -90,9 +90,13 @@ class RouterFilter : public http::PassThroughFilter,
   void onRequestBodyDrained() override;
   void onHttp2Ready(Http2PoolConnection& connection) override;
   void onHttp2Failed(const proxy::ConnectFailure& failure) override;
-  bool useHttp2() const;
-  // ALPN hook: true when the TLS handshake with an https backend chose "h2".
+  bool useHttp2() const;  // h2c with prior knowledge (the endpoint asks for it)
+  // https backends with [httpClients] enableHttp2: "h2" is offered in ALPN.
+  bool offersHttp2() const;
+  // True when the TLS handshake with an https backend chose "h2".
   bool negotiatedHttp2(const proxy::UpstreamConnection& connection) const;
+  // A stream on a pooled HTTP/2 connection to this https backend, if one has room.
+  bool takePooledHttp2(const proxy::ConnectRequest& request);
   void connectHttp2(const proxy::ConnectRequest& request);
   http::UpstreamRequestHead http2RequestHead() const;
   void releaseHttp2();

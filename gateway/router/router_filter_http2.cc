@@ -25,12 +25,27 @@ bool RouterFilter::useHttp2() const {
          endpoint_->scheme == "http";
 }
 
-// ALPN hook (https backends): the connector engineer adds the negotiated
-// protocol to proxy::UpstreamConnection; wire it here, e.g.
-//   return config_->http_clients.enable_http2 && connection.alpn() == "h2";
-// onConnected() then hands the connection to the HTTP/2 pool.
-bool RouterFilter::negotiatedHttp2(const proxy::UpstreamConnection& /*connection*/) const {
-  return false;
+// https backends: the connector offered "h2" in ALPN (offersHttp2()); a
+// connection that negotiated it goes to the HTTP/2 pool (onConnected()).
+bool RouterFilter::offersHttp2() const {
+  return config_->http_clients.enable_http2 && endpoint_->scheme == "https";
+}
+
+bool RouterFilter::negotiatedHttp2(const proxy::UpstreamConnection& connection) const {
+  return offersHttp2() && connection.negotiatedProtocol() == "h2";
+}
+
+// An https backend that spoke HTTP/2 before: a stream on a pooled connection
+// when one has room, without a new TLS handshake.
+bool RouterFilter::takePooledHttp2(const proxy::ConnectRequest& request) {
+  if (!offersHttp2()) return false;
+  Http2Pool& pool =
+      Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
+                           config_->http_clients.pool_idle_timeout_ms);
+  Http2PoolConnection* c = pool.ready(request);
+  if (c == nullptr) return false;
+  onHttp2Ready(*c);
+  return true;
 }
 
 size_t RouterFilter::maxStreamsPerConnection() const {

@@ -70,7 +70,9 @@ class H2Nginx:
     """nginx with an h2c (prior knowledge) server on `port` and the same
     locations over HTTP/1.1 on `h1_port`; $connection in its access log."""
 
-    def __init__(self, keepalive_requests=1000):
+    def __init__(self, keepalive_requests=1000, tls=None):
+        """tls: (cert, key) = the HTTP/2 port is `ssl http2` (ALPN h2), not h2c."""
+        self.tls = tls
         self.port = h.free_port()
         self.h1_port = h.free_port()
         self.keepalive_requests = keepalive_requests
@@ -78,10 +80,14 @@ class H2Nginx:
         self.process = None
 
     def url(self, path="/"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http", self.port, path)
 
     def start(self):
         rd = self.run_dir
+        h2_listen = "listen 127.0.0.1:%d http2;" % self.port
+        if self.tls:
+            h2_listen = ("listen 127.0.0.1:%d ssl http2;\n    ssl_certificate %s;\n"
+                         "    ssl_certificate_key %s;" % ((self.port,) + tuple(self.tls)))
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(rd, "tmp", sub), exist_ok=True)
         user = "user %s %s;\n" % (h.DAEMON_USER, h.DAEMON_USER) if os.geteuid() == 0 else ""
@@ -92,10 +98,10 @@ class H2Nginx:
                 "http {\n  log_format c '$connection $request_uri $status $server_protocol';\n"
                 "  access_log %s/access.log c;\n%s"
                 "  keepalive_requests %d;\n"
-                "  server {\n    listen 127.0.0.1:%d http2;\n    listen 127.0.0.1:%d;\n"
+                "  server {\n    %s\n    listen 127.0.0.1:%d;\n"
                 "    location /hello { return 200 'hello over h2\\n'; }\n"
                 "    location /reset { return 444; }\n  }\n}\n"
-                % (user, rd, rd, rd, temps, self.keepalive_requests, self.port, self.h1_port))
+                % (user, rd, rd, rd, temps, self.keepalive_requests, h2_listen, self.h1_port))
         with open(os.path.join(rd, "nginx.conf"), "w") as f:
             f.write(conf)
         h.chown_tree(rd, h.DAEMON_USER)
@@ -370,6 +376,63 @@ class Http2ReloadTest(unittest.TestCase):
         self.assertTrue(gw.process.running(), gw.log_text()[-2000:])
         self.assertEqual(gw.request("GET", "/h2/a.txt")[0], 200)
         self.assertGreaterEqual(len(backend.connections()), 2, backend.connections())
+
+
+class Http2AlpnTest(unittest.TestCase):
+    """https backends: the router offers "h2" in ALPN ([httpClients] enableHttp2), directly
+    and inside a CONNECT tunnel through Squid, and speaks what the backend picks."""
+
+    def setUp(self):
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        need("nginx")
+        self.ca = h.TestCA()
+        self.nginx = H2Nginx(tls=self.ca.issue()).start()
+        self.addCleanup(self.nginx.stop)
+
+    def gateway(self, http_clients):
+        apis = {"tls": h.api_definition("/tls", [self.nginx.url("/")],
+                                        paths={"/hello": ["get"]})}
+        conf = {"listenerConfig": {"workers": 1},
+                "httpClients": h.deep_merge({"trustStorePath": self.ca.cert_path}, http_clients)}
+        gw = h.Microgw(apis, conf=conf)
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        return gw
+
+    def protocols(self, n=6):
+        """Sends n requests one after another; returns nginx's log lines for them."""
+        before = len(self.nginx.log())
+        for _ in range(n):
+            status, _, body = self.gw.request("GET", "/tls/hello")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body, b"hello over h2\n")
+        h.wait_until(lambda: len(self.nginx.log()) >= before + n, timeout=10, what="nginx log")
+        return [line.split() for line in self.nginx.log()[before:]]
+
+    def test_h2_is_negotiated_and_its_connection_shared(self):
+        self.gw = self.gateway({})
+        lines = self.protocols()
+        self.assertEqual({l[3] for l in lines}, {"HTTP/2.0"}, lines)
+        self.assertEqual(len({l[0] for l in lines}), 1, "one pooled HTTP/2 connection: %s" % lines)
+
+    def test_h2_inside_a_connect_tunnel(self):
+        squid = h.Squid(auth=False).start()
+        self.addCleanup(squid.cleanup)
+        self.gw = self.gateway({"proxy": {"enabled": True, "host": h.LOOPBACK,
+                                          "port": squid.port}})
+        lines = self.protocols()
+        self.assertEqual({l[3] for l in lines}, {"HTTP/2.0"}, lines)
+        self.gw.stop()  # Squid logs a CONNECT when the tunnel closes
+        target = "127.0.0.1:%d" % self.nginx.port
+        h.wait_until(lambda: any(e["method"] == "CONNECT" and target in e["url"]
+                                 for e in squid.parsed_log()), timeout=10,
+                     what="the CONNECT in Squid's log")
+
+    def test_enable_http2_false_offers_only_http1(self):
+        self.gw = self.gateway({"enableHttp2": False})
+        lines = self.protocols()
+        self.assertEqual({l[3] for l in lines}, {"HTTP/1.1"}, lines)
 
 
 class Http2ConfigTest(unittest.TestCase):
