@@ -31,6 +31,7 @@ stay in the printed folder for callgrind_annotate.
 
 import glob
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -137,8 +138,10 @@ def main():
     try:
         for name, chain, throttling, analytics in setups:
             gateways.append((name, gateway(backend, policies, chain, throttling, analytics)))
-        for _ in range(tb.ROUNDS):  # interleaved: load from elsewhere hits every set-up alike
-            for name, gw in gateways:
+        for i in range(tb.ROUNDS):  # interleaved: load from elsewhere hits every set-up alike
+            # A new order each round (the same for every run of the script): no set-up
+            # always follows the same one (e.g. the disk write-back of the analytics ones).
+            for name, gw in random.Random(i).sample(gateways, len(gateways)):
                 runs[name].append(tb.wrk("http://127.0.0.1:%d/b/pets" % gw.port,
                                          gw.process.pid))
         time.sleep(1)  # the last batches of events
