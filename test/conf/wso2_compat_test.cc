@@ -73,8 +73,8 @@ TEST(Wso2Table, ReadmeAgreesWithTheCode) {
 
 TEST(Wso2Keys, OneWarningPerEntrySayingWhatIsNotDone) {
   absl::StatusOr<Config> c = load(R"(
-[httpClients]
-enableHttp2 = true
+[listenerConfig]
+tokenListenerPort = 9096
 [b7a.users.admin]
 password = "d033e22ae348aeb5660fc2140aec35850c4da997"
 [b7a.users.prometheus]
@@ -88,8 +88,8 @@ scopes = "observability"
                        "Microgateway 3.2 settings microgw does not implement; ignored: "))
       << c->warnings[0];
   EXPECT_FALSE(contains(c->warnings[0], "d033e22"));
-  EXPECT_TRUE(contains(c->warnings[1], "'httpClients.enableHttp2'")) << c->warnings[1];
-  EXPECT_TRUE(contains(c->warnings[1], "use HTTP/1.1")) << c->warnings[1];
+  EXPECT_TRUE(contains(c->warnings[1], "'listenerConfig.tokenListenerPort'")) << c->warnings[1];
+  EXPECT_TRUE(contains(c->warnings[1], "there is no token endpoint")) << c->warnings[1];
 }
 
 // A WSO2 key the throttling reader does not implement warns once, naming it; the

@@ -196,8 +196,9 @@ class Wso2ConfTest(unittest.TestCase):
         self.assertNotIn("unknown", out.stderr)
         # Accepted-and-ignored sections warn once each and say what to use instead.
         self.assertNotIn("'http2.enable'", out.stderr)  # implemented (HTTP/2 downstream)
-        self.assertIn("'httpClients.enableHttp2' is a WSO2 API Microgateway 3.2 setting microgw "
-                      "does not implement; ignored: requests to backends use HTTP/1.1",
+        self.assertNotIn("'httpClients.enableHttp2'", out.stderr)  # implemented (upstream)
+        self.assertIn("'listenerConfig.tokenListenerPort' is a WSO2 API Microgateway 3.2 setting "
+                      "microgw does not implement; ignored: there is no token endpoint",
                       out.stderr)
         self.assertIn("'mutualSSLConfig.", out.stderr)
         self.assertEqual(out.stderr.count("'listenerConfig.tokenListenerPort'"), 1, out.stderr)
