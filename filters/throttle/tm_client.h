@@ -49,7 +49,7 @@ class TrafficManagerClient {
     std::string authorization;  // "Basic ..."; never logged
     size_t queue_size = 10000;
     size_t batch_size = 100;  // 1 = one event object per POST (WSO2's own way)
-    int max_in_flight = 4;
+    int max_in_flight = 16;
     std::chrono::milliseconds flush_interval{50};
     std::chrono::milliseconds poll_interval{1000};
     std::chrono::milliseconds timeout{5000};

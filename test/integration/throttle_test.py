@@ -175,17 +175,17 @@ class TrafficManagerTest(Base):
                      timeout=10, what="every event counted as dropped")
 
     def test_slow_traffic_manager_never_delays(self):
-        self.tm.delay = 3.0  # each event POST hangs for 3 s
+        self.tm.delay = 6.0  # each event POST hangs for 6 s
         conf = self.tm_conf(self.tm, eventQueueSize=5, eventBatchSize=2)
         gw = self.gateway(throttling=conf, tier="Unlimited").start()
         started = time.monotonic()
-        for _ in range(40):
+        for _ in range(80):
             self.assertEqual(gw.request("GET", "/thr/v1/open")[0], 200)
-        self.assertLess(time.monotonic() - started, 2.5)  # less than one TM answer
-        # At most 4 POSTs of 2 in flight, 5 taken to send and 5 queued: the rest is
+        self.assertLess(time.monotonic() - started, 5.0)  # less than one TM answer
+        # At most 16 POSTs of 2 in flight, 5 taken to send and 5 queued: the rest is
         # dropped, and counted.
         h.wait_until(lambda: h.metric_sum(gw.metrics(),
-                                          "microgw_throttle_events_dropped_total") >= 40 - 18,
+                                          "microgw_throttle_events_dropped_total") >= 80 - 42,
                      timeout=10, what="events past the queue counted as dropped")
 
 
