@@ -8,9 +8,7 @@ Run under Bazel (//test/integration:hardening_test) or directly:
 
 import json
 import os
-import re
 import socket
-import threading
 import time
 import unittest
 
@@ -28,55 +26,12 @@ def require_binary():
         raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
 
 
-class CannedBackend:
-    """Answers every connection with the bytes that follow the request's path
-    (/<name>) in `replies`, then closes."""
-
-    def __init__(self, replies):
-        self.replies = replies
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((h.LOOPBACK, 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def url(self):
-        return "http://%s:%d/" % (h.LOOPBACK, self.port)
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn):
-        with conn:
-            try:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    more = conn.recv(4096)
-                    if not more:
-                        break
-                    data += more
-                m = re.match(rb"[A-Z]+ /(\w+)", data)
-                conn.sendall(self.replies.get(m.group(1).decode() if m else "", b""))
-            except OSError:
-                pass  # the gateway went away mid-reply
-
-    def stop(self):
-        self.sock.close()
-
-
 class HardeningTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         require_binary()
         cls.backend = h.TestBackend().start()
-        cls.canned = CannedBackend({
+        cls.canned = h.CannedBackend({
             "status000": b"HTTP/1.1 000 Zero\r\nContent-Length: 2\r\n\r\nok",
             "status20": b"HTTP/1.1 20 Short\r\nContent-Length: 2\r\n\r\nok",
             "spacecl": b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello",

@@ -11,12 +11,9 @@ Run under Bazel (//test/integration:http2_downstream_test) or directly:
 
 import json
 import os
-import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import unittest
 
@@ -38,47 +35,6 @@ def require_tools():
             raise unittest.SkipTest("%s not installed (tools/install.sh)" % tool)
 
 
-class CannedBackend:
-    """Answers each connection with the bytes named by the request's path
-    (/<name>), then closes."""
-
-    def __init__(self, replies):
-        self.replies = replies
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind((h.LOOPBACK, 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def url(self):
-        return "http://%s:%d/" % (h.LOOPBACK, self.port)
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn):
-        with conn:
-            try:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    more = conn.recv(4096)
-                    if not more:
-                        return
-                    data += more
-                m = re.match(rb"[A-Z]+ /(\w+)", data)
-                conn.sendall(self.replies.get(m.group(1).decode() if m else "", b""))
-            except OSError:
-                pass
-
-    def stop(self):
-        self.sock.close()
-
-
 def rss_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -92,7 +48,7 @@ class Http2DownstreamTest(unittest.TestCase):
     def setUpClass(cls):
         require_tools()
         cls.backend = h.TestBackend().start()
-        cls.canned = CannedBackend({
+        cls.canned = h.CannedBackend({
             "trailers": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
                          b"X-Checksum: abc\r\n\r\n"),
             "truncated": b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nonly this",

@@ -452,6 +452,48 @@ class _BackendHandler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
 
+class CannedBackend:
+    """Answers every connection with the bytes that follow the request's path
+    (/<name>) in `replies`, then closes."""
+
+    def __init__(self, replies):
+        self.replies = replies
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((LOOPBACK, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def url(self):
+        return "http://%s:%d/" % (LOOPBACK, self.port)
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        with conn:
+            try:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    more = conn.recv(4096)
+                    if not more:
+                        break
+                    data += more
+                m = re.match(rb"[A-Z]+ /(\w+)", data)
+                conn.sendall(self.replies.get(m.group(1).decode() if m else "", b""))
+            except OSError:
+                pass  # the gateway went away mid-reply
+
+    def stop(self):
+        self.sock.close()
+
+
 class TestBackend(http.server.ThreadingHTTPServer):
     """Threaded HTTP/1.1 backend on a free loopback port; https when given a TestCA.
 
