@@ -373,10 +373,11 @@ absl::Status readFilters(const TomlSection& s, const std::string& file, std::str
 }
 
 absl::Status readRoot(const TomlSection& root, const Environment& env, Config& config) {
-  std::vector<std::string> sections = {
-      "listenerConfig", "httpClients",      "admin",
-      "accessLog",      "filters",          "tokenRevocationConfig",
-      "analytics",      "throttlingConfig", "mutualSSLConfig", "http2"};
+  std::vector<std::string> sections = {"listenerConfig",  "httpClients",
+                                       "admin",           "accessLog",
+                                       "filters",         "tokenRevocationConfig",
+                                       "analytics",       "throttlingConfig",
+                                       "mutualSSLConfig", "http2"};
   sections.insert(sections.end(), securitySectionNames().begin(), securitySectionNames().end());
   GW_CONF_RETURN_IF_ERROR(root.checkKeys(etcdRootKeys(), sections));
   GW_CONF_RETURN_IF_ERROR(readEtcdConfig(root, config.etcd));

@@ -25,7 +25,6 @@ std::string listOrWatch(const std::string& uri) {
   return uri.find("wait=true") != std::string::npos || uri == "/v3/watch" ? "watch" : "list";
 }
 
-
 std::string b64(const std::string& s) { return absl::Base64Escape(s); }
 
 class EtcdWatcherFakeTest : public ::testing::Test {
