@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::filters::analytics {
@@ -200,17 +201,10 @@ void writeLine(Out& out, Stream stream, const UsageEvent& e, std::string_view ve
   out.raw("\n");
 }
 
-// Runs `write` (a generic lambda taking Sizer& or Writer&) twice: sizing,
-// then writing at the end of `out`.
+// Sizes, then writes at the end of `out` (gw::appendSized).
 template <class Write>
 void appendSized(std::string& out, const Write& write) {
-  Sizer sizer;
-  write(sizer);
-  const size_t old = out.size();
-  out.resize(old + sizer.size);
-  Writer writer(out.data() + old);
-  write(writer);
-  out.resize(static_cast<size_t>(writer.end() - out.data()));
+  gw::appendSized<Sizer, Writer>(out, write);
 }
 
 template <class WritePayload>

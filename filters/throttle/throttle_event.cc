@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::filters::throttle {
@@ -92,17 +93,10 @@ void JsonWriter::string(std::string_view in) {
   *p_++ = '"';
 }
 
-// Runs `write` (a generic lambda taking JsonSizer& or JsonWriter&) twice:
-// sizing, then writing at the end of `out`.
+// Sizes, then writes at the end of `out` (gw::appendSized).
 template <class Write>
 void appendSized(std::string& out, const Write& write) {
-  JsonSizer sizer;
-  write(sizer);
-  const size_t old = out.size();
-  out.resize(old + sizer.size);
-  JsonWriter writer(out.data() + old);
-  write(writer);
-  out.resize(static_cast<size_t>(writer.end() - out.data()));
+  gw::appendSized<JsonSizer, JsonWriter>(out, write);
 }
 
 }  // namespace
