@@ -32,7 +32,8 @@ struct HeadersConfig {
 
 class HeadersFilter : public http::PassThroughFilter {
  public:
-  explicit HeadersFilter(std::shared_ptr<const HeadersConfig> config) : config_(std::move(config)) {}
+  explicit HeadersFilter(std::shared_ptr<const HeadersConfig> config)
+      : config_(std::move(config)) {}
 
   http::FilterStatus decodeHeaders(http::RequestHeaders& headers, bool end_stream) override;
   http::FilterStatus encodeHeaders(http::ResponseHeaders& headers, bool end_stream) override;

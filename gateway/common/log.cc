@@ -1,11 +1,12 @@
 #include "gateway/common/log.h"
 
+#include <sys/time.h>
+
 #include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 #include <string>
-#include <sys/time.h>
 
 namespace gw::log {
 namespace {
@@ -14,10 +15,14 @@ std::mutex g_mutex;
 
 const char* levelName(Level level) {
   switch (level) {
-    case Level::Debug: return "debug";
-    case Level::Info: return "info";
-    case Level::Warn: return "warn";
-    case Level::Error: return "error";
+    case Level::Debug:
+      return "debug";
+    case Level::Info:
+      return "info";
+    case Level::Warn:
+      return "warn";
+    case Level::Error:
+      return "error";
   }
   return "?";
 }
@@ -25,7 +30,9 @@ const char* levelName(Level level) {
 
 void setLevel(Level level) { g_level.store(static_cast<int>(level)); }
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 void write(Level level, std::string_view message) {
   timeval tv;
