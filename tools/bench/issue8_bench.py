@@ -1,8 +1,10 @@
 """Issue 8's benchmark, in one run: the same open route with throttle + analytics
 off (chain [router]) against both on ([analytics, throttle, router]), the latter
 with the throttle counting locally, publishing every request to a traffic
-manager that answers at once (nginx returning 200: a sink that costs next to no
-CPU), and with the traffic manager down (every event dropped); and each filter
+manager that answers at once (a second nginx returning 200, apart from the
+backend's, so its CPU is counted apart: on this 2-core machine it competes with
+the gateway, where a real traffic manager runs elsewhere), and with the traffic
+manager down (every event dropped); and each filter
 alone, to tell their costs apart. Analytics writes its usage file (uploads
 off). Policies are set so that nothing is refused.
 
@@ -115,6 +117,7 @@ def gateway(backend, policies, chain, throttling, analytics):
 
 def main():
     backend = bench.BenchNginx().start()
+    tm_sink = bench.BenchNginx().start()
     tmp = tempfile.mkdtemp(prefix="mgw-issue8-bench-")
     policies = os.path.join(tmp, "policies.yaml")
     with open(policies, "w") as f:
@@ -122,7 +125,7 @@ def main():
     off = "filters:\n  - name: router\n"
     on = "filters:\n  - name: analytics\n  - name: throttle\n  - name: router\n"
     sink = {"enabledGlobalTMEventPublishing": True,
-            "throttleEndpointUrl": "http://127.0.0.1:%d/endpoints" % backend.port}
+            "throttleEndpointUrl": "http://127.0.0.1:%d/endpoints" % tm_sink.port}
     down = dict(sink, throttleEndpointUrl="http://127.0.0.1:%d/endpoints" % h.free_port())
     analytics = "filters:\n  - name: analytics\n  - name: router\n"
     throttle = "filters:\n  - name: throttle\n  - name: router\n"
@@ -131,7 +134,10 @@ def main():
               ("on + TM up", on, sink, True), ("on + TM down", on, down, True)]
     setups = [s for s in setups if not ONLY or s[0] in ONLY or s[0] == "both off"]
     if CALLGRIND:
-        return callgrind_main(backend, policies, setups, tmp)
+        try:
+            return callgrind_main(backend, policies, setups, tmp)
+        finally:
+            tm_sink.cleanup()
     runs = {name: [] for name, _, _, _ in setups}
     events = {}
     gateways = []
@@ -143,7 +149,8 @@ def main():
             # always follows the same one (e.g. the disk write-back of the analytics ones).
             for name, gw in random.Random(i).sample(gateways, len(gateways)):
                 runs[name].append(tb.wrk("http://127.0.0.1:%d/b/pets" % gw.port,
-                                         gw.process.pid))
+                                         gw.process.pid,
+                                         (backend.process.pid, tm_sink.process.pid)))
         time.sleep(1)  # the last batches of events
         for name, gw in gateways:
             m = gw.metrics()
@@ -158,6 +165,7 @@ def main():
         for _, gw in gateways:
             gw.cleanup()
         backend.cleanup()
+        tm_sink.cleanup()
         for d in USAGE_DIRS + [tmp]:
             shutil.rmtree(d, True)
     print_table(runs, events)
@@ -194,17 +202,19 @@ def callgrind_main(backend, policies, setups, tmp):
 
 def print_table(runs, events):
     rows = {name: tuple(tb.median([r[i] for r in rs]) for i in range(3)) +
-            (sum(r[3] for r in rs),) for name, rs in runs.items()}
-    base_rps, base_p99, base_cpu, _ = rows["both off"]
+            (sum(r[3] for r in rs),) + tuple(tb.median([r[i] for r in rs]) for i in (4, 5))
+            for name, rs in runs.items()}
+    base_rps, base_p99, base_cpu = rows["both off"][:3]
     print("medians of %d interleaved rounds of wrk -t2 -c%s -d%s, %d workers; load average %s"
           % (tb.ROUNDS, tb.CONNECTIONS, tb.DURATION, tb.WORKERS, load_average()))
-    print("| set-up | req/s | vs off | p99 ms | vs off | cpu us/req | vs off | non-2xx |"
-          " analytics events | TM events sent | TM events dropped |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name, (rps, p99, cpu, bad) in rows.items():
-        print("| %s | %.0f | %.3f | %.2f | %.2f | %.1f | %.3f | %d | %d | %d | %d |" % (
-            (name, rps, rps / base_rps, p99, p99 / base_p99, cpu, cpu / base_cpu, bad) +
-            events.get(name, (0, 0, 0))))
+    print("| set-up | req/s | vs off | p99 ms | vs off | gateway cpu us/req | vs off |"
+          " backend nginx cpu us/req | TM sink cpu us/req | non-2xx | analytics events |"
+          " TM events sent | TM events dropped |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, (rps, p99, cpu, bad, backend_cpu, sink_cpu) in rows.items():
+        print("| %s | %.0f | %.3f | %.2f | %.2f | %.1f | %.3f | %.1f | %.1f | %d | %d | %d | %d |"
+              % ((name, rps, rps / base_rps, p99, p99 / base_p99, cpu, cpu / base_cpu,
+                  backend_cpu, sink_cpu, bad) + events.get(name, (0, 0, 0))))
     if "on + TM up" in rows and "on + TM down" in rows:
         up, dn = rows["on + TM up"][1], rows["on + TM down"][1]
         print("p99 TM down / TM up: %.2f" % (dn / up))

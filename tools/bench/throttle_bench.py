@@ -48,19 +48,33 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url, pid):
+def tree_cpu_seconds(pid):
+    """cpu_seconds of `pid` and its children (an nginx master and its workers)."""
+    total = cpu_seconds(pid)
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            total += sum(cpu_seconds(int(c)) for c in f.read().split())
+    except OSError:
+        pass
+    return total
+
+
+def wrk(url, pid, others=()):
+    """(req/s, p99 ms, CPU us/req of `pid`, non-2xx[, CPU us/req of each of `others`])."""
     argv = ["wrk", "-t2", "-c" + CONNECTIONS, "-d" + DURATION, "--latency", url]
     subprocess.run(argv[:3] + ["-d2s", url], capture_output=True)  # warm-up
     cpu = cpu_seconds(pid)
+    other_cpu = [tree_cpu_seconds(o) for o in others]
     out = subprocess.run(argv, capture_output=True, text=True).stdout
     cpu = cpu_seconds(pid) - cpu
+    other_cpu = [tree_cpu_seconds(o) - c for o, c in zip(others, other_cpu)]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return (rps, float(p99.group(1)) * scale, cpu * 1e6 / max(total, 1),
-            int(bad.group(1)) if bad else 0)
+            int(bad.group(1)) if bad else 0) + tuple(c * 1e6 / max(total, 1) for c in other_cpu)
 
 
 def gateway(backend, policies, chain, throttling):
