@@ -211,6 +211,13 @@ class GrpcH2cTest(GrpcCalls, unittest.TestCase):
                 "echo": grpc_api(g.PREFIX, [cls.peer.url()], endpoint_extra=H2),
                 # The same service behind an HTTP/1-only endpoint.
                 "h1": grpc_api("/mgw.test.H1", [cls.h1.url("/")]),
+                # The same service, secured (no auth filter in the chain: 401).
+                "secured": h.api_definition("/mgw.test.Secured", [cls.peer.url()],
+                                            endpoint_extra=H2, paths={"/Unary": ["post"]},
+                                            extra={"x-wso2-disable-security": False}),
+                # The same service with a short advanceEndpointConfig.timeoutInMillis.
+                "slow": h.api_definition("/mgw.test.Slow", [cls.peer.url()], timeout_ms=1500,
+                                         endpoint_extra=H2, paths={"/Hang": ["post"]}),
             }
             cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1}})
             cls.cleanups.append(cls.gw.cleanup)
@@ -242,13 +249,38 @@ class GrpcH2cTest(GrpcCalls, unittest.TestCase):
         h.wait_until(lambda: '"POST /mgw.test.H1/Unary" 501' in self.gw.log_text(), timeout=10,
                      what="the access log line with 501")
 
+    def test_backend_silent_mid_stream_ends_with_a_status(self):
+        # The backend sent a message, then nothing for longer than
+        # timeoutInMillis: the gateway ends the call with a gRPC status in
+        # trailers (not a bare stream reset) and cancels the backend's stream.
+        event = self.peer.cancel_event("Hang")
+        event.clear()
+        stream = self.channel.unary_stream("/mgw.test.Slow/Hang")(b"", timeout=CALL_TIMEOUT)
+        self.assertEqual(next(stream), b"started")
+        with self.assertRaises(grpc.RpcError) as cm:
+            next(stream)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.UNAVAILABLE, cm.exception)
+        self.assertIn("Upstream timeout", cm.exception.details())
+        self.assertTrue(event.wait(h.scaled(10)), "the backend's stream was not cancelled")
+        h.wait_until(lambda: [l for l in self.gw.log_text().splitlines()
+                              if '"POST /mgw.test.Slow/Hang" 200' in l and "aborted=timeout" in l],
+                     timeout=10, what="the access log line with aborted=timeout")
+
     def test_unknown_method_is_unimplemented(self):
         with self.assertRaises(grpc.RpcError) as cm:
             self.channel.unary_unary(g.PREFIX + "/NoSuchMethod")(b"x", timeout=CALL_TIMEOUT)
         self.assertEqual(cm.exception.code(), grpc.StatusCode.UNIMPLEMENTED, cm.exception)
         self.assertIn("Resource not found", cm.exception.details())
 
-    def test_grpc_call_over_http1_keeps_json_errors_for_others(self):
+    def test_missing_credentials_is_unauthenticated(self):
+        before = len(self.peer.calls_to("Unary"))
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.channel.unary_unary("/mgw.test.Secured/Unary")(b"x", timeout=CALL_TIMEOUT)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.UNAUTHENTICATED, cm.exception)
+        self.assertIn("Missing Credentials", cm.exception.details())
+        self.assertEqual(len(self.peer.calls_to("Unary")), before)
+
+    def test_other_requests_keep_the_json_errors(self):
         # A non-gRPC request to the same missing resource still gets WSO2's JSON error.
         status, headers, body = self.gw.request("POST", g.PREFIX + "/NoSuchMethod", body=b"{}")
         self.assertEqual(status, 404)
