@@ -131,6 +131,12 @@ class FilterChainTest : public ::testing::Test {
     return h;
   }
 
+  static RequestHeaders grpcRequest(std::string path, std::string content_type) {
+    RequestHeaders h = request(std::move(path));
+    h.headers.add("Content-Type", std::move(content_type));
+    return h;
+  }
+
   void data(std::string s, bool end) { chain_->decodeData(s, end); }
   HeaderMap trailers() {
     HeaderMap t;
@@ -379,9 +385,7 @@ TEST_F(FilterChainTest, LocalReplyAfterResponseStartedResetsStream) {
 // gRPC call is one header section that ends the stream (trailers-only).
 TEST_F(FilterChainTest, LocalReplyToGrpcCallIsTrailersOnly) {
   build();
-  RequestHeaders r = request("/pkg.Svc/Method");
-  r.headers.add("Content-Type", "application/grpc");
-  chain_->decodeHeaders(std::move(r), false);
+  chain_->decodeHeaders(grpcRequest("/pkg.Svc/Method", "application/grpc"), false);
   LocalReply reply;
   reply.status = 503;
   reply.message = "Endpoint circuit open";
@@ -406,9 +410,7 @@ TEST_F(FilterChainTest, LocalReplyToGrpcCallIsTrailersOnly) {
 // After a gRPC response started, its trailers can still carry the failure.
 TEST_F(FilterChainTest, LocalReplyAfterGrpcResponseStartedEndsWithTrailers) {
   build();
-  RequestHeaders r = request("/pkg.Svc/Stream");
-  r.headers.add("Content-Type", "application/grpc+proto");
-  chain_->decodeHeaders(std::move(r), true);
+  chain_->decodeHeaders(grpcRequest("/pkg.Svc/Stream", "application/grpc+proto"), true);
   ResponseHeaders rh;
   rh.headers.add("Content-Type", "application/grpc");
   f_[2]->decoder().encodeHeaders(rh, false);
@@ -430,9 +432,7 @@ TEST_F(FilterChainTest, LocalReplyAfterGrpcResponseStartedEndsWithTrailers) {
 // gRPC-Web is made for HTTP/1 hops: its errors stay the gateway's JSON ones.
 TEST_F(FilterChainTest, GrpcWebGetsTheUsualLocalReply) {
   build();
-  RequestHeaders r = request();
-  r.headers.add("Content-Type", "application/grpc-web+proto");
-  chain_->decodeHeaders(std::move(r), true);
+  chain_->decodeHeaders(grpcRequest("/pets", "application/grpc-web+proto"), true);
   chain_->sendLocalReply(404, "Resource not found", "");
   EXPECT_EQ(owner_.response_headers.status, 404);
   EXPECT_FALSE(owner_.response_headers.headers.has("grpc-status"));
