@@ -42,7 +42,7 @@ PACKAGES=(
   libzip-dev
   python3 openssl curl ca-certificates procps
   squid tinyproxy nginx apache2 apache2-utils etcd-server
-  wrk nghttp2-client nghttp2-server python3-cryptography python3-h2
+  wrk nghttp2-client nghttp2-server python3-cryptography python3-h2 python3-grpcio
   haproxy
 )
 DAEMONS=(squid nginx apache2 tinyproxy etcd haproxy)

@@ -1,6 +1,7 @@
 #include "gateway/http/filter_chain.h"
 
 #include "gateway/common/strcat.h"
+#include "gateway/http/grpc.h"
 
 namespace gw::http {
 namespace {
@@ -307,10 +308,25 @@ void FilterChain::localReply(const LocalReply& reply) {
   decoding_done_ = true;
   local_reply_message_ = std::string(message);
   local_reply_status_ = status;
+  const bool grpc = isGrpc(request_headers_.headers);
+  if (grpc && response_started_ && !encode_stopped_at_ && !response_complete_) {
+    // A gRPC call reads its outcome from the trailers: they can still say it
+    // failed after part of the response went out.
+    ResponseHeaders ended = grpcLocalReply(status, message, reply.description);
+    ended.headers.remove("content-type");
+    encodeTrailers(std::move(ended.headers));
+    return;
+  }
   if (response_started_ || encode_headers_seen_) {
     // Part of a response already went out: the only honest signal left is to
     // cut the connection.
     owner_.resetStream(message);
+    return;
+  }
+  if (grpc) {
+    ResponseHeaders headers = grpcLocalReply(status, message, reply.description);
+    for (const auto& [name, value] : reply.headers.entries()) headers.headers.add(name, value);
+    encodeHeaders(std::move(headers), true);
     return;
   }
   ResponseHeaders headers;

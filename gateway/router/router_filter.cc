@@ -11,6 +11,7 @@
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
+#include "gateway/http/grpc.h"
 #include "gateway/router/upstream_headers.h"
 #include "gateway/stats/stats.h"
 #include "proxy_connector/proxy_resolver.h"
@@ -62,6 +63,9 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
   request_has_body_ = request_chunked_ || headers.headers.has("content-length");
   request_connection_ = connectionOptions(headers.headers);
+  grpc_ = http::isGrpc(headers.headers);
+  const std::string* te_field = headers.headers.get("te");
+  te_trailers_ = te_field != nullptr && http::hasToken(*te_field, "trailers");
   // securityConfig: the backend gets the gateway's credential, never the client's (WSO2's rule).
   if (!ep.security.authorization.empty()) {
     headers.headers.set("Authorization", ep.security.authorization);
@@ -138,6 +142,10 @@ void RouterFilter::connectTo(size_t index) {
     return;
   }
   if (takePooledHttp2(request)) return;
+  if (grpc_ && !offersHttp2()) {
+    refuseGrpcOverHttp1();
+    return;
+  }
   connect_handle_ = decoder_callbacks_->connector().connect(request, *this);
 }
 
@@ -161,6 +169,11 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
         Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
                              config_->http_clients.pool_idle_timeout_ms);
     onHttp2Ready(pool.adopt(connectRequest(), std::move(connection), maxStreamsPerConnection()));
+    return;
+  }
+  if (grpc_) {  // the https backend chose HTTP/1.1; the unused connection is pooled
+    decoder_callbacks_->connector().release(std::move(connection), true);
+    refuseGrpcOverHttp1();
     return;
   }
   connection_ = std::move(connection);

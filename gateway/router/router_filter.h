@@ -91,6 +91,8 @@ class RouterFilter : public http::PassThroughFilter,
   void onHttp2Ready(Http2PoolConnection& connection) override;
   void onHttp2Failed(const proxy::ConnectFailure& failure) override;
   bool useHttp2() const;  // h2c with prior knowledge (the endpoint asks for it)
+  // A gRPC call to an endpoint reached over HTTP/1.1: 501 naming the setting.
+  void refuseGrpcOverHttp1();
   // https backends with [httpClients] enableHttp2: "h2" is offered in ALPN.
   bool offersHttp2() const;
   // True when the TLS handshake with an https backend chose "h2".
@@ -146,6 +148,8 @@ class RouterFilter : public http::PassThroughFilter,
   std::string forwarded_headers_;   // see forwardedHeaderBlock() in upstream_headers.h
   std::string request_connection_;  // the client's Connection options, for its trailers
   bool request_chunked_ = false;
+  bool grpc_ = false;         // a gRPC call (content-type application/grpc)
+  bool te_trailers_ = false;  // the client sent "TE: trailers" (HTTP/2 backends get it too)
   bool request_has_body_ = false;
   bool request_complete_ = false;  // client's request fully received
   bool request_written_ = false;   // fully written upstream

@@ -71,6 +71,9 @@ http::UpstreamRequestHead RouterFilter::http2RequestHead() const {
   head.authority = authority(*endpoint_);
   head.path = upstreamPath();
   head.headers = parseHeaderBlock(forwarded_headers_);
+  // TE is hop-by-hop, but "trailers" is the one value HTTP/2 carries, and
+  // gRPC servers refuse a call without it.
+  if (te_trailers_) head.headers.add("te", "trailers");
   return head;
 }
 
@@ -101,6 +104,21 @@ void RouterFilter::onHttp2Ready(Http2PoolConnection& connection) {
     downstream_read_disabled_ = false;
     decoder_callbacks_->readDisableDownstream(false);
   }
+}
+
+// gRPC needs HTTP/2 to the backend (its status travels in trailers, its
+// streams go both ways at once): a call to an endpoint reached over HTTP/1.1
+// is not sent, and the chain answers it with grpc-status UNIMPLEMENTED.
+void RouterFilter::refuseGrpcOverHttp1() {
+  const char* fix =
+      !config_->http_clients.enable_http2
+          ? "[httpClients] enableHttp2 = false sends HTTP/1.1 to every backend; set it to true"
+      : endpoint_->scheme == "https"
+          ? "the backend chose HTTP/1.1 in ALPN; a gRPC backend must offer h2"
+          : "set `http2: prior-knowledge` on the API's endpoints for an h2c gRPC backend";
+  failRequest(501, "gRPC needs HTTP/2 to the backend",
+              gw::cat("the backend ", endpoint_->url, " of API '", route_->apiName(),
+                      "' is reached over HTTP/1.1: ", fix));
 }
 
 void RouterFilter::onHttp2Failed(const proxy::ConnectFailure& failure) {

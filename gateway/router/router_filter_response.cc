@@ -65,7 +65,7 @@ void RouterFilter::onTrailerDropped(std::string_view name) {
 
 // The codec refused a bad status or header name already (502 in readResponse)
 // and skips the body of HEAD, 204 and 304 answers itself.
-bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool /*no_body*/) {
+bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool no_body) {
   const int status = response.status;
   if (proxyAnsweredInstead(response)) return false;
   const EndpointGuard* guard = guardFor(endpoint_);
@@ -86,7 +86,10 @@ bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool /*no
     config_->upstream_latency->observe(
         std::chrono::duration<double>(decoder_callbacks_->dispatcher().now() - start_).count());
   }
-  decoder_callbacks_->encodeHeaders(std::move(out), false);
+  // An HTTP/2 HEADERS frame that ends the stream ends the client's stream
+  // the same way: a gRPC "trailers-only" response carries grpc-status there,
+  // and a client reads it only from a header section that ends the stream.
+  decoder_callbacks_->encodeHeaders(std::move(out), no_body && h2_stream_ != nullptr);
   return !destroyed_;
 }
 

@@ -84,7 +84,9 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   // http::FilterChainOwner
   void writeHeaders(http::ResponseHeaders& headers, bool end_stream) override {
     if (!encoder_live_) return;
-    status_ = headers.status;
+    // A local reply to a gRPC call goes out as 200 with its grpc-status; the
+    // log keeps the gateway's own status.
+    status_ = chain_->localReplyStatus() != 0 ? chain_->localReplyStatus() : headers.status;
     encoder_.encodeHeaders(headers, end_stream);
     conn_.scheduleFlush();
     if (end_stream) complete();
@@ -99,6 +101,8 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   }
   void writeTrailers(http::HeaderMap& trailers) override {
     if (!encoder_live_) return;
+    // gRPC: a local reply after the response started ends it with trailers.
+    if (chain_->localReplyStatus() != 0) aborted_by_ = abortedBy(chain_->localReplyStatus());
     encoder_.encodeTrailers(trailers);
     conn_.scheduleFlush();
     complete();

@@ -131,6 +131,12 @@ class FilterChainTest : public ::testing::Test {
     return h;
   }
 
+  static RequestHeaders grpcRequest(std::string path, std::string content_type) {
+    RequestHeaders h = request(std::move(path));
+    h.headers.add("Content-Type", std::move(content_type));
+    return h;
+  }
+
   void data(std::string s, bool end) { chain_->decodeData(s, end); }
   HeaderMap trailers() {
     HeaderMap t;
@@ -373,6 +379,63 @@ TEST_F(FilterChainTest, LocalReplyAfterResponseStartedResetsStream) {
   EXPECT_EQ(takeLog(), (Log{"owner:reset Upstream reset"}));
   EXPECT_EQ(owner_.response_headers.status, 200);
   EXPECT_EQ(owner_.body, "par");
+}
+
+// A gRPC client reads grpc-status, not the HTTP status: a local reply to a
+// gRPC call is one header section that ends the stream (trailers-only).
+TEST_F(FilterChainTest, LocalReplyToGrpcCallIsTrailersOnly) {
+  build();
+  chain_->decodeHeaders(grpcRequest("/pkg.Svc/Method", "application/grpc"), false);
+  LocalReply reply;
+  reply.status = 503;
+  reply.message = "Endpoint circuit open";
+  reply.description = "100% open";
+  reply.headers.add("Retry-After", "5");
+  f_[2]->decoder().sendLocalReply(reply);
+  const HeaderMap& h = owner_.response_headers.headers;
+  EXPECT_EQ(owner_.response_headers.status, 200);
+  ASSERT_NE(h.get("grpc-status"), nullptr);
+  EXPECT_EQ(*h.get("grpc-status"), "14");
+  ASSERT_NE(h.get("grpc-message"), nullptr);
+  EXPECT_EQ(*h.get("grpc-message"), "Endpoint circuit open: 100%25 open");
+  EXPECT_EQ(*h.get("content-type"), "application/grpc");
+  EXPECT_TRUE(h.has("retry-after"));
+  EXPECT_FALSE(h.has("content-length"));
+  EXPECT_EQ(owner_.body, "");
+  EXPECT_EQ(chain_->localReplyStatus(), 503);
+  Log log = takeLog();
+  EXPECT_NE(std::find(log.begin(), log.end(), "owner:headers 200 end"), log.end());
+}
+
+// After a gRPC response started, its trailers can still carry the failure.
+TEST_F(FilterChainTest, LocalReplyAfterGrpcResponseStartedEndsWithTrailers) {
+  build();
+  chain_->decodeHeaders(grpcRequest("/pkg.Svc/Stream", "application/grpc+proto"), true);
+  ResponseHeaders rh;
+  rh.headers.add("Content-Type", "application/grpc");
+  f_[2]->decoder().encodeHeaders(rh, false);
+  std::string part = "message";
+  f_[2]->decoder().encodeData(part, false);
+  takeLog();
+  f_[0]->decoder().sendLocalReply(504, "Upstream timeout", "silent for 1500 ms");
+  Log log = takeLog();
+  EXPECT_NE(std::find(log.begin(), log.end(), "owner:trailers"), log.end());
+  EXPECT_EQ(std::find(log.begin(), log.end(), "owner:reset Upstream timeout"), log.end());
+  ASSERT_NE(owner_.trailers.get("grpc-status"), nullptr);
+  EXPECT_EQ(*owner_.trailers.get("grpc-status"), "14");
+  EXPECT_EQ(*owner_.trailers.get("grpc-message"), "Upstream timeout: silent for 1500 ms");
+  EXPECT_FALSE(owner_.trailers.has("content-type"));
+  EXPECT_EQ(owner_.body, "message");
+  EXPECT_TRUE(chain_->responseComplete());
+}
+
+// gRPC-Web is made for HTTP/1 hops: its errors stay the gateway's JSON ones.
+TEST_F(FilterChainTest, GrpcWebGetsTheUsualLocalReply) {
+  build();
+  chain_->decodeHeaders(grpcRequest("/pets", "application/grpc-web+proto"), true);
+  chain_->sendLocalReply(404, "Resource not found", "");
+  EXPECT_EQ(owner_.response_headers.status, 404);
+  EXPECT_FALSE(owner_.response_headers.headers.has("grpc-status"));
 }
 
 TEST_F(FilterChainTest, StopOnEncodeHeadersThenContinueEncoding) {

@@ -152,5 +152,51 @@ TEST_F(RouterHttp2Test, EarlyResponseEndsTheUpload) {
   EXPECT_TRUE(server.requests[1].reset);
 }
 
+// gRPC servers refuse a call without "te: trailers": TE is hop-by-hop, but
+// that one value goes on to an HTTP/2 backend. A trailers-only answer (one
+// HEADERS with END_STREAM, carrying grpc-status) ends the client's stream
+// with those headers, not with a DATA frame after them.
+TEST_F(RouterHttp2Test, GrpcCallKeepsTeTrailersAndATrailersOnlyAnswer) {
+  start("POST", "/petstore/v1/pets",
+        {{"Content-Type", "application/grpc"}, {"TE", "trailers"}, {"Content-Length", "5"}}, false);
+  std::string message("\0\0\0\0\0", 5);
+  filter_->decodeData(message, true);
+  pumpUntil([&] { return !connector_.peers.empty(); });
+  FakeH2Server server;
+  exchange(server);
+  ASSERT_EQ(server.requests.count(1), 1u);
+  EXPECT_EQ(server.requests[1].headers["te"], "trailers");
+  server.headersOnly(
+      1, {{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-status", "5"}}, true);
+  exchange(server);
+  ASSERT_TRUE(cb_.response);
+  EXPECT_EQ(*cb_.response->headers.get("grpc-status"), "5");
+  EXPECT_TRUE(cb_.headers_ended);
+  EXPECT_EQ(cb_.encode_headers_calls, 1);
+}
+
+TEST_F(RouterHttp2Test, TeOtherThanTrailersIsNotForwarded) {
+  start("GET", "/petstore/v1/pets", {{"TE", "gzip"}});
+  pumpUntil([&] { return !connector_.peers.empty(); });
+  FakeH2Server server;
+  exchange(server);
+  ASSERT_EQ(server.requests.count(1), 1u);
+  EXPECT_EQ(server.requests[1].headers.count("te"), 0u);
+}
+
+// gRPC needs HTTP/2 to the backend: an h2c endpoint without prior knowledge
+// is HTTP/1.1, so the call is refused (501) and no connection is made.
+using RouterGrpcTest = RouterFilterTest;
+
+TEST_F(RouterGrpcTest, CallToAnHttp1EndpointIsRefused) {
+  start("POST", "/petstore/v1/pets", {{"Content-Type", "application/grpc+proto"}});
+  pump();
+  ASSERT_EQ(cb_.local_replies.size(), 1u);
+  EXPECT_EQ(cb_.local_replies[0].status, 501);
+  EXPECT_NE(cb_.local_replies[0].description.find("http2: prior-knowledge"), std::string::npos)
+      << cb_.local_replies[0].description;
+  EXPECT_TRUE(connector_.requests.empty());
+}
+
 }  // namespace
 }  // namespace gw::router

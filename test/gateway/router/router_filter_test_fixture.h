@@ -177,6 +177,7 @@ class FakeCallbacks : public http::DecoderFilterCallbacks {
   void encodeHeaders(http::ResponseHeaders headers, bool end_stream) override {
     ++encode_headers_calls;
     response = std::move(headers);
+    headers_ended = end_stream;
     if (end_stream) ended = true;
   }
   void encodeData(std::string& data, bool end_stream) override {
@@ -207,6 +208,7 @@ class FakeCallbacks : public http::DecoderFilterCallbacks {
   std::optional<http::ResponseHeaders> response;
   std::string body;
   bool ended = false;
+  bool headers_ended = false;  // the response ended with its headers
   std::optional<http::HeaderMap> trailers;
   std::vector<bool> read_disable;
   std::string upstream;
