@@ -184,11 +184,14 @@ int Http2ServerCodec::onBeginHeaders(nghttp2_session* session, const nghttp2_fra
   return 0;
 }
 
-int Http2ServerCodec::onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                               size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
-                               void* user) {
+int Http2ServerCodec::onHeader(nghttp2_session* session, const nghttp2_frame* frame,
+                               const uint8_t* name, size_t namelen, const uint8_t* value,
+                               size_t valuelen, uint8_t, void* user) {
   Http2ServerCodec* c = self(user);
-  Stream* s = c->stream(frame->hd.stream_id);
+  // The stream set as nghttp2's user data in onBeginHeaders (one lookup in
+  // nghttp2's hash map rather than a walk down streams_ per field).
+  auto* s =
+      static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
   if (s == nullptr || s->refused_status_ != 0) return 0;
   const std::string_view n = view(name, namelen);
   const std::string_view v = view(value, valuelen);

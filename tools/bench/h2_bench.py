@@ -15,8 +15,8 @@ over TLS to one nginx `listen ssl http2`, inside a CONNECT tunnel through Squid)
     sudo MICROGW_BIN=<opt build>/gateway/microgw /usr/bin/python3 tools/bench/h2_bench.py
 
 Every front runs one worker; every TLS front has the same certificate and
-offers TLS 1.2 and 1.3 with each program's default ciphers (h2load's "Cipher"
-line is in the table). Columns: median req/s over H2_BENCH_ROUNDS rounds, the
+offers TLS 1.2 and 1.3; h2load offers one TLS 1.3 cipher, TLS_AES_128_GCM_SHA256
+(H2_BENCH_TLS13_CIPHER), so all use it (h2load's "Cipher" line is in the table). Columns: median req/s over H2_BENCH_ROUNDS rounds, the
 front's CPU time per request (user + system of the process and its direct
 children: nginx's and nghttpx's workers), the ratio to nginx and to nghttpx.
 The machine is shared with other work: wall-clock numbers move with its load
@@ -46,6 +46,9 @@ DURATION = int(os.environ.get("H2_BENCH_DURATION", "5"))
 ROUNDS = int(os.environ.get("H2_BENCH_ROUNDS", "3"))
 CLIENTS = os.environ.get("H2_BENCH_CLIENTS", "64")
 STREAMS = os.environ.get("H2_BENCH_STREAMS", "10")
+# One cipher for every front: microgw picks its own preference (AES-256) when
+# offered a choice, nginx and nghttpx take h2load's first (AES-128).
+TLS13_CIPHER = os.environ.get("H2_BENCH_TLS13_CIPHER", "TLS_AES_128_GCM_SHA256")
 ONLY = [s for s in os.environ.get("H2_BENCH_ONLY", "down,up").split(",") if s]
 
 
@@ -71,7 +74,7 @@ def cpu_of(snapshot, pid):
 def h2load(url, pid, exclude):
     """(req/s, cpu us/req of pid's tree, failed, cipher, other%) of one h2load run."""
     argv = ["h2load", "-c", CLIENTS, "-m", STREAMS, "-t", "1", "-D", str(DURATION),
-            "--warm-up-time=1", url]
+            "--warm-up-time=1", "--tls13-ciphers=" + TLS13_CIPHER, url]
     before = proc_ticks(pid)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=DURATION + 60)
     after = proc_ticks(pid)

@@ -4,14 +4,15 @@ downstream group (one worker each, the same nginx HTTP/1.1 backend):
 
   callgrind   user-space instructions per request (valgrind --tool=callgrind:
               counters zeroed after a warm-up, dumped after H2_PROFILE_REQUESTS
-              requests; TLS handshakes of the h2load connections included)
+              requests; the few TLS handshakes of h2load's connections included)
   strace      system calls per request (strace -c -f on the serving process
               and its threads while the same load runs), and the commonest ones
 
     sudo MICROGW_BIN=<opt build>/gateway/microgw /usr/bin/python3 tools/bench/h2_profile.py
 
 The machine's load does not change these counts (it has no hardware counters).
-Environment: H2_PROFILE_REQUESTS (20000), H2_PROFILE_MODES (callgrind,strace),
+Environment: H2_PROFILE_REQUESTS (20000), H2_PROFILE_CLIENTS (4: h2load -c, with
+-m H2_BENCH_STREAMS), H2_PROFILE_MODES (callgrind,strace),
 H2_PROFILE_FRONTS (microgw,nginx,nghttpx). The callgrind files stay under /tmp
 (their paths are printed) for callgrind_annotate.
 """
@@ -32,6 +33,9 @@ h = hb.h
 bench = hb.bench
 REQUESTS = int(os.environ.get("H2_PROFILE_REQUESTS", "20000"))
 MODES = os.environ.get("H2_PROFILE_MODES", "callgrind,strace").split(",")
+# Few connections, so that the TLS handshakes (slow under valgrind) weigh
+# little against the requests; as many streams per connection as h2_bench.py.
+CLIENTS = os.environ.get("H2_PROFILE_CLIENTS", "4")
 FRONTS = os.environ.get("H2_PROFILE_FRONTS", "microgw,nginx,nghttpx").split(",")
 
 
@@ -49,29 +53,41 @@ def children(pid):
 
 
 def load(url, n):
-    out = subprocess.run(["h2load", "-n", str(n), "-c", hb.CLIENTS, "-m", hb.STREAMS, url],
+    out = subprocess.run(["h2load", "-n", str(n), "-c", CLIENTS, "-m", hb.STREAMS,
+                          "--tls13-ciphers=" + hb.TLS13_CIPHER, url],
                          capture_output=True, text=True, timeout=1800)
     m = re.search(r"(\d+) succeeded", out.stdout)
     if not m or int(m.group(1)) != n:
         raise RuntimeError("h2load %s:\n%s%s" % (url, out.stdout[-1500:], out.stderr[-500:]))
 
 
-def fronts(cert, key, backend_port):
-    """{name: (argv, run_dir, port, forks)}: how each front is started."""
+def fronts(cert, key, backend_port, single_process):
+    """{name: (argv, run_dir, port, forks)}: how each front is started.
+    single_process: nginx `master_process off` and nghttpx --single-process, one
+    process that callgrind_control can reach (a worker forked with another
+    user id is out of its reach)."""
     nginx = bench.BenchNginx(upstream_port=backend_port, tls_cert=(cert, key), http2=True).start()
     nginx.stop()  # only its configuration is wanted
+    if single_process:
+        with open(nginx.conf_path) as f:
+            conf = f.read()
+        with open(nginx.conf_path, "w") as f:
+            f.write("master_process off;\n" + conf)
     nghttpx = hb.Nghttpx("127.0.0.1,%d" % backend_port, frontend_tls=(cert, key))
+    if single_process:
+        nghttpx.argv.insert(1, "--single-process")
     api = h.api_definition("/", ["http://127.0.0.1:%d/" % backend_port],
                            paths={"/pets": ["get"]}, title="bench")
     gw = h.Microgw({"bench": api},
                    conf={"listenerConfig": {"workers": 1, "certificateFile": cert,
-                                            "keyFile": key},
+                                            "keyFile": key,
+                                            "tlsHandshakeTimeoutInMillis": 600000},
                          "accessLog": {"enabled": False}, "admin": {"enabled": False}},
                    filters="filters:\n  - name: router\n")
     return {
         "microgw": (gw.argv(), gw.run_dir, gw.https_port, False),
-        "nginx": (nginx.process.argv, nginx.run_dir, nginx.port, True),
-        "nghttpx": (nghttpx.argv, nghttpx.run_dir, nghttpx.port, True),
+        "nginx": (nginx.process.argv, nginx.run_dir, nginx.port, not single_process),
+        "nghttpx": (nghttpx.argv, nghttpx.run_dir, nghttpx.port, not single_process),
     }
 
 
@@ -94,7 +110,7 @@ def callgrind(name, argv, run_dir, port, forks):
     try:
         pid = serving_pid(proc, forks)
         url = "https://127.0.0.1:%d/pets" % port
-        load(url, 2000)
+        load(url, 500)
         subprocess.run(["callgrind_control", "-d", "warm", str(pid)], capture_output=True,
                        timeout=120)
         time.sleep(1)
@@ -147,18 +163,18 @@ def main():
     backend = bench.BenchNginx().start()
     rows = {}
     try:
-        setups = fronts(cert, key, backend.port)
         for name in FRONTS:
-            argv, run_dir, port, forks = setups[name]
             row = rows.setdefault(name, {})
             if "callgrind" in MODES:
+                argv, run_dir, port, forks = fronts(cert, key, backend.port, True)[name]
                 row["ir"], row["dump"] = callgrind(name, argv, run_dir, port, forks)
             if "strace" in MODES:
+                argv, run_dir, port, forks = fronts(cert, key, backend.port, False)[name]
                 row["calls"] = strace(name, argv, run_dir, port, forks)
     finally:
         backend.stop()
     print("%d requests, h2load -c%s -m%s over TLS (ALPN h2), one worker each"
-          % (REQUESTS, hb.CLIENTS, hb.STREAMS))
+          % (REQUESTS, CLIENTS, hb.STREAMS))
     print("%-8s %12s %9s %10s  %s" % ("front", "Ir/request", "vs nginx", "syscalls/req",
                                       "commonest system calls per request"))
     for name, row in rows.items():
