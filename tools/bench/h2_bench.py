@@ -16,8 +16,8 @@ over TLS to one nginx `listen ssl http2`, inside a CONNECT tunnel through Squid)
 
 Every front runs one worker; every TLS front has the same certificate and
 offers TLS 1.2 and 1.3; h2load offers one TLS 1.3 cipher, TLS_AES_128_GCM_SHA256
-(H2_BENCH_TLS13_CIPHER), so all use it (h2load's "Cipher" line is in the table). Columns: median req/s over H2_BENCH_ROUNDS rounds, the
-front's CPU time per request (user + system of the process and its direct
+(H2_BENCH_TLS13_CIPHER), so all use it (h2load's "Cipher" line is in the table).
+Columns: median req/s over H2_BENCH_ROUNDS rounds, the front's CPU time per request (user + system of the process and its direct
 children: nginx's and nghttpx's workers), the ratio to nginx and to nghttpx.
 The machine is shared with other work: wall-clock numbers move with its load
 (the `other%` column: CPU used by processes outside the bench during the run);
