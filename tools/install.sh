@@ -42,10 +42,10 @@ PACKAGES=(
   libzip-dev
   python3 openssl curl ca-certificates procps
   squid tinyproxy nginx apache2 apache2-utils etcd-server
-  wrk nghttp2-client nghttp2-server python3-cryptography python3-h2 python3-grpcio
+  wrk nghttp2-client nghttp2-server nghttp2-proxy python3-cryptography python3-h2 python3-grpcio
   haproxy
 )
-DAEMONS=(squid nginx apache2 tinyproxy etcd haproxy)
+DAEMONS=(squid nginx apache2 tinyproxy etcd haproxy nghttpx)
 
 SUDO=()
 if [[ "$(id -u)" -ne 0 ]]; then
@@ -115,6 +115,7 @@ stop_pidfile /run/nginx.pid
 stop_pidfile /run/apache2/apache2.pid
 stop_pidfile /run/tinyproxy/tinyproxy.pid
 stop_pidfile /run/haproxy.pid
+stop_pidfile /run/nghttpx.pid
 for user in etcd tinyproxy; do
   if id "$user" >/dev/null 2>&1; then
     for pid in $(pgrep -u "$user" 2>/dev/null || true); do

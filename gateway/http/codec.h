@@ -167,6 +167,13 @@ class ServerCodec {
 
   // True when the codec holds output that flushOutput() did not place yet.
   virtual bool wantsWrite() const = 0;
+
+  // HTTP/2: a request header block began (HEADERS) and its end
+  // (END_HEADERS, maybe after CONTINUATIONs) has not arrived. RFC 9113 6.10
+  // lets no other frame in meanwhile, so the connection is stuck on it: the
+  // connection manager holds it to listenerConfig.headerReadTimeoutInMillis.
+  // HTTP/1 tracks its header phase itself: false.
+  virtual bool headerBlockOpen() const { return false; }
 };
 
 }  // namespace gw::http

@@ -106,12 +106,19 @@ void Http2ServerCodec::fail(std::string_view description) {
   callbacks_.onProtocolError(400, "HTTP/2 protocol error", description);
 }
 
-void Http2ServerCodec::sendProtocolError(int, std::string_view) {
+void Http2ServerCodec::sendProtocolError(int status, std::string_view body) {
   failed_ = true;
-  if (!terminated_) {
-    terminated_ = true;
-    nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+  if (terminated_) return;
+  terminated_ = true;
+  if (status == 408) {
+    // A header block left open past headerReadTimeoutInMillis: no stream can
+    // carry an answer, so the GOAWAY's debug data does (the JSON error body).
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_PROTOCOL_ERROR,
+                          reinterpret_cast<const uint8_t*>(body.data()), body.size());
+    return;
   }
+  nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
 }
 
 void Http2ServerCodec::enhanceYourCalm(std::string_view what) {
@@ -162,6 +169,7 @@ int Http2ServerCodec::onBeginHeaders(nghttp2_session* session, const nghttp2_fra
                                      void* user) {
   Http2ServerCodec* c = self(user);
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  c->open_header_block_ = frame->hd.stream_id;
   if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
     auto s = std::make_unique<Stream>(*c, frame->hd.stream_id);
     s->request_.version_minor = 1;
@@ -176,11 +184,14 @@ int Http2ServerCodec::onBeginHeaders(nghttp2_session* session, const nghttp2_fra
   return 0;
 }
 
-int Http2ServerCodec::onHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                               size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
-                               void* user) {
+int Http2ServerCodec::onHeader(nghttp2_session* session, const nghttp2_frame* frame,
+                               const uint8_t* name, size_t namelen, const uint8_t* value,
+                               size_t valuelen, uint8_t, void* user) {
   Http2ServerCodec* c = self(user);
-  Stream* s = c->stream(frame->hd.stream_id);
+  // The stream set as nghttp2's user data in onBeginHeaders (one lookup in
+  // nghttp2's hash map rather than a walk down streams_ per field).
+  auto* s =
+      static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
   if (s == nullptr || s->refused_status_ != 0) return 0;
   const std::string_view n = view(name, namelen);
   const std::string_view v = view(value, valuelen);
@@ -188,14 +199,15 @@ int Http2ServerCodec::onHeader(nghttp2_session*, const nghttp2_frame* frame, con
   // Counted as on the HTTP/1 wire ("name: value\r\n"), against the same limits.
   s->header_bytes_ += namelen + valuelen + 4;
   if (s->header_bytes_ > c->limits_.max_header_size) {
-    s->refuse(431,
+    s->refuse(431, "Request header fields too large",
               gw::cat("the request ", section, " section exceeds listenerConfig.maxHeaderSize (",
                       c->limits_.max_header_size, " bytes)"));
     return 0;
   }
   if (++s->header_count_ > c->limits_.max_header_count) {
-    s->refuse(431, gw::cat("the request has more than listenerConfig.maxHeaderCount (",
-                           c->limits_.max_header_count, ") ", section, " fields"));
+    s->refuse(431, "Request header fields too large",
+              gw::cat("the request has more than listenerConfig.maxHeaderCount (",
+                      c->limits_.max_header_count, ") ", section, " fields"));
     return 0;
   }
   if (!n.empty() && n[0] == ':') {
@@ -204,13 +216,15 @@ int Http2ServerCodec::onHeader(nghttp2_session*, const nghttp2_frame* frame, con
       r.method = std::string(v);
     } else if (n == ":path") {
       if (v.size() > c->limits_.max_uri_length) {
-        s->refuse(414, gw::cat("the request URI exceeds listenerConfig.maxUriLength (",
-                               c->limits_.max_uri_length, " bytes)"));
+        s->refuse(414, "URI too long",
+                  gw::cat("the request URI exceeds listenerConfig.maxUriLength (",
+                          c->limits_.max_uri_length, " bytes)"));
         return 0;
       }
       for (unsigned char ch : v) {
         if (ch <= 0x20 || ch >= 0x7f || ch == '#') {
-          s->refuse(400, "the :path has a '#', a control character, a space or a byte >= 0x80");
+          s->refuse(400, "Bad request",
+                    "the :path has a '#', a control character, a space or a byte >= 0x80");
           return 0;
         }
       }
@@ -231,9 +245,10 @@ int Http2ServerCodec::onHeader(nghttp2_session*, const nghttp2_frame* frame, con
           c->limits_.underscore_headers_dropped->inc();
         return 0;
       case UnderscoreHeaders::Reject:
-        s->refuse(400, gw::cat("the ", section, " name '", n,
-                               "' contains an underscore; use dashes, or set "
-                               "listenerConfig.headersWithUnderscoresAction = \"allow\""));
+        s->refuse(400, "Bad request",
+                  gw::cat("the ", section, " name '", n,
+                          "' contains an underscore; use dashes, or set "
+                          "listenerConfig.headersWithUnderscoresAction = \"allow\""));
         return 0;
     }
   }
@@ -258,6 +273,7 @@ int Http2ServerCodec::frameReceived(const nghttp2_frame& frame) {
     enhanceYourCalm(flood);
     return 0;
   }
+  open_header_block_ = 0;  // a whole frame arrived: no header block is open (RFC 9113 6.10)
   Stream* s = stream(frame.hd.stream_id);
   if (s == nullptr) return 0;
   const bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
@@ -294,7 +310,8 @@ int Http2ServerCodec::headersReceived(Stream& s, const nghttp2_frame& frame) {
   }
   RequestHeaders& r = s.request_;
   if (r.method == "CONNECT") {
-    s.refuse(501, "this gateway does not support CONNECT requests");
+    s.refuse(501, "Protocol upgrade not supported",
+             "this gateway does not support CONNECT requests");
     s.sendRefusal();
     return 0;
   }
@@ -304,8 +321,9 @@ int Http2ServerCodec::headersReceived(Stream& s, const nghttp2_frame& frame) {
     uint64_t n = 0;
     if (limits_.max_entity_body_size > 0 && absl::SimpleAtoi(*length, &n) &&
         n > limits_.max_entity_body_size) {
-      s.refuse(413, gw::cat("the body exceeds listenerConfig.maxEntityBodySize (",
-                            limits_.max_entity_body_size, " bytes)"));
+      s.refuse(413, "Request entity too large",
+               gw::cat("the body exceeds listenerConfig.maxEntityBodySize (",
+                       limits_.max_entity_body_size, " bytes)"));
       s.sendRefusal();
       return 0;
     }
@@ -340,7 +358,7 @@ int Http2ServerCodec::onDataChunkRecv(nghttp2_session* session, uint8_t, int32_t
     if (started) {
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
     } else {
-      s->refuse(413, why);
+      s->refuse(413, "Request entity too large", why);
       s->sendRefusal();
     }
   }
@@ -360,6 +378,7 @@ int Http2ServerCodec::onStreamClose(nghttp2_session*, int32_t stream_id, uint32_
 }
 
 int Http2ServerCodec::streamClosed(int32_t stream_id, uint32_t error_code) {
+  if (stream_id == open_header_block_) open_header_block_ = 0;
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return 0;
   std::unique_ptr<Stream> s = std::move(it->second);
@@ -377,7 +396,8 @@ int Http2ServerCodec::streamClosed(int32_t stream_id, uint32_t error_code) {
 }
 
 int Http2ServerCodec::onInvalidFrameRecv(nghttp2_session*, const nghttp2_frame* frame, int error,
-                                         void*) {
+                                         void* user) {
+  if (frame->hd.stream_id == self(user)->open_header_block_) self(user)->open_header_block_ = 0;
   GW_LOG_DEBUG("HTTP/2 stream ", frame->hd.stream_id, ": invalid frame type ",
                static_cast<int>(frame->hd.type), ": ", nghttp2_strerror(error));
   return 0;

@@ -38,6 +38,7 @@ class Http2ServerCodec : public ServerCodec {
   bool wantsClose() const override;
   void flushOutput() override;
   bool wantsWrite() const override;
+  bool headerBlockOpen() const override { return open_header_block_ != 0; }
 
   // Streams nghttp2 has open (for tests).
   size_t openStreams() const { return streams_.size(); }
@@ -70,7 +71,8 @@ class Http2ServerCodec : public ServerCodec {
   Http2Settings settings_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
-  Http2FloodGuard flood_guard_;  // after settings_, which it points into
+  Http2FloodGuard flood_guard_;    // after settings_, which it points into
+  int32_t open_header_block_ = 0;  // the stream whose HEADERS lack END_HEADERS, or 0
   bool failed_ = false;
   bool goaway_ = false;      // a graceful GOAWAY went out (draining)
   bool terminated_ = false;  // a GOAWAY with an error went out

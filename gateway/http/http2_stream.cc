@@ -1,53 +1,86 @@
 #include "gateway/http/http2_stream.h"
 
 #include <string_view>
-#include <vector>
 
-#include "absl/strings/ascii.h"
+#include "absl/container/inlined_vector.h"
+#include "gateway/http/filter_chain.h"
 
 namespace gw::http {
 namespace {
 
 // RFC 9113 8.2.2: connection-specific fields have no place in HTTP/2.
+// (By length first: this runs for every response field.)
 bool isConnectionSpecific(std::string_view name) {
-  return iequals(name, "connection") || iequals(name, "keep-alive") ||
-         iequals(name, "proxy-connection") || iequals(name, "transfer-encoding") ||
-         iequals(name, "upgrade");
+  switch (name.size()) {
+    case 7:
+      return iequals(name, "upgrade");
+    case 10:
+      return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 16:
+      return iequals(name, "proxy-connection");
+    case 17:
+      return iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
 }
 
 bool statusHasNoContent(int status) {
   return status == 204 || status == 304 || (status >= 100 && status < 200);
 }
 
-nghttp2_nv makeNv(const std::string& name, const std::string& value) {
+// (A plain loop: string_view::find_first_of calls memchr once per byte.)
+bool hasLineBreakOrNul(std::string_view v) {
+  for (const char c : v) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
+nghttp2_nv makeNv(std::string_view name, std::string_view value) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
                     value.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
-// Header fields for nghttp2: lower-case names, connection-specific ones left out.
-// `storage` keeps the strings the returned entries point into.
-std::vector<nghttp2_nv> toNva(const HeaderMap& headers, std::vector<std::string>& storage,
-                              bool drop_content_length) {
-  storage.reserve(storage.size() + headers.size() * 2);
-  for (const auto& [name, value] : headers.entries()) {
-    if (isConnectionSpecific(name)) continue;
-    if (drop_content_length && iequals(name, "content-length")) continue;
-    // RFC 9113 8.2.1: no leading or trailing whitespace, no CR, LF or NUL;
-    // an HTTP/1 backend's "Server: x " would make clients reject the response.
-    std::string_view v = value;
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) continue;
-    storage.push_back(absl::AsciiStrToLower(name));
-    storage.emplace_back(v);
+// Header fields for nghttp2, which copies them when a frame is submitted:
+// lower-case names, connection-specific fields left out. The entries point
+// into the HeaderMap (values) and into one buffer of lowered names, so a
+// response's fields cost one allocation here, not two strings each.
+class NvList {
+ public:
+  void add(std::string_view name, std::string_view value) { nva_.push_back(makeNv(name, value)); }
+
+  void addHeaders(const HeaderMap& headers, bool drop_content_length) {
+    size_t names = 0;
+    for (const auto& entry : headers.entries()) names += entry.first.size();
+    lowered_.resize(names);  // the entries point into it: it never grows
+    char* out = lowered_.data();
+    for (const auto& [name, value] : headers.entries()) {
+      if (isConnectionSpecific(name)) continue;
+      if (drop_content_length && iequals(name, "content-length")) continue;
+      // RFC 9113 8.2.1: no leading or trailing whitespace, no CR, LF or NUL;
+      // an HTTP/1 backend's "Server: x " would make clients reject the response.
+      std::string_view v = value;
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      if (hasLineBreakOrNul(v)) continue;
+      for (size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        out[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+      }
+      add(std::string_view(out, name.size()), v);
+      out += name.size();
+    }
   }
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(storage.size() / 2);
-  for (size_t i = 0; i + 1 < storage.size(); i += 2)
-    nva.push_back(makeNv(storage[i], storage[i + 1]));
-  return nva;
-}
+
+  nghttp2_nv* data() { return nva_.data(); }
+  size_t size() const { return nva_.size(); }
+
+ private:
+  absl::InlinedVector<nghttp2_nv, 16> nva_;
+  std::string lowered_;
+};
 
 }  // namespace
 
@@ -57,8 +90,10 @@ void Http2ServerCodec::Stream::encodeHeaders(const ResponseHeaders& headers, boo
   response_started_ = true;
   const bool no_content = statusHasNoContent(headers.status);
   response_no_body_ = head_request_ || no_content;
-  std::vector<std::string> storage{":status", std::to_string(headers.status)};
-  std::vector<nghttp2_nv> nva = toNva(headers.headers, storage, no_content);
+  const std::string status = std::to_string(headers.status);
+  NvList nva;
+  nva.add(":status", status);
+  nva.addHeaders(headers.headers, no_content);
   nghttp2_data_provider provider;
   provider.source.ptr = this;
   provider.read_callback = &Stream::readBody;
@@ -118,11 +153,23 @@ void Http2ServerCodec::Stream::readDisable(bool disable) {
 
 void Http2ServerCodec::Stream::sendRefusal() {
   codec_.callbacks_.onStreamRefused(refused_status_, refused_description_);
-  std::vector<std::string> storage{":status", std::to_string(refused_status_)};
-  std::vector<nghttp2_nv> nva = toNva(HeaderMap(), storage, false);
+  const std::string body = localReplyBody(refused_status_, refused_message_, refused_description_);
+  const std::string status = std::to_string(refused_status_);
+  const std::string length = std::to_string(body.size());
+  const nghttp2_nv nva[] = {
+      makeNv(":status", status),
+      makeNv("content-type", "application/json"),
+      makeNv("content-length", length),
+  };
   response_started_ = true;
   response_end_ = true;
-  nghttp2_submit_response(codec_.session_, id_, nva.data(), nva.size(), nullptr);
+  detach();
+  nghttp2_data_provider provider;
+  provider.source.ptr = this;
+  provider.read_callback = &Stream::readBody;
+  const bool with_body = !head_request_ && request_.method != "HEAD";
+  if (with_body) evbuffer_add(body_, body.data(), body.size());
+  nghttp2_submit_response(codec_.session_, id_, nva, 3, with_body ? &provider : nullptr);
 }
 
 ssize_t Http2ServerCodec::Stream::readBody(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
@@ -138,8 +185,8 @@ ssize_t Http2ServerCodec::Stream::readBody(nghttp2_session*, int32_t, uint8_t* b
   if (left == 0 && s.response_end_) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     if (s.response_trailers_) {
-      std::vector<std::string> storage;
-      std::vector<nghttp2_nv> nva = toNva(*s.response_trailers_, storage, false);
+      NvList nva;
+      nva.addHeaders(*s.response_trailers_, false);
       if (nghttp2_submit_trailer(s.codec_.session_, s.id_, nva.data(), nva.size()) == 0) {
         *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
       }

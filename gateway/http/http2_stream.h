@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "gateway/http/http2_server_codec.h"
 
@@ -34,10 +35,12 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
                           uint32_t* data_flags, nghttp2_data_source* source, void* user);
 
   // A request the codec answers itself (over a limit, malformed), before it
-  // reaches the connection manager: `status` with no body.
-  void refuse(int status, std::string description) {
+  // reaches the connection manager: `status` with the JSON error body HTTP/1
+  // answers carry ({"code", "message", "description"}, localReplyBody).
+  void refuse(int status, std::string_view message, std::string description) {
     if (refused_status_ == 0) {
       refused_status_ = status;
+      refused_message_ = message;
       refused_description_ = std::move(description);
     }
   }
@@ -66,6 +69,7 @@ class Http2ServerCodec::Stream : public ResponseEncoder {
   uint32_t header_count_ = 0;
   std::string cookie_;
   int refused_status_ = 0;
+  std::string_view refused_message_;  // a string literal
   std::string refused_description_;
   uint64_t body_bytes_ = 0;
   RequestDecoder* decoder_ = nullptr;

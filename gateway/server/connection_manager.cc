@@ -163,6 +163,21 @@ void ConnectionManager::dispatch() {
   codec_->dispatch(bufferevent_get_input(bev_));
   in_dispatch_ = false;
   if (http1_ != nullptr || closed_) return;
+  if (codec_->headerBlockOpen()) {
+    // HEADERS without END_HEADERS: the CONTINUATIONs must come in time.
+    if (timer_mode_ != TimerMode::HeaderRead) {
+      timer_mode_ = TimerMode::HeaderRead;
+      timer_->enable(
+          std::chrono::milliseconds(worker_.runtime()->config->listener.header_read_timeout_ms));
+    }
+  } else if (timer_mode_ == TimerMode::HeaderRead) {
+    if (streams_.empty()) {
+      armIdle();
+    } else {
+      timer_->disable();
+      timer_mode_ = TimerMode::None;
+    }
+  }
   scheduleFlush();  // SETTINGS and PING acknowledgements, WINDOW_UPDATEs; see onFlush
 }
 
@@ -205,7 +220,7 @@ void ConnectionManager::onStreamComplete(ActiveStream& stream) {
   if (http1_ == nullptr) {
     // HTTP/2 closes once the session is done (see onFlush): the last
     // response may still wait for the client's window.
-    if (streams_.empty()) armIdle();
+    if (streams_.empty() && timer_mode_ != TimerMode::HeaderRead) armIdle();
     scheduleFlush();
     return;
   }

@@ -2,7 +2,8 @@
 knowledge on the plain port, checked with curl, nghttp, h2load and a Python h2
 client: the filter chain per stream, concurrent streams on one connection,
 trailers both ways, a client that never reads (flow control keeps the
-gateway's memory flat), resets both ways, GOAWAY on drain, [http2] enable.
+gateway's memory flat), resets both ways, GOAWAY on drain, [http2] enable,
+the codec's own answers (JSON error bodies), stalled header blocks and bodies.
 
 Run under Bazel (//test/integration:http2_downstream_test) or directly:
     MICROGW_BIN=bazel-bin/gateway/microgw PYTHONPATH=test/support \
@@ -241,6 +242,120 @@ class Http2DownstreamTest(unittest.TestCase):
         self.assertEqual(s.status(), 431)
         s = c.get("/core/v1/" + "p" * 5000)
         self.assertEqual(s.status(), 414)
+        self.assertEqual(c.get("/core/v1/echo").status(), 200)
+
+    def test_codec_answers_carry_the_same_json_body_as_http1(self):
+        """431/414/501 answered by the HTTP/2 codec itself: the JSON error body
+        ({"code","message","description"}) that HTTP/1 gets for the same fault."""
+        c = self.client()
+        cases = [
+            (431, "Request header fields too large", "listenerConfig.maxHeaderSize",
+             lambda: c.get("/core/v1/echo", headers=[("x-big", "a" * 9000)]),
+             ("GET", "/core/v1/echo", [("X-Big", "a" * 9000)])),
+            (414, "URI too long", "listenerConfig.maxUriLength",
+             lambda: c.get("/core/v1/" + "p" * 5000), ("GET", "/core/v1/" + "p" * 5000, [])),
+        ]
+        for status, message, key, h2_request, h1_request in cases:
+            s = h2_request()
+            self.assertEqual(s.status(), status)
+            self.assertEqual(s.header("content-type"), "application/json")
+            self.assertEqual(int(s.header("content-length")), len(s.data))
+            body = json.loads(bytes(s.data))
+            self.assertEqual(body["message"], message)
+            self.assertEqual(body["code"], "900%d" % status)
+            self.assertIn(key, body["description"])
+            method, path, headers = h1_request
+            h1_status, _, h1_body = self.gw.request(method, path, headers=dict(headers))
+            self.assertEqual(h1_status, status)
+            h1 = json.loads(h1_body)
+            self.assertEqual((h1["code"], h1["message"]), (body["code"], body["message"]))
+        sid = c.conn.get_next_available_stream_id()  # CONNECT: no :path, no :scheme
+        c.conn.config.validate_outbound_headers = False  # h2 wants a :path on every request
+        c.conn.send_headers(sid, [(":method", "CONNECT"), (":authority", "backend.example:443")],
+                            end_stream=True)
+        c.streams[sid] = http2_client.Stream()
+        c.flush()
+        s = c.response(sid)
+        self.assertEqual(s.status(), 501)
+        self.assertEqual(json.loads(bytes(s.data))["message"], "Protocol upgrade not supported")
+        self.assertEqual(c.get("/core/v1/echo").status(), 200)
+
+
+class Http2StalledRequestTest(unittest.TestCase):
+    """A stream that stalls mid-request: a header block whose CONTINUATIONs never
+    come (the whole connection waits on it, RFC 9113 6.10) ends the connection at
+    headerReadTimeoutInMillis with GOAWAY PROTOCOL_ERROR whose debug data is the
+    JSON error body; a request body that stops is answered 408 on its stream
+    (requestBodyTimeoutInMillis) and the connection goes on."""
+
+    @classmethod
+    def setUpClass(cls):
+        require_tools()
+        cls.backend = h.TestBackend().start()
+        cls.gw = h.Microgw({"core": h.api_definition("/core/v1", [cls.backend.url("/")])},
+                           conf={"listenerConfig": {"workers": 1,
+                                                    "headerReadTimeoutInMillis": 1000,
+                                                    "requestBodyTimeoutInMillis": 1000}})
+        try:
+            cls.gw.start()
+        except Exception:
+            cls.backend.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
+        cls.backend.stop()
+
+    def tearDown(self):
+        if not self.gw.running():
+            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+
+    def test_header_block_without_end_headers_times_out(self):
+        from hyperframe import frame as hf
+        raw = http2_client.RawH2(h.LOOPBACK, self.gw.port)
+        self.addCleanup(raw.close)
+        block = raw.header_block("/core/v1/echo")
+        start = time.monotonic()
+        raw.send(hf.HeadersFrame(1, block[:3], flags=["END_STREAM"]),
+                 hf.ContinuationFrame(1, block[3:5]))  # and then nothing
+        frames = raw.frames(timeout=h.scaled(15))
+        elapsed = time.monotonic() - start
+        goaways = [f for f in frames if isinstance(f, hf.GoAwayFrame)]
+        self.assertTrue(goaways, frames)
+        self.assertEqual(goaways[-1].error_code, 1)  # PROTOCOL_ERROR
+        reason = json.loads(bytes(goaways[-1].additional_data))
+        self.assertEqual(reason["message"], "Request timeout")
+        self.assertIn("listenerConfig.headerReadTimeoutInMillis", reason["description"])
+        self.assertGreaterEqual(elapsed, 0.9)
+        self.assertLess(elapsed, h.scaled(10))
+        h.wait_until(lambda: "408 Request timeout" in self.gw.log_text(), timeout=10,
+                     what="the 408 in the gateway's log")
+
+    def test_header_block_completed_in_time_is_served(self):
+        from hyperframe import frame as hf
+        raw = http2_client.RawH2(h.LOOPBACK, self.gw.port)
+        self.addCleanup(raw.close)
+        block = raw.header_block("/core/v1/echo")
+        raw.send(hf.HeadersFrame(1, block[:3], flags=["END_STREAM"]))
+        time.sleep(0.4)
+        raw.send(hf.ContinuationFrame(1, block[3:], flags=["END_HEADERS"]))
+        frames = raw.frames(timeout=h.scaled(10), until=lambda f: isinstance(f, hf.DataFrame)
+                            and "END_STREAM" in f.flags)
+        self.assertTrue(any(isinstance(f, hf.HeadersFrame) and f.stream_id == 1 for f in frames),
+                        frames)
+        self.assertFalse(any(isinstance(f, hf.GoAwayFrame) for f in frames), frames)
+
+    def test_stalled_request_body_is_a_408_on_its_stream(self):
+        c = http2_client.H2Client(h.LOOPBACK, self.gw.port)
+        self.addCleanup(c.close)
+        sid = c.request("POST", "/core/v1/echo", headers=[("content-length", "100")],
+                        body=b"only ten b", end=False)
+        s = c.response(sid, timeout=h.scaled(15))
+        self.assertEqual(s.status(), 408)
+        body = json.loads(bytes(s.data))
+        self.assertIn("requestBodyTimeoutInMillis", body["description"])
+        # Only that stream ended: the connection serves the next request.
         self.assertEqual(c.get("/core/v1/echo").status(), 200)
 
 

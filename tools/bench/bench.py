@@ -112,16 +112,18 @@ class BenchNginx(h._Daemon):
 
     name = "nginx"
 
-    def __init__(self, workers=1, upstream_port=None, tls_cert=None, upstream_tls_ca=None):
+    def __init__(self, workers=1, upstream_port=None, tls_cert=None, upstream_tls_ca=None,
+                 http2=False):
         """tls_cert: (cert, key) = this nginx (backend or reverse proxy) listens with TLS.
         upstream_tls_ca: the reverse proxy reaches its upstream over TLS, verified against
-        this CA, sessions reused."""
+        this CA, sessions reused. http2: the TLS listener is `ssl http2` (ALPN h2)."""
         self.port = h.free_port()
         self.host = h.LOOPBACK
         self.workers = workers
         self.upstream_port = upstream_port
         self.tls_cert = tls_cert
         self.upstream_tls_ca = upstream_tls_ca
+        self.http2 = http2
         self.run_dir = h.make_run_dir("mgw-bench-nginx-", owner=h.DAEMON_USER)
         self.conf_path = os.path.join(self.run_dir, "nginx.conf")
         self.process = None
@@ -133,9 +135,10 @@ class BenchNginx(h._Daemon):
         listen_tls = ""
         if self.tls_cert:
             # nginx's default here is TLS 1.2 only: offer 1.3 too, as microgw does.
-            listen_tls = (" ssl;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_certificate %s;\n"
+            listen_tls = (" ssl%s;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_certificate %s;\n"
                           "    ssl_certificate_key %s;\n"
-                          "    ssl_session_cache shared:bench:1m" % self.tls_cert)
+                          "    ssl_session_cache shared:bench:1m"
+                          % ((" http2" if self.http2 else "",) + tuple(self.tls_cert)))
         if self.upstream_port:
             scheme = "https" if self.upstream_tls_ca else "http"
             tls = ""
