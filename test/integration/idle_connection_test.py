@@ -91,18 +91,18 @@ class IdleConnectionTest(unittest.TestCase):
     def test_http1_idle_connection_releases_and_serves_the_next_requests(self):
         self.wait_gauge(0)
         with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
-            status, body, rest = self.get(sock, b"/first")
+            status, body, rest = self.get(sock, b"/echo/first")
             self.assertEqual(status, 200)
             self.assertIn(b"/first", body)
             self.wait_gauge(1)
             # The codec is rebuilt for the next request on the same connection.
-            status, body, rest = self.get(sock, b"/second", rest)
+            status, body, rest = self.get(sock, b"/echo/second", rest)
             self.assertEqual(status, 200)
             self.assertIn(b"/second", body)
             self.wait_gauge(1)
             # Pipelined requests after a release: answered in order.
-            sock.sendall(b"GET /core/v1/p1 HTTP/1.1\r\nHost: gw\r\n\r\n"
-                         b"GET /core/v1/p2 HTTP/1.1\r\nHost: gw\r\n\r\n")
+            sock.sendall(b"GET /core/v1/echo/p1 HTTP/1.1\r\nHost: gw\r\n\r\n"
+                         b"GET /core/v1/echo/p2 HTTP/1.1\r\nHost: gw\r\n\r\n")
             s1, b1, rest = read_response(sock, rest)
             s2, b2, rest = read_response(sock, rest)
             self.assertEqual((s1, s2), (200, 200))
@@ -116,10 +116,10 @@ class IdleConnectionTest(unittest.TestCase):
     def test_http1_request_split_across_the_release(self):
         self.wait_gauge(0)
         with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
-            status, _, rest = self.get(sock, b"/a")
+            status, _, rest = self.get(sock, b"/echo/a")
             self.assertEqual(status, 200)
             self.wait_gauge(1)
-            sock.sendall(b"GET /core/v1/split HTTP/1.1\r\n")
+            sock.sendall(b"GET /core/v1/echo/split HTTP/1.1\r\n")
             time.sleep(0.2)
             sock.sendall(b"Host: gw\r\n\r\n")
             status, body, _ = read_response(sock, rest)
@@ -131,10 +131,10 @@ class IdleConnectionTest(unittest.TestCase):
         self.wait_gauge(0)
         client = http2_client.H2Client(h.LOOPBACK, self.gw.port)
         try:
-            first = client.get("/core/v1/h2-first")
+            first = client.get("/core/v1/echo/h2-first")
             self.assertEqual(first.status(), 200)
             self.wait_gauge(1)
-            second = client.get("/core/v1/h2-second")
+            second = client.get("/core/v1/echo/h2-second")
             self.assertEqual(second.status(), 200)
             self.assertIn(b"/h2-second", bytes(second.data))
             self.wait_gauge(1)
