@@ -222,8 +222,8 @@ void ConnectionManager::setIdleReleased(bool released) {
   idle_released_ = released;
   worker_.stats()
       .gauge("microgw_downstream_connections_idle_released",
-             "Idle downstream connections that released their codec memory (HTTP/1 codec, "
-             "HTTP/2 frame buffer) after a second without a request.")
+             "Idle downstream connections that released their codec memory (HTTP/1 codec and "
+             "buffers, HTTP/2 frame buffer pages) 100 ms after their last request.")
       .add(released ? 1 : -1);
 }
 
