@@ -48,7 +48,10 @@ Http2ServerCodec::Http2ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* ou
   // nghttp2's own reset limiter stays as a backstop behind ours (frameReceived).
   nghttp2_option_set_stream_reset_rate_limit(opt, settings_.reset_burst * 2,
                                              settings_.reset_rate_per_second * 2);
-  nghttp2_session_server_new2(&session_, cbs, this, opt);
+  // RFC 9113 deprecates the RFC 7540 priority tree, the only reason to keep
+  // closed streams around.
+  nghttp2_option_set_no_closed_streams(opt, 1);
+  nghttp2_session_server_new3(&session_, cbs, this, opt, memory_.mem());
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);
 
@@ -142,6 +145,13 @@ bool Http2ServerCodec::wantsClose() const {
   // open, and to write once all is sent.
   return failed_ || terminated_ ||
          (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0);
+}
+
+bool Http2ServerCodec::releaseIdleMemory() {
+  if (!streams_.empty() || in_dispatch_ || in_flush_ || nghttp2_session_want_write(session_) != 0)
+    return false;
+  memory_.releaseLargeBuffers();
+  return true;
 }
 
 bool Http2ServerCodec::wantsWrite() const { return nghttp2_session_want_write(session_) != 0; }

@@ -19,6 +19,7 @@
 
 #include "gateway/http/codec.h"
 #include "gateway/http/http2_flood_guard.h"
+#include "gateway/http/http2_session_memory.h"
 #include "gateway/http/http2_settings.h"
 
 namespace gw::http {
@@ -42,6 +43,12 @@ class Http2ServerCodec : public ServerCodec {
 
   // Streams nghttp2 has open (for tests).
   size_t openStreams() const { return streams_.size(); }
+
+  // The connection is idle: with no stream open and nothing to send, the
+  // session's frame buffer pages go back to the kernel. False if it is busy.
+  bool releaseIdleMemory();
+  // What the nghttp2 session holds (its allocator's count).
+  const Http2SessionMemory& sessionMemory() const { return memory_; }
 
  private:
   class Stream;
@@ -69,6 +76,7 @@ class Http2ServerCodec : public ServerCodec {
   evbuffer* output_;
   CodecLimits limits_;
   Http2Settings settings_;
+  Http2SessionMemory memory_;  // nghttp2's allocator; outlives session_
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
   Http2FloodGuard flood_guard_;    // after settings_, which it points into

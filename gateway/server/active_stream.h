@@ -62,7 +62,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
       return;
     }
     route_ = runtime_->routes->match(headers.method, headers.path);
-    if (auto refused = applyTransportPolicy(route_, conn_.transport_,
+    if (auto refused = applyTransportPolicy(route_, conn_.transport(),
                                             runtime_->config->listener.tls, headers.headers)) {
       chain_->sendLocalReply(refused->status, refused->message, refused->description);
       return;
@@ -147,7 +147,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
   void onBelowWriteBufferLowWatermark() override { chain_->onBelowWriteBufferLowWatermark(); }
   const router::RouteMatch* route() const override { return &route_; }
   const std::string& downstreamAddress() const override { return conn_.peer_; }
-  bool downstreamTls() const override { return conn_.transport_.tls; }
+  bool downstreamTls() const override { return conn_.transport().tls; }
   event::Dispatcher& dispatcher() override { return conn_.worker_.dispatcher(); }
   proxy::Connector& connector() override { return *connector_; }
   stats::Store& stats() override { return conn_.worker_.stats(); }

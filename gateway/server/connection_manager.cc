@@ -9,6 +9,7 @@
 #include "gateway/common/strcat.h"
 #include "gateway/http/codec_factory.h"
 #include "gateway/http/http1_server_codec.h"
+#include "gateway/http/http2_server_codec.h"
 #include "gateway/http/request_target.h"
 #include "gateway/router/route_table.h"
 #include "gateway/router/upstream_headers.h"
@@ -27,6 +28,11 @@ constexpr size_t kReadHighWatermark = 1 << 20;
 // After a final response on a connection we close, keep discarding the
 // client's late bytes this long so the response is not lost to a TCP reset.
 constexpr std::chrono::milliseconds kLingerTime{2000};
+// An idle connection releases its codec memory after this long without a
+// request: soon, so that the next connections reuse what it freed (memory
+// freed later stays in the heap as holes between live objects), yet late
+// enough that a busy keep-alive connection does not pay for it per request.
+constexpr std::chrono::milliseconds kIdleReleaseDelay{100};
 
 http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction action) {
   switch (action) {
@@ -58,18 +64,24 @@ ConnectionManager::ConnectionManager(WorkerContext& worker, bufferevent* bev, st
     : worker_(worker),
       bev_(bev),
       peer_(std::move(peer)),
-      transport_(std::move(transport)),
-      alpn_(transport_.alpn) {
+      tls_(transport.tls ? std::make_unique<const DownstreamTransport>(std::move(transport))
+                         : nullptr) {
   timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
-  flush_event_.reset(event_new(worker_.dispatcher().base(), -1, 0, &onFlushCb, this));
+}
+
+const DownstreamTransport& ConnectionManager::transport() const {
+  static const DownstreamTransport kPlain;
+  return tls_ != nullptr ? *tls_ : kPlain;
 }
 
 ConnectionManager::~ConnectionManager() {
+  setIdleReleased(false);
   for (auto& stream : streams_) stream->abort(499);
   streams_.clear();
   codec_.reset();
   timer_.reset();
   if (bev_ != nullptr) bufferevent_free(bev_);
+  closeIdleSocket();
 }
 
 void ConnectionManager::createCodec(std::string_view alpn) {
@@ -98,7 +110,7 @@ void ConnectionManager::createCodec(std::string_view alpn) {
   }
 }
 
-void ConnectionManager::start() {
+void ConnectionManager::setUpBufferevent() {
   bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
   bufferevent_setwatermark(bev_, EV_WRITE, kWriteLowWatermark, 0);
   bufferevent_setwatermark(bev_, EV_READ, 0, kReadHighWatermark);
@@ -106,16 +118,113 @@ void ConnectionManager::start() {
   // through flushOutput() (bev_write.h).
   bufferevent_disable(bev_, EV_WRITE);
   bufferevent_enable(bev_, EV_READ);
+}
+
+void ConnectionManager::start() {
+  setUpBufferevent();
   // Without ALPN and with HTTP/2 on, the first bytes pick the protocol.
-  if (!alpn_.empty() || !worker_.runtime()->config->http2.enable) createCodec(alpn_);
+  // TLS: the ALPN protocol ("h2", "http/1.1"; empty if none was offered).
+  const std::string& alpn = transport().alpn;
+  if (!alpn.empty() || !worker_.runtime()->config->http2.enable) createCodec(alpn);
   if (codec_ != nullptr && codec_->protocol() == http::Protocol::Http2)
     scheduleFlush();  // SETTINGS
   armIdle();
 }
 
 void ConnectionManager::armIdle() {
-  timer_mode_ = TimerMode::Idle;
-  timer_->enable(std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms));
+  const std::chrono::milliseconds idle(worker_.runtime()->config->listener.idle_timeout_ms);
+  if (idle > kIdleReleaseDelay && !idle_released_) {
+    timer_mode_ = TimerMode::IdleRelease;
+    timer_->enable(kIdleReleaseDelay);
+  } else {
+    timer_mode_ = TimerMode::Idle;
+    timer_->enable(idle);
+  }
+}
+
+void ConnectionManager::releaseIdleMemory() {
+  if (closed_ || close_after_write_ || idle_released_ || codec_ == nullptr || !streams_.empty())
+    return;
+  if (http1_ != nullptr) {
+    // Nothing of a next request has arrived (it would have stopped the idle
+    // timer); the codec keeps no state between requests on a kept-alive connection.
+    if (http1_->streamActive() || !http1_->keepAlive() ||
+        evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
+      return;
+    codec_.reset();
+    http1_ = nullptr;
+  } else if (!static_cast<http::Http2ServerCodec&>(*codec_).releaseIdleMemory()) {
+    return;
+  }
+  if (!flush_scheduled_) flush_event_.reset();
+  setIdleReleased(true);
+}
+
+// A plain HTTP/1 socket waits for its next request on a bare read event; the
+// bufferevent and its two buffers come back when bytes (or EOF) arrive. The
+// HTTP/2 codec writes into the bufferevent's output, and a TLS bufferevent
+// holds the TLS session: those keep theirs.
+bool ConnectionManager::releaseBufferevent(std::chrono::milliseconds idle_left) {
+  if (!idle_released_ || codec_ != nullptr || tls_ != nullptr || flush_scheduled_ ||
+      read_disable_count_ > 0 || evbuffer_get_length(bufferevent_get_output(bev_)) > 0 ||
+      evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
+    return false;
+  const evutil_socket_t fd = bufferevent_getfd(bev_);
+  idle_read_.reset(event_new(worker_.dispatcher().base(), fd, EV_READ, &onIdleReadCb, this));
+  const timeval left{static_cast<time_t>(idle_left.count() / 1000),
+                     static_cast<suseconds_t>(idle_left.count() % 1000 * 1000)};
+  if (idle_read_ == nullptr || event_add(idle_read_.get(), &left) != 0) {
+    idle_read_.reset();
+    return false;
+  }
+  bufferevent_disable(bev_, EV_READ | EV_WRITE);
+  bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+  bufferevent_setfd(bev_, -1);  // so that freeing it leaves the socket open
+  bufferevent_free(bev_);
+  bev_ = nullptr;
+  idle_fd_ = fd;
+  timer_.reset();  // may be running this call: LibeventTimer allows that
+  return true;
+}
+
+void ConnectionManager::onIdleReadCb(evutil_socket_t, short events, void* arg) {
+  static_cast<ConnectionManager*>(arg)->onIdleRead(events);
+}
+
+void ConnectionManager::onIdleRead(short events) {
+  if (closed_ || bev_ != nullptr) return;
+  if (events & EV_TIMEOUT) {  // listenerConfig.idleTimeoutInMillis
+    close();
+    return;
+  }
+  bev_ = bufferevent_socket_new(worker_.dispatcher().base(), idle_fd_, BEV_OPT_CLOSE_ON_FREE);
+  if (bev_ == nullptr) {
+    GW_LOG_WARN("downstream ", peer_, ": out of memory for an idle connection's buffers; closing");
+    close();
+    return;
+  }
+  idle_read_.reset();
+  idle_fd_ = -1;
+  timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
+  setUpBufferevent();  // the socket is readable: onRead runs on the next loop pass
+  armIdle();           // until it does (a spurious wake-up reads nothing)
+}
+
+void ConnectionManager::closeIdleSocket() {
+  if (idle_fd_ < 0) return;
+  idle_read_.reset();
+  evutil_closesocket(idle_fd_);
+  idle_fd_ = -1;
+}
+
+void ConnectionManager::setIdleReleased(bool released) {
+  if (released == idle_released_) return;
+  idle_released_ = released;
+  worker_.stats()
+      .gauge("microgw_downstream_connections_idle_released",
+             "Idle downstream connections that released their codec memory (HTTP/1 codec and "
+             "buffers, HTTP/2 frame buffer pages) 100 ms after their last request.")
+      .add(released ? 1 : -1);
 }
 
 void ConnectionManager::onReadCb(bufferevent*, void* arg) {
@@ -141,6 +250,11 @@ void ConnectionManager::onRead() {
     timer_mode_ = TimerMode::HeaderRead;
     timer_->enable(
         std::chrono::milliseconds(worker_.runtime()->config->listener.header_read_timeout_ms));
+  }
+  if (idle_released_) {
+    setIdleReleased(false);
+    // An HTTP/1 connection that released its codec: the next request begins.
+    if (codec_ == nullptr) createCodec("http/1.1");
   }
   if (codec_ == nullptr) {
     switch (http::detectHttp2Preface(input)) {
@@ -280,6 +394,8 @@ void ConnectionManager::closeAfterWrite() {
 // in one writev, right after that callback.
 void ConnectionManager::scheduleFlush() {
   if (flush_scheduled_ || closed_) return;
+  if (flush_event_ == nullptr)
+    flush_event_.reset(event_new(worker_.dispatcher().base(), -1, 0, &onFlushCb, this));
   flush_scheduled_ = true;
   event_active(flush_event_.get(), EV_WRITE, 0);
 }
@@ -377,6 +493,15 @@ void ConnectionManager::onEvent(short events) {
 
 void ConnectionManager::onTimer() {
   switch (timer_mode_) {
+    case TimerMode::IdleRelease: {
+      const auto left =
+          std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms) -
+          kIdleReleaseDelay;
+      timer_mode_ = TimerMode::Idle;
+      releaseIdleMemory();
+      if (!releaseBufferevent(left)) timer_->enable(left);
+      return;
+    }
     case TimerMode::Idle:
       if (codec_ != nullptr && http1_ == nullptr) {
         codec_->goAway();  // an idle HTTP/2 client learns why the connection ends
@@ -425,9 +550,13 @@ void ConnectionManager::readDisable(bool disable) {
 void ConnectionManager::close() {
   if (closed_) return;
   closed_ = true;
-  timer_->disable();
-  bufferevent_disable(bev_, EV_READ | EV_WRITE);
-  bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+  setIdleReleased(false);
+  if (timer_ != nullptr) timer_->disable();
+  if (bev_ != nullptr) {
+    bufferevent_disable(bev_, EV_READ | EV_WRITE);
+    bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
+  }
+  closeIdleSocket();
   abortStreams(499);
   worker_.connectionClosed(*this);
 }

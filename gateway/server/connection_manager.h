@@ -6,9 +6,12 @@
 // HTTP/1 has at most one at a time (pipelined requests wait in the input),
 // HTTP/2 many. The codec is picked by ALPN, or on a plain connection by the
 // HTTP/2 preface (h2c prior knowledge, when [http2] enable). Owns the client
-// bufferevent. Single-threaded: lives on the worker that accepted the
-// connection, which owns it and deletes it (deferred) after it reports itself
-// closed.
+// bufferevent. A connection idle for kIdleReleaseDelay lets go of what it
+// can rebuild (HTTP/1: its codec and, on a plain socket, the bufferevent and
+// timer, waiting on a bare read event instead; HTTP/2: the session's frame
+// buffer pages), so that many idle keep-alive clients cost little memory. Single-threaded: lives on
+// the worker that accepted the connection, which owns it and deletes it (deferred) after it reports
+// itself closed.
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -73,7 +76,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // close; close now if idle.
   void drain();
 
-  const DownstreamTransport& transport() const { return transport_; }
+  const DownstreamTransport& transport() const;
 
   // http::ServerCodecCallbacks
   http::RequestDecoder& newStream(http::ResponseEncoder& encoder) override;
@@ -89,6 +92,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   static void onEventCb(bufferevent* bev, short events, void* arg);
 
   static void onFlushCb(evutil_socket_t fd, short events, void* arg);
+  static void onIdleReadCb(evutil_socket_t fd, short events, void* arg);
 
   void onRead();
   void onWrite();
@@ -105,6 +109,13 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void close();
   void onTimer();
   void armIdle();
+  // Frees what an idle connection can rebuild (see the class comment).
+  void releaseIdleMemory();
+  void setIdleReleased(bool released);
+  bool releaseBufferevent(std::chrono::milliseconds idle_left);
+  void onIdleRead(short events);
+  void closeIdleSocket();
+  void setUpBufferevent();
   void readDisable(bool disable);
   void checkWriteWatermark();
   // Lets the codec place the frames it holds (HTTP/2) and schedules their
@@ -112,22 +123,33 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   bool placeCodecOutput();
 
   WorkerContext& worker_;
-  bufferevent* bev_;
+  bufferevent* bev_;  // null while an idle connection waits on idle_read_
   std::string peer_;
-  const DownstreamTransport transport_;
-  // The ALPN protocol TLS negotiated ("h2", "http/1.1"); empty on a plain
-  // connection, where the first bytes decide.
-  std::string alpn_;
-  std::unique_ptr<http::ServerCodec> codec_;  // null until the protocol is known
-  http::Http1ServerCodec* http1_ = nullptr;   // codec_ when it is HTTP/1
+  // What TLS negotiated; null on a plain connection (kept small: most are idle).
+  const std::unique_ptr<const DownstreamTransport> tls_;
+  // Null until the protocol is known, and on an idle HTTP/1 connection that
+  // released it (idle_released_; the next request's first byte makes a new one).
+  std::unique_ptr<http::ServerCodec> codec_;
+  http::Http1ServerCodec* http1_ = nullptr;  // codec_ when it is HTTP/1
   std::list<std::unique_ptr<ActiveStream>> streams_;
-  event::TimerPtr timer_;
+  event::TimerPtr timer_;  // null while bev_ is
   struct EventDeleter {
     void operator()(::event* e) const { event_free(e); }
   };
-  std::unique_ptr<::event, EventDeleter> flush_event_;
+  std::unique_ptr<::event, EventDeleter> flush_event_;  // made when first needed
+  // An idle plain HTTP/1 connection without its bufferevent and timer: the
+  // socket and a one-shot read event on it, with the rest of the idle timeout.
+  evutil_socket_t idle_fd_ = -1;
+  std::unique_ptr<::event, EventDeleter> idle_read_;
   bool flush_scheduled_ = false;
-  enum class TimerMode { None, Idle, HeaderRead, Linger } timer_mode_ = TimerMode::None;
+  // IdleRelease: idle, memory not yet released; Idle: the rest of the idle timeout.
+  enum class TimerMode {
+    None,
+    IdleRelease,
+    Idle,
+    HeaderRead,
+    Linger
+  } timer_mode_ = TimerMode::None;
   int read_disable_count_ = 0;
   bool above_high_watermark_ = false;
   bool close_after_write_ = false;
@@ -135,6 +157,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   bool lingering_ = false;
   bool closed_ = false;
   bool in_dispatch_ = false;
+  // HTTP/1, idle, codec released (counted in the worker's idle-released gauge).
+  bool idle_released_ = false;
   // Requests in a row that were already waiting when the previous response
   // ended (HTTP/1.1 pipelining), for listenerConfig.maxPipelinedRequests.
   int64_t pipelined_ = 0;

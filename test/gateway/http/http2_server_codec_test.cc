@@ -573,6 +573,44 @@ TEST_F(Http2CodecTest, GarbageIsAConnectionError) {
   EXPECT_TRUE(codec().wantsClose());
 }
 
+TEST_F(Http2CodecTest, IdleSessionGivesBackItsFrameBufferAndServesTheNextStream) {
+  start();
+  int32_t a = get("/a");
+  ASSERT_EQ(manager_.streams.size(), 1u);
+  EXPECT_FALSE(codec().releaseIdleMemory());                    // a stream is open
+  respond(*manager_.streams[0], 200, std::string(40000, 'x'));  // full-size DATA frames
+  ASSERT_TRUE(client_streams_[a].closed);
+  EXPECT_EQ(client_streams_[a].body.size(), 40000u);
+  EXPECT_GT(codec().sessionMemory().residentLargeBytes(), 0u);
+  EXPECT_TRUE(codec().releaseIdleMemory());
+  EXPECT_EQ(codec().sessionMemory().residentLargeBytes(), 0u);
+
+  int32_t b = get("/b");
+  ASSERT_EQ(manager_.streams.size(), 2u);
+  EXPECT_EQ(manager_.streams[1]->request.path, "/b");
+  respond(*manager_.streams[1], 200, "second");
+  EXPECT_EQ(client_streams_[b].headers[":status"], "200");
+  EXPECT_EQ(client_streams_[b].body, "second");
+  EXPECT_TRUE(client_streams_[b].closed);
+  EXPECT_EQ(client_streams_[b].error, 0u);
+}
+
+TEST_F(Http2CodecTest, FinishedStreamsLeaveNothingInTheSession) {
+  start();
+  get("/warm");
+  respond(*manager_.streams.back(), 200, "ok");
+  const size_t after_one = codec().sessionMemory().bytes();
+  for (int i = 0; i < 50; ++i) {
+    int32_t id = get("/again");
+    respond(*manager_.streams.back(), 200, "ok");
+    ASSERT_TRUE(client_streams_[id].closed);
+  }
+  EXPECT_EQ(codec().openStreams(), 0u);
+  // nghttp2 keeps no closed streams (no RFC 7540 priority tree to serve):
+  // fifty more streams leave the session the size it was after one.
+  EXPECT_LE(codec().sessionMemory().bytes(), after_one + 512);
+}
+
 TEST(CodecFactory, PrefaceDetection) {
   evbuffer* in = evbuffer_new();
   EXPECT_EQ(detectHttp2Preface(in), PrefaceMatch::NeedMore);

@@ -1,0 +1,147 @@
+"""Idle downstream connections give back their codec memory (issue 9, memory
+per idle connection) and still serve what comes next: after a second without a
+request an HTTP/1 keep-alive connection drops its codec and an HTTP/2 one its
+frame buffer pages, counted by microgw_downstream_connections_idle_released;
+the next request, pipelined requests and the next HTTP/2 stream are answered
+as before, and closing a released connection takes it off the gauge.
+
+Run under Bazel (//test/integration:idle_connection_test) or directly:
+    MICROGW_BIN=bazel-bin/gateway/microgw PYTHONPATH=test/support \
+        /usr/bin/python3 -m unittest test/integration/idle_connection_test.py
+"""
+
+import os
+import socket
+import sys
+import time
+import unittest
+
+import mgw_harness as h
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import http2_client  # noqa: E402  (beside this file)
+
+GAUGE = "microgw_downstream_connections_idle_released"
+
+
+def read_response(sock, buf=b""):
+    """One HTTP/1.1 response with Content-Length: (status, body, rest of the bytes)."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError("connection closed before a response head: %r" % buf)
+        buf += chunk
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ")[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(buf) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError("connection closed mid-body")
+        buf += chunk
+    return status, buf[:length], buf[length:]
+
+
+class IdleConnectionTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        cls.backend = h.TestBackend().start()
+        apis = {"core": h.api_definition("/core/v1", [cls.backend.url("/")])}
+        cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1},
+                                       "http2": {"enable": True}})
+        try:
+            cls.gw.start()
+        except Exception:
+            cls.backend.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
+        cls.backend.stop()
+
+    def tearDown(self):
+        if not self.gw.running():
+            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+
+    def gauge(self):
+        return int(self.gw.metrics().get(GAUGE, 0))
+
+    def wait_gauge(self, value, timeout=10.0):
+        deadline = time.time() + h.scaled(timeout)
+        while True:
+            now = self.gauge()
+            if now == value:
+                return
+            if time.time() > deadline:
+                self.fail("%s stayed %d, expected %d" % (GAUGE, now, value))
+            time.sleep(0.1)
+
+    def get(self, sock, path, rest=b""):
+        sock.sendall(b"GET /core/v1%s HTTP/1.1\r\nHost: gw\r\n\r\n" % path)
+        return read_response(sock, rest)
+
+    def test_http1_idle_connection_releases_and_serves_the_next_requests(self):
+        self.wait_gauge(0)
+        with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
+            status, body, rest = self.get(sock, b"/echo/first")
+            self.assertEqual(status, 200)
+            self.assertIn(b"/first", body)
+            self.wait_gauge(1)
+            # The codec is rebuilt for the next request on the same connection.
+            status, body, rest = self.get(sock, b"/echo/second", rest)
+            self.assertEqual(status, 200)
+            self.assertIn(b"/second", body)
+            self.wait_gauge(1)
+            # Pipelined requests after a release: answered in order.
+            sock.sendall(b"GET /core/v1/echo/p1 HTTP/1.1\r\nHost: gw\r\n\r\n"
+                         b"GET /core/v1/echo/p2 HTTP/1.1\r\nHost: gw\r\n\r\n")
+            s1, b1, rest = read_response(sock, rest)
+            s2, b2, rest = read_response(sock, rest)
+            self.assertEqual((s1, s2), (200, 200))
+            self.assertIn(b"/p1", b1)
+            self.assertIn(b"/p2", b2)
+            self.assertEqual(rest, b"")
+            self.wait_gauge(1)
+        # Closed by the client while released: off the gauge.
+        self.wait_gauge(0)
+
+    def test_http1_request_split_across_the_release(self):
+        self.wait_gauge(0)
+        with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
+            status, _, rest = self.get(sock, b"/echo/a")
+            self.assertEqual(status, 200)
+            self.wait_gauge(1)
+            sock.sendall(b"GET /core/v1/echo/split HTTP/1.1\r\n")
+            time.sleep(0.2)
+            sock.sendall(b"Host: gw\r\n\r\n")
+            status, body, _ = read_response(sock, rest)
+            self.assertEqual(status, 200)
+            self.assertIn(b"/split", body)
+        self.wait_gauge(0)
+
+    def test_http2_idle_connection_releases_and_serves_the_next_stream(self):
+        self.wait_gauge(0)
+        client = http2_client.H2Client(h.LOOPBACK, self.gw.port)
+        try:
+            first = client.get("/core/v1/echo/h2-first")
+            self.assertEqual(first.status(), 200)
+            self.wait_gauge(1)
+            second = client.get("/core/v1/echo/h2-second")
+            self.assertEqual(second.status(), 200)
+            self.assertIn(b"/h2-second", bytes(second.data))
+            self.wait_gauge(1)
+        finally:
+            client.close()
+        self.wait_gauge(0)
+
+
+if __name__ == "__main__":
+    unittest.main()
