@@ -45,8 +45,9 @@ ONLY = [s.strip() for s in os.environ.get("BTLS_ONLY", "").split(",") if s.strip
 BEFORE_BIN = os.environ.get("BTLS_BEFORE_BIN")  # adds c0 / cs0: c / cs with this binary
 SETUPS = [k for k in ("b", "c", "bs", "cs") + (("c0", "cs0") if BEFORE_BIN else ())
           if not ONLY or k.rstrip("0") in ONLY]
-PAIRS = (("c", "b", "http"), ("cs", "bs", "https"), ("c0", "b", "http, before"),
-         ("cs0", "bs", "https, before"))
+PAIRS = (("c", "b", "http backends"), ("cs", "bs", "https backends"),
+         ("c0", "b", "http backends, BTLS_BEFORE_BIN"),
+         ("cs0", "bs", "https backends, BTLS_BEFORE_BIN"))
 bench.WORKERS = 1
 
 
@@ -151,7 +152,7 @@ def run_wrk(backend, tls_backend, binary):
             " ".join("%.1f" % v for v in cpu[k])))
     for gw, ng, kind in PAIRS:
         if gw in rps and ng in rps:
-            print("%s backends, microgw / nginx: req/s %s, CPU us/req %s (per round: %s)" % (
+            print("%s, microgw / nginx: req/s %s, CPU us/req %s (per round: %s)" % (
                 kind, ratio(median(rps[gw]), median(rps[ng])),
                 ratio(median(cpu[gw]), median(cpu[ng])),
                 " ".join(ratio(a, b) for a, b in zip(rps[gw], rps[ng]))))
@@ -191,7 +192,7 @@ def run_callgrind(backend, tls_backend, binary):
         print("| %s | %.0f | %d |" % (k, ir, bad))
     for gw, ng, kind in PAIRS:
         if gw in rows and ng in rows:
-            print("%s backends, microgw / nginx: %s" % (kind, ratio(rows[gw][0], rows[ng][0])))
+            print("%s, microgw / nginx: %s" % (kind, ratio(rows[gw][0], rows[ng][0])))
 
 
 def parse_strace(text):
