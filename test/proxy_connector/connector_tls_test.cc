@@ -28,6 +28,13 @@ class ConnectorTlsTest : public ConnectorTest {
     return o;
   }
 
+  // Straight to the TLS backend, no proxy.
+  ConnectRequest direct() const {
+    ConnectRequest req;
+    req.target = {"https", "127.0.0.1", backend_.port()};
+    return req;
+  }
+
   testing::TestPki pki_;
   testing::TestPki other_;
   std::string ca_file_;
@@ -67,9 +74,7 @@ TEST_F(ConnectorTlsTest, IpLiteralVerifiedAgainstIpSan) {
 TEST_F(ConnectorTlsTest, DirectVerified) {
   ConnectorPtr c = make(withCa(ca_file_));
   Recorder rec;
-  ConnectRequest req;
-  req.target = {"https", "127.0.0.1", backend_.port()};
-  connect(*c, req, rec);
+  connect(*c, direct(), rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   EXPECT_EQ(roundTrip(rec, "direct tls"), "direct tls");
 }
@@ -81,8 +86,7 @@ TEST_F(ConnectorTlsTest, DirectVerified) {
 TEST_F(ConnectorTlsTest, FlushOutputWritesTlsAtOnce) {
   ConnectorPtr c = make(withCa(ca_file_));
   Recorder rec;
-  ConnectRequest req;
-  req.target = {"https", "127.0.0.1", backend_.port()};
+  const ConnectRequest req = direct();
   connect(*c, req, rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   bufferevent* bev = rec.conn->bev();
