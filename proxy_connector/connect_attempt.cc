@@ -22,8 +22,20 @@ ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& 
       key_(poolKey(request)),
       callbacks_(callbacks),
       steps_(planTransport(request)) {
-  kick_ = context_.dispatcher.createTimer([this] { onKick(); });
-  kick_->enable(std::chrono::milliseconds(0));
+  // Activated, not a zero-delay timer: it runs once the caller's callback
+  // returns, in the same loop pass (a timer would cost a pass of its own,
+  // with an epoll_wait, for every request a pooled connection serves).
+  soon_.reset(event_new(context_.dispatcher.base(), -1, 0, &ConnectAttempt::onSoon, this));
+  kickSoon();
+}
+
+void ConnectAttempt::onSoon(evutil_socket_t, short, void* arg) {
+  static_cast<ConnectAttempt*>(arg)->onKick();
+}
+
+void ConnectAttempt::kickSoon() {
+  if (kick_) kick_->disable();  // one kick at a time: never a second deliver()
+  event_active(soon_.get(), EV_TIMEOUT, 1);
 }
 
 ConnectAttempt::~ConnectAttempt() {
@@ -108,11 +120,12 @@ void ConnectAttempt::queue() {
   }
   context_.limit.wait(key_, *this);
   // Slots freed on other workers wake nobody here: look again shortly.
+  if (!kick_) kick_ = context_.dispatcher.createTimer([this] { onKick(); });
   kick_->enable(ConnectionLimit::kRetryInterval);
 }
 
 void ConnectAttempt::onMaybeFree() {
-  if (phase_ == Phase::Queued) kick_->enable(std::chrono::milliseconds(0));
+  if (phase_ == Phase::Queued) kickSoon();
 }
 
 void ConnectAttempt::runStep() {
@@ -380,7 +393,8 @@ ConnectFailure ConnectAttempt::abandon(std::chrono::milliseconds waited,
   if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
   phase_ = Phase::Done;
   disarmTimeout();
-  kick_->disable();
+  if (kick_) kick_->disable();
+  event_del(soon_.get());
   failure_.reset();
   countFailure(f);
   GW_LOG_WARN("upstream connect to ", describeRoute(request_), " abandoned: ", f.message, ": ",
@@ -403,7 +417,7 @@ void ConnectAttempt::succeed() {
   phase_ = Phase::Done;
   disarmTimeout();
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
-  kick_->enable(std::chrono::milliseconds(0));
+  kickSoon();
 }
 
 void ConnectAttempt::fail(ConnectFailure failure) {
@@ -416,7 +430,7 @@ void ConnectAttempt::fail(ConnectFailure failure) {
     bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   }
   failure_ = std::move(failure);
-  kick_->enable(std::chrono::milliseconds(0));
+  kickSoon();
 }
 
 void ConnectAttempt::deliver() {

@@ -5,9 +5,9 @@
 // stacking a bufferevent over the previous one, all bounded by the connect
 // timeout. It is the ConnectHandle the caller holds; destroying it cancels
 // the attempt (bufferevents freed, DNS request cancelled, timers off) and no
-// callback runs afterwards. Results are always delivered from a zero-delay
-// timer of its own, never inline from connect() nor from inside a bufferevent
-// callback. Internal to //proxy_connector:connector_impl.
+// callback runs afterwards. Results are always delivered from an event of its
+// own (activated: it runs later in the same loop pass), never inline from
+// connect() nor from inside a bufferevent callback. Internal to //proxy_connector:connector_impl.
 // Thread-safety: the connector's dispatcher thread only.
 
 #include <optional>
@@ -38,6 +38,8 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   enum class Phase { Pending, Queued, Running, Done };
 
   void onKick();
+  static void onSoon(evutil_socket_t, short, void* arg);
+  void kickSoon();
   void start();
   bool takePooled();
   void armTimeout(std::chrono::milliseconds after);
@@ -85,7 +87,8 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   Phase phase_ = Phase::Pending;
   const std::vector<TransportStep> steps_;
   size_t step_ = 0;
-  event::TimerPtr kick_;
+  EventPtr soon_;            // start(), or deliver() once Done: activated by kickSoon()
+  event::TimerPtr kick_;     // the retry of a queued attempt; null until one waits
   event::TimerPtr timeout_;  // null until a set-up or a wait begins
   BevPtr bev_;               // the top of the stack: socket, or a TLS filter owning what it wraps
   SSL* ssl_ = nullptr;       // of the TLS step in progress; owned by its filter in bev_

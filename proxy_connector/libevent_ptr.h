@@ -1,11 +1,12 @@
 #pragma once
 
 // RAII owners for the libevent objects the connector holds: bufferevents (a
-// socket, or a TLS filter that owns what it wraps) and its DNS base.
+// socket, or a TLS filter that owns what it wraps), plain events and the DNS base.
 // Internal to //proxy_connector:connector_impl. Thread-safety: as the objects.
 
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
+#include <event2/event.h>
 
 #include <memory>
 
@@ -15,6 +16,11 @@ struct BevDeleter {
   void operator()(bufferevent* b) const { bufferevent_free(b); }
 };
 using BevPtr = std::unique_ptr<bufferevent, BevDeleter>;
+
+struct EventDeleter {
+  void operator()(::event* e) const { event_free(e); }
+};
+using EventPtr = std::unique_ptr<::event, EventDeleter>;
 
 struct EvdnsBaseDeleter {
   // 1: pending requests fail with their callbacks run (bufferevents cancel theirs first).

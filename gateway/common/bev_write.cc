@@ -4,14 +4,53 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <climits>
 
 namespace gw::net {
+namespace {
+
+// TLS on the socket: the SSL object owned by `bev` writes the fd itself.
+SSL* sslOnSocket(bufferevent* bev) {
+  if (bufferevent_get_underlying(bev) != nullptr || bufferevent_getfd(bev) < 0) return nullptr;
+  return bufferevent_openssl_get_ssl(bev);
+}
+
+// SSL_write of the output's front chunks. Stops at the first call that does
+// not take everything (socket full, renegotiation, error): those bytes stay
+// at the front, where libevent's own write path retries them with the same
+// start and at least the same length, as OpenSSL requires (libevent sets
+// SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER on the bufferevent's SSL).
+void sslWrite(SSL* ssl, evbuffer* out) {
+  for (;;) {
+    const size_t left = evbuffer_get_length(out);
+    if (left == 0) return;
+    // One record for a small request head and body added apart.
+    const size_t want = left < 16384 ? left : 16384;
+    const unsigned char* data = evbuffer_pullup(out, static_cast<ev_ssize_t>(want));
+    if (data == nullptr) return;
+    // No ERR_clear_error() first (~400 instructions): nothing here reads the
+    // error queue; libevent clears it before each SSL call of its own.
+    const int n = SSL_write(ssl, data, static_cast<int>(want));
+    if (n <= 0) {
+      ERR_clear_error();  // libevent's retry reports a real error itself
+      return;
+    }
+    if (evbuffer_drain(out, static_cast<size_t>(n)) != 0) return;
+    if (static_cast<size_t>(n) < want) return;
+  }
+}
+
+}  // namespace
 
 bool writesDirectly(bufferevent* bev) {
-  // A TLS bufferevent on a socket has an fd and no underlying bufferevent too:
-  // its bytes must go through SSL_write.
-  return bufferevent_get_underlying(bev) == nullptr && bufferevent_getfd(bev) >= 0 &&
-         bufferevent_openssl_get_ssl(bev) == nullptr;
+  if (bufferevent_get_underlying(bev) != nullptr || bufferevent_getfd(bev) < 0) return false;
+  // TLS on a socket writes directly too (through SSL_write), once its
+  // handshake is done; a TLS filter over another bufferevent does not.
+  SSL* ssl = bufferevent_openssl_get_ssl(bev);
+  return ssl == nullptr || SSL_is_init_finished(ssl) != 0;
 }
 
 void flushOutput(bufferevent* bev) {
@@ -22,6 +61,19 @@ void flushOutput(bufferevent* bev) {
   if (bufferevent_get_enabled(bev) & EV_WRITE) return;  // libevent is already writing
   evbuffer* out = bufferevent_get_output(bev);
   if (evbuffer_get_length(out) == 0) return;
+  if (SSL* ssl = sslOnSocket(bev)) {
+    sslWrite(ssl, out);
+    if (evbuffer_get_length(out) == 0) {
+      // Adding the bytes armed the TLS bufferevent's write event (libevent
+      // 2.1 does so whether EV_WRITE is enabled or not): disarm it, or the
+      // epoll changelist turns it into an EPOLLOUT add, a wake-up that writes
+      // nothing, and an EPOLLOUT remove.
+      bufferevent_disable(bev, EV_WRITE);
+    } else {
+      bufferevent_enable(bev, EV_WRITE);
+    }
+    return;
+  }
   // A socket bufferevent freezes the front of its output against outside
   // drains; libevent's own write path unfreezes it around the write, as here.
   evbuffer_unfreeze(out, 1);

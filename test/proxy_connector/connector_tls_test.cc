@@ -1,6 +1,7 @@
 // TLS to a fake backend, direct and inside a CONNECT tunnel, with a PKI
 // generated at test time.
 
+#include "gateway/common/bev_write.h"
 #include "test/proxy_connector/connector_test_util.h"
 #include "test/proxy_connector/test_certs.h"
 
@@ -25,6 +26,13 @@ class ConnectorTlsTest : public ConnectorTest {
     o.tls.trust_store_path = path;
     o.connect_timeout = milliseconds(2000);
     return o;
+  }
+
+  // Straight to the TLS backend, no proxy.
+  ConnectRequest direct() const {
+    ConnectRequest req;
+    req.target = {"https", "127.0.0.1", backend_.port()};
+    return req;
   }
 
   testing::TestPki pki_;
@@ -66,11 +74,66 @@ TEST_F(ConnectorTlsTest, IpLiteralVerifiedAgainstIpSan) {
 TEST_F(ConnectorTlsTest, DirectVerified) {
   ConnectorPtr c = make(withCa(ca_file_));
   Recorder rec;
-  ConnectRequest req;
-  req.target = {"https", "127.0.0.1", backend_.port()};
-  connect(*c, req, rec);
+  connect(*c, direct(), rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   EXPECT_EQ(roundTrip(rec, "direct tls"), "direct tls");
+}
+
+// A TLS connection to a backend is written like a plain socket: flushOutput()
+// calls SSL_write at once and leaves no write event armed; what the socket
+// does not take goes out through libevent once it drains (onOutputDrained()
+// disarms EV_WRITE again), in order and whole.
+TEST_F(ConnectorTlsTest, FlushOutputWritesTlsAtOnce) {
+  ConnectorPtr c = make(withCa(ca_file_));
+  Recorder rec;
+  const ConnectRequest req = direct();
+  connect(*c, req, rec);
+  ASSERT_TRUE(rec.conn) << rec.failure->detail;
+  bufferevent* bev = rec.conn->bev();
+  ASSERT_TRUE(gw::net::writesDirectly(bev));
+  bufferevent_setcb(
+      bev, &Recorder::readCb, [](bufferevent* b, void*) { gw::net::onOutputDrained(b); }, nullptr,
+      &rec);
+  bufferevent_enable(bev, EV_READ);
+  bufferevent_disable(bev, EV_WRITE);
+
+  evbuffer* out = bufferevent_get_output(bev);
+  evbuffer_add(out, "GET / HTTP/1.1\r\n", 16);
+  evbuffer_add(out, "\r\n", 2);  // a second chunk: one record for both
+  gw::net::flushOutput(bev);
+  EXPECT_EQ(evbuffer_get_length(out), 0u);  // written before the loop ran again
+  EXPECT_EQ(bufferevent_get_enabled(bev) & EV_WRITE, 0);
+  ASSERT_TRUE(runUntil([&] { return rec.received.size() >= 18; }));
+  EXPECT_EQ(rec.received, "GET / HTTP/1.1\r\n\r\n");
+
+  std::string big(8 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+  rec.received.clear();
+  evbuffer_add(out, big.data(), big.size());
+  gw::net::flushOutput(bev);
+  EXPECT_GT(evbuffer_get_length(out), 0u);  // more than the socket takes at once
+  EXPECT_NE(bufferevent_get_enabled(bev) & EV_WRITE, 0);
+  ASSERT_TRUE(runUntil([&] { return rec.received.size() >= big.size(); }, milliseconds(20000)));
+  EXPECT_TRUE(rec.received == big);
+  EXPECT_EQ(evbuffer_get_length(out), 0u);
+  EXPECT_EQ(bufferevent_get_enabled(bev) & EV_WRITE, 0);
+
+  // Pooled and taken again: still written at once.
+  bufferevent_setcb(bev, nullptr, nullptr, nullptr, nullptr);
+  c->release(std::move(rec.conn), true);
+  Recorder again;
+  connect(*c, req, again);
+  ASSERT_TRUE(again.conn);
+  EXPECT_TRUE(again.conn->reused());
+  bev = again.conn->bev();
+  bufferevent_setcb(bev, &Recorder::readCb, nullptr, nullptr, &again);
+  bufferevent_enable(bev, EV_READ);
+  bufferevent_disable(bev, EV_WRITE);
+  evbuffer_add(bufferevent_get_output(bev), "again", 5);
+  gw::net::flushOutput(bev);
+  EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(bev)), 0u);
+  ASSERT_TRUE(runUntil([&] { return again.received.size() >= 5; }));
+  EXPECT_EQ(again.received, "again");
 }
 
 TEST_F(ConnectorTlsTest, WrongCaFailsVerification) {

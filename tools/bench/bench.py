@@ -113,10 +113,14 @@ class BenchNginx(h._Daemon):
     name = "nginx"
 
     def __init__(self, workers=1, upstream_port=None, tls_cert=None, upstream_tls_ca=None,
-                 http2=False):
+                 http2=False, single_process=False, wrapper=()):
         """tls_cert: (cert, key) = this nginx (backend or reverse proxy) listens with TLS.
         upstream_tls_ca: the reverse proxy reaches its upstream over TLS, verified against
-        this CA, sessions reused. http2: the TLS listener is `ssl http2` (ALPN h2)."""
+        this CA, sessions reused. http2: the TLS listener is `ssl http2` (ALPN h2).
+        single_process: `master_process off` (one process serving, for valgrind / strace -p).
+        wrapper: argv put in front of nginx's (e.g. valgrind --tool=callgrind ...)."""
+        self.single_process = single_process
+        self.wrapper = list(wrapper)
         self.port = h.free_port()
         self.host = h.LOOPBACK
         self.workers = workers
@@ -143,7 +147,10 @@ class BenchNginx(h._Daemon):
             scheme = "https" if self.upstream_tls_ca else "http"
             tls = ""
             if self.upstream_tls_ca:
-                tls = ("      proxy_ssl_verify on;\n      proxy_ssl_trusted_certificate %s;\n"
+                # proxy_ssl_protocols: this nginx (1.22) offers only up to TLS 1.2 to
+                # upstreams by default; microgw negotiates 1.3 with the same backend.
+                tls = ("      proxy_ssl_protocols TLSv1.2 TLSv1.3;\n"
+                       "      proxy_ssl_verify on;\n      proxy_ssl_trusted_certificate %s;\n"
                        "      proxy_ssl_name localhost;\n      proxy_ssl_server_name on;\n"
                        "      proxy_ssl_session_reuse on;\n" % self.upstream_tls_ca)
             body = ("  upstream bench_backend {\n"
@@ -159,10 +166,11 @@ class BenchNginx(h._Daemon):
                     "      return 200 \"%s\\n\";\n    }\n  }"
                     % (self.port, listen_tls, BODY[:-1].decode()))
         user = "user %s %s;\n" % (h.DAEMON_USER, h.DAEMON_USER) if os.geteuid() == 0 else ""
+        head = "master_process off;\n" if self.single_process else ""
         with open(self.conf_path, "w") as f:
-            f.write(NGINX_COMMON.format(workers=self.workers, user=user, rd=rd, body=body))
+            f.write(head + NGINX_COMMON.format(workers=self.workers, user=user, rd=rd, body=body))
         h.chown_tree(rd, h.DAEMON_USER)
-        self.process = h.Process("nginx", ["nginx", "-p", rd, "-e", os.path.join(rd, "error.log"),
+        self.process = h.Process("nginx", self.wrapper + ["nginx", "-p", rd, "-e", os.path.join(rd, "error.log"),
                                            "-c", self.conf_path], rd, port=self.port,
                                  host=self.host)
         self.process.start(wait=False)
