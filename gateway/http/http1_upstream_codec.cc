@@ -4,13 +4,17 @@
 
 namespace gw::http {
 
-Http1UpstreamCodec::Http1UpstreamCodec() : codec_(*this) {}
+Http1UpstreamCodec::Http1UpstreamCodec(Http1UpstreamOptions options)
+    : options_(std::move(options)), codec_(*this) {}
 
 UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, bool end_stream,
                                               UpstreamStreamCallbacks& callbacks) {
   if (!acceptsStreams()) return nullptr;
   HeaderMap headers;
   headers.add("Host", head.authority);
+  if (options_.absolute_form && !options_.proxy_authorization.empty()) {
+    headers.add("Proxy-Authorization", options_.proxy_authorization);
+  }
   for (const auto& [name, value] : head.headers.entries()) {
     if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
     headers.add(name, value);
@@ -18,7 +22,13 @@ UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, b
   chunked_ = !end_stream && !headers.has("content-length");
   if (chunked_) headers.add("Transfer-Encoding", "chunked");
   codec_.newExchange(head.method);
-  output_ += codec_.encodeHead(head.method, head.path, headers);
+  if (options_.absolute_form) {
+    const std::string target =
+        gw::cat(head.scheme.empty() ? "http" : head.scheme, "://", head.authority, head.path);
+    output_ += codec_.encodeHead(head.method, target, headers);
+  } else {
+    output_ += codec_.encodeHead(head.method, head.path, headers);
+  }
   callbacks_ = &callbacks;
   active_ = true;
   return &stream_;
@@ -56,6 +66,13 @@ bool Http1UpstreamCodec::decode(const char* data, size_t len) {
     return true;
   }
   const size_t used = codec_.decode(data, len);
+  if (codec_.state() == DecodeState::Stopped) {
+    // The stream's owner gave it up inside a callback: no further event.
+    callbacks_ = nullptr;
+    active_ = false;
+    reusable_ = false;
+    return true;
+  }
   if (codec_.state() == DecodeState::Error) {
     error_ = codec_.error();
     fail(StreamResetReason::ProtocolError, error_);
