@@ -1,7 +1,9 @@
 #include "gateway/http/http1_upstream_codec.h"
 
 #include <cstdio>
+#include <cstring>
 
+#include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::http {
@@ -9,33 +11,67 @@ namespace gw::http {
 Http1UpstreamCodec::Http1UpstreamCodec(Http1UpstreamOptions options)
     : options_(std::move(options)), codec_(*this) {}
 
-// The head is written straight into output_ (one allocation): this runs for
-// every request the router sends to an HTTP/1 backend.
+namespace {
+
+// appendSized()'s two passes over a request head: count, then copy.
+struct HeadSizer {
+  size_t size = 0;
+  void put(std::string_view piece) { size += piece.size(); }
+};
+class HeadWriter {
+ public:
+  explicit HeadWriter(char* at) : at_(at) {}
+  void put(std::string_view piece) {
+    std::memcpy(at_, piece.data(), piece.size());
+    at_ += piece.size();
+  }
+  char* end() const { return at_; }
+
+ private:
+  char* at_;
+};
+
+}  // namespace
+
+// The head is sized, then copied straight into output_ (one allocation, no
+// appends): this runs for every request the router sends to an HTTP/1 backend.
 UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, bool end_stream,
                                               UpstreamStreamCallbacks& callbacks) {
   if (!acceptsStreams()) return nullptr;
   const std::string_view scheme = head.scheme.empty() ? "http" : head.scheme;
-  size_t size = head.method.size() + head.path.size() + head.authority.size() + 64;
-  if (options_.absolute_form) {
-    size += scheme.size() + head.authority.size() + options_.proxy_authorization.size() + 32;
-  }
-  for (const auto& [name, value] : head.headers.entries()) size += name.size() + value.size() + 4;
-  output_.reserve(output_.size() + size);
-  output_.append(head.method).append(" ");
-  if (options_.absolute_form) output_.append(scheme).append("://").append(head.authority);
-  output_.append(head.path).append(" HTTP/1.1\r\nHost: ").append(head.authority).append("\r\n");
-  if (options_.absolute_form && !options_.proxy_authorization.empty()) {
-    output_.append("Proxy-Authorization: ").append(options_.proxy_authorization).append("\r\n");
-  }
+  const bool absolute = options_.absolute_form;
+  const std::string_view proxy_authorization = absolute ? options_.proxy_authorization : "";
   bool has_length = false;
-  for (const auto& [name, value] : head.headers.entries()) {
-    if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
-    has_length = has_length || iequals(name, "content-length");
-    output_.append(name).append(": ").append(value).append("\r\n");
-  }
+  gw::appendSized<HeadSizer, HeadWriter>(output_, [&](auto& w) {
+    w.put(head.method);
+    w.put(" ");
+    if (absolute) {
+      w.put(scheme);
+      w.put("://");
+      w.put(head.authority);
+    }
+    w.put(head.path);
+    w.put(" HTTP/1.1\r\nHost: ");
+    w.put(head.authority);
+    w.put("\r\n");
+    if (!proxy_authorization.empty()) {
+      w.put("Proxy-Authorization: ");
+      w.put(proxy_authorization);
+      w.put("\r\n");
+    }
+    has_length = false;
+    for (const auto& [name, value] : head.headers.entries()) {
+      if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
+      has_length = has_length || iequals(name, "content-length");
+      w.put(name);
+      w.put(": ");
+      w.put(value);
+      w.put("\r\n");
+    }
+    if (!end_stream && !has_length) w.put("Transfer-Encoding: chunked\r\n");
+    w.put("\r\n");
+  });
   chunked_ = !end_stream && !has_length;
-  if (chunked_) output_.append("Transfer-Encoding: chunked\r\n");
-  output_.append("\r\n");
   codec_.newExchange(head.method);
   callbacks_ = &callbacks;
   active_ = true;
