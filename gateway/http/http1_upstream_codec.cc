@@ -38,9 +38,12 @@ class HeadWriter {
 UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, bool end_stream,
                                               UpstreamStreamCallbacks& callbacks) {
   if (!acceptsStreams()) return nullptr;
-  const std::string_view scheme = head.scheme.empty() ? "http" : head.scheme;
+  // string_view on both sides: a std::string one would make a temporary.
+  const std::string_view scheme =
+      head.scheme.empty() ? std::string_view("http") : std::string_view(head.scheme);
   const bool absolute = options_.absolute_form;
-  const std::string_view proxy_authorization = absolute ? options_.proxy_authorization : "";
+  const std::string_view proxy_authorization =
+      absolute ? std::string_view(options_.proxy_authorization) : std::string_view();
   bool has_length = false;
   gw::appendSized<HeadSizer, HeadWriter>(output_, [&](auto& w) {
     w.put(head.method);
