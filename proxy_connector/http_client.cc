@@ -5,8 +5,11 @@
 #include <event2/event.h>
 #include <strings.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
-#include "gateway/http/http1_client_codec.h"
+#include "gateway/common/strcat.h"
+#include "gateway/http/http1_upstream_codec.h"
 #include "proxy_connector/proxy_resolver.h"
 
 namespace gw::proxy {
@@ -74,12 +77,13 @@ std::string HttpResponse::header(const std::string& name) const {
   return "";
 }
 
-// One exchange. Owned by HttpClient::in_flight_ until it finishes or is
-// cancelled, then destroyed through deferredDelete (its callbacks may still be
-// on the stack). After finished_ it touches neither the client nor the
-// connection. Thread: the client's dispatcher.
+// One exchange: one stream of the upstream codec (gateway/http/upstream_codec.h)
+// on a connection from the connector. Owned by HttpClient::in_flight_ until it
+// finishes or is cancelled, then destroyed through deferredDelete (its
+// callbacks may still be on the stack). After finished_ it touches neither
+// the client nor the connection. Thread: the client's dispatcher.
 class HttpClient::Exchange : public ConnectCallbacks,
-                             public http::ResponseDecoderCallbacks,
+                             public http::UpstreamStreamCallbacks,
                              public event::DeferredDeletable {
  public:
   Exchange(HttpClient& client, uint64_t id, HttpRequest request, HttpStreamCallbacks callbacks);
@@ -92,12 +96,15 @@ class HttpClient::Exchange : public ConnectCallbacks,
   void onConnected(UpstreamConnectionPtr connection) override;
   void onConnectFailed(const ConnectFailure& failure) override;
 
+  // http::UpstreamStreamCallbacks: the response, from codec_ (inside decode()).
   bool onResponseHeaders(http::ResponseHeaders&& headers, bool no_body) override;
   bool onResponseData(std::string_view data) override;
   void onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) override;
+  void onStreamReset(http::StreamResetReason reason, std::string_view detail) override;
 
  private:
-  std::string requestBytes() const;
+  http::UpstreamRequestHead requestHead() const;
+  void writeOutput();
   void onData();
   void onClosed();
   void onTimeout();
@@ -116,8 +123,13 @@ class HttpClient::Exchange : public ConnectCallbacks,
   event::TimerPtr timer_;
   ConnectHandlePtr handle_;
   UpstreamConnectionPtr conn_;
-  http::Http1ClientCodec codec_{*this};
+  // conn_'s codec (HTTP/1: one per connection use) and this exchange's
+  // stream on it, until the response completed or the stream was reset.
+  std::unique_ptr<http::UpstreamCodec> codec_;
+  http::UpstreamStream* stream_ = nullptr;
   bool finished_ = false;
+  bool headers_done_ = false;
+  bool complete_ = false;  // the codec delivered the whole response
   bool keep_alive_ = false;
   bool retried_ = false;
   size_t received_ = 0;
@@ -132,7 +144,6 @@ HttpClient::Exchange::Exchange(HttpClient& client, uint64_t id, HttpRequest requ
       request_(std::move(request)),
       callbacks_(std::move(callbacks)) {
   valid_url_ = parseHttpUrl(request_.url, &target_);
-  codec_.newExchange(request_.method);
 }
 
 void HttpClient::Exchange::start() {
@@ -161,7 +172,7 @@ void HttpClient::Exchange::start() {
 }
 
 void HttpClient::Exchange::onTimeout() {
-  if (!codec_.headersDone()) {
+  if (!headers_done_) {
     finish(absl::DeadlineExceededError(
                absl::StrCat(request_.method, " ", target_.target.authority(),
                             " got no response head within ", request_.timeout.count(), " ms")),
@@ -174,24 +185,32 @@ void HttpClient::Exchange::onTimeout() {
   }
 }
 
-std::string HttpClient::Exchange::requestBytes() const {
-  const std::string authority = target_.target.authority();
-  const std::string target =
-      conn_->absoluteForm() ? absl::StrCat(target_.target.scheme, "://", authority, target_.path)
-                            : target_.path;
-  http::HeaderMap headers;
-  if (!hasHeader(request_.headers, "host")) headers.add("Host", authority);
-  if (conn_->absoluteForm() && !conn_->proxyAuthorization().empty()) {
-    headers.add("Proxy-Authorization", conn_->proxyAuthorization());
+// The codec adds Host (from `authority`) and, through a forwarding proxy, the
+// absolute-form target and Proxy-Authorization.
+http::UpstreamRequestHead HttpClient::Exchange::requestHead() const {
+  http::UpstreamRequestHead head;
+  head.method = request_.method;
+  head.scheme = target_.target.scheme;
+  head.authority = target_.target.authority();
+  head.path = target_.path;
+  for (const auto& [k, v] : request_.headers) {
+    if (strcasecmp(k.c_str(), "host") == 0) {
+      head.authority = v;  // the caller's Host stands
+      continue;
+    }
+    head.headers.add(k, v);
   }
-  for (const auto& [k, v] : request_.headers) headers.add(k, v);
   const bool wants_length = !request_.body.empty() || request_.method == "POST" ||
                             request_.method == "PUT" || request_.method == "PATCH";
   if (wants_length && !hasHeader(request_.headers, "content-length")) {
-    headers.add("Content-Length", std::to_string(request_.body.size()));
+    head.headers.add("Content-Length", std::to_string(request_.body.size()));
   }
-  return codec_.encodeHead(request_.method, target, headers) +
-         codec_.encodeBody(request_.body, /*chunked=*/false, /*end_stream=*/true);
+  return head;
+}
+
+void HttpClient::Exchange::writeOutput() {
+  const std::string bytes = codec_->takeOutput();
+  if (!bytes.empty()) bufferevent_write(conn_->bev(), bytes.data(), bytes.size());
 }
 
 void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
@@ -200,8 +219,16 @@ void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
   bufferevent* bev = conn_->bev();
   bufferevent_setcb(bev, &Exchange::onRead, nullptr, &Exchange::onEvent, this);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
-  const std::string bytes = requestBytes();
-  bufferevent_write(bev, bytes.data(), bytes.size());
+  http::Http1UpstreamOptions options;
+  options.absolute_form = conn_->absoluteForm();
+  if (options.absolute_form) options.proxy_authorization = conn_->proxyAuthorization();
+  codec_ = std::make_unique<http::Http1UpstreamCodec>(std::move(options));
+  headers_done_ = complete_ = false;
+  received_ = 0;
+  const bool has_body = !request_.body.empty();
+  stream_ = codec_->newStream(requestHead(), /*end_stream=*/!has_body, *this);
+  if (has_body) stream_->sendData(request_.body, /*end_stream=*/true);
+  writeOutput();
 }
 
 void HttpClient::Exchange::onConnectFailed(const ConnectFailure& failure) {
@@ -213,6 +240,7 @@ void HttpClient::Exchange::onConnectFailed(const ConnectFailure& failure) {
 }
 
 bool HttpClient::Exchange::onResponseHeaders(http::ResponseHeaders&& headers, bool) {
+  headers_done_ = true;
   HttpResponse head;
   head.status = headers.status;
   for (const auto& [name, value] : headers.headers.entries())
@@ -245,7 +273,32 @@ bool HttpClient::Exchange::onResponseData(std::string_view data) {
 }
 
 void HttpClient::Exchange::onResponseComplete(http::HeaderMap&&, bool keep_alive) {
-  keep_alive_ = keep_alive;  // onData() finishes once the parsed bytes are drained
+  stream_ = nullptr;
+  complete_ = true;
+  keep_alive_ = keep_alive;  // onData()/onClosed() finish once decode() returned
+}
+
+void HttpClient::Exchange::onStreamReset(http::StreamResetReason reason, std::string_view detail) {
+  stream_ = nullptr;
+  if (finished_) return;
+  if (reason == http::StreamResetReason::ProtocolError) {
+    finish(absl::InternalError(
+               gw::cat("malformed HTTP response from ", conn_->describe(), ": ", detail)),
+           false);
+    return;
+  }
+  if (reason == http::StreamResetReason::ConnectionError && received_ == 0 && conn_->reused() &&
+      !retried_) {
+    // The pooled connection went stale under us: one fresh attempt (the
+    // connect completes later, never inside this callback).
+    retried_ = true;
+    detachConnection(false);
+    start();
+    return;
+  }
+  finish(absl::UnavailableError(gw::cat("connection to ", conn_->describe(),
+                                        " closed before the response was complete (", detail, ")")),
+         false);
 }
 
 void HttpClient::Exchange::onData() {
@@ -254,41 +307,32 @@ void HttpClient::Exchange::onData() {
     if (evbuffer_get_length(in) == 0) return;
     evbuffer_iovec v;
     if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1) return;
-    const size_t n = codec_.decode(static_cast<const char*>(v.iov_base), v.iov_len);
+    const bool ok = codec_->decode(static_cast<const char*>(v.iov_base), v.iov_len);
     if (finished_) return;  // a callback cancelled or ended the exchange
-    evbuffer_drain(in, n);
-    received_ += n;
-    switch (codec_.state()) {
-      case http::DecodeState::Reading:
-        break;
-      case http::DecodeState::Complete:
-        finish(absl::OkStatus(), keep_alive_ && evbuffer_get_length(in) == 0);
-        return;
-      case http::DecodeState::Stopped:
-      case http::DecodeState::Error:
-        finish(absl::InternalError(absl::StrCat("malformed HTTP response from ", conn_->describe(),
-                                                ": ", codec_.error())),
-               false);
-        return;
+    evbuffer_drain(in, v.iov_len);
+    received_ += v.iov_len;
+    if (complete_) {
+      // Bytes after the response (ok false) leave the connection unusable.
+      finish(absl::OkStatus(),
+             ok && keep_alive_ && codec_->reusable() && evbuffer_get_length(in) == 0);
+      return;
+    }
+    if (!ok) {
+      finish(absl::InternalError(absl::StrCat("malformed HTTP response from ", conn_->describe(),
+                                              ": ", codec_->error())),
+             false);
+      return;
     }
   }
 }
 
+// EOF or a socket error: ends a body delimited by the close, or the stream
+// (onStreamReset).
 void HttpClient::Exchange::onClosed() {
-  if (codec_.headersDone()) {
-    codec_.decodeEof();  // ends a body delimited by EOF
-    if (finished_) return;
-    if (codec_.state() == http::DecodeState::Complete) {
-      finish(absl::OkStatus(), false);
-      return;
-    }
-  }
-  if (received_ == 0 && conn_->reused() && !retried_) {
-    // The pooled connection went stale under us: one fresh attempt.
-    retried_ = true;
-    detachConnection(false);
-    codec_.newExchange(request_.method);
-    start();
+  codec_->decodeEof();
+  if (finished_ || !conn_) return;  // reset: finished, or retrying on a new connection
+  if (complete_) {
+    finish(absl::OkStatus(), false);
     return;
   }
   finish(absl::UnavailableError(absl::StrCat("connection to ", conn_->describe(),
@@ -298,6 +342,7 @@ void HttpClient::Exchange::onClosed() {
 
 void HttpClient::Exchange::detachConnection(bool reusable) {
   if (!conn_) return;
+  if (http::UpstreamStream* stream = std::exchange(stream_, nullptr)) stream->reset();
   bufferevent_setcb(conn_->bev(), nullptr, nullptr, nullptr, nullptr);
   connector_.release(std::move(conn_), reusable);
 }

@@ -3,10 +3,13 @@
 // A small asynchronous HTTP/1.1 client for the gateway's internal services
 // (key manager, JWKS, etcd, analytics) on top of a Connector. The proxy is
 // chosen per request with resolveInternalProxy() (enableInternalServices,
-// nonProxyHosts). Responses are read with the upstream codec the router uses
-// (gateway/http/client_codec.h); connections go back to the connector's pool
-// when the exchange leaves them reusable. A request that fails on a pooled
-// connection before any response byte is retried once on a new one.
+// nonProxyHosts). Each exchange is one stream of the upstream codec the
+// router uses (gateway/http/upstream_codec.h; Http1UpstreamCodec), so both read
+// responses by the same rules (1xx answers apart, status 100-599, ...);
+// connections go back to the connector's pool when the exchange leaves them
+// reusable. A request that fails on a pooled connection before any response
+// byte is retried once on a new one. A Host header in HttpRequest::headers
+// replaces the URL's authority as the request's Host.
 //
 // Two ways to use it:
 //  - stream(): the head, then the body in pieces as they arrive (an etcd

@@ -1,24 +1,81 @@
 #include "gateway/http/http1_upstream_codec.h"
 
+#include <cstdio>
+#include <cstring>
+
+#include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::http {
 
-Http1UpstreamCodec::Http1UpstreamCodec() : codec_(*this) {}
+Http1UpstreamCodec::Http1UpstreamCodec(Http1UpstreamOptions options)
+    : options_(std::move(options)), codec_(*this) {}
 
+namespace {
+
+// appendSized()'s two passes over a request head: count, then copy.
+struct HeadSizer {
+  size_t size = 0;
+  void put(std::string_view piece) { size += piece.size(); }
+};
+class HeadWriter {
+ public:
+  explicit HeadWriter(char* at) : at_(at) {}
+  void put(std::string_view piece) {
+    std::memcpy(at_, piece.data(), piece.size());
+    at_ += piece.size();
+  }
+  char* end() const { return at_; }
+
+ private:
+  char* at_;
+};
+
+}  // namespace
+
+// The head is sized, then copied straight into output_ (one allocation, no
+// appends): this runs for every request the router sends to an HTTP/1 backend.
 UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, bool end_stream,
                                               UpstreamStreamCallbacks& callbacks) {
   if (!acceptsStreams()) return nullptr;
-  HeaderMap headers;
-  headers.add("Host", head.authority);
-  for (const auto& [name, value] : head.headers.entries()) {
-    if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
-    headers.add(name, value);
-  }
-  chunked_ = !end_stream && !headers.has("content-length");
-  if (chunked_) headers.add("Transfer-Encoding", "chunked");
+  // string_view on both sides: a std::string one would make a temporary.
+  const std::string_view scheme =
+      head.scheme.empty() ? std::string_view("http") : std::string_view(head.scheme);
+  const bool absolute = options_.absolute_form;
+  const std::string_view proxy_authorization =
+      absolute ? std::string_view(options_.proxy_authorization) : std::string_view();
+  bool has_length = false;
+  gw::appendSized<HeadSizer, HeadWriter>(output_, [&](auto& w) {
+    w.put(head.method);
+    w.put(" ");
+    if (absolute) {
+      w.put(scheme);
+      w.put("://");
+      w.put(head.authority);
+    }
+    w.put(head.path);
+    w.put(" HTTP/1.1\r\nHost: ");
+    w.put(head.authority);
+    w.put("\r\n");
+    if (!proxy_authorization.empty()) {
+      w.put("Proxy-Authorization: ");
+      w.put(proxy_authorization);
+      w.put("\r\n");
+    }
+    has_length = false;
+    for (const auto& [name, value] : head.headers.entries()) {
+      if (iequals(name, "host") || iequals(name, "transfer-encoding")) continue;
+      has_length = has_length || iequals(name, "content-length");
+      w.put(name);
+      w.put(": ");
+      w.put(value);
+      w.put("\r\n");
+    }
+    if (!end_stream && !has_length) w.put("Transfer-Encoding: chunked\r\n");
+    w.put("\r\n");
+  });
+  chunked_ = !end_stream && !has_length;
   codec_.newExchange(head.method);
-  output_ += codec_.encodeHead(head.method, head.path, headers);
   callbacks_ = &callbacks;
   active_ = true;
   return &stream_;
@@ -26,7 +83,17 @@ UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, b
 
 void Http1UpstreamCodec::Stream::sendData(std::string_view data, bool end_stream) {
   if (!codec_.active_) return;
-  codec_.output_ += codec_.codec_.encodeBody(data, codec_.chunked_, end_stream);
+  std::string& out = codec_.output_;
+  if (!codec_.chunked_) {
+    out.append(data);
+    return;
+  }
+  if (!data.empty()) {
+    char size[20];
+    const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+    out.append(size, static_cast<size_t>(n)).append(data).append("\r\n");
+  }
+  if (end_stream) out.append("0\r\n\r\n");
 }
 
 void Http1UpstreamCodec::Stream::sendTrailers(const HeaderMap& trailers) {
@@ -56,6 +123,13 @@ bool Http1UpstreamCodec::decode(const char* data, size_t len) {
     return true;
   }
   const size_t used = codec_.decode(data, len);
+  if (codec_.state() == DecodeState::Stopped) {
+    // The stream's owner gave it up inside a callback: no further event.
+    callbacks_ = nullptr;
+    active_ = false;
+    reusable_ = false;
+    return true;
+  }
   if (codec_.state() == DecodeState::Error) {
     error_ = codec_.error();
     fail(StreamResetReason::ProtocolError, error_);

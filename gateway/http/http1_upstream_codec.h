@@ -5,8 +5,13 @@
 // HTTP/2 ones. A request without end_stream and without Content-Length is
 // sent chunked; trailers go out only on a chunked body. A stream reset or a
 // response that does not keep the connection alive makes the connection
-// unusable (reusable() false). Flow control is the owner's (TCP): consumed()
-// does nothing and no request body is buffered here.
+// unusable (reusable() false), and so does a callback that returns false
+// (the stream ends there, silently, as if reset). Flow control is the
+// owner's (TCP): consumed() does nothing and no request body is buffered here.
+//
+// Through a forwarding proxy (no tunnel) the request line carries the
+// absolute-form target ("GET http://backend:8080/pets HTTP/1.1") and the
+// proxy's credential follows Host (Http1UpstreamOptions).
 //
 // Threading: one connection on one thread; not thread-safe.
 
@@ -17,9 +22,18 @@
 
 namespace gw::http {
 
+// Per connection: how requests on it are addressed.
+struct Http1UpstreamOptions {
+  // The connection goes to a forwarding proxy: absolute-form targets.
+  bool absolute_form = false;
+  // With absolute_form: the Proxy-Authorization value ("" = none). Never sent
+  // on an origin-form (direct or tunnelled) connection.
+  std::string proxy_authorization;
+};
+
 class Http1UpstreamCodec : public UpstreamCodec, private ResponseDecoderCallbacks {
  public:
-  Http1UpstreamCodec();
+  explicit Http1UpstreamCodec(Http1UpstreamOptions options = {});
 
   UpstreamStream* newStream(const UpstreamRequestHead& head, bool end_stream,
                             UpstreamStreamCallbacks& callbacks) override;
@@ -54,6 +68,7 @@ class Http1UpstreamCodec : public UpstreamCodec, private ResponseDecoderCallback
   // Ends the stream with onStreamReset; the connection is not reused.
   void fail(StreamResetReason reason, std::string_view detail);
 
+  const Http1UpstreamOptions options_;
   Http1ClientCodec codec_;
   Stream stream_{*this};
   UpstreamStreamCallbacks* callbacks_ = nullptr;  // the active stream's

@@ -70,7 +70,7 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   if (!ep.security.authorization.empty()) {
     headers.headers.set("Authorization", ep.security.authorization);
   }
-  forwarded_headers_ = forwardedHeaderBlock(headers, decoder_callbacks_->downstreamAddress(),
+  upstream_head_.headers = forwardedHeaders(headers, decoder_callbacks_->downstreamAddress(),
                                             decoder_callbacks_->downstreamTls(), request_chunked_);
   request_complete_ = end_stream;
   start_ = decoder_callbacks_->dispatcher().now();
@@ -178,7 +178,10 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   }
   connection_ = std::move(connection);
   decoder_callbacks_->setUpstreamDescription(connection_->describe());
-  codec_.newExchange(method_);
+  http::Http1UpstreamOptions options;
+  options.absolute_form = connection_->absoluteForm();
+  if (options.absolute_form) options.proxy_authorization = connection_->proxyAuthorization();
+  h1_codec_.emplace(std::move(options));
   bufferevent* bev = connection_->bev();
   bufferevent_setcb(bev, &RouterFilter::onUpstreamRead, &RouterFilter::onUpstreamWrite,
                     &RouterFilter::onUpstreamEvent, this);
@@ -191,22 +194,9 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   } else {
     bufferevent_enable(bev, EV_WRITE);
   }
-  std::string head = buildRequestHead();
-  evbuffer_add(bufferevent_get_output(bev), head.data(), head.size());
-  if (!pending_body_.empty() || (request_complete_ && !pending_trailers_)) {
-    std::string body;
-    body.swap(pending_body_);
-    writeBody(body, request_complete_ && !pending_trailers_);
-  }
-  if (pending_trailers_) writeTrailers(*pending_trailers_);
-  gw::net::flushOutput(bev);
-  if (downstream_read_disabled_ &&
-      evbuffer_get_length(bufferevent_get_output(bev)) < kHighWatermark) {
-    downstream_read_disabled_ = false;
-    decoder_callbacks_->readDisableDownstream(false);
-  }
+  startStream(*h1_codec_);  // a fresh HTTP/1 connection always takes the stream
   // Bytes may already wait (a tunnel's first bytes arrive with the proxy's 200).
-  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) readResponse();
+  if (connection_ && evbuffer_get_length(bufferevent_get_input(bev)) > 0) readResponse();
 }
 
 std::string RouterFilter::upstreamPath() const {
@@ -218,12 +208,56 @@ std::string RouterFilter::upstreamPath() const {
   return path;
 }
 
-std::string RouterFilter::buildRequestHead() const {
-  const std::string path = upstreamPath();
-  bool absolute = connection_->absoluteForm();
-  std::string target = absolute ? gw::cat("http://", authority(*endpoint_), path) : path;
-  return requestHead(method_, target, authority(*endpoint_), forwarded_headers_,
-                     absolute ? connection_->proxyAuthorization() : std::string());
+const http::UpstreamRequestHead& RouterFilter::requestHead() {
+  upstream_head_.method = method_;
+  upstream_head_.scheme = endpoint_->scheme;
+  upstream_head_.authority = authority(*endpoint_);
+  upstream_head_.path = upstreamPath();
+  if (te_trailers_) {
+    // TE is hop-by-hop (forwardedHeaders() drops it), but "trailers" is the one
+    // value HTTP/2 carries, and gRPC servers refuse a call without it.
+    upstream_head_.headers.remove("te");
+    if (h2_conn_ != nullptr) upstream_head_.headers.add("te", "trailers");
+  }
+  return upstream_head_;
+}
+
+bool RouterFilter::startStream(http::UpstreamCodec& codec) {
+  const bool end_stream = request_complete_ && pending_body_.empty() && !pending_trailers_;
+  stream_ = codec.newStream(requestHead(), end_stream, *this);
+  if (stream_ == nullptr) return false;
+  if (end_stream) {
+    request_written_ = true;
+  } else {
+    if (!pending_body_.empty() || (request_complete_ && !pending_trailers_)) {
+      std::string body;
+      body.swap(pending_body_);
+      writeBody(body, request_complete_ && !pending_trailers_);
+    }
+    if (pending_trailers_ && stream_ != nullptr) writeTrailers(*pending_trailers_);
+  }
+  flushUpstream();
+  if (downstream_read_disabled_ && upstreamBufferedBytes() < kHighWatermark) {
+    downstream_read_disabled_ = false;
+    decoder_callbacks_->readDisableDownstream(false);
+  }
+  return true;
+}
+
+void RouterFilter::flushUpstream() {
+  if (connection_) {
+    bufferevent* bev = connection_->bev();
+    const std::string out = h1_codec_->takeOutput();
+    if (!out.empty()) evbuffer_add(bufferevent_get_output(bev), out.data(), out.size());
+    gw::net::flushOutput(bev);
+  } else if (h2_conn_ != nullptr) {
+    h2_conn_->flush();
+  }
+}
+
+size_t RouterFilter::upstreamBufferedBytes() const {
+  if (connection_) return evbuffer_get_length(bufferevent_get_output(connection_->bev()));
+  return stream_ != nullptr ? stream_->bufferedRequestBytes() : 0;
 }
 
 void RouterFilter::writeBody(std::string_view data, bool end_stream) {
@@ -237,42 +271,14 @@ void RouterFilter::writeBody(std::string_view data, bool end_stream) {
     }
   }
   if (end_stream) request_written_ = true;
-  if (h2_stream_ != nullptr) {
-    h2_stream_->sendData(data, end_stream);
-    return;
-  }
-  evbuffer* out = bufferevent_get_output(connection_->bev());
-  if (request_chunked_) {
-    if (!data.empty()) {
-      std::string head = gw::cat(absl::Hex(data.size()), "\r\n");
-      evbuffer_add(out, head.data(), head.size());
-      evbuffer_add(out, data.data(), data.size());
-      evbuffer_add(out, "\r\n", 2);
-    }
-    if (end_stream) evbuffer_add(out, "0\r\n\r\n", 5);
-  } else if (!data.empty()) {
-    evbuffer_add(out, data.data(), data.size());
-  }
+  stream_->sendData(data, end_stream);
 }
 
 void RouterFilter::writeTrailers(const http::HeaderMap& trailers) {
   replay_overflow_ = true;  // requests with trailers are not replayed
-  if (h2_stream_ != nullptr) {
-    request_written_ = true;
-    h2_stream_->sendTrailers(forwardedTrailers(trailers, request_connection_));
-    return;
-  }
-  evbuffer* out = bufferevent_get_output(connection_->bev());
-  if (request_chunked_) {
-    std::string t = "0\r\n";
-    const http::HeaderMap forwarded = forwardedTrailers(trailers, request_connection_);
-    for (const auto& [name, value] : forwarded.entries()) {
-      gw::catAppend(&t, name, ": ", value, "\r\n");
-    }
-    t += "\r\n";
-    evbuffer_add(out, t.data(), t.size());
-  }
   request_written_ = true;
+  // HTTP/1 sends them only after a chunked body (a Content-Length body has none).
+  stream_->sendTrailers(forwardedTrailers(trailers, request_connection_));
 }
 
 http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) {
@@ -281,19 +287,10 @@ http::FilterStatus RouterFilter::decodeData(std::string& data, bool end_stream) 
     if (body_timer_) body_timer_->disable();
   }
   armTimeoutWhileUploading();
-  if (connection_) {
+  if (stream_ != nullptr) {
     writeBody(data, end_stream);
-    gw::net::flushOutput(connection_->bev());
-    if (!downstream_read_disabled_ &&
-        evbuffer_get_length(bufferevent_get_output(connection_->bev())) > kHighWatermark) {
-      downstream_read_disabled_ = true;
-      decoder_callbacks_->readDisableDownstream(true);
-    }
-  } else if (h2_stream_ != nullptr) {
-    writeBody(data, end_stream);
-    if (h2_conn_ != nullptr) h2_conn_->flush();
-    if (h2_stream_ != nullptr && !downstream_read_disabled_ &&
-        h2_stream_->bufferedRequestBytes() > kHighWatermark) {
+    flushUpstream();
+    if (!downstream_read_disabled_ && upstreamBufferedBytes() > kHighWatermark) {
       downstream_read_disabled_ = true;
       decoder_callbacks_->readDisableDownstream(true);
     }
@@ -311,12 +308,9 @@ http::FilterStatus RouterFilter::decodeTrailers(http::HeaderMap& trailers) {
   request_complete_ = true;
   if (body_timer_) body_timer_->disable();
   armTimeoutWhileUploading();
-  if (connection_) {
+  if (stream_ != nullptr) {
     writeTrailers(trailers);
-    gw::net::flushOutput(connection_->bev());
-  } else if (h2_stream_ != nullptr) {
-    writeTrailers(trailers);
-    if (h2_conn_ != nullptr) h2_conn_->flush();
+    flushUpstream();
   } else {
     pending_trailers_ = trailers;
   }
@@ -344,6 +338,8 @@ void RouterFilter::onUpstreamRead(bufferevent*, void* arg) {
   static_cast<RouterFilter*>(arg)->readResponse();
 }
 
+// HTTP/1: the backend's bytes into h1_codec_, whose callbacks (the shared
+// response handling) may reply, retry or release the connection.
 void RouterFilter::readResponse() {
   if (response_headers_done_ && timer_ && !waiting_for_client_) {
     // After the headers, the timeout bounds each silence, not the whole body.
@@ -355,19 +351,21 @@ void RouterFilter::readResponse() {
     response_bytes_seen_ = true;
     evbuffer_iovec vec;
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) return;
-    size_t n = codec_.decode(static_cast<const char*>(vec.iov_base), vec.iov_len);
-    if (destroyed_ || !connection_) return;  // replied already (e.g. the proxy answered)
-    if (connection_) evbuffer_drain(bufferevent_get_input(connection_->bev()), n);
+    const bool ok = h1_codec_->decode(static_cast<const char*>(vec.iov_base), vec.iov_len);
+    // Replied, retrying or released already (a malformed response, the proxy answered).
+    if (destroyed_ || !connection_) return;
+    evbuffer_drain(in, vec.iov_len);
     if (response_complete_) {
+      // Bytes after the response (ok false) or still unread: not reusable.
+      reusable_ = reusable_ && ok && h1_codec_->reusable() && evbuffer_get_length(in) == 0;
       finishResponse();
       return;
     }
-    if (codec_.state() != http::DecodeState::Reading) {
-      const std::string& why = codec_.error();
+    if (!ok) {  // bytes the codec had no stream for
       recordOutcome(true);
-      failRequest(
-          502, "Invalid response from backend",
-          gw::cat("the backend ", endpoint_->url, " sent a malformed HTTP response: ", why));
+      failRequest(502, "Invalid response from backend",
+                  gw::cat("the backend ", endpoint_->url,
+                          " sent a malformed HTTP response: ", h1_codec_->error()));
       return;
     }
   }
@@ -376,17 +374,15 @@ void RouterFilter::readResponse() {
 void RouterFilter::onUpstreamEvent(bufferevent*, short events, void* arg) {
   auto* r = static_cast<RouterFilter*>(arg);
   if (events & BEV_EVENT_EOF) {
-    // EOF ends a close-delimited body; tell the parser.
     if (r->connection_) r->readResponse();
-    if (r->destroyed_ || r->response_complete_) return;
-    if (r->response_headers_done_) {
-      r->codec_.decodeEof();
-      if (r->destroyed_) return;
-      if (r->response_complete_) {
-        r->reusable_ = false;
-        r->finishResponse();
-        return;
-      }
+    if (r->destroyed_ || r->response_complete_ || !r->connection_) return;
+    // Ends a close-delimited body, or the stream (onStreamReset -> upstreamClosed).
+    r->h1_codec_->decodeEof();
+    if (r->destroyed_ || !r->connection_) return;
+    if (r->response_complete_) {
+      r->reusable_ = false;
+      r->finishResponse();
+      return;
     }
     r->upstreamClosed("the backend closed the connection");
   } else if (events & BEV_EVENT_ERROR) {
@@ -513,7 +509,7 @@ bool RouterFilter::proxyAnsweredInstead(const http::ResponseHeaders& response) {
 }
 
 void RouterFilter::releaseConnection(bool reusable) {
-  releaseHttp2();
+  releaseHttp2();  // and a stream on either protocol (no callback follows)
   if (!connection_) return;
   bufferevent_setcb(connection_->bev(), nullptr, nullptr, nullptr, nullptr);
   decoder_callbacks_->connector().release(std::move(connection_), reusable);

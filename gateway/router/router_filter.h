@@ -2,11 +2,14 @@
 
 // The router: the terminal upstream filter. Sends the matched request to one
 // of its API's production endpoints (sandbox endpoints for a token whose
-// keytype is SANDBOX) through proxy_connector (directly or via the forward proxy) as HTTP/1.1,
-// or as a stream on a shared HTTP/2 connection (Http2Pool) to an endpoint configured with
-// `http2: prior-knowledge` (router_filter_http2.cc); streams the body both ways with flow
-// control, and feeds the backend's response into the encode chain. One per request, on the
-// worker thread that owns the client connection.
+// keytype is SANDBOX) as one http::UpstreamStream (upstream_codec.h), whatever
+// the protocol: HTTP/1.1 on a connection of its own from proxy_connector
+// (directly or via the forward proxy; Http1UpstreamCodec), or a stream on a
+// shared HTTP/2 connection (Http2Pool) to an endpoint configured with `http2:
+// prior-knowledge` or that chose "h2" by ALPN (router_filter_http2.cc). The
+// request and response handling is the same for both; streams the body both
+// ways with flow control, and feeds the backend's response into the encode
+// chain. One per request, on the worker thread that owns the client connection.
 
 #include <memory>
 #include <optional>
@@ -17,7 +20,7 @@
 #include "gateway/discovery/endpoint_store.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/filter.h"
-#include "gateway/http/http1_client_codec.h"
+#include "gateway/http/http1_upstream_codec.h"
 #include "gateway/http/upstream_codec.h"
 #include "gateway/router/endpoint_guard.h"
 #include "gateway/router/http2_pool.h"
@@ -79,15 +82,15 @@ class RouterFilter : public http::PassThroughFilter,
   static void onUpstreamRead(struct bufferevent* bev, void* arg);
   static void onUpstreamWrite(struct bufferevent* bev, void* arg);
   static void onUpstreamEvent(struct bufferevent* bev, short events, void* arg);
-  // http::ResponseDecoderCallbacks (the backend's response, from codec_)
+  // http::UpstreamStreamCallbacks: the backend's response on stream_, either
+  // protocol (router_filter_response.cc).
   bool onResponseHeaders(http::ResponseHeaders&& headers, bool no_body) override;
   bool onResponseData(std::string_view data) override;
   void onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) override;
   void onTrailerDropped(std::string_view name) override;
-  // http::UpstreamStreamCallbacks and Http2Pool::Waiter: the HTTP/2 upstream
-  // (router_filter_http2.cc).
   void onStreamReset(http::StreamResetReason reason, std::string_view detail) override;
   void onRequestBodyDrained() override;
+  // Http2Pool::Waiter: the HTTP/2 upstream (router_filter_http2.cc).
   void onHttp2Ready(Http2PoolConnection& connection) override;
   void onHttp2Failed(const proxy::ConnectFailure& failure) override;
   bool useHttp2() const;  // h2c with prior knowledge (the endpoint asks for it)
@@ -100,7 +103,8 @@ class RouterFilter : public http::PassThroughFilter,
   // A stream on a pooled HTTP/2 connection to this https backend, if one has room.
   bool takePooledHttp2(const proxy::ConnectRequest& request);
   void connectHttp2(const proxy::ConnectRequest& request);
-  http::UpstreamRequestHead http2RequestHead() const;
+  // An HTTP/2 stream the backend refused, sent again on another connection.
+  bool retryRefused(std::string_view detail);
   void releaseHttp2();
   void resumeHttp2Reading();
   size_t maxStreamsPerConnection() const;
@@ -112,7 +116,15 @@ class RouterFilter : public http::PassThroughFilter,
   // The endpoint set chosen by the token's key type in decodeHeaders.
   const conf::EndpointConfig& endpoints() const { return *endpoints_; }
   void connectTo(size_t endpoint_index);
-  std::string buildRequestHead() const;
+  // This attempt's request head (upstream_head_ with the endpoint's target).
+  const http::UpstreamRequestHead& requestHead();
+  // Starts stream_ on `codec` with what of the request has arrived; false when
+  // the codec takes no stream now.
+  bool startStream(http::UpstreamCodec& codec);
+  // Hands what the stream produced to the connection.
+  void flushUpstream();
+  // Request bytes written but not yet taken by the backend, for the watermarks.
+  size_t upstreamBufferedBytes() const;
   void writeBody(std::string_view data, bool end_stream);
   void writeTrailers(const http::HeaderMap& trailers);
   void readResponse();
@@ -143,9 +155,11 @@ class RouterFilter : public http::PassThroughFilter,
   const RouteMatch* route_ = nullptr;
   const conf::EndpointConfig* endpoints_ = nullptr;  // production or sandbox, per stream
   std::string method_;
-  std::string path_;                // without the query, for log lines
-  std::string query_;               // the request's query ("?a=1" or ""), after the filters
-  std::string forwarded_headers_;   // see forwardedHeaderBlock() in upstream_headers.h
+  std::string path_;   // without the query, for log lines
+  std::string query_;  // the request's query ("?a=1" or ""), after the filters
+  // The request as the backend gets it: headers (forwardedHeaders() in
+  // upstream_headers.h) set once; method, scheme, authority and path per attempt.
+  http::UpstreamRequestHead upstream_head_;
   std::string request_connection_;  // the client's Connection options, for its trailers
   bool request_chunked_ = false;
   bool grpc_ = false;         // a gRPC call (content-type application/grpc)
@@ -177,11 +191,13 @@ class RouterFilter : public http::PassThroughFilter,
   event::TimerPtr body_timer_;  // requestBodyTimeoutInMillis, until the request is complete
   event::MonotonicTime start_;
 
-  http::Http1ClientCodec codec_{*this};
-  // The HTTP/2 attempt: waiting for a connection, or its stream on one.
+  // The attempt's stream, until its response completed or it was reset: on
+  // connection_ through h1_codec_ (HTTP/1), or on h2_conn_ (HTTP/2).
+  http::UpstreamStream* stream_ = nullptr;
+  std::optional<http::Http1UpstreamCodec> h1_codec_;  // connection_'s
+  // The HTTP/2 attempt: waiting for a connection, or the one its stream is on.
   Http2Pool::WaitHandlePtr h2_wait_;
   Http2PoolConnection* h2_conn_ = nullptr;
-  http::UpstreamStream* h2_stream_ = nullptr;  // until its response completed or it was reset
   size_t h2_unconsumed_ = 0;  // response body passed on while the client was not reading
   uint32_t h2_refusals_ = 0;  // streams the backend refused (GOAWAY, REFUSED_STREAM), retried
   bool response_headers_done_ = false;

@@ -1,9 +1,11 @@
 // RouterFilter's HTTP/2 upstream: the request becomes one stream on a shared
-// connection from this worker's Http2Pool. The response events come through
-// the same ResponseDecoderCallbacks as HTTP/1 (router_filter.cc); this file
-// adds getting the stream, its flow control, and what a reset means.
+// connection from this worker's Http2Pool. Sending the request and handling
+// the response are the same as for HTTP/1 (startStream() in router_filter.cc,
+// router_filter_response.cc); this file adds getting the stream, its flow
+// control, and retrying a stream the backend refused.
 
 #include <limits>
+#include <utility>
 
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
@@ -64,46 +66,16 @@ void RouterFilter::connectHttp2(const proxy::ConnectRequest& request) {
   h2_wait_ = pool.wait(request, maxStreamsPerConnection(), *this);
 }
 
-http::UpstreamRequestHead RouterFilter::http2RequestHead() const {
-  http::UpstreamRequestHead head;
-  head.method = method_;
-  head.scheme = endpoint_->scheme;
-  head.authority = authority(*endpoint_);
-  head.path = upstreamPath();
-  head.headers = parseHeaderBlock(forwarded_headers_);
-  // TE is hop-by-hop, but "trailers" is the one value HTTP/2 carries, and
-  // gRPC servers refuse a call without it.
-  if (te_trailers_) head.headers.add("te", "trailers");
-  return head;
-}
-
 void RouterFilter::onHttp2Ready(Http2PoolConnection& connection) {
   h2_wait_.reset();
-  const bool end_stream = request_complete_ && pending_body_.empty() && !pending_trailers_;
-  h2_stream_ = connection.codec().newStream(http2RequestHead(), end_stream, *this);
-  if (h2_stream_ == nullptr) {
+  h2_conn_ = &connection;
+  if (!startStream(connection.codec())) {
     // Taken by others since the pool offered it: wait for another.
+    h2_conn_ = nullptr;
     connectHttp2(connectRequest());
     return;
   }
-  h2_conn_ = &connection;
   decoder_callbacks_->setUpstreamDescription(connection.description());
-  if (end_stream) {
-    request_written_ = true;
-  } else {
-    if (!pending_body_.empty() || (request_complete_ && !pending_trailers_)) {
-      std::string body;
-      body.swap(pending_body_);
-      writeBody(body, request_complete_ && !pending_trailers_);
-    }
-    if (pending_trailers_ && h2_stream_ != nullptr) writeTrailers(*pending_trailers_);
-  }
-  connection.flush();
-  if (h2_stream_ != nullptr && downstream_read_disabled_ &&
-      h2_stream_->bufferedRequestBytes() < http::UpstreamStreamCallbacks::kBufferHighWatermark) {
-    downstream_read_disabled_ = false;
-    decoder_callbacks_->readDisableDownstream(false);
-  }
 }
 
 // gRPC needs HTTP/2 to the backend (its status travels in trailers, its
@@ -139,65 +111,40 @@ void RouterFilter::resumeHttp2Reading() {
   }
   const size_t n = h2_unconsumed_;
   h2_unconsumed_ = 0;
-  if (n > 0 && h2_stream_ != nullptr) {
-    h2_stream_->consumed(n);
-    if (h2_conn_ != nullptr) h2_conn_->flush();
+  if (n > 0 && stream_ != nullptr) {
+    stream_->consumed(n);
+    flushUpstream();
   }
 }
 
+// Gives up the attempt's stream (either protocol) and an HTTP/2 wait.
 void RouterFilter::releaseHttp2() {
   h2_wait_.reset();
   h2_unconsumed_ = 0;
-  http::UpstreamStream* stream = h2_stream_;
-  Http2PoolConnection* connection = h2_conn_;
-  h2_stream_ = nullptr;
-  h2_conn_ = nullptr;
+  http::UpstreamStream* stream = std::exchange(stream_, nullptr);
   if (stream != nullptr) {
     stream->reset();  // no callback follows
-    if (connection != nullptr) connection->flush();
+    if (h2_conn_ != nullptr) h2_conn_->flush();
   }
+  h2_conn_ = nullptr;
 }
 
-// The stream ended without a whole response. A stream the backend refused
-// (GOAWAY below it, REFUSED_STREAM) was never processed: an idempotent
-// request goes again on a new connection (kMaxRefusedRetries times at most).
-void RouterFilter::onStreamReset(http::StreamResetReason reason, std::string_view detail) {
-  h2_stream_ = nullptr;
-  h2_conn_ = nullptr;
-  h2_unconsumed_ = 0;
-  if (destroyed_) return;
+// A stream the backend refused (GOAWAY below it, REFUSED_STREAM) was never
+// processed: an idempotent request goes again on a new connection
+// (kMaxRefusedRetries times at most).
+bool RouterFilter::retryRefused(std::string_view detail) {
   const bool body_replayable = !request_has_body_ || (request_complete_ && !replay_overflow_);
-  if (reason == http::StreamResetReason::Refused && !response_headers_done_ &&
-      h2_refusals_ < kMaxRefusedRetries && isIdempotent(method_) && body_replayable) {
-    ++h2_refusals_;
-    if (config_->retries) config_->retries->inc();
-    GW_LOG_INFO("router: ", method_, " ", path_, ": ", detail, "; retrying on a new connection to ",
-                endpoint_->url);
-    rewindBody();
-    connectTo(endpoint_index_);
-    return;
+  if (response_headers_done_ || h2_refusals_ >= kMaxRefusedRetries || !isIdempotent(method_) ||
+      !body_replayable) {
+    return false;
   }
-  const std::string why = gw::cat("the backend ", endpoint_->url, " (HTTP/2): ", detail);
-  switch (reason) {
-    case http::StreamResetReason::ProtocolError:
-      recordOutcome(true);
-      failRequest(502, "Invalid response from backend", why);
-      return;
-    case http::StreamResetReason::Reset:
-      recordOutcome(true);
-      failRequest(502, "Upstream stream reset", why);
-      return;
-    case http::StreamResetReason::Refused:
-    case http::StreamResetReason::ConnectionError:
-      if (!response_headers_done_) {
-        recordOutcome(true);
-        if (retryAfter(AttemptFailure::Closed, 0, why)) return;
-        failRequest(502, "Upstream connection closed", why);
-      } else {
-        failRequest(502, "Upstream connection closed mid-response", why);
-      }
-      return;
-  }
+  ++h2_refusals_;
+  if (config_->retries) config_->retries->inc();
+  GW_LOG_INFO("router: ", method_, " ", path_, ": ", detail, "; retrying on a new connection to ",
+              endpoint_->url);
+  rewindBody();
+  connectTo(endpoint_index_);
+  return true;
 }
 
 }  // namespace gw::router

@@ -1,9 +1,12 @@
-// RouterFilter's response side: the backend's response events (from the
-// HTTP/1 codec or an HTTP/2 stream) into the encode chain, and the client's
-// write-buffer watermarks that pause and resume reading the backend.
+// RouterFilter's response side: the backend's response events on the
+// attempt's UpstreamStream (HTTP/1 or HTTP/2 alike) into the encode chain,
+// what a stream reset means, and the client's write-buffer watermarks that
+// pause and resume reading the backend.
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "gateway/common/log.h"
@@ -22,7 +25,7 @@ void RouterFilter::onAboveWriteBufferHighWatermark() {
   waiting_for_client_ = true;
   if (connection_) {
     bufferevent_disable(connection_->bev(), EV_READ);
-  } else if (h2_stream_ == nullptr) {
+  } else if (stream_ == nullptr) {
     return;  // HTTP/2: onResponseData stops consuming, so the backend's window closes
   }
   if (!timer_ || !response_headers_done_) return;
@@ -46,7 +49,7 @@ void RouterFilter::onBelowWriteBufferLowWatermark() {
   waiting_for_client_ = false;
   if (connection_) {
     bufferevent_enable(connection_->bev(), EV_READ);
-  } else if (h2_stream_ != nullptr) {
+  } else if (stream_ != nullptr) {
     resumeHttp2Reading();
   } else {
     return;
@@ -63,8 +66,8 @@ void RouterFilter::onTrailerDropped(std::string_view name) {
               endpoint_->url, ": a field name must be a token (no spaces)");
 }
 
-// The codec refused a bad status or header name already (502 in readResponse)
-// and skips the body of HEAD, 204 and 304 answers itself.
+// The codec refused a bad status or header name already (a ProtocolError
+// reset, 502) and skips the body of HEAD, 204 and 304 answers itself.
 bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool no_body) {
   const int status = response.status;
   if (proxyAnsweredInstead(response)) return false;
@@ -89,21 +92,22 @@ bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool no_b
   // An HTTP/2 HEADERS frame that ends the stream ends the client's stream
   // the same way: a gRPC "trailers-only" response carries grpc-status there,
   // and a client reads it only from a header section that ends the stream.
-  decoder_callbacks_->encodeHeaders(std::move(out), no_body && h2_stream_ != nullptr);
+  decoder_callbacks_->encodeHeaders(std::move(out), no_body && h2_conn_ != nullptr);
   return !destroyed_;
 }
 
 bool RouterFilter::onResponseData(std::string_view data) {
   std::string chunk(data);
   decoder_callbacks_->encodeData(chunk, false);
-  if (!destroyed_ && h2_stream_ != nullptr) {
-    // HTTP/2: the backend may send as much more as the client took.
+  if (!destroyed_ && h2_conn_ != nullptr && stream_ != nullptr) {
+    // HTTP/2: the backend may send as much more as the client took (HTTP/1's
+    // flow control is TCP's: readResponse() stops reading instead).
     if (waiting_for_client_) {
       h2_unconsumed_ += data.size();
     } else {
       if (timer_) timer_->enable(std::chrono::milliseconds(endpoints().timeout_ms));
-      h2_stream_->consumed(data.size());
-      if (h2_conn_ != nullptr) h2_conn_->flush();
+      stream_->consumed(data.size());
+      h2_conn_->flush();
     }
   }
   return !destroyed_;
@@ -113,15 +117,54 @@ bool RouterFilter::onResponseData(std::string_view data) {
 void RouterFilter::onResponseComplete(http::HeaderMap&& trailers, bool keep_alive) {
   response_complete_ = true;
   reusable_ = keep_alive && request_written_;
-  // The caller drains what was parsed, then finishResponse() runs.
   response_trailers_ = std::move(trailers);
-  if (h2_stream_ != nullptr) {
-    // HTTP/2: the stream ended (the connection stays in the pool). A response
-    // that came before the whole request ends the upload too.
-    if (!request_written_) h2_stream_->reset();
-    h2_stream_ = nullptr;
-    h2_conn_ = nullptr;
-    finishResponse();
+  // A response that came before the whole request ends the upload too.
+  http::UpstreamStream* stream = std::exchange(stream_, nullptr);
+  if (!request_written_) stream->reset();
+  // HTTP/1: readResponse() finishes once it drained the parsed bytes, so that
+  // the connection goes back to the pool clean. HTTP/2: the stream ended; the
+  // connection stays in the pool.
+  if (connection_) return;
+  h2_conn_ = nullptr;
+  finishResponse();
+}
+
+// The stream ended without a whole response.
+void RouterFilter::onStreamReset(http::StreamResetReason reason, std::string_view detail) {
+  stream_ = nullptr;
+  h2_unconsumed_ = 0;
+  if (destroyed_) return;
+  const bool http2 = !connection_;
+  h2_conn_ = nullptr;
+  if (http2 && reason == http::StreamResetReason::Refused && retryRefused(detail)) return;
+  const std::string why =
+      http2 ? gw::cat("the backend ", endpoint_->url, " (HTTP/2): ", detail) : std::string(detail);
+  switch (reason) {
+    case http::StreamResetReason::ProtocolError:
+      recordOutcome(true);
+      failRequest(502, "Invalid response from backend",
+                  http2 ? why
+                        : gw::cat("the backend ", endpoint_->url,
+                                  " sent a malformed HTTP response: ", detail));
+      return;
+    case http::StreamResetReason::Reset:
+      recordOutcome(true);
+      failRequest(502, "Upstream stream reset", why);
+      return;
+    case http::StreamResetReason::Refused:
+    case http::StreamResetReason::ConnectionError:
+      if (!http2) {
+        upstreamClosed(detail);  // HTTP/1: a reused connection may be retried once
+        return;
+      }
+      if (!response_headers_done_) {
+        recordOutcome(true);
+        if (retryAfter(AttemptFailure::Closed, 0, why)) return;
+        failRequest(502, "Upstream connection closed", why);
+      } else {
+        failRequest(502, "Upstream connection closed mid-response", why);
+      }
+      return;
   }
 }
 

@@ -90,13 +90,20 @@ std::string authority(const conf::EndpointUrl& url) {
   return default_port ? host : gw::cat(host, ":", url.port);
 }
 
-std::string forwardedHeaderBlock(const http::RequestHeaders& request,
+http::HeaderMap forwardedHeaders(const http::RequestHeaders& request,
                                  std::string_view client_address, bool downstream_tls,
                                  bool chunked) {
-  std::string out;
+  http::HeaderMap out;
+  out.reserve(request.headers.size() + 4);
   std::string forwarded_for;
+  const std::string* host = nullptr;
+  const std::string* length = nullptr;
   for (const auto& [name, value] : request.headers.entries()) {
-    if (isRequestHopByHop(name)) continue;
+    if (isRequestHopByHop(name)) {
+      if (host == nullptr && http::iequals(name, "host")) host = &value;
+      if (length == nullptr && http::iequals(name, "content-length")) length = &value;
+      continue;
+    }
     if (http::iequals(name, "x-forwarded-for")) {
       forwarded_for = forwarded_for.empty() ? value : gw::cat(forwarded_for, ", ", value);
       continue;
@@ -104,30 +111,13 @@ std::string forwardedHeaderBlock(const http::RequestHeaders& request,
     // The gateway states these itself; a client's values would be spoofable.
     if (http::iequals(name, "x-forwarded-proto") || http::iequals(name, "x-forwarded-host"))
       continue;
-    gw::catAppend(&out, name, ": ", value, "\r\n");
+    out.add(name, value);
   }
-  gw::catAppend(&out, "X-Forwarded-For: ",
-                forwarded_for.empty() ? std::string(client_address)
-                                      : gw::cat(forwarded_for, ", ", client_address),
-                "\r\nX-Forwarded-Proto: ", downstream_tls ? "https" : "http", "\r\n");
-  if (const std::string* host = request.headers.get("host")) {
-    gw::catAppend(&out, "X-Forwarded-Host: ", *host, "\r\n");
-  }
-  if (chunked) {
-    out += "Transfer-Encoding: chunked\r\n";
-  } else if (const std::string* cl = request.headers.get("content-length")) {
-    gw::catAppend(&out, "Content-Length: ", *cl, "\r\n");
-  }
-  return out;
-}
-
-std::string requestHead(std::string_view method, std::string_view target, std::string_view host,
-                        std::string_view header_block, std::string_view proxy_authorization) {
-  std::string out = gw::cat(method, " ", target, " HTTP/1.1\r\nHost: ", host, "\r\n", header_block);
-  if (!proxy_authorization.empty()) {
-    gw::catAppend(&out, "Proxy-Authorization: ", proxy_authorization, "\r\n");
-  }
-  out += "\r\n";
+  out.add("X-Forwarded-For", forwarded_for.empty() ? std::string(client_address)
+                                                   : gw::cat(forwarded_for, ", ", client_address));
+  out.add("X-Forwarded-Proto", downstream_tls ? "https" : "http");
+  if (host != nullptr) out.add("X-Forwarded-Host", *host);
+  if (!chunked && length != nullptr) out.add("Content-Length", *length);
   return out;
 }
 
@@ -185,22 +175,6 @@ http::HeaderMap forwardedTrailers(const http::HeaderMap& trailers, std::string_v
 bool isIdempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
          method == "DELETE" || method == "TRACE";
-}
-
-http::HeaderMap parseHeaderBlock(std::string_view block) {
-  http::HeaderMap out;
-  while (!block.empty()) {
-    size_t eol = block.find("\r\n");
-    std::string_view line = block.substr(0, eol);
-    block.remove_prefix(eol == std::string_view::npos ? block.size() : eol + 2);
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    out.add(std::string(line.substr(0, colon)), std::string(value));
-  }
-  return out;
 }
 
 }  // namespace gw::router

@@ -5,9 +5,9 @@
 // functions, thread-safe.
 //
 // Example:
-//   std::string block = forwardedHeaderBlock(request, "10.0.0.7", /*downstream_tls=*/false,
-//                                            /*chunked=*/false);
-//   std::string head = requestHead("GET", "/pets", "backend:8080", block, "");
+//   http::HeaderMap fields = forwardedHeaders(request, "10.0.0.7", /*downstream_tls=*/false,
+//                                             /*chunked=*/false);
+//   head.headers = std::move(fields);  // an http::UpstreamRequestHead
 
 #include <string>
 #include <string_view>
@@ -47,25 +47,17 @@ bool isFieldName(std::string_view name);
 // Returns how many headers were removed.
 size_t dropConnectionOptions(http::HeaderMap& headers);
 
-// The request's header lines as the backend gets them ("Name: value\r\n"...),
-// without Host and proxy credentials (both depend on the connection): hop-by-hop
-// headers dropped, X-Forwarded-For appended with `client_address`,
-// X-Forwarded-Proto and X-Forwarded-Host set by the gateway, and the body
-// framing (chunked or the client's Content-Length). The client's Connection
+// The request's header fields as the backend gets them, without Host and
+// proxy credentials (both depend on the connection; the upstream codec adds
+// them): hop-by-hop headers dropped, X-Forwarded-For appended with
+// `client_address`, X-Forwarded-Proto and X-Forwarded-Host set by the gateway,
+// and the client's Content-Length unless the body is `chunked` (the HTTP/1
+// codec frames a body without a length itself). The client's Connection
 // options were removed before the filters ran (dropConnectionOptions), so the
 // ones left here are the gateway's own and all of them are forwarded.
-std::string forwardedHeaderBlock(const http::RequestHeaders& request,
+http::HeaderMap forwardedHeaders(const http::RequestHeaders& request,
                                  std::string_view client_address, bool downstream_tls,
                                  bool chunked);
-
-// The fields of a header block ("Name: value\r\n"...), in order; for
-// protocols that send fields, not lines (HTTP/2).
-http::HeaderMap parseHeaderBlock(std::string_view block);
-
-// The full request head: request line, Host, `header_block`, an optional
-// Proxy-Authorization (absolute-form through a forwarding proxy), blank line.
-std::string requestHead(std::string_view method, std::string_view target, std::string_view host,
-                        std::string_view header_block, std::string_view proxy_authorization);
 
 // The backend's response headers without the hop-by-hop ones.
 http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers);

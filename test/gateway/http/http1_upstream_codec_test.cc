@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace gw::http {
 namespace {
@@ -110,6 +111,73 @@ TEST(Http1UpstreamCodecTest, EofEndsACloseDelimitedBody) {
   EXPECT_FALSE(e.reset);
   EXPECT_EQ(e.body, "until eof");
   EXPECT_FALSE(c.reusable());
+}
+
+TEST(Http1UpstreamCodecTest, AbsoluteFormThroughAForwardingProxy) {
+  Http1UpstreamOptions options;
+  options.absolute_form = true;
+  options.proxy_authorization = "Basic dTpw";
+  Http1UpstreamCodec c(options);
+  Events e;
+  ASSERT_NE(c.newStream(head("GET"), true, e), nullptr);
+  EXPECT_EQ(c.takeOutput(),
+            "GET http://backend:8080/pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\n"
+            "Proxy-Authorization: Basic dTpw\r\nX-A: 1\r\n\r\n");
+}
+
+TEST(Http1UpstreamCodecTest, ProxyCredentialNeverOnAnOriginFormConnection) {
+  Http1UpstreamOptions options;
+  options.proxy_authorization = "Basic dTpw";
+  Http1UpstreamCodec c(options);
+  Events e;
+  ASSERT_NE(c.newStream(head("GET"), true, e), nullptr);
+  EXPECT_EQ(c.takeOutput(), "GET /pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\nX-A: 1\r\n\r\n");
+}
+
+// A callback that returns false gives the stream up: nothing more reaches it,
+// and the connection is not reused (the rest of that response is unread).
+TEST(Http1UpstreamCodecTest, StoppingInACallbackEndsTheStreamSilently) {
+  class Stopper : public Events {
+   public:
+    bool onResponseHeaders(ResponseHeaders&& h, bool no_body) override {
+      Events::onResponseHeaders(std::move(h), no_body);
+      return false;
+    }
+  };
+  Http1UpstreamCodec c;
+  Stopper e;
+  c.newStream(head("GET"), true, e);
+  EXPECT_TRUE(feed(c, "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy"));
+  EXPECT_EQ(e.status, 503);
+  EXPECT_EQ(e.body, "");
+  EXPECT_FALSE(e.complete);
+  EXPECT_FALSE(e.reset);
+  EXPECT_EQ(c.activeStreams(), 0u);
+  EXPECT_FALSE(c.reusable());
+  c.decodeEof();
+  EXPECT_FALSE(e.reset);
+}
+
+// The same 1xx rule as every upstream response: interim heads are their own.
+TEST(Http1UpstreamCodecTest, InterimAnswersArriveApart) {
+  class Interim : public Events {
+   public:
+    void onInterimHeaders(int status, HeaderMap&& h) override {
+      interim.push_back(status);
+      EXPECT_TRUE(h.has("link"));
+    }
+    std::vector<int> interim;
+  };
+  Http1UpstreamCodec c;
+  Interim e;
+  c.newStream(head("GET"), true, e);
+  EXPECT_TRUE(feed(c,
+                   "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+                   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  EXPECT_EQ(e.interim, std::vector<int>{103});
+  EXPECT_EQ(e.status, 200);
+  EXPECT_TRUE(e.complete);
+  EXPECT_TRUE(c.reusable());
 }
 
 TEST(Http1UpstreamCodecTest, ResetGivesUpTheConnection) {

@@ -314,5 +314,30 @@ TEST_F(RouterFilterTest, MalformedResponseIs502) {
       << cb_.local_replies[0].description;
 }
 
+// The HTTP/1 codec frames a body without a length: a chunked request whose
+// (empty) body ended before the connection goes with no body at all.
+TEST_F(RouterFilterTest, ChunkedRequestEndedBeforeTheConnectionGoesWithoutABody) {
+  start("POST", "/petstore/v1/pets", {{"Host", "gw"}, {"Transfer-Encoding", "chunked"}}, false);
+  std::string last;
+  filter_->decodeData(last, true);
+  Head h = upstreamHead();
+  EXPECT_EQ(h.request_line, "POST /api/v3/pets HTTP/1.1");
+  EXPECT_FALSE(h.has("Transfer-Encoding"));
+  EXPECT_FALSE(h.has("Content-Length"));
+  EXPECT_EQ(h.rest + upstreamBytes(), "");
+}
+
+// Bytes after a complete response belong to no request: the connection is
+// not pooled, and the client still gets its whole response.
+TEST_F(RouterFilterTest, BytesAfterTheResponseKeepTheConnectionOutOfThePool) {
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead();
+  backendWrite("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n");
+  EXPECT_EQ(cb_.body, "ok");
+  EXPECT_TRUE(cb_.ended);
+  EXPECT_TRUE(cb_.local_replies.empty());
+  EXPECT_EQ(connector_.released, std::vector<bool>{false});
+}
+
 }  // namespace
 }  // namespace gw::router
