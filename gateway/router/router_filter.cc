@@ -187,7 +187,7 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
                     &RouterFilter::onUpstreamEvent, this);
   bufferevent_setwatermark(bev, EV_WRITE, kLowWatermark, 0);
   // Writes go out through flushOutput(): EV_WRITE is armed only while the
-  // socket buffer is full (TLS bufferevents keep libevent's own writing).
+  // socket buffer is full (TLS inside a proxy tunnel keeps libevent's own writing).
   bufferevent_enable(bev, EV_READ);
   if (gw::net::writesDirectly(bev)) {
     bufferevent_disable(bev, EV_WRITE);
