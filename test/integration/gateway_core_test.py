@@ -39,7 +39,7 @@ def error_fields(test, body):
     return obj
 
 
-class GatewayCoreTest(unittest.TestCase):
+class GatewayCoreTest(h.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         require_binary()
@@ -57,21 +57,8 @@ class GatewayCoreTest(unittest.TestCase):
         conf = {"listenerConfig": {"maxUriLength": MAX_URI, "maxHeaderSize": MAX_HEADER,
                                    "maxEntityBodySize": MAX_BODY,
                                    "headerReadTimeoutInMillis": HEADER_READ_TIMEOUT_MS}}
-        cls.gw = h.Microgw(apis, conf=conf)
-        try:
-            cls.gw.start()
-        except Exception:
-            cls.backend.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
-        cls.backend.stop()
-
-    def tearDown(self):
-        if not self.gw.running():
-            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+        cls.peers = (cls.backend,)
+        cls.start_gateway(h.Microgw(apis, conf=conf))
 
     def conn(self, timeout=60):
         c = http.client.HTTPConnection(h.LOOPBACK, self.gw.port, timeout=h.scaled(timeout))

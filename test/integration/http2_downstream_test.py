@@ -44,7 +44,7 @@ def rss_kb(pid):
     return 0
 
 
-class Http2DownstreamTest(unittest.TestCase):
+class Http2DownstreamTest(h.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         require_tools()
@@ -59,24 +59,8 @@ class Http2DownstreamTest(unittest.TestCase):
             "canned": h.api_definition("/canned/v1", [cls.canned.url()],
                                        paths={"/trailers": ["get"], "/truncated": ["get"]}),
         }
-        cls.gw = h.Microgw(apis, filters=FILTERS,
-                           conf={"listenerConfig": {"workers": 1}})
-        try:
-            cls.gw.start()
-        except Exception:
-            cls.backend.stop()
-            cls.canned.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
-        cls.backend.stop()
-        cls.canned.stop()
-
-    def tearDown(self):
-        if not self.gw.running():
-            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+        cls.peers = (cls.backend, cls.canned)
+        cls.start_gateway(h.Microgw(apis, filters=FILTERS, conf={"listenerConfig": {"workers": 1}}))
 
     def url(self, path):
         return "http://%s:%d%s" % (h.LOOPBACK, self.gw.port, path)
@@ -281,7 +265,7 @@ class Http2DownstreamTest(unittest.TestCase):
         self.assertEqual(c.get("/core/v1/echo").status(), 200)
 
 
-class Http2StalledRequestTest(unittest.TestCase):
+class Http2StalledRequestTest(h.GatewayTestCase):
     """A stream that stalls mid-request: a header block whose CONTINUATIONs never
     come (the whole connection waits on it, RFC 9113 6.10) ends the connection at
     headerReadTimeoutInMillis with GOAWAY PROTOCOL_ERROR whose debug data is the
@@ -292,24 +276,11 @@ class Http2StalledRequestTest(unittest.TestCase):
     def setUpClass(cls):
         require_tools()
         cls.backend = h.TestBackend().start()
-        cls.gw = h.Microgw({"core": h.api_definition("/core/v1", [cls.backend.url("/")])},
-                           conf={"listenerConfig": {"workers": 1,
-                                                    "headerReadTimeoutInMillis": 1000,
-                                                    "requestBodyTimeoutInMillis": 1000}})
-        try:
-            cls.gw.start()
-        except Exception:
-            cls.backend.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
-        cls.backend.stop()
-
-    def tearDown(self):
-        if not self.gw.running():
-            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+        cls.peers = (cls.backend,)
+        listener = {"workers": 1, "headerReadTimeoutInMillis": 1000,
+                    "requestBodyTimeoutInMillis": 1000}
+        cls.start_gateway(h.Microgw({"core": h.api_definition("/core/v1", [cls.backend.url("/")])},
+                                    conf={"listenerConfig": listener}))
 
     def test_header_block_without_end_headers_times_out(self):
         from hyperframe import frame as hf

@@ -22,28 +22,15 @@ import http2_client  # noqa: E402  (beside this file)
 from http2_client import ENHANCE_YOUR_CALM  # noqa: E402
 
 
-class Http2FloodTest(unittest.TestCase):
+class Http2FloodTest(h.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         if not h.find_microgw():
             raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
         cls.backend = h.TestBackend().start()
-        cls.gw = h.Microgw({"core": h.api_definition("/core/v1", [cls.backend.url("/")])},
-                           conf={"listenerConfig": {"workers": 1}})
-        try:
-            cls.gw.start()
-        except Exception:
-            cls.backend.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
-        cls.backend.stop()
-
-    def tearDown(self):
-        if not self.gw.running():
-            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+        cls.peers = (cls.backend,)
+        cls.start_gateway(h.Microgw({"core": h.api_definition("/core/v1", [cls.backend.url("/")])},
+                                    conf={"listenerConfig": {"workers": 1}}))
 
     def raw(self):
         self.log_start = len(self.gw.log_text())  # assert_calmed reads only what follows

@@ -47,29 +47,16 @@ def read_response(sock, buf=b""):
     return status, buf[:length], buf[length:]
 
 
-class IdleConnectionTest(unittest.TestCase):
+class IdleConnectionTest(h.GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         if not h.find_microgw():
             raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
         cls.backend = h.TestBackend().start()
         apis = {"core": h.api_definition("/core/v1", [cls.backend.url("/")])}
-        cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1},
-                                       "http2": {"enable": True}})
-        try:
-            cls.gw.start()
-        except Exception:
-            cls.backend.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
-        cls.backend.stop()
-
-    def tearDown(self):
-        if not self.gw.running():
-            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
+        cls.peers = (cls.backend,)
+        cls.start_gateway(h.Microgw(apis, conf={"listenerConfig": {"workers": 1},
+                                                "http2": {"enable": True}}))
 
     def gauge(self):
         return int(self.gw.metrics().get(GAUGE, 0))

@@ -40,6 +40,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.parse
 
 # Multiply every timeout by this on slow machines.
@@ -1088,6 +1089,41 @@ def http_request(host, port, method, path, body=None, headers=None, timeout=30.0
         return resp.status, resp.headers, data
     finally:
         conn.close()
+
+
+class GatewayTestCase(unittest.TestCase):
+    """Tests that share one gateway (cls.gw) in front of test peers (cls.peers,
+    anything with stop()). setUpClass starts the peers, sets cls.peers, then
+    calls start_gateway(); a gateway that fails to start stops the peers. The
+    class's end cleans both up, and each test fails if the gateway died under it.
+    """
+
+    gw = None
+    peers = ()
+
+    @classmethod
+    def start_gateway(cls, gw):
+        cls.gw = gw
+        try:
+            gw.start()
+        except Exception:
+            cls._stop_peers()
+            raise
+
+    @classmethod
+    def _stop_peers(cls):
+        for peer in cls.peers:
+            peer.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.gw is not None:
+            cls.gw.cleanup(keep=bool(os.environ.get("MGW_KEEP_RUN_DIRS")))
+        cls._stop_peers()
+
+    def tearDown(self):
+        if self.gw is not None and not self.gw.running():
+            self.fail("gateway died:\n" + self.gw.process.output_tail(80))
 
 
 class RawResponse:
