@@ -146,7 +146,7 @@ struct HttpClientsConfig {
   bool disable_ssl_verification = false;
   uint32_t connect_timeout_ms = 5000;
   uint32_t pool_idle_timeout_ms = 30000;
-  uint32_t max_idle_connections_per_host = 64;  // also poolConfig.maxIdleConnections
+  uint32_t max_idle_connections_per_host = 100;  // also poolConfig.maxIdleConnections (WSO2: 100)
   // enableHttp2: false = HTTP/1.1 to every backend, whatever its endpoint says.
   bool enable_http2 = true;
   PoolConfig pool;

@@ -47,7 +47,7 @@ TEST(LoadConfig, DefaultFile) {
   EXPECT_FALSE(clients.disable_ssl_verification);
   EXPECT_EQ(clients.connect_timeout_ms, 5000u);
   EXPECT_EQ(clients.pool_idle_timeout_ms, 30000u);
-  EXPECT_EQ(clients.max_idle_connections_per_host, 64u);
+  EXPECT_EQ(clients.max_idle_connections_per_host, 100u);
   // The section is present, so the environment's HTTPS_PROXY is not used.
   EXPECT_FALSE(clients.proxy.enabled);
   EXPECT_FALSE(clients.proxy.enable_internal_services);
@@ -414,7 +414,7 @@ TEST(LoadConfig, PoolConfigDefaults) {
   EXPECT_EQ(config->http_clients.pool.max_active_connections, -1);
   EXPECT_EQ(config->http_clients.pool.wait_time_ms, 30000u);
   EXPECT_EQ(config->http_clients.pool.max_active_streams_per_connection, 50);
-  EXPECT_EQ(config->http_clients.max_idle_connections_per_host, 64u);
+  EXPECT_EQ(config->http_clients.max_idle_connections_per_host, 100u);
   EXPECT_EQ(config->listener.request_body_timeout_ms, 60000u);
 }
 
