@@ -7,13 +7,12 @@
 // two system calls per wake-up where one does, about a quarter of the
 // gateway's system calls on a keep-alive request (one read downstream, one
 // upstream). readDirectly() swaps the bufferevent's read handler for one that
-// reads with a single readv() and no FIONREAD: into free space of the input
-// buffer (up to 4 KiB, as libevent reads) plus a 64 KiB stack buffer whose
-// bytes are copied in, so a small request costs one small buffer chunk and a
-// large body still comes in 68 KiB per wake-up (libevent: 4 KiB). It stops
-// at that bound, at a short read, or at the read high watermark, so one busy
-// connection cannot starve the others (the level-triggered event fires again
-// while bytes wait).
+// reads with a single readv() and no FIONREAD: into the input buffer's free
+// space (a small reservation, so that a small request costs libevent's
+// smallest chunk) and a stack buffer whose bytes are copied in. It reads at
+// most 64 KiB per wake-up (libevent: 4 KiB), less at the read high
+// watermark, so one busy connection cannot starve the others (the
+// level-triggered event fires again while bytes wait).
 //
 // Only the read system call changes; the bufferevent keeps its contract, so
 // the code that owns it needs no change: the read callback (with the low

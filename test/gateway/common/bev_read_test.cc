@@ -157,9 +157,8 @@ TEST_F(BevReadTest, LeavesOtherBuffereventsToLibevent) {
   int fds[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  bufferevent* tls = bufferevent_openssl_socket_new(base_, fds[0], SSL_new(ctx),
-                                                    BUFFEREVENT_SSL_CONNECTING,
-                                                    BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* tls = bufferevent_openssl_socket_new(
+      base_, fds[0], SSL_new(ctx), BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
   ASSERT_NE(tls, nullptr);
   EXPECT_FALSE(readDirectly(tls));
   EXPECT_FALSE(readsDirectly(tls));
