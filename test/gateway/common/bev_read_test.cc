@@ -27,6 +27,8 @@ class BevReadTest : public ::testing::Test {
 
   void TearDown() override {
     if (bev_ != nullptr) bufferevent_free(bev_);
+    // Callbacks libevent deferred still hold the bufferevent: let them run.
+    event_base_loop(base_, EVLOOP_NONBLOCK);
     if (peer_ >= 0) close(peer_);
     event_base_free(base_);
   }
