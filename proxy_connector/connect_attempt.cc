@@ -10,6 +10,7 @@
 
 #include <cerrno>
 
+#include "gateway/common/bev_read.h"
 #include "gateway/common/log.h"
 #include "proxy_connector/connect_protocol.h"
 
@@ -308,6 +309,7 @@ void ConnectAttempt::onEvent(short events) {
         ++step_;
         onTlsEvent(events);
       } else if (!tls_on_socket_ && (events & BEV_EVENT_CONNECTED)) {
+        gw::net::readDirectly(bev_.get());  // one readv per read (bev_read.h)
         nextStep();
       } else {
         fail(tcpFailure(request_, bufferevent_socket_get_dns_error(bev_.get()), socket_error));

@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
+#include "gateway/common/bev_read.h"
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
@@ -111,6 +112,7 @@ void ConnectionManager::createCodec(std::string_view alpn) {
 }
 
 void ConnectionManager::setUpBufferevent() {
+  gw::net::readDirectly(bev_);  // a plain socket: one readv per read (bev_read.h)
   bufferevent_setcb(bev_, &onReadCb, &onWriteCb, &onEventCb, this);
   bufferevent_setwatermark(bev_, EV_WRITE, kWriteLowWatermark, 0);
   bufferevent_setwatermark(bev_, EV_READ, 0, kReadHighWatermark);
