@@ -56,8 +56,7 @@ void* Http2SessionMemory::takeCached(size_t size) {
 
 bool Http2SessionMemory::cache(void* ptr, size_t usable) {
   const size_t list = usable / 16;
-  if (usable % 16 != 8 || list >= kCacheLists || cached_bytes_ + usable > kCacheBytes)
-    return false;
+  if (usable % 16 != 8 || list >= kCacheLists || cached_bytes_ + usable > kCacheBytes) return false;
   nextBlock(ptr) = cached_[list];
   cached_[list] = ptr;
   cached_bytes_ += usable;
