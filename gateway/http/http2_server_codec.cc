@@ -16,6 +16,8 @@ namespace {
 
 Http2ServerCodec* self(void* user) { return static_cast<Http2ServerCodec*>(user); }
 
+constexpr size_t kRequestFieldsReserved = 8;
+
 std::string_view view(const uint8_t* p, size_t n) {
   return std::string_view(reinterpret_cast<const char*>(p), n);
 }
@@ -151,6 +153,7 @@ bool Http2ServerCodec::releaseIdleMemory() {
   if (!streams_.empty() || in_dispatch_ || in_flush_ || nghttp2_session_want_write(session_) != 0)
     return false;
   memory_.releaseLargeBuffers();
+  memory_.releaseCachedBlocks();
   return true;
 }
 
@@ -184,6 +187,9 @@ int Http2ServerCodec::onBeginHeaders(nghttp2_session* session, const nghttp2_fra
     auto s = std::make_unique<Stream>(*c, frame->hd.stream_id);
     s->request_.version_minor = 1;
     s->request_.scheme.clear();
+    // Room for a typical request's fields and the Host added later: one
+    // allocation instead of the vector's doublings.
+    s->request_.headers.reserve(kRequestFieldsReserved);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s.get());
     c->streams_[frame->hd.stream_id] = std::move(s);
   } else if (Stream* s = c->stream(frame->hd.stream_id)) {

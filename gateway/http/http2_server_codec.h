@@ -45,7 +45,8 @@ class Http2ServerCodec : public ServerCodec {
   size_t openStreams() const { return streams_.size(); }
 
   // The connection is idle: with no stream open and nothing to send, the
-  // session's frame buffer pages go back to the kernel. False if it is busy.
+  // session's frame buffer pages go back to the kernel and its cached free
+  // blocks to malloc. False if it is busy.
   bool releaseIdleMemory();
   // What the nghttp2 session holds (its allocator's count).
   const Http2SessionMemory& sessionMemory() const { return memory_; }

@@ -29,11 +29,50 @@ size_t roundToPages(size_t size) {
 
 Http2SessionMemory* self(void* p) { return static_cast<Http2SessionMemory*>(p); }
 
+// The cache list whose blocks (16 * i + 8 usable bytes) are the smallest that
+// hold `size` bytes.
+size_t cacheListFor(size_t size) { return size <= 24 ? 1 : (size - 8 + 15) / 16; }
+
+void*& nextBlock(void* block) { return *static_cast<void**>(block); }
+
 }  // namespace
 
 Http2SessionMemory::Http2SessionMemory()
     : mem_{this, &Http2SessionMemory::allocate, &Http2SessionMemory::release,
            &Http2SessionMemory::allocateZeroed, &Http2SessionMemory::reallocate} {}
+
+Http2SessionMemory::~Http2SessionMemory() { releaseCachedBlocks(); }
+
+void* Http2SessionMemory::takeCached(size_t size) {
+  const size_t list = cacheListFor(size);
+  if (list >= kCacheLists || cached_[list] == nullptr) return nullptr;
+  void* p = cached_[list];
+  cached_[list] = nextBlock(p);
+  const size_t usable = 16 * list + 8;
+  cached_bytes_ -= usable;
+  bytes_ += usable;
+  return p;
+}
+
+bool Http2SessionMemory::cache(void* ptr, size_t usable) {
+  const size_t list = usable / 16;
+  if (usable % 16 != 8 || list >= kCacheLists || cached_bytes_ + usable > kCacheBytes) return false;
+  nextBlock(ptr) = cached_[list];
+  cached_[list] = ptr;
+  cached_bytes_ += usable;
+  return true;
+}
+
+void Http2SessionMemory::releaseCachedBlocks() {
+  for (void*& head : cached_) {
+    while (head != nullptr) {
+      void* next = nextBlock(head);
+      std::free(head);
+      head = next;
+    }
+  }
+  cached_bytes_ = 0;
+}
 
 int Http2SessionMemory::largeIndex(const void* ptr) const {
   for (size_t i = 0; i < large_.size(); ++i) {
@@ -54,6 +93,7 @@ void* Http2SessionMemory::largeAllocate(size_t size) {
 void* Http2SessionMemory::allocate(size_t size, void* user) {
   Http2SessionMemory* m = self(user);
   if (size >= kLargeAllocation) return m->largeAllocate(size);
+  if (void* p = m->takeCached(size)) return p;
   void* p = std::malloc(size);
   if (p != nullptr) m->bytes_ += malloc_usable_size(p);
   return p;
@@ -68,7 +108,9 @@ void Http2SessionMemory::release(void* ptr, void* user) {
     m->large_[i] = m->large_.back();
     m->large_.pop_back();
   } else {
-    m->bytes_ -= malloc_usable_size(ptr);
+    const size_t usable = malloc_usable_size(ptr);
+    m->bytes_ -= usable;
+    if (m->cache(ptr, usable)) return;
   }
   std::free(ptr);
 }
@@ -80,6 +122,10 @@ void* Http2SessionMemory::allocateZeroed(size_t count, size_t size, void* user) 
   if (total >= kLargeAllocation) {
     void* p = m->largeAllocate(total);
     if (p != nullptr) std::memset(p, 0, total);
+    return p;
+  }
+  if (void* p = m->takeCached(total)) {
+    std::memset(p, 0, total);
     return p;
   }
   void* p = std::calloc(count, size);

@@ -79,7 +79,7 @@ class NvList {
 
  private:
   absl::InlinedVector<nghttp2_nv, 16> nva_;
-  std::string lowered_;
+  absl::InlinedVector<char, 256> lowered_;  // a typical response's names need no allocation
 };
 
 }  // namespace
