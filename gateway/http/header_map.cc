@@ -13,8 +13,7 @@ std::string_view trim(std::string_view s) {
 }
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+bool iequalsSameSize(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (lower(a[i]) != lower(b[i])) return false;
   }

@@ -41,8 +41,14 @@ class HeaderMap {
   std::vector<Entry> entries_;
 };
 
-// ASCII case-insensitive comparison of header names and tokens.
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive comparison of equal-length strings.
+bool iequalsSameSize(std::string_view a, std::string_view b);
+
+// ASCII case-insensitive comparison of header names and tokens. Inline: most
+// calls compare names of different lengths and end at the size check.
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequalsSameSize(a, b);
+}
 
 // True when the comma-separated header value `list` contains `token` (case-insensitive).
 bool hasToken(std::string_view list, std::string_view token);

@@ -8,6 +8,8 @@ namespace {
 
 Http1ClientCodec* self(http_parser* p) { return static_cast<Http1ClientCodec*>(p->data); }
 
+constexpr size_t kTypicalFieldCount = 16;
+
 }  // namespace
 
 bool isToken(std::string_view name) {
@@ -39,6 +41,9 @@ void Http1ClientCodec::newExchange(std::string_view method) {
   state_ = DecodeState::Reading;
   error_.clear();
   fields_.clear();
+  // Room for a typical response head: the section is moved out whole to
+  // onResponseHeaders(), so growing it here would copy every field on the way.
+  fields_.reserve(kTypicalFieldCount);
   field_.clear();
   value_.clear();
   last_was_value_ = false;

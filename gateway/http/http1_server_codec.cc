@@ -2,9 +2,11 @@
 
 #include <event2/buffer.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
+#include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
 #include "gateway/stats/stats.h"
 
@@ -371,39 +373,59 @@ void Http1ServerCodec::encode100Continue() {
 
 void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
   response_started_ = true;
-  int status = headers.status;
-  bool no_content = statusHasNoContent(status);
+  const int status = headers.status;
+  const bool no_content = statusHasNoContent(status);
   response_no_body_ = head_request_ || no_content;
   // A client that sent a body we have not read must not reuse the connection:
   // its leftover bytes would be taken for the next request.
   if (!request_complete_) keep_alive_ = false;
-  std::string out = gw::cat("HTTP/1.1 ", status, " ", reasonPhrase(status), "\r\n");
+  // Which fields go out (a HEAD response keeps Content-Length: it describes the GET).
+  auto sent = [no_content](std::string_view name) {
+    return !isHopByHopResponseHeader(name) && !(no_content && iequals(name, "content-length"));
+  };
   bool has_length = false;
   for (const auto& [name, value] : headers.headers.entries()) {
-    if (isHopByHopResponseHeader(name)) continue;
-    if (iequals(name, "content-length")) {
-      if (no_content) continue;  // a HEAD response keeps it: it describes the GET
-      has_length = true;
-    }
-    gw::catAppend(&out, name, ": ", value, "\r\n");
+    has_length = has_length || (sent(name) && iequals(name, "content-length"));
   }
+  std::string_view framing;
   response_chunked_ = false;
   if (!has_length && !response_no_body_) {
     if (end_stream) {
-      out += "Content-Length: 0\r\n";
+      framing = "Content-Length: 0\r\n";
     } else if (request_.version_minor >= 1) {
       response_chunked_ = true;
-      out += "Transfer-Encoding: chunked\r\n";
+      framing = "Transfer-Encoding: chunked\r\n";
     } else {
       keep_alive_ = false;  // body delimited by close
     }
   }
+  std::string_view connection;
   if (!keep_alive_) {
-    out += "Connection: close\r\n";
+    connection = "Connection: close\r\n";
   } else if (request_.version_minor == 0) {
-    out += "Connection: keep-alive\r\n";
+    connection = "Connection: keep-alive\r\n";
   }
-  out += "\r\n";
+  char code[16];
+  const std::string_view code_text(code, std::to_chars(code, code + sizeof(code), status).ptr - code);
+  // Sized, then written in one allocation: this runs for every response.
+  std::string out;
+  gw::appendSized<gw::PieceSizer, gw::PieceWriter>(out, [&](auto& w) {
+    w.put("HTTP/1.1 ");
+    w.put(code_text);
+    w.put(" ");
+    w.put(reasonPhrase(status));
+    w.put("\r\n");
+    for (const auto& [name, value] : headers.headers.entries()) {
+      if (!sent(name)) continue;
+      w.put(name);
+      w.put(": ");
+      w.put(value);
+      w.put("\r\n");
+    }
+    w.put(framing);
+    w.put(connection);
+    w.put("\r\n");
+  });
   evbuffer_add(output_, out.data(), out.size());
   if (end_stream) endResponse();
 }
