@@ -15,7 +15,7 @@ std::string_view trim(std::string_view s) {
 
 bool iequalsSameSize(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (a[i] != b[i] && lower(a[i]) != lower(b[i])) return false;
   }
   return true;
 }
@@ -37,11 +37,7 @@ void HeaderMap::set(std::string_view name, std::string value) {
 }
 
 size_t HeaderMap::remove(std::string_view name) {
-  size_t before = entries_.size();
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return iequals(e.first, name); }),
-                 entries_.end());
-  return before - entries_.size();
+  return removeIf([name](const std::string& n, const std::string&) { return iequals(n, name); });
 }
 
 const std::string* HeaderMap::get(std::string_view name) const {

@@ -186,7 +186,7 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   http::Http1UpstreamOptions options;
   options.absolute_form = connection_->absoluteForm();
   if (options.absolute_form) options.proxy_authorization = connection_->proxyAuthorization();
-  h1_codec_.emplace(std::move(options));
+  h1_codec_ = std::make_unique<http::Http1UpstreamCodec>(std::move(options));
   bufferevent* bev = connection_->bev();
   bufferevent_setcb(bev, &RouterFilter::onUpstreamRead, &RouterFilter::onUpstreamWrite,
                     &RouterFilter::onUpstreamEvent, this);

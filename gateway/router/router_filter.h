@@ -201,7 +201,9 @@ class RouterFilter : public http::PassThroughFilter,
   // The attempt's stream, until its response completed or it was reset: on
   // connection_ through h1_codec_ (HTTP/1), or on h2_conn_ (HTTP/2).
   http::UpstreamStream* stream_ = nullptr;
-  std::optional<http::Http1UpstreamCodec> h1_codec_;  // connection_'s
+  // connection_'s. On the heap: inline, it made RouterFilter (one per request)
+  // too large for malloc's per-thread cache of small blocks.
+  std::unique_ptr<http::Http1UpstreamCodec> h1_codec_;
   // The HTTP/2 attempt: waiting for a connection, or the one its stream is on.
   Http2Pool::WaitHandlePtr h2_wait_;
   Http2PoolConnection* h2_conn_ = nullptr;

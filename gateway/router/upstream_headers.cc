@@ -1,7 +1,5 @@
 #include "gateway/router/upstream_headers.h"
 
-#include <vector>
-
 #include "gateway/common/strcat.h"
 
 namespace gw::router {
@@ -56,17 +54,12 @@ size_t dropConnectionOptions(http::HeaderMap& headers) {
   // string ("keep-alive", usually), with no allocation.
   const std::string connection = connectionOptions(headers);
   if (connection.empty()) return 0;
-  std::vector<std::string> doomed;
-  for (const auto& [name, value] : headers.entries()) {
-    if (isConnection(name) || http::iequals(name, "host") ||
-        http::iequals(name, "content-length") || http::iequals(name, "transfer-encoding")) {
-      continue;
-    }
-    if (http::hasToken(connection, name)) doomed.push_back(name);
-  }
-  size_t removed = 0;
-  for (const std::string& name : doomed) removed += headers.remove(name);
-  return removed;
+  return headers.removeIf([&connection](const std::string& name, const std::string&) {
+    const bool kept = isConnection(name) || http::iequals(name, "host") ||
+                      http::iequals(name, "content-length") ||
+                      http::iequals(name, "transfer-encoding");
+    return !kept && http::hasToken(connection, name);
+  });
 }
 
 std::string authority(const conf::EndpointUrl& url) {
@@ -108,15 +101,12 @@ http::HeaderMap forwardedHeaders(const http::RequestHeaders& request,
   return out;
 }
 
-http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers) {
-  http::HeaderMap out;
-  out.reserve(headers.size());
+http::HeaderMap forwardedResponseHeaders(http::HeaderMap headers) {
   const std::string connection = connectionOptions(headers);
-  for (const auto& [name, value] : headers.entries()) {
-    if (isResponseHopByHop(name) || http::hasToken(connection, name)) continue;
-    out.add(name, value);
-  }
-  return out;
+  headers.removeIf([&connection](const std::string& name, const std::string&) {
+    return isResponseHopByHop(name) || http::hasToken(connection, name);
+  });
+  return headers;
 }
 
 bool isForbiddenTrailer(std::string_view name) {
