@@ -1,10 +1,21 @@
 #include "gateway/http/header_map.h"
 
 #include <algorithm>
+#include <array>
 
 namespace gw::http {
 namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// RFC 9110 5.6.2 tchar, one entry per byte value.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -16,6 +27,14 @@ std::string_view trim(std::string_view s) {
 bool iequalsSameSize(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i] != b[i] && lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool isToken(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    if (!kTokenChars[c]) return false;
   }
   return true;
 }

@@ -61,6 +61,10 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && iequalsSameSize(a, b);
 }
 
+// True when `name` is an HTTP token (RFC 9110 5.6.2), as a field name must be:
+// not empty, only tchar (no spaces, separators, controls or bytes >= 0x80).
+bool isToken(std::string_view name);
+
 // True when the comma-separated header value `list` contains `token` (case-insensitive).
 bool hasToken(std::string_view list, std::string_view token);
 

@@ -12,18 +12,6 @@ constexpr size_t kTypicalFieldCount = 16;
 
 }  // namespace
 
-bool isToken(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum &&
-        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
 Http1ClientCodec::Http1ClientCodec(ResponseDecoderCallbacks& callbacks) : callbacks_(callbacks) {
   http_parser_settings_init(&settings_);
   settings_.on_header_field = &Http1ClientCodec::onHeaderField;

@@ -3,7 +3,6 @@
 #include <event2/buffer.h>
 
 #include <charconv>
-#include <cstring>
 
 #include "absl/strings/numbers.h"
 #include "gateway/common/append_sized.h"
@@ -14,19 +13,6 @@ namespace gw::http {
 namespace {
 
 Http1ServerCodec* self(http_parser* p) { return static_cast<Http1ServerCodec*>(p->data); }
-
-// RFC 9110 5.6.2 token characters. A header name with anything else (notably
-// whitespace before the colon, which http-parser tolerates) is rejected: a
-// backend could read the header differently and be handed a smuggled request.
-bool isToken(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-    if (!ok || c == 0) return false;
-  }
-  return true;
-}
 
 bool isHopByHopResponseHeader(std::string_view name) {
   return iequals(name, "connection") || iequals(name, "transfer-encoding") ||
@@ -195,6 +181,9 @@ int Http1ServerCodec::onUrl(http_parser* p, const char* at, size_t len) {
 
 void Http1ServerCodec::finishHeaderPair() {
   if (field_.empty()) return;
+  // A name that is not a token (e.g. whitespace before the colon, which
+  // http-parser tolerates) is refused: a backend could read the header
+  // differently and be handed a smuggled request.
   if (!isToken(field_)) bad_header_name_ = true;
   bool keep = true;
   if (field_.find('_') != std::string::npos) {

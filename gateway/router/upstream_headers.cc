@@ -27,17 +27,7 @@ bool isResponseHopByHop(std::string_view name) {
          http::iequals(name, "proxy-connection") || http::iequals(name, "proxy-authenticate");
 }
 
-bool isFieldName(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum &&
-        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
+bool isFieldName(std::string_view name) { return http::isToken(name); }
 
 namespace {
 

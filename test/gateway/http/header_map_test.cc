@@ -34,6 +34,31 @@ TEST(Iequals, AsciiLettersOnlyFoldCase) {
   }
 }
 
+TEST(IsToken, Rfc9110TokenCharactersOnly) {
+  struct Case {
+    std::string name;
+    bool token;
+  } cases[] = {
+      {"Content-Length", true},
+      {"x-custom_1", true},
+      {"!#$%&'*+-.^_`|~", true},
+      {"", false},
+      {"Content-Length ", false},
+      {"a b", false},
+      {"a:b", false},
+      {"a\tb", false},
+      {"(comment)", false},
+      {"\"quoted\"", false},
+      {"a/b", false},
+      {"a@b", false},
+      {"{x}", false},
+      {std::string("a\0b", 3), false},
+      {"caf\xc3\xa9", false},
+      {"del\x7f", false},
+  };
+  for (const Case& c : cases) EXPECT_EQ(isToken(c.name), c.token) << c.name;
+}
+
 TEST(HeaderMap, RemoveIfDropsMatchingEntriesInOrder) {
   HeaderMap h;
   h.add("A", "1");
