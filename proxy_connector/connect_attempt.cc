@@ -22,7 +22,8 @@ ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& 
       request_(request),
       key_(request.pool_key.empty() ? poolKey(request) : request.pool_key),
       callbacks_(callbacks) {
-  assert(key_ == poolKey(request) && "ConnectRequest::pool_key is stale: set it with withPoolKey()");
+  assert(key_ == poolKey(request) &&
+         "ConnectRequest::pool_key is stale: set it with withPoolKey()");
   // Activated, not a zero-delay timer: it runs once the caller's callback
   // returns, in the same loop pass (a timer would cost a pass of its own,
   // with an epoll_wait, for every request a pooled connection serves).

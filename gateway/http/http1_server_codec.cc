@@ -395,7 +395,8 @@ void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_st
     connection = "Connection: keep-alive\r\n";
   }
   char code[16];
-  const std::string_view code_text(code, std::to_chars(code, code + sizeof(code), status).ptr - code);
+  const std::string_view code_text(code,
+                                   std::to_chars(code, code + sizeof(code), status).ptr - code);
   // Sized, then written in one allocation: this runs for every response.
   std::string out;
   gw::appendSized<gw::PieceSizer, gw::PieceWriter>(out, [&](auto& w) {

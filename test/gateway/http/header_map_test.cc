@@ -19,7 +19,7 @@ TEST(Iequals, AsciiLettersOnlyFoldCase) {
       {"CONNECTION", "connection", true},
       {"", "", true},
       {"te", "TE", true},
-      {"host", "hosts", false},   // different sizes end at the size check
+      {"host", "hosts", false},  // different sizes end at the size check
       {"hosts", "host", false},
       {"connection", "user-agent", false},  // same size, different letters
       {"x-a", "x_a", false},
