@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <sys/socket.h>
 
+#include <cassert>
 #include <cerrno>
 
 #include "gateway/common/bev_read.h"
@@ -20,9 +21,10 @@ ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& 
                                ConnectCallbacks& callbacks)
     : context_(context),
       request_(request),
-      key_(poolKey(request)),
-      callbacks_(callbacks),
-      steps_(planTransport(request)) {
+      key_(request.pool_key.empty() ? poolKey(request) : request.pool_key),
+      callbacks_(callbacks) {
+  assert(key_ == poolKey(request) &&
+         "ConnectRequest::pool_key is stale: set it with withPoolKey()");
   // Activated, not a zero-delay timer: it runs once the caller's callback
   // returns, in the same loop pass (a timer would cost a pass of its own,
   // with an epoll_wait, for every request a pooled connection serves).
@@ -68,6 +70,8 @@ void ConnectAttempt::start() {
     deliver();
     return;
   }
+  // Planned only now: a connect served from the pool never needs the steps.
+  steps_ = planTransport(request_);
   // A TLS step whose trust store did not load fails before any packet is sent.
   for (const TransportStep& step : steps_) {
     TlsClient* client = tlsClientFor(step.kind);
@@ -85,8 +89,8 @@ void ConnectAttempt::start() {
 bool ConnectAttempt::takePooled() {
   // Most preferred protocol first: an h2 connection would serve before an
   // HTTP/1.1 one. key_ is the HTTP/1.1 key (the common case: no second key built).
-  const std::string http1 = carriedProtocol("");
   if (request_.target.tls()) {
+    const std::string http1 = carriedProtocol("");
     for (const std::string& protocol : backendAlpn()) {
       if (protocol == http1) break;
       pooled_ = context_.pool.take(poolKey(request_, protocol));

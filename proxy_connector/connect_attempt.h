@@ -85,7 +85,7 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   const std::string key_;
   ConnectCallbacks& callbacks_;
   Phase phase_ = Phase::Pending;
-  const std::vector<TransportStep> steps_;
+  std::vector<TransportStep> steps_;  // planned by start() unless a pooled connection serves
   size_t step_ = 0;
   EventPtr soon_;            // start(), or deliver() once Done: activated by kickSoon()
   event::TimerPtr kick_;     // the retry of a queued attempt; null until one waits

@@ -78,6 +78,11 @@ std::string poolKey(const ConnectRequest& r, const std::string& protocol) {
   return key;
 }
 
+ConnectRequest withPoolKey(ConnectRequest request) {
+  request.pool_key = poolKey(request);
+  return request;
+}
+
 std::string describeRoute(const ConnectRequest& r) {
   std::string out = r.target.authority();
   if (r.target.tls()) out += " (tls)";

@@ -32,6 +32,10 @@ bool usesAbsoluteForm(const ConnectRequest& request);
 // tls, absolute-form, `protocol` carried: "http/1.1", later "h2").
 std::string poolKey(const ConnectRequest& request, const std::string& protocol = "http/1.1");
 
+// `request` with its pool_key set to poolKey(request); change no other field
+// of it afterwards (the connector asserts that the key still matches).
+ConnectRequest withPoolKey(ConnectRequest request);
+
 // For logs: "api:443 (tls) via proxy 127.0.0.1:3128", "api:80 direct",
 // "api:443 (tls) via https proxy proxy.corp:3129".
 std::string describeRoute(const ConnectRequest& request);

@@ -21,7 +21,7 @@ SharedCounts& counts() {
 }  // namespace
 
 ConnectionLimit::SlotPtr ConnectionLimit::tryAcquire(const std::string& key) {
-  if (!limited()) return std::make_unique<Slot>(nullptr, key);
+  if (!limited()) return std::make_unique<Slot>(nullptr, std::string());  // nothing to give back
   SharedCounts& c = counts();
   std::lock_guard<std::mutex> lock(c.mu);
   int64_t& held = c.held[key];

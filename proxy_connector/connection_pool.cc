@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
+#include <vector>
 
 #include "gateway/common/log.h"
 
@@ -46,7 +48,9 @@ bool UpstreamConnectionImpl::stillOpen(bool probe_socket) const {
 
 ConnectionPool::ConnectionPool(event::Dispatcher& dispatcher,
                                std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key)
-    : dispatcher_(dispatcher), idle_timeout_(idle_timeout), max_idle_per_key_(max_idle_per_key) {}
+    : dispatcher_(dispatcher), idle_timeout_(idle_timeout), max_idle_per_key_(max_idle_per_key) {
+  idle_timer_ = dispatcher_.createTimer([this] { onIdleTimeout(); });
+}
 
 ConnectionPool::~ConnectionPool() {
   for (auto& [key, list] : idle_) {
@@ -72,11 +76,8 @@ void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
   Idle* raw = idle.get();
   raw->pool = this;
   raw->conn = std::move(conn);
-  raw->timer = dispatcher_.createTimer([this, raw] {
-    GW_LOG_DEBUG("closing idle upstream connection ", raw->conn->describe());
-    evict(raw);
-  });
-  raw->timer->enable(idle_timeout_);
+  raw->parked_at = dispatcher_.now();
+  if (!idle_timer_->enabled()) idle_timer_->enable(idle_timeout_);
   bufferevent* bev = raw->conn->bev();
   bufferevent_setcb(bev, &ConnectionPool::onIdleRead, nullptr, &ConnectionPool::onIdleEvent, raw);
   bufferevent_setwatermark(bev, EV_READ, 0, 0);
@@ -94,7 +95,6 @@ std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& 
   while (!list.empty()) {
     std::unique_ptr<Idle> idle = std::move(list.back());
     list.pop_back();
-    idle->timer.reset();
     bufferevent_setcb(idle->conn->bev(), nullptr, nullptr, nullptr, nullptr);
     if (idle->conn->stillOpen()) {
       // An empty list stays in the map: the key comes back with the next park().
@@ -128,8 +128,30 @@ void ConnectionPool::evict(Idle* idle) {
   if (!owned) return;
   bufferevent_setcb(owned->conn->bev(), nullptr, nullptr, nullptr, nullptr);
   bufferevent_disable(owned->conn->bev(), EV_READ | EV_WRITE);
-  owned->timer->disable();
   dispatcher_.deferredDelete(std::move(owned));
+}
+
+void ConnectionPool::onIdleTimeout() {
+  const event::MonotonicTime now = dispatcher_.now();
+  std::vector<Idle*> expired;
+  std::optional<event::MonotonicTime> next;  // the oldest deadline still ahead
+  for (auto& [key, list] : idle_) {
+    for (const auto& idle : list) {  // oldest first: stop at the first one still in time
+      const event::MonotonicTime deadline = idle->parked_at + idle_timeout_;
+      if (deadline > now) {
+        if (!next || deadline < *next) next = deadline;
+        break;
+      }
+      expired.push_back(idle.get());
+    }
+  }
+  for (Idle* idle : expired) {
+    GW_LOG_DEBUG("closing idle upstream connection ", idle->conn->describe());
+    evict(idle);
+  }
+  if (next) {
+    idle_timer_->enable(std::chrono::ceil<std::chrono::milliseconds>(*next - now));
+  }
 }
 
 void ConnectionPool::onIdleRead(bufferevent*, void* arg) {

@@ -5,8 +5,10 @@
 // ConnectionPool keeps released connections idle per key (see poolKey()),
 // most recently used last. While idle, a connection's bufferevent callbacks are
 // the pool's: any byte, EOF or error from the peer closes and drops it, as does
-// the idle timer. Thread-safety: none; one pool per connector, on its
-// dispatcher's thread.
+// the idle timeout (one timer for the pool, armed for the oldest idle
+// connection's deadline: parking and taking a connection, once per proxied
+// request, create and destroy no timer). Thread-safety: none; one pool per
+// connector, on its dispatcher's thread.
 
 #include <chrono>
 #include <cstdint>
@@ -95,12 +97,14 @@ class ConnectionPool {
   struct Idle : event::DeferredDeletable {
     ConnectionPool* pool = nullptr;
     std::unique_ptr<UpstreamConnectionImpl> conn;
-    event::TimerPtr timer;
+    event::MonotonicTime parked_at;
   };
-  using IdleList = std::list<std::unique_ptr<Idle>>;
+  using IdleList = std::list<std::unique_ptr<Idle>>;  // oldest first
 
   static void onIdleRead(bufferevent* bev, void* arg);
   static void onIdleEvent(bufferevent* bev, short events, void* arg);
+  // Closes the connections idle for idle_timeout_, re-arms for the next deadline.
+  void onIdleTimeout();
   // Drops `idle` from the pool and closes it after the current callback.
   void evict(Idle* idle);
   std::unique_ptr<Idle> unlink(Idle* idle);
@@ -109,6 +113,7 @@ class ConnectionPool {
   const std::chrono::milliseconds idle_timeout_;
   const uint32_t max_idle_per_key_;
   std::map<std::string, IdleList> idle_;
+  event::TimerPtr idle_timer_;  // armed while any connection is idle
 };
 
 }  // namespace gw::proxy

@@ -83,6 +83,11 @@ struct ConnectRequest {
   // [httpClients] enableHttp2). The caller must then speak what
   // UpstreamConnection::negotiatedProtocol() says. Internal clients leave it off.
   bool offer_http2 = false;
+  // The connection pool's key for the fields above, for a caller that connects
+  // to the same place for many requests (the router, per endpoint): filled by
+  // withPoolKey() (connect_protocol.h) once, so that a connect served from the
+  // pool builds no key. Empty: the connector computes it on each connect.
+  std::string pool_key;
 };
 
 // Why a connection could not be had. `message` is a short text for the client's

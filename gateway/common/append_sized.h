@@ -9,9 +9,12 @@
 //
 // Example:
 //   appendSized<JsonSizer, JsonWriter>(out, [&](auto& w) { w.string(value); });
+//   appendSized<PieceSizer, PieceWriter>(out, [&](auto& w) { w.put(name); w.put(": "); });
 
 #include <cstddef>
+#include <cstring>
 #include <string>
+#include <string_view>
 
 namespace gw {
 
@@ -25,5 +28,23 @@ void appendSized(std::string& out, const Write& write) {
   write(writer);
   out.resize(static_cast<size_t>(writer.end() - out.data()));
 }
+
+// The plain pair: text made of string pieces (an HTTP head, a line).
+struct PieceSizer {
+  size_t size = 0;
+  void put(std::string_view piece) { size += piece.size(); }
+};
+class PieceWriter {
+ public:
+  explicit PieceWriter(char* at) : at_(at) {}
+  void put(std::string_view piece) {
+    std::memcpy(at_, piece.data(), piece.size());
+    at_ += piece.size();
+  }
+  char* end() const { return at_; }
+
+ private:
+  char* at_;
+};
 
 }  // namespace gw

@@ -1,10 +1,21 @@
 #include "gateway/http/header_map.h"
 
 #include <algorithm>
+#include <array>
 
 namespace gw::http {
 namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// RFC 9110 5.6.2 tchar, one entry per byte value.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -13,10 +24,17 @@ std::string_view trim(std::string_view s) {
 }
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+bool iequalsSameSize(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (a[i] != b[i] && lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool isToken(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    if (!kTokenChars[c]) return false;
   }
   return true;
 }
@@ -38,11 +56,7 @@ void HeaderMap::set(std::string_view name, std::string value) {
 }
 
 size_t HeaderMap::remove(std::string_view name) {
-  size_t before = entries_.size();
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return iequals(e.first, name); }),
-                 entries_.end());
-  return before - entries_.size();
+  return removeIf([name](const std::string& n, const std::string&) { return iequals(n, name); });
 }
 
 const std::string* HeaderMap::get(std::string_view name) const {

@@ -4,6 +4,7 @@
 // lookup. Repeated names are kept as separate entries, as they arrived.
 // Not thread-safe; owned by one stream.
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,16 @@ class HeaderMap {
   void set(std::string_view name, std::string value);
   // Removes every entry named `name`; returns how many were removed.
   size_t remove(std::string_view name);
+  // Removes every entry for which `drop(name, value)` is true, in one pass;
+  // returns how many were removed.
+  template <class Predicate>
+  size_t removeIf(Predicate drop) {
+    const size_t before = entries_.size();
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [&](const Entry& e) { return drop(e.first, e.second); }),
+                   entries_.end());
+    return before - entries_.size();
+  }
   // The first value for `name`, or nullptr.
   const std::string* get(std::string_view name) const;
   // Number of entries named `name`.
@@ -41,8 +52,18 @@ class HeaderMap {
   std::vector<Entry> entries_;
 };
 
-// ASCII case-insensitive comparison of header names and tokens.
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive comparison of equal-length strings.
+bool iequalsSameSize(std::string_view a, std::string_view b);
+
+// ASCII case-insensitive comparison of header names and tokens. Inline: most
+// calls compare names of different lengths and end at the size check.
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequalsSameSize(a, b);
+}
+
+// True when `name` is an HTTP token (RFC 9110 5.6.2), as a field name must be:
+// not empty, only tchar (no spaces, separators, controls or bytes >= 0x80).
+bool isToken(std::string_view name);
 
 // True when the comma-separated header value `list` contains `token` (case-insensitive).
 bool hasToken(std::string_view list, std::string_view token);

@@ -8,19 +8,9 @@ namespace {
 
 Http1ClientCodec* self(http_parser* p) { return static_cast<Http1ClientCodec*>(p->data); }
 
-}  // namespace
+constexpr size_t kTypicalFieldCount = 16;
 
-bool isToken(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum &&
-        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
+}  // namespace
 
 Http1ClientCodec::Http1ClientCodec(ResponseDecoderCallbacks& callbacks) : callbacks_(callbacks) {
   http_parser_settings_init(&settings_);
@@ -39,6 +29,9 @@ void Http1ClientCodec::newExchange(std::string_view method) {
   state_ = DecodeState::Reading;
   error_.clear();
   fields_.clear();
+  // Room for a typical response head: the section is moved out whole to
+  // onResponseHeaders(), so growing it here would copy every field on the way.
+  fields_.reserve(kTypicalFieldCount);
   field_.clear();
   value_.clear();
   last_was_value_ = false;

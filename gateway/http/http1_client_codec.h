@@ -50,7 +50,4 @@ class Http1ClientCodec : public ClientCodec {
   bool headers_done_ = false;
 };
 
-// True when `name` is an HTTP token (RFC 9110 5.6.2), as a field name must be.
-bool isToken(std::string_view name);
-
 }  // namespace gw::http

@@ -2,9 +2,10 @@
 
 #include <event2/buffer.h>
 
-#include <cstring>
+#include <charconv>
 
 #include "absl/strings/numbers.h"
+#include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
 #include "gateway/stats/stats.h"
 
@@ -12,19 +13,6 @@ namespace gw::http {
 namespace {
 
 Http1ServerCodec* self(http_parser* p) { return static_cast<Http1ServerCodec*>(p->data); }
-
-// RFC 9110 5.6.2 token characters. A header name with anything else (notably
-// whitespace before the colon, which http-parser tolerates) is rejected: a
-// backend could read the header differently and be handed a smuggled request.
-bool isToken(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-    if (!ok || c == 0) return false;
-  }
-  return true;
-}
 
 bool isHopByHopResponseHeader(std::string_view name) {
   return iequals(name, "connection") || iequals(name, "transfer-encoding") ||
@@ -193,6 +181,9 @@ int Http1ServerCodec::onUrl(http_parser* p, const char* at, size_t len) {
 
 void Http1ServerCodec::finishHeaderPair() {
   if (field_.empty()) return;
+  // A name that is not a token (e.g. whitespace before the colon, which
+  // http-parser tolerates) is refused: a backend could read the header
+  // differently and be handed a smuggled request.
   if (!isToken(field_)) bad_header_name_ = true;
   bool keep = true;
   if (field_.find('_') != std::string::npos) {
@@ -371,39 +362,60 @@ void Http1ServerCodec::encode100Continue() {
 
 void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_stream) {
   response_started_ = true;
-  int status = headers.status;
-  bool no_content = statusHasNoContent(status);
+  const int status = headers.status;
+  const bool no_content = statusHasNoContent(status);
   response_no_body_ = head_request_ || no_content;
   // A client that sent a body we have not read must not reuse the connection:
   // its leftover bytes would be taken for the next request.
   if (!request_complete_) keep_alive_ = false;
-  std::string out = gw::cat("HTTP/1.1 ", status, " ", reasonPhrase(status), "\r\n");
+  // Which fields go out (a HEAD response keeps Content-Length: it describes the GET).
+  auto sent = [no_content](std::string_view name) {
+    return !isHopByHopResponseHeader(name) && !(no_content && iequals(name, "content-length"));
+  };
   bool has_length = false;
   for (const auto& [name, value] : headers.headers.entries()) {
-    if (isHopByHopResponseHeader(name)) continue;
-    if (iequals(name, "content-length")) {
-      if (no_content) continue;  // a HEAD response keeps it: it describes the GET
-      has_length = true;
-    }
-    gw::catAppend(&out, name, ": ", value, "\r\n");
+    has_length = has_length || (sent(name) && iequals(name, "content-length"));
   }
+  std::string_view framing;
   response_chunked_ = false;
   if (!has_length && !response_no_body_) {
     if (end_stream) {
-      out += "Content-Length: 0\r\n";
+      framing = "Content-Length: 0\r\n";
     } else if (request_.version_minor >= 1) {
       response_chunked_ = true;
-      out += "Transfer-Encoding: chunked\r\n";
+      framing = "Transfer-Encoding: chunked\r\n";
     } else {
       keep_alive_ = false;  // body delimited by close
     }
   }
+  std::string_view connection;
   if (!keep_alive_) {
-    out += "Connection: close\r\n";
+    connection = "Connection: close\r\n";
   } else if (request_.version_minor == 0) {
-    out += "Connection: keep-alive\r\n";
+    connection = "Connection: keep-alive\r\n";
   }
-  out += "\r\n";
+  char code[16];
+  const std::string_view code_text(code,
+                                   std::to_chars(code, code + sizeof(code), status).ptr - code);
+  // Sized, then written in one allocation: this runs for every response.
+  std::string out;
+  gw::appendSized<gw::PieceSizer, gw::PieceWriter>(out, [&](auto& w) {
+    w.put("HTTP/1.1 ");
+    w.put(code_text);
+    w.put(" ");
+    w.put(reasonPhrase(status));
+    w.put("\r\n");
+    for (const auto& [name, value] : headers.headers.entries()) {
+      if (!sent(name)) continue;
+      w.put(name);
+      w.put(": ");
+      w.put(value);
+      w.put("\r\n");
+    }
+    w.put(framing);
+    w.put(connection);
+    w.put("\r\n");
+  });
   evbuffer_add(output_, out.data(), out.size());
   if (end_stream) endResponse();
 }

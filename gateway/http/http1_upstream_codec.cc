@@ -1,7 +1,6 @@
 #include "gateway/http/http1_upstream_codec.h"
 
 #include <cstdio>
-#include <cstring>
 
 #include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
@@ -10,28 +9,6 @@ namespace gw::http {
 
 Http1UpstreamCodec::Http1UpstreamCodec(Http1UpstreamOptions options)
     : options_(std::move(options)), codec_(*this) {}
-
-namespace {
-
-// appendSized()'s two passes over a request head: count, then copy.
-struct HeadSizer {
-  size_t size = 0;
-  void put(std::string_view piece) { size += piece.size(); }
-};
-class HeadWriter {
- public:
-  explicit HeadWriter(char* at) : at_(at) {}
-  void put(std::string_view piece) {
-    std::memcpy(at_, piece.data(), piece.size());
-    at_ += piece.size();
-  }
-  char* end() const { return at_; }
-
- private:
-  char* at_;
-};
-
-}  // namespace
 
 // The head is sized, then copied straight into output_ (one allocation, no
 // appends): this runs for every request the router sends to an HTTP/1 backend.
@@ -45,7 +22,7 @@ UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, b
   const std::string_view proxy_authorization =
       absolute ? std::string_view(options_.proxy_authorization) : std::string_view();
   bool has_length = false;
-  gw::appendSized<HeadSizer, HeadWriter>(output_, [&](auto& w) {
+  gw::appendSized<gw::PieceSizer, gw::PieceWriter>(output_, [&](auto& w) {
     w.put(head.method);
     w.put(" ");
     if (absolute) {

@@ -35,9 +35,15 @@ bool isDotSegment(std::string_view seg) {
 // strip the parameter and read an empty segment, nginx reads a name ";x".
 bool isParameterOnlySegment(std::string_view seg) { return !seg.empty() && seg.front() == ';'; }
 
-bool containsNoCase(std::string_view s, std::string_view needle) {
-  for (size_t i = 0; i + needle.size() <= s.size(); ++i) {
-    if (startsWithNoCase(s.substr(i), needle)) return true;
+// Encoded separators, and double-encoded dots, are read as '/' or '.' by some
+// backends. One pass over the '%' escapes (each one against every form),
+// not one pass per form.
+bool hasEncodedSeparator(std::string_view path) {
+  static constexpr std::string_view kForms[] = {"%2f", "%5c", "%252e", "%252f", "%255c"};
+  for (size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1)) {
+    for (std::string_view form : kForms) {
+      if (startsWithNoCase(path.substr(i), form)) return true;
+    }
   }
   return false;
 }
@@ -98,11 +104,8 @@ absl::Status normalizeRequestTarget(std::string& target) {
   if (target.find('\0') != std::string::npos || target.find("%00") != std::string::npos) {
     return absl::InvalidArgumentError("the request target contains a NUL byte");
   }
-  // Encoded separators, and double-encoded dots, are read as '/' or '.' by some
-  // backends: the route matched here would not be the resource served.
-  if (path.find('\\') != std::string_view::npos || containsNoCase(path, "%2f") ||
-      containsNoCase(path, "%5c") || containsNoCase(path, "%252e") ||
-      containsNoCase(path, "%252f") || containsNoCase(path, "%255c")) {
+  // The route matched here would not be the resource served.
+  if (path.find('\\') != std::string_view::npos || hasEncodedSeparator(path)) {
     return absl::InvalidArgumentError(
         "the path contains an encoded '/' or '\\', a backslash, or a double-encoded dot");
   }

@@ -37,6 +37,21 @@ bool segmentsMatch(const std::vector<std::string>& tmpl,
   return true;
 }
 
+// For a 405: the methods of the operations whose path matches, sorted, "GET, POST".
+std::string allowedMethods(const ApiRoute& api, const std::vector<std::string_view>& segs) {
+  std::vector<std::string_view> allowed;
+  for (const auto& op : api.operations()) {
+    if (!segmentsMatch(op.segments, segs)) continue;
+    if (std::find(allowed.begin(), allowed.end(), op.operation->method) == allowed.end()) {
+      allowed.emplace_back(op.operation->method);
+    }
+  }
+  std::sort(allowed.begin(), allowed.end());
+  std::string out;
+  for (std::string_view m : allowed) gw::catAppend(&out, out.empty() ? "" : ", ", m);
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string_view> splitPath(std::string_view path) {
@@ -44,6 +59,7 @@ std::vector<std::string_view> splitPath(std::string_view path) {
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   if (!path.empty() && path.back() == '/') path.remove_suffix(1);
   if (path.empty()) return out;
+  out.reserve(std::count(path.begin(), path.end(), '/') + 1);
   size_t start = 0;
   while (true) {
     size_t slash = path.find('/', start);
@@ -160,24 +176,19 @@ RouteMatch RouteTable::match(std::string_view method, std::string_view full_path
     std::string_view rest = base == "/" ? path : path.substr(base.size());
     std::vector<std::string_view> segs = splitPath(rest);
     const ApiRoute::CompiledOperation* best = nullptr;
-    std::vector<std::string> allowed;
+    bool path_matched = false;
     for (const auto& op : api->operations()) {
       if (!segmentsMatch(op.segments, segs)) continue;
-      if (op.operation->method != method) {
-        if (std::find(allowed.begin(), allowed.end(), op.operation->method) == allowed.end()) {
-          allowed.push_back(op.operation->method);
-        }
-        continue;
-      }
+      path_matched = true;
+      if (op.operation->method != method) continue;
       if (best == nullptr || op.literal_count > best->literal_count) best = &op;
     }
-    if (best == nullptr && allowed.empty()) continue;  // maybe a shorter basePath matches
+    if (!path_matched) continue;  // maybe a shorter basePath matches
     m.api = api.get();
     m.upstream_path = gw::cat(rest.empty() ? std::string_view("/") : rest, query);
     if (best == nullptr) {
       m.result = RouteMatch::Result::MethodNotAllowed;
-      std::sort(allowed.begin(), allowed.end());
-      m.allowed_methods = absl::StrJoin(allowed, ", ");
+      m.allowed_methods = allowedMethods(*api, segs);
       return m;
     }
     m.result = RouteMatch::Result::Matched;

@@ -18,12 +18,11 @@ namespace {
 
 void resolveEndpoint(const conf::EndpointConfig& ep, RouterConfig& rc) {
   for (const conf::EndpointUrl& url : ep.urls) {
-    rc.resolved_proxies[&url] = proxy::resolveProxy(rc.http_clients.proxyFor(url.scheme), ep.proxy,
-                                                    /*internal=*/false, url.host, url.port);
+    rc.connect_requests[&url] = connectRequestFor(rc.http_clients, ep, url);
   }
 }
 
-// Proxy choice depends only on immutable config, so decide it once per URL.
+// The proxy choice and the pool key depend only on immutable config: made once per URL.
 void precomputeProxies(const RouteTable& routes, RouterConfig& rc) {
   for (const auto& api : routes.apis()) {
     resolveEndpoint(api->api().production, rc);

@@ -14,6 +14,7 @@
 #include "gateway/http/grpc.h"
 #include "gateway/router/upstream_headers.h"
 #include "gateway/stats/stats.h"
+#include "proxy_connector/connect_protocol.h"
 #include "proxy_connector/proxy_resolver.h"
 
 namespace gw::router {
@@ -149,17 +150,21 @@ void RouterFilter::connectTo(size_t index) {
   connect_handle_ = decoder_callbacks_->connector().connect(request, *this);
 }
 
-proxy::ConnectRequest RouterFilter::connectRequest() const {
+proxy::ConnectRequest connectRequestFor(const conf::HttpClientsConfig& http_clients,
+                                        const conf::EndpointConfig& endpoints,
+                                        const conf::EndpointUrl& url) {
   proxy::ConnectRequest req;
-  req.target = proxy::Target{endpoint_->scheme, endpoint_->host, endpoint_->port};
-  auto cached = config_->resolved_proxies.find(endpoint_);
-  req.proxy = cached != config_->resolved_proxies.end()
-                  ? cached->second
-                  : proxy::resolveProxy(config_->http_clients.proxyFor(endpoint_->scheme),
-                                        endpoints().proxy,
-                                        /*internal=*/false, endpoint_->host, endpoint_->port);
-  req.offer_http2 = offersHttp2();
-  return req;
+  req.target = proxy::Target{url.scheme, url.host, url.port};
+  req.proxy = proxy::resolveProxy(http_clients.proxyFor(url.scheme), endpoints.proxy,
+                                  /*internal=*/false, url.host, url.port);
+  req.offer_http2 = http_clients.enable_http2 && url.scheme == "https";  // see offersHttp2()
+  return proxy::withPoolKey(std::move(req));
+}
+
+proxy::ConnectRequest RouterFilter::connectRequest() const {
+  auto cached = config_->connect_requests.find(endpoint_);
+  if (cached != config_->connect_requests.end()) return cached->second;
+  return connectRequestFor(config_->http_clients, endpoints(), *endpoint_);
 }
 
 void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
@@ -181,7 +186,7 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   http::Http1UpstreamOptions options;
   options.absolute_form = connection_->absoluteForm();
   if (options.absolute_form) options.proxy_authorization = connection_->proxyAuthorization();
-  h1_codec_.emplace(std::move(options));
+  h1_codec_ = std::make_unique<http::Http1UpstreamCodec>(std::move(options));
   bufferevent* bev = connection_->bev();
   bufferevent_setcb(bev, &RouterFilter::onUpstreamRead, &RouterFilter::onUpstreamWrite,
                     &RouterFilter::onUpstreamEvent, this);

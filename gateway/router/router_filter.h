@@ -38,9 +38,10 @@ namespace gw::router {
 // Immutable, shared by all router instances.
 struct RouterConfig {
   conf::HttpClientsConfig http_clients;  // [httpClients]: proxyFor(scheme)
-  // The proxy (or none) for each endpoint URL of the served APIs, resolved once
-  // at start-up; endpoints not in it are resolved per request.
-  std::unordered_map<const conf::EndpointUrl*, std::optional<proxy::ProxyServer>> resolved_proxies;
+  // The connect request for each endpoint URL of the served APIs, made once at
+  // start-up: its proxy (or none) resolved and its pool key computed
+  // (connectRequestFor()). Endpoints not in it (etcd gave them) get theirs per request.
+  std::unordered_map<const conf::EndpointUrl*, proxy::ConnectRequest> connect_requests;
   // advanceEndpointConfig retries and circuit breakers, per endpoint URL.
   EndpointGuards guards;
   // The URLs etcd gave for etcd(<key>, <defaultUrl>) endpoints; null = defaults.
@@ -54,6 +55,12 @@ struct RouterConfig {
   // (listenerConfig.idleTimeoutInMillis); 0 = no limit.
   uint32_t client_stall_timeout_ms = 0;
 };
+
+// How the router reaches `url`, an endpoint URL of `endpoints`, with the
+// pool key filled in.
+proxy::ConnectRequest connectRequestFor(const conf::HttpClientsConfig& http_clients,
+                                        const conf::EndpointConfig& endpoints,
+                                        const conf::EndpointUrl& url);
 
 class RouterFilter : public http::PassThroughFilter,
                      public proxy::ConnectCallbacks,
@@ -194,7 +201,9 @@ class RouterFilter : public http::PassThroughFilter,
   // The attempt's stream, until its response completed or it was reset: on
   // connection_ through h1_codec_ (HTTP/1), or on h2_conn_ (HTTP/2).
   http::UpstreamStream* stream_ = nullptr;
-  std::optional<http::Http1UpstreamCodec> h1_codec_;  // connection_'s
+  // connection_'s. On the heap: inline, it made RouterFilter (one per request)
+  // too large for malloc's per-thread cache of small blocks.
+  std::unique_ptr<http::Http1UpstreamCodec> h1_codec_;
   // The HTTP/2 attempt: waiting for a connection, or the one its stream is on.
   Http2Pool::WaitHandlePtr h2_wait_;
   Http2PoolConnection* h2_conn_ = nullptr;

@@ -1,7 +1,5 @@
 #include "gateway/router/upstream_headers.h"
 
-#include <vector>
-
 #include "gateway/common/strcat.h"
 
 namespace gw::router {
@@ -29,17 +27,7 @@ bool isResponseHopByHop(std::string_view name) {
          http::iequals(name, "proxy-connection") || http::iequals(name, "proxy-authenticate");
 }
 
-bool isFieldName(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name) {
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum &&
-        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
+bool isFieldName(std::string_view name) { return http::isToken(name); }
 
 namespace {
 
@@ -47,39 +35,21 @@ bool hasPrefix(std::string_view name, std::string_view prefix) {
   return name.size() >= prefix.size() && http::iequals(name.substr(0, prefix.size()), prefix);
 }
 
-// The Connection header values, found once per message so that the per-header
-// check is a scan of (usually zero or one) values, not of every header.
-std::vector<const std::string*> connectionValues(const http::HeaderMap& headers) {
-  std::vector<const std::string*> out;
-  for (const auto& [n, v] : headers.entries()) {
-    if (http::iequals(n, "connection")) out.push_back(&v);
-  }
-  return out;
-}
-
-bool namedIn(const std::vector<const std::string*>& connection, std::string_view name) {
-  for (const std::string* v : connection) {
-    if (http::hasToken(*v, name)) return true;
-  }
-  return false;
-}
+bool isConnection(std::string_view name) { return http::iequals(name, "connection"); }
 
 }  // namespace
 
 size_t dropConnectionOptions(http::HeaderMap& headers) {
-  const std::vector<const std::string*> connection = connectionValues(headers);
+  // Joined once per message, so the per-header check is one scan of a short
+  // string ("keep-alive", usually), with no allocation.
+  const std::string connection = connectionOptions(headers);
   if (connection.empty()) return 0;
-  std::vector<std::string> doomed;
-  for (const auto& [name, value] : headers.entries()) {
-    if (http::iequals(name, "connection") || http::iequals(name, "host") ||
-        http::iequals(name, "content-length") || http::iequals(name, "transfer-encoding")) {
-      continue;
-    }
-    if (namedIn(connection, name)) doomed.push_back(name);
-  }
-  size_t removed = 0;
-  for (const std::string& name : doomed) removed += headers.remove(name);
-  return removed;
+  return headers.removeIf([&connection](const std::string& name, const std::string&) {
+    const bool kept = isConnection(name) || http::iequals(name, "host") ||
+                      http::iequals(name, "content-length") ||
+                      http::iequals(name, "transfer-encoding");
+    return !kept && http::hasToken(connection, name);
+  });
 }
 
 std::string authority(const conf::EndpointUrl& url) {
@@ -121,15 +91,12 @@ http::HeaderMap forwardedHeaders(const http::RequestHeaders& request,
   return out;
 }
 
-http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers) {
-  http::HeaderMap out;
-  out.reserve(headers.size());
-  const std::vector<const std::string*> connection = connectionValues(headers);
-  for (const auto& [name, value] : headers.entries()) {
-    if (isResponseHopByHop(name) || namedIn(connection, name)) continue;
-    out.add(name, value);
-  }
-  return out;
+http::HeaderMap forwardedResponseHeaders(http::HeaderMap headers) {
+  const std::string connection = connectionOptions(headers);
+  headers.removeIf([&connection](const std::string& name, const std::string&) {
+    return isResponseHopByHop(name) || http::hasToken(connection, name);
+  });
+  return headers;
 }
 
 bool isForbiddenTrailer(std::string_view name) {
@@ -155,8 +122,13 @@ bool isForbiddenTrailer(std::string_view name) {
 
 std::string connectionOptions(const http::HeaderMap& headers) {
   std::string out;
-  for (const std::string* v : connectionValues(headers)) {
-    gw::catAppend(&out, out.empty() ? "" : ", ", *v);
+  for (const auto& [name, value] : headers.entries()) {
+    if (!isConnection(name)) continue;
+    if (out.empty()) {
+      out = value;
+    } else {
+      gw::catAppend(&out, ", ", value);
+    }
   }
   return out;
 }

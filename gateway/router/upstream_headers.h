@@ -59,8 +59,9 @@ http::HeaderMap forwardedHeaders(const http::RequestHeaders& request,
                                  std::string_view client_address, bool downstream_tls,
                                  bool chunked);
 
-// The backend's response headers without the hop-by-hop ones.
-http::HeaderMap forwardedResponseHeaders(const http::HeaderMap& headers);
+// The backend's response headers without the hop-by-hop ones. Filtered in
+// place: pass std::move(headers) when the caller is done with them (no copy).
+http::HeaderMap forwardedResponseHeaders(http::HeaderMap headers);
 
 // True for fields that never cross the gateway in a trailer section, either
 // way: the hop-by-hop ones (as in a header section, Proxy-* included), the

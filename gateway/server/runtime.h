@@ -3,8 +3,8 @@
 // Everything the workers share: built by loadRuntime() and immutable after
 // that. A reload builds a new Runtime and swaps the shared_ptr; every stream
 // holds the snapshot it started on (RuntimeConstSharedPtr), so what the route
-// match, the filter configs and the router's per-URL proxy table
-// (RouterConfig::resolved_proxies, keyed by EndpointUrl addresses inside
+// match, the filter configs and the router's per-URL connect requests
+// (RouterConfig::connect_requests, keyed by EndpointUrl addresses inside
 // `routes`) point at stays alive until the stream is gone.
 
 #include <memory>

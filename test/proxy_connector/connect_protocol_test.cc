@@ -69,6 +69,17 @@ TEST(ConnectProtocol, PoolKey) {
   EXPECT_EQ(poolKey(a), poolKey(proxied("https", "api", 443)));
 }
 
+TEST(ConnectProtocol, WithPoolKeyFillsOnlyTheKey) {
+  const ConnectRequest r = proxied("https", "api", 443);
+  EXPECT_TRUE(r.pool_key.empty());
+  const ConnectRequest keyed = withPoolKey(r);
+  EXPECT_EQ(keyed.pool_key, poolKey(r));
+  EXPECT_EQ(keyed.target.authority(), r.target.authority());
+  EXPECT_EQ(keyed.proxy->username, r.proxy->username);
+  // The key is of the request's own fields: the key field does not feed it.
+  EXPECT_EQ(poolKey(keyed), poolKey(r));
+}
+
 TEST(ConnectProtocol, AbsoluteFormOnlyForPlainHttpWithoutConnect) {
   ConnectRequest r = proxied("http", "api", 80);
   EXPECT_FALSE(usesAbsoluteForm(r));
