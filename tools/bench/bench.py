@@ -113,12 +113,13 @@ class BenchNginx(h._Daemon):
     name = "nginx"
 
     def __init__(self, workers=1, upstream_port=None, tls_cert=None, upstream_tls_ca=None,
-                 http2=False, single_process=False, wrapper=()):
+                 http2=False, single_process=False, wrapper=(), upstream_keepalive=64):
         """tls_cert: (cert, key) = this nginx (backend or reverse proxy) listens with TLS.
         upstream_tls_ca: the reverse proxy reaches its upstream over TLS, verified against
         this CA, sessions reused. http2: the TLS listener is `ssl http2` (ALPN h2).
         single_process: `master_process off` (one process serving, for valgrind / strace -p).
-        wrapper: argv put in front of nginx's (e.g. valgrind --tool=callgrind ...)."""
+        wrapper: argv put in front of nginx's (e.g. valgrind --tool=callgrind ...).
+        upstream_keepalive: idle upstream connections the reverse proxy keeps (`keepalive`)."""
         self.single_process = single_process
         self.wrapper = list(wrapper)
         self.port = h.free_port()
@@ -128,6 +129,7 @@ class BenchNginx(h._Daemon):
         self.tls_cert = tls_cert
         self.upstream_tls_ca = upstream_tls_ca
         self.http2 = http2
+        self.upstream_keepalive = upstream_keepalive
         self.run_dir = h.make_run_dir("mgw-bench-nginx-", owner=h.DAEMON_USER)
         self.conf_path = os.path.join(self.run_dir, "nginx.conf")
         self.process = None
@@ -154,12 +156,13 @@ class BenchNginx(h._Daemon):
                        "      proxy_ssl_name localhost;\n      proxy_ssl_server_name on;\n"
                        "      proxy_ssl_session_reuse on;\n" % self.upstream_tls_ca)
             body = ("  upstream bench_backend {\n"
-                    "    server 127.0.0.1:%d;\n    keepalive 64;\n"
+                    "    server 127.0.0.1:%d;\n    keepalive %d;\n"
                     "    keepalive_requests 1000000;\n  }\n"
                     "  server {\n    listen 127.0.0.1:%d%s;\n"
                     "    location / {\n      proxy_pass %s://bench_backend;\n"
                     "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n"
-                    "%s    }\n  }" % (self.upstream_port, self.port, listen_tls, scheme, tls))
+                    "%s    }\n  }" % (self.upstream_port, self.upstream_keepalive, self.port,
+                                      listen_tls, scheme, tls))
         else:
             body = ("  server {\n    listen 127.0.0.1:%d%s;\n"
                     "    location / {\n      default_type text/plain;\n"

@@ -24,7 +24,12 @@ The machine is shared with other work: wall-clock numbers move with its load
 compare within one run only, and prefer `cpu us/req`.
 
 Environment: H2_BENCH_DURATION (5, seconds per run), H2_BENCH_ROUNDS (3),
-H2_BENCH_CLIENTS (64), H2_BENCH_STREAMS (10), H2_BENCH_ONLY (down,up).
+H2_BENCH_CLIENTS (64), H2_BENCH_STREAMS (10), H2_BENCH_ONLY (down,up),
+H2_BENCH_MAX_IDLE (downstream: the idle upstream connections microgw
+(maxIdleConnections) and nginx (`keepalive`) keep; default each one's own, 100
+and 64. With -c64 -m10 up to 640 requests are in flight: below that, finished
+requests close connections that the next ones reopen, where nghttpx keeps
+them all).
 """
 
 import os
@@ -50,6 +55,7 @@ STREAMS = os.environ.get("H2_BENCH_STREAMS", "10")
 # offered a choice, nginx and nghttpx take h2load's first (AES-128).
 TLS13_CIPHER = os.environ.get("H2_BENCH_TLS13_CIPHER", "TLS_AES_128_GCM_SHA256")
 ONLY = [s for s in os.environ.get("H2_BENCH_ONLY", "down,up").split(",") if s]
+MAX_IDLE = os.environ.get("H2_BENCH_MAX_IDLE")
 
 
 def proc_ticks(pid):
@@ -166,17 +172,18 @@ def main():
             backend = bench.BenchNginx().start()
             daemons.append(backend)
             nginx = bench.BenchNginx(upstream_port=backend.port, tls_cert=(cert, key),
-                                     http2=True).start()
+                                     http2=True,
+                                     upstream_keepalive=int(MAX_IDLE or 64)).start()
             daemons.append(nginx)
             nghttpx = Nghttpx("127.0.0.1,%d" % backend.port, frontend_tls=(cert, key)).start()
             daemons.append(nghttpx)
             api = h.api_definition("/", ["http://127.0.0.1:%d/" % backend.port],
                                    paths={"/pets": ["get"]}, title="bench")
-            gw = h.Microgw({"bench": api},
-                           conf={"listenerConfig": {"workers": 1, "certificateFile": cert,
-                                                    "keyFile": key},
-                                 "accessLog": {"enabled": False}},
-                           filters="filters:\n  - name: router\n")
+            conf = {"listenerConfig": {"workers": 1, "certificateFile": cert, "keyFile": key},
+                    "accessLog": {"enabled": False}}
+            if MAX_IDLE:
+                conf["httpClients"] = {"poolConfig": {"maxIdleConnections": int(MAX_IDLE)}}
+            gw = h.Microgw({"bench": api}, conf=conf, filters="filters:\n  - name: router\n")
             gateways.append(gw)
             gw.start()
             h.wait_for_port(h.LOOPBACK, gw.https_port, process=gw.process)
