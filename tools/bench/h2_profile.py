@@ -170,7 +170,9 @@ def callgrind(name, argv, run_dir, port, forks):
         proc.stop(timeout=60)
 
 
-def strace(name, argv, run_dir, port, forks):
+def traced_load(name, argv, run_dir, port, forks, strace_args, out_name):
+    """Starts the front, warms it up, then runs REQUESTS requests under
+    `strace -p <serving pid> strace_args`; returns the trace file's path."""
     proc = h.Process(name, argv, run_dir, port=port)
     proc.start(timeout=60)
     bench.record_pid(proc)
@@ -178,22 +180,28 @@ def strace(name, argv, run_dir, port, forks):
         pid = serving_pid(proc, forks)
         url = "https://127.0.0.1:%d/pets" % port
         load(url, 2000)
-        out_path = os.path.join(run_dir, "strace.txt")
-        tracer = subprocess.Popen(["strace", "-c", "-f", "-o", out_path, "-p", str(pid)],
+        out_path = os.path.join(run_dir, out_name)
+        tracer = subprocess.Popen(["strace"] + strace_args + ["-o", out_path, "-p", str(pid)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
         load(url, REQUESTS)
         tracer.send_signal(signal.SIGINT)
         tracer.wait(timeout=60)
-        calls = {}
-        with open(out_path) as f:
-            for line in f:
-                fields = line.split()
-                if len(fields) >= 5 and fields[0][0].isdigit() and fields[-1] != "total":
-                    calls[fields[-1]] = int(fields[3])
-        return calls
+        return out_path
     finally:
         proc.stop(timeout=30)
+
+
+def strace(name, argv, run_dir, port, forks):
+    """{system call: count} of the load."""
+    out_path = traced_load(name, argv, run_dir, port, forks, ["-c", "-f"], "strace.txt")
+    calls = {}
+    with open(out_path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 5 and fields[0][0].isdigit() and fields[-1] != "total":
+                calls[fields[-1]] = int(fields[3])
+    return calls
 
 
 IO_CALLS = "read,write,readv,writev,sendmsg,recvmsg,sendto,recvfrom"
@@ -203,34 +211,19 @@ IO_LINE = re.compile(r"(\w+)\(\d+<TCPv?6?:\[[^\]]*?:(\d+)->[^\]]*\]>.*\)\s+=\s+(
 
 def io(name, argv, run_dir, port, forks):
     """{(side, call): (calls, bytes)} of the load's socket reads and writes."""
-    proc = h.Process(name, argv, run_dir, port=port)
-    proc.start(timeout=60)
-    bench.record_pid(proc)
-    try:
-        pid = serving_pid(proc, forks)
-        url = "https://127.0.0.1:%d/pets" % port
-        load(url, 2000)
-        out_path = os.path.join(run_dir, "io.txt")
-        tracer = subprocess.Popen(["strace", "-f", "-yy", "-e", "trace=" + IO_CALLS, "-o",
-                                   out_path, "-p", str(pid)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1)
-        load(url, REQUESTS)
-        tracer.send_signal(signal.SIGINT)
-        tracer.wait(timeout=60)
-        calls = {}
-        with open(out_path) as f:
-            for line in f:
-                m = IO_LINE.search(line)
-                if not m:
-                    continue
-                side = "down" if int(m.group(2)) == port else "up"
-                key = (side, m.group(1))
-                n, b = calls.get(key, (0, 0))
-                calls[key] = (n + 1, b + max(int(m.group(3)), 0))
-        return calls
-    finally:
-        proc.stop(timeout=30)
+    out_path = traced_load(name, argv, run_dir, port, forks,
+                           ["-f", "-yy", "-e", "trace=" + IO_CALLS], "io.txt")
+    calls = {}
+    with open(out_path) as f:
+        for line in f:
+            m = IO_LINE.search(line)
+            if not m:
+                continue
+            side = "down" if int(m.group(2)) == port else "up"
+            key = (side, m.group(1))
+            n, b = calls.get(key, (0, 0))
+            calls[key] = (n + 1, b + max(int(m.group(3)), 0))
+    return calls
 
 
 def main():

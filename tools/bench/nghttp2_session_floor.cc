@@ -66,15 +66,15 @@ bool releasedWhileIdle(const void* p, size_t n) {
 
 nghttp2_nv field(const char* name, const char* value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name)),
-          reinterpret_cast<uint8_t*>(const_cast<char*>(value)), std::char_traits<char>::length(name),
-          std::char_traits<char>::length(value), NGHTTP2_NV_FLAG_NONE};
+          reinterpret_cast<uint8_t*>(const_cast<char*>(value)),
+          std::char_traits<char>::length(name), std::char_traits<char>::length(value),
+          NGHTTP2_NV_FLAG_NONE};
 }
 
 // The server's answer to each complete request: a small 200.
 int answer(nghttp2_session* session, const nghttp2_frame* frame, void*) {
   if (frame->hd.type == NGHTTP2_HEADERS && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-    const nghttp2_nv fields[] = {field(":status", "200"),
-                                 field("content-type", "application/json"),
+    const nghttp2_nv fields[] = {field(":status", "200"), field("content-type", "application/json"),
                                  field("date", "Wed, 02 Dec 2026 18:00:00 GMT"),
                                  field("server", "microgw")};
     nghttp2_submit_response(session, frame->hd.stream_id, fields, 4, nullptr);
@@ -117,9 +117,11 @@ int main(int argc, char** argv) {
   nghttp2_session* client = nullptr;
   nghttp2_session_client_new(&client, client_callbacks, nullptr);
   nghttp2_submit_settings(client, NGHTTP2_FLAG_NONE, nullptr, 0);
-  const nghttp2_nv request[] = {field(":method", "GET"), field(":scheme", "http"),
+  const nghttp2_nv request[] = {field(":method", "GET"),
+                                field(":scheme", "http"),
                                 field(":authority", "127.0.0.1:9090"),
-                                field(":path", "/idle/v1/pets"), field("user-agent", "bench/1.0"),
+                                field(":path", "/idle/v1/pets"),
+                                field("user-agent", "bench/1.0"),
                                 field("accept", "*/*")};
   pump(client, server);  // preface and SETTINGS
   pump(server, client);  // SETTINGS and ACK
@@ -137,8 +139,8 @@ int main(int argc, char** argv) {
     if (releasedWhileIdle(p, n)) large += n;
     ++by_size[n];
   }
-  std::printf("HPACK table %u: nghttp2 holds %zu bytes in %zu blocks for an idle session;\n",
-              table, total, counted.blocks.size());
+  std::printf("HPACK table %u: nghttp2 holds %zu bytes in %zu blocks for an idle session;\n", table,
+              total, counted.blocks.size());
   std::printf("  %zu of them released while idle (Http2SessionMemory), %zu always resident\n",
               large, total - large);
   for (const auto& [n, count] : by_size) std::printf("  %6zu bytes x %d\n", n, count);
