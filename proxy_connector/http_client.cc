@@ -61,6 +61,13 @@ bool parseHttpUrl(const std::string& url, ParsedTarget* out) {
   return true;
 }
 
+// The request's body as the codec takes it, shared (no copy); null for none.
+http::SharedBody shareBody(HttpRequest& request) {
+  if (request.shared_body) return std::move(request.shared_body);
+  if (request.body.empty()) return nullptr;
+  return std::make_shared<const std::string>(std::move(request.body));
+}
+
 bool hasHeader(const HttpHeaders& headers, const char* name) {
   for (const auto& [k, v] : headers) {
     if (strcasecmp(k.c_str(), name) == 0) return true;
@@ -118,7 +125,9 @@ class HttpClient::Exchange : public ConnectCallbacks,
   const uint64_t id_;
   ParsedTarget target_;
   bool valid_url_ = false;
-  const HttpRequest request_;
+  // The request body (null: none), referenced by the codec's output, not copied.
+  const http::SharedBody body_;
+  const HttpRequest request_;  // without its body (in body_)
   HttpStreamCallbacks callbacks_;
   event::TimerPtr timer_;
   ConnectHandlePtr handle_;
@@ -141,6 +150,7 @@ HttpClient::Exchange::Exchange(HttpClient& client, uint64_t id, HttpRequest requ
       connector_(client.connector_),
       dispatcher_(client.dispatcher_),
       id_(id),
+      body_(shareBody(request)),
       request_(std::move(request)),
       callbacks_(std::move(callbacks)) {
   valid_url_ = parseHttpUrl(request_.url, &target_);
@@ -200,17 +210,17 @@ http::UpstreamRequestHead HttpClient::Exchange::requestHead() const {
     }
     head.headers.add(k, v);
   }
-  const bool wants_length = !request_.body.empty() || request_.method == "POST" ||
+  const size_t body_size = body_ ? body_->size() : 0;
+  const bool wants_length = body_size > 0 || request_.method == "POST" ||
                             request_.method == "PUT" || request_.method == "PATCH";
   if (wants_length && !hasHeader(request_.headers, "content-length")) {
-    head.headers.add("Content-Length", std::to_string(request_.body.size()));
+    head.headers.add("Content-Length", std::to_string(body_size));
   }
   return head;
 }
 
 void HttpClient::Exchange::writeOutput() {
-  const std::string bytes = codec_->takeOutput();
-  if (!bytes.empty()) bufferevent_write(conn_->bev(), bytes.data(), bytes.size());
+  codec_->moveOutput(bufferevent_get_output(conn_->bev()));
 }
 
 void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
@@ -225,9 +235,9 @@ void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
   codec_ = std::make_unique<http::Http1UpstreamCodec>(std::move(options));
   headers_done_ = complete_ = false;
   received_ = 0;
-  const bool has_body = !request_.body.empty();
+  const bool has_body = body_ && !body_->empty();
   stream_ = codec_->newStream(requestHead(), /*end_stream=*/!has_body, *this);
-  if (has_body) stream_->sendData(request_.body, /*end_stream=*/true);
+  if (has_body) stream_->sendData(body_, /*end_stream=*/true);
   writeOutput();
 }
 

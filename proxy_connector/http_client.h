@@ -68,6 +68,10 @@ struct HttpRequest {
   std::string url;  // http:// or https://
   HttpHeaders headers;
   std::string body;
+  // Instead of `body`: a body shared with the caller and sent without a copy.
+  // The string stays alive until its bytes are written; the caller may
+  // recycle it in the shared_ptr's deleter. Takes precedence over `body`.
+  std::shared_ptr<const std::string> shared_body;
   // Until the response head has arrived, connect included.
   std::chrono::milliseconds timeout{10000};
   // Longest silence while the body arrives; 0 = no limit.

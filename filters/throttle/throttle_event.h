@@ -60,6 +60,12 @@ class EventBatch {
   explicit EventBatch(bool as_array) : as_array_(as_array) {}
   void add(std::string_view event_json);
   void reserve(size_t bytes) { body_.reserve(bytes); }
+  // Fills `buffer` (emptied, its capacity kept) from now on; only between
+  // batches (count() == 0).
+  void reuse(std::string buffer) {
+    buffer.clear();
+    body_ = std::move(buffer);
+  }
   size_t count() const { return count_; }
   // The body (empty when no event was added); the batch starts over.
   std::string take();

@@ -13,6 +13,11 @@ namespace gw::filters::throttle {
 // After a failed POST, queued events are dropped unsent for this long; then one
 // flush probes the traffic manager again.
 constexpr std::chrono::milliseconds kRetryInterval{1000};
+// Written bodies kept to be filled again: about as many as are in flight, so
+// that a steady stream of batches allocates nothing. A body that grew past
+// kMaxSpareCapacity (a huge batch_size) is freed instead.
+constexpr size_t kMaxSpareBodies = 32;
+constexpr size_t kMaxSpareCapacity = 4 << 20;
 
 // Lives on the background thread.
 class TrafficManagerClient::Worker {
@@ -71,7 +76,10 @@ class TrafficManagerClient::Worker {
   }
 
   void dropBacklog() {
-    for (size_t i = next_; i < backlog_.size(); ++i) owner_.dropped_.inc(backlog_[i].count);
+    for (size_t i = next_; i < backlog_.size(); ++i) {
+      owner_.dropped_.inc(backlog_[i].count);
+      owner_.recycle(std::move(backlog_[i].body));
+    }
     backlog_.clear();
     next_ = 0;
   }
@@ -97,7 +105,13 @@ class TrafficManagerClient::Worker {
     req.method = "POST";
     req.url = o.event_url;
     req.headers = {{"Content-Type", "application/json"}, {"Authorization", o.authorization}};
-    req.body = std::move(body);
+    // Sent by reference; back to the owner once written (this thread).
+    TrafficManagerClient* owner = &owner_;
+    req.shared_body = std::shared_ptr<const std::string>(new std::string(std::move(body)),
+                                                         [owner](std::string* written) {
+                                                           owner->recycle(std::move(*written));
+                                                           delete written;
+                                                         });
     req.timeout = o.timeout;
     ++in_flight_;
     client_->request(std::move(req), [this, count](absl::StatusOr<proxy::HttpResponse> r) {
@@ -217,6 +231,10 @@ bool TrafficManagerClient::publish(const ThrottleEvent& event) {
     std::lock_guard<std::mutex> lock(mu_);
     if (queued_ < options_.queue_size) {
       if (open_.count() == 0) {
+        if (!spare_.empty()) {
+          open_.reuse(std::move(spare_.back()));
+          spare_.pop_back();
+        }
         open_.reserve((json.size() + 1) * std::min<size_t>(options_.batch_size, 256) + 2);
       }
       open_.add(json);
@@ -229,6 +247,12 @@ bool TrafficManagerClient::publish(const ThrottleEvent& event) {
   }
   dropped_.inc();
   return false;
+}
+
+void TrafficManagerClient::recycle(std::string body) {
+  if (body.capacity() > kMaxSpareCapacity) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (spare_.size() < kMaxSpareBodies) spare_.push_back(std::move(body));
 }
 
 void TrafficManagerClient::takeBatches(std::vector<Batch>& into, bool include_open) {

@@ -7,8 +7,10 @@
 //
 // Events: publish() formats the event on the calling worker (into a reused
 // per-thread buffer) and, under a short mutex, appends it to the POST body
-// being filled (a bounded queue of bodies of up to batch_size events: no
-// allocation per event, one per batch); it never waits for the network.
+// being filled (a bounded queue of bodies of up to batch_size events); it
+// never waits for the network. A body is handed to the connection by
+// reference (HttpRequest::shared_body) and, once written, comes back to be
+// filled again: no allocation, no copy and no fresh memory per batch.
 // Every flush interval, and whenever a POST completes while full batches
 // wait, the thread sends the bodies to event_url (Basic auth), at most
 // max_in_flight POSTs at once. A full queue, a failed POST or a non-2xx
@@ -76,6 +78,8 @@ class TrafficManagerClient {
   // `into` (background thread, when its backlog is empty: the queue and the
   // backlog each hold at most queue_size events).
   void takeBatches(std::vector<Batch>& into, bool include_open);
+  // A body whose bytes were written (or dropped), kept for a next batch.
+  void recycle(std::string body);
 
   const Options options_;
   stats::Store& stats_;
@@ -84,9 +88,10 @@ class TrafficManagerClient {
   stats::Counter& sent_;
   std::atomic<bool> dropping_{false};  // the traffic manager failed: publish() drops
   std::mutex mu_;
-  EventBatch open_;           // the body being filled; guarded by mu_
-  std::vector<Batch> ready_;  // full bodies; guarded by mu_
-  size_t queued_ = 0;         // events in open_ and ready_; guarded by mu_
+  EventBatch open_;                 // the body being filled; guarded by mu_
+  std::vector<Batch> ready_;        // full bodies; guarded by mu_
+  size_t queued_ = 0;               // events in open_ and ready_; guarded by mu_
+  std::vector<std::string> spare_;  // written bodies, to fill again; guarded by mu_
   std::unique_ptr<Worker> worker_;
   std::thread thread_;
 

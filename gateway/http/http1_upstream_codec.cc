@@ -1,17 +1,47 @@
 #include "gateway/http/http1_upstream_codec.h"
 
+#include <event2/buffer.h>
+
 #include <cstdio>
+#include <cstdlib>
 
 #include "gateway/common/append_sized.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::http {
 
-Http1UpstreamCodec::Http1UpstreamCodec(Http1UpstreamOptions options)
-    : options_(std::move(options)), codec_(*this) {}
+namespace {
 
-// The head is sized, then copied straight into output_ (one allocation, no
-// appends): this runs for every request the router sends to an HTTP/1 backend.
+// The head formatted by `write` (see append_sized.h) straight into space
+// reserved at the end of `out`: sized first, then written, no other copy.
+template <class Write>
+void appendSizedTo(evbuffer* out, const Write& write) {
+  PieceSizer sizer;
+  write(sizer);
+  evbuffer_iovec vec;
+  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(sizer.size), &vec, 1) != 1) {
+    std::string text;  // out of memory for a contiguous block: format apart
+    appendSized<PieceSizer, PieceWriter>(text, write);
+    evbuffer_add(out, text.data(), text.size());
+    return;
+  }
+  PieceWriter writer(static_cast<char*>(vec.iov_base));
+  write(writer);
+  vec.iov_len = static_cast<size_t>(writer.end() - static_cast<char*>(vec.iov_base));
+  evbuffer_commit_space(out, &vec, 1);
+}
+
+void releaseSharedBody(const void*, size_t, void* body) { delete static_cast<SharedBody*>(body); }
+
+}  // namespace
+
+Http1UpstreamCodec::Http1UpstreamCodec(Http1UpstreamOptions options)
+    : options_(std::move(options)), codec_(*this), output_(evbuffer_new(), &evbuffer_free) {
+  if (!output_) std::abort();  // out of memory
+}
+
+// The head is sized, then written straight into output_ (no appends): this
+// runs for every request the router sends to an HTTP/1 backend.
 UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, bool end_stream,
                                               UpstreamStreamCallbacks& callbacks) {
   if (!acceptsStreams()) return nullptr;
@@ -22,7 +52,7 @@ UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, b
   const std::string_view proxy_authorization =
       absolute ? std::string_view(options_.proxy_authorization) : std::string_view();
   bool has_length = false;
-  gw::appendSized<gw::PieceSizer, gw::PieceWriter>(output_, [&](auto& w) {
+  appendSizedTo(output_.get(), [&](auto& w) {
     w.put(head.method);
     w.put(" ");
     if (absolute) {
@@ -58,29 +88,58 @@ UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, b
   return &stream_;
 }
 
+void Http1UpstreamCodec::add(std::string_view bytes) {
+  evbuffer_add(output_.get(), bytes.data(), bytes.size());
+}
+
+void Http1UpstreamCodec::addChunkSize(size_t size) {
+  char line[20];
+  const int n = std::snprintf(line, sizeof(line), "%zx\r\n", size);
+  add(std::string_view(line, static_cast<size_t>(n)));
+}
+
 void Http1UpstreamCodec::Stream::sendData(std::string_view data, bool end_stream) {
   if (!codec_.active_) return;
-  std::string& out = codec_.output_;
   if (!codec_.chunked_) {
-    out.append(data);
+    codec_.add(data);
     return;
   }
   if (!data.empty()) {
-    char size[20];
-    const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
-    out.append(size, static_cast<size_t>(n)).append(data).append("\r\n");
+    codec_.addChunkSize(data.size());
+    codec_.add(data);
+    codec_.add("\r\n");
   }
-  if (end_stream) out.append("0\r\n\r\n");
+  if (end_stream) codec_.add("0\r\n\r\n");
+}
+
+// By reference: the evbuffer holds a copy of the pointer until the bytes are
+// written (or the buffer is freed), then releaseSharedBody drops it.
+void Http1UpstreamCodec::Stream::sendData(SharedBody body, bool end_stream) {
+  if (!codec_.active_) return;
+  const size_t size = body->size();
+  if (size == 0) {
+    sendData(std::string_view(), end_stream);
+    return;
+  }
+  if (codec_.chunked_) codec_.addChunkSize(size);
+  const char* data = body->data();
+  auto* ref = new SharedBody(body);
+  if (evbuffer_add_reference(codec_.output_.get(), data, size, &releaseSharedBody, ref) != 0) {
+    delete ref;  // not taken (out of memory): copy instead
+    codec_.add(*body);
+  }
+  if (codec_.chunked_) codec_.add(end_stream ? "\r\n0\r\n\r\n" : "\r\n");
 }
 
 void Http1UpstreamCodec::Stream::sendTrailers(const HeaderMap& trailers) {
   if (!codec_.active_) return;
   if (!codec_.chunked_) return;  // a Content-Length body has no trailer section
-  codec_.output_ += "0\r\n";
+  std::string text = "0\r\n";
   for (const auto& [name, value] : trailers.entries()) {
-    gw::catAppend(&codec_.output_, name, ": ", value, "\r\n");
+    gw::catAppend(&text, name, ": ", value, "\r\n");
   }
-  codec_.output_ += "\r\n";
+  text += "\r\n";
+  codec_.add(text);
 }
 
 void Http1UpstreamCodec::Stream::reset() {
@@ -127,10 +186,10 @@ void Http1UpstreamCodec::decodeEof() {
   if (active_) fail(StreamResetReason::ConnectionError, "the backend closed the connection");
 }
 
-std::string Http1UpstreamCodec::takeOutput() {
-  std::string out;
-  out.swap(output_);
-  return out;
+size_t Http1UpstreamCodec::moveOutput(evbuffer* out) {
+  const size_t n = evbuffer_get_length(output_.get());
+  if (n > 0) evbuffer_add_buffer(out, output_.get());
+  return n;
 }
 
 void Http1UpstreamCodec::fail(StreamResetReason reason, std::string_view detail) {

@@ -8,6 +8,8 @@
 // unusable (reusable() false), and so does a callback that returns false
 // (the stream ends there, silently, as if reset). Flow control is the
 // owner's (TCP): consumed() does nothing and no request body is buffered here.
+// The output is an evbuffer that moveOutput() empties into the owner's by
+// moving its chains; a SharedBody goes in by reference, never copied.
 //
 // Through a forwarding proxy (no tunnel) the request line carries the
 // absolute-form target ("GET http://backend:8080/pets HTTP/1.1") and the
@@ -15,6 +17,7 @@
 //
 // Threading: one connection on one thread; not thread-safe.
 
+#include <memory>
 #include <string>
 
 #include "gateway/http/http1_client_codec.h"
@@ -41,7 +44,7 @@ class Http1UpstreamCodec : public UpstreamCodec, private ResponseDecoderCallback
   size_t activeStreams() const override { return active_ ? 1 : 0; }
   bool decode(const char* data, size_t len) override;
   void decodeEof() override;
-  std::string takeOutput() override;
+  size_t moveOutput(evbuffer* out) override;
   bool reusable() const override { return reusable_; }
   const std::string& error() const override { return error_; }
 
@@ -50,6 +53,7 @@ class Http1UpstreamCodec : public UpstreamCodec, private ResponseDecoderCallback
    public:
     explicit Stream(Http1UpstreamCodec& codec) : codec_(codec) {}
     void sendData(std::string_view data, bool end_stream) override;
+    void sendData(SharedBody body, bool end_stream) override;
     void sendTrailers(const HeaderMap& trailers) override;
     void reset() override;
     void consumed(size_t) override {}
@@ -67,6 +71,9 @@ class Http1UpstreamCodec : public UpstreamCodec, private ResponseDecoderCallback
   void onTrailerDropped(std::string_view name) override;
   // Ends the stream with onStreamReset; the connection is not reused.
   void fail(StreamResetReason reason, std::string_view detail);
+  // A chunk's size line ("1a\r\n") before `size` bytes of a chunked body.
+  void addChunkSize(size_t size);
+  void add(std::string_view bytes);
 
   const Http1UpstreamOptions options_;
   Http1ClientCodec codec_;
@@ -75,7 +82,7 @@ class Http1UpstreamCodec : public UpstreamCodec, private ResponseDecoderCallback
   bool active_ = false;
   bool chunked_ = false;
   bool reusable_ = true;
-  std::string output_;
+  std::unique_ptr<evbuffer, void (*)(evbuffer*)> output_;
   std::string error_;
 };
 

@@ -1,5 +1,7 @@
 #include "gateway/http/http2_client_codec.h"
 
+#include <event2/buffer.h>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -307,11 +309,17 @@ void Http2ClientCodec::notifyDrained() {
   if (!drained.empty()) flush();
 }
 
-std::string Http2ClientCodec::takeOutput() {
+size_t Http2ClientCodec::moveOutput(evbuffer* out) {
   flush();
-  std::string out;
-  out.swap(output_);
-  return out;
+  const size_t n = output_.size();
+  evbuffer_add(out, output_.data(), n);
+  // Keeps the capacity for the next frames, unless a large upload grew it.
+  if (output_.capacity() > kKeptOutputCapacity) {
+    std::string().swap(output_);
+  } else {
+    output_.clear();
+  }
+  return n;
 }
 
 void Http2ClientCodec::collectGarbage() {

@@ -41,7 +41,7 @@ class Http2ClientCodec : public UpstreamCodec {
   size_t activeStreams() const override { return streams_.size(); }
   bool decode(const char* data, size_t len) override;
   void decodeEof() override;
-  std::string takeOutput() override;
+  size_t moveOutput(evbuffer* out) override;
   bool reusable() const override { return !goaway_ && !failed_; }
   const std::string& error() const override { return error_; }
 
@@ -79,6 +79,7 @@ class Http2ClientCodec : public UpstreamCodec {
   // Streams ended inside a callback, destroyed after it unwinds.
   std::vector<std::unique_ptr<Stream>> dead_;
   std::string output_;
+  static constexpr size_t kKeptOutputCapacity = 64 << 10;
   std::string error_;
   bool goaway_ = false;
   int32_t goaway_last_id_ = 0;

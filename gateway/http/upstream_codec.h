@@ -5,17 +5,17 @@
 // (Http1UpstreamCodec, one stream at a time over Http1ClientCodec) and HTTP/2
 // (Http2ClientCodec, many streams multiplexed by nghttp2) implement it, so the
 // router can send a request over either. The codec does no I/O: the owner
-// feeds it the peer's bytes (decode) and writes what takeOutput() returns.
+// feeds it the peer's bytes (decode) and writes what moveOutput() hands over.
 //
 // Example (one stream):
 //
 //   Http2ClientCodec codec(max_streams);
 //   UpstreamStream* s = codec.newStream(head, /*end_stream=*/false, callbacks);
 //   s->sendData(body, /*end_stream=*/true);
-//   write(codec.takeOutput());
+//   codec.moveOutput(bufferevent_get_output(bev));
 //   codec.decode(bytes, n);   // callbacks fire inside decode()
 //   s->consumed(n_body);      // after the response body was passed on
-//   write(codec.takeOutput());
+//   codec.moveOutput(bufferevent_get_output(bev));
 //
 // Response events arrive per stream through ResponseDecoderCallbacks
 // (client_codec.h), by the same rules for every protocol: 1xx answers apart,
@@ -27,13 +27,22 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "gateway/http/client_codec.h"
 #include "gateway/http/header_map.h"
 
+struct evbuffer;
+
 namespace gw::http {
+
+// A request body its owner shares with the codec, so that it can be sent
+// without a copy: HTTP/1 puts a reference to it in the output (the string
+// stays alive, through this pointer, until those bytes are written or
+// dropped). The owner may recycle the string in the deleter.
+using SharedBody = std::shared_ptr<const std::string>;
 
 // One request as the backend gets it, protocol-neutral.
 struct UpstreamRequestHead {
@@ -79,6 +88,9 @@ class UpstreamStream {
   virtual ~UpstreamStream() = default;
   // A piece of the request body; `end_stream`: the last one.
   virtual void sendData(std::string_view data, bool end_stream) = 0;
+  // The same for a whole body held by a SharedBody: no copy where the
+  // protocol allows (HTTP/1); by default it is sent as sendData(*body).
+  virtual void sendData(SharedBody body, bool end_stream) { sendData(*body, end_stream); }
   // Ends the request with trailers.
   virtual void sendTrailers(const HeaderMap& trailers) = 0;
   // Abandons the stream (HTTP/2: RST_STREAM CANCEL). No callback follows; the
@@ -110,10 +122,14 @@ class UpstreamCodec {
   virtual bool decode(const char* data, size_t len) = 0;
   // The peer closed the connection: its open streams end.
   virtual void decodeEof() = 0;
-  // Bytes to write to the peer, produced since the last call. At most about
-  // kOutputChunk is produced per call while request bodies wait (so a slow
-  // socket holds the body back in the streams); call again once written.
-  virtual std::string takeOutput() = 0;
+  // Appends the bytes to write to the peer, produced since the last call, to
+  // `out` (moved, not copied, where the codec keeps them in an evbuffer);
+  // returns how many. At most about kOutputChunk is produced per call while
+  // request bodies wait (so a slow socket holds the body back in the
+  // streams); call again once written.
+  virtual size_t moveOutput(evbuffer* out) = 0;
+  // The same bytes as a string (tests; callers that write elsewhere).
+  std::string takeOutput();
   static constexpr size_t kOutputChunk = 256 << 10;
   // False once the connection must not carry new streams and should be
   // closed when its last stream ends (GOAWAY, a protocol error, EOF).

@@ -264,9 +264,7 @@ void Http2PoolConnection::flush() {
   bufferevent* bev = connection_->bev();
   evbuffer* out = bufferevent_get_output(bev);
   while (evbuffer_get_length(out) < kSocketHighWatermark) {
-    std::string bytes = codec_.takeOutput();
-    if (bytes.empty()) break;
-    evbuffer_add(out, bytes.data(), bytes.size());
+    if (codec_.moveOutput(out) == 0) break;
   }
   gw::net::flushOutput(bev);
   checkIdle();

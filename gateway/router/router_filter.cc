@@ -252,8 +252,7 @@ bool RouterFilter::startStream(http::UpstreamCodec& codec) {
 void RouterFilter::flushUpstream() {
   if (connection_) {
     bufferevent* bev = connection_->bev();
-    const std::string out = h1_codec_->takeOutput();
-    if (!out.empty()) evbuffer_add(bufferevent_get_output(bev), out.data(), out.size());
+    h1_codec_->moveOutput(bufferevent_get_output(bev));
     gw::net::flushOutput(bev);
   } else if (h2_conn_ != nullptr) {
     h2_conn_->flush();

@@ -144,6 +144,19 @@ class TrafficManagerTest(Base):
         self.assertEqual(e["appTenant"], "carbon.super")
         self.assertEqual(json.loads(e["properties"]), {"ip": 2130706433})
 
+    def test_many_batches_arrive_whole_and_once(self):
+        # Sent bodies are filled again for later batches: each one must still
+        # arrive as valid JSON with its own events, none repeated or lost.
+        gw = self.gateway(throttling=self.tm_conf(self.tm, eventBatchSize=3),
+                          tier="Unlimited").start()
+        ids = ["m%d" % i for i in range(40)]
+        for i in ids:
+            self.assertEqual(gw.request("GET", "/thr/v1/open", headers={"X-Request-Id": i})[0],
+                             200)
+        events = self.tm.wait_for_events(len(ids))
+        self.assertEqual(self.tm.rejected, [])
+        self.assertEqual(sorted(e["messageID"] for e in events), sorted(ids))
+
     def test_blocked_key_refused_by_two_gateways_until_expiry(self):
         gws = [self.gateway(throttling=self.tm_conf(self.tm)).start() for _ in range(2)]
         for gw in gws:

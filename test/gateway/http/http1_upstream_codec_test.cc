@@ -2,8 +2,10 @@
 
 #include "gateway/http/http1_upstream_codec.h"
 
+#include <event2/buffer.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,67 @@ TEST(Http1UpstreamCodecTest, StreamingBodyIsChunkedWithTrailers) {
   const std::string out = c.takeOutput();
   EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 9\r\n\r\n"), std::string::npos) << out;
+}
+
+// A SharedBody goes into the output by reference: the same bytes, moved into
+// the owner's buffer without a copy, and the body is released only once
+// those bytes are drained from there (written), not when the codec is done.
+TEST(Http1UpstreamCodecTest, SharedBodyIsReferencedUntilWritten) {
+  for (const bool chunked : {false, true}) {
+    Http1UpstreamCodec c;
+    Events e;
+    UpstreamRequestHead h = head("POST");
+    if (!chunked) h.headers.add("Content-Length", "5");
+    UpstreamStream* s = c.newStream(h, false, e);
+    ASSERT_NE(s, nullptr);
+    bool released = false;
+    std::string* text = new std::string("hello");
+    const char* bytes = text->data();
+    s->sendData(SharedBody(text,
+                           [&released](std::string* t) {
+                             released = true;
+                             delete t;
+                           }),
+                true);
+    std::unique_ptr<evbuffer, void (*)(evbuffer*)> socket(evbuffer_new(), &evbuffer_free);
+    const size_t n = c.moveOutput(socket.get());
+    EXPECT_EQ(n, evbuffer_get_length(socket.get()));
+    EXPECT_EQ(c.moveOutput(socket.get()), 0u) << "moved, not copied: nothing stays behind";
+    EXPECT_FALSE(released) << "the bytes are not written yet";
+    std::string out(n, '\0');
+    evbuffer_copyout(socket.get(), out.data(), n);
+    const std::string want_tail = chunked ? "\r\n\r\n5\r\nhello\r\n0\r\n\r\n" : "\r\n\r\nhello";
+    ASSERT_GE(out.size(), want_tail.size());
+    EXPECT_EQ(out.substr(out.size() - want_tail.size()), want_tail) << "chunked=" << chunked;
+    // The body's own memory is in the buffer: referenced, not copied.
+    bool referenced = false;
+    evbuffer_iovec vecs[8];
+    const int count = evbuffer_peek(socket.get(), -1, nullptr, vecs, 8);
+    for (int i = 0; i < count && i < 8; ++i) referenced = referenced || vecs[i].iov_base == bytes;
+    EXPECT_TRUE(referenced) << "chunked=" << chunked;
+    evbuffer_drain(socket.get(), n);
+    EXPECT_TRUE(released) << "chunked=" << chunked;
+  }
+}
+
+// A body shared but never written (the connection is dropped) is released
+// with the codec's output.
+TEST(Http1UpstreamCodecTest, SharedBodyIsReleasedWithTheCodec) {
+  bool released = false;
+  {
+    Http1UpstreamCodec c;
+    Events e;
+    UpstreamStream* s = c.newStream(head("POST"), false, e);
+    ASSERT_NE(s, nullptr);
+    s->sendData(SharedBody(new std::string("abc"),
+                           [&released](std::string* t) {
+                             released = true;
+                             delete t;
+                           }),
+                true);
+    EXPECT_FALSE(released);
+  }
+  EXPECT_TRUE(released);
 }
 
 TEST(Http1UpstreamCodecTest, MalformedResponseIsAProtocolError) {
