@@ -4,14 +4,19 @@
 
 namespace gw::filters::request_id {
 
-std::string newRequestId() {
+void assignNewRequestId(std::string& out) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
+  out.assign(32, '0');
   for (int half = 0; half < 2; ++half) {
     uint64_t v = rng();
     for (int i = 0; i < 16; ++i) out[half * 16 + i] = kHex[(v >> (i * 4)) & 0xf];
   }
+}
+
+std::string newRequestId() {
+  std::string out;
+  assignNewRequestId(out);
   return out;
 }
 

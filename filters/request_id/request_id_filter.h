@@ -38,6 +38,8 @@ class RequestIdFilter : public http::PassThroughFilter {
 
 // A random 128-bit id as 32 hex digits.
 std::string newRequestId();
+// The same into `out`, reusing its capacity.
+void assignNewRequestId(std::string& out);
 
 // Client-supplied ids are kept only if short and made of [A-Za-z0-9._-].
 bool isAcceptableId(const std::string& id);

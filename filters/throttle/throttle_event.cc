@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "gateway/common/append_sized.h"
+#include "gateway/common/byte_scan.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::filters::throttle {
@@ -72,6 +73,10 @@ void JsonWriter::string(std::string_view in) {
   *p_++ = '"';
   std::memcpy(p_, in.data(), in.size());  // the usual case: nothing to escape
   size_t i = 0;
+  for (; i + 8 <= in.size(); i += 8) {  // eight plain bytes at a time
+    const uint64_t w = loadWord(in.data() + i);
+    if ((bytesBelow(w, 0x20) | bytesHigh(w) | bytesEqual(w, '"') | bytesEqual(w, '\\')) != 0) break;
+  }
   while (i < in.size() && kPlain[static_cast<unsigned char>(in[i])]) ++i;
   p_ += i;
   for (; i < in.size(); ++i) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,37 @@ TEST(EventFormat, SeparatorsAndLineEndsInValuesAreNeutralised) {
   EXPECT_EQ(sanitizeField("-KS-ES-x-OS"), "_KS_ES-x-OS");
   EXPECT_EQ(sanitizeField("1-OS--ES-\r\n-"), "1_OS__ES_  -");
   EXPECT_EQ(sanitizeField("-KX-a-SS-b-OS-"), "-KX-a-SS-b_OS_");
+}
+
+// The byte-by-byte rule, as plainly as it can be written: the reference the
+// word-at-a-time sanitiser must match.
+std::string sanitizedByteByByte(std::string v) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\r' || v[i] == '\n') {
+      v[i] = ' ';
+    } else if (v[i] == '-' && i + 3 < v.size() && v[i + 3] == '-' &&
+               (v[i + 2] == 'S' && (v[i + 1] == 'K' || v[i + 1] == 'E' || v[i + 1] == 'O'))) {
+      v[i] = v[i + 3] = '_';
+      i += 3;
+    }
+  }
+  return v;
+}
+
+// Random values over an alphabet dense in separator parts, of every length
+// around the 8-byte steps, so that separators straddle word boundaries.
+TEST(EventFormat, SanitisingMatchesTheByteByByteRule) {
+  std::mt19937 rng(12345);
+  const std::string alphabet = "-KEOSx\r\n";
+  int changed = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string v(rng() % 40, ' ');
+    for (char& c : v) c = alphabet[rng() % alphabet.size()];
+    const std::string want = sanitizedByteByByte(v);
+    ASSERT_EQ(sanitizeField(v), want) << "value: " << v;
+    changed += want != v;
+  }
+  EXPECT_GT(changed, 1000);  // the values did exercise the rule
 }
 
 // Metadata values that need JSON escaping (or are not UTF-8) are escaped as

@@ -1,0 +1,46 @@
+#pragma once
+
+// Tests on eight bytes at once, for the scans that run over every byte of
+// every event (analytics lines, traffic-manager JSON): most values contain
+// none of the bytes looked for, and a word at a time passes over them in a
+// fraction of the instructions a byte loop takes.
+//
+// Each test returns a word whose bytes have their high bit set where the
+// condition may hold, and is zero exactly when it holds for no byte (a set
+// bit can be a false positive only above a byte for which it holds: use the
+// result as "any", then look at the bytes one by one).
+//
+// Example:
+//   uint64_t w = loadWord(p);
+//   if ((bytesEqual(w, '-') | bytesBelow(w, 0x20)) == 0) p += 8;  // nothing here
+
+#include <cstdint>
+#include <cstring>
+
+namespace gw {
+
+constexpr uint64_t kByteOnes = 0x0101010101010101ull;
+constexpr uint64_t kByteHighs = 0x8080808080808080ull;
+
+// Eight bytes from `p` (any alignment), in memory order.
+inline uint64_t loadWord(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof(w));
+  return w;
+}
+
+// Bytes equal to `b`.
+inline uint64_t bytesEqual(uint64_t w, unsigned char b) {
+  const uint64_t x = w ^ (kByteOnes * b);
+  return (x - kByteOnes) & ~x & kByteHighs;
+}
+
+// Bytes below `n` (n <= 128).
+inline uint64_t bytesBelow(uint64_t w, unsigned char n) {
+  return (w - kByteOnes * n) & ~w & kByteHighs;
+}
+
+// Bytes of 0x80 and above.
+inline uint64_t bytesHigh(uint64_t w) { return w & kByteHighs; }
+
+}  // namespace gw
