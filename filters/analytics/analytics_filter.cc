@@ -27,36 +27,7 @@ void assignAnalyticsContext(std::string& context, const std::string& base_path,
   context += version;
 }
 
-// Finished events per worker, to be filled again. Bounded: a burst of
-// concurrent requests leaves at most kMaxPooled behind.
-constexpr size_t kMaxPooled = 1024;
-std::vector<std::unique_ptr<UsageEvent>>& eventPool() {
-  thread_local std::vector<std::unique_ptr<UsageEvent>> pool;
-  return pool;
-}
-
-std::unique_ptr<UsageEvent> takeEvent() {
-  std::vector<std::unique_ptr<UsageEvent>>& pool = eventPool();
-  if (pool.empty()) return std::make_unique<UsageEvent>();
-  std::unique_ptr<UsageEvent> event = std::move(pool.back());
-  pool.pop_back();
-  return event;
-}
-
-void giveBack(std::unique_ptr<UsageEvent> event) {
-  std::vector<std::unique_ptr<UsageEvent>>& pool = eventPool();
-  if (pool.size() >= kMaxPooled) return;
-  static const UsageEvent kFresh;
-  *event = kFresh;  // copy-assigned: the strings keep their capacity
-  pool.push_back(std::move(event));
-}
-
 }  // namespace
-
-AnalyticsFilter::AnalyticsFilter(std::shared_ptr<const AnalyticsFilterConfig> config)
-    : config_(std::move(config)), event_(takeEvent()) {}
-
-AnalyticsFilter::~AnalyticsFilter() { giveBack(std::move(event_)); }
 
 bool parseLocalReplyBody(const std::string& body, std::string* code, std::string* message) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -74,15 +45,15 @@ bool parseLocalReplyBody(const std::string& body, std::string* code, std::string
 http::FilterStatus AnalyticsFilter::decodeHeaders(http::RequestHeaders& headers, bool) {
   if (!config_->enabled) return http::FilterStatus::Continue;
   arrived_ = config_->steady_now();
-  event_->request_time_ms = config_->wall_ms();
-  event_->method = headers.method;
-  event_->resource_path.assign(headers.pathOnly());
-  if (const std::string* ua = headers.headers.get("User-Agent")) event_->user_agent = *ua;
+  event_.request_time_ms = config_->wall_ms();
+  event_.method = headers.method;
+  event_.resource_path.assign(headers.pathOnly());
+  if (const std::string* ua = headers.headers.get("User-Agent")) event_.user_agent = *ua;
   const std::string* id = headers.headers.get("X-Request-Id");
-  if (id != nullptr && request_id::isAcceptableId(*id)) event_->correlation_id = *id;
-  event_->hostname = config_->hostname;
-  event_->user_ip = decoder_callbacks_->downstreamAddress();
-  event_->protocol = decoder_callbacks_->downstreamTls() ? "https" : "http";
+  if (id != nullptr && request_id::isAcceptableId(*id)) event_.correlation_id = *id;
+  event_.hostname = config_->hostname;
+  event_.user_ip = decoder_callbacks_->downstreamAddress();
+  event_.protocol = decoder_callbacks_->downstreamTls() ? "https" : "http";
   readRoute();
   return http::FilterStatus::Continue;
 }
@@ -91,13 +62,13 @@ void AnalyticsFilter::readRoute() {
   const router::RouteMatch* route = decoder_callbacks_->route();
   if (route == nullptr || route->api == nullptr) return;
   const conf::ApiDefinition& api = route->api->api();
-  event_->api_name = api.title;
-  event_->api_version = api.version;
-  assignAnalyticsContext(event_->api_context, api.base_path, api.version);
+  event_.api_name = api.title;
+  event_.api_version = api.version;
+  assignAnalyticsContext(event_.api_context, api.base_path, api.version);
   if (route->operation != nullptr) {
-    event_->resource_path = route->operation->path_template;
+    event_.resource_path = route->operation->path_template;
     const conf::EndpointConfig& endpoint = route->endpoint();
-    if (!endpoint.urls.empty()) event_->destination = endpoint.urls.front().url;
+    if (!endpoint.urls.empty()) event_.destination = endpoint.urls.front().url;
   }
 }
 
@@ -109,40 +80,40 @@ void AnalyticsFilter::readCaller() {
   auto known = [](std::string& field, const std::string& value) {
     if (!value.empty()) field = value;
   };
-  known(event_->user_name, id.subject);
-  known(event_->application_id, id.application_id);
-  known(event_->application_name, id.application_name);
-  known(event_->application_owner, id.application_owner);
-  known(event_->subscriber, id.application_owner);
-  known(event_->key_type, id.key_type);
+  known(event_.user_name, id.subject);
+  known(event_.application_id, id.application_id);
+  known(event_.application_name, id.application_name);
+  known(event_.application_owner, id.application_owner);
+  known(event_.subscriber, id.application_owner);
+  known(event_.key_type, id.key_type);
   const size_t at = id.subject.rfind('@');
   if (at == std::string::npos) {
-    event_->user_tenant_domain = "carbon.super";
+    event_.user_tenant_domain = "carbon.super";
   } else {
-    event_->user_tenant_domain.assign(id.subject, at + 1);
+    event_.user_tenant_domain.assign(id.subject, at + 1);
   }
   // WSO2's apiTier is the subscription's tier; "Default" as the throttle filter assumes.
-  const http::ApiSubscription* sub = id.subscriptionFor(event_->api_name, event_->api_version);
-  event_->api_tier = sub != nullptr && !sub->tier.empty() ? sub->tier : "Default";
+  const http::ApiSubscription* sub = id.subscriptionFor(event_.api_name, event_.api_version);
+  event_.api_tier = sub != nullptr && !sub->tier.empty() ? sub->tier : "Default";
 }
 
 http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers, bool end_stream) {
   if (!config_->enabled || response_seen_) return http::FilterStatus::Continue;
   response_seen_ = true;
   readCaller();
-  event_->status = headers.status;
-  event_->response_time_ms = millisBetween(arrived_, config_->steady_now());
+  event_.status = headers.status;
+  event_.response_time_ms = millisBetween(arrived_, config_->steady_now());
   if (const std::string* length = headers.headers.get("Content-Length")) {
-    event_->response_size = std::strtoll(length->c_str(), nullptr, 10);
+    event_.response_size = std::strtoll(length->c_str(), nullptr, 10);
     sized_by_header_ = true;
   }
-  if (event_->correlation_id.empty()) {
+  if (event_.correlation_id.empty()) {
     // The id a later request_id filter gave the request comes back on the response.
     const std::string* id = headers.headers.get("X-Request-Id");
     if (id != nullptr && request_id::isAcceptableId(*id)) {
-      event_->correlation_id = *id;
+      event_.correlation_id = *id;
     } else {
-      request_id::assignNewRequestId(event_->correlation_id);
+      request_id::assignNewRequestId(event_.correlation_id);
     }
   }
   if (!end_stream && headers.status >= 400) {
@@ -154,11 +125,11 @@ http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers
 
 http::FilterStatus AnalyticsFilter::encodeData(std::string& data, bool) {
   if (!config_->enabled) return http::FilterStatus::Continue;
-  if (!sized_by_header_) event_->response_size += static_cast<int64_t>(data.size());
+  if (!sized_by_header_) event_.response_size += static_cast<int64_t>(data.size());
   if (maybe_local_reply_) {
     maybe_local_reply_ = false;
-    local_reply_ = data.size() < 4096 &&
-                   parseLocalReplyBody(data, &event_->error_code, &event_->error_message);
+    local_reply_ =
+        data.size() < 4096 && parseLocalReplyBody(data, &event_.error_code, &event_.error_message);
   }
   return http::FilterStatus::Continue;
 }
@@ -166,14 +137,14 @@ http::FilterStatus AnalyticsFilter::encodeData(std::string& data, bool) {
 void AnalyticsFilter::onDestroy() {
   if (!config_->enabled || !response_seen_ || done_) return;
   done_ = true;
-  event_->backend_time_ms = local_reply_ ? 0 : event_->response_time_ms;
-  event_->backend_latency_ms = event_->backend_time_ms;
-  const Stream stream = streamFor(event_->status, local_reply_);
-  if (stream == Stream::Throttle) event_->throttled_out_reason = event_->error_message;
+  event_.backend_time_ms = local_reply_ ? 0 : event_.response_time_ms;
+  event_.backend_latency_ms = event_.backend_time_ms;
+  const Stream stream = streamFor(event_.status, local_reply_);
+  if (stream == Stream::Throttle) event_.throttled_out_reason = event_.error_message;
   // Formatted into this worker's buffer, which keeps its capacity: no allocation per event.
   thread_local std::string line;
   line.clear();
-  appendEventLine(line, stream, *event_, config_->stream_version, config_->wall_ms());
+  appendEventLine(line, stream, event_, config_->stream_version, config_->wall_ms());
   config_->sink(line);
 }
 

@@ -53,8 +53,8 @@ struct AnalyticsFilterConfig {
 
 class AnalyticsFilter : public http::PassThroughFilter {
  public:
-  explicit AnalyticsFilter(std::shared_ptr<const AnalyticsFilterConfig> config);
-  ~AnalyticsFilter() override;
+  explicit AnalyticsFilter(std::shared_ptr<const AnalyticsFilterConfig> config)
+      : config_(std::move(config)) {}
 
   http::FilterStatus decodeHeaders(http::RequestHeaders& headers, bool end_stream) override;
   http::FilterStatus encodeHeaders(http::ResponseHeaders& headers, bool end_stream) override;
@@ -66,10 +66,7 @@ class AnalyticsFilter : public http::PassThroughFilter {
   void readCaller();
 
   std::shared_ptr<const AnalyticsFilterConfig> config_;
-  // From this worker's pool of events, and back to it when the filter goes:
-  // the fields' strings keep their capacity, so filling them in allocates
-  // nothing (and the filter stays small enough for malloc's per-thread cache).
-  std::unique_ptr<UsageEvent> event_;
+  UsageEvent event_;
   std::chrono::steady_clock::time_point arrived_;
   bool response_seen_ = false;
   bool maybe_local_reply_ = false;  // JSON error response whose body is not read yet

@@ -1,12 +1,11 @@
 #include "filters/analytics/event_format.h"
 
-#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "gateway/common/append_sized.h"
-#include "gateway/common/byte_scan.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::filters::analytics {
@@ -17,30 +16,22 @@ constexpr size_t kMaxNumber = 20;  // digits and sign of an int64_t
 
 bool isSeparatorName(char a, char b) { return (b == 'S' && (a == 'K' || a == 'E' || a == 'O')); }
 
-// Makes v[0, n) safe where it is: CR and LF become spaces, and a "-KS-",
-// "-ES-" or "-OS-" inside a value becomes "_KS_" (...), so that a value never
-// reads as a separator. Sanitising never changes a length, so a line's size is
-// known before it is written. Runs over every field of every event: eight
-// bytes at a time are passed over when none of them is '-', CR or LF.
+// Makes v[0, n) safe where it is: sanitising never changes a length, so a
+// line's size is known before it is written.
 void sanitizeInPlace(char* v, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    if (i + 8 <= n) {
-      const uint64_t w = loadWord(v + i);
-      if ((bytesEqual(w, '-') | bytesEqual(w, '\r') | bytesEqual(w, '\n')) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    for (const size_t stop = std::min(n, i + 8); i < stop; ++i) {
-      if (v[i] == '\r' || v[i] == '\n') {
-        v[i] = ' ';
-      } else if (v[i] == '-' && i + 3 < n && v[i + 3] == '-' &&
-                 isSeparatorName(v[i + 1], v[i + 2])) {
-        v[i] = '_';
-        v[i + 3] = '_';
-        i += 3;
-      }
+  static constexpr auto kMaybe = [] {  // the bytes that may need a change
+    std::array<bool, 256> t{};
+    t['-'] = t['\r'] = t['\n'] = true;
+    return t;
+  }();
+  for (size_t i = 0; i < n; ++i) {
+    if (!kMaybe[static_cast<unsigned char>(v[i])]) continue;
+    if (v[i] == '\r' || v[i] == '\n') {
+      v[i] = ' ';
+    } else if (i + 3 < n && v[i + 3] == '-' && isSeparatorName(v[i + 1], v[i + 2])) {
+      v[i] = '_';
+      v[i + 3] = '_';
+      i += 3;
     }
   }
 }

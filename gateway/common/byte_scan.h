@@ -1,9 +1,10 @@
 #pragma once
 
-// Tests on eight bytes at once, for the scans that run over every byte of
-// every event (analytics lines, traffic-manager JSON): most values contain
-// none of the bytes looked for, and a word at a time passes over them in a
-// fraction of the instructions a byte loop takes.
+// Tests on eight bytes at once, for scans that run over every byte of every
+// event (the traffic-manager JSON): most values contain none of the bytes
+// looked for, and a word at a time passes over them in fewer instructions
+// than a byte loop. For short values (under ~16 bytes) the byte loop can be
+// cheaper: measure (tools/bench/issue8_bench.py, ISSUE8_BENCH_CALLGRIND).
 //
 // Each test returns a word whose bytes have their high bit set where the
 // condition may hold, and is zero exactly when it holds for no byte (a set
