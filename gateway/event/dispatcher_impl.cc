@@ -1,6 +1,12 @@
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -18,8 +24,8 @@ struct EventDeleter {
 };
 using EventPtr = std::unique_ptr<::event, EventDeleter>;
 
-// Makes libevent's internals thread-aware once per process (needed for
-// event_active() from other threads in post()).
+// Makes libevent's internals thread-aware once per process. The event bases
+// themselves run without locks (EVENT_BASE_FLAG_NOLOCK, see below).
 void enableLibeventThreads() {
   static const bool done = [] { return evthread_use_pthreads() == 0; }();
   (void)done;
@@ -49,6 +55,13 @@ class LibeventTimer : public Timer {
 };
 
 // Libevent-backed Dispatcher. Thread-safe: post() only.
+//
+// The event base has no lock (EVENT_BASE_FLAG_NOLOCK): only its own thread
+// touches it, and that spares every event_add/del and bufferevent call a lock
+// and an unlock. post() is the one way in from other threads: it queues under
+// post_mutex_ and, when the queue was empty, writes to an eventfd the loop
+// watches; onPost reads the eventfd first, then takes the queue, so a post
+// that lands in between is either taken now or wakes the loop again.
 class LibeventDispatcher : public Dispatcher {
  public:
   explicit LibeventDispatcher(std::string name) : name_(std::move(name)) {
@@ -57,9 +70,18 @@ class LibeventDispatcher : public Dispatcher {
     // iteration (every small write through a bufferevent) into no syscall.
     event_config* cfg = event_config_new();
     event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
     base_.reset(event_base_new_with_config(cfg));
     event_config_free(cfg);
-    post_event_.reset(event_new(base_.get(), -1, 0, &LibeventDispatcher::onPost, this));
+    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!base_ || wake_fd_ < 0) {
+      std::fprintf(stderr, "microgw: cannot create the event loop of %s: %s\n", name_.c_str(),
+                   !base_ ? "event_base_new failed" : std::strerror(errno));
+      std::abort();
+    }
+    post_event_.reset(
+        event_new(base_.get(), wake_fd_, EV_READ | EV_PERSIST, &LibeventDispatcher::onPost, this));
+    event_add(post_event_.get(), nullptr);
     delete_event_.reset(event_new(base_.get(), -1, 0, &LibeventDispatcher::onDelete, this));
   }
   ~LibeventDispatcher() override {
@@ -67,6 +89,7 @@ class LibeventDispatcher : public Dispatcher {
     to_delete_.clear();
     post_event_.reset();
     delete_event_.reset();
+    close(wake_fd_);
   }
 
   const std::string& name() const override { return name_; }
@@ -75,11 +98,18 @@ class LibeventDispatcher : public Dispatcher {
     return std::make_unique<LibeventTimer>(base_.get(), std::move(cb));
   }
   void post(std::function<void()> cb) override {
+    bool was_empty;
     {
       std::lock_guard<std::mutex> lock(post_mutex_);
+      was_empty = posted_.empty();
       posted_.push_back(std::move(cb));
     }
-    event_active(post_event_.get(), 0, 0);
+    if (was_empty) {
+      const uint64_t one = 1;
+      // Cannot fail short of a bad descriptor: the counter is far from its
+      // limit, as the loop reads it to zero on every wake-up.
+      [[maybe_unused]] const ssize_t n = write(wake_fd_, &one, sizeof(one));
+    }
   }
   void deferredDelete(DeferredDeletablePtr object) override {
     to_delete_.push_back(std::move(object));
@@ -90,8 +120,10 @@ class LibeventDispatcher : public Dispatcher {
   void exit() override { event_base_loopbreak(base_.get()); }
 
  private:
-  static void onPost(evutil_socket_t, short, void* arg) {
+  static void onPost(evutil_socket_t fd, short, void* arg) {
     auto* self = static_cast<LibeventDispatcher*>(arg);
+    uint64_t wakes;
+    [[maybe_unused]] const ssize_t n = read(fd, &wakes, sizeof(wakes));  // first: see above
     std::deque<std::function<void()>> batch;
     {
       std::lock_guard<std::mutex> lock(self->post_mutex_);
@@ -111,6 +143,7 @@ class LibeventDispatcher : public Dispatcher {
 
   std::string name_;
   std::unique_ptr<event_base, EventBaseDeleter> base_;
+  int wake_fd_ = -1;  // eventfd: post() wakes the loop
   EventPtr post_event_;
   EventPtr delete_event_;
   std::mutex post_mutex_;
