@@ -29,6 +29,21 @@ void assignAnalyticsContext(std::string& context, const std::string& base_path,
 
 }  // namespace
 
+RouteFields routeFieldsOf(const conf::ApiDefinition& api, const conf::Operation* op) {
+  RouteFields f;
+  std::string context;
+  assignAnalyticsContext(context, api.base_path, api.version);
+  f.api_context = sanitizeField(context);
+  f.api_name = sanitizeField(api.title);
+  f.api_version = sanitizeField(api.version);
+  if (op != nullptr) {
+    f.resource_path = sanitizeField(op->path_template);
+    const conf::EndpointConfig& endpoint = op->endpoint ? *op->endpoint : api.production;
+    if (!endpoint.urls.empty()) f.destination = sanitizeField(endpoint.urls.front().url);
+  }
+  return f;
+}
+
 bool parseLocalReplyBody(const std::string& body, std::string* code, std::string* message) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || j.size() != 3 || !j.contains("code") || !j.contains("message") ||
@@ -47,28 +62,45 @@ http::FilterStatus AnalyticsFilter::decodeHeaders(http::RequestHeaders& headers,
   arrived_ = config_->steady_now();
   event_.request_time_ms = config_->wall_ms();
   event_.method = headers.method;
-  event_.resource_path.assign(headers.pathOnly());
   if (const std::string* ua = headers.headers.get("User-Agent")) event_.user_agent = *ua;
   const std::string* id = headers.headers.get("X-Request-Id");
   if (id != nullptr && request_id::isAcceptableId(*id)) event_.correlation_id = *id;
   event_.hostname = config_->hostname;
   event_.user_ip = decoder_callbacks_->downstreamAddress();
   event_.protocol = decoder_callbacks_->downstreamTls() ? "https" : "http";
-  readRoute();
+  readRoute(headers);
   return http::FilterStatus::Continue;
 }
 
-void AnalyticsFilter::readRoute() {
+RouteFields& AnalyticsFilter::own() {
+  if (!own_) own_ = std::make_unique<RouteFields>();
+  return *own_;
+}
+
+// The route's fields from the tables built at start-up; the request path as
+// the resource when no operation matched.
+void AnalyticsFilter::readRoute(const http::RequestHeaders& headers) {
   const router::RouteMatch* route = decoder_callbacks_->route();
-  if (route == nullptr || route->api == nullptr) return;
-  const conf::ApiDefinition& api = route->api->api();
-  event_.api_name = api.title;
-  event_.api_version = api.version;
-  assignAnalyticsContext(event_.api_context, api.base_path, api.version);
-  if (route->operation != nullptr) {
-    event_.resource_path = route->operation->path_template;
-    const conf::EndpointConfig& endpoint = route->endpoint();
-    if (!endpoint.urls.empty()) event_.destination = endpoint.urls.front().url;
+  const RouteFields* fields = nullptr;
+  if (route != nullptr && route->api != nullptr) {
+    const conf::ApiDefinition& api = route->api->api();
+    if (route->operation != nullptr) {
+      auto it = config_->operations.find(route->operation);
+      if (it != config_->operations.end()) fields = &it->second;
+    } else if (auto it = config_->apis.find(&api); it != config_->apis.end()) {
+      fields = &it->second;
+    }
+    if (fields == nullptr) fields = &(own() = routeFieldsOf(api, route->operation));
+    event_.api_context = fields->api_context;
+    event_.api_name = fields->api_name;
+    event_.api_version = fields->api_version;
+    event_.destination = fields->destination;
+  }
+  if (fields != nullptr && route->operation != nullptr) {
+    event_.resource_path = fields->resource_path;
+  } else {
+    own().resource_path = sanitizeField(headers.pathOnly());
+    event_.resource_path = own_->resource_path;
   }
 }
 
@@ -93,7 +125,13 @@ void AnalyticsFilter::readCaller() {
     event_.user_tenant_domain.assign(id.subject, at + 1);
   }
   // WSO2's apiTier is the subscription's tier; "Default" as the throttle filter assumes.
-  const http::ApiSubscription* sub = id.subscriptionFor(event_.api_name, event_.api_version);
+  const router::RouteMatch* route = decoder_callbacks_->route();
+  if (route == nullptr || route->api == nullptr) {
+    event_.api_tier = "Default";
+    return;
+  }
+  const conf::ApiDefinition& api = route->api->api();
+  const http::ApiSubscription* sub = id.subscriptionFor(api.title, api.version);
   event_.api_tier = sub != nullptr && !sub->tier.empty() ? sub->tier : "Default";
 }
 

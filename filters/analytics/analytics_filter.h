@@ -34,16 +34,39 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "filters/analytics/event_format.h"
 #include "gateway/http/filter.h"
 
+namespace gw::conf {
+struct ApiDefinition;
+struct Operation;
+}  // namespace gw::conf
+
 namespace gw::filters::analytics {
+
+// What an event takes from its API and operation, sanitised (sanitizeField)
+// once: UsageEvent views these strings.
+struct RouteFields {
+  std::string api_context;  // basePath + version as WSO2's analytics wants it
+  std::string api_name;
+  std::string api_version;
+  std::string resource_path;  // the operation's template ("" for an API alone)
+  std::string destination;    // the operation's first backend URL ("" for an API alone)
+};
+// `op` null: the API's fields alone (a request that matched no operation).
+RouteFields routeFieldsOf(const conf::ApiDefinition& api, const conf::Operation* op);
 
 struct AnalyticsFilterConfig {
   bool enabled = false;
   std::string stream_version = "3.2.0";
-  std::string hostname;  // the gateway host's name
+  std::string hostname;  // the gateway host's name, sanitised
+  // The served APIs' fields, built at start-up (keys: the route table's
+  // ApiDefinition and Operation objects). A route missing here (a filter
+  // built without the route table) is computed per request instead.
+  std::unordered_map<const conf::ApiDefinition*, RouteFields> apis;
+  std::unordered_map<const conf::Operation*, RouteFields> operations;
   // Receives each finished line (a view valid for the call); thread-safe.
   std::function<void(std::string_view)> sink;
   std::function<int64_t()> wall_ms;  // epoch milliseconds
@@ -62,11 +85,14 @@ class AnalyticsFilter : public http::PassThroughFilter {
   void onDestroy() override;
 
  private:
-  void readRoute();
+  void readRoute(const http::RequestHeaders& headers);
+  // Fields this request makes itself (see AnalyticsFilterConfig::apis).
+  RouteFields& own();
   void readCaller();
 
   std::shared_ptr<const AnalyticsFilterConfig> config_;
   UsageEvent event_;
+  std::unique_ptr<RouteFields> own_;  // only when the tables do not serve
   std::chrono::steady_clock::time_point arrived_;
   bool response_seen_ = false;
   bool maybe_local_reply_ = false;  // JSON error response whose body is not read yet

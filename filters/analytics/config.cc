@@ -8,6 +8,7 @@
 #include "filters/analytics/analytics_service.h"
 #include "gateway/common/log.h"
 #include "gateway/http/filter_registry.h"
+#include "gateway/router/route_table.h"
 
 namespace gw::filters::analytics {
 namespace {
@@ -29,7 +30,16 @@ absl::StatusOr<http::FilterFactoryCb> create(const YAML::Node& node,
   const conf::AnalyticsConfig& analytics = ctx.config.analytics;
   config->enabled = analytics.enabled;
   config->stream_version = analytics.stream_version;
-  config->hostname = hostName();
+  config->hostname = sanitizeField(hostName());
+  if (ctx.routes != nullptr) {
+    for (const auto& route : ctx.routes->apis()) {
+      const conf::ApiDefinition& api = route->api();
+      config->apis.emplace(&api, routeFieldsOf(api, nullptr));
+      for (const conf::Operation& op : api.operations) {
+        config->operations.emplace(&op, routeFieldsOf(api, &op));
+      }
+    }
+  }
   config->wall_ms = [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())

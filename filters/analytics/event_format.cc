@@ -41,6 +41,7 @@ void sanitizeInPlace(char* v, size_t n) {
 struct Sizer {
   size_t size = 0;
   void raw(std::string_view s) { size += s.size(); }
+  void trusted(std::string_view v) { size += v.size(); }
   void field(std::string_view v) { size += v.size(); }
   void number(int64_t) { size += kMaxNumber; }
 };
@@ -57,6 +58,7 @@ class Writer {
     raw(v);
     sanitizeInPlace(start, v.size());
   }
+  void trusted(std::string_view v) { raw(v); }  // sanitised already
   void number(int64_t v) { p_ = std::to_chars(p_, p_ + kMaxNumber, v).ptr; }
   char* end() const { return p_; }
 
@@ -72,6 +74,12 @@ class Fields {
   Fields& add(std::string_view v) {
     separate();
     out_.field(v);
+    return *this;
+  }
+  // A value sanitised already (UsageEvent's views).
+  Fields& sane(std::string_view v) {
+    separate();
+    out_.trusted(v);
     return *this;
   }
   Fields& add(int64_t v) {
@@ -138,40 +146,40 @@ template <class Out>
 void writeRequestPayload(Out& out, const UsageEvent& e, std::string_view version) {
   Fields<Out> f(out);
   f.add(e.consumer_key).add(e.application_name).add(e.application_id).add(e.application_owner);
-  f.add(e.api_context).add(e.api_name).add(e.api_version).add(e.resource_path);
-  f.add(e.resource_path).add(e.method).add(e.api_creator).add(e.api_creator_tenant);
-  f.add(e.api_tier).add(e.hostname).add(e.user_name).add(e.user_tenant_domain);
+  f.sane(e.api_context).sane(e.api_name).sane(e.api_version).sane(e.resource_path);
+  f.sane(e.resource_path).add(e.method).sane(e.api_creator).sane(e.api_creator_tenant);
+  f.add(e.api_tier).sane(e.hostname).add(e.user_name).add(e.user_tenant_domain);
   f.add(e.user_ip).add(e.user_agent).add(e.request_time_ms).addBool(e.throttled_out);
   f.add(e.response_time_ms).add(e.service_time_ms).add(e.backend_time_ms).addBool(e.cache_hit);
-  f.add(e.response_size).add(e.protocol).add(e.status).add(e.destination);
+  f.add(e.response_size).sane(e.protocol).add(e.status).sane(e.destination);
   f.add(e.security_latency_ms).add(e.throttling_latency_ms).add(e.request_mediation_latency_ms);
   f.add(e.response_mediation_latency_ms).add(e.backend_latency_ms).add(e.other_latency_ms);
-  f.add(e.gateway_type).add(e.label);
-  if (withProperties(version)) f.add(e.properties);
+  f.sane(e.gateway_type).sane(e.label);
+  if (withProperties(version)) f.sane(e.properties);
 }
 
 template <class Out>
 void writeFaultPayload(Out& out, const UsageEvent& e, std::string_view version) {
   Fields<Out> f(out);
-  f.add(e.consumer_key).add(e.api_name).add(e.api_version).add(e.api_context);
-  f.add(e.resource_path);
-  if (is320(version)) f.add(e.resource_path);
-  f.add(e.method).add(e.api_creator).add(e.user_name).add(e.user_tenant_domain);
-  f.add(e.api_creator_tenant).add(e.hostname).add(e.application_id).add(e.application_name);
+  f.add(e.consumer_key).sane(e.api_name).sane(e.api_version).sane(e.api_context);
+  f.sane(e.resource_path);
+  if (is320(version)) f.sane(e.resource_path);
+  f.add(e.method).sane(e.api_creator).add(e.user_name).add(e.user_tenant_domain);
+  f.sane(e.api_creator_tenant).sane(e.hostname).add(e.application_id).add(e.application_name);
   if (is320(version)) f.add(e.application_owner);
-  f.add(e.protocol).add(e.error_code).add(e.error_message).add(e.request_time_ms);
-  if (withProperties(version)) f.add(e.properties);
+  f.sane(e.protocol).add(e.error_code).add(e.error_message).add(e.request_time_ms);
+  if (withProperties(version)) f.sane(e.properties);
 }
 
 template <class Out>
 void writeThrottlePayload(Out& out, const UsageEvent& e, std::string_view version) {
   Fields<Out> f(out);
-  f.add(e.user_name).add(e.user_tenant_domain).add(e.api_name).add(e.api_version);
-  f.add(e.api_context).add(e.api_creator).add(e.api_creator_tenant);
-  if (is320(version)) f.add(e.resource_path).add(e.method);
+  f.add(e.user_name).add(e.user_tenant_domain).sane(e.api_name).sane(e.api_version);
+  f.sane(e.api_context).sane(e.api_creator).sane(e.api_creator_tenant);
+  if (is320(version)) f.sane(e.resource_path).add(e.method);
   f.add(e.application_id).add(e.application_name).add(e.subscriber).add(e.throttled_out_reason);
-  f.add(e.gateway_type).add(e.request_time_ms).add(e.hostname);
-  if (withProperties(version)) f.add(e.properties);
+  f.sane(e.gateway_type).add(e.request_time_ms).sane(e.hostname);
+  if (withProperties(version)) f.sane(e.properties);
 }
 
 template <class Out>

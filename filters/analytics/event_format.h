@@ -43,16 +43,21 @@ struct UsageEvent {
   std::string user_name = "anonymous";
   std::string user_tenant_domain = "anonymous";
   std::string subscriber = "anonymous";
-  // The API (x-wso2-basePath + version as WSO2's analytics expects it).
-  std::string api_context;  // "/petstore/v1" (the version appended when the basePath lacks it)
-  std::string api_name;
-  std::string api_version;
-  std::string resource_path;                // the operation's template, as WSO2 sends it twice
-  std::string method;                       // "GET"
-  std::string api_creator = "__unknown__";  // x-wso2-owner is not read: WSO2's UNKNOWN_VALUE
-  std::string api_creator_tenant = "carbon.super";
+  // What the event takes from its API, operation and gateway: views of
+  // strings that outlive the event, ALREADY SANITISED (sanitizeField): they
+  // are written as they are. The analytics filter sanitises them once, at
+  // start-up, per operation (AnalyticsFilterConfig::routes).
+  std::string_view api_context;  // "/petstore/v1" (the version appended when the basePath lacks it)
+  std::string_view api_name;
+  std::string_view api_version;
+  std::string_view resource_path;  // the operation's template, as WSO2 sends it twice
+  std::string_view destination;    // the backend URL
+  std::string_view hostname;       // the gateway's host name
+  std::string method;              // "GET"
+  // Constants (views, written as they are).
+  std::string_view api_creator = "__unknown__";  // x-wso2-owner is not read: WSO2's UNKNOWN_VALUE
+  std::string_view api_creator_tenant = "carbon.super";
   std::string api_tier = "Unauthenticated";
-  std::string hostname;  // the gateway's host name
   std::string user_ip;
   std::string user_agent;
   int64_t request_time_ms = 0;  // epoch ms when the request arrived
@@ -61,20 +66,19 @@ struct UsageEvent {
   int64_t service_time_ms = 0;   // time in the gateway before the backend
   int64_t backend_time_ms = 0;   // request sent -> response head
   bool cache_hit = false;
-  int64_t response_size = 0;  // Content-Length of the response, 0 when chunked
-  std::string protocol = "http";
+  int64_t response_size = 0;           // Content-Length of the response, 0 when chunked
+  std::string_view protocol = "http";  // "http" or "https", a constant
   int status = 0;
-  std::string destination;  // the backend URL
   int64_t security_latency_ms = 0;
   int64_t throttling_latency_ms = 0;
   int64_t request_mediation_latency_ms = 0;
   int64_t response_mediation_latency_ms = 0;
   int64_t backend_latency_ms = 0;
   int64_t other_latency_ms = 0;
-  std::string gateway_type = "MICRO";
-  std::string label = "MICRO";
+  std::string_view gateway_type = "MICRO";  // and the two below: constants
+  std::string_view label = "MICRO";
   std::string correlation_id;  // X-Request-Id when present, else a generated id
-  std::string properties = "{}";
+  std::string_view properties = "{}";
   // Fault and throttle streams.
   std::string error_code;            // "900901", from the local reply's body
   std::string error_message;         // the local reply's message

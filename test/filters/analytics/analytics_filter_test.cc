@@ -61,6 +61,48 @@ class AnalyticsFilterTest : public ::testing::Test {
   std::vector<std::string> lines_;
 };
 
+// The fields an event takes from its API and operation are sanitised once,
+// into the config's tables; a route the tables lack is made per request. Both
+// give the same line, with the separators in those fields neutralised.
+TEST_F(AnalyticsFilterTest, RouteFieldsFromTheTablesEqualThoseMadePerRequest) {
+  conf::ApiDefinition api;
+  api.title = "Pet-OS-store";
+  api.version = "1.0.0";
+  api.base_path = "/hello";
+  conf::Operation op;
+  op.method = "GET";
+  op.path_template = "/v1/echo-KS-";
+  api.operations = {op};
+  conf::EndpointUrl url;
+  url.url = "http://backend-ES-1:8080/";
+  api.production.urls = {url};
+  std::vector<conf::ApiDefinition> apis;
+  apis.push_back(std::move(api));
+  std::shared_ptr<const router::RouteTable> routes = *router::RouteTable::build(std::move(apis));
+  router::RouteMatch match = routes->match("GET", "/hello/v1/echo-KS-");
+  ASSERT_EQ(match.result, router::RouteMatch::Result::Matched);
+  decoder_.route_ = &match;
+
+  exchange(200, "hello", false);  // per request: the tables are empty
+  auto tabled = std::make_shared<AnalyticsFilterConfig>(*config_);
+  const conf::ApiDefinition& served = routes->apis().front()->api();
+  tabled->apis.emplace(&served, routeFieldsOf(served, nullptr));
+  tabled->operations.emplace(&served.operations.front(),
+                             routeFieldsOf(served, &served.operations.front()));
+  tabled->operations.begin()->second.api_name = "from-the-table";  // to tell them apart
+  config_ = tabled;
+  exchange(200, "hello", false);
+  ASSERT_EQ(lines_.size(), 2u);
+  for (const char* name : {"Pet_OS_store", "from-the-table"}) {
+    const std::string& line = lines_[name[0] == 'P' ? 0 : 1];
+    EXPECT_NE(line.find(std::string("-OS-/hello/1.0.0-OS-") + name +
+                        "-OS-1.0.0-OS-/v1/echo_KS_-OS-/v1/echo_KS_-OS-GET-OS-"),
+              std::string::npos)
+        << line;
+    EXPECT_NE(line.find("-OS-http://backend_ES_1:8080/-OS-"), std::string::npos) << line;
+  }
+}
+
 TEST_F(AnalyticsFilterTest, BackendResponseGoesToTheRequestStream) {
   exchange(200, "hello", false);
   ASSERT_EQ(lines_.size(), 1u);
