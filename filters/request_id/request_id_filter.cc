@@ -1,17 +1,13 @@
 #include "filters/request_id/request_id_filter.h"
 
-#include <random>
+#include "gateway/common/fast_random.h"
 
 namespace gw::filters::request_id {
 
 void assignNewRequestId(std::string& out) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.assign(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    uint64_t v = rng();
-    for (int i = 0; i < 16; ++i) out[half * 16 + i] = kHex[(v >> (i * 4)) & 0xf];
-  }
+  out.resize(32);
+  writeHex(fastRandom(), out.data());
+  writeHex(fastRandom(), out.data() + 16);
 }
 
 std::string newRequestId() {

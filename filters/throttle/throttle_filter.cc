@@ -1,8 +1,8 @@
 #include "filters/throttle/throttle_filter.h"
 
 #include <atomic>
-#include <random>
 
+#include "gateway/common/fast_random.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
 #include "gateway/router/route_table.h"
@@ -13,33 +13,20 @@ namespace {
 constexpr const char* kCodes[kLevelCount] = {"900800", "900802", "900804", "900803"};
 constexpr const char* kLevelNames[kLevelCount] = {"API", "resource", "subscription", "application"};
 
-// splitmix64: a cheap generator whose 2^64 outputs per seed are all distinct.
-uint64_t nextRandom() {
-  thread_local uint64_t state =
-      (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-// A random (version 4) UUID for events of requests without X-Request-Id.
-std::string randomUuid() {
-  const uint64_t hi = (nextRandom() & 0xFFFFFFFFFFFF0FFFull) | 0x4000ull;
-  const uint64_t lo = (nextRandom() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-  // 8-4-4-4-12 hex digits, written without snprintf (this runs once per request).
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  size_t at = 0;
-  for (int shift = 60; shift >= 0; shift -= 4) {
-    if (at == 8 || at == 13) ++at;
-    out[at++] = kHex[(hi >> shift) & 15];
+// A random (version 4) UUID for events of requests without X-Request-Id, as
+// the 36 characters at `out` (8-4-4-4-12 hex digits).
+void writeRandomUuid(char* out) {
+  const uint64_t hi = (fastRandom() & 0xFFFFFFFFFFFF0FFFull) | 0x4000ull;
+  const uint64_t lo = (fastRandom() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  char hex[32];
+  writeHex(hi, hex);
+  writeHex(lo, hex + 16);
+  size_t from = 0;
+  for (const size_t group : {8, 4, 4, 4, 12}) {
+    if (from > 0) *out++ = '-';
+    for (size_t i = 0; i < group; ++i) *out++ = hex[from + i];
+    from += group;
   }
-  for (int shift = 60; shift >= 0; shift -= 4) {
-    if (at == 18 || at == 23) ++at;
-    out[at++] = kHex[(lo >> shift) & 15];
-  }
-  return out;
 }
 
 }  // namespace
@@ -145,9 +132,14 @@ void ThrottleFilter::publish(const OperationPlan& plan, const Caller& caller,
                              const std::string& app_key, const std::string& sub_key,
                              const http::RequestHeaders& headers) {
   const std::string* request_id = headers.headers.get("X-Request-Id");
-  const std::string generated_id = request_id != nullptr ? "" : randomUuid();
+  char generated_id[36];
   ThrottleEvent e;
-  e.message_id = request_id != nullptr ? *request_id : generated_id;
+  if (request_id != nullptr) {
+    e.message_id = *request_id;
+  } else {
+    writeRandomUuid(generated_id);
+    e.message_id = std::string_view(generated_id, sizeof(generated_id));
+  }
   e.app_key = app_key;
   e.app_tier = caller.app_tier;
   e.subscription_key = sub_key;
