@@ -12,6 +12,7 @@ MICROGW_BIN=bazel-bin/gateway/microgw PYTHONPATH=test/support \
 import concurrent.futures
 import json
 import os
+import re
 import tempfile
 import time
 import unittest
@@ -156,6 +157,17 @@ class TrafficManagerTest(Base):
         events = self.tm.wait_for_events(len(ids))
         self.assertEqual(self.tm.rejected, [])
         self.assertEqual(sorted(e["messageID"] for e in events), sorted(ids))
+
+    def test_generated_message_ids_are_distinct_uuids(self):
+        # Without X-Request-Id the gateway makes the messageID: a version-4 UUID.
+        gw = self.gateway(throttling=self.tm_conf(self.tm), tier="Unlimited").start()
+        for _ in range(5):
+            self.assertEqual(gw.request("GET", "/thr/v1/open")[0], 200)
+        ids = [e["messageID"] for e in self.tm.wait_for_events(5)]
+        uuid4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        for i in ids:
+            self.assertRegex(i, uuid4)
+        self.assertEqual(len(set(ids)), len(ids))
 
     def test_blocked_key_refused_by_two_gateways_until_expiry(self):
         gws = [self.gateway(throttling=self.tm_conf(self.tm)).start() for _ in range(2)]
