@@ -5,13 +5,18 @@
 // counts bytes (its `size` member), then once on a Writer that writes at a raw
 // pointer (its `end()` is where it stopped), straight into the end of `out`.
 // The analytics event lines and the traffic-manager JSON use it on the
-// request path.
+// request path. `out` may also be an evbuffer: then the text goes straight
+// into space reserved at its end (the upstream HTTP/1 head).
 //
 // Example:
 //   appendSized<JsonSizer, JsonWriter>(out, [&](auto& w) { w.string(value); });
 //   appendSized<PieceSizer, PieceWriter>(out, [&](auto& w) { w.put(name); w.put(": "); });
 
+#include <event2/buffer.h>
+
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -27,6 +32,21 @@ void appendSized(std::string& out, const Write& write) {
   Writer writer(out.data() + old);
   write(writer);
   out.resize(static_cast<size_t>(writer.end() - out.data()));
+}
+
+template <class Sizer, class Writer, class Write>
+void appendSized(evbuffer* out, const Write& write) {
+  Sizer sizer;
+  write(sizer);
+  evbuffer_iovec vec;
+  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(sizer.size), &vec, 1) != 1) {
+    std::fprintf(stderr, "microgw: out of memory for %zu bytes of output\n", sizer.size);
+    std::abort();
+  }
+  Writer writer(static_cast<char*>(vec.iov_base));
+  write(writer);
+  vec.iov_len = static_cast<size_t>(writer.end() - static_cast<char*>(vec.iov_base));
+  evbuffer_commit_space(out, &vec, 1);
 }
 
 // The plain pair: text made of string pieces (an HTTP head, a line).

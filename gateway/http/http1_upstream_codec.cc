@@ -12,25 +12,6 @@ namespace gw::http {
 
 namespace {
 
-// The head formatted by `write` (see append_sized.h) straight into space
-// reserved at the end of `out`: sized first, then written, no other copy.
-template <class Write>
-void appendSizedTo(evbuffer* out, const Write& write) {
-  PieceSizer sizer;
-  write(sizer);
-  evbuffer_iovec vec;
-  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(sizer.size), &vec, 1) != 1) {
-    std::string text;  // out of memory for a contiguous block: format apart
-    appendSized<PieceSizer, PieceWriter>(text, write);
-    evbuffer_add(out, text.data(), text.size());
-    return;
-  }
-  PieceWriter writer(static_cast<char*>(vec.iov_base));
-  write(writer);
-  vec.iov_len = static_cast<size_t>(writer.end() - static_cast<char*>(vec.iov_base));
-  evbuffer_commit_space(out, &vec, 1);
-}
-
 void releaseSharedBody(const void*, size_t, void* body) { delete static_cast<SharedBody*>(body); }
 
 }  // namespace
@@ -52,7 +33,7 @@ UpstreamStream* Http1UpstreamCodec::newStream(const UpstreamRequestHead& head, b
   const std::string_view proxy_authorization =
       absolute ? std::string_view(options_.proxy_authorization) : std::string_view();
   bool has_length = false;
-  appendSizedTo(output_.get(), [&](auto& w) {
+  gw::appendSized<gw::PieceSizer, gw::PieceWriter>(output_.get(), [&](auto& w) {
     w.put(head.method);
     w.put(" ");
     if (absolute) {

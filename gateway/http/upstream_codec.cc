@@ -1,7 +1,5 @@
 #include "gateway/http/upstream_codec.h"
 
-#include <event2/buffer.h>
-
 namespace gw::http {
 
 const char* streamResetReasonName(StreamResetReason reason) {
@@ -16,14 +14,6 @@ const char* streamResetReasonName(StreamResetReason reason) {
       return "connection error";
   }
   return "unknown";
-}
-
-std::string UpstreamCodec::takeOutput() {
-  evbuffer* buffer = evbuffer_new();
-  std::string out(moveOutput(buffer), '\0');
-  evbuffer_remove(buffer, out.data(), out.size());
-  evbuffer_free(buffer);
-  return out;
 }
 
 }  // namespace gw::http

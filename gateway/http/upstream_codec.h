@@ -128,8 +128,6 @@ class UpstreamCodec {
   // request bodies wait (so a slow socket holds the body back in the
   // streams); call again once written.
   virtual size_t moveOutput(evbuffer* out) = 0;
-  // The same bytes as a string (tests; callers that write elsewhere).
-  std::string takeOutput();
   static constexpr size_t kOutputChunk = 256 << 10;
   // False once the connection must not carry new streams and should be
   // closed when its last stream ends (GOAWAY, a protocol error, EOF).

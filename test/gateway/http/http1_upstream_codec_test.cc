@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "test/gateway/http/upstream_output.h"
+
 namespace gw::http {
 namespace {
 
@@ -57,7 +59,8 @@ TEST(Http1UpstreamCodecTest, OneStreamAtATimeAndKeepAlive) {
   Http1UpstreamCodec c;
   Events e;
   ASSERT_NE(c.newStream(head("GET"), true, e), nullptr);
-  EXPECT_EQ(c.takeOutput(), "GET /pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\nX-A: 1\r\n\r\n");
+  EXPECT_EQ(testing::takeOutput(c),
+            "GET /pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\nX-A: 1\r\n\r\n");
   Events other;
   EXPECT_EQ(c.newStream(head("GET"), true, other), nullptr);
   EXPECT_EQ(c.activeStreams(), 1u);
@@ -79,7 +82,7 @@ TEST(Http1UpstreamCodecTest, StreamingBodyIsChunkedWithTrailers) {
   HeaderMap t;
   t.add("X-Sum", "9");
   s->sendTrailers(t);
-  const std::string out = c.takeOutput();
+  const std::string out = testing::takeOutput(c);
   EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 9\r\n\r\n"), std::string::npos) << out;
 }
@@ -183,7 +186,7 @@ TEST(Http1UpstreamCodecTest, AbsoluteFormThroughAForwardingProxy) {
   Http1UpstreamCodec c(options);
   Events e;
   ASSERT_NE(c.newStream(head("GET"), true, e), nullptr);
-  EXPECT_EQ(c.takeOutput(),
+  EXPECT_EQ(testing::takeOutput(c),
             "GET http://backend:8080/pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\n"
             "Proxy-Authorization: Basic dTpw\r\nX-A: 1\r\n\r\n");
 }
@@ -194,7 +197,8 @@ TEST(Http1UpstreamCodecTest, ProxyCredentialNeverOnAnOriginFormConnection) {
   Http1UpstreamCodec c(options);
   Events e;
   ASSERT_NE(c.newStream(head("GET"), true, e), nullptr);
-  EXPECT_EQ(c.takeOutput(), "GET /pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\nX-A: 1\r\n\r\n");
+  EXPECT_EQ(testing::takeOutput(c),
+            "GET /pets?x=1 HTTP/1.1\r\nHost: backend:8080\r\nX-A: 1\r\n\r\n");
 }
 
 // A callback that returns false gives the stream up: nothing more reaches it,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "test/gateway/http/fake_h2_server.h"
+#include "test/gateway/http/upstream_output.h"
 
 namespace gw::http {
 namespace {
@@ -60,7 +61,7 @@ class Http2ClientCodecTest : public ::testing::Test {
  protected:
   void pump() {
     for (int i = 0; i < 1000; ++i) {
-      std::string up = codec_->takeOutput();
+      std::string up = testing::takeOutput(*codec_);
       if (!up.empty()) server_->recv(up);
       std::string down = server_->send();
       if (!down.empty()) codec_->decode(down.data(), down.size());
