@@ -25,8 +25,10 @@ struct ThrottlingConfig {
   // microgw's keys for the event publisher: events waiting to be sent (more
   // are dropped and counted) and events per POST (a JSON array; 1 = one event
   // object per POST, as WSO2 sends them).
-  uint32_t event_queue_size = 10000;  // eventQueueSize
-  uint32_t event_batch_size = 100;    // eventBatchSize
+  // 32768 as WSO2's binary agent's queueSize; 1000 per POST because each POST
+  // wakes the traffic manager and the sender (tools/bench/README.md, issue 8).
+  uint32_t event_queue_size = 32768;  // eventQueueSize
+  uint32_t event_batch_size = 1000;   // eventBatchSize
   // Blocked-key decisions: GET decisionEndpointUrl every decisionPollIntervalInMillis
   // (README "Throttling" has the contract). "" = endpoint_url + "/throttleDecisions".
   std::string decision_url;

@@ -235,7 +235,7 @@ bool TrafficManagerClient::publish(const ThrottleEvent& event) {
           open_.reuse(std::move(spare_.back()));
           spare_.pop_back();
         }
-        open_.reserve((json.size() + 1) * std::min<size_t>(options_.batch_size, 256) + 2);
+        open_.reserve((json.size() + 1) * std::min<size_t>(options_.batch_size, 1024) + 2);
       }
       open_.add(json);
       ++queued_;

@@ -49,8 +49,8 @@ class TrafficManagerClient {
     std::string event_url;      // "" = events are not published
     std::string decision_url;   // "" = decisions are not polled
     std::string authorization;  // "Basic ..."; never logged
-    size_t queue_size = 10000;
-    size_t batch_size = 100;  // 1 = one event object per POST (WSO2's own way)
+    size_t queue_size = 32768;
+    size_t batch_size = 1000;  // 1 = one event object per POST (WSO2's own way)
     int max_in_flight = 16;
     std::chrono::milliseconds flush_interval{50};
     std::chrono::milliseconds poll_interval{1000};

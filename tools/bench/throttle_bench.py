@@ -59,13 +59,24 @@ def tree_cpu_seconds(pid):
     return total
 
 
-def wrk(url, pid, others=()):
-    """(req/s, p99 ms, CPU us/req of `pid`, non-2xx[, CPU us/req of each of `others`])."""
+def machine_cpu_seconds():
+    """Busy CPU time of the whole machine (all cores, every process and the kernel)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, pid, others=(), machine=False):
+    """(req/s, p99 ms, CPU us/req of `pid`, non-2xx[, CPU us/req of each of `others`]
+    [, with `machine` the whole machine's busy CPU us/req, wrk's included])."""
     argv = ["wrk", "-t2", "-c" + CONNECTIONS, "-d" + DURATION, "--latency", url]
     subprocess.run(argv[:3] + ["-d2s", url], capture_output=True)  # warm-up
     cpu = cpu_seconds(pid)
     other_cpu = [tree_cpu_seconds(o) for o in others]
+    busy = machine_cpu_seconds()
     out = subprocess.run(argv, capture_output=True, text=True).stdout
+    busy = machine_cpu_seconds() - busy
     cpu = cpu_seconds(pid) - cpu
     other_cpu = [tree_cpu_seconds(o) - c for o, c in zip(others, other_cpu)]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -74,7 +85,8 @@ def wrk(url, pid, others=()):
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return (rps, float(p99.group(1)) * scale, cpu * 1e6 / max(total, 1),
-            int(bad.group(1)) if bad else 0) + tuple(c * 1e6 / max(total, 1) for c in other_cpu)
+            int(bad.group(1)) if bad else 0) + tuple(c * 1e6 / max(total, 1) for c in other_cpu) + (
+                (busy * 1e6 / max(total, 1),) if machine else ())
 
 
 def gateway(backend, policies, chain, throttling):
