@@ -93,11 +93,11 @@ bool ConnectAttempt::takePooled() {
     const std::string http1 = carriedProtocol("");
     for (const std::string& protocol : backendAlpn()) {
       if (protocol == http1) break;
-      pooled_ = context_.pool.take(poolKey(request_, protocol));
+      pooled_ = context_.pool.take(poolKey(request_, protocol), !request_.retries_if_stale);
       if (pooled_) return true;
     }
   }
-  pooled_ = context_.pool.take(key_);
+  pooled_ = context_.pool.take(key_, !request_.retries_if_stale);
   return pooled_ != nullptr;
 }
 

@@ -60,9 +60,9 @@ ConnectionPool::~ConnectionPool() {
 }
 
 void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
-  // Buffers checked here, the socket in take(): a recv() probe on every
-  // release cost one syscall per proxied request. Bytes that arrive while
-  // idle are seen by the idle read callback, or by take()'s probe.
+  // Buffers checked here, the socket in take() when the caller cannot send
+  // again: a recv() probe costs one syscall per proxied request. Bytes and
+  // closes that arrive while idle are seen by the idle callbacks.
   if (idleCount(conn->info().pool_key) >= max_idle_per_key_ || idle_timeout_.count() <= 0) {
     return;  // `conn` closes here
   }
@@ -88,7 +88,8 @@ void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
   raw->conn->setSlot(nullptr);
 }
 
-std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& key) {
+std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& key,
+                                                             bool probe_socket) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   IdleList& list = it->second;
@@ -96,7 +97,7 @@ std::unique_ptr<UpstreamConnectionImpl> ConnectionPool::take(const std::string& 
     std::unique_ptr<Idle> idle = std::move(list.back());
     list.pop_back();
     bufferevent_setcb(idle->conn->bev(), nullptr, nullptr, nullptr, nullptr);
-    if (idle->conn->stillOpen()) {
+    if (idle->conn->stillOpen(probe_socket)) {
       // An empty list stays in the map: the key comes back with the next park().
       return std::move(idle->conn);
     }

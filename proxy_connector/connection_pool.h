@@ -88,8 +88,9 @@ class ConnectionPool {
   void park(std::unique_ptr<UpstreamConnectionImpl> conn);
 
   // The most recently parked idle connection for `key` that is still open, or
-  // null. Dead ones found on the way are closed.
-  std::unique_ptr<UpstreamConnectionImpl> take(const std::string& key);
+  // null. Dead ones found on the way are closed. With `probe_socket` false the
+  // socket itself is not asked (ConnectRequest::retries_if_stale).
+  std::unique_ptr<UpstreamConnectionImpl> take(const std::string& key, bool probe_socket = true);
 
   size_t idleCount(const std::string& key) const;
 

@@ -178,6 +178,7 @@ void HttpClient::Exchange::start() {
   req.target = target_.target;
   req.proxy = resolveInternalProxy(client_->clients_.proxyFor(req.target.scheme), req.target.host,
                                    req.target.port);
+  req.retries_if_stale = !retried_;  // onStreamReset sends again once
   handle_ = connector_.connect(req, *this);
 }
 

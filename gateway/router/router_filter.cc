@@ -138,6 +138,8 @@ void RouterFilter::connectTo(size_t index) {
   }
   ++attempts_;
   proxy::ConnectRequest request = connectRequest();
+  // retryable() will send it again if a pooled connection was already closed.
+  request.retries_if_stale = !retried_ && !request_has_body_ && isIdempotent(method_);
   if (useHttp2()) {
     connectHttp2(request);
     return;

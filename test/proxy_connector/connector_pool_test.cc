@@ -1,6 +1,11 @@
 // Pooling: reuse per key, idle timeout, eviction on peer close / unexpected bytes.
 
+#include <arpa/inet.h>
 #include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "test/proxy_connector/connector_test_util.h"
 
@@ -87,6 +92,51 @@ TEST_F(ConnectorTest, PeerCloseEvictsIdleConnection) {
   ASSERT_TRUE(second.conn);
   EXPECT_FALSE(second.conn->reused());
   EXPECT_EQ(echo.accepted(), 2);
+}
+
+// A caller that sends its request again on a fresh connection
+// (retries_if_stale) gets an idle connection without a recv() probe, so one
+// whose peer closed a moment ago, before the event loop saw it, is handed out
+// (the caller's retry covers it). Any other caller gets the probe, and a fresh
+// connection.
+TEST_F(ConnectorTest, SocketProbeOnlyForCallersThatCannotRetry) {
+  // A bare listening socket: the test closes the backend's end itself, at once.
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ConnectorPtr c = make();
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", ntohs(addr.sin_port)};
+  for (const bool retries : {false, true}) {
+    SCOPED_TRACE(retries ? "retries_if_stale" : "cannot retry");
+    Recorder first;
+    connect(*c, req, first);
+    ASSERT_TRUE(first.conn);
+    const int backend_end = accept(listener, nullptr, nullptr);
+    ASSERT_GE(backend_end, 0);
+    const evutil_socket_t fd = bufferevent_getfd(first.conn->bev());
+    c->release(std::move(first.conn), true);
+    close(backend_end);
+    // The FIN waits in the socket; the loop has not run since, so the pool's
+    // idle watch has not seen it.
+    pollfd p{fd, POLLRDHUP, 0};
+    ASSERT_EQ(poll(&p, 1, 2000), 1);
+    ConnectRequest again = req;
+    again.retries_if_stale = retries;
+    Recorder second;
+    connect(*c, again, second);
+    ASSERT_TRUE(second.conn);
+    EXPECT_EQ(second.conn->reused(), retries);
+    c->release(std::move(second.conn), false);
+    if (!retries) close(accept(listener, nullptr, nullptr));
+    ASSERT_TRUE(runUntil([&] { return active() == 0; }));
+  }
+  close(listener);
 }
 
 TEST_F(ConnectorTest, UnexpectedBytesWhileIdleEvict) {
