@@ -64,7 +64,10 @@ http::FilterStatus AnalyticsFilter::decodeHeaders(http::RequestHeaders& headers,
   event_.method = headers.method;
   if (const std::string* ua = headers.headers.get("User-Agent")) event_.user_agent = *ua;
   const std::string* id = headers.headers.get("X-Request-Id");
-  if (id != nullptr && request_id::isAcceptableId(*id)) event_.correlation_id = *id;
+  if (id != nullptr && request_id::isAcceptableId(*id)) {
+    correlation_id_ = *id;
+    event_.correlation_id = correlation_id_;
+  }
   event_.hostname = config_->hostname;
   event_.user_ip = decoder_callbacks_->downstreamAddress();
   event_.protocol = decoder_callbacks_->downstreamTls() ? "https" : "http";
@@ -149,9 +152,11 @@ http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers
     // The id a later request_id filter gave the request comes back on the response.
     const std::string* id = headers.headers.get("X-Request-Id");
     if (id != nullptr && request_id::isAcceptableId(*id)) {
-      event_.correlation_id = *id;
+      correlation_id_ = *id;
+      event_.correlation_id = correlation_id_;
     } else {
-      request_id::assignNewRequestId(event_.correlation_id);
+      // Written in place: a 32-byte std::string would be allocated per request.
+      event_.correlation_id = request_id::writeNewRequestId(generated_id_);
     }
   }
   if (!end_stream && headers.status >= 400) {
@@ -180,10 +185,9 @@ void AnalyticsFilter::onDestroy() {
   const Stream stream = streamFor(event_.status, local_reply_);
   if (stream == Stream::Throttle) event_.throttled_out_reason = event_.error_message;
   // Formatted into this worker's buffer, which keeps its capacity: no allocation per event.
-  thread_local std::string line;
-  line.clear();
-  appendEventLine(line, stream, event_, config_->stream_version, config_->wall_ms());
-  config_->sink(line);
+  thread_local std::string scratch;
+  config_->sink(
+      writeEventLine(scratch, stream, event_, config_->stream_version, config_->wall_ms()));
 }
 
 }  // namespace gw::filters::analytics

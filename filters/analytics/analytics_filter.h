@@ -93,6 +93,8 @@ class AnalyticsFilter : public http::PassThroughFilter {
   std::shared_ptr<const AnalyticsFilterConfig> config_;
   UsageEvent event_;
   std::unique_ptr<RouteFields> own_;  // only when the tables do not serve
+  std::string correlation_id_;        // an X-Request-Id (event_.correlation_id views it)
+  char generated_id_[32];             // or the id made here
   std::chrono::steady_clock::time_point arrived_;
   bool response_seen_ = false;
   bool maybe_local_reply_ = false;  // JSON error response whose body is not read yet

@@ -77,7 +77,9 @@ struct UsageEvent {
   int64_t other_latency_ms = 0;
   std::string_view gateway_type = "MICRO";  // and the two below: constants
   std::string_view label = "MICRO";
-  std::string correlation_id;  // X-Request-Id when present, else a generated id
+  // X-Request-Id when present, else a generated id; a view of a string that
+  // outlives the event (the analytics filter's).
+  std::string_view correlation_id;
   std::string_view properties = "{}";
   // Fault and throttle streams.
   std::string error_code;            // "900901", from the local reply's body
@@ -106,6 +108,11 @@ std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view
 // The same line appended to `out` (no allocation when `out` has room).
 void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
                      int64_t now_ms);
+// The same line written into `scratch`, a buffer reused from call to call
+// (gw::writeSized: no allocation or memset once it is large enough); the
+// view is valid until `scratch` changes.
+std::string_view writeEventLine(std::string& scratch, Stream stream, const UsageEvent& e,
+                                std::string_view version, int64_t now_ms);
 
 // `value` with -KS-, -ES-, -OS-, CR and LF made harmless ("-KS-" -> "_KS_").
 std::string sanitizeField(std::string_view value);

@@ -4,16 +4,15 @@
 
 namespace gw::filters::request_id {
 
-void assignNewRequestId(std::string& out) {
-  out.resize(32);
-  writeHex(fastRandom(), out.data());
-  writeHex(fastRandom(), out.data() + 16);
+std::string_view writeNewRequestId(char (&out)[32]) {
+  writeHex(fastRandom(), out);
+  writeHex(fastRandom(), out + 16);
+  return {out, sizeof(out)};
 }
 
 std::string newRequestId() {
-  std::string out;
-  assignNewRequestId(out);
-  return out;
+  char id[32];
+  return std::string(writeNewRequestId(id));
 }
 
 bool isAcceptableId(const std::string& id) {

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "gateway/http/filter.h"
 
@@ -38,8 +39,8 @@ class RequestIdFilter : public http::PassThroughFilter {
 
 // A random 128-bit id as 32 hex digits.
 std::string newRequestId();
-// The same into `out`, reusing its capacity.
-void assignNewRequestId(std::string& out);
+// The same written at `out`; returns a view of it.
+std::string_view writeNewRequestId(char (&out)[32]);
 
 // Client-supplied ids are kept only if short and made of [A-Za-z0-9._-].
 bool isAcceptableId(const std::string& id);

@@ -133,39 +133,55 @@ int64_t ipv4AsInteger(std::string_view ip) {
   return static_cast<int64_t>(ntohl(addr.s_addr));
 }
 
+namespace {
+
+// `properties` for an address that is not IPv4 (ip < 0); "" otherwise.
+std::string nonIpv4Properties(std::string_view client_ip, int64_t ip) {
+  if (ip >= 0) return "";
+  if (client_ip.empty()) return "{}";
+  std::string properties = "{\"ipv6\":";
+  appendJsonString(properties, client_ip);
+  properties += '}';
+  return properties;
+}
+
+template <class Out>
+void writeEvent(Out& w, const ThrottleEvent& e, int64_t ip, const std::string& properties) {
+  w.raw(R"({"event":{"metaData":{},"correlationData":{},"payloadData":{)");
+  w.member(R"("messageID":)", e.message_id);
+  w.member(R"("appKey":)", e.app_key);
+  w.member(R"("appTier":)", e.app_tier);
+  w.member(R"("subscriptionKey":)", e.subscription_key);
+  w.member(R"("subscriptionTier":)", e.subscription_tier);
+  w.member(R"("userId":)", e.user_id);
+  w.raw(R"("appTenant":"carbon.super","apiTenant":"carbon.super",)");
+  w.member(R"("appId":)", e.app_id);
+  if (e.api != nullptr) w.raw(e.api->json);
+  w.raw(R"("properties":)");
+  if (ip >= 0) {
+    // {"ip":N} as a JSON string: nothing to escape but the quotes.
+    w.raw(R"("{\"ip\":)");
+    w.number(ip);
+    w.raw(R"(}")");
+  } else {
+    w.string(properties);
+  }
+  w.raw("}}}");
+}
+
+}  // namespace
+
 void appendEventJson(std::string& out, const ThrottleEvent& e) {
   const int64_t ip = ipv4AsInteger(e.client_ip);
-  std::string properties;  // only for an address that is not IPv4
-  if (ip < 0) {
-    properties = "{}";
-    if (!e.client_ip.empty()) {
-      properties = "{\"ipv6\":";
-      appendJsonString(properties, e.client_ip);
-      properties += '}';
-    }
-  }
-  appendSized(out, [&](auto& w) {
-    w.raw(R"({"event":{"metaData":{},"correlationData":{},"payloadData":{)");
-    w.member(R"("messageID":)", e.message_id);
-    w.member(R"("appKey":)", e.app_key);
-    w.member(R"("appTier":)", e.app_tier);
-    w.member(R"("subscriptionKey":)", e.subscription_key);
-    w.member(R"("subscriptionTier":)", e.subscription_tier);
-    w.member(R"("userId":)", e.user_id);
-    w.raw(R"("appTenant":"carbon.super","apiTenant":"carbon.super",)");
-    w.member(R"("appId":)", e.app_id);
-    if (e.api != nullptr) w.raw(e.api->json);
-    w.raw(R"("properties":)");
-    if (ip >= 0) {
-      // {"ip":N} as a JSON string: nothing to escape but the quotes.
-      w.raw(R"("{\"ip\":)");
-      w.number(ip);
-      w.raw(R"(}")");
-    } else {
-      w.string(properties);
-    }
-    w.raw("}}}");
-  });
+  const std::string properties = nonIpv4Properties(e.client_ip, ip);
+  appendSized(out, [&](auto& w) { writeEvent(w, e, ip, properties); });
+}
+
+std::string_view writeEventJson(std::string& scratch, const ThrottleEvent& e) {
+  const int64_t ip = ipv4AsInteger(e.client_ip);
+  const std::string properties = nonIpv4Properties(e.client_ip, ip);
+  return gw::writeSized<JsonSizer, JsonWriter>(scratch,
+                                               [&](auto& w) { writeEvent(w, e, ip, properties); });
 }
 
 std::string eventJson(const ThrottleEvent& event) {

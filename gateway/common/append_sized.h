@@ -14,6 +14,7 @@
 
 #include <event2/buffer.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +33,21 @@ void appendSized(std::string& out, const Write& write) {
   Writer writer(out.data() + old);
   write(writer);
   out.resize(static_cast<size_t>(writer.end() - out.data()));
+}
+
+// The same two passes into `scratch`, a buffer kept for reuse (per thread),
+// from its start; returns the text written. `scratch` is grown (and
+// zero-filled) only when too small and never shrunk: resizing an emptied
+// string instead would zero-fill every byte on every call (a memset of each
+// analytics line and traffic-manager event, once per request).
+template <class Sizer, class Writer, class Write>
+std::string_view writeSized(std::string& scratch, const Write& write) {
+  Sizer sizer;
+  write(sizer);
+  if (scratch.size() < sizer.size) scratch.resize(std::max(sizer.size, 2 * scratch.size()));
+  Writer writer(scratch.data());
+  write(writer);
+  return {scratch.data(), static_cast<size_t>(writer.end() - scratch.data())};
 }
 
 template <class Sizer, class Writer, class Write>

@@ -10,7 +10,9 @@
 //   gw::writeHex(gw::fastRandom(), id);       // 16 hex digits
 //   gw::writeHex(gw::fastRandom(), id + 16);
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace gw {
@@ -24,10 +26,19 @@ inline uint64_t fastRandom() {
   return z ^ (z >> 31);
 }
 
-// `v` as 16 lowercase hex digits at `out`, most significant first.
+// `v` as 16 lowercase hex digits at `out`, most significant first; a byte
+// (two digits) per step.
 inline void writeHex(uint64_t v, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kHex[v & 15];
+  static constexpr auto kPairs = [] {
+    std::array<char, 512> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) {
+      t[2 * b] = kHex[b >> 4];
+      t[2 * b + 1] = kHex[b & 15];
+    }
+    return t;
+  }();
+  for (int i = 14; i >= 0; i -= 2, v >>= 8) std::memcpy(out + i, &kPairs[2 * (v & 0xFF)], 2);
 }
 
 }  // namespace gw

@@ -57,6 +57,23 @@ TEST(EventFormat, RequestLineByteForByte) {
   EXPECT_EQ(line, expected);
 }
 
+// The reused buffer: each line whole, the same as formatEventLine's, a
+// shorter one after a longer one included.
+TEST(EventFormat, LinesWrittenIntoAReusedBufferAreWhole) {
+  UsageEvent e = sampleEvent();
+  std::string scratch;
+  for (Stream stream : {Stream::Request, Stream::Fault, Stream::Throttle, Stream::Request}) {
+    EXPECT_EQ(writeEventLine(scratch, stream, e, "3.2.0", 1700000000123),
+              formatEventLine(stream, e, "3.2.0", 1700000000123));
+  }
+  e.user_agent = std::string(5000, 'u');
+  EXPECT_EQ(writeEventLine(scratch, Stream::Request, e, "3.2.0", 7),
+            formatEventLine(Stream::Request, e, "3.2.0", 7));
+  e.user_agent = "curl";
+  EXPECT_EQ(writeEventLine(scratch, Stream::Request, e, "3.1.0", 7),
+            formatEventLine(Stream::Request, e, "3.1.0", 7));
+}
+
 TEST(EventFormat, FieldCountsPerStreamAndVersion) {
   const UsageEvent e = sampleEvent();
   struct Case {

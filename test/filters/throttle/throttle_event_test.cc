@@ -54,6 +54,19 @@ TEST(ThrottleEventTest, Wso2Shape) {
   EXPECT_EQ(props["ip"], 2130706433);  // 127.0.0.1 as an integer
 }
 
+TEST(ThrottleEventTest, EventsWrittenIntoAReusedBufferAreWhole) {
+  ThrottleEvent e = sample();
+  std::string scratch;
+  EXPECT_EQ(writeEventJson(scratch, e), eventJson(e));
+  const std::string long_user(3000, 'u');
+  e.user_id = long_user;
+  EXPECT_EQ(writeEventJson(scratch, e), eventJson(e));
+  e.user_id = "bob";
+  e.client_ip = "::1";  // properties written as an escaped string
+  EXPECT_EQ(writeEventJson(scratch, e), eventJson(e));
+  EXPECT_NO_THROW(nlohmann::json::parse(writeEventJson(scratch, e)));
+}
+
 TEST(ThrottleEventTest, BatchesAreArraysUnlessOneEventPerPost) {
   std::vector<std::string> two = {eventJson(sample()), eventJson(sample())};
   nlohmann::json arr = nlohmann::json::parse(batchJson(two, true));
