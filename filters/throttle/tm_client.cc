@@ -13,10 +13,11 @@ namespace gw::filters::throttle {
 // After a failed POST, queued events are dropped unsent for this long; then one
 // flush probes the traffic manager again.
 constexpr std::chrono::milliseconds kRetryInterval{1000};
-// Written bodies kept to be filled again: about as many as are in flight, so
-// that a steady stream of batches allocates nothing. A body that grew past
-// kMaxSpareCapacity (a huge batch_size) is freed instead.
-constexpr size_t kMaxSpareBodies = 32;
+// Written bodies kept to be filled again, so that a steady stream of batches
+// allocates nothing: a few more than are usually in flight (at ~30k events/s
+// and 1000 per POST, one or two), ~600 KB each at the default batch size. A
+// body that grew past kMaxSpareCapacity (a huge batch_size) is freed instead.
+constexpr size_t kMaxSpareBodies = 8;
 constexpr size_t kMaxSpareCapacity = 4 << 20;
 
 // Lives on the background thread.

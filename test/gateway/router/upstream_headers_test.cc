@@ -51,6 +51,31 @@ TEST(UpstreamHeaders, HopByHopTable) {
   for (const Case& c : cases) EXPECT_EQ(isRequestHopByHop(c.name), c.hop) << c.name;
 }
 
+TEST(UpstreamHeaders, ResponseHopByHopTable) {
+  struct Case {
+    const char* name;
+    bool hop;
+  } cases[] = {{"Connection", true},
+               {"KEEP-ALIVE", true},
+               {"te", true},
+               {"Trailer", true},
+               {"upgrade", true},
+               {"Transfer-Encoding", true},
+               {"Proxy-Connection", true},
+               {"Proxy-Authenticate", true},
+               // kept: the backend's framing is re-stated, not dropped, and only
+               // these proxy fields are hop-by-hop in a response
+               {"Content-Length", false},
+               {"Proxy-Status", false},
+               {"Host", false},
+               {"Set-Cookie", false},
+               {"Tf", false},
+               {"Connectionx", false},
+               {"Transfer-Encodinx", false},
+               {"", false}};
+  for (const Case& c : cases) EXPECT_EQ(isResponseHopByHop(c.name), c.hop) << c.name;
+}
+
 TEST(UpstreamHeaders, ForwardedBlock) {
   http::RequestHeaders r = request({{"Host", "gw.example"},
                                     {"Connection", "keep-alive"},
