@@ -9,9 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
+#include "gateway/common/fast_random.h"
 #include "gateway/common/strcat.h"
 
 namespace gw::filters::analytics {
@@ -42,18 +42,9 @@ uint64_t fileSize(const std::string& path) {
 }  // namespace
 
 std::string randomUuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng(), lo = rng();
-  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
-  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 32; ++i) {
-    const uint64_t word = i < 16 ? hi : lo;
-    out += kHex[(word >> ((15 - (i % 16)) * 4)) & 0xf];
-    if (i == 7 || i == 11 || i == 15 || i == 19) out += '-';
-  }
-  return out;
+  char out[36];
+  gw::writeUuid4(out);
+  return std::string(out, sizeof(out));
 }
 
 absl::StatusOr<std::unique_ptr<UsageFiles>> UsageFiles::open(std::string directory) {

@@ -13,22 +13,6 @@ namespace {
 constexpr const char* kCodes[kLevelCount] = {"900800", "900802", "900804", "900803"};
 constexpr const char* kLevelNames[kLevelCount] = {"API", "resource", "subscription", "application"};
 
-// A random (version 4) UUID for events of requests without X-Request-Id, as
-// the 36 characters at `out` (8-4-4-4-12 hex digits).
-void writeRandomUuid(char* out) {
-  const uint64_t hi = (fastRandom() & 0xFFFFFFFFFFFF0FFFull) | 0x4000ull;
-  const uint64_t lo = (fastRandom() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-  char hex[32];
-  writeHex(hi, hex);
-  writeHex(lo, hex + 16);
-  size_t from = 0;
-  for (const size_t group : {8, 4, 4, 4, 12}) {
-    if (from > 0) *out++ = '-';
-    for (size_t i = 0; i < group; ++i) *out++ = hex[from + i];
-    from += group;
-  }
-}
-
 }  // namespace
 
 ThrottleFilter::Caller ThrottleFilter::callerOf(const OperationPlan& plan) const {
@@ -137,7 +121,7 @@ void ThrottleFilter::publish(const OperationPlan& plan, const Caller& caller,
   if (request_id != nullptr) {
     e.message_id = *request_id;
   } else {
-    writeRandomUuid(generated_id);
+    gw::writeUuid4(generated_id);  // for events of requests without X-Request-Id
     e.message_id = std::string_view(generated_id, sizeof(generated_id));
   }
   e.app_key = app_key;

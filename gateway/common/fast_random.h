@@ -1,7 +1,7 @@
 #pragma once
 
-// Cheap random 64-bit numbers for ids made on the request path (request ids,
-// traffic-manager message ids): splitmix64, one state per thread seeded from
+// Cheap random 64-bit numbers for ids (request ids, traffic-manager message
+// ids, usage-file names): splitmix64, one state per thread seeded from
 // std::random_device. Its 2^64 outputs per seed are all distinct, so two ids a
 // thread makes never collide. Not for secrets: use OpenSSL's RAND_bytes.
 //
@@ -39,6 +39,26 @@ inline void writeHex(uint64_t v, char* out) {
     return t;
   }();
   for (int i = 14; i >= 0; i -= 2, v >>= 8) std::memcpy(out + i, &kPairs[2 * (v & 0xFF)], 2);
+}
+
+// A random (version 4, variant 10) UUID as the 36 characters at `out`,
+// 8-4-4-4-12 lowercase hex digits: traffic-manager message ids, usage-file
+// names, multipart boundaries.
+inline void writeUuid4(char* out) {
+  const uint64_t hi = (fastRandom() & 0xFFFFFFFFFFFF0FFFull) | 0x4000ull;
+  const uint64_t lo = (fastRandom() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  char hex[32];
+  writeHex(hi, hex);
+  writeHex(lo, hex + 16);
+  std::memcpy(out, hex, 8);
+  out[8] = '-';
+  std::memcpy(out + 9, hex + 8, 4);
+  out[13] = '-';
+  std::memcpy(out + 14, hex + 12, 4);
+  out[18] = '-';
+  std::memcpy(out + 19, hex + 16, 4);
+  out[23] = '-';
+  std::memcpy(out + 24, hex + 20, 12);
 }
 
 }  // namespace gw

@@ -47,5 +47,24 @@ TEST(FastRandom, NoRepeatsAndEveryNibbleVaries) {
   EXPECT_EQ(anded, 0ull);  // and 0 at least once
 }
 
+TEST(FastRandom, Uuid4Shape) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    char out[36];
+    writeUuid4(out);
+    const std::string id(out, sizeof(out));
+    ASSERT_TRUE(seen.insert(id).second) << id;
+    for (int k = 0; k < 36; ++k) {
+      if (k == 8 || k == 13 || k == 18 || k == 23) {
+        ASSERT_EQ(id[k], '-') << id;
+      } else {
+        ASSERT_TRUE((id[k] >= '0' && id[k] <= '9') || (id[k] >= 'a' && id[k] <= 'f')) << id;
+      }
+    }
+    EXPECT_EQ(id[14], '4') << id;                                          // version 4
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // variant 10
+  }
+}
+
 }  // namespace
 }  // namespace gw
