@@ -1,7 +1,8 @@
 #pragma once
 
-// The upstream side of HTTP: a ClientCodec writes requests to a backend (or to
-// an internal service) and turns the bytes of its answer into response events.
+// The upstream side of HTTP: a ClientCodec turns the bytes of a backend's (or
+// an internal service's) answer into response events. Requests are written by
+// the UpstreamCodec that owns it (Http1UpstreamCodec, upstream_codec.h).
 // The router and the internal HttpClient both use it, so every upstream
 // response is read by the same rules: interim (1xx) answers never have a body
 // and never merge their headers into the final response; the status must be
@@ -11,8 +12,7 @@
 // Example (one exchange on a connection):
 //
 //   Http1ClientCodec codec(callbacks);
-//   codec.newExchange("GET");
-//   write(codec.encodeHead("GET", "/path", headers));
+//   codec.newExchange("GET");   // the request went out
 //   size_t used = codec.decode(bytes, n);   // callbacks fire inside decode()
 //   if (codec.state() == DecodeState::Error) refuse(codec.error());
 //   ... on EOF: codec.decodeEof();
@@ -62,14 +62,6 @@ class ClientCodec {
 
   // Starts a new exchange: `method` is the request's (a HEAD answer has no body).
   virtual void newExchange(std::string_view method) = 0;
-
-  // The request line and header section, CRLF-terminated. `headers` go out in
-  // order, as given.
-  virtual std::string encodeHead(std::string_view method, std::string_view target,
-                                 const HeaderMap& headers) const = 0;
-  // Frames a piece of the request body (`chunked`: as one chunk; an empty
-  // piece with end_stream adds the last chunk).
-  virtual std::string encodeBody(std::string_view data, bool chunked, bool end_stream) const = 0;
 
   // Parses response bytes; returns how many were consumed. Stops consuming at
   // the end of the response, at an error and when a callback returns false.

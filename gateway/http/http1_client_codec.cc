@@ -38,27 +38,6 @@ void Http1ClientCodec::newExchange(std::string_view method) {
   headers_done_ = false;
 }
 
-std::string Http1ClientCodec::encodeHead(std::string_view method, std::string_view target,
-                                         const HeaderMap& headers) const {
-  std::string out;
-  out.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
-  for (const auto& [name, value] : headers.entries()) {
-    out.append(name).append(": ").append(value).append("\r\n");
-  }
-  out += "\r\n";
-  return out;
-}
-
-std::string Http1ClientCodec::encodeBody(std::string_view data, bool chunked,
-                                         bool end_stream) const {
-  if (!chunked) return std::string(data);
-  std::string out;
-  if (!data.empty())
-    out.append(absl::StrCat(absl::Hex(data.size()), "\r\n")).append(data).append("\r\n");
-  if (end_stream) out += "0\r\n\r\n";
-  return out;
-}
-
 size_t Http1ClientCodec::decode(const char* data, size_t len) {
   if (state_ != DecodeState::Reading) return 0;
   const size_t n = http_parser_execute(&parser_, &settings_, data, len);

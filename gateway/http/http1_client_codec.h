@@ -18,9 +18,6 @@ class Http1ClientCodec : public ClientCodec {
   explicit Http1ClientCodec(ResponseDecoderCallbacks& callbacks);
 
   void newExchange(std::string_view method) override;
-  std::string encodeHead(std::string_view method, std::string_view target,
-                         const HeaderMap& headers) const override;
-  std::string encodeBody(std::string_view data, bool chunked, bool end_stream) const override;
   size_t decode(const char* data, size_t len) override;
   void decodeEof() override;
   DecodeState state() const override { return state_; }

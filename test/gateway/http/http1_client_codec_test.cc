@@ -163,18 +163,5 @@ TEST(Http1ClientCodecTest, CallbackStops) {
   EXPECT_EQ(codec.decode(wire.data(), wire.size()), 0u);
 }
 
-TEST(Http1ClientCodecTest, Encoder) {
-  Recorder r;
-  Http1ClientCodec codec(r);
-  HeaderMap h;
-  h.add("Host", "etcd:2379");
-  h.add("Content-Length", "2");
-  EXPECT_EQ(codec.encodeHead("POST", "/v3/watch", h),
-            "POST /v3/watch HTTP/1.1\r\nHost: etcd:2379\r\nContent-Length: 2\r\n\r\n");
-  EXPECT_EQ(codec.encodeBody("hello", true, false), "5\r\nhello\r\n");
-  EXPECT_EQ(codec.encodeBody("", true, true), "0\r\n\r\n");
-  EXPECT_EQ(codec.encodeBody("ab", false, true), "ab");
-}
-
 }  // namespace
 }  // namespace gw::http
