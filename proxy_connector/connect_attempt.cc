@@ -93,7 +93,8 @@ bool ConnectAttempt::takePooled() {
     const std::string http1 = carriedProtocol("");
     for (const std::string& protocol : backendAlpn()) {
       if (protocol == http1) break;
-      pooled_ = context_.pool.take(poolKey(request_, protocol), !request_.retries_if_stale);
+      // Probed always: the caller's stale-connection retry is HTTP/1's.
+      pooled_ = context_.pool.take(poolKey(request_, protocol));
       if (pooled_) return true;
     }
   }

@@ -83,14 +83,15 @@ struct ConnectRequest {
   // [httpClients] enableHttp2). The caller must then speak what
   // UpstreamConnection::negotiatedProtocol() says. Internal clients leave it off.
   bool offer_http2 = false;
-  // The caller sends its request again on a fresh connection when a pooled one
-  // turns out closed before any byte of the answer (the router for an
-  // idempotent request without a body, the internal HttpClient always). The
-  // pool then hands out an idle connection without first asking the socket
-  // whether the peer closed it meanwhile (a recv() per request); its idle
-  // watch has seen every close the event loop has got to. Without it, take()
-  // probes, so that a request that cannot be sent again never goes out on a
-  // connection the backend already closed.
+  // The caller sends its request again on a fresh connection when a pooled
+  // HTTP/1.1 one turns out closed before any byte of the answer (the router
+  // for an idempotent request without a body, the internal HttpClient always).
+  // The pool then hands out an idle HTTP/1.1 connection without first asking
+  // the socket whether the peer closed it meanwhile (a recv() per request);
+  // its idle watch has seen every close the event loop has got to. Without
+  // it, and for pooled HTTP/2 connections always, take() probes, so that a
+  // request that cannot be sent again never goes out on a connection the
+  // backend already closed.
   bool retries_if_stale = false;
   // The connection pool's key for the fields above, for a caller that connects
   // to the same place for many requests (the router, per endpoint): filled by
