@@ -114,6 +114,28 @@ TEST_F(RouterResilienceTest, BodyReplayedAfterAStaleConnectionAndAStatusRetry) {
   EXPECT_EQ(cb_.response->status, 200);
 }
 
+// The pool skips its socket probe only for requests the router would send
+// again after a stale pooled connection: an idempotent request without a
+// body, on its first try. Its retry, and a request with a body, get the probe.
+TEST_F(RouterResilienceTest, OnlyRetryableFirstTriesSkipThePoolProbe) {
+  useResilientApi({url("a.internal", 8081)}, retryOn({503}));
+  connector_.script.push_back(Outcome::reusedConnection());
+  start("GET", "/petstore/v1/pets", {{"Host", "gw"}});
+  upstreamHead(0);
+  ASSERT_EQ(connector_.requests.size(), 1u);
+  EXPECT_TRUE(connector_.requests[0].retries_if_stale);
+  backendClose(0);  // stale: retried at once, on a connection the pool probes
+  ASSERT_TRUE(pumpUntil([&] { return connector_.requests.size() == 2; }));
+  EXPECT_FALSE(connector_.requests[1].retries_if_stale);
+}
+
+TEST_F(RouterResilienceTest, RequestsWithABodyOrNotIdempotentGetThePoolProbe) {
+  useResilientApi({url("a.internal", 8081)}, retryOn({503}));
+  start("PUT", "/petstore/v1/pets", {{"Host", "gw"}, {"Content-Length", "2"}}, false);
+  ASSERT_EQ(connector_.requests.size(), 1u);
+  EXPECT_FALSE(connector_.requests[0].retries_if_stale);
+}
+
 TEST_F(RouterResilienceTest, PostOverTheReplayLimitIsNotRetried) {
   useResilientApi({url("a.internal", 8081)}, retryOn({503}));
   std::string body(100 * 1024, 'x');
