@@ -266,12 +266,6 @@ std::string throttlePayload(const UsageEvent& e, std::string_view version) {
   return payloadOf([&](auto& o) { writeThrottlePayload(o, e, version); });
 }
 
-void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
-                     int64_t now_ms) {
-  const std::string escaped = escapedMetadata(stream, e);
-  appendSized(out, [&](auto& o) { writeLine(o, stream, e, version, now_ms, escaped); });
-}
-
 std::string_view writeEventLine(std::string& scratch, Stream stream, const UsageEvent& e,
                                 std::string_view version, int64_t now_ms) {
   const std::string escaped = escapedMetadata(stream, e);
@@ -282,7 +276,7 @@ std::string_view writeEventLine(std::string& scratch, Stream stream, const Usage
 std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view version,
                             int64_t now_ms) {
   std::string out;
-  appendEventLine(out, stream, e, version, now_ms);
+  out.resize(writeEventLine(out, stream, e, version, now_ms).size());  // written from out's start
   return out;
 }
 

@@ -105,9 +105,6 @@ std::string throttlePayload(const UsageEvent& e, std::string_view version);
 // One whole line, "\n" included. `now_ms` is the event's timestamp.
 std::string formatEventLine(Stream stream, const UsageEvent& e, std::string_view version,
                             int64_t now_ms);
-// The same line appended to `out` (no allocation when `out` has room).
-void appendEventLine(std::string& out, Stream stream, const UsageEvent& e, std::string_view version,
-                     int64_t now_ms);
 // The same line written into `scratch`, a buffer reused from call to call
 // (gw::writeSized: no allocation or memset once it is large enough); the
 // view is valid until `scratch` changes.

@@ -171,12 +171,6 @@ void writeEvent(Out& w, const ThrottleEvent& e, int64_t ip, const std::string& p
 
 }  // namespace
 
-void appendEventJson(std::string& out, const ThrottleEvent& e) {
-  const int64_t ip = ipv4AsInteger(e.client_ip);
-  const std::string properties = nonIpv4Properties(e.client_ip, ip);
-  appendSized(out, [&](auto& w) { writeEvent(w, e, ip, properties); });
-}
-
 std::string_view writeEventJson(std::string& scratch, const ThrottleEvent& e) {
   const int64_t ip = ipv4AsInteger(e.client_ip);
   const std::string properties = nonIpv4Properties(e.client_ip, ip);
@@ -186,7 +180,7 @@ std::string_view writeEventJson(std::string& scratch, const ThrottleEvent& e) {
 
 std::string eventJson(const ThrottleEvent& event) {
   std::string out;
-  appendEventJson(out, event);
+  out.resize(writeEventJson(out, event).size());  // written from out's start
   return out;
 }
 

@@ -50,12 +50,11 @@ struct ThrottleEvent {
   const EventApiFields* api = nullptr;  // not owned
 };
 
-// {"event":{...}} for one event, appended to `out`.
-void appendEventJson(std::string& out, const ThrottleEvent& event);
-// The same written into `scratch`, a buffer reused from call to call
-// (gw::writeSized: no allocation or memset once it is large enough); the view
-// is valid until `scratch` changes.
+// {"event":{...}} for one event, written into `scratch`, a buffer reused from
+// call to call (gw::writeSized: no allocation or memset once it is large
+// enough); the view is valid until `scratch` changes.
 std::string_view writeEventJson(std::string& scratch, const ThrottleEvent& event);
+// The same as a string of its own.
 std::string eventJson(const ThrottleEvent& event);
 // Builds one POST body from formatted events: a JSON array of them, or with
 // `as_array` false (one event per POST) the one object.

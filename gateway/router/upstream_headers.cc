@@ -10,51 +10,6 @@ std::string upstreamQuery(std::string_view endpoint_query, std::string_view requ
   return gw::cat("?", endpoint_query, "&", request_query.substr(1));
 }
 
-// Both run for every header of every message: the length picks the one or two
-// names a field could be (one comparison instead of up to ten).
-bool isRequestHopByHop(std::string_view name) {
-  if (name.size() >= 6 && http::iequals(name.substr(0, 6), "proxy-")) return true;
-  switch (name.size()) {
-    case 2:
-      return http::iequals(name, "te");
-    case 4:
-      return http::iequals(name, "host");
-    case 6:
-      return http::iequals(name, "expect");
-    case 7:
-      return http::iequals(name, "trailer") || http::iequals(name, "upgrade");
-    case 10:
-      return http::iequals(name, "connection") || http::iequals(name, "keep-alive");
-    case 14:
-      return http::iequals(name, "content-length");
-    case 17:
-      return http::iequals(name, "transfer-encoding");
-    default:
-      return false;
-  }
-}
-
-bool isResponseHopByHop(std::string_view name) {
-  switch (name.size()) {
-    case 2:
-      return http::iequals(name, "te");
-    case 7:
-      return http::iequals(name, "trailer") || http::iequals(name, "upgrade");
-    case 10:
-      return http::iequals(name, "connection") || http::iequals(name, "keep-alive");
-    case 16:
-      return http::iequals(name, "proxy-connection");
-    case 17:
-      return http::iequals(name, "transfer-encoding");
-    case 18:
-      return http::iequals(name, "proxy-authenticate");
-    default:
-      return false;
-  }
-}
-
-bool isFieldName(std::string_view name) { return http::isToken(name); }
-
 namespace {
 
 bool hasPrefix(std::string_view name, std::string_view prefix) {
@@ -63,7 +18,47 @@ bool hasPrefix(std::string_view name, std::string_view prefix) {
 
 bool isConnection(std::string_view name) { return http::iequals(name, "connection"); }
 
+// The fields of one connection, in either direction (RFC 9110 7.6.1, and the
+// de-facto Proxy-Connection). These checks run for every header of every
+// message: the length picks the one or two names a field could be.
+bool isConnectionField(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return http::iequals(name, "te");
+    case 7:
+      return http::iequals(name, "trailer") || http::iequals(name, "upgrade");
+    case 10:
+      return isConnection(name) || http::iequals(name, "keep-alive");
+    case 16:
+      return http::iequals(name, "proxy-connection");
+    case 17:
+      return http::iequals(name, "transfer-encoding");
+    default:
+      return false;
+  }
+}
+
 }  // namespace
+
+bool isRequestHopByHop(std::string_view name) {
+  if (isConnectionField(name) || hasPrefix(name, "proxy-")) return true;
+  switch (name.size()) {  // the gateway states these again for the backend
+    case 4:
+      return http::iequals(name, "host");
+    case 6:
+      return http::iequals(name, "expect");
+    case 14:
+      return http::iequals(name, "content-length");
+    default:
+      return false;
+  }
+}
+
+bool isResponseHopByHop(std::string_view name) {
+  return isConnectionField(name) || http::iequals(name, "proxy-authenticate");
+}
+
+bool isFieldName(std::string_view name) { return http::isToken(name); }
 
 size_t dropConnectionOptions(http::HeaderMap& headers) {
   // Joined once per message, so the per-header check is one scan of a short

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <thread>
 
+#include "test/mocks/loopback_listener.h"
 #include "test/proxy_connector/connector_test_util.h"
 #include "test/proxy_connector/test_certs.h"
 
@@ -290,33 +291,23 @@ TEST_F(ConnectorTest, ForwardModeProxyAnswerIsAFailure) {
 // then, when asked, raw bytes below TLS (a partial record), then it waits.
 class RawTlsServer {
  public:
-  explicit RawTlsServer(SSL_CTX* ctx) : ctx_(ctx) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
-    listen(listen_fd_, 4);
-    socklen_t len = sizeof(sin);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&sin), &len);
-    port_ = ntohs(sin.sin_port);
+  explicit RawTlsServer(SSL_CTX* ctx) : ctx_(ctx), listener_(4) {
     acceptor_ = std::thread([this] { acceptLoop(); });
   }
   ~RawTlsServer() {
     stop_ = true;
-    shutdown(listen_fd_, SHUT_RDWR);
+    shutdown(listener_.fd(), SHUT_RDWR);
     acceptor_.join();
     for (std::thread& t : handlers_) t.join();
-    close(listen_fd_);
   }
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_.port(); }
   // The first connection sends the first bytes of a record header, not a whole record.
   void sendRaw() { send_ = true; }
 
  private:
   void acceptLoop() {
     for (int n = 0; !stop_; ++n) {
-      const int fd = accept(listen_fd_, nullptr, nullptr);
+      const int fd = listener_.accept();
       if (fd < 0) return;
       handlers_.emplace_back([this, fd, n] { serve(fd, n == 0); });
     }
@@ -334,8 +325,7 @@ class RawTlsServer {
   }
 
   SSL_CTX* ctx_;
-  int listen_fd_ = -1;
-  uint16_t port_ = 0;
+  gw::testing::LoopbackListener listener_;
   std::atomic<bool> send_{false}, stop_{false};
   std::thread acceptor_;
   std::vector<std::thread> handlers_;  // touched by acceptor_ only until it is joined

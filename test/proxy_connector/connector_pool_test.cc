@@ -1,12 +1,10 @@
 // Pooling: reuse per key, idle timeout, eviction on peer close / unexpected bytes.
 
-#include <arpa/inet.h>
 #include <event2/bufferevent.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
+#include "test/mocks/loopback_listener.h"
 #include "test/proxy_connector/connector_test_util.h"
 
 namespace gw::proxy {
@@ -101,23 +99,16 @@ TEST_F(ConnectorTest, PeerCloseEvictsIdleConnection) {
 // connection.
 TEST_F(ConnectorTest, SocketProbeOnlyForCallersThatCannotRetry) {
   // A bare listening socket: the test closes the backend's end itself, at once.
-  const int listener = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(listener, 8), 0);
-  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  gw::testing::LoopbackListener listener;
   ConnectorPtr c = make();
   ConnectRequest req;
-  req.target = {"http", "127.0.0.1", ntohs(addr.sin_port)};
+  req.target = {"http", "127.0.0.1", listener.port()};
   for (const bool retries : {false, true}) {
     SCOPED_TRACE(retries ? "retries_if_stale" : "cannot retry");
     Recorder first;
     connect(*c, req, first);
     ASSERT_TRUE(first.conn);
-    const int backend_end = accept(listener, nullptr, nullptr);
+    const int backend_end = listener.accept();
     ASSERT_GE(backend_end, 0);
     const evutil_socket_t fd = bufferevent_getfd(first.conn->bev());
     c->release(std::move(first.conn), true);
@@ -133,10 +124,9 @@ TEST_F(ConnectorTest, SocketProbeOnlyForCallersThatCannotRetry) {
     ASSERT_TRUE(second.conn);
     EXPECT_EQ(second.conn->reused(), retries);
     c->release(std::move(second.conn), false);
-    if (!retries) close(accept(listener, nullptr, nullptr));
+    if (!retries) close(listener.accept());
     ASSERT_TRUE(runUntil([&] { return active() == 0; }));
   }
-  close(listener);
 }
 
 TEST_F(ConnectorTest, UnexpectedBytesWhileIdleEvict) {

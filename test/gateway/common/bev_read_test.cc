@@ -16,6 +16,8 @@
 #include <cerrno>
 #include <string>
 
+#include "test/mocks/loopback_listener.h"
+
 namespace gw::net {
 namespace {
 
@@ -52,18 +54,12 @@ class BevReadTest : public ::testing::Test {
 
   // A loopback TCP connection (a reset needs TCP).
   void openTcp() {
-    const int listener = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    ASSERT_EQ(listen(listener, 1), 0);
-    ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    gw::testing::LoopbackListener listener(1);
     peer_ = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_EQ(connect(peer_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    const int ours = accept(listener, nullptr, nullptr);
-    close(listener);
+    ASSERT_EQ(connect(peer_, reinterpret_cast<const sockaddr*>(&listener.address()),
+                      sizeof(listener.address())),
+              0);
+    const int ours = listener.accept();
     ASSERT_GE(ours, 0);
     open(ours);
   }
