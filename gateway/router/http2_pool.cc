@@ -108,37 +108,47 @@ Http2Pool::Http2Pool(event::Dispatcher& dispatcher, proxy::Connector& connector,
 
 Http2Pool::~Http2Pool() = default;
 
+struct Http2Pool::Registered {
+  event::Dispatcher* dispatcher;
+  proxy::Connector* connector;
+  Http2Pool* pool;
+};
+
+std::vector<Http2Pool::Registered>& Http2Pool::registry() {
+  // Never destroyed at thread exit (the worker's event base is gone by then,
+  // so closing connections would touch freed bufferevents).
+  thread_local std::vector<Registered>* pools = new std::vector<Registered>();
+  return *pools;
+}
+
 Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, proxy::Connector& connector,
                                 uint32_t idle_timeout_ms) {
-  // Never destroyed at thread exit (the worker's event base is gone by then,
-  // so closing connections would touch freed bufferevents). A pool with no
-  // connection and no connect in progress holds nothing and is dropped here,
-  // so a dispatcher made later at the same address gets a fresh pool.
-  struct Entry {
-    event::Dispatcher* dispatcher;
-    proxy::Connector* connector;
-    Http2Pool* pool;
-  };
-  thread_local std::vector<Entry>* pools = new std::vector<Entry>();
-  for (auto it = pools->begin(); it != pools->end();) {
+  // A pool with no connection and no connect in progress holds nothing and is
+  // dropped here, so a dispatcher made later at the same address gets a fresh pool.
+  std::vector<Registered>& pools = registry();
+  for (auto it = pools.begin(); it != pools.end();) {
     if (it->pool->connections_.empty() && it->pool->pending_.empty()) {
       delete it->pool;
-      it = pools->erase(it);
+      it = pools.erase(it);
     } else {
       ++it;
     }
   }
-  for (const Entry& e : *pools) {
-    if (e.dispatcher == &dispatcher && e.connector == &connector) return *e.pool;
-  }
+  if (Http2Pool* pool = existing(dispatcher, connector)) return *pool;
   // A reload gave this worker a new connector: the old pool takes no new
   // streams and its connections close as their last stream ends.
-  for (const Entry& e : *pools) {
+  for (const Registered& e : pools) {
     if (e.dispatcher == &dispatcher) e.pool->retire();
   }
-  pools->push_back(
-      {&dispatcher, &connector, new Http2Pool(dispatcher, connector, idle_timeout_ms)});
-  return *pools->back().pool;
+  pools.push_back({&dispatcher, &connector, new Http2Pool(dispatcher, connector, idle_timeout_ms)});
+  return *pools.back().pool;
+}
+
+Http2Pool* Http2Pool::existing(event::Dispatcher& dispatcher, proxy::Connector& connector) {
+  for (const Registered& e : registry()) {
+    if (e.dispatcher == &dispatcher && e.connector == &connector) return e.pool;
+  }
+  return nullptr;
 }
 
 std::string Http2Pool::keyOf(const proxy::ConnectRequest& r) {
@@ -152,7 +162,7 @@ std::string Http2Pool::keyOf(const proxy::ConnectRequest& r) {
 }
 
 Http2PoolConnection* Http2Pool::ready(const proxy::ConnectRequest& request) {
-  if (retired_) return nullptr;
+  if (retired_ || connections_.empty()) return nullptr;
   auto [begin, end] = connections_.equal_range(keyOf(request));
   for (auto it = begin; it != end; ++it) {
     Http2PoolConnection& c = *it->second;

@@ -98,6 +98,10 @@ class Http2Pool {
   // This worker thread's pool (made on first use for this dispatcher and connector).
   static Http2Pool& forWorker(event::Dispatcher& dispatcher, proxy::Connector& connector,
                               uint32_t idle_timeout_ms);
+  // The pool forWorker() made for this dispatcher and connector, or nullptr;
+  // never makes one (a request that only looks for a pooled HTTP/2
+  // connection must not build and drop a pool each time).
+  static Http2Pool* existing(event::Dispatcher& dispatcher, proxy::Connector& connector);
 
   // A connection to `request`'s backend that takes a stream now, or nullptr.
   Http2PoolConnection* ready(const proxy::ConnectRequest& request);
@@ -122,6 +126,8 @@ class Http2Pool {
   friend class Http2PoolConnection;
   class Pending;
   class Handle;
+  struct Registered;
+  static std::vector<Registered>& registry();
   static std::string keyOf(const proxy::ConnectRequest& request);
   void onPendingDone(Pending* pending);
   // Removes a closed connection (deleted after the current callback).

@@ -41,10 +41,9 @@ bool RouterFilter::negotiatedHttp2(const proxy::UpstreamConnection& connection) 
 // when one has room, without a new TLS handshake.
 bool RouterFilter::takePooledHttp2(const proxy::ConnectRequest& request) {
   if (!offersHttp2()) return false;
-  Http2Pool& pool =
-      Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
-                           config_->http_clients.pool_idle_timeout_ms);
-  Http2PoolConnection* c = pool.ready(request);
+  Http2Pool* pool =
+      Http2Pool::existing(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector());
+  Http2PoolConnection* c = pool != nullptr ? pool->ready(request) : nullptr;
   if (c == nullptr) return false;
   onHttp2Ready(*c);
   return true;
