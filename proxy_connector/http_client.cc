@@ -5,11 +5,13 @@
 #include <event2/event.h>
 #include <strings.h>
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gateway/common/strcat.h"
 #include "gateway/http/http1_upstream_codec.h"
+#include "proxy_connector/http2_pool.h"
 #include "proxy_connector/proxy_resolver.h"
 
 namespace gw::proxy {
@@ -84,8 +86,11 @@ std::string HttpResponse::header(const std::string& name) const {
   return "";
 }
 
-// One exchange: one stream of the upstream codec (gateway/http/upstream_codec.h)
-// on a connection from the connector. Owned by HttpClient::in_flight_ until it
+// One exchange: one stream of the upstream codec (gateway/http/upstream_codec.h).
+// HTTP/1: on a connection of its own from the connector, which goes back to
+// the connector's pool. HTTP/2 (an https target that chose "h2" in ALPN): a
+// stream on a connection of the worker's Http2Pool, shared with the router's
+// streams and other exchanges. Owned by HttpClient::in_flight_ until it
 // finishes or is cancelled, then destroyed through deferredDelete (its
 // callbacks may still be on the stack). After finished_ it touches neither
 // the client nor the connection. Thread: the client's dispatcher.
@@ -110,7 +115,12 @@ class HttpClient::Exchange : public ConnectCallbacks,
   void onStreamReset(http::StreamResetReason reason, std::string_view detail) override;
 
  private:
+  ConnectRequest connectRequest() const;
   http::UpstreamRequestHead requestHead() const;
+  // Starts the stream on a pooled HTTP/2 connection; false when it takes no more.
+  bool startHttp2(Http2PoolConnection& connection);
+  // Ends the exchange on the next loop pass (never inline from start()).
+  void finishLater(absl::Status status);
   void writeOutput();
   void onData();
   void onClosed();
@@ -131,11 +141,18 @@ class HttpClient::Exchange : public ConnectCallbacks,
   HttpStreamCallbacks callbacks_;
   event::TimerPtr timer_;
   ConnectHandlePtr handle_;
+  // HTTP/1: the connection and its codec (one per connection use).
   UpstreamConnectionPtr conn_;
-  // conn_'s codec (HTTP/1: one per connection use) and this exchange's
-  // stream on it, until the response completed or the stream was reset.
   std::unique_ptr<http::UpstreamCodec> codec_;
+  // HTTP/2: the pool's connection (conn_ and codec_ stay null). Not owned;
+  // dropped when the stream ends (the pool may close the connection after).
+  Http2PoolConnection* h2_conn_ = nullptr;
+  // This exchange's stream on either, until the response completed or the
+  // stream was reset.
   http::UpstreamStream* stream_ = nullptr;
+  std::string upstream_;      // the connection's description, for error messages
+  bool offer_http2_ = false;  // an https target and [httpClients] enableHttp2
+  bool starting_ = false;     // inside start(): callbacks must wait a loop pass
   bool finished_ = false;
   bool headers_done_ = false;
   bool complete_ = false;  // the codec delivered the whole response
@@ -154,32 +171,53 @@ HttpClient::Exchange::Exchange(HttpClient& client, uint64_t id, HttpRequest requ
       request_(std::move(request)),
       callbacks_(std::move(callbacks)) {
   valid_url_ = parseHttpUrl(request_.url, &target_);
+  offer_http2_ = valid_url_ && client.clients_.enable_http2 && target_.target.tls();
 }
 
 void HttpClient::Exchange::start() {
   if (!valid_url_) {
-    // Not inline: delivered on the next loop iteration, like every other outcome.
-    std::weak_ptr<bool> alive = client_->alive_;
-    HttpClient* client = client_;
-    const uint64_t id = id_;
-    dispatcher_.post([alive, client, id] {
-      if (!alive.lock()) return;
-      auto it = client->in_flight_.find(id);
-      if (it == client->in_flight_.end()) return;
-      it->second->finish(absl::InvalidArgumentError("not an http:// or https:// URL"), false);
-    });
+    finishLater(absl::InvalidArgumentError("not an http:// or https:// URL"));
     return;
   }
   if (!timer_) {
     timer_ = dispatcher_.createTimer([this] { onTimeout(); });
     timer_->enable(request_.timeout);
   }
+  const ConnectRequest req = connectRequest();
+  if (offer_http2_) {
+    // A backend that spoke HTTP/2 before: a stream on its pooled connection.
+    Http2Pool* pool = Http2Pool::existing(dispatcher_, connector_);
+    if (Http2PoolConnection* c = pool != nullptr ? pool->ready(req) : nullptr) {
+      const bool was_starting = std::exchange(starting_, true);
+      const bool started = startHttp2(*c);
+      starting_ = was_starting;
+      if (started || finished_) return;
+    }
+  }
+  handle_ = connector_.connect(req, *this);
+}
+
+void HttpClient::Exchange::finishLater(absl::Status status) {
+  // Delivered on the next loop iteration, like every other outcome.
+  std::weak_ptr<bool> alive = client_->alive_;
+  HttpClient* client = client_;
+  const uint64_t id = id_;
+  dispatcher_.post([alive, client, id, status = std::move(status)] {
+    if (!alive.lock()) return;
+    auto it = client->in_flight_.find(id);
+    if (it == client->in_flight_.end()) return;
+    it->second->finish(status, false);
+  });
+}
+
+ConnectRequest HttpClient::Exchange::connectRequest() const {
   ConnectRequest req;
   req.target = target_.target;
   req.proxy = resolveInternalProxy(client_->clients_.proxyFor(req.target.scheme), req.target.host,
                                    req.target.port);
+  req.offer_http2 = offer_http2_;
   req.retries_if_stale = !retried_;  // onStreamReset sends again once
-  handle_ = connector_.connect(req, *this);
+  return req;
 }
 
 void HttpClient::Exchange::onTimeout() {
@@ -224,9 +262,37 @@ void HttpClient::Exchange::writeOutput() {
   codec_->moveOutput(bufferevent_get_output(conn_->bev()));
 }
 
+bool HttpClient::Exchange::startHttp2(Http2PoolConnection& connection) {
+  headers_done_ = complete_ = false;
+  received_ = 0;
+  const bool has_body = body_ && !body_->empty();
+  stream_ = connection.codec().newStream(requestHead(), /*end_stream=*/!has_body, *this);
+  if (stream_ == nullptr) return false;
+  h2_conn_ = &connection;
+  upstream_ = connection.description();
+  if (has_body) stream_->sendData(body_, /*end_stream=*/true);
+  connection.flush();
+  return true;
+}
+
 void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
   handle_.reset();
+  if (offer_http2_ && connection->negotiatedProtocol() == "h2") {
+    const conf::HttpClientsConfig& clients = client_->clients_;
+    const int64_t max = clients.pool.max_active_streams_per_connection;
+    Http2Pool& pool = Http2Pool::forWorker(dispatcher_, connector_, clients.pool_idle_timeout_ms);
+    Http2PoolConnection& c =
+        pool.adopt(connectRequest(), std::move(connection),
+                   max < 0 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(max));
+    if (!startHttp2(c) && !finished_) {
+      finish(absl::UnavailableError(gw::cat("new HTTP/2 connection ", c.description(),
+                                            " took no stream: ", c.codec().error())),
+             false);
+    }
+    return;
+  }
   conn_ = std::move(connection);
+  upstream_ = conn_->describe();
   bufferevent* bev = conn_->bev();
   bufferevent_setcb(bev, &Exchange::onRead, nullptr, &Exchange::onEvent, this);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -256,7 +322,7 @@ bool HttpClient::Exchange::onResponseHeaders(http::ResponseHeaders&& headers, bo
   head.status = headers.status;
   for (const auto& [name, value] : headers.headers.entries())
     head.headers.emplace_back(name, value);
-  if (conn_->absoluteForm()) {
+  if (conn_ && conn_->absoluteForm()) {
     // Forward mode: the proxy may have answered in the backend's place.
     std::optional<ConnectFailure> f = connector_.proxyAnswered(
         *conn_, head.status, [&head](const std::string& name) { return head.header(name); });
@@ -280,26 +346,50 @@ bool HttpClient::Exchange::onResponseHeaders(http::ResponseHeaders&& headers, bo
 bool HttpClient::Exchange::onResponseData(std::string_view data) {
   if (request_.body_idle_timeout.count() > 0) timer_->enable(request_.body_idle_timeout);
   if (callbacks_.on_data) callbacks_.on_data(data);
-  return !finished_;
+  if (finished_) return false;
+  if (h2_conn_ != nullptr && stream_ != nullptr) {
+    received_ += data.size();
+    stream_->consumed(data.size());  // HTTP/2: the backend may send as much more
+  }
+  return true;
 }
 
 void HttpClient::Exchange::onResponseComplete(http::HeaderMap&&, bool keep_alive) {
   stream_ = nullptr;
   complete_ = true;
-  keep_alive_ = keep_alive;  // onData()/onClosed() finish once decode() returned
+  keep_alive_ = keep_alive;
+  // HTTP/1: onData()/onClosed() finish once decode() returned, when it is
+  // known whether bytes follow the response. HTTP/2: the stream is done.
+  if (h2_conn_ != nullptr) finish(absl::OkStatus(), true);
 }
 
 void HttpClient::Exchange::onStreamReset(http::StreamResetReason reason, std::string_view detail) {
   stream_ = nullptr;
   if (finished_) return;
+  if (starting_) {
+    // Failed while start() set it up: the outcome waits a loop pass.
+    h2_conn_ = nullptr;
+    finishLater(
+        absl::UnavailableError(gw::cat("HTTP/2 stream to ", upstream_, " failed (",
+                                       http::streamResetReasonName(reason), "): ", detail)));
+    return;
+  }
   if (reason == http::StreamResetReason::ProtocolError) {
-    finish(absl::InternalError(
-               gw::cat("malformed HTTP response from ", conn_->describe(), ": ", detail)),
+    finish(absl::InternalError(gw::cat("malformed HTTP response from ", upstream_, ": ", detail)),
            false);
     return;
   }
-  if (reason == http::StreamResetReason::ConnectionError && received_ == 0 && conn_->reused() &&
-      !retried_) {
+  if (h2_conn_ != nullptr) {
+    h2_conn_ = nullptr;  // the pool's; it may be closing under this stream
+    if (reason == http::StreamResetReason::Refused && !retried_) {
+      // Never processed (GOAWAY below it, REFUSED_STREAM): once more, on a
+      // connection that takes it (the connect completes later).
+      retried_ = true;
+      start();
+      return;
+    }
+  } else if (reason == http::StreamResetReason::ConnectionError && received_ == 0 &&
+             conn_->reused() && !retried_) {
     // The pooled connection went stale under us: one fresh attempt (the
     // connect completes later, never inside this callback).
     retried_ = true;
@@ -307,8 +397,9 @@ void HttpClient::Exchange::onStreamReset(http::StreamResetReason reason, std::st
     start();
     return;
   }
-  finish(absl::UnavailableError(gw::cat("connection to ", conn_->describe(),
-                                        " closed before the response was complete (", detail, ")")),
+  finish(absl::UnavailableError(gw::cat("connection to ", upstream_,
+                                        " closed before the response was complete (",
+                                        http::streamResetReasonName(reason), ": ", detail, ")")),
          false);
 }
 
@@ -352,6 +443,14 @@ void HttpClient::Exchange::onClosed() {
 }
 
 void HttpClient::Exchange::detachConnection(bool reusable) {
+  if (Http2PoolConnection* c = std::exchange(h2_conn_, nullptr)) {
+    // The connection stays in the pool; an unfinished stream is cancelled.
+    if (http::UpstreamStream* stream = std::exchange(stream_, nullptr)) {
+      stream->reset();
+      c->flush();
+    }
+    return;
+  }
   if (!conn_) return;
   if (http::UpstreamStream* stream = std::exchange(stream_, nullptr)) stream->reset();
   bufferevent_setcb(conn_->bev(), nullptr, nullptr, nullptr, nullptr);

@@ -1,15 +1,21 @@
 #pragma once
 
-// A small asynchronous HTTP/1.1 client for the gateway's internal services
-// (key manager, JWKS, etcd, analytics) on top of a Connector. The proxy is
-// chosen per request with resolveInternalProxy() (enableInternalServices,
-// nonProxyHosts). Each exchange is one stream of the upstream codec the
-// router uses (gateway/http/upstream_codec.h; Http1UpstreamCodec), so both read
-// responses by the same rules (1xx answers apart, status 100-599, ...);
-// connections go back to the connector's pool when the exchange leaves them
-// reusable. A request that fails on a pooled connection before any response
-// byte is retried once on a new one. A Host header in HttpRequest::headers
-// replaces the URL's authority as the request's Host.
+// A small asynchronous HTTP client for the gateway's internal services (key
+// manager, JWKS, etcd, analytics, traffic manager) on top of a Connector. The
+// proxy is chosen per request with resolveInternalProxy()
+// (enableInternalServices, nonProxyHosts). Each exchange is one stream of the
+// upstream codecs the router uses (gateway/http/upstream_codec.h), so both
+// read responses by the same rules (1xx answers apart, status 100-599, ...):
+//  - HTTP/1.1 (Http1UpstreamCodec): connections go back to the connector's
+//    pool when the exchange leaves them reusable; a request that fails on a
+//    pooled connection before any response byte is retried once on a new one.
+//  - HTTP/2: an https target is offered "h2" in ALPN when [httpClients]
+//    enableHttp2 is true (directly or inside a CONNECT tunnel); when it picks
+//    it, the connection joins the worker's Http2Pool (proxy_connector/
+//    http2_pool.h) and later exchanges to that target are streams on it. A
+//    stream the server refused (GOAWAY, REFUSED_STREAM) is sent once more.
+// A Host header in HttpRequest::headers replaces the URL's authority as the
+// request's Host (HTTP/2 :authority).
 //
 // Two ways to use it:
 //  - stream(): the head, then the body in pieces as they arrive (an etcd

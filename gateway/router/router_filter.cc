@@ -172,9 +172,9 @@ proxy::ConnectRequest RouterFilter::connectRequest() const {
 void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   connect_handle_.reset();
   if (negotiatedHttp2(*connection)) {
-    Http2Pool& pool =
-        Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
-                             config_->http_clients.pool_idle_timeout_ms);
+    proxy::Http2Pool& pool = proxy::Http2Pool::forWorker(
+        decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
+        config_->http_clients.pool_idle_timeout_ms);
     onHttp2Ready(pool.adopt(connectRequest(), std::move(connection), maxStreamsPerConnection()));
     return;
   }

@@ -23,10 +23,10 @@
 #include "gateway/http/http1_upstream_codec.h"
 #include "gateway/http/upstream_codec.h"
 #include "gateway/router/endpoint_guard.h"
-#include "gateway/router/http2_pool.h"
 #include "gateway/router/retry_policy.h"
 #include "gateway/router/route_table.h"
 #include "proxy_connector/connector.h"
+#include "proxy_connector/http2_pool.h"
 
 namespace gw::stats {
 class Histogram;
@@ -66,7 +66,7 @@ class RouterFilter : public http::PassThroughFilter,
                      public proxy::ConnectCallbacks,
                      public http::DownstreamWatermarkCallbacks,
                      private http::UpstreamStreamCallbacks,
-                     private Http2Pool::Waiter {
+                     private proxy::Http2Pool::Waiter {
  public:
   explicit RouterFilter(std::shared_ptr<const RouterConfig> config);
   ~RouterFilter() override;
@@ -97,8 +97,8 @@ class RouterFilter : public http::PassThroughFilter,
   void onTrailerDropped(std::string_view name) override;
   void onStreamReset(http::StreamResetReason reason, std::string_view detail) override;
   void onRequestBodyDrained() override;
-  // Http2Pool::Waiter: the HTTP/2 upstream (router_filter_http2.cc).
-  void onHttp2Ready(Http2PoolConnection& connection) override;
+  // proxy::Http2Pool::Waiter: the HTTP/2 upstream (router_filter_http2.cc).
+  void onHttp2Ready(proxy::Http2PoolConnection& connection) override;
   void onHttp2Failed(const proxy::ConnectFailure& failure) override;
   bool useHttp2() const;  // h2c with prior knowledge (the endpoint asks for it)
   // A gRPC call to an endpoint reached over HTTP/1.1: 501 naming the setting.
@@ -205,8 +205,8 @@ class RouterFilter : public http::PassThroughFilter,
   // too large for malloc's per-thread cache of small blocks.
   std::unique_ptr<http::Http1UpstreamCodec> h1_codec_;
   // The HTTP/2 attempt: waiting for a connection, or the one its stream is on.
-  Http2Pool::WaitHandlePtr h2_wait_;
-  Http2PoolConnection* h2_conn_ = nullptr;
+  proxy::Http2Pool::WaitHandlePtr h2_wait_;
+  proxy::Http2PoolConnection* h2_conn_ = nullptr;
   size_t h2_unconsumed_ = 0;  // response body passed on while the client was not reading
   uint32_t h2_refusals_ = 0;  // streams the backend refused (GOAWAY, REFUSED_STREAM), retried
   bool response_headers_done_ = false;

@@ -41,9 +41,9 @@ bool RouterFilter::negotiatedHttp2(const proxy::UpstreamConnection& connection) 
 // when one has room, without a new TLS handshake.
 bool RouterFilter::takePooledHttp2(const proxy::ConnectRequest& request) {
   if (!offersHttp2()) return false;
-  Http2Pool* pool =
-      Http2Pool::existing(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector());
-  Http2PoolConnection* c = pool != nullptr ? pool->ready(request) : nullptr;
+  proxy::Http2Pool* pool =
+      proxy::Http2Pool::existing(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector());
+  proxy::Http2PoolConnection* c = pool != nullptr ? pool->ready(request) : nullptr;
   if (c == nullptr) return false;
   onHttp2Ready(*c);
   return true;
@@ -55,17 +55,17 @@ size_t RouterFilter::maxStreamsPerConnection() const {
 }
 
 void RouterFilter::connectHttp2(const proxy::ConnectRequest& request) {
-  Http2Pool& pool =
-      Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
-                           config_->http_clients.pool_idle_timeout_ms);
-  if (Http2PoolConnection* c = pool.ready(request)) {
+  proxy::Http2Pool& pool =
+      proxy::Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
+                                  config_->http_clients.pool_idle_timeout_ms);
+  if (proxy::Http2PoolConnection* c = pool.ready(request)) {
     onHttp2Ready(*c);
     return;
   }
   h2_wait_ = pool.wait(request, maxStreamsPerConnection(), *this);
 }
 
-void RouterFilter::onHttp2Ready(Http2PoolConnection& connection) {
+void RouterFilter::onHttp2Ready(proxy::Http2PoolConnection& connection) {
   h2_wait_.reset();
   h2_conn_ = &connection;
   if (!startStream(connection.codec())) {

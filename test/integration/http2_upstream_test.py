@@ -21,8 +21,10 @@ import signal
 import socket
 import time
 import unittest
+import urllib.request
 
 import mgw_harness as h
+import oauth_harness as oh
 
 H2 = {"http2": "prior-knowledge"}
 
@@ -70,9 +72,11 @@ class H2Nginx:
     """nginx with an h2c (prior knowledge) server on `port` and the same
     locations over HTTP/1.1 on `h1_port`; $connection in its access log."""
 
-    def __init__(self, keepalive_requests=1000, tls=None):
-        """tls: (cert, key) = the HTTP/2 port is `ssl http2` (ALPN h2), not h2c."""
+    def __init__(self, keepalive_requests=1000, tls=None, files=None):
+        """tls: (cert, key) = the HTTP/2 port is `ssl http2` (ALPN h2), not h2c.
+        files: {name: bytes} served as /name (application/json)."""
         self.tls = tls
+        self.files = files or {}
         self.port = h.free_port()
         self.h1_port = h.free_port()
         self.keepalive_requests = keepalive_requests
@@ -90,6 +94,10 @@ class H2Nginx:
                          "    ssl_certificate_key %s;" % ((self.port,) + tuple(self.tls)))
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(rd, "tmp", sub), exist_ok=True)
+        os.makedirs(os.path.join(rd, "www"), exist_ok=True)
+        for name, content in self.files.items():
+            with open(os.path.join(rd, "www", name), "wb") as f:
+                f.write(content)
         user = "user %s %s;\n" % (h.DAEMON_USER, h.DAEMON_USER) if os.geteuid() == 0 else ""
         temps = "".join("  %s_temp_path %s/tmp/%s;\n" % (k, rd, k)
                         for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -98,10 +106,12 @@ class H2Nginx:
                 "http {\n  log_format c '$connection $request_uri $status $server_protocol';\n"
                 "  access_log %s/access.log c;\n%s"
                 "  keepalive_requests %d;\n"
-                "  server {\n    %s\n    listen 127.0.0.1:%d;\n"
+                "  server {\n    %s\n    listen 127.0.0.1:%d;\n    root %s/www;\n"
+                "    default_type application/json;\n"
                 "    location /hello { return 200 'hello over h2\\n'; }\n"
                 "    location /reset { return 444; }\n  }\n}\n"
-                % (user, rd, rd, rd, temps, self.keepalive_requests, h2_listen, self.h1_port))
+                % (user, rd, rd, rd, temps, self.keepalive_requests, h2_listen, self.h1_port,
+                   rd))
         with open(os.path.join(rd, "nginx.conf"), "w") as f:
             f.write(conf)
         h.chown_tree(rd, h.DAEMON_USER)
@@ -433,6 +443,106 @@ class Http2AlpnTest(unittest.TestCase):
         self.gw = self.gateway({"enableHttp2": False})
         lines = self.protocols()
         self.assertEqual({l[3] for l in lines}, {"HTTP/1.1"}, lines)
+
+
+class JwksGateway(h.Microgw):
+    """Microgw with one [[jwtTokenConfig]] (the harness's TOML writer has no
+    arrays of tables)."""
+
+    def __init__(self, apis, issuer_text, **kwargs):
+        self.issuer_text = issuer_text  # conf_text() runs in the base constructor
+        super().__init__(apis, **kwargs)
+
+    def conf_text(self):
+        return super().conf_text() + self.issuer_text
+
+
+class InternalClientHttp2Test(unittest.TestCase):
+    """The gateway's own HTTP client (here jwt_authn's JWKS fetch, an internal
+    service) speaks HTTP/2 to an https server that picks "h2" in ALPN, directly
+    and inside a CONNECT tunnel (enableInternalServices), and HTTP/1.1 with
+    [httpClients] enableHttp2 = false. nginx serves the key manager's JWKS."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        need("nginx")
+        cls.cleanups = []
+        try:
+            cls.km = oh.OAuthServer().start()
+            cls.cleanups.append(cls.km.cleanup)
+            with urllib.request.urlopen(cls.km.jwks_url, timeout=10) as r:
+                jwks = r.read()
+            cls.ca = h.TestCA()
+            cls.nginx = H2Nginx(tls=cls.ca.issue(), files={"jwks": jwks}).start()
+            cls.cleanups.append(cls.nginx.stop)
+            cls.backend = h.TestBackend().start()
+            cls.cleanups.append(cls.backend.stop)
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in reversed(cls.cleanups):
+            c()
+
+    def gateway(self, http_clients):
+        apis = {"secure": h.api_definition(
+            "/secure", [self.backend.url("/")], paths={"/echo": ["get"]},
+            extra={"x-wso2-disable-security": False, "security": [{"default": []}],
+                   "components": {"securitySchemes": {
+                       "default": {"type": "oauth2", "flows": {}}}}})}
+        conf = {"listenerConfig": {"workers": 1},
+                "httpClients": h.deep_merge({"trustStorePath": self.ca.cert_path}, http_clients)}
+        issuer = ("\n[[jwtTokenConfig]]\nissuer = %s\naudience = %s\njwksURL = %s\n"
+                  % (h.toml_value(self.km.issuer), h.toml_value(self.km.resource),
+                     h.toml_value(self.nginx.url("/jwks"))))
+        gw = JwksGateway(apis, issuer, conf=conf,
+                         filters="filters:\n  - name: jwt_authn\n  - name: router\n")
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        return gw
+
+    def jwks_protocols(self, gw, before):
+        """A token checks out (the keys came from nginx); the protocols of
+        nginx's /jwks lines since `before`."""
+        token = self.km.get_jwt("read")
+        try:
+            h.wait_until(lambda: gw.request("GET", "/secure/echo", headers={
+                "Authorization": "Bearer " + token})[0] == 200, timeout=20,
+                what="a token validated with the JWKS from nginx")
+        except TimeoutError:
+            self.fail("no token validated; gateway log:\n" + gw.log_text()[-3000:])
+        h.wait_until(lambda: len(self.jwks_lines(before)) >= 1, timeout=10, what="nginx log")
+        return {l[3] for l in self.jwks_lines(before)}
+
+    def jwks_lines(self, before):
+        return [l.split() for l in self.nginx.log()[before:] if l.split()[1] == "/jwks"]
+
+    def test_jwks_fetched_over_http2(self):
+        before = len(self.nginx.log())
+        gw = self.gateway({})
+        self.assertEqual(self.jwks_protocols(gw, before), {"HTTP/2.0"})
+
+    def test_jwks_over_http2_inside_the_connect_tunnel(self):
+        squid = h.Squid(auth=False).start()
+        self.addCleanup(squid.cleanup)
+        before = len(self.nginx.log())
+        gw = self.gateway({"proxy": {"enabled": False, "enableInternalServices": True,
+                                     "host": h.LOOPBACK, "port": squid.port}})
+        self.assertEqual(self.jwks_protocols(gw, before), {"HTTP/2.0"})
+        gw.stop()  # Squid logs a CONNECT when the tunnel closes
+        target = "127.0.0.1:%d" % self.nginx.port
+        h.wait_until(lambda: any(e["method"] == "CONNECT" and target in e["url"]
+                                 for e in squid.parsed_log()), timeout=10,
+                     what="the JWKS fetch's CONNECT in Squid's log")
+
+    def test_enable_http2_false_fetches_over_http1(self):
+        before = len(self.nginx.log())
+        gw = self.gateway({"enableHttp2": False})
+        self.assertEqual(self.jwks_protocols(gw, before), {"HTTP/1.1"})
 
 
 class Http2ConfigTest(unittest.TestCase):

@@ -1,4 +1,4 @@
-#include "gateway/router/http2_pool.h"
+#include "proxy_connector/http2_pool.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -11,7 +11,7 @@
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
 
-namespace gw::router {
+namespace gw::proxy {
 namespace {
 
 // Keep at most this much codec output queued on the socket.
@@ -21,20 +21,20 @@ constexpr size_t kSocketLowWatermark = 256 << 10;
 }  // namespace
 
 // A connect in progress and the requests waiting for it.
-class Http2Pool::Pending : public proxy::ConnectCallbacks {
+class Http2Pool::Pending : public ConnectCallbacks {
  public:
-  Pending(Http2Pool& pool, const proxy::ConnectRequest& request, size_t max_streams)
+  Pending(Http2Pool& pool, const ConnectRequest& request, size_t max_streams)
       : pool_(pool), request_(request), key_(keyOf(request)), max_streams_(max_streams) {}
   void start() { connect_ = pool_.connector_.connect(request_, *this); }
 
-  void onConnected(proxy::UpstreamConnectionPtr connection) override;
-  void onConnectFailed(const proxy::ConnectFailure& failure) override;
+  void onConnected(UpstreamConnectionPtr connection) override;
+  void onConnectFailed(const ConnectFailure& failure) override;
 
   Http2Pool& pool_;
-  proxy::ConnectRequest request_;
+  ConnectRequest request_;
   std::string key_;
   size_t max_streams_;
-  proxy::ConnectHandlePtr connect_;
+  ConnectHandlePtr connect_;
   std::list<Handle*> waiters_;
 };
 
@@ -48,15 +48,15 @@ class Http2Pool::Handle : public WaitHandle {
   Waiter& waiter_;
 };
 
-void Http2Pool::Pending::onConnected(proxy::UpstreamConnectionPtr connection) {
+void Http2Pool::Pending::onConnected(UpstreamConnectionPtr connection) {
   connect_.reset();
   std::list<Handle*> waiters;
   waiters.swap(waiters_);
   for (Handle* h : waiters) h->pending_ = nullptr;
   if (connection->absoluteForm()) {
     // A forwarding proxy takes HTTP/1 requests in absolute form only.
-    proxy::ConnectFailure f;
-    f.reason = proxy::FailureReason::ProxyOther;
+    ConnectFailure f;
+    f.reason = FailureReason::ProxyOther;
     f.message = "HTTP/2 backend behind a forwarding proxy";
     f.detail = gw::cat(
         "the endpoint asks for HTTP/2 but its proxy forwards absolute-form HTTP/1 "
@@ -89,18 +89,17 @@ void Http2Pool::Pending::onConnected(proxy::UpstreamConnectionPtr connection) {
   pool_.onPendingDone(this);
 }
 
-void Http2Pool::Pending::onConnectFailed(const proxy::ConnectFailure& failure) {
+void Http2Pool::Pending::onConnectFailed(const ConnectFailure& failure) {
   connect_.reset();
   std::list<Handle*> waiters;
   waiters.swap(waiters_);
   for (Handle* h : waiters) h->pending_ = nullptr;
-  const proxy::ConnectFailure f = failure;
+  const ConnectFailure f = failure;
   pool_.onPendingDone(this);  // `this` is gone after the waiters ran
   for (Handle* h : waiters) h->waiter_.onHttp2Failed(f);
 }
 
-Http2Pool::Http2Pool(event::Dispatcher& dispatcher, proxy::Connector& connector,
-                     uint32_t idle_timeout_ms)
+Http2Pool::Http2Pool(event::Dispatcher& dispatcher, Connector& connector, uint32_t idle_timeout_ms)
     : dispatcher_(dispatcher),
       connector_(connector),
       connector_owner_(connector.weak_from_this().lock()),
@@ -110,7 +109,7 @@ Http2Pool::~Http2Pool() = default;
 
 struct Http2Pool::Registered {
   event::Dispatcher* dispatcher;
-  proxy::Connector* connector;
+  Connector* connector;
   Http2Pool* pool;
 };
 
@@ -121,7 +120,7 @@ std::vector<Http2Pool::Registered>& Http2Pool::registry() {
   return *pools;
 }
 
-Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, proxy::Connector& connector,
+Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, Connector& connector,
                                 uint32_t idle_timeout_ms) {
   // A pool with no connection and no connect in progress holds nothing and is
   // dropped here, so a dispatcher made later at the same address gets a fresh pool.
@@ -144,14 +143,14 @@ Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, proxy::Connector&
   return *pools.back().pool;
 }
 
-Http2Pool* Http2Pool::existing(event::Dispatcher& dispatcher, proxy::Connector& connector) {
+Http2Pool* Http2Pool::existing(event::Dispatcher& dispatcher, Connector& connector) {
   for (const Registered& e : registry()) {
     if (e.dispatcher == &dispatcher && e.connector == &connector) return e.pool;
   }
   return nullptr;
 }
 
-std::string Http2Pool::keyOf(const proxy::ConnectRequest& r) {
+std::string Http2Pool::keyOf(const ConnectRequest& r) {
   std::string key = gw::cat(r.target.scheme, "://", r.target.authority());
   if (r.proxy) {
     // The password is part of the route but never shown: keys are not logged.
@@ -161,7 +160,7 @@ std::string Http2Pool::keyOf(const proxy::ConnectRequest& r) {
   return key;
 }
 
-Http2PoolConnection* Http2Pool::ready(const proxy::ConnectRequest& request) {
+Http2PoolConnection* Http2Pool::ready(const ConnectRequest& request) {
   if (retired_ || connections_.empty()) return nullptr;
   auto [begin, end] = connections_.equal_range(keyOf(request));
   for (auto it = begin; it != end; ++it) {
@@ -171,7 +170,7 @@ Http2PoolConnection* Http2Pool::ready(const proxy::ConnectRequest& request) {
   return nullptr;
 }
 
-Http2Pool::WaitHandlePtr Http2Pool::wait(const proxy::ConnectRequest& request, size_t max_streams,
+Http2Pool::WaitHandlePtr Http2Pool::wait(const ConnectRequest& request, size_t max_streams,
                                          Waiter& waiter) {
   const std::string key = keyOf(request);
   Pending* target = nullptr;
@@ -193,14 +192,14 @@ Http2Pool::WaitHandlePtr Http2Pool::wait(const proxy::ConnectRequest& request, s
   return handle;
 }
 
-Http2PoolConnection& Http2Pool::adopt(const proxy::ConnectRequest& request,
-                                      proxy::UpstreamConnectionPtr connection, size_t max_streams) {
+Http2PoolConnection& Http2Pool::adopt(const ConnectRequest& request,
+                                      UpstreamConnectionPtr connection, size_t max_streams) {
   const std::string key = keyOf(request);
   auto c = std::make_unique<Http2PoolConnection>(*this, key, std::move(connection), max_streams);
   Http2PoolConnection& ref = *c;
   connections_.emplace(key, std::move(c));
-  GW_LOG_DEBUG("router: new HTTP/2 connection to ", ref.description(), " (up to ", max_streams,
-               " streams)");
+  GW_LOG_DEBUG("upstream HTTP/2: new HTTP/2 connection to ", ref.description(), " (up to ",
+               max_streams, " streams)");
   return ref;
 }
 
@@ -236,8 +235,7 @@ void Http2Pool::retire() {
 }
 
 Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
-                                         proxy::UpstreamConnectionPtr connection,
-                                         size_t max_streams)
+                                         UpstreamConnectionPtr connection, size_t max_streams)
     : pool_(pool),
       key_(std::move(key)),
       connector_owner_(pool.connectorOwner()),
@@ -298,7 +296,8 @@ void Http2PoolConnection::readInput() {
     const bool ok = codec_.decode(static_cast<const char*>(vec.iov_base), vec.iov_len);
     evbuffer_drain(in, vec.iov_len);
     if (!ok && !closed_) {
-      GW_LOG_WARN("router: HTTP/2 connection to ", description_, " failed: ", codec_.error());
+      GW_LOG_WARN("upstream HTTP/2: HTTP/2 connection to ", description_,
+                  " failed: ", codec_.error());
       flush();  // our GOAWAY, when nghttp2 wrote one
       close(codec_.error());
       return;
@@ -322,7 +321,7 @@ void Http2PoolConnection::close(std::string_view why) {
   closed_ = true;
   idle_timer_.reset();
   if (codec_.activeStreams() > 0) {
-    GW_LOG_DEBUG("router: HTTP/2 connection to ", description_, " closing with ",
+    GW_LOG_DEBUG("upstream HTTP/2: HTTP/2 connection to ", description_, " closing with ",
                  codec_.activeStreams(), " open streams: ", why);
   }
   if (connection_) {
@@ -349,4 +348,4 @@ void Http2PoolConnection::checkIdle() {
   }
 }
 
-}  // namespace gw::router
+}  // namespace gw::proxy

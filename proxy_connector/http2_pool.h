@@ -8,13 +8,15 @@
 // new streams and is closed when its last stream ends; an idle connection is
 // closed after [httpClients] poolIdleTimeoutInMillis.
 //
-// Connections come from the worker's proxy::Connector (so direct, through a
-// CONNECT tunnel, or TLS, as for HTTP/1) and are never given back to it.
+// Connections come from the worker's Connector (so direct, through a
+// CONNECT tunnel, or TLS, as for HTTP/1) and are never given back to it. The
+// router and the internal HttpClient share the pool: a key manager that
+// speaks HTTP/2 gets one connection for all of a worker's validations.
 //
-// Example (in the router):
+// Example (in the router or HttpClient):
 //
 //   Http2Pool& pool = Http2Pool::forWorker(dispatcher, connector, idle_ms);
-//   if (Http2PoolConnection* c = pool.ready(request, max_streams)) {
+//   if (Http2PoolConnection* c = pool.ready(request)) {
 //     stream_ = c->codec().newStream(head, end_stream, *this);
 //     c->flush();
 //   } else {
@@ -35,14 +37,14 @@
 #include "gateway/http/http2_client_codec.h"
 #include "proxy_connector/connector.h"
 
-namespace gw::router {
+namespace gw::proxy {
 
 class Http2Pool;
 
 // One HTTP/2 connection of the pool: the upstream bytes and their codec.
 class Http2PoolConnection : public event::DeferredDeletable {
  public:
-  Http2PoolConnection(Http2Pool& pool, std::string key, proxy::UpstreamConnectionPtr connection,
+  Http2PoolConnection(Http2Pool& pool, std::string key, UpstreamConnectionPtr connection,
                       size_t max_streams);
   ~Http2PoolConnection() override;
 
@@ -68,8 +70,8 @@ class Http2PoolConnection : public event::DeferredDeletable {
   // The connector connection_ came from, kept alive until connection_ is gone
   // (declared first, destroyed last): the pool may be deleted before this
   // connection's deferred deletion runs.
-  std::shared_ptr<proxy::Connector> connector_owner_;
-  proxy::UpstreamConnectionPtr connection_;
+  std::shared_ptr<Connector> connector_owner_;
+  UpstreamConnectionPtr connection_;
   http::Http2ClientCodec codec_;
   std::string description_;
   event::TimerPtr idle_timer_;
@@ -83,7 +85,7 @@ class Http2Pool {
    public:
     virtual ~Waiter() = default;
     virtual void onHttp2Ready(Http2PoolConnection& connection) = 0;
-    virtual void onHttp2Failed(const proxy::ConnectFailure& failure) = 0;
+    virtual void onHttp2Failed(const ConnectFailure& failure) = 0;
   };
   // Cancels the wait when destroyed.
   class WaitHandle {
@@ -92,26 +94,26 @@ class Http2Pool {
   };
   using WaitHandlePtr = std::unique_ptr<WaitHandle>;
 
-  Http2Pool(event::Dispatcher& dispatcher, proxy::Connector& connector, uint32_t idle_timeout_ms);
+  Http2Pool(event::Dispatcher& dispatcher, Connector& connector, uint32_t idle_timeout_ms);
   ~Http2Pool();
 
   // This worker thread's pool (made on first use for this dispatcher and connector).
-  static Http2Pool& forWorker(event::Dispatcher& dispatcher, proxy::Connector& connector,
+  static Http2Pool& forWorker(event::Dispatcher& dispatcher, Connector& connector,
                               uint32_t idle_timeout_ms);
   // The pool forWorker() made for this dispatcher and connector, or nullptr;
   // never makes one (a request that only looks for a pooled HTTP/2
   // connection must not build and drop a pool each time).
-  static Http2Pool* existing(event::Dispatcher& dispatcher, proxy::Connector& connector);
+  static Http2Pool* existing(event::Dispatcher& dispatcher, Connector& connector);
 
   // A connection to `request`'s backend that takes a stream now, or nullptr.
-  Http2PoolConnection* ready(const proxy::ConnectRequest& request);
+  Http2PoolConnection* ready(const ConnectRequest& request);
   // Waits for a new connection (or a place on one being set up). `waiter` is
   // called once, never inline.
-  WaitHandlePtr wait(const proxy::ConnectRequest& request, size_t max_streams, Waiter& waiter);
+  WaitHandlePtr wait(const ConnectRequest& request, size_t max_streams, Waiter& waiter);
   // Takes over a connection that is already set up (e.g. TLS whose ALPN chose
   // "h2") and returns it, ready for a stream.
-  Http2PoolConnection& adopt(const proxy::ConnectRequest& request,
-                             proxy::UpstreamConnectionPtr connection, size_t max_streams);
+  Http2PoolConnection& adopt(const ConnectRequest& request, UpstreamConnectionPtr connection,
+                             size_t max_streams);
 
   // The worker's connector was replaced (reload): no new streams; connections
   // close when idle.
@@ -119,7 +121,7 @@ class Http2Pool {
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
   uint32_t idleTimeoutMs() const { return idle_timeout_ms_; }
-  const std::shared_ptr<proxy::Connector>& connectorOwner() const { return connector_owner_; }
+  const std::shared_ptr<Connector>& connectorOwner() const { return connector_owner_; }
   size_t connectionCount() const;
 
  private:
@@ -128,21 +130,21 @@ class Http2Pool {
   class Handle;
   struct Registered;
   static std::vector<Registered>& registry();
-  static std::string keyOf(const proxy::ConnectRequest& request);
+  static std::string keyOf(const ConnectRequest& request);
   void onPendingDone(Pending* pending);
   // Removes a closed connection (deleted after the current callback).
   void remove(Http2PoolConnection* connection);
 
   event::Dispatcher& dispatcher_;
-  proxy::Connector& connector_;
+  Connector& connector_;
   // Keeps connector_ alive while this pool uses it (connects in progress, and
   // its connections' connection-limit slots): a reload may drop the worker's
   // reference first. Null when no shared_ptr owns the connector (unit tests).
-  std::shared_ptr<proxy::Connector> connector_owner_;
+  std::shared_ptr<Connector> connector_owner_;
   uint32_t idle_timeout_ms_;
   bool retired_ = false;
   std::multimap<std::string, std::unique_ptr<Http2PoolConnection>> connections_;
   std::list<std::unique_ptr<Pending>> pending_;
 };
 
-}  // namespace gw::router
+}  // namespace gw::proxy
