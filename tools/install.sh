@@ -39,7 +39,7 @@ PACKAGES=(
   bazel-bootstrap bazel-platforms g++
   libevent-dev libnghttp2-dev libssl-dev libyaml-cpp-dev libcpptoml-dev
   libabsl-dev libgtest-dev libgmock-dev libhttp-parser-dev nlohmann-json3-dev
-  libzip-dev
+  libzip-dev libgoogle-perftools-dev
   python3 openssl curl ca-certificates procps
   squid tinyproxy nginx apache2 apache2-utils etcd-server
   wrk nghttp2-client nghttp2-server nghttp2-proxy python3-cryptography python3-h2 python3-grpcio

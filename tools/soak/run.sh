@@ -30,7 +30,8 @@ if [ -n "${SOAK_BIN:-}" ]; then
   cp "$SOAK_BIN" "$WORK/microgw"
 else
   echo "soak: building //gateway:microgw with -fsanitize=address,undefined (-c dbg)"
-  timeout 1800 bazel build -c dbg \
+  # --define=allocator=libc: ASan's runtime replaces malloc; tcmalloc must not.
+  timeout 1800 bazel build -c dbg --define=allocator=libc \
     --copt=-fsanitize=address,undefined --copt=-fno-omit-frame-pointer \
     --linkopt=-fsanitize=address,undefined //gateway:microgw
   # A private copy: concurrent builds in this tree must not swap the binary under us.
