@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,27 +32,60 @@ void enableLibeventThreads() {
   (void)done;
 }
 
+// A one-shot timer that moves its deadline without touching libevent when it
+// can: re-arming to a later deadline while the libevent timeout is still
+// pending only records the deadline (the timeout fires early and is re-added
+// for the rest), and disable() only marks it off (a pending timeout then
+// fires to no effect, or goes with the timer). A connection re-arms its idle
+// and header timers on every request; this keeps them out of libevent's
+// min-heap on the request path (an event_add or event_del each otherwise).
 class LibeventTimer : public Timer {
  public:
+  using Clock = std::chrono::steady_clock;
+
   LibeventTimer(event_base* base, std::function<void()> cb) : cb_(std::move(cb)) {
     ev_.reset(evtimer_new(base, &LibeventTimer::onFire, this));
   }
   void enable(std::chrono::milliseconds delay) override {
-    timeval tv{static_cast<time_t>(delay.count() / 1000),
-               static_cast<suseconds_t>((delay.count() % 1000) * 1000)};
-    evtimer_add(ev_.get(), &tv);
+    const Clock::time_point deadline = Clock::now() + delay;
+    deadline_ = deadline;
+    armed_ = true;
+    if (scheduled_ && scheduled_for_ <= deadline) return;  // fires first, then re-adds
+    schedule(delay, deadline);
   }
-  void disable() override { evtimer_del(ev_.get()); }
-  bool enabled() const override { return evtimer_pending(ev_.get(), nullptr) != 0; }
+  void disable() override { armed_ = false; }
+  bool enabled() const override { return armed_; }
 
  private:
+  void schedule(Clock::duration delay, Clock::time_point at) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(delay).count();
+    timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+    evtimer_add(ev_.get(), &tv);
+    scheduled_ = true;
+    scheduled_for_ = at;
+  }
   static void onFire(evutil_socket_t, short, void* arg) {
+    auto* self = static_cast<LibeventTimer*>(arg);
+    self->scheduled_ = false;
+    if (!self->armed_) return;
+    const Clock::time_point now = Clock::now();
+    if (now < self->deadline_) {
+      // Re-armed for later since this timeout was added (or libevent's coarse
+      // clock ran a little ahead): wait for the rest.
+      self->schedule(self->deadline_ - now, self->deadline_);
+      return;
+    }
+    self->armed_ = false;
     // Copy: the callback may destroy this timer.
-    auto cb = static_cast<LibeventTimer*>(arg)->cb_;
+    auto cb = self->cb_;
     cb();
   }
   std::function<void()> cb_;
   EventPtr ev_;
+  Clock::time_point deadline_{};       // when the callback is due, while armed_
+  Clock::time_point scheduled_for_{};  // when libevent's timeout fires, while scheduled_
+  bool armed_ = false;
+  bool scheduled_ = false;
 };
 
 // Libevent-backed Dispatcher. Thread-safe: post() only.

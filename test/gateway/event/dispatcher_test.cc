@@ -120,5 +120,79 @@ TEST(DispatcherTest, TimersStillFire) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(25));
 }
 
+// Re-arming a pending timer for later only records the deadline (the libevent
+// timeout fires early and is added again): the callback still waits for the
+// later deadline, and runs once.
+TEST(DispatcherTest, TimerReArmedLaterFiresAtTheLaterDeadline) {
+  DispatcherPtr d = createDispatcher("test");
+  int fired = 0;
+  std::chrono::steady_clock::time_point start, at;
+  TimerPtr t = d->createTimer([&] {
+    ++fired;
+    at = std::chrono::steady_clock::now();
+  });
+  TimerPtr stop = d->createTimer([&] { d->exit(); });
+  start = std::chrono::steady_clock::now();
+  t->enable(milliseconds(20));
+  t->enable(milliseconds(80));
+  EXPECT_TRUE(t->enabled());
+  stop->enable(milliseconds(200));
+  runWithDeadline(*d);
+  EXPECT_EQ(fired, 1);
+  EXPECT_GE(at - start, milliseconds(80));
+  EXPECT_FALSE(t->enabled());
+}
+
+TEST(DispatcherTest, TimerReArmedEarlierFiresEarlier) {
+  DispatcherPtr d = createDispatcher("test");
+  const auto start = std::chrono::steady_clock::now();
+  TimerPtr t = d->createTimer([&] { d->exit(); });
+  t->enable(milliseconds(5000));
+  t->enable(milliseconds(20));
+  runWithDeadline(*d);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(2000));
+}
+
+// disable() leaves libevent's timeout in place; it must fire to no effect, and
+// a later enable() must still work (and a destroyed timer never fires).
+TEST(DispatcherTest, DisabledTimerDoesNotFireAndCanBeArmedAgain) {
+  DispatcherPtr d = createDispatcher("test");
+  int fired = 0;
+  TimerPtr t = d->createTimer([&] { ++fired; });
+  int gone_fired = 0;
+  TimerPtr gone = d->createTimer([&] { ++gone_fired; });
+  gone->enable(milliseconds(10));
+  gone->disable();
+  gone->enable(milliseconds(10));
+  gone.reset();
+  t->enable(milliseconds(10));
+  t->disable();
+  EXPECT_FALSE(t->enabled());
+  TimerPtr rearm = d->createTimer([&] { t->enable(milliseconds(10)); });
+  rearm->enable(milliseconds(50));
+  TimerPtr stop = d->createTimer([&] { d->exit(); });
+  stop->enable(milliseconds(150));
+  runWithDeadline(*d);
+  EXPECT_EQ(fired, 1);  // the second arming only
+  EXPECT_EQ(gone_fired, 0);
+}
+
+// A callback may re-arm its own timer (ConnectionManager's idle timer does).
+TEST(DispatcherTest, TimerReArmedFromItsCallback) {
+  DispatcherPtr d = createDispatcher("test");
+  int fired = 0;
+  TimerPtr t;
+  t = d->createTimer([&] {
+    if (++fired == 3) {
+      d->exit();
+    } else {
+      t->enable(milliseconds(5));
+    }
+  });
+  t->enable(milliseconds(5));
+  runWithDeadline(*d);
+  EXPECT_EQ(fired, 3);
+}
+
 }  // namespace
 }  // namespace gw::event
