@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <vector>
@@ -47,8 +48,12 @@ bool UpstreamConnectionImpl::stillOpen(bool probe_socket) const {
 }
 
 ConnectionPool::ConnectionPool(event::Dispatcher& dispatcher,
-                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key)
-    : dispatcher_(dispatcher), idle_timeout_(idle_timeout), max_idle_per_key_(max_idle_per_key) {
+                               std::chrono::milliseconds idle_timeout, uint32_t max_idle_per_key,
+                               std::chrono::milliseconds surplus_linger)
+    : dispatcher_(dispatcher),
+      idle_timeout_(idle_timeout),
+      max_idle_per_key_(max_idle_per_key),
+      surplus_linger_(std::min(surplus_linger, idle_timeout)) {
   idle_timer_ = dispatcher_.createTimer([this] { onIdleTimeout(); });
 }
 
@@ -63,21 +68,21 @@ void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
   // Buffers checked here, the socket in take() when the caller cannot send
   // again: a recv() probe costs one syscall per proxied request. Bytes and
   // closes that arrive while idle are seen by the idle callbacks.
-  if (idleCount(conn->info().pool_key) >= max_idle_per_key_ || idle_timeout_.count() <= 0) {
-    return;  // `conn` closes here
-  }
+  if (max_idle_per_key_ == 0 || idle_timeout_.count() <= 0) return;  // `conn` closes here
   if (!conn->stillOpen(/*probe_socket=*/false)) {
     GW_LOG_DEBUG("not pooling upstream connection ", conn->describe(),
                  ": closed by the peer or unread bytes waiting");
     return;
   }
   IdleList& list = idle_[conn->info().pool_key];
+  const bool surplus = list.size() >= max_idle_per_key_;
   auto idle = std::make_unique<Idle>();
   Idle* raw = idle.get();
   raw->pool = this;
   raw->conn = std::move(conn);
-  raw->parked_at = dispatcher_.now();
-  if (!idle_timer_->enabled()) idle_timer_->enable(idle_timeout_);
+  const event::MonotonicTime now = dispatcher_.now();
+  raw->expires_at = now + (surplus ? surplus_linger_ : idle_timeout_);
+  armFor(raw->expires_at, now);
   bufferevent* bev = raw->conn->bev();
   bufferevent_setcb(bev, &ConnectionPool::onIdleRead, nullptr, &ConnectionPool::onIdleEvent, raw);
   bufferevent_setwatermark(bev, EV_READ, 0, 0);
@@ -132,27 +137,31 @@ void ConnectionPool::evict(Idle* idle) {
   dispatcher_.deferredDelete(std::move(owned));
 }
 
+void ConnectionPool::armFor(event::MonotonicTime deadline, event::MonotonicTime now) {
+  if (idle_timer_->enabled() && timer_due_ <= deadline) return;
+  timer_due_ = deadline;
+  idle_timer_->enable(std::chrono::ceil<std::chrono::milliseconds>(deadline - now));
+}
+
 void ConnectionPool::onIdleTimeout() {
   const event::MonotonicTime now = dispatcher_.now();
   std::vector<Idle*> expired;
-  std::optional<event::MonotonicTime> next;  // the oldest deadline still ahead
+  std::optional<event::MonotonicTime> next;  // the earliest deadline still ahead
   for (auto& [key, list] : idle_) {
-    for (const auto& idle : list) {  // oldest first: stop at the first one still in time
-      const event::MonotonicTime deadline = idle->parked_at + idle_timeout_;
-      if (deadline > now) {
-        if (!next || deadline < *next) next = deadline;
-        break;
+    // Not in deadline order (a surplus connection's linger is shorter): all of them.
+    for (const auto& idle : list) {
+      if (idle->expires_at > now) {
+        if (!next || idle->expires_at < *next) next = idle->expires_at;
+      } else {
+        expired.push_back(idle.get());
       }
-      expired.push_back(idle.get());
     }
   }
   for (Idle* idle : expired) {
     GW_LOG_DEBUG("closing idle upstream connection ", idle->conn->describe());
     evict(idle);
   }
-  if (next) {
-    idle_timer_->enable(std::chrono::ceil<std::chrono::milliseconds>(*next - now));
-  }
+  if (next) armFor(*next, now);
 }
 
 void ConnectionPool::onIdleRead(bufferevent*, void* arg) {

@@ -5,10 +5,19 @@
 // ConnectionPool keeps released connections idle per key (see poolKey()),
 // most recently used last. While idle, a connection's bufferevent callbacks are
 // the pool's: any byte, EOF or error from the peer closes and drops it, as does
-// the idle timeout (one timer for the pool, armed for the oldest idle
-// connection's deadline: parking and taking a connection, once per proxied
-// request, create and destroy no timer). Thread-safety: none; one pool per
-// connector, on its dispatcher's thread.
+// its idle deadline (one timer for the pool, armed for the earliest deadline:
+// parking and taking a connection, once per proxied request, create and
+// destroy no timer).
+//
+// max_idle_per_key is enforced over time, not at each release: a connection
+// released while its key already has that many idle is kept for a short
+// linger (surplus_linger) instead of the idle timeout, and taken first (most
+// recent last). Under a load with more requests in flight than the cap (640
+// HTTP/2 streams towards HTTP/1.1 backends, say), releases and new requests
+// interleave: closing at once would open a new connection (and TLS handshake)
+// for most requests, while after the burst the pool still shrinks to the cap
+// within the linger. Thread-safety: none; one pool per connector, on its
+// dispatcher's thread.
 
 #include <chrono>
 #include <cstdint>
@@ -79,12 +88,14 @@ class ConnectionPool {
   // A parked connection gives back its maxActiveConnections slot; take()
   // hands out connections without one (the caller acquires it first).
   ConnectionPool(event::Dispatcher& dispatcher, std::chrono::milliseconds idle_timeout,
-                 uint32_t max_idle_per_key);
+                 uint32_t max_idle_per_key, std::chrono::milliseconds surplus_linger);
   ~ConnectionPool();
 
-  // Keeps `conn` idle for reuse; closes it when the key already has
-  // max_idle_per_key idle connections or it is not cleanly reusable
-  // (stillOpen() false: closed by the peer, or unread bytes waiting).
+  // Keeps `conn` idle for reuse: for the idle timeout, or for the surplus
+  // linger when the key already has max_idle_per_key idle connections. Closes
+  // it when pooling is off (idle timeout or max_idle_per_key 0) or it is not
+  // cleanly reusable (stillOpen() false: closed by the peer, or unread bytes
+  // waiting).
   void park(std::unique_ptr<UpstreamConnectionImpl> conn);
 
   // The most recently parked idle connection for `key` that is still open, or
@@ -98,14 +109,15 @@ class ConnectionPool {
   struct Idle : event::DeferredDeletable {
     ConnectionPool* pool = nullptr;
     std::unique_ptr<UpstreamConnectionImpl> conn;
-    event::MonotonicTime parked_at;
+    event::MonotonicTime expires_at;  // closed then if still idle
   };
   using IdleList = std::list<std::unique_ptr<Idle>>;  // oldest first
 
   static void onIdleRead(bufferevent* bev, void* arg);
   static void onIdleEvent(bufferevent* bev, short events, void* arg);
-  // Closes the connections idle for idle_timeout_, re-arms for the next deadline.
+  // Closes the connections whose deadline passed, re-arms for the next one.
   void onIdleTimeout();
+  void armFor(event::MonotonicTime deadline, event::MonotonicTime now);
   // Drops `idle` from the pool and closes it after the current callback.
   void evict(Idle* idle);
   std::unique_ptr<Idle> unlink(Idle* idle);
@@ -113,8 +125,10 @@ class ConnectionPool {
   event::Dispatcher& dispatcher_;
   const std::chrono::milliseconds idle_timeout_;
   const uint32_t max_idle_per_key_;
+  const std::chrono::milliseconds surplus_linger_;
   std::map<std::string, IdleList> idle_;
-  event::TimerPtr idle_timer_;  // armed while any connection is idle
+  event::TimerPtr idle_timer_;        // armed while any connection is idle
+  event::MonotonicTime timer_due_{};  // when idle_timer_ fires, while enabled
 };
 
 }  // namespace gw::proxy

@@ -126,7 +126,7 @@ ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions&
       dns(makeDnsBase(d.base())),
       metrics(s),
       limit(o.max_active_per_key),
-      pool(d, o.pool_idle_timeout, o.max_idle_per_key) {
+      pool(d, o.pool_idle_timeout, o.max_idle_per_key, o.surplus_idle_linger) {
   if (!backend_tls.ctx) GW_LOG_ERROR("https upstreams will fail: ", backend_tls.error);
 }
 

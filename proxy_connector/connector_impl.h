@@ -41,6 +41,10 @@ struct ConnectorOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds pool_idle_timeout{30000};  // 0 disables pooling
   uint32_t max_idle_per_key = 64;
+  // How long a connection released while its key already has max_idle_per_key
+  // idle ones stays idle before it is closed (capped by pool_idle_timeout):
+  // the next burst of requests reuses it instead of opening a new one.
+  std::chrono::milliseconds surplus_idle_linger{1000};
   // httpClients.poolConfig.maxActiveConnections: connections per pool key
   // (backend and route) being set up or in use, counted across every connector
   // of the process; <= 0 = unlimited. A connect over it waits up to

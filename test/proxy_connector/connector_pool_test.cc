@@ -146,6 +146,7 @@ TEST_F(ConnectorTest, NotReusableAndPoolLimit) {
   EchoServer echo(dispatcher_->base());
   ConnectorOptions options;
   options.max_idle_per_key = 1;
+  options.surplus_idle_linger = milliseconds(50);
   ConnectorPtr c = make(options);
   ConnectRequest req;
   req.target = {"http", "127.0.0.1", echo.port()};
@@ -158,8 +159,37 @@ TEST_F(ConnectorTest, NotReusableAndPoolLimit) {
   c->release(std::move(a.conn), false);
   EXPECT_EQ(active(), 2);
   c->release(std::move(b.conn), true);
-  c->release(std::move(d.conn), true);  // over max_idle_per_key: closed
-  EXPECT_EQ(active(), 1);
+  c->release(std::move(d.conn), true);  // over max_idle_per_key: kept for the linger only
+  EXPECT_EQ(active(), 2);
+  runFor(milliseconds(150));
+  EXPECT_EQ(active(), 1);  // back to max_idle_per_key
+}
+
+// A burst with more requests in flight than max_idle_per_key: connections
+// released over the cap serve the next requests instead of being closed and
+// opened again.
+TEST_F(ConnectorTest, ConnectionsOverTheIdleCapAreReusedWithinTheLinger) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorOptions options;
+  options.max_idle_per_key = 1;
+  options.surplus_idle_linger = milliseconds(2000);
+  ConnectorPtr c = make(options);
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", echo.port()};
+  Recorder r[4];
+  for (Recorder& x : r) connect(*c, req, x);
+  for (Recorder& x : r) {
+    ASSERT_TRUE(x.conn);
+    c->release(std::move(x.conn), true);
+  }
+  EXPECT_EQ(active(), 4);
+  Recorder again[4];
+  for (Recorder& x : again) {
+    connect(*c, req, x);
+    ASSERT_TRUE(x.conn);
+    EXPECT_TRUE(x.conn->reused());
+  }
+  EXPECT_EQ(active(), 4);
 }
 
 TEST_F(ConnectorTest, ConnectorDestructionClosesIdleConnections) {
