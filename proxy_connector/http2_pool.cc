@@ -246,7 +246,8 @@ Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
   bufferevent_setcb(bev, &onRead, &onWrite, &onEvent, this);
   bufferevent_setwatermark(bev, EV_WRITE, kSocketLowWatermark, 0);
   bufferevent_enable(bev, EV_READ);
-  if (gw::net::writesDirectly(bev)) {
+  write_path_ = gw::net::writePathOf(bev);
+  if (write_path_.direct()) {
     bufferevent_disable(bev, EV_WRITE);
   } else {
     bufferevent_enable(bev, EV_WRITE);
@@ -274,13 +275,14 @@ void Http2PoolConnection::flush() {
   while (evbuffer_get_length(out) < kSocketHighWatermark) {
     if (codec_.moveOutput(out) == 0) break;
   }
-  gw::net::flushOutput(bev);
+  gw::net::flushOutput(bev, write_path_);
   checkIdle();
 }
 
 void Http2PoolConnection::onWrite(bufferevent* bev, void* arg) {
-  gw::net::onOutputDrained(bev);
-  static_cast<Http2PoolConnection*>(arg)->flush();
+  auto* c = static_cast<Http2PoolConnection*>(arg);
+  gw::net::onOutputDrained(bev, c->write_path_);
+  c->flush();
 }
 
 void Http2PoolConnection::onRead(bufferevent*, void* arg) {

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/common/bev_write.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/http2_client_codec.h"
 #include "proxy_connector/connector.h"
@@ -73,6 +74,7 @@ class Http2PoolConnection : public event::DeferredDeletable {
   std::shared_ptr<Connector> connector_owner_;
   UpstreamConnectionPtr connection_;
   http::Http2ClientCodec codec_;
+  gw::net::WritePath write_path_;  // how flush() writes connection_
   std::string description_;
   event::TimerPtr idle_timer_;
   bool closed_ = false;

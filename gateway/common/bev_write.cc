@@ -12,12 +12,6 @@
 namespace gw::net {
 namespace {
 
-// TLS on the socket: the SSL object owned by `bev` writes the fd itself.
-SSL* sslOnSocket(bufferevent* bev) {
-  if (bufferevent_get_underlying(bev) != nullptr || bufferevent_getfd(bev) < 0) return nullptr;
-  return bufferevent_openssl_get_ssl(bev);
-}
-
 // SSL_write of the output's front chunks. Stops at the first call that does
 // not take everything (socket full, renegotiation, error): those bytes stay
 // at the front, where libevent's own write path retries them with the same
@@ -45,24 +39,33 @@ void sslWrite(SSL* ssl, evbuffer* out) {
 
 }  // namespace
 
-bool writesDirectly(bufferevent* bev) {
-  if (bufferevent_get_underlying(bev) != nullptr || bufferevent_getfd(bev) < 0) return false;
+WritePath writePathOf(bufferevent* bev) {
+  WritePath path;
+  if (bufferevent_get_underlying(bev) != nullptr) return path;
+  path.fd = bufferevent_getfd(bev);
+  if (path.fd < 0) return path;
   // TLS on a socket writes directly too (through SSL_write), once its
   // handshake is done; a TLS filter over another bufferevent does not.
   SSL* ssl = bufferevent_openssl_get_ssl(bev);
-  return ssl == nullptr || SSL_is_init_finished(ssl) != 0;
+  if (ssl == nullptr) {
+    path.kind = WritePath::Kind::Socket;
+  } else if (SSL_is_init_finished(ssl) != 0) {
+    path.kind = WritePath::Kind::TlsOnSocket;
+    path.ssl = ssl;
+  }
+  return path;
 }
 
-void flushOutput(bufferevent* bev) {
-  if (!writesDirectly(bev)) {
+void flushOutput(bufferevent* bev, const WritePath& path) {
+  if (!path.direct()) {
     bufferevent_enable(bev, EV_WRITE);
     return;
   }
   if (bufferevent_get_enabled(bev) & EV_WRITE) return;  // libevent is already writing
   evbuffer* out = bufferevent_get_output(bev);
   if (evbuffer_get_length(out) == 0) return;
-  if (SSL* ssl = sslOnSocket(bev)) {
-    sslWrite(ssl, out);
+  if (path.kind == WritePath::Kind::TlsOnSocket) {
+    sslWrite(path.ssl, out);
     if (evbuffer_get_length(out) == 0) {
       // Adding the bytes armed the TLS bufferevent's write event (libevent
       // 2.1 does so whether EV_WRITE is enabled or not): disarm it, or the
@@ -77,13 +80,13 @@ void flushOutput(bufferevent* bev) {
   // A socket bufferevent freezes the front of its output against outside
   // drains; libevent's own write path unfreezes it around the write, as here.
   evbuffer_unfreeze(out, 1);
-  int n = evbuffer_write(out, bufferevent_getfd(bev));
+  int n = evbuffer_write(out, path.fd);
   evbuffer_freeze(out, 1);
   if (n < 0 || evbuffer_get_length(out) > 0) bufferevent_enable(bev, EV_WRITE);
 }
 
-void onOutputDrained(bufferevent* bev) {
-  if (writesDirectly(bev) && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+void onOutputDrained(bufferevent* bev, const WritePath& path) {
+  if (path.direct() && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
     bufferevent_disable(bev, EV_WRITE);
   }
 }

@@ -196,7 +196,8 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   // Writes go out through flushOutput(): EV_WRITE is armed only while the
   // socket buffer is full (TLS inside a proxy tunnel keeps libevent's own writing).
   bufferevent_enable(bev, EV_READ);
-  if (gw::net::writesDirectly(bev)) {
+  write_path_ = gw::net::writePathOf(bev);
+  if (write_path_.direct()) {
     bufferevent_disable(bev, EV_WRITE);
   } else {
     bufferevent_enable(bev, EV_WRITE);
@@ -255,7 +256,7 @@ void RouterFilter::flushUpstream() {
   if (connection_) {
     bufferevent* bev = connection_->bev();
     h1_codec_->moveOutput(bufferevent_get_output(bev));
-    gw::net::flushOutput(bev);
+    gw::net::flushOutput(bev, write_path_);
   } else if (h2_conn_ != nullptr) {
     h2_conn_->flush();
   }
@@ -333,7 +334,7 @@ void RouterFilter::armTimeoutWhileUploading() {
 
 void RouterFilter::onUpstreamWrite(bufferevent* bev, void* arg) {
   auto* r = static_cast<RouterFilter*>(arg);
-  gw::net::onOutputDrained(bev);
+  gw::net::onOutputDrained(bev, r->write_path_);
   if (r->downstream_read_disabled_) {
     r->downstream_read_disabled_ = false;
     r->decoder_callbacks_->readDisableDownstream(false);

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "conf/config.h"
+#include "gateway/common/bev_write.h"
 #include "gateway/discovery/endpoint_store.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/filter.h"
@@ -204,6 +205,7 @@ class RouterFilter : public http::PassThroughFilter,
   // connection_'s. On the heap: inline, it made RouterFilter (one per request)
   // too large for malloc's per-thread cache of small blocks.
   std::unique_ptr<http::Http1UpstreamCodec> h1_codec_;
+  gw::net::WritePath write_path_;  // how flushUpstream() writes connection_
   // The HTTP/2 attempt: waiting for a connection, or the one its stream is on.
   proxy::Http2Pool::WaitHandlePtr h2_wait_;
   proxy::Http2PoolConnection* h2_conn_ = nullptr;

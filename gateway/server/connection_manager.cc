@@ -120,6 +120,14 @@ void ConnectionManager::setUpBufferevent() {
   // through flushOutput() (bev_write.h).
   bufferevent_disable(bev_, EV_WRITE);
   bufferevent_enable(bev_, EV_READ);
+  write_path_ = gw::net::writePathOf(bev_);
+}
+
+// TLS accepted before this connection was set up has finished its handshake;
+// if not, flushes find out again until it has.
+const gw::net::WritePath& ConnectionManager::writePath() {
+  if (!write_path_.direct()) write_path_ = gw::net::writePathOf(bev_);
+  return write_path_;
 }
 
 void ConnectionManager::start() {
@@ -414,13 +422,13 @@ void ConnectionManager::onFlush() {
     if (closed_) return;
     if (http1_ == nullptr && codec_->wantsClose()) closeAfterWrite();
   }
-  gw::net::flushOutput(bev_);
+  gw::net::flushOutput(bev_, writePath());
   if (evbuffer_get_length(bufferevent_get_output(bev_)) == 0) onWrite();
 }
 
 void ConnectionManager::onWrite() {
   if (closed_) return;
-  gw::net::onOutputDrained(bev_);
+  gw::net::onOutputDrained(bev_, writePath());
   if (close_after_write_) {
     if (!lingering_ && placeCodecOutput()) return;
     if (evbuffer_get_length(bufferevent_get_output(bev_)) > 0) return;

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "gateway/common/bev_write.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/http/codec.h"
 #include "gateway/http/filter_chain.h"
@@ -116,6 +117,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void onIdleRead(short events);
   void closeIdleSocket();
   void setUpBufferevent();
+  const gw::net::WritePath& writePath();
   void readDisable(bool disable);
   void checkWriteWatermark();
   // Lets the codec place the frames it holds (HTTP/2) and schedules their
@@ -123,7 +125,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   bool placeCodecOutput();
 
   WorkerContext& worker_;
-  bufferevent* bev_;  // null while an idle connection waits on idle_read_
+  bufferevent* bev_;               // null while an idle connection waits on idle_read_
+  gw::net::WritePath write_path_;  // bev_'s, from setUpBufferevent()
   std::string peer_;
   // What TLS negotiated; null on a plain connection (kept small: most are idle).
   const std::unique_ptr<const DownstreamTransport> tls_;
