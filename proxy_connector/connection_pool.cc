@@ -85,8 +85,12 @@ void ConnectionPool::park(std::unique_ptr<UpstreamConnectionImpl> conn) {
   armFor(raw->expires_at, now);
   bufferevent* bev = raw->conn->bev();
   bufferevent_setcb(bev, &ConnectionPool::onIdleRead, nullptr, &ConnectionPool::onIdleEvent, raw);
-  bufferevent_setwatermark(bev, EV_READ, 0, 0);
-  bufferevent_enable(bev, EV_READ);
+  // Any byte wakes the idle watch. Both calls only when needed: each is an
+  // event_add or more, and connections are parked once per request.
+  size_t low = 0, high = 0;
+  bufferevent_getwatermark(bev, EV_READ, &low, &high);
+  if (low != 0 || high != 0) bufferevent_setwatermark(bev, EV_READ, 0, 0);
+  if ((bufferevent_get_enabled(bev) & EV_READ) == 0) bufferevent_enable(bev, EV_READ);
   list.push_back(std::move(idle));
   // Idle is not active: give back the maxActiveConnections slot (this wakes
   // connects waiting for one; they then take this connection).

@@ -195,10 +195,13 @@ void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   bufferevent_setwatermark(bev, EV_WRITE, kLowWatermark, 0);
   // Writes go out through flushOutput(): EV_WRITE is armed only while the
   // socket buffer is full (TLS inside a proxy tunnel keeps libevent's own writing).
-  bufferevent_enable(bev, EV_READ);
+  // Only what changes (a pooled connection is usually reading, not writing):
+  // each enable or disable is an event_add or event_del.
+  const short enabled = bufferevent_get_enabled(bev);
+  if ((enabled & EV_READ) == 0) bufferevent_enable(bev, EV_READ);
   write_path_ = gw::net::writePathOf(bev);
   if (write_path_.direct()) {
-    bufferevent_disable(bev, EV_WRITE);
+    if (enabled & EV_WRITE) bufferevent_disable(bev, EV_WRITE);
   } else {
     bufferevent_enable(bev, EV_WRITE);
   }
