@@ -20,35 +20,31 @@ namespace gw::proxy {
 ConnectAttempt::ConnectAttempt(ConnectorContext& context, const ConnectRequest& request,
                                ConnectCallbacks& callbacks)
     : context_(context),
-      request_(request),
-      key_(request.pool_key.empty() ? poolKey(request) : request.pool_key),
+      request_(request.pool_key.empty() ? withPoolKey(request) : request),
       callbacks_(callbacks) {
   assert(key_ == poolKey(request) &&
          "ConnectRequest::pool_key is stale: set it with withPoolKey()");
-  // Activated, not a zero-delay timer: it runs once the caller's callback
-  // returns, in the same loop pass (a timer would cost a pass of its own,
-  // with an epoll_wait, for every request a pooled connection serves).
-  soon_.reset(event_new(context_.dispatcher.base(), -1, 0, &ConnectAttempt::onSoon, this));
+  // The connector's SoonQueue, not a zero-delay timer: it runs once the
+  // caller's callback returns, in the same loop pass (a timer would cost a
+  // pass of its own, with an epoll_wait, for every request a pooled
+  // connection serves).
   kickSoon();
-}
-
-void ConnectAttempt::onSoon(evutil_socket_t, short, void* arg) {
-  static_cast<ConnectAttempt*>(arg)->onKick();
 }
 
 void ConnectAttempt::kickSoon() {
   if (kick_) kick_->disable();  // one kick at a time: never a second deliver()
-  event_active(soon_.get(), EV_TIMEOUT, 1);
+  context_.soon.push(this);
 }
 
 ConnectAttempt::~ConnectAttempt() {
+  SoonQueue::leave(this);
   if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
   if (bev_) bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   // A pooled connection taken but never handed over goes back to the pool.
   if (pooled_) context_.pool.park(std::move(pooled_));
 }
 
-void ConnectAttempt::onKick() {
+void ConnectAttempt::onSoon() {
   if (phase_ == Phase::Pending || phase_ == Phase::Queued) {
     if (phase_ == Phase::Queued) context_.limit.cancel(key_, *this);
     start();
@@ -126,7 +122,7 @@ void ConnectAttempt::queue() {
   }
   context_.limit.wait(key_, *this);
   // Slots freed on other workers wake nobody here: look again shortly.
-  if (!kick_) kick_ = context_.dispatcher.createTimer([this] { onKick(); });
+  if (!kick_) kick_ = context_.dispatcher.createTimer([this] { onSoon(); });
   kick_->enable(ConnectionLimit::kRetryInterval);
 }
 
@@ -401,7 +397,7 @@ ConnectFailure ConnectAttempt::abandon(std::chrono::milliseconds waited,
   phase_ = Phase::Done;
   disarmTimeout();
   if (kick_) kick_->disable();
-  event_del(soon_.get());
+  SoonQueue::leave(this);
   failure_.reset();
   countFailure(f);
   GW_LOG_WARN("upstream connect to ", describeRoute(request_), " abandoned: ", f.message, ": ",

@@ -5,9 +5,9 @@
 // stacking a bufferevent over the previous one, all bounded by the connect
 // timeout. It is the ConnectHandle the caller holds; destroying it cancels
 // the attempt (bufferevents freed, DNS request cancelled, timers off) and no
-// callback runs afterwards. Results are always delivered from an event of its
-// own (activated: it runs later in the same loop pass), never inline from
-// connect() nor from inside a bufferevent callback. Internal to //proxy_connector:connector_impl.
+// callback runs afterwards. Results are always delivered from the connector's
+// SoonQueue (later in the same loop pass), never inline from connect() nor
+// from inside a bufferevent callback. Internal to //proxy_connector:connector_impl.
 // Thread-safety: the connector's dispatcher thread only.
 
 #include <optional>
@@ -23,7 +23,9 @@
 
 namespace gw::proxy {
 
-class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
+class ConnectAttempt : public ConnectHandle,
+                       private ConnectionLimit::Waiter,
+                       private SoonQueue::Hook {
  public:
   // `context` and `callbacks` must outlive this attempt.
   ConnectAttempt(ConnectorContext& context, const ConnectRequest& request,
@@ -37,8 +39,7 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   // slot or an idle connection for the key. Running: steps_[step_] in progress.
   enum class Phase { Pending, Queued, Running, Done };
 
-  void onKick();
-  static void onSoon(evutil_socket_t, short, void* arg);
+  void onSoon() override;  // start(), or deliver() once Done: queued by kickSoon()
   void kickSoon();
   void start();
   bool takePooled();
@@ -80,14 +81,13 @@ class ConnectAttempt : public ConnectHandle, private ConnectionLimit::Waiter {
   static void onBevEvent(bufferevent* bev, short events, void* arg);
 
   ConnectorContext& context_;
-  const ConnectRequest request_;
+  const ConnectRequest request_;  // its pool_key filled in
   // maxActiveConnections key, also the pool key of an HTTP/1.1 connection.
-  const std::string key_;
+  const std::string& key_ = request_.pool_key;
   ConnectCallbacks& callbacks_;
   Phase phase_ = Phase::Pending;
   std::vector<TransportStep> steps_;  // planned by start() unless a pooled connection serves
   size_t step_ = 0;
-  EventPtr soon_;            // start(), or deliver() once Done: activated by kickSoon()
   event::TimerPtr kick_;     // the retry of a queued attempt; null until one waits
   event::TimerPtr timeout_;  // null until a set-up or a wait begins
   BevPtr bev_;               // the top of the stack: socket, or a TLS filter owning what it wraps

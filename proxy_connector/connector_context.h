@@ -50,6 +50,46 @@ struct TlsClient {
   std::unique_ptr<tls::ClientSessionCache> sessions;  // null with ctx
 };
 
+// Work to run later in the current loop pass (a connect's start and its
+// outcome: never inline from connect()): one activated libevent event for the
+// whole connector, where an event per attempt cost an event_new, event_active
+// and event_free for every proxied request. FIFO; a hook that is destroyed
+// while queued must leave() first (ConnectAttempt's destructor does).
+class SoonQueue {
+ public:
+  class Hook {
+   public:
+    virtual void onSoon() = 0;
+
+   protected:
+    ~Hook() = default;
+
+   private:
+    friend class SoonQueue;
+    Hook* prev_ = nullptr;  // both null: not queued
+    Hook* next_ = nullptr;
+  };
+
+  explicit SoonQueue(event_base* base);
+  ~SoonQueue();
+  // Runs hook->onSoon() later in this loop pass; no-op if already queued.
+  void push(Hook* hook);
+  // Takes `hook` out of the queue, if queued.
+  static void leave(Hook* hook);
+
+ private:
+  // A circular list through a sentinel: leave() needs no queue.
+  struct Sentinel : Hook {
+    void onSoon() override {}
+  };
+  static void onFire(evutil_socket_t, short, void* arg);
+  static bool empty(const Hook& head) { return head.next_ == &head; }
+  static void link(Hook& head, Hook* hook);
+
+  Sentinel head_;
+  EventPtr event_;
+};
+
 struct ConnectorContext {
   ConnectorContext(event::Dispatcher& d, const ConnectorOptions& o, stats::Store& s);
 
@@ -63,6 +103,7 @@ struct ConnectorContext {
   ConnectorMetrics metrics;
   ConnectionLimit limit;  // before pool: connections handed out hold its slots
   ConnectionPool pool;
+  SoonQueue soon;
 };
 
 }  // namespace gw::proxy

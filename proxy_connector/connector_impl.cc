@@ -126,8 +126,56 @@ ConnectorContext::ConnectorContext(event::Dispatcher& d, const ConnectorOptions&
       dns(makeDnsBase(d.base())),
       metrics(s),
       limit(o.max_active_per_key),
-      pool(d, o.pool_idle_timeout, o.max_idle_per_key, o.surplus_idle_linger) {
+      pool(d, o.pool_idle_timeout, o.max_idle_per_key, o.surplus_idle_linger),
+      soon(d.base()) {
   if (!backend_tls.ctx) GW_LOG_ERROR("https upstreams will fail: ", backend_tls.error);
+}
+
+SoonQueue::SoonQueue(event_base* base) : event_(event_new(base, -1, 0, &SoonQueue::onFire, this)) {
+  head_.prev_ = head_.next_ = &head_;
+}
+
+SoonQueue::~SoonQueue() {
+  while (!empty(head_)) leave(head_.next_);
+}
+
+void SoonQueue::link(Hook& head, Hook* hook) {
+  hook->prev_ = head.prev_;
+  hook->next_ = &head;
+  head.prev_->next_ = hook;
+  head.prev_ = hook;
+}
+
+void SoonQueue::push(Hook* hook) {
+  if (hook->next_ != nullptr) return;
+  const bool was_empty = empty(head_);
+  link(head_, hook);
+  if (was_empty) event_active(event_.get(), EV_TIMEOUT, 1);
+}
+
+void SoonQueue::leave(Hook* hook) {
+  if (hook->next_ == nullptr) return;
+  hook->prev_->next_ = hook->next_;
+  hook->next_->prev_ = hook->prev_;
+  hook->prev_ = hook->next_ = nullptr;
+}
+
+void SoonQueue::onFire(evutil_socket_t, short, void* arg) {
+  auto* q = static_cast<SoonQueue*>(arg);
+  // What is queued now runs now; what these callbacks queue waits for the
+  // next activation (a hook that queues itself again cannot spin here).
+  Sentinel running;
+  running.prev_ = running.next_ = &running;
+  while (!empty(q->head_)) {
+    Hook* h = q->head_.next_;
+    leave(h);
+    link(running, h);
+  }
+  while (!empty(running)) {
+    Hook* h = running.next_;
+    leave(h);  // a callback may destroy any hook, which then leaves `running` itself
+    h->onSoon();
+  }
 }
 
 TlsClient& ConnectorContext::proxyTls(const ProxyServer& proxy) {

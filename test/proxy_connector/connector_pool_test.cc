@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <vector>
+
 #include "test/mocks/loopback_listener.h"
 #include "test/proxy_connector/connector_test_util.h"
 
@@ -204,6 +206,48 @@ TEST_F(ConnectorTest, ConnectorDestructionClosesIdleConnections) {
   c.reset();
   runFor(milliseconds(10));
   EXPECT_EQ(active(), 0);
+}
+
+// Connects served from the pool are delivered later in the loop pass, in the
+// order they were made, from one queue: a handle destroyed by an earlier
+// callback gets no callback, and a connect made inside a callback is
+// delivered too (on a later activation), never inline.
+TEST_F(ConnectorTest, PooledConnectsAreDeliveredInOrderAndCancellable) {
+  EchoServer echo(dispatcher_->base());
+  ConnectorPtr c = make();
+  ConnectRequest req;
+  req.target = {"http", "127.0.0.1", echo.port()};
+  Recorder warm[4];
+  for (Recorder& w : warm) connect(*c, req, w);
+  for (Recorder& w : warm) c->release(std::move(w.conn), true);
+
+  std::vector<char> order;
+  struct Ordered : Recorder {
+    Ordered(std::vector<char>& o, char n) : order(o), name(n) {}
+    void onConnected(UpstreamConnectionPtr conn) override {
+      order.push_back(name);
+      Recorder::onConnected(std::move(conn));
+      if (then) then();
+    }
+    std::vector<char>& order;
+    char name;
+    std::function<void()> then;
+  };
+  Ordered x(order, 'x'), y(order, 'y'), z(order, 'z'), later(order, 'l');
+  ConnectHandlePtr hx = c->connect(req, x);
+  ConnectHandlePtr hy = c->connect(req, y);
+  ConnectHandlePtr hz = c->connect(req, z);
+  ConnectHandlePtr hl;
+  x.then = [&] {
+    hz.reset();  // queued behind x and y: cancelled, no callback
+    hl = c->connect(req, later);
+    EXPECT_EQ(later.calls, 0) << "callback ran inline from connect()";
+  };
+  EXPECT_TRUE(order.empty());
+  ASSERT_TRUE(runUntil([&] { return later.calls > 0; }));
+  runFor(milliseconds(20));
+  EXPECT_EQ(order, (std::vector<char>{'x', 'y', 'l'}));
+  EXPECT_EQ(z.calls, 0);
 }
 
 }  // namespace
