@@ -18,7 +18,7 @@ namespace {
 
 void resolveEndpoint(const conf::EndpointConfig& ep, RouterConfig& rc) {
   for (const conf::EndpointUrl& url : ep.urls) {
-    rc.connect_requests[&url] = connectRequestFor(rc.http_clients, ep, url);
+    rc.prepared[&url] = prepareEndpoint(rc.http_clients, ep, url);
   }
 }
 

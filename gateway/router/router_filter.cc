@@ -137,9 +137,10 @@ void RouterFilter::connectTo(size_t index) {
     if (discovered_) endpoint_ = discovered_.get();  // else its default URL
   }
   ++attempts_;
-  proxy::ConnectRequest request = connectRequest();
+  prepared_ = &prepare();
   // retryable() will send it again if a pooled connection was already closed.
-  request.retries_if_stale = !retried_ && !request_has_body_ && isIdempotent(method_);
+  const bool retries_if_stale = !retried_ && !request_has_body_ && isIdempotent(method_);
+  const proxy::ConnectRequest& request = prepared_->connect[retries_if_stale];
   if (useHttp2()) {
     connectHttp2(request);
     return;
@@ -163,10 +164,23 @@ proxy::ConnectRequest connectRequestFor(const conf::HttpClientsConfig& http_clie
   return proxy::withPoolKey(std::move(req));
 }
 
-proxy::ConnectRequest RouterFilter::connectRequest() const {
-  auto cached = config_->connect_requests.find(endpoint_);
-  if (cached != config_->connect_requests.end()) return cached->second;
-  return connectRequestFor(config_->http_clients, endpoints(), *endpoint_);
+RouterConfig::PreparedEndpoint prepareEndpoint(const conf::HttpClientsConfig& http_clients,
+                                               const conf::EndpointConfig& endpoints,
+                                               const conf::EndpointUrl& url) {
+  RouterConfig::PreparedEndpoint p;
+  p.connect[0] = connectRequestFor(http_clients, endpoints, url);
+  p.connect[1] = p.connect[0];
+  p.connect[1].retries_if_stale = true;
+  p.authority = authority(url);
+  return p;
+}
+
+const RouterConfig::PreparedEndpoint& RouterFilter::prepare() {
+  auto it = config_->prepared.find(endpoint_);
+  if (it != config_->prepared.end()) return it->second;
+  unprepared_ = std::make_unique<RouterConfig::PreparedEndpoint>(
+      prepareEndpoint(config_->http_clients, endpoints(), *endpoint_));
+  return *unprepared_;
 }
 
 void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
@@ -222,7 +236,7 @@ std::string RouterFilter::upstreamPath() const {
 const http::UpstreamRequestHead& RouterFilter::requestHead() {
   upstream_head_.method = method_;
   upstream_head_.scheme = endpoint_->scheme;
-  upstream_head_.authority = authority(*endpoint_);
+  upstream_head_.authority = prepared_->authority;
   upstream_head_.path = upstreamPath();
   if (te_trailers_) {
     // TE is hop-by-hop (forwardedHeaders() drops it), but "trailers" is the one

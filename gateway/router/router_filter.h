@@ -39,10 +39,16 @@ namespace gw::router {
 // Immutable, shared by all router instances.
 struct RouterConfig {
   conf::HttpClientsConfig http_clients;  // [httpClients]: proxyFor(scheme)
-  // The connect request for each endpoint URL of the served APIs, made once at
-  // start-up: its proxy (or none) resolved and its pool key computed
-  // (connectRequestFor()). Endpoints not in it (etcd gave them) get theirs per request.
-  std::unordered_map<const conf::EndpointUrl*, proxy::ConnectRequest> connect_requests;
+  // What a request to an endpoint URL needs that depends on config only.
+  struct PreparedEndpoint {
+    // The connect request (proxy resolved, pool key computed;
+    // connectRequestFor()), for each value of ConnectRequest::retries_if_stale.
+    proxy::ConnectRequest connect[2];
+    std::string authority;  // Host / :authority (upstream_headers.h authority())
+  };
+  // Made once at start-up for each endpoint URL of the served APIs. Endpoints
+  // not in it (etcd gave them) are prepared per request.
+  std::unordered_map<const conf::EndpointUrl*, PreparedEndpoint> prepared;
   // advanceEndpointConfig retries and circuit breakers, per endpoint URL.
   EndpointGuards guards;
   // The URLs etcd gave for etcd(<key>, <defaultUrl>) endpoints; null = defaults.
@@ -59,6 +65,9 @@ struct RouterConfig {
 
 // How the router reaches `url`, an endpoint URL of `endpoints`, with the
 // pool key filled in.
+RouterConfig::PreparedEndpoint prepareEndpoint(const conf::HttpClientsConfig& http_clients,
+                                               const conf::EndpointConfig& endpoints,
+                                               const conf::EndpointUrl& url);
 proxy::ConnectRequest connectRequestFor(const conf::HttpClientsConfig& http_clients,
                                         const conf::EndpointConfig& endpoints,
                                         const conf::EndpointUrl& url);
@@ -116,7 +125,9 @@ class RouterFilter : public http::PassThroughFilter,
   void releaseHttp2();
   void resumeHttp2Reading();
   size_t maxStreamsPerConnection() const;
-  proxy::ConnectRequest connectRequest() const;
+  // endpoint_'s PreparedEndpoint, from the config or made for an etcd URL.
+  const RouterConfig::PreparedEndpoint& prepare();
+  const proxy::ConnectRequest& connectRequest() const { return prepared_->connect[0]; }
   std::string upstreamPath() const;
 
   void refuseUnauthenticated();
@@ -192,7 +203,9 @@ class RouterFilter : public http::PassThroughFilter,
   bool probe_ = false;
   event::TimerPtr retry_timer_;
   const conf::EndpointUrl* endpoint_ = nullptr;
-  discovery::EndpointUrlConstPtr discovered_;  // holds endpoint_ when etcd gave it
+  discovery::EndpointUrlConstPtr discovered_;                   // holds endpoint_ when etcd gave it
+  const RouterConfig::PreparedEndpoint* prepared_ = nullptr;    // endpoint_'s
+  std::unique_ptr<RouterConfig::PreparedEndpoint> unprepared_;  // prepared_ for an etcd URL
   proxy::ConnectHandlePtr connect_handle_;
   proxy::UpstreamConnectionPtr connection_;
   event::TimerPtr timer_;
