@@ -36,56 +36,99 @@ void enableLibeventThreads() {
 // can: re-arming to a later deadline while the libevent timeout is still
 // pending only records the deadline (the timeout fires early and is re-added
 // for the rest), and disable() only marks it off (a pending timeout then
-// fires to no effect, or goes with the timer). A connection re-arms its idle
-// and header timers on every request; this keeps them out of libevent's
-// min-heap on the request path (an event_add or event_del each otherwise).
-class LibeventTimer : public Timer {
- public:
+// fires to no effect). A connection re-arms its idle and header timers on
+// every request; this keeps them out of libevent's min-heap on the request
+// path (an event_add or event_del each otherwise).
+//
+// TimerCore is the libevent side; the Timer handed out (LibeventTimer) only
+// points to one, and gives it back to its dispatcher's TimerPool when
+// destroyed. A request's timers (the router's, an internal exchange's) then
+// cost no event_new, event_free or event_del: a core keeps its event, and a
+// timeout still pending from its last owner fires to no effect, or serves the
+// next owner's deadline as above.
+struct TimerCore {
   using Clock = std::chrono::steady_clock;
 
-  LibeventTimer(event_base* base, std::function<void()> cb) : cb_(std::move(cb)) {
-    ev_.reset(evtimer_new(base, &LibeventTimer::onFire, this));
-  }
-  void enable(std::chrono::milliseconds delay) override {
-    const Clock::time_point deadline = Clock::now() + delay;
-    deadline_ = deadline;
-    armed_ = true;
-    if (scheduled_ && scheduled_for_ <= deadline) return;  // fires first, then re-adds
-    schedule(delay, deadline);
-  }
-  void disable() override { armed_ = false; }
-  bool enabled() const override { return armed_; }
+  explicit TimerCore(event_base* base) { ev.reset(evtimer_new(base, &TimerCore::onFire, this)); }
 
- private:
+  void enable(std::chrono::milliseconds delay) {
+    const Clock::time_point at = Clock::now() + delay;
+    deadline = at;
+    armed = true;
+    if (scheduled && scheduled_for <= at) return;  // fires first, then re-adds
+    schedule(delay, at);
+  }
   void schedule(Clock::duration delay, Clock::time_point at) {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(delay).count();
     timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-    evtimer_add(ev_.get(), &tv);
-    scheduled_ = true;
-    scheduled_for_ = at;
+    evtimer_add(ev.get(), &tv);
+    scheduled = true;
+    scheduled_for = at;
   }
   static void onFire(evutil_socket_t, short, void* arg) {
-    auto* self = static_cast<LibeventTimer*>(arg);
-    self->scheduled_ = false;
-    if (!self->armed_) return;
+    auto* self = static_cast<TimerCore*>(arg);
+    self->scheduled = false;
+    if (!self->armed) return;  // disabled, or back in the pool
     const Clock::time_point now = Clock::now();
-    if (now < self->deadline_) {
+    if (now < self->deadline) {
       // Re-armed for later since this timeout was added (or libevent's coarse
       // clock ran a little ahead): wait for the rest.
-      self->schedule(self->deadline_ - now, self->deadline_);
+      self->schedule(self->deadline - now, self->deadline);
       return;
     }
-    self->armed_ = false;
-    // Copy: the callback may destroy this timer.
-    auto cb = self->cb_;
-    cb();
+    self->armed = false;
+    // Copy: the callback may destroy its timer, and a new timer may get this core.
+    auto callback = self->cb;
+    callback();
   }
-  std::function<void()> cb_;
-  EventPtr ev_;
-  Clock::time_point deadline_{};       // when the callback is due, while armed_
-  Clock::time_point scheduled_for_{};  // when libevent's timeout fires, while scheduled_
-  bool armed_ = false;
-  bool scheduled_ = false;
+
+  std::function<void()> cb;
+  EventPtr ev;
+  Clock::time_point deadline{};       // when the callback is due, while armed
+  Clock::time_point scheduled_for{};  // when libevent's timeout fires, while scheduled
+  bool armed = false;
+  bool scheduled = false;
+};
+
+// A dispatcher's spare TimerCores (at most kMaxSpare).
+class TimerPool {
+ public:
+  static constexpr size_t kMaxSpare = 1024;
+  explicit TimerPool(event_base* base) : base_(base) {}
+  std::unique_ptr<TimerCore> take(std::function<void()> cb) {
+    std::unique_ptr<TimerCore> core;
+    if (spare_.empty()) {
+      core = std::make_unique<TimerCore>(base_);
+    } else {
+      core = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    core->cb = std::move(cb);
+    return core;
+  }
+  void give(std::unique_ptr<TimerCore> core) {
+    core->armed = false;
+    core->cb = nullptr;  // what the callback captured goes now
+    if (spare_.size() < kMaxSpare) spare_.push_back(std::move(core));
+  }
+
+ private:
+  event_base* base_;
+  std::vector<std::unique_ptr<TimerCore>> spare_;
+};
+
+class LibeventTimer : public Timer {
+ public:
+  LibeventTimer(TimerPool& pool, std::function<void()> cb)
+      : pool_(pool), core_(pool.take(std::move(cb))) {}
+  ~LibeventTimer() override { pool_.give(std::move(core_)); }
+  void enable(std::chrono::milliseconds delay) override { core_->enable(delay); }
+  void disable() override { core_->armed = false; }
+  bool enabled() const override { return core_->armed; }
+
+ private:
+  TimerPool& pool_;
+  std::unique_ptr<TimerCore> core_;
 };
 
 // Libevent-backed Dispatcher. Thread-safe: post() only.
@@ -117,10 +160,12 @@ class LibeventDispatcher : public Dispatcher {
         event_new(base_.get(), wake_fd_, EV_READ | EV_PERSIST, &LibeventDispatcher::onPost, this));
     event_add(post_event_.get(), nullptr);
     delete_event_.reset(event_new(base_.get(), -1, 0, &LibeventDispatcher::onDelete, this));
+    timers_ = std::make_unique<TimerPool>(base_.get());
   }
   ~LibeventDispatcher() override {
     // Destroy pending deferred objects while the base still exists.
     to_delete_.clear();
+    timers_.reset();  // spare timers' events, before the base
     post_event_.reset();
     delete_event_.reset();
     close(wake_fd_);
@@ -129,7 +174,7 @@ class LibeventDispatcher : public Dispatcher {
   const std::string& name() const override { return name_; }
   event_base* base() override { return base_.get(); }
   TimerPtr createTimer(std::function<void()> cb) override {
-    return std::make_unique<LibeventTimer>(base_.get(), std::move(cb));
+    return std::make_unique<LibeventTimer>(*timers_, std::move(cb));
   }
   void post(std::function<void()> cb) override {
     bool was_empty;
@@ -180,6 +225,7 @@ class LibeventDispatcher : public Dispatcher {
   int wake_fd_ = -1;  // eventfd: post() wakes the loop
   EventPtr post_event_;
   EventPtr delete_event_;
+  std::unique_ptr<TimerPool> timers_;
   std::mutex post_mutex_;
   std::deque<std::function<void()>> posted_;
   std::vector<DeferredDeletablePtr> to_delete_;

@@ -177,6 +177,32 @@ TEST(DispatcherTest, DisabledTimerDoesNotFireAndCanBeArmedAgain) {
   EXPECT_EQ(gone_fired, 0);
 }
 
+// Timers are recycled (a destroyed timer's libevent event, still scheduled,
+// goes to the next timer made): the old timeout must neither run the old
+// callback nor fire the new timer early, or at all when it is not armed.
+TEST(DispatcherTest, RecycledTimersKeepTheirOwnDeadlines) {
+  DispatcherPtr d = createDispatcher("test");
+  int old_fired = 0, idle_fired = 0, late_fired = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now(), late_at;
+  for (int i = 0; i < 8; ++i) {
+    TimerPtr t = d->createTimer([&] { ++old_fired; });
+    t->enable(milliseconds(10));
+  }
+  TimerPtr idle = d->createTimer([&] { ++idle_fired; });  // never armed
+  TimerPtr late = d->createTimer([&] {
+    ++late_fired;
+    late_at = std::chrono::steady_clock::now();
+  });
+  late->enable(milliseconds(60));
+  TimerPtr stop = d->createTimer([&] { d->exit(); });
+  stop->enable(milliseconds(150));
+  runWithDeadline(*d);
+  EXPECT_EQ(old_fired, 0);
+  EXPECT_EQ(idle_fired, 0);
+  EXPECT_EQ(late_fired, 1);
+  EXPECT_GE(late_at - start, milliseconds(60));
+}
+
 // A callback may re-arm its own timer (ConnectionManager's idle timer does).
 TEST(DispatcherTest, TimerReArmedFromItsCallback) {
   DispatcherPtr d = createDispatcher("test");
