@@ -90,10 +90,12 @@ struct TimerCore {
   bool scheduled = false;
 };
 
-// A dispatcher's spare TimerCores (at most kMaxSpare).
+// A dispatcher's spare TimerCores. A few dozen cover the timers requests make
+// and drop; more would only hold the memory of timers that idle connections
+// gave up (~250 bytes each).
 class TimerPool {
  public:
-  static constexpr size_t kMaxSpare = 1024;
+  static constexpr size_t kMaxSpare = 64;
   explicit TimerPool(event_base* base) : base_(base) {}
   std::unique_ptr<TimerCore> take(std::function<void()> cb) {
     std::unique_ptr<TimerCore> core;
