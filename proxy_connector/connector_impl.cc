@@ -4,6 +4,7 @@
 #include "proxy_connector/connect_attempt.h"
 #include "proxy_connector/connect_protocol.h"
 #include "proxy_connector/connector_context.h"
+#include "proxy_connector/http2_pool.h"
 #include "proxy_connector/transport_plan.h"
 
 namespace gw::proxy {
@@ -36,6 +37,9 @@ class ConnectorImpl : public Connector {
  public:
   ConnectorImpl(event::Dispatcher& dispatcher, const ConnectorOptions& options, stats::Store& stats)
       : context_(dispatcher, options, stats) {}
+  // HTTP/2 connections from this connector that went to its dispatcher's
+  // Http2Pool close now, while the pool and limit they use still exist.
+  ~ConnectorImpl() override { Http2Pool::forget(context_.dispatcher, *this); }
 
   ConnectHandlePtr connect(const ConnectRequest& request, ConnectCallbacks& callbacks) override {
     return std::make_unique<ConnectAttempt>(context_, request, callbacks);

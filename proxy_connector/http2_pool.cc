@@ -143,6 +143,18 @@ Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, Connector& connec
   return *pools.back().pool;
 }
 
+void Http2Pool::forget(event::Dispatcher& dispatcher, Connector& connector) {
+  std::vector<Registered>& pools = registry();
+  for (auto it = pools.begin(); it != pools.end();) {
+    if (it->dispatcher == &dispatcher && it->connector == &connector) {
+      delete it->pool;
+      it = pools.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 Http2Pool* Http2Pool::existing(event::Dispatcher& dispatcher, Connector& connector) {
   for (const Registered& e : registry()) {
     if (e.dispatcher == &dispatcher && e.connector == &connector) return e.pool;

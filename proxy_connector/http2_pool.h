@@ -106,6 +106,11 @@ class Http2Pool {
   // never makes one (a request that only looks for a pooled HTTP/2
   // connection must not build and drop a pool each time).
   static Http2Pool* existing(event::Dispatcher& dispatcher, Connector& connector);
+  // Deletes this thread's pool for `dispatcher` and `connector` and closes its
+  // connections: called by the connector's destructor, which they must not
+  // outlive (an internal service's thread ends, or a replaced worker
+  // connector goes once its pool let go of it).
+  static void forget(event::Dispatcher& dispatcher, Connector& connector);
 
   // A connection to `request`'s backend that takes a stream now, or nullptr.
   Http2PoolConnection* ready(const ConnectRequest& request);

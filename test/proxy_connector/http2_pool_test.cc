@@ -36,5 +36,16 @@ TEST_F(Http2PoolTest, OnePoolPerDispatcherAndConnector) {
   EXPECT_EQ(Http2Pool::existing(*dispatcher_, *b), nullptr);
 }
 
+// A connector's destructor takes its pool with it: a connector made later at
+// the same address (an internal service restarted on the same thread) must
+// not find the old pool and its connections.
+TEST_F(Http2PoolTest, DestroyedConnectorTakesItsPool) {
+  ConnectorPtr gone = make();
+  Http2Pool::forWorker(*dispatcher_, *gone, 1000);
+  gone.reset();
+  ConnectorPtr next = make();  // likely at the same address
+  EXPECT_EQ(Http2Pool::existing(*dispatcher_, *next), nullptr);
+}
+
 }  // namespace
 }  // namespace gw::proxy
