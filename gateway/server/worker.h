@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "gateway/server/connection_manager.h"
 #include "gateway/server/tls_accept.h"
 #include "gateway/tls/handshake_log.h"
@@ -90,7 +91,9 @@ class Worker : public WorkerContext {
   stats::Counter* handshakes_ok_ = nullptr;
   stats::Counter* handshakes_failed_ = nullptr;
   event::TimerPtr accept_pause_;  // re-enables accepting after an accept error
-  std::map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
+  // Open connections by address. A flat table: ~30 bytes per connection
+  // where a std::map node took 64 (5,000 idle connections are a use case).
+  absl::flat_hash_map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
   std::map<std::pair<std::string, int>, stats::Counter*> request_counters_;
   stats::Gauge* active_gauge_ = nullptr;
   std::atomic<size_t> active_{0};
