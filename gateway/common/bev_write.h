@@ -12,14 +12,11 @@
 // EPOLLOUT for every write and write on the next loop pass); a TLS filter over
 // another bufferevent keeps libevent's normal behaviour.
 //
-// Usage: keep EV_WRITE disabled on the bufferevent, append to its output, then
-// call flushOutput(bev). Thread: the bufferevent's dispatcher only.
-
-//
-// Finding out how a bufferevent is written takes a few libevent and OpenSSL
-// calls (~300 instructions); an owner that flushes on every request keeps the
-// answer (writePathOf() once the bufferevent is set up and, for TLS, its
-// handshake done) and passes it to the two-argument forms.
+// Usage: once the bufferevent is set up (for TLS, its handshake done), keep
+// `path = writePathOf(bev)`: finding out how a bufferevent is written takes a
+// few libevent and OpenSSL calls (~300 instructions), too many for every
+// flush. Keep EV_WRITE disabled when path.direct(), append to the output,
+// then call flushOutput(bev, path). Thread: the bufferevent's dispatcher only.
 
 struct bufferevent;
 typedef struct ssl_st SSL;
@@ -43,14 +40,8 @@ WritePath writePathOf(bufferevent* bev);
 // Writes the pending output now; arms EV_WRITE if bytes remain (or the write
 // failed, so that libevent reports the error through the event callback).
 void flushOutput(bufferevent* bev, const WritePath& path);
-inline void flushOutput(bufferevent* bev) { flushOutput(bev, writePathOf(bev)); }
 
 // From the write callback: disarms EV_WRITE once the output is empty.
 void onOutputDrained(bufferevent* bev, const WritePath& path);
-inline void onOutputDrained(bufferevent* bev) { onOutputDrained(bev, writePathOf(bev)); }
-
-// Whether writes to `bev` go through flushOutput (a plain socket bufferevent,
-// or TLS on a socket after its handshake; not a TLS filter).
-inline bool writesDirectly(bufferevent* bev) { return writePathOf(bev).direct(); }
 
 }  // namespace gw::net

@@ -195,44 +195,34 @@ class GrpcCalls:
         self.assertEqual([f.result() for f in futures], [b"call-%d" % i for i in range(50)])
 
 
-class GrpcH2cTest(GrpcCalls, unittest.TestCase):
+class GrpcH2cTest(GrpcCalls, h.SharedPeersTestCase):
     """h2c client -> gateway plain port -> h2c backend (prior knowledge)."""
 
     @classmethod
-    def setUpClass(cls):
+    def start_peers(cls):
         require()
-        cls.cleanups = []
-        try:
-            cls.peer = g.GrpcPeer().start()
-            cls.cleanups.append(cls.peer.stop)
-            cls.h1 = h.TestBackend().start()
-            cls.cleanups.append(cls.h1.stop)
-            apis = {
-                "echo": grpc_api(g.PREFIX, [cls.peer.url()], endpoint_extra=H2),
-                # The same service behind an HTTP/1-only endpoint.
-                "h1": grpc_api("/mgw.test.H1", [cls.h1.url("/")]),
-                # The same service, secured (no auth filter in the chain: 401).
-                "secured": h.api_definition("/mgw.test.Secured", [cls.peer.url()],
-                                            endpoint_extra=H2, paths={"/Unary": ["post"]},
-                                            extra={"x-wso2-disable-security": False}),
-                # The same service with a short advanceEndpointConfig.timeoutInMillis.
-                "slow": h.api_definition("/mgw.test.Slow", [cls.peer.url()], timeout_ms=1500,
-                                         endpoint_extra=H2, paths={"/Hang": ["post"]}),
-            }
-            cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1}})
-            cls.cleanups.append(cls.gw.cleanup)
-            cls.gw.start()
-            cls.channel = grpc.insecure_channel("%s:%d" % (h.LOOPBACK, cls.gw.port),
-                                                options=CHANNEL_OPTIONS)
-            cls.cleanups.append(cls.channel.close)
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for c in reversed(cls.cleanups):
-            c()
+        cls.peer = g.GrpcPeer().start()
+        cls.cleanups.append(cls.peer.stop)
+        cls.h1 = h.TestBackend().start()
+        cls.cleanups.append(cls.h1.stop)
+        apis = {
+            "echo": grpc_api(g.PREFIX, [cls.peer.url()], endpoint_extra=H2),
+            # The same service behind an HTTP/1-only endpoint.
+            "h1": grpc_api("/mgw.test.H1", [cls.h1.url("/")]),
+            # The same service, secured (no auth filter in the chain: 401).
+            "secured": h.api_definition("/mgw.test.Secured", [cls.peer.url()],
+                                        endpoint_extra=H2, paths={"/Unary": ["post"]},
+                                        extra={"x-wso2-disable-security": False}),
+            # The same service with a short advanceEndpointConfig.timeoutInMillis.
+            "slow": h.api_definition("/mgw.test.Slow", [cls.peer.url()], timeout_ms=1500,
+                                     endpoint_extra=H2, paths={"/Hang": ["post"]}),
+        }
+        cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1}})
+        cls.cleanups.append(cls.gw.cleanup)
+        cls.gw.start()
+        cls.channel = grpc.insecure_channel("%s:%d" % (h.LOOPBACK, cls.gw.port),
+                                            options=CHANNEL_OPTIONS)
+        cls.cleanups.append(cls.channel.close)
 
     def test_http1_only_backend_gets_a_grpc_status(self):
         before = self.h1.requests
@@ -287,56 +277,46 @@ class GrpcH2cTest(GrpcCalls, unittest.TestCase):
         self.assertIn(b'"Resource not found"', body)
 
 
-class GrpcTlsTest(GrpcCalls, unittest.TestCase):
+class GrpcTlsTest(GrpcCalls, h.SharedPeersTestCase):
     """TLS client (ALPN h2) -> gateway TLS listener -> TLS backend (ALPN h2); with
     `proxied`, through Squid's CONNECT tunnel."""
 
     proxied = False
 
     @classmethod
-    def setUpClass(cls):
+    def start_peers(cls):
         require()
-        cls.cleanups = []
-        try:
-            cls.ca = h.TestCA()
-            cls.peer = g.GrpcPeer(tls=cls.ca.issue()).start()
-            cls.cleanups.append(cls.peer.stop)
-            cls.h1 = h.TestBackend(ca=cls.ca).start()  # https, HTTP/1.1 only
-            cls.cleanups.append(cls.h1.stop)
-            cert, key = cls.ca.issue()
-            http_clients = {"trustStorePath": cls.ca.cert_path}
-            if cls.proxied:
-                # Idle tunnels close soon, so Squid logs their CONNECT (it logs
-                # one only when the tunnel closes).
-                http_clients["poolIdleTimeoutInMillis"] = 1000
-                cls.squid = h.Squid(auth=True).start()
-                cls.cleanups.append(cls.squid.cleanup)
-                http_clients["proxy"] = {"enabled": True, "host": h.LOOPBACK,
-                                         "port": cls.squid.port, "username": cls.squid.username,
-                                         "password": cls.squid.password}
-            apis = {"echo": grpc_api(g.PREFIX, [cls.peer.url()]),
-                    "h1": grpc_api("/mgw.test.H1", [cls.h1.url("/")])}
-            cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1,
-                                                              "certificateFile": cert,
-                                                              "keyFile": key},
-                                           "httpClients": http_clients})
-            cls.cleanups.append(cls.gw.cleanup)
-            cls.gw.start()
-            h.wait_for_port(h.LOOPBACK, cls.gw.https_port, process=cls.gw.process)
-            with open(cls.ca.cert_path, "rb") as f:
-                creds = grpc.ssl_channel_credentials(root_certificates=f.read())
-            cls.channel = grpc.secure_channel(
-                "%s:%d" % (h.LOOPBACK, cls.gw.https_port), creds,
-                options=CHANNEL_OPTIONS + [("grpc.ssl_target_name_override", "localhost")])
-            cls.cleanups.append(cls.channel.close)
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for c in reversed(cls.cleanups):
-            c()
+        cls.ca = h.TestCA()
+        cls.peer = g.GrpcPeer(tls=cls.ca.issue()).start()
+        cls.cleanups.append(cls.peer.stop)
+        cls.h1 = h.TestBackend(ca=cls.ca).start()  # https, HTTP/1.1 only
+        cls.cleanups.append(cls.h1.stop)
+        cert, key = cls.ca.issue()
+        http_clients = {"trustStorePath": cls.ca.cert_path}
+        if cls.proxied:
+            # Idle tunnels close soon, so Squid logs their CONNECT (it logs
+            # one only when the tunnel closes).
+            http_clients["poolIdleTimeoutInMillis"] = 1000
+            cls.squid = h.Squid(auth=True).start()
+            cls.cleanups.append(cls.squid.cleanup)
+            http_clients["proxy"] = {"enabled": True, "host": h.LOOPBACK,
+                                     "port": cls.squid.port, "username": cls.squid.username,
+                                     "password": cls.squid.password}
+        apis = {"echo": grpc_api(g.PREFIX, [cls.peer.url()]),
+                "h1": grpc_api("/mgw.test.H1", [cls.h1.url("/")])}
+        cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1,
+                                                          "certificateFile": cert,
+                                                          "keyFile": key},
+                                       "httpClients": http_clients})
+        cls.cleanups.append(cls.gw.cleanup)
+        cls.gw.start()
+        h.wait_for_port(h.LOOPBACK, cls.gw.https_port, process=cls.gw.process)
+        with open(cls.ca.cert_path, "rb") as f:
+            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+        cls.channel = grpc.secure_channel(
+            "%s:%d" % (h.LOOPBACK, cls.gw.https_port), creds,
+            options=CHANNEL_OPTIONS + [("grpc.ssl_target_name_override", "localhost")])
+        cls.cleanups.append(cls.channel.close)
 
     def test_https_backend_without_h2_gets_a_grpc_status(self):
         with self.assertRaises(grpc.RpcError) as cm:

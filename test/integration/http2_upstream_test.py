@@ -136,44 +136,34 @@ def sha(data):
 BIG = bytes((i * 7 + i // 251) % 256 for i in range(3 << 20))  # 3 MiB, not repetitive
 
 
-class Http2UpstreamTest(unittest.TestCase):
+class Http2UpstreamTest(h.SharedPeersTestCase):
     """One gateway (one worker, so one pool) with HTTP/2 and HTTP/1 endpoints."""
 
     @classmethod
-    def setUpClass(cls):
+    def start_peers(cls):
         if not h.find_microgw():
             raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
         need("nghttpd")
         need("nginx")
-        cls.cleanups = []
-        try:
-            cls.nghttpd = Nghttpd({"small.txt": b"small file\n", "big.bin": BIG},
-                                  extra=["--echo-upload", "--no-content-length",
-                                         "--trailer=x-h2-trailer: from-backend"]).start()
-            cls.cleanups.append(cls.nghttpd.stop)
-            cls.nginx = H2Nginx(keepalive_requests=3).start()
-            cls.cleanups.append(cls.nginx.stop)
-            cls.backend = h.TestBackend().start()
-            cls.cleanups.append(cls.backend.stop)
-            apis = {
-                "h2": h.api_definition("/h2", [cls.nghttpd.url("/")], endpoint_extra=H2,
-                                       paths={"/small.txt": ["get"], "/big.bin": ["get"],
-                                              "/upload": ["post"]}),
-                "ng": h.api_definition("/ng", [cls.nginx.url("/")], endpoint_extra=H2,
-                                       paths={"/hello": ["get"], "/reset": ["get"]}),
-                "h1": h.api_definition("/h1", [cls.backend.url("/")]),
-            }
-            cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1}})
-            cls.cleanups.append(cls.gw.cleanup)
-            cls.gw.start()
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for c in reversed(cls.cleanups):
-            c()
+        cls.nghttpd = Nghttpd({"small.txt": b"small file\n", "big.bin": BIG},
+                              extra=["--echo-upload", "--no-content-length",
+                                     "--trailer=x-h2-trailer: from-backend"]).start()
+        cls.cleanups.append(cls.nghttpd.stop)
+        cls.nginx = H2Nginx(keepalive_requests=3).start()
+        cls.cleanups.append(cls.nginx.stop)
+        cls.backend = h.TestBackend().start()
+        cls.cleanups.append(cls.backend.stop)
+        apis = {
+            "h2": h.api_definition("/h2", [cls.nghttpd.url("/")], endpoint_extra=H2,
+                                   paths={"/small.txt": ["get"], "/big.bin": ["get"],
+                                          "/upload": ["post"]}),
+            "ng": h.api_definition("/ng", [cls.nginx.url("/")], endpoint_extra=H2,
+                                   paths={"/hello": ["get"], "/reset": ["get"]}),
+            "h1": h.api_definition("/h1", [cls.backend.url("/")]),
+        }
+        cls.gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1}})
+        cls.cleanups.append(cls.gw.cleanup)
+        cls.gw.start()
 
     def get(self, path, **kw):
         return self.gw.request("GET", path, **kw)
@@ -457,36 +447,26 @@ class JwksGateway(h.Microgw):
         return super().conf_text() + self.issuer_text
 
 
-class InternalClientHttp2Test(unittest.TestCase):
+class InternalClientHttp2Test(h.SharedPeersTestCase):
     """The gateway's own HTTP client (here jwt_authn's JWKS fetch, an internal
     service) speaks HTTP/2 to an https server that picks "h2" in ALPN, directly
     and inside a CONNECT tunnel (enableInternalServices), and HTTP/1.1 with
     [httpClients] enableHttp2 = false. nginx serves the key manager's JWKS."""
 
     @classmethod
-    def setUpClass(cls):
+    def start_peers(cls):
         if not h.find_microgw():
             raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
         need("nginx")
-        cls.cleanups = []
-        try:
-            cls.km = oh.OAuthServer().start()
-            cls.cleanups.append(cls.km.cleanup)
-            with urllib.request.urlopen(cls.km.jwks_url, timeout=10) as r:
-                jwks = r.read()
-            cls.ca = h.TestCA()
-            cls.nginx = H2Nginx(tls=cls.ca.issue(), files={"jwks": jwks}).start()
-            cls.cleanups.append(cls.nginx.stop)
-            cls.backend = h.TestBackend().start()
-            cls.cleanups.append(cls.backend.stop)
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for c in reversed(cls.cleanups):
-            c()
+        cls.km = oh.OAuthServer().start()
+        cls.cleanups.append(cls.km.cleanup)
+        with urllib.request.urlopen(cls.km.jwks_url, timeout=10) as r:
+            jwks = r.read()
+        cls.ca = h.TestCA()
+        cls.nginx = H2Nginx(tls=cls.ca.issue(), files={"jwks": jwks}).start()
+        cls.cleanups.append(cls.nginx.stop)
+        cls.backend = h.TestBackend().start()
+        cls.cleanups.append(cls.backend.stop)
 
     def gateway(self, http_clients):
         apis = {"secure": h.api_definition(

@@ -18,12 +18,6 @@
 namespace gw::proxy {
 namespace {
 
-ConnectRequest direct(uint16_t port) {
-  ConnectRequest r;
-  r.target = {"http", "127.0.0.1", port};
-  return r;
-}
-
 // Regression (issue 6): a route timeout shorter than connectTimeoutInMillis
 // used to say the backend did not answer while the proxy had never answered
 // the CONNECT.

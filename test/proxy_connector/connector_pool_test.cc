@@ -61,8 +61,7 @@ TEST_F(ConnectorTest, IdleTimeoutCloses) {
   ConnectorOptions options;
   options.pool_idle_timeout = milliseconds(80);
   ConnectorPtr c = make(options);
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", echo.port()};
+  ConnectRequest req = direct(echo.port());
   Recorder first;
   connect(*c, req, first);
   ASSERT_TRUE(first.conn);
@@ -78,8 +77,7 @@ TEST_F(ConnectorTest, IdleTimeoutCloses) {
 TEST_F(ConnectorTest, PeerCloseEvictsIdleConnection) {
   EchoServer echo(dispatcher_->base());
   ConnectorPtr c = make();
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", echo.port()};
+  ConnectRequest req = direct(echo.port());
   Recorder first;
   connect(*c, req, first);
   ASSERT_TRUE(first.conn);
@@ -103,8 +101,7 @@ TEST_F(ConnectorTest, SocketProbeOnlyForCallersThatCannotRetry) {
   // A bare listening socket: the test closes the backend's end itself, at once.
   gw::testing::LoopbackListener listener;
   ConnectorPtr c = make();
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", listener.port()};
+  ConnectRequest req = direct(listener.port());
   for (const bool retries : {false, true}) {
     SCOPED_TRACE(retries ? "retries_if_stale" : "cannot retry");
     Recorder first;
@@ -134,8 +131,7 @@ TEST_F(ConnectorTest, SocketProbeOnlyForCallersThatCannotRetry) {
 TEST_F(ConnectorTest, UnexpectedBytesWhileIdleEvict) {
   EchoServer echo(dispatcher_->base());
   ConnectorPtr c = make();
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", echo.port()};
+  ConnectRequest req = direct(echo.port());
   Recorder first;
   connect(*c, req, first);
   ASSERT_TRUE(first.conn);
@@ -150,8 +146,7 @@ TEST_F(ConnectorTest, NotReusableAndPoolLimit) {
   options.max_idle_per_key = 1;
   options.surplus_idle_linger = milliseconds(50);
   ConnectorPtr c = make(options);
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", echo.port()};
+  ConnectRequest req = direct(echo.port());
   Recorder a, b, d;
   connect(*c, req, a);
   connect(*c, req, b);
@@ -176,8 +171,7 @@ TEST_F(ConnectorTest, ConnectionsOverTheIdleCapAreReusedWithinTheLinger) {
   options.max_idle_per_key = 1;
   options.surplus_idle_linger = milliseconds(2000);
   ConnectorPtr c = make(options);
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", echo.port()};
+  ConnectRequest req = direct(echo.port());
   Recorder r[4];
   for (Recorder& x : r) connect(*c, req, x);
   for (Recorder& x : r) {
@@ -197,8 +191,7 @@ TEST_F(ConnectorTest, ConnectionsOverTheIdleCapAreReusedWithinTheLinger) {
 TEST_F(ConnectorTest, ConnectorDestructionClosesIdleConnections) {
   EchoServer echo(dispatcher_->base());
   ConnectorPtr c = make();
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", echo.port()};
+  ConnectRequest req = direct(echo.port());
   Recorder a;
   connect(*c, req, a);
   ASSERT_TRUE(a.conn);
@@ -215,8 +208,7 @@ TEST_F(ConnectorTest, ConnectorDestructionClosesIdleConnections) {
 TEST_F(ConnectorTest, PooledConnectsAreDeliveredInOrderAndCancellable) {
   EchoServer echo(dispatcher_->base());
   ConnectorPtr c = make();
-  ConnectRequest req;
-  req.target = {"http", "127.0.0.1", echo.port()};
+  ConnectRequest req = direct(echo.port());
   Recorder warm[4];
   for (Recorder& w : warm) connect(*c, req, w);
   for (Recorder& w : warm) c->release(std::move(w.conn), true);

@@ -124,6 +124,13 @@ class ConnectorTest : public ::testing::Test {
   event::DispatcherPtr dispatcher_;
 };
 
+// A plain http connect straight to 127.0.0.1:`port`.
+inline ConnectRequest direct(uint16_t port) {
+  ConnectRequest r;
+  r.target = {"http", "127.0.0.1", port};
+  return r;
+}
+
 inline std::string basicAuth() {
   ProxyServer p;
   p.username = kUser;

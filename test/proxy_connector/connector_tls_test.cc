@@ -90,9 +90,11 @@ TEST_F(ConnectorTlsTest, FlushOutputWritesTlsAtOnce) {
   connect(*c, req, rec);
   ASSERT_TRUE(rec.conn) << rec.failure->detail;
   bufferevent* bev = rec.conn->bev();
-  ASSERT_TRUE(gw::net::writesDirectly(bev));
+  const gw::net::WritePath path = gw::net::writePathOf(bev);
+  ASSERT_TRUE(path.direct());
   bufferevent_setcb(
-      bev, &Recorder::readCb, [](bufferevent* b, void*) { gw::net::onOutputDrained(b); }, nullptr,
+      bev, &Recorder::readCb,
+      [](bufferevent* b, void*) { gw::net::onOutputDrained(b, gw::net::writePathOf(b)); }, nullptr,
       &rec);
   bufferevent_enable(bev, EV_READ);
   bufferevent_disable(bev, EV_WRITE);
@@ -100,7 +102,7 @@ TEST_F(ConnectorTlsTest, FlushOutputWritesTlsAtOnce) {
   evbuffer* out = bufferevent_get_output(bev);
   evbuffer_add(out, "GET / HTTP/1.1\r\n", 16);
   evbuffer_add(out, "\r\n", 2);  // a second chunk: one record for both
-  gw::net::flushOutput(bev);
+  gw::net::flushOutput(bev, path);
   EXPECT_EQ(evbuffer_get_length(out), 0u);  // written before the loop ran again
   EXPECT_EQ(bufferevent_get_enabled(bev) & EV_WRITE, 0);
   ASSERT_TRUE(runUntil([&] { return rec.received.size() >= 18; }));
@@ -110,7 +112,7 @@ TEST_F(ConnectorTlsTest, FlushOutputWritesTlsAtOnce) {
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
   rec.received.clear();
   evbuffer_add(out, big.data(), big.size());
-  gw::net::flushOutput(bev);
+  gw::net::flushOutput(bev, path);
   EXPECT_GT(evbuffer_get_length(out), 0u);  // more than the socket takes at once
   EXPECT_NE(bufferevent_get_enabled(bev) & EV_WRITE, 0);
   ASSERT_TRUE(runUntil([&] { return rec.received.size() >= big.size(); }, milliseconds(20000)));
@@ -130,7 +132,7 @@ TEST_F(ConnectorTlsTest, FlushOutputWritesTlsAtOnce) {
   bufferevent_enable(bev, EV_READ);
   bufferevent_disable(bev, EV_WRITE);
   evbuffer_add(bufferevent_get_output(bev), "again", 5);
-  gw::net::flushOutput(bev);
+  gw::net::flushOutput(bev, path);
   EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(bev)), 0u);
   ASSERT_TRUE(runUntil([&] { return again.received.size() >= 5; }));
   EXPECT_EQ(again.received, "again");

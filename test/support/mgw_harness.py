@@ -140,6 +140,33 @@ def read_text(path):
         return ""
 
 
+class SharedPeersTestCase(unittest.TestCase):
+    """A TestCase whose peers (backends, proxies, gateways) are shared by the
+    class. Subclasses start them in start_peers(), appending each one's stop to
+    cls.cleanups; they stop in reverse order after the class, and also when a
+    later one fails to start (start_peers() may raise unittest.SkipTest)."""
+
+    cleanups = []
+
+    @classmethod
+    def start_peers(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cleanups = []
+        try:
+            cls.start_peers()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in reversed(cls.cleanups):
+            c()
+
+
 class Process:
     """A child process with stdout/stderr captured to files in `workdir`.
 

@@ -22,7 +22,6 @@ Environment:
 
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -115,6 +114,4 @@ def main():
 
 
 if __name__ == "__main__":
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, lambda *_: (bench.cleanup_all(), sys.exit(1)))
-    sys.exit(main())
+    bench.run(main)

@@ -263,6 +263,4 @@ def main():
 
 
 if __name__ == "__main__":
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, lambda *_: (bench.cleanup_all(), sys.exit(1)))
-    sys.exit(main())
+    bench.run(main)

@@ -758,14 +758,20 @@ def _on_signal(signum, _frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
-if __name__ == "__main__":
+def run(entry):
+    """Runs a bench's main() and exits with its code; the daemons it started
+    are stopped however it ends (SIGTERM, SIGHUP and ^C included)."""
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, _on_signal)
     try:
-        rc = main()
+        rc = entry()
     except KeyboardInterrupt as e:
         log("interrupted (%s); cleaning up" % e)
         rc = 130
     finally:
         cleanup_all()
     sys.exit(rc)
+
+
+if __name__ == "__main__":
+    run(main)
