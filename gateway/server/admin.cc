@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "gateway/common/heap_stats.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
 #include "gateway/http/filter_chain.h"
@@ -146,9 +147,12 @@ void AdminConnection::respond() {
   } else if (path_ == "/metrics") {
     body = server_.stats_.renderPrometheus();
     type = "text/plain; version=0.0.4";
+  } else if (path_ == "/memory") {
+    body = heap::heapStatsJson(heap::heapStats());
+    type = "application/json";
   } else {
     status = 404;
-    body = "not found: try /healthz, /ready or /metrics\n";
+    body = "not found: try /healthz, /ready, /metrics or /memory\n";
   }
   http::ResponseHeaders headers;
   headers.status = status;

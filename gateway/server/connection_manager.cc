@@ -82,7 +82,6 @@ ConnectionManager::~ConnectionManager() {
   codec_.reset();
   timer_.reset();
   if (bev_ != nullptr) bufferevent_free(bev_);
-  closeIdleSocket();
 }
 
 void ConnectionManager::createCodec(std::string_view alpn) {
@@ -170,71 +169,45 @@ void ConnectionManager::releaseIdleMemory() {
   setIdleReleased(true);
 }
 
-// A plain HTTP/1 socket waits for its next request on a bare read event; the
-// bufferevent and its two buffers come back when bytes (or EOF) arrive. The
-// HTTP/2 codec writes into the bufferevent's output, and a TLS bufferevent
-// holds the TLS session: those keep theirs.
-bool ConnectionManager::releaseBufferevent(std::chrono::milliseconds idle_left) {
+// A plain HTTP/1 socket waits for its next request in the worker's parking
+// (idle_parking.h), and this connection goes away; the next request gets a
+// fresh one (resume()). The HTTP/2 codec writes into the bufferevent's
+// output, and a TLS bufferevent holds the TLS session: those stay.
+bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
   if (!idle_released_ || codec_ != nullptr || tls_ != nullptr || flush_scheduled_ ||
       read_disable_count_ > 0 || evbuffer_get_length(bufferevent_get_output(bev_)) > 0 ||
       evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
     return false;
   const evutil_socket_t fd = bufferevent_getfd(bev_);
-  idle_read_.reset(event_new(worker_.dispatcher().base(), fd, EV_READ, &onIdleReadCb, this));
-  const timeval left{static_cast<time_t>(idle_left.count() / 1000),
-                     static_cast<suseconds_t>(idle_left.count() % 1000 * 1000)};
-  if (idle_read_ == nullptr || event_add(idle_read_.get(), &left) != 0) {
-    idle_read_.reset();
-    return false;
-  }
+  if (!worker_.parkIdle(*this, fd, idle_left)) return false;
+  // The socket is the parking's now, and this object is deleted later.
+  closed_ = true;
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
   bufferevent_setfd(bev_, -1);  // so that freeing it leaves the socket open
   bufferevent_free(bev_);
   bev_ = nullptr;
-  idle_fd_ = fd;
-  timer_.reset();  // may be running this call: LibeventTimer allows that
+  timer_->disable();  // may be running this call
   return true;
 }
 
-void ConnectionManager::onIdleReadCb(evutil_socket_t, short events, void* arg) {
-  static_cast<ConnectionManager*>(arg)->onIdleRead(events);
-}
-
-void ConnectionManager::onIdleRead(short events) {
-  if (closed_ || bev_ != nullptr) return;
-  if (events & EV_TIMEOUT) {  // listenerConfig.idleTimeoutInMillis
-    close();
-    return;
-  }
-  bev_ = bufferevent_socket_new(worker_.dispatcher().base(), idle_fd_, BEV_OPT_CLOSE_ON_FREE);
-  if (bev_ == nullptr) {
-    GW_LOG_WARN("downstream ", peer_, ": out of memory for an idle connection's buffers; closing");
-    close();
-    return;
-  }
-  idle_read_.reset();
-  idle_fd_ = -1;
-  timer_ = worker_.dispatcher().createTimer([this] { onTimer(); });
+void ConnectionManager::resume() {
   setUpBufferevent();  // the socket is readable: onRead runs on the next loop pass
-  armIdle();           // until it does (a spurious wake-up reads nothing)
+  createCodec("http/1.1");
+  armIdle();  // until it does (a spurious wake-up reads nothing)
 }
 
-void ConnectionManager::closeIdleSocket() {
-  if (idle_fd_ < 0) return;
-  idle_read_.reset();
-  evutil_closesocket(idle_fd_);
-  idle_fd_ = -1;
+stats::Gauge& idleReleasedGauge(stats::Store& stats) {
+  return stats.gauge("microgw_downstream_connections_idle_released",
+                     "Idle downstream connections that released their memory 100 ms after their "
+                     "last request (plain HTTP/1: parked as bare sockets; HTTP/1 over TLS: the "
+                     "codec and buffers; HTTP/2: the frame buffer pages).");
 }
 
 void ConnectionManager::setIdleReleased(bool released) {
   if (released == idle_released_) return;
   idle_released_ = released;
-  worker_.stats()
-      .gauge("microgw_downstream_connections_idle_released",
-             "Idle downstream connections that released their codec memory (HTTP/1 codec and "
-             "buffers, HTTP/2 frame buffer pages) 100 ms after their last request.")
-      .add(released ? 1 : -1);
+  idleReleasedGauge(worker_.stats()).add(released ? 1 : -1);
 }
 
 void ConnectionManager::onReadCb(bufferevent*, void* arg) {
@@ -509,7 +482,7 @@ void ConnectionManager::onTimer() {
           kIdleReleaseDelay;
       timer_mode_ = TimerMode::Idle;
       releaseIdleMemory();
-      if (!releaseBufferevent(left)) timer_->enable(left);
+      if (!park(left)) timer_->enable(left);
       return;
     }
     case TimerMode::Idle:
@@ -566,7 +539,6 @@ void ConnectionManager::close() {
     bufferevent_disable(bev_, EV_READ | EV_WRITE);
     bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
   }
-  closeIdleSocket();
   abortStreams(499);
   worker_.connectionClosed(*this);
 }

@@ -7,11 +7,12 @@
 // HTTP/2 many. The codec is picked by ALPN, or on a plain connection by the
 // HTTP/2 preface (h2c prior knowledge, when [http2] enable). Owns the client
 // bufferevent. A connection idle for kIdleReleaseDelay lets go of what it
-// can rebuild (HTTP/1: its codec and, on a plain socket, the bufferevent and
-// timer, waiting on a bare read event instead; HTTP/2: the session's frame
-// buffer pages), so that many idle keep-alive clients cost little memory. Single-threaded: lives on
-// the worker that accepted the connection, which owns it and deletes it (deferred) after it reports
-// itself closed.
+// can rebuild (HTTP/1: its codec, and on a plain socket all of itself: the
+// socket waits in the worker's IdleParking and the next request gets a new
+// ConnectionManager; HTTP/2: the session's frame buffer pages), so that many
+// idle keep-alive clients cost little memory. Single-threaded: lives on the
+// worker that accepted the connection, which owns it and deletes it
+// (deferred) after it reports itself closed or parked.
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -62,7 +63,16 @@ class WorkerContext {
   virtual stats::Counter& requestCounter(const std::string& api, int status) = 0;
   // The connection is finished; the worker deletes it later (deferred).
   virtual void connectionClosed(ConnectionManager& connection) = 0;
+  // An idle plain HTTP/1 connection hands its socket over to wait for the
+  // next request (idle_parking.h); on true the worker owns `fd` and deletes
+  // the connection later, as after connectionClosed(). False: it stays.
+  virtual bool parkIdle(ConnectionManager& connection, evutil_socket_t fd,
+                        std::chrono::milliseconds idle_left) = 0;
 };
+
+// Idle connections that released their memory: HTTP/1 ones parked, HTTP/2
+// ones without their frame buffer pages.
+stats::Gauge& idleReleasedGauge(stats::Store& stats);
 
 class ConnectionManager : public http::ServerCodecCallbacks {
  public:
@@ -73,6 +83,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   ~ConnectionManager() override;
 
   void start();
+  // A parked socket (WorkerContext::parkIdle) with bytes to read: HTTP/1.
+  void resume();
   // Graceful shutdown: finish the current requests (HTTP/2: GOAWAY), then
   // close; close now if idle.
   void drain();
@@ -93,7 +105,6 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   static void onEventCb(bufferevent* bev, short events, void* arg);
 
   static void onFlushCb(evutil_socket_t fd, short events, void* arg);
-  static void onIdleReadCb(evutil_socket_t fd, short events, void* arg);
 
   void onRead();
   void onWrite();
@@ -113,9 +124,9 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // Frees what an idle connection can rebuild (see the class comment).
   void releaseIdleMemory();
   void setIdleReleased(bool released);
-  bool releaseBufferevent(std::chrono::milliseconds idle_left);
-  void onIdleRead(short events);
-  void closeIdleSocket();
+  // Hands a released plain HTTP/1 connection's socket to the worker's
+  // parking; true: this connection is done.
+  bool park(std::chrono::milliseconds idle_left);
   void setUpBufferevent();
   const gw::net::WritePath& writePath();
   void readDisable(bool disable);
@@ -125,7 +136,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   bool placeCodecOutput();
 
   WorkerContext& worker_;
-  bufferevent* bev_;               // null while an idle connection waits on idle_read_
+  bufferevent* bev_;               // null once parked
   gw::net::WritePath write_path_;  // bev_'s, from setUpBufferevent()
   std::string peer_;
   // What TLS negotiated; null on a plain connection (kept small: most are idle).
@@ -135,15 +146,11 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   std::unique_ptr<http::ServerCodec> codec_;
   http::Http1ServerCodec* http1_ = nullptr;  // codec_ when it is HTTP/1
   std::list<std::unique_ptr<ActiveStream>> streams_;
-  event::TimerPtr timer_;  // null while bev_ is
+  event::TimerPtr timer_;
   struct EventDeleter {
     void operator()(::event* e) const { event_free(e); }
   };
   std::unique_ptr<::event, EventDeleter> flush_event_;  // made when first needed
-  // An idle plain HTTP/1 connection without its bufferevent and timer: the
-  // socket and a one-shot read event on it, with the rest of the idle timeout.
-  evutil_socket_t idle_fd_ = -1;
-  std::unique_ptr<::event, EventDeleter> idle_read_;
   bool flush_scheduled_ = false;
   // IdleRelease: idle, memory not yet released; Idle: the rest of the idle timeout.
   enum class TimerMode {

@@ -47,6 +47,9 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, Ac
   connector_ = makeConnector(*runtime_);
   active_gauge_ =
       &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
+  idle_released_gauge_ = &idleReleasedGauge(stats_);
+  parking_ = std::make_unique<IdleParking>(
+      *dispatcher_, [this](evutil_socket_t fd) { resumeParked(fd); }, [this] { parkedClosed(); });
   listener_.reset(listenOn(listen_fd_, &Worker::onAccept));
   if (tls_listen_fd >= 0) {
     tls_listener_.reset(listenOn(tls_listen_fd, &Worker::onAcceptTls));
@@ -74,6 +77,7 @@ Worker::~Worker() {
   tls_listener_.reset();
   handshakes_.clear();
   connections_.clear();
+  parking_.reset();
   connector_.reset();
   dispatcher_.reset();
 }
@@ -87,6 +91,7 @@ void Worker::start() {
     tls_listener_.reset();
     handshakes_.clear();
     connections_.clear();
+    parking_.reset();
     event_base_loop(dispatcher_->base(), EVLOOP_NONBLOCK);
   });
 }
@@ -119,7 +124,12 @@ void Worker::drainOnThread() {
   std::vector<ConnectionManager*> open;
   for (auto& [ptr, conn] : connections_) open.push_back(ptr);
   for (ConnectionManager* c : open) c->drain();
-  if (connections_.empty()) dispatcher_->exit();
+  parking_->closeAll();  // idle keep-alive connections: nothing in flight
+  exitIfDrained();
+}
+
+void Worker::exitIfDrained() {
+  if (draining_ && connections_.empty() && parking_->size() == 0) dispatcher_->exit();
 }
 
 void Worker::stop() {
@@ -210,14 +220,56 @@ void Worker::addConnection(bufferevent* bev, std::string peer, DownstreamTranspo
   raw->start();
 }
 
-void Worker::connectionClosed(ConnectionManager& connection) {
+void Worker::forget(ConnectionManager& connection) {
   auto it = connections_.find(&connection);
   if (it == connections_.end()) return;
   dispatcher_->deferredDelete(std::make_unique<Deferred<ConnectionManager>>(std::move(it->second)));
   connections_.erase(it);
+}
+
+void Worker::connectionClosed(ConnectionManager& connection) {
+  if (!connections_.contains(&connection)) return;
+  forget(connection);
   active_.fetch_sub(1);
   active_gauge_->sub(1);
-  if (draining_ && connections_.empty()) dispatcher_->exit();
+  exitIfDrained();
+}
+
+bool Worker::parkIdle(ConnectionManager& connection, evutil_socket_t fd,
+                      std::chrono::milliseconds idle_left) {
+  if (draining_ || !connections_.contains(&connection) || !parking_->park(fd, idle_left)) {
+    return false;
+  }
+  forget(connection);  // still an open connection: active_ stays
+  idle_released_gauge_->add(1);
+  return true;
+}
+
+void Worker::resumeParked(evutil_socket_t fd) {
+  bufferevent* bev = bufferevent_socket_new(dispatcher_->base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  if (bev == nullptr) {
+    GW_LOG_WARN("worker ", index_, ": out of memory for an idle connection's buffers; closing it");
+    evutil_closesocket(fd);
+    parkedClosed();
+    return;
+  }
+  idle_released_gauge_->sub(1);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  std::string peer = getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0
+                         ? addressText(reinterpret_cast<sockaddr*>(&addr))
+                         : "?";
+  auto conn = std::make_unique<ConnectionManager>(*this, bev, std::move(peer));
+  ConnectionManager* raw = conn.get();
+  connections_.emplace(raw, std::move(conn));
+  raw->resume();
+}
+
+void Worker::parkedClosed() {
+  idle_released_gauge_->sub(1);
+  active_.fetch_sub(1);
+  active_gauge_->sub(1);
+  exitIfDrained();
 }
 
 stats::Counter& Worker::requestCounter(const std::string& api, int status) {

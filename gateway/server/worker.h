@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "gateway/server/connection_manager.h"
+#include "gateway/server/idle_parking.h"
 #include "gateway/server/tls_accept.h"
 #include "gateway/tls/handshake_log.h"
 #include "proxy_connector/connector.h"
@@ -57,6 +58,8 @@ class Worker : public WorkerContext {
   bool draining() const override { return draining_; }
   stats::Counter& requestCounter(const std::string& api, int status) override;
   void connectionClosed(ConnectionManager& connection) override;
+  bool parkIdle(ConnectionManager& connection, evutil_socket_t fd,
+                std::chrono::milliseconds idle_left) override;
 
  private:
   static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
@@ -69,6 +72,12 @@ class Worker : public WorkerContext {
   void handshakeDone(PendingTlsConnection& pending, bufferevent* bev,
                      DownstreamTransport transport);
   void addConnection(bufferevent* bev, std::string peer, DownstreamTransport transport);
+  // A parked socket with bytes to read gets a new ConnectionManager.
+  void resumeParked(evutil_socket_t fd);
+  // A parked socket was closed (already off connections_, still counted).
+  void parkedClosed();
+  void forget(ConnectionManager& connection);
+  void exitIfDrained();
   evconnlistener* listenOn(int fd, evconnlistener_cb cb);
   void drainOnThread();
   std::shared_ptr<proxy::Connector> makeConnector(const Runtime& runtime);
@@ -95,7 +104,11 @@ class Worker : public WorkerContext {
   // where a std::map node took 64 (5,000 idle connections are a use case).
   absl::flat_hash_map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
   std::map<std::pair<std::string, int>, stats::Counter*> request_counters_;
+  // Plain HTTP/1 keep-alive connections between requests, as bare sockets;
+  // counted in active_ like the connections_.
+  std::unique_ptr<IdleParking> parking_;
   stats::Gauge* active_gauge_ = nullptr;
+  stats::Gauge* idle_released_gauge_ = nullptr;
   std::atomic<size_t> active_{0};
   bool draining_ = false;
   std::thread thread_;

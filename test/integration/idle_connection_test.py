@@ -11,6 +11,7 @@ Run under Bazel (//test/integration:idle_connection_test) or directly:
 """
 
 import os
+import signal
 import socket
 import sys
 import time
@@ -128,6 +129,102 @@ class IdleConnectionTest(h.GatewayTestCase):
         finally:
             client.close()
         self.wait_gauge(0)
+
+    def active(self, gw=None):
+        return int((gw or self.gw).metrics().get("microgw_downstream_connections_active", 0))
+
+    def test_http1_parked_connections_are_counted_and_closed_by_their_clients(self):
+        self.wait_gauge(0)
+        socks = [socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10)
+                 for _ in range(20)]
+        try:
+            for i, sock in enumerate(socks):
+                status, _, _ = self.get(sock, b"/echo/c%d" % i)
+                self.assertEqual(status, 200)
+            self.wait_gauge(20)
+            self.assertEqual(self.active(), 20)  # parked, still open connections
+            for sock in socks[:10]:
+                sock.close()
+            self.wait_gauge(10)
+            h.wait_until(lambda: self.active() == 10, timeout=h.scaled(5),
+                         what="the closed parked connections off the active gauge")
+            for i, sock in enumerate(socks[10:]):
+                status, body, _ = self.get(sock, b"/echo/again%d" % i)
+                self.assertEqual(status, 200)
+                self.assertIn(b"/again%d" % i, body)
+        finally:
+            for sock in socks[10:]:
+                sock.close()
+        self.wait_gauge(0)
+        h.wait_until(lambda: self.active() == 0, timeout=h.scaled(5), what="no open connection")
+
+    def test_http1_request_with_eof_on_a_parked_connection_is_answered(self):
+        self.wait_gauge(0)
+        with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
+            status, _, rest = self.get(sock, b"/echo/before")
+            self.assertEqual(status, 200)
+            self.wait_gauge(1)
+            sock.sendall(b"GET /core/v1/echo/last HTTP/1.1\r\nHost: gw\r\n\r\n")
+            sock.shutdown(socket.SHUT_WR)
+            status, body, _ = read_response(sock, rest)
+            self.assertEqual(status, 200)
+            self.assertIn(b"/last", body)
+        self.wait_gauge(0)
+
+
+class ParkedConnectionLifetimeTest(unittest.TestCase):
+    """A parked connection keeps listenerConfig.idleTimeoutInMillis, and a
+    draining gateway closes it at once."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        cls.backend = h.TestBackend().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.backend.stop()
+
+    def gateway(self, idle_ms):
+        apis = {"core": h.api_definition("/core/v1", [self.backend.url("/")])}
+        gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1,
+                                                      "idleTimeoutInMillis": idle_ms}})
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        return gw
+
+    def parked_connection(self, gw):
+        sock = socket.create_connection((h.LOOPBACK, gw.port), timeout=30)
+        self.addCleanup(sock.close)
+        sock.sendall(b"GET /core/v1/echo/x HTTP/1.1\r\nHost: gw\r\n\r\n")
+        status, _, rest = read_response(sock)
+        self.assertEqual(status, 200)
+        self.assertEqual(rest, b"")
+        h.wait_until(lambda: int(gw.metrics().get(GAUGE, 0)) == 1, timeout=h.scaled(5),
+                     what="the connection parked")
+        return sock
+
+    def test_idle_timeout_closes_a_parked_connection(self):
+        gw = self.gateway(1500)
+        t0 = time.time()
+        sock = self.parked_connection(gw)
+        self.assertEqual(sock.recv(100), b"")  # closed by the gateway
+        took = time.time() - t0
+        self.assertGreater(took, 1.2)
+        self.assertLess(took, h.scaled(6.0))
+        h.wait_until(lambda: int(gw.metrics().get("microgw_downstream_connections_active", 0)) == 0
+                     and int(gw.metrics().get(GAUGE, 0)) == 0,
+                     timeout=h.scaled(5), what="the timed-out connection off both gauges")
+
+    def test_drain_closes_parked_connections_at_once(self):
+        gw = self.gateway(600000)
+        sock = self.parked_connection(gw)
+        t0 = time.time()
+        gw.process.send_signal(signal.SIGTERM)
+        self.assertEqual(sock.recv(100), b"")
+        self.assertLess(time.time() - t0, h.scaled(5.0))
+        self.assertEqual(gw.process.wait(timeout=10), 0)
 
 
 if __name__ == "__main__":

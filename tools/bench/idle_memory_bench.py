@@ -27,6 +27,7 @@ connections being set up at once; small, so that the upstream pools stay small).
 """
 
 import asyncio
+import json
 import os
 import resource
 import statistics
@@ -160,6 +161,10 @@ class IdleMicrogw:
 
     def measured_pid(self):
         return self.gw.process.pid
+
+    def heap(self):
+        """The allocator's own figures (admin /memory), in bytes."""
+        return json.loads(self.gw.admin("/memory")[2])
 
     def cleanup(self):
         self.gw.cleanup()
@@ -303,16 +308,25 @@ def measure(loop, server, proto):
         raise RuntimeError("%s %s warm-up: %d failed, first: %r"
                            % (server.name, proto, len(errors), errors[0]))
     before = settled_memory_kb(pid)
+    heap_before = server.heap() if hasattr(server, "heap") else None
     writers, errors = loop.run_until_complete(open_many(opener, server.port, N))
     try:
         if errors:
             raise RuntimeError("%s %s: %d of %d connections failed, first: %r"
                                % (server.name, proto, len(errors), N, errors[0]))
         after = settled_memory_kb(pid)
+        heap_after = server.heap() if heap_before else None
     finally:
         loop.run_until_complete(close_all(writers))
-    return {"rss": (after[0] - before[0]) * 1024.0 / N, "pss": (after[1] - before[1]) * 1024.0 / N,
-            "rss0": before[0], "rssN": after[0]}
+    r = {"rss": (after[0] - before[0]) * 1024.0 / N, "pss": (after[1] - before[1]) * 1024.0 / N,
+         "rss0": before[0], "rssN": after[0]}
+    if heap_before:
+        # What the program holds per connection (exact, unlike RSS), and what
+        # the allocator keeps beside it: free lists and pages not given back.
+        for key in ("allocated", "heap_size", "free_in_heap", "thread_caches", "central_caches"):
+            r["heap_" + key] = (heap_after[key] - heap_before[key]) / float(N)
+        r["allocator"] = heap_after["allocator"]
+    return r
 
 
 def raise_nofile():
@@ -346,6 +360,12 @@ def main():
                     print("  %s %-7s RSS %6d -> %6d kB: %7.0f B/conn (Pss %7.0f)"
                           % (proto, server.name, r["rss0"], r["rssN"], r["rss"], r["pss"]),
                           flush=True)
+                    if "heap_allocated" in r:
+                        print("    %s per connection: allocated %.0f B, heap %.0f B (free in it"
+                              " %.0f: thread caches %.0f, central lists %.0f)"
+                              % (r["allocator"], r["heap_allocated"], r["heap_heap_size"],
+                                 r["heap_free_in_heap"], r["heap_thread_caches"],
+                                 r["heap_central_caches"]), flush=True)
     finally:
         backend.cleanup()
         loop.close()

@@ -81,6 +81,9 @@ class FakeWorker : public WorkerContext {
     return stats_.counter("test_requests_total", "Requests.");
   }
   void connectionClosed(ConnectionManager&) override { closed_ = true; }
+  bool parkIdle(ConnectionManager&, evutil_socket_t, std::chrono::milliseconds) override {
+    return false;
+  }
 
   event::DispatcherPtr dispatcher_ = event::createDispatcher("test");
   std::shared_ptr<proxy::Connector> connector_ = std::make_shared<NoConnector>();

@@ -1,0 +1,171 @@
+#include "gateway/server/idle_parking.h"
+
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "gateway/common/log.h"
+
+namespace gw::server {
+namespace {
+
+// Readiness reported per epoll_wait; more are taken by calling it again.
+constexpr int kReadyBatch = 64;
+
+}  // namespace
+
+IdleParking::IdleParking(event::Dispatcher& dispatcher,
+                         std::function<void(evutil_socket_t fd)> resume,
+                         std::function<void()> closed)
+    : dispatcher_(dispatcher), resume_(std::move(resume)), closed_(std::move(closed)) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    GW_LOG_WARN("idle connections cannot be parked (epoll_create1: ", std::strerror(errno),
+                "); each keeps its buffers while idle");
+    return;
+  }
+  ready_event_.reset(
+      event_new(dispatcher_.base(), epoll_fd_, EV_READ | EV_PERSIST, &onReadyCb, this));
+  if (ready_event_ == nullptr || event_add(ready_event_.get(), nullptr) != 0) {
+    ready_event_.reset();
+    ::close(epoll_fd_);
+    epoll_fd_ = -1;
+    return;
+  }
+  timer_ = dispatcher_.createTimer([this] { onTimer(); });
+}
+
+IdleParking::~IdleParking() {
+  while (head_ != nullptr) {
+    Parked* p = head_;
+    unlink(p);
+    ::close(p->fd);  // also takes it out of the epoll set
+    delete p;
+  }
+  ready_event_.reset();
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+int64_t IdleParking::nowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(dispatcher_.now().time_since_epoch())
+      .count();
+}
+
+bool IdleParking::park(evutil_socket_t fd, std::chrono::milliseconds idle_left) {
+  if (epoll_fd_ < 0) return false;
+  auto* p = new Parked;
+  p->fd = fd;
+  p->deadline_ms = nowMs() + idle_left.count();
+  epoll_event ev{};
+  // Level-triggered: bytes that arrived before this call are reported too.
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.ptr = p;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    static bool logged = false;  // once per process: every idle connection would say it
+    if (!logged) {
+      logged = true;
+      GW_LOG_WARN("an idle connection could not be parked (epoll_ctl: ", std::strerror(errno),
+                  "); it keeps its buffers while idle. Raise fs.epoll.max_user_watches if "
+                  "this is ENOSPC");
+    }
+    delete p;
+    return false;
+  }
+  insert(p);
+  ++size_;
+  return true;
+}
+
+void IdleParking::insert(Parked* p) {
+  Parked* after = tail_;
+  while (after != nullptr && after->deadline_ms > p->deadline_ms) after = after->prev;
+  p->prev = after;
+  p->next = after != nullptr ? after->next : head_;
+  if (p->next != nullptr) {
+    p->next->prev = p;
+  } else {
+    tail_ = p;
+  }
+  if (after != nullptr) {
+    after->next = p;
+  } else {
+    head_ = p;
+    armTimer();
+  }
+}
+
+void IdleParking::unlink(Parked* p) {
+  (p->prev != nullptr ? p->prev->next : head_) = p->next;
+  (p->next != nullptr ? p->next->prev : tail_) = p->prev;
+  p->prev = p->next = nullptr;
+}
+
+void IdleParking::armTimer() {
+  if (head_ == nullptr) {
+    timer_->disable();
+    return;
+  }
+  const int64_t wait = head_->deadline_ms - nowMs();
+  timer_->enable(std::chrono::milliseconds(wait > 0 ? wait : 0));
+}
+
+void IdleParking::closeParked(Parked* p) {
+  unlink(p);
+  --size_;
+  ::close(p->fd);
+  delete p;
+  closed_();
+}
+
+void IdleParking::onTimer() {
+  const int64_t now = nowMs();
+  while (head_ != nullptr && head_->deadline_ms <= now) closeParked(head_);
+  armTimer();
+}
+
+void IdleParking::closeAll() {
+  while (head_ != nullptr) closeParked(head_);
+  armTimer();
+}
+
+void IdleParking::onReadyCb(evutil_socket_t, short, void* arg) {
+  static_cast<IdleParking*>(arg)->onReady();
+}
+
+void IdleParking::onReady() {
+  epoll_event ready[kReadyBatch];
+  int n;
+  do {
+    n = epoll_wait(epoll_fd_, ready, kReadyBatch, 0);
+    for (int i = 0; i < n; ++i) {
+      auto* p = static_cast<Parked*>(ready[i].data.ptr);
+      const uint32_t what = ready[i].events;
+      bool gone = (what & (EPOLLERR | EPOLLHUP)) != 0;
+      if (!gone && (what & EPOLLRDHUP) != 0) {
+        // EOF: a request that came with it is still served; a bare FIN is
+        // the client closing its idle connection, which needs no parser.
+        int pending = 0;
+        gone = ioctl(p->fd, FIONREAD, &pending) != 0 || pending == 0;
+      }
+      if (gone) {
+        const bool was_head = p == head_;
+        closeParked(p);
+        if (was_head) armTimer();
+        continue;
+      }
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, p->fd, nullptr);
+      const bool was_head = p == head_;
+      unlink(p);
+      --size_;
+      const evutil_socket_t fd = p->fd;
+      delete p;
+      if (was_head) armTimer();
+      resume_(fd);
+    }
+  } while (n == kReadyBatch);
+}
+
+}  // namespace gw::server

@@ -1,0 +1,83 @@
+#pragma once
+
+// Plain HTTP/1 keep-alive connections between requests, kept as bare sockets.
+//
+// A client that keeps its connection open but sends nothing still costs the
+// gateway a ConnectionManager (~190 bytes) and a libevent read event (~130)
+// even after the connection released its codec and buffers. Parked here
+// instead, it costs a 32-byte record: the socket sits in an epoll set of the
+// worker's own, which the worker's event loop watches as one descriptor, and
+// the records form one list ordered by deadline, served by one timer. When
+// the client sends its next request (or goes away), the socket is handed back
+// and the worker builds a fresh ConnectionManager around it; after the rest
+// of listenerConfig.idleTimeoutInMillis without a byte it is closed here.
+//
+// Only what needs no state between requests is parked: a plain socket (TLS
+// keeps its session), HTTP/1 (an HTTP/2 session has its HPACK tables), no
+// request begun and nothing buffered either way. Single-threaded: the
+// worker's thread only.
+
+#include <event2/event.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "gateway/event/dispatcher.h"
+
+namespace gw::server {
+
+class IdleParking {
+ public:
+  // resume(fd): the client sent bytes (maybe with EOF); the callee owns fd.
+  // closed(): a parked socket was closed here (idle timeout, the client
+  // closed or reset it, closeAll()).
+  IdleParking(event::Dispatcher& dispatcher, std::function<void(evutil_socket_t fd)> resume,
+              std::function<void()> closed);
+  // Closes what is parked, without calling closed().
+  ~IdleParking();
+  IdleParking(const IdleParking&) = delete;
+  IdleParking& operator=(const IdleParking&) = delete;
+
+  // Takes `fd` and closes it after `idle_left` without a byte from the
+  // client. False (fd untouched, still the caller's) if the epoll set
+  // refuses it: out of memory, or fs.epoll.max_user_watches reached.
+  bool park(evutil_socket_t fd, std::chrono::milliseconds idle_left);
+  // Closes every parked socket (draining), calling closed() for each.
+  void closeAll();
+  size_t size() const { return size_; }
+
+ private:
+  struct Parked {
+    Parked* prev = nullptr;
+    Parked* next = nullptr;
+    int64_t deadline_ms = 0;  // on the dispatcher's monotonic clock
+    evutil_socket_t fd = -1;
+  };
+  struct EventDeleter {
+    void operator()(::event* e) const { event_free(e); }
+  };
+
+  static void onReadyCb(evutil_socket_t fd, short events, void* arg);
+  void onReady();
+  void onTimer();
+  void insert(Parked* p);  // by deadline, from the back (deadlines mostly grow)
+  void unlink(Parked* p);
+  void armTimer();
+  void closeParked(Parked* p);
+  int64_t nowMs() const;
+
+  event::Dispatcher& dispatcher_;
+  std::function<void(evutil_socket_t)> resume_;
+  std::function<void()> closed_;
+  int epoll_fd_ = -1;
+  std::unique_ptr<::event, EventDeleter> ready_event_;
+  event::TimerPtr timer_;
+  Parked* head_ = nullptr;  // earliest deadline
+  Parked* tail_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace gw::server
