@@ -339,6 +339,16 @@ class GatewayCoreTest(h.GatewayTestCase):
         status, _, _ = self.gw.admin("/healthz")
         self.assertEqual(status, 200)
 
+    def test_admin_memory_reports_the_allocator(self):
+        status, headers, body = self.gw.admin("/memory")
+        self.assertEqual(status, 200)
+        stats = json.loads(body)
+        # The default build links tcmalloc; --define=allocator=libc builds say glibc.
+        self.assertIn(stats["allocator"], ("tcmalloc", "glibc"))
+        self.assertGreater(stats["allocated"], 100000)  # configs, tables, buffers
+        self.assertGreaterEqual(stats["heap_size"], stats["allocated"])
+        self.assertEqual(stats["free_in_heap"], stats["heap_size"] - stats["allocated"])
+
     def test_admin_metrics_counts_requests(self):
         last = {"text": ""}
 
