@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gateway/common/log.h"
 
@@ -63,6 +64,7 @@ EtcdWatcher::EtcdWatcher(event::Dispatcher& dispatcher, proxy::HttpClient& clien
     if (table_.prune(options_.clock())) publish();
     armExpiry();
   });
+  v2_probe_timer_ = dispatcher_.createTimer([this] { probeV2(); });
 }
 
 EtcdWatcher::~EtcdWatcher() = default;
@@ -101,6 +103,8 @@ proxy::HttpCallback EtcdWatcher::guarded(
 
 void EtcdWatcher::begin() {
   watching_ = false;
+  v2_watch_.reset();
+  v2_probe_timer_->disable();
   v3_watch_.reset();
   v3_line_.clear();
   if (config_.etcd.v3 && !config_.username.empty()) {
@@ -144,7 +148,7 @@ void EtcdWatcher::onV2Listing(absl::StatusOr<proxy::HttpResponse> r) {
   absl::StatusOr<V2Listing> listing = parseV2Listing(r->status, r->body, r->header("X-Etcd-Index"));
   if (!listing.ok()) return fail("list", listing.status());
   table_.replace(listing->entries, options_.clock());
-  v2_index_ = listing->index;
+  v2_index_ = v2_covered_ = listing->index;
   listed(listing->entries.size());
   watchV2();
 }
@@ -176,6 +180,16 @@ void EtcdWatcher::listed(size_t count) {
   armExpiry();
 }
 
+// etcd v2 hides keys whose last segment starts with '_': a recursive watch on
+// their directory is never told of them, and listings leave them out. A jti
+// is random base64url, so 1 token in 64 would never be seen revoked. What
+// etcd still does is return them from its event history to a watch whose
+// waitIndex is already past, so: every v2_hidden_probe, ask etcd for its
+// index (a small GET of the directory); if it moved past what the watch has
+// covered and the watch stayed silent, issue the watch again from the same
+// waitIndex, and it picks the hidden event up from the history at once.
+// Writes elsewhere in etcd move the index too: they cost one re-issued
+// watch per probe at most.
 void EtcdWatcher::watchV2() {
   watching_ = true;
   proxy::HttpRequest req =
@@ -183,7 +197,50 @@ void EtcdWatcher::watchV2() {
                                      "?wait=true&recursive=true&waitIndex=", v2_index_ + 1));
   req.timeout = options_.watch_idle;
   req.body_idle_timeout = options_.watch_idle;
-  client_.request(std::move(req), guarded(&EtcdWatcher::onV2Watch));
+  v2_watch_status_ = 0;
+  v2_watch_body_.clear();
+  proxy::HttpStreamCallbacks cb;
+  cb.on_headers = [this](const proxy::HttpResponse& head) { v2_watch_status_ = head.status; };
+  cb.on_data = [this](std::string_view piece) {
+    v2_watch_body_.append(piece.data(), piece.size());
+    if (v2_watch_body_.size() > (1u << 20)) {
+      v2_watch_.reset();  // no callback after this one
+      fail("watch", absl::ResourceExhaustedError("a v2 watch answer over 1 MiB"));
+    }
+  };
+  cb.on_complete = [this](absl::Status s) { onV2WatchEnd(std::move(s)); };
+  v2_watch_ = client_.stream(std::move(req), std::move(cb));
+  if (!v2_probing_ && !v2_probe_timer_->enabled())
+    v2_probe_timer_->enable(options_.v2_hidden_probe);
+}
+
+void EtcdWatcher::onV2WatchEnd(absl::Status status) {
+  v2_watch_.reset();
+  if (!status.ok()) return onV2Watch(std::move(status));
+  proxy::HttpResponse response;
+  response.status = v2_watch_status_;
+  response.body = std::move(v2_watch_body_);
+  onV2Watch(std::move(response));
+}
+
+void EtcdWatcher::probeV2() {
+  if (!watching_ || v2_watch_ == nullptr) return;  // re-armed by the next watchV2()
+  v2_probing_ = true;
+  client_.request(newRequest("GET", config_.etcd.base + config_.etcd.path),
+                  guarded(&EtcdWatcher::onV2Probe));
+}
+
+void EtcdWatcher::onV2Probe(absl::StatusOr<proxy::HttpResponse> r) {
+  v2_probing_ = false;
+  if (!watching_ || v2_watch_ == nullptr) return;
+  v2_probe_timer_->enable(options_.v2_hidden_probe);
+  uint64_t index = 0;
+  // A failed probe says nothing: the watch notices an unreachable etcd itself.
+  if (!r.ok() || !absl::SimpleAtoi(r->header("X-Etcd-Index"), &index)) return;
+  if (index <= v2_covered_) return;
+  v2_covered_ = index;
+  v2_watch_.reset();
+  watchV2();
 }
 
 void EtcdWatcher::onV2Watch(absl::StatusOr<proxy::HttpResponse> r) {
@@ -211,6 +268,7 @@ void EtcdWatcher::onV2Watch(absl::StatusOr<proxy::HttpResponse> r) {
       break;
   }
   if (ev->next_index > v2_index_) v2_index_ = ev->next_index - 1;
+  v2_covered_ = std::max(v2_covered_, v2_index_);
   watchV2();
 }
 
@@ -269,6 +327,7 @@ void EtcdWatcher::onV3End(absl::Status status) {
 
 void EtcdWatcher::fail(std::string_view step, const absl::Status& status) {
   watching_ = false;
+  v2_probe_timer_->disable();
   const milliseconds delay = backoff_.next();
   if (!failing_) {
     GW_LOG_WARN("token revocation: etcd ", config_.etcd.base, " ", step,

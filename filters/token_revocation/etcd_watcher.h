@@ -68,6 +68,9 @@ class EtcdWatcher {
     std::chrono::milliseconds request_timeout{5000};  // list and authenticate
     // A watch that stays silent this long is re-issued (a dead peer is noticed).
     std::chrono::milliseconds watch_idle{300000};
+    // v2: how often etcd's index is checked for events the watch was not
+    // told of (keys whose name starts with '_', see watchV2()).
+    std::chrono::milliseconds v2_hidden_probe{500};
     std::chrono::milliseconds backoff_initial{100};
     std::chrono::milliseconds backoff_max{5000};
     Clock clock = [] { return std::chrono::steady_clock::now(); };
@@ -92,7 +95,10 @@ class EtcdWatcher {
   void onV2Listing(absl::StatusOr<proxy::HttpResponse> r);
   void onV3Listing(absl::StatusOr<proxy::HttpResponse> r);
   void watchV2();
+  void onV2WatchEnd(absl::Status status);
   void onV2Watch(absl::StatusOr<proxy::HttpResponse> r);
+  void probeV2();
+  void onV2Probe(absl::StatusOr<proxy::HttpResponse> r);
   void watchV3();
   void onV3Data(std::string_view piece);
   void onV3End(absl::Status status);
@@ -113,10 +119,18 @@ class EtcdWatcher {
   Backoff backoff_;
   event::TimerPtr retry_timer_;
   event::TimerPtr expiry_timer_;
+  event::TimerPtr v2_probe_timer_;
+  proxy::HttpStreamPtr v2_watch_;
+  int v2_watch_status_ = 0;
+  std::string v2_watch_body_;
   proxy::HttpStreamPtr v3_watch_;
   std::string v3_token_;
   std::string v3_line_;  // a watch message not yet complete
   uint64_t v2_index_ = 0;
+  // etcd's index when the current v2 watch was issued or last reported:
+  // everything up to it is in the watch's view (its history scan).
+  uint64_t v2_covered_ = 0;
+  bool v2_probing_ = false;
   int64_t v3_revision_ = 0;
   uint64_t listings_ = 0;
   bool watching_ = false;
