@@ -531,6 +531,11 @@ class TestBackend(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a burst of connections from the
+    # gateway (100 concurrent HTTP/2 streams to HTTP/1.1 backend connections)
+    # overflows it, and a handshake the kernel dropped waits for SYN-ACK
+    # retransmits (1, 2, 4, 8, 16 s): a request can stall for 30 s under load.
+    request_queue_size = 512
 
     def __init__(self, port=0, ca=None, host=LOOPBACK):
         super().__init__((host, port), _BackendHandler)
