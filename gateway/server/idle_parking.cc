@@ -61,9 +61,16 @@ bool IdleParking::park(evutil_socket_t fd, std::chrono::milliseconds idle_left) 
   p->deadline_ms = nowMs() + idle_left.count();
   epoll_event ev{};
   // Level-triggered: bytes that arrived before this call are reported too.
-  ev.events = EPOLLIN | EPOLLRDHUP;
+  // One-shot: a socket handed back stays in the set, disarmed, so that
+  // parking it again is one EPOLL_CTL_MOD and handing it back costs none
+  // (closing it takes it out of the set).
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
   ev.data.ptr = p;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+  const size_t slot = static_cast<size_t>(fd);
+  const bool known = slot < in_set_.size() && in_set_[slot];
+  // `in_set_` is a hint: the descriptor may have been closed and reused since.
+  if ((!known || epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0) &&
+      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     static bool logged = false;  // once per process: every idle connection would say it
     if (!logged) {
       logged = true;
@@ -74,6 +81,8 @@ bool IdleParking::park(evutil_socket_t fd, std::chrono::milliseconds idle_left) 
     delete p;
     return false;
   }
+  if (slot >= in_set_.size()) in_set_.resize(slot + 1);
+  in_set_[slot] = true;
   insert(p);
   ++size_;
   return true;
@@ -156,7 +165,6 @@ void IdleParking::onReady() {
         if (was_head) armTimer();
         continue;
       }
-      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, p->fd, nullptr);
       const bool was_head = p == head_;
       unlink(p);
       --size_;

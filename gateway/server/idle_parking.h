@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "gateway/event/dispatcher.h"
 
@@ -75,6 +76,8 @@ class IdleParking {
   int epoll_fd_ = -1;
   std::unique_ptr<::event, EventDeleter> ready_event_;
   event::TimerPtr timer_;
+  // By descriptor: in the epoll set, disarmed or parked (a hint, see park()).
+  std::vector<bool> in_set_;
   Parked* head_ = nullptr;  // earliest deadline
   Parked* tail_ = nullptr;
   size_t size_ = 0;

@@ -16,11 +16,26 @@
 namespace gw::server {
 namespace {
 
+// The client's address as the access log shows it. IPv4 is formatted here:
+// inet_ntop goes through sprintf, ~1,300 instructions a call, paid on every
+// accept and on every parked connection's next request.
 std::string addressText(const sockaddr* addr) {
-  char buf[INET6_ADDRSTRLEN] = "?";
   if (addr->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, buf, sizeof(buf));
-  } else if (addr->sa_family == AF_INET6) {
+    const auto* b = reinterpret_cast<const unsigned char*>(
+        &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr.s_addr);
+    char buf[INET_ADDRSTRLEN];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) *p++ = '.';
+      const unsigned v = b[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    }
+    return std::string(buf, p);
+  }
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (addr->sa_family == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, buf, sizeof(buf));
   }
   return buf;

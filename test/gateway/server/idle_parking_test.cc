@@ -81,6 +81,44 @@ TEST_F(IdleParkingTest, BytesFromTheClientHandTheSocketBack) {
   EXPECT_EQ(read(fd, buf, sizeof(buf)), 3);  // the bytes are still there for the parser
 }
 
+TEST_F(IdleParkingTest, AHandedBackSocketCanBeParkedAgainAndWakesAgain) {
+  auto [fd, peer] = pair();
+  char buf[8];
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(parking_->park(fd, milliseconds(60000)));
+    runFor(milliseconds(30));
+    ASSERT_EQ(resumed_.size(), static_cast<size_t>(round));  // quiet while nothing comes
+    ASSERT_EQ(write(peer, "x", 1), 1);
+    runFor(milliseconds(2000));
+    ASSERT_EQ(resumed_.size(), static_cast<size_t>(round + 1));
+    // Handed back and in use: bytes now are not the parking's business.
+    ASSERT_EQ(read(fd, buf, sizeof(buf)), 1);
+    ASSERT_EQ(write(peer, "y", 1), 1);
+    runFor(milliseconds(30));
+    ASSERT_EQ(resumed_.size(), static_cast<size_t>(round + 1));
+    ASSERT_EQ(read(fd, buf, sizeof(buf)), 1);
+  }
+  resumed_.clear();  // the same descriptor three times: closed once below
+  close(fd);
+}
+
+TEST_F(IdleParkingTest, ADescriptorNumberReusedAfterCloseIsParkedAfresh) {
+  auto [fd, peer] = pair();
+  ASSERT_TRUE(parking_->park(fd, milliseconds(60000)));
+  ASSERT_EQ(write(peer, "x", 1), 1);
+  runFor(milliseconds(2000));
+  ASSERT_EQ(resumed_.size(), 1u);
+  resumed_.clear();
+  close(fd);  // leaves the epoll set with it
+  auto [again, again_peer] = pair();
+  ASSERT_EQ(again, fd);  // the lowest free number comes back
+  ASSERT_TRUE(parking_->park(again, milliseconds(60000)));
+  ASSERT_EQ(write(again_peer, "z", 1), 1);
+  runFor(milliseconds(2000));
+  ASSERT_EQ(resumed_.size(), 1u);
+  EXPECT_EQ(resumed_[0], again);
+}
+
 TEST_F(IdleParkingTest, ARequestSentWithEofIsHandedBack) {
   auto [fd, peer] = pair();
   ASSERT_TRUE(parking_->park(fd, milliseconds(60000)));
