@@ -114,10 +114,12 @@ struct Http2Pool::Registered {
 };
 
 std::vector<Http2Pool::Registered>& Http2Pool::registry() {
-  // Never destroyed at thread exit (the worker's event base is gone by then,
-  // so closing connections would touch freed bufferevents).
-  thread_local std::vector<Registered>* pools = new std::vector<Registered>();
-  return *pools;
+  // Destroying the list at thread exit frees only the list: a pool left in it
+  // is not closed then (the worker's event base is gone by that time, and
+  // closing connections would touch freed bufferevents). Connectors forget()
+  // their pools when destroyed, so none is left in practice.
+  thread_local std::vector<Registered> pools;
+  return pools;
 }
 
 Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, Connector& connector,

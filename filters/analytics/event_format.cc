@@ -51,7 +51,7 @@ class Writer {
  public:
   explicit Writer(char* p) : p_(p) {}
   void raw(std::string_view s) {
-    std::memcpy(p_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // data() may be null when empty
     p_ += s.size();
   }
   void field(std::string_view v) {

@@ -33,7 +33,7 @@ class JsonWriter {
  public:
   explicit JsonWriter(char* p) : p_(p) {}
   void raw(std::string_view s) {
-    std::memcpy(p_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // data() may be null when empty
     p_ += s.size();
   }
   void string(std::string_view in);
@@ -71,6 +71,10 @@ void JsonWriter::string(std::string_view in) {
     return t;
   }();
   *p_++ = '"';
+  if (in.empty()) {
+    *p_++ = '"';
+    return;
+  }
   std::memcpy(p_, in.data(), in.size());  // the usual case: nothing to escape
   size_t i = 0;
   for (; i + 8 <= in.size(); i += 8) {  // eight plain bytes at a time

@@ -74,7 +74,8 @@ class PieceWriter {
  public:
   explicit PieceWriter(char* at) : at_(at) {}
   void put(std::string_view piece) {
-    std::memcpy(at_, piece.data(), piece.size());
+    // An empty view may have a null data(): memcpy must not see it (UB).
+    if (!piece.empty()) std::memcpy(at_, piece.data(), piece.size());
     at_ += piece.size();
   }
   char* end() const { return at_; }
