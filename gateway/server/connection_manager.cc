@@ -34,6 +34,13 @@ constexpr std::chrono::milliseconds kLingerTime{2000};
 // freed later stays in the heap as holes between live objects), yet late
 // enough that a busy keep-alive connection does not pay for it per request.
 constexpr std::chrono::milliseconds kIdleReleaseDelay{100};
+// A client that came back within kQuickReturn of being parked sends requests
+// every fraction of a second: parking it after each one would cost more than
+// it saves (a parked socket's wake-up is a few more syscalls than a released
+// codec's), so its connection releases only the codec at kIdleReleaseDelay
+// and parks after kLateParkDelay more without a request.
+constexpr std::chrono::milliseconds kQuickReturn{1000};
+constexpr std::chrono::milliseconds kLateParkDelay{1000};
 
 http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction action) {
   switch (action) {
@@ -191,7 +198,8 @@ bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
   return true;
 }
 
-void ConnectionManager::resume() {
+void ConnectionManager::resume(std::chrono::milliseconds parked_for) {
+  park_late_ = parked_for < kQuickReturn;
   setUpBufferevent();  // the socket is readable: onRead runs on the next loop pass
   createCodec("http/1.1");
   armIdle();  // until it does (a spurious wake-up reads nothing)
@@ -482,6 +490,19 @@ void ConnectionManager::onTimer() {
           kIdleReleaseDelay;
       timer_mode_ = TimerMode::Idle;
       releaseIdleMemory();
+      if (park_late_ && left > kLateParkDelay) {
+        timer_mode_ = TimerMode::LatePark;
+        timer_->enable(kLateParkDelay);
+        return;
+      }
+      if (!park(left)) timer_->enable(left);
+      return;
+    }
+    case TimerMode::LatePark: {
+      const auto left =
+          std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms) -
+          kIdleReleaseDelay - kLateParkDelay;
+      timer_mode_ = TimerMode::Idle;
       if (!park(left)) timer_->enable(left);
       return;
     }

@@ -84,7 +84,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
 
   void start();
   // A parked socket (WorkerContext::parkIdle) with bytes to read: HTTP/1.
-  void resume();
+  // `parked_for`: how long it waited (a quick return makes it park later).
+  void resume(std::chrono::milliseconds parked_for);
   // Graceful shutdown: finish the current requests (HTTP/2: GOAWAY), then
   // close; close now if idle.
   void drain();
@@ -152,10 +153,12 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   };
   std::unique_ptr<::event, EventDeleter> flush_event_;  // made when first needed
   bool flush_scheduled_ = false;
-  // IdleRelease: idle, memory not yet released; Idle: the rest of the idle timeout.
+  // IdleRelease: idle, memory not yet released; LatePark: released, parked
+  // when it fires (park_late_); Idle: the rest of the idle timeout.
   enum class TimerMode {
     None,
     IdleRelease,
+    LatePark,
     Idle,
     HeaderRead,
     Linger
@@ -169,6 +172,9 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   bool in_dispatch_ = false;
   // HTTP/1, idle, codec released (counted in the worker's idle-released gauge).
   bool idle_released_ = false;
+  // Resumed from the parking soon after it was parked: park only after
+  // kLateParkDelay more of idleness (connection_manager.cc).
+  bool park_late_ = false;
   // Requests in a row that were already waiting when the previous response
   // ended (HTTP/1.1 pipelining), for listenerConfig.maxPipelinedRequests.
   int64_t pipelined_ = 0;

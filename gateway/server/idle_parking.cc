@@ -17,8 +17,7 @@ constexpr int kReadyBatch = 64;
 
 }  // namespace
 
-IdleParking::IdleParking(event::Dispatcher& dispatcher,
-                         std::function<void(evutil_socket_t fd)> resume,
+IdleParking::IdleParking(event::Dispatcher& dispatcher, ResumeFn resume,
                          std::function<void()> closed)
     : dispatcher_(dispatcher), resume_(std::move(resume)), closed_(std::move(closed)) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -58,7 +57,9 @@ bool IdleParking::park(evutil_socket_t fd, std::chrono::milliseconds idle_left) 
   if (epoll_fd_ < 0) return false;
   auto* p = new Parked;
   p->fd = fd;
-  p->deadline_ms = nowMs() + idle_left.count();
+  const int64_t now = nowMs();
+  p->deadline_ms = now + idle_left.count();
+  p->parked_at_ms = static_cast<uint32_t>(now);
   epoll_event ev{};
   // Level-triggered: bytes that arrived before this call are reported too.
   // One-shot: a socket handed back stays in the set, disarmed, so that
@@ -169,9 +170,10 @@ void IdleParking::onReady() {
       unlink(p);
       --size_;
       const evutil_socket_t fd = p->fd;
+      const std::chrono::milliseconds parked_for(static_cast<uint32_t>(nowMs()) - p->parked_at_ms);
       delete p;
       if (was_head) armTimer();
-      resume_(fd);
+      resume_(fd, parked_for);
     }
   } while (n == kReadyBatch);
 }

@@ -32,11 +32,12 @@ namespace gw::server {
 
 class IdleParking {
  public:
-  // resume(fd): the client sent bytes (maybe with EOF); the callee owns fd.
+  // resume(fd, parked_for): the client sent bytes (maybe with EOF) after
+  // `parked_for` in the parking; the callee owns fd.
   // closed(): a parked socket was closed here (idle timeout, the client
   // closed or reset it, closeAll()).
-  IdleParking(event::Dispatcher& dispatcher, std::function<void(evutil_socket_t fd)> resume,
-              std::function<void()> closed);
+  using ResumeFn = std::function<void(evutil_socket_t fd, std::chrono::milliseconds parked_for)>;
+  IdleParking(event::Dispatcher& dispatcher, ResumeFn resume, std::function<void()> closed);
   // Closes what is parked, without calling closed().
   ~IdleParking();
   IdleParking(const IdleParking&) = delete;
@@ -56,6 +57,7 @@ class IdleParking {
     Parked* next = nullptr;
     int64_t deadline_ms = 0;  // on the dispatcher's monotonic clock
     evutil_socket_t fd = -1;
+    uint32_t parked_at_ms = 0;  // the clock's low 32 bits (wraps after 49 days)
   };
   struct EventDeleter {
     void operator()(::event* e) const { event_free(e); }
@@ -71,7 +73,7 @@ class IdleParking {
   int64_t nowMs() const;
 
   event::Dispatcher& dispatcher_;
-  std::function<void(evutil_socket_t)> resume_;
+  ResumeFn resume_;
   std::function<void()> closed_;
   int epoll_fd_ = -1;
   std::unique_ptr<::event, EventDeleter> ready_event_;

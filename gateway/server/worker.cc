@@ -63,8 +63,15 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, Ac
   active_gauge_ =
       &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   idle_released_gauge_ = &idleReleasedGauge(stats_);
+  parked_gauge_ = &stats_.gauge("microgw_downstream_connections_parked",
+                                "Idle plain HTTP/1 connections waiting as bare sockets for their "
+                                "next request (counted in _idle_released too).");
   parking_ = std::make_unique<IdleParking>(
-      *dispatcher_, [this](evutil_socket_t fd) { resumeParked(fd); }, [this] { parkedClosed(); });
+      *dispatcher_,
+      [this](evutil_socket_t fd, std::chrono::milliseconds parked_for) {
+        resumeParked(fd, parked_for);
+      },
+      [this] { parkedClosed(); });
   listener_.reset(listenOn(listen_fd_, &Worker::onAccept));
   if (tls_listen_fd >= 0) {
     tls_listener_.reset(listenOn(tls_listen_fd, &Worker::onAcceptTls));
@@ -257,10 +264,11 @@ bool Worker::parkIdle(ConnectionManager& connection, evutil_socket_t fd,
   }
   forget(connection);  // still an open connection: active_ stays
   idle_released_gauge_->add(1);
+  parked_gauge_->add(1);
   return true;
 }
 
-void Worker::resumeParked(evutil_socket_t fd) {
+void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_for) {
   bufferevent* bev = bufferevent_socket_new(dispatcher_->base(), fd, BEV_OPT_CLOSE_ON_FREE);
   if (bev == nullptr) {
     GW_LOG_WARN("worker ", index_, ": out of memory for an idle connection's buffers; closing it");
@@ -277,11 +285,13 @@ void Worker::resumeParked(evutil_socket_t fd) {
   auto conn = std::make_unique<ConnectionManager>(*this, bev, std::move(peer));
   ConnectionManager* raw = conn.get();
   connections_.emplace(raw, std::move(conn));
-  raw->resume();
+  parked_gauge_->sub(1);
+  raw->resume(parked_for);
 }
 
 void Worker::parkedClosed() {
   idle_released_gauge_->sub(1);
+  parked_gauge_->sub(1);
   active_.fetch_sub(1);
   active_gauge_->sub(1);
   exitIfDrained();

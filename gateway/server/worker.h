@@ -73,7 +73,7 @@ class Worker : public WorkerContext {
                      DownstreamTransport transport);
   void addConnection(bufferevent* bev, std::string peer, DownstreamTransport transport);
   // A parked socket with bytes to read gets a new ConnectionManager.
-  void resumeParked(evutil_socket_t fd);
+  void resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_for);
   // A parked socket was closed (already off connections_, still counted).
   void parkedClosed();
   void forget(ConnectionManager& connection);
@@ -109,6 +109,7 @@ class Worker : public WorkerContext {
   std::unique_ptr<IdleParking> parking_;
   stats::Gauge* active_gauge_ = nullptr;
   stats::Gauge* idle_released_gauge_ = nullptr;
+  stats::Gauge* parked_gauge_ = nullptr;
   std::atomic<size_t> active_{0};
   bool draining_ = false;
   std::thread thread_;

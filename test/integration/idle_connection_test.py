@@ -158,6 +158,32 @@ class IdleConnectionTest(h.GatewayTestCase):
         self.wait_gauge(0)
         h.wait_until(lambda: self.active() == 0, timeout=h.scaled(5), what="no open connection")
 
+    def parked(self):
+        return int(self.gw.metrics().get("microgw_downstream_connections_parked", 0))
+
+    def test_a_client_that_comes_back_quickly_is_parked_later(self):
+        # Parked at 100 ms idle; back 50 ms later: from then on the connection
+        # releases its codec at 100 ms but parks only after 1.1 s idle, so a
+        # client pausing 300 ms between requests is not parked each time.
+        self.wait_gauge(0)
+        with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
+            status, _, rest = self.get(sock, b"/echo/first")
+            self.assertEqual(status, 200)
+            h.wait_until(lambda: self.parked() == 1, timeout=h.scaled(5),
+                         what="the connection parked")
+            status, _, rest = self.get(sock, b"/echo/back-soon", rest)
+            self.assertEqual(status, 200)
+            for i in range(4):
+                time.sleep(0.3)
+                self.assertEqual(self.parked(), 0, "parked again %d x 300 ms after" % i)
+                self.assertEqual(self.gauge(), 1)  # the codec is released all the same
+                status, _, rest = self.get(sock, b"/echo/steady%d" % i, rest)
+                self.assertEqual(status, 200)
+            h.wait_until(lambda: self.parked() == 1, timeout=h.scaled(5),
+                         what="the connection parked after a longer pause")
+        self.wait_gauge(0)
+        h.wait_until(lambda: self.parked() == 0, timeout=h.scaled(5), what="no parked connection")
+
     def test_http1_request_with_eof_on_a_parked_connection_is_answered(self):
         self.wait_gauge(0)
         with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:

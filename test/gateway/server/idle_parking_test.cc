@@ -26,8 +26,9 @@ class IdleParkingTest : public ::testing::Test {
       : dispatcher_(event::createDispatcher("test")),
         parking_(std::make_unique<IdleParking>(
             *dispatcher_,
-            [this](evutil_socket_t fd) {
+            [this](evutil_socket_t fd, milliseconds parked_for) {
               resumed_.push_back(fd);
+              parked_for_.push_back(parked_for);
               dispatcher_->exit();
             },
             [this] {
@@ -60,6 +61,7 @@ class IdleParkingTest : public ::testing::Test {
   event::DispatcherPtr dispatcher_;
   std::unique_ptr<IdleParking> parking_;
   std::vector<int> resumed_;
+  std::vector<milliseconds> parked_for_;
   std::vector<int> peers_;
   int closed_ = 0;
   std::vector<Clock::time_point> closed_at_;
@@ -79,6 +81,18 @@ TEST_F(IdleParkingTest, BytesFromTheClientHandTheSocketBack) {
   EXPECT_EQ(closed_, 0);
   char buf[8];
   EXPECT_EQ(read(fd, buf, sizeof(buf)), 3);  // the bytes are still there for the parser
+}
+
+TEST_F(IdleParkingTest, AHandBackSaysHowLongTheSocketWaited) {
+  auto [fd, peer] = pair();
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(parking_->park(fd, milliseconds(60000)));
+  runFor(milliseconds(150));
+  ASSERT_EQ(write(peer, "x", 1), 1);
+  runFor(milliseconds(2000));
+  ASSERT_EQ(parked_for_.size(), 1u);
+  EXPECT_GE(parked_for_[0], milliseconds(140));
+  EXPECT_LE(parked_for_[0], std::chrono::duration_cast<milliseconds>(Clock::now() - t0));
 }
 
 TEST_F(IdleParkingTest, AHandedBackSocketCanBeParkedAgainAndWakesAgain) {
