@@ -7,7 +7,6 @@
 // gperftools' C API, declared weak: null unless tcmalloc is in the process.
 extern "C" {
 int MallocExtension_GetNumericProperty(const char* property, size_t* value) __attribute__((weak));
-void MallocExtension_ReleaseFreeMemory() __attribute__((weak));
 }
 
 namespace gw::heap {
@@ -50,14 +49,6 @@ std::string heapStatsJson(const HeapStats& s) {
                  ", \"heap_size\": ", s.heap_size, ", \"free_in_heap\": ", s.free_in_heap,
                  ", \"unmapped\": ", s.unmapped, ", \"thread_caches\": ", s.thread_caches,
                  ", \"central_caches\": ", s.central_caches, "}\n");
-}
-
-void releaseFreeMemory() {
-  if (MallocExtension_ReleaseFreeMemory != nullptr) {
-    MallocExtension_ReleaseFreeMemory();
-  } else {
-    malloc_trim(0);
-  }
 }
 
 }  // namespace gw::heap

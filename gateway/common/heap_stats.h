@@ -1,10 +1,9 @@
 #pragma once
 
-// What the process's allocator holds, for the admin endpoint /memory and for
-// handing free memory back to the kernel. Works with whichever allocator the
-// binary runs on: gperftools' tcmalloc (linked by default, or preloaded) is
-// found at run time through its C API; anything else is read as glibc's
-// malloc (mallinfo2).
+// What the process's allocator holds, for the admin endpoint /memory. Works
+// with whichever allocator the binary runs on: gperftools' tcmalloc (linked
+// by default, or preloaded) is found at run time through its C API; anything
+// else is read as glibc's malloc (mallinfo2).
 
 #include <cstddef>
 #include <string>
@@ -25,10 +24,5 @@ HeapStats heapStats();
 
 // The stats as one JSON object (the admin endpoint's body).
 std::string heapStatsJson(const HeapStats& stats);
-
-// Gives the allocator's free pages back to the kernel (tcmalloc's
-// ReleaseFreeMemory, glibc's malloc_trim). Costs a walk of the free lists:
-// call it when a burst is over, not per request.
-void releaseFreeMemory();
 
 }  // namespace gw::heap

@@ -145,11 +145,14 @@ void IdleParking::onReadyCb(evutil_socket_t, short, void* arg) {
   static_cast<IdleParking*>(arg)->onReady();
 }
 
+// The timer stays armed for the deadline of a head that leaves here: firing
+// early, it closes nothing and re-arms for the new head.
 void IdleParking::onReady() {
   epoll_event ready[kReadyBatch];
   int n;
   do {
     n = epoll_wait(epoll_fd_, ready, kReadyBatch, 0);
+    const uint32_t now = static_cast<uint32_t>(nowMs());
     for (int i = 0; i < n; ++i) {
       auto* p = static_cast<Parked*>(ready[i].data.ptr);
       const uint32_t what = ready[i].events;
@@ -161,18 +164,14 @@ void IdleParking::onReady() {
         gone = ioctl(p->fd, FIONREAD, &pending) != 0 || pending == 0;
       }
       if (gone) {
-        const bool was_head = p == head_;
         closeParked(p);
-        if (was_head) armTimer();
         continue;
       }
-      const bool was_head = p == head_;
       unlink(p);
       --size_;
       const evutil_socket_t fd = p->fd;
-      const std::chrono::milliseconds parked_for(static_cast<uint32_t>(nowMs()) - p->parked_at_ms);
+      const std::chrono::milliseconds parked_for(now - p->parked_at_ms);
       delete p;
-      if (was_head) armTimer();
       resume_(fd, parked_for);
     }
   } while (n == kReadyBatch);

@@ -232,26 +232,32 @@ void Worker::handshakeDone(PendingTlsConnection& pending, bufferevent* bev,
   if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) bufferevent_trigger(bev, EV_READ, 0);
 }
 
-void Worker::addConnection(bufferevent* bev, std::string peer, DownstreamTransport transport) {
+ConnectionManager& Worker::track(bufferevent* bev, std::string peer,
+                                 DownstreamTransport transport) {
   auto conn =
       std::make_unique<ConnectionManager>(*this, bev, std::move(peer), std::move(transport));
-  ConnectionManager* raw = conn.get();
-  connections_.emplace(raw, std::move(conn));
-  active_.fetch_add(1);
-  active_gauge_->add(1);
-  raw->start();
+  ConnectionManager& raw = *conn;
+  connections_.emplace(&raw, std::move(conn));
+  return raw;
 }
 
-void Worker::forget(ConnectionManager& connection) {
+void Worker::addConnection(bufferevent* bev, std::string peer, DownstreamTransport transport) {
+  ConnectionManager& conn = track(bev, std::move(peer), std::move(transport));
+  active_.fetch_add(1);
+  active_gauge_->add(1);
+  conn.start();
+}
+
+bool Worker::forget(ConnectionManager& connection) {
   auto it = connections_.find(&connection);
-  if (it == connections_.end()) return;
+  if (it == connections_.end()) return false;
   dispatcher_->deferredDelete(std::make_unique<Deferred<ConnectionManager>>(std::move(it->second)));
   connections_.erase(it);
+  return true;
 }
 
 void Worker::connectionClosed(ConnectionManager& connection) {
-  if (!connections_.contains(&connection)) return;
-  forget(connection);
+  if (!forget(connection)) return;
   active_.fetch_sub(1);
   active_gauge_->sub(1);
   exitIfDrained();
@@ -282,11 +288,8 @@ void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_f
   std::string peer = getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0
                          ? addressText(reinterpret_cast<sockaddr*>(&addr))
                          : "?";
-  auto conn = std::make_unique<ConnectionManager>(*this, bev, std::move(peer));
-  ConnectionManager* raw = conn.get();
-  connections_.emplace(raw, std::move(conn));
   parked_gauge_->sub(1);
-  raw->resume(parked_for);
+  track(bev, std::move(peer), DownstreamTransport{}).resume(parked_for);  // still counted active
 }
 
 void Worker::parkedClosed() {

@@ -76,7 +76,10 @@ class Worker : public WorkerContext {
   void resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_for);
   // A parked socket was closed (already off connections_, still counted).
   void parkedClosed();
-  void forget(ConnectionManager& connection);
+  // A new ConnectionManager in connections_ (not counted: the callers do).
+  ConnectionManager& track(bufferevent* bev, std::string peer, DownstreamTransport transport);
+  // Takes `connection` out of connections_ and deletes it later; false if unknown.
+  bool forget(ConnectionManager& connection);
   void exitIfDrained();
   evconnlistener* listenOn(int fd, evconnlistener_cb cb);
   void drainOnThread();

@@ -101,12 +101,20 @@ class IdleConnectionTest(h.GatewayTestCase):
         # Closed by the client while released: off the gauge.
         self.wait_gauge(0)
 
-    def test_http1_request_split_across_the_release(self):
+    def released_connection(self):
+        """A connection that was answered once and has released (parked) since:
+        (socket, bytes read past the answer)."""
         self.wait_gauge(0)
-        with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
-            status, _, rest = self.get(sock, b"/echo/a")
-            self.assertEqual(status, 200)
-            self.wait_gauge(1)
+        sock = socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10)
+        self.addCleanup(sock.close)
+        status, _, rest = self.get(sock, b"/echo/before")
+        self.assertEqual(status, 200)
+        self.wait_gauge(1)
+        return sock, rest
+
+    def test_http1_request_split_across_the_release(self):
+        sock, rest = self.released_connection()
+        with sock:
             sock.sendall(b"GET /core/v1/echo/split HTTP/1.1\r\n")
             time.sleep(0.2)
             sock.sendall(b"Host: gw\r\n\r\n")
@@ -165,12 +173,9 @@ class IdleConnectionTest(h.GatewayTestCase):
         # Parked at 100 ms idle; back 50 ms later: from then on the connection
         # releases its codec at 100 ms but parks only after 1.1 s idle, so a
         # client pausing 300 ms between requests is not parked each time.
-        self.wait_gauge(0)
-        with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
-            status, _, rest = self.get(sock, b"/echo/first")
-            self.assertEqual(status, 200)
-            h.wait_until(lambda: self.parked() == 1, timeout=h.scaled(5),
-                         what="the connection parked")
+        sock, rest = self.released_connection()
+        with sock:
+            self.assertEqual(self.parked(), 1)
             status, _, rest = self.get(sock, b"/echo/back-soon", rest)
             self.assertEqual(status, 200)
             for i in range(4):
@@ -185,11 +190,8 @@ class IdleConnectionTest(h.GatewayTestCase):
         h.wait_until(lambda: self.parked() == 0, timeout=h.scaled(5), what="no parked connection")
 
     def test_http1_request_with_eof_on_a_parked_connection_is_answered(self):
-        self.wait_gauge(0)
-        with socket.create_connection((h.LOOPBACK, self.gw.port), timeout=10) as sock:
-            status, _, rest = self.get(sock, b"/echo/before")
-            self.assertEqual(status, 200)
-            self.wait_gauge(1)
+        sock, rest = self.released_connection()
+        with sock:
             sock.sendall(b"GET /core/v1/echo/last HTTP/1.1\r\nHost: gw\r\n\r\n")
             sock.shutdown(socket.SHUT_WR)
             status, body, _ = read_response(sock, rest)
