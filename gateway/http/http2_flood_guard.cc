@@ -12,14 +12,34 @@ Http2FloodGuard::Http2FloodGuard(const Http2Settings& settings) : settings_(sett
   control_frames_ = Bucket{static_cast<double>(settings_.control_frame_burst), now};
 }
 
-bool Http2FloodGuard::take(Bucket& bucket, uint32_t burst, uint32_t rate) {
+void Http2FloodGuard::refill(Bucket& bucket, uint32_t burst, uint32_t rate) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - bucket.last).count();
   bucket.last = now;
   bucket.tokens = std::min<double>(burst, bucket.tokens + elapsed * rate);
+}
+
+bool Http2FloodGuard::take(Bucket& bucket, uint32_t burst, uint32_t rate) {
+  refill(bucket, burst, rate);
   if (bucket.tokens < 1) return false;
   bucket.tokens -= 1;
   return true;
+}
+
+Http2FloodGuard::Tokens Http2FloodGuard::tokens() {
+  refill(resets_, settings_.reset_burst, settings_.reset_rate_per_second);
+  refill(control_frames_, settings_.control_frame_burst, settings_.control_frame_rate_per_second);
+  constexpr double kMax = UINT16_MAX;
+  return Tokens{static_cast<uint16_t>(std::min(resets_.tokens, kMax)),
+                static_cast<uint16_t>(std::min(control_frames_.tokens, kMax))};
+}
+
+void Http2FloodGuard::restore(Tokens tokens, std::chrono::milliseconds elapsed) {
+  const auto then = std::chrono::steady_clock::now() - elapsed;
+  resets_ = Bucket{static_cast<double>(tokens.resets), then};
+  control_frames_ = Bucket{static_cast<double>(tokens.control_frames), then};
+  refill(resets_, settings_.reset_burst, settings_.reset_rate_per_second);
+  refill(control_frames_, settings_.control_frame_burst, settings_.control_frame_rate_per_second);
 }
 
 std::string Http2FloodGuard::check(const nghttp2_frame& frame) {

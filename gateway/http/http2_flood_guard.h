@@ -24,11 +24,24 @@ class Http2FloodGuard {
   // "" when `frame` is within the limits, else what the client overdid.
   std::string check(const nghttp2_frame& frame);
 
+  // Whole tokens left in the reset and control-frame buckets, refilled to
+  // now: what a parked connection's next codec starts from (Http2IdleState),
+  // so that going idle does not give a client a fresh burst.
+  struct Tokens {
+    uint16_t resets;
+    uint16_t control_frames;
+  };
+  Tokens tokens();
+  // The buckets hold `tokens` plus what refilled in `elapsed` since.
+  void restore(Tokens tokens, std::chrono::milliseconds elapsed);
+
  private:
   struct Bucket {
     double tokens;
     std::chrono::steady_clock::time_point last;
   };
+  // Adds what refilled since the bucket was last looked at.
+  static void refill(Bucket& bucket, uint32_t burst, uint32_t rate);
   // Takes a token; false when the bucket is empty.
   static bool take(Bucket& bucket, uint32_t burst, uint32_t rate);
 

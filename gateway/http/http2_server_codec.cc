@@ -66,6 +66,7 @@ Http2ServerCodec::Http2ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* ou
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries,
                           sizeof(entries) / sizeof(entries[0]));
+  unacked_settings_ = 1;
 }
 
 Http2ServerCodec::~Http2ServerCodec() {
@@ -118,18 +119,17 @@ void Http2ServerCodec::sendProtocolError(int status, std::string_view body) {
   if (status == 408) {
     // A header block left open past headerReadTimeoutInMillis: no stream can
     // carry an answer, so the GOAWAY's debug data does (the JSON error body).
-    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                          nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_PROTOCOL_ERROR,
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, lastStreamId(), NGHTTP2_PROTOCOL_ERROR,
                           reinterpret_cast<const uint8_t*>(body.data()), body.size());
     return;
   }
-  nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+  nghttp2_session_terminate_session2(session_, lastStreamId(), NGHTTP2_PROTOCOL_ERROR);
 }
 
 void Http2ServerCodec::enhanceYourCalm(std::string_view what) {
   if (!terminated_) {
     terminated_ = true;
-    nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
+    nghttp2_session_terminate_session2(session_, lastStreamId(), NGHTTP2_ENHANCE_YOUR_CALM);
   }
   fail(gw::cat(what, "; sent GOAWAY ENHANCE_YOUR_CALM"));
 }
@@ -137,9 +137,7 @@ void Http2ServerCodec::enhanceYourCalm(std::string_view what) {
 void Http2ServerCodec::goAway() {
   if (goaway_ || terminated_) return;
   goaway_ = true;
-  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
-                        nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
-                        nullptr, 0);
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, lastStreamId(), NGHTTP2_NO_ERROR, nullptr, 0);
 }
 
 bool Http2ServerCodec::wantsClose() const {
@@ -155,6 +153,196 @@ bool Http2ServerCodec::releaseIdleMemory() {
   memory_.releaseLargeBuffers();
   memory_.releaseCachedBlocks();
   return true;
+}
+
+int32_t Http2ServerCodec::lastStreamId() const {
+  return std::max(nghttp2_session_get_last_proc_stream_id(session_), resumed_last_stream_);
+}
+
+std::optional<Http2IdleState> Http2ServerCodec::idleState() {
+  if (!streams_.empty() || in_dispatch_ || in_flush_ || failed_ || goaway_ || terminated_ ||
+      open_header_block_ != 0 || unacked_settings_ != 0 ||
+      nghttp2_session_want_read(session_) == 0 || nghttp2_session_want_write(session_) != 0 ||
+      nghttp2_session_get_hd_inflate_dynamic_table_size(session_) != 0 ||
+      nghttp2_session_get_effective_recv_data_length(session_) != 0) {
+    return std::nullopt;
+  }
+  auto remote = [this](nghttp2_settings_id id) {
+    return nghttp2_session_get_remote_settings(session_, id);
+  };
+  Http2IdleState state;
+  state.header_table_size = remote(NGHTTP2_SETTINGS_HEADER_TABLE_SIZE);
+  state.max_concurrent_streams = remote(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  state.initial_window_size = remote(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+  state.max_frame_size = remote(NGHTTP2_SETTINGS_MAX_FRAME_SIZE);
+  state.max_header_list_size = remote(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE);
+  state.enable_push = remote(NGHTTP2_SETTINGS_ENABLE_PUSH) == 1;
+  state.enable_connect_protocol = remote(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
+  state.no_rfc7540_priorities = remote(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES) == 1;
+  state.send_window = nghttp2_session_get_remote_window_size(session_);
+  state.last_stream_id = lastStreamId();
+  state.tokens = flood_guard_.tokens();
+  return state;
+}
+
+bool Http2ServerCodec::prepareIdle() {
+  if (!streams_.empty() || failed_ || goaway_ || terminated_ || open_header_block_ != 0) {
+    return false;
+  }
+  bool asked = false;
+  if (const int32_t unacked = nghttp2_session_get_effective_recv_data_length(session_);
+      unacked > 0) {
+    nghttp2_submit_window_update(session_, NGHTTP2_FLAG_NONE, 0, unacked);
+    asked = true;
+  }
+  if (nghttp2_session_get_hd_inflate_dynamic_table_size(session_) != 0 && unacked_settings_ == 0) {
+    const nghttp2_settings_entry empty[] = {{NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 0}};
+    const nghttp2_settings_entry back[] = {
+        {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, NGHTTP2_DEFAULT_HEADER_TABLE_SIZE}};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, empty, 1);
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, back, 1);
+    unacked_settings_ += 2;
+    asked = true;
+  }
+  return asked || unacked_settings_ > 0;
+}
+
+namespace {
+void appendUint32(std::string& out, uint32_t v) {
+  const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 8), static_cast<char>(v)};
+  out.append(b, sizeof(b));
+}
+
+void appendFrame(std::string& out, uint8_t type, uint8_t flags, int32_t stream,
+                 std::string_view payload) {
+  const size_t n = payload.size();
+  const char head[5] = {static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n),
+                        static_cast<char>(type), static_cast<char>(flags)};
+  out.append(head, sizeof(head));
+  appendUint32(out, static_cast<uint32_t>(stream));
+  out.append(payload);
+}
+
+// The replayed request's header block: GET / over http (indexed static
+// fields) to :authority "r" (a literal not indexed): nothing enters the
+// dynamic table.
+constexpr std::string_view kStaticGet = "\x82\x84\x86\x01\x01r";
+
+// The replayed response's body: its bytes are never sent, so never written.
+ssize_t unwrittenBody(nghttp2_session*, int32_t, uint8_t*, size_t length, uint32_t* flags,
+                      nghttp2_data_source* source, void*) {
+  auto& left = *static_cast<size_t*>(source->ptr);
+  const size_t n = std::min(length, left);
+  left -= n;
+  if (left == 0) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+void appendSetting(std::string& out, uint16_t id, uint32_t value) {
+  out.push_back(static_cast<char>(id >> 8));
+  out.push_back(static_cast<char>(id));
+  appendUint32(out, value);
+}
+}  // namespace
+
+void Http2ServerCodec::discardOutput() {
+  const uint8_t* data = nullptr;
+  while (nghttp2_session_mem_send(session_, &data) > 0) {
+  }
+}
+
+void Http2ServerCodec::resume(const Http2IdleState& state, std::chrono::milliseconds parked_for) {
+  discardOutput();  // our SETTINGS, which the client acknowledged long ago
+  // The session is fed, as if from the client, what brings it to `state`:
+  // the preface, the client's SETTINGS, the acknowledgement of ours, and the
+  // window the client had granted beyond the initial one; then the client's
+  // last stream again, which the session answers with as many DATA bytes as
+  // the client's window lacks. What the session sends is dropped.
+  std::string settings;
+  appendSetting(settings, NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, state.header_table_size);
+  appendSetting(settings, NGHTTP2_SETTINGS_ENABLE_PUSH, state.enable_push ? 1 : 0);
+  appendSetting(settings, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, state.max_concurrent_streams);
+  appendSetting(settings, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, state.initial_window_size);
+  appendSetting(settings, NGHTTP2_SETTINGS_MAX_FRAME_SIZE, state.max_frame_size);
+  appendSetting(settings, NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, state.max_header_list_size);
+  if (state.enable_connect_protocol)
+    appendSetting(settings, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1);
+  if (state.no_rfc7540_priorities)
+    appendSetting(settings, NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1);
+  std::string in(NGHTTP2_CLIENT_MAGIC, NGHTTP2_CLIENT_MAGIC_LEN);
+  appendFrame(in, NGHTTP2_SETTINGS, NGHTTP2_FLAG_NONE, 0, settings);
+  appendFrame(in, NGHTTP2_SETTINGS, NGHTTP2_FLAG_ACK, 0, {});
+  constexpr int32_t kInitialWindow = NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE;
+  if (state.send_window > kInitialWindow) {
+    std::string increment;
+    appendUint32(increment, static_cast<uint32_t>(state.send_window - kInitialWindow));
+    appendFrame(in, NGHTTP2_WINDOW_UPDATE, NGHTTP2_FLAG_NONE, 0, increment);
+  }
+  const int32_t last = state.last_stream_id;
+  size_t deficit = state.send_window < kInitialWindow
+                       ? static_cast<size_t>(kInitialWindow - state.send_window)
+                       : 0;
+  if (last > 0) {
+    appendFrame(in, NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS, last,
+                kStaticGet);
+    if (deficit > state.initial_window_size) {
+      std::string increment;
+      appendUint32(increment, static_cast<uint32_t>(deficit - state.initial_window_size));
+      appendFrame(in, NGHTTP2_WINDOW_UPDATE, NGHTTP2_FLAG_NONE, last, increment);
+    }
+  }
+  replaying_ = true;
+  in_dispatch_ = true;
+  const ssize_t used =
+      nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(in.data()), in.size());
+  in_dispatch_ = false;
+  const bool replayed = used == static_cast<ssize_t>(in.size());
+  if (replayed && last > 0) {
+    // :status 200 is in the static table too: the encoder adds nothing.
+    static uint8_t kStatusName[] = ":status";
+    static uint8_t kStatusValue[] = "200";
+    const nghttp2_nv status[] = {{kStatusName, kStatusValue, sizeof(kStatusName) - 1,
+                                  sizeof(kStatusValue) - 1, NGHTTP2_NV_FLAG_NONE}};
+    nghttp2_data_provider body;
+    body.source.ptr = &deficit;
+    body.read_callback = &unwrittenBody;
+    nghttp2_submit_response(session_, last, status, 1, deficit > 0 ? &body : nullptr);
+  }
+  discardOutput();  // acknowledgements, the replayed response
+  replaying_ = false;
+  if (!replayed || deficit != 0 ||
+      nghttp2_session_get_remote_window_size(session_) != state.send_window ||
+      (last > 0 && nghttp2_session_find_stream(session_, last) != nullptr)) {
+    // Only what nghttp2 once accepted from this client is replayed.
+    fail(gw::cat("resuming an idle connection: ",
+                 used < 0 ? nghttp2_strerror(static_cast<int>(used)) : "session state differs"));
+    return;
+  }
+  resumed_last_stream_ = last;
+  flood_guard_.restore(state.tokens, parked_for);
+}
+
+std::array<uint8_t, 17> Http2ServerCodec::goAwayFrame(int32_t last_stream_id) {
+  const auto id = static_cast<uint32_t>(last_stream_id);
+  // Length 8, type GOAWAY, no flags, stream 0; last stream id; NO_ERROR.
+  return {0,
+          0,
+          8,
+          NGHTTP2_GOAWAY,
+          0,
+          0,
+          0,
+          0,
+          0,
+          static_cast<uint8_t>(id >> 24),
+          static_cast<uint8_t>(id >> 16),
+          static_cast<uint8_t>(id >> 8),
+          static_cast<uint8_t>(id),
+          0,
+          0,
+          0,
+          NGHTTP2_NO_ERROR};
 }
 
 bool Http2ServerCodec::wantsWrite() const { return nghttp2_session_want_write(session_) != 0; }
@@ -181,7 +369,7 @@ void Http2ServerCodec::flushOutput() {
 int Http2ServerCodec::onBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame,
                                      void* user) {
   Http2ServerCodec* c = self(user);
-  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  if (frame->hd.type != NGHTTP2_HEADERS || c->replaying_) return 0;
   c->open_header_block_ = frame->hd.stream_id;
   if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
     auto s = std::make_unique<Stream>(*c, frame->hd.stream_id);
@@ -285,6 +473,10 @@ int Http2ServerCodec::onFrameRecv(nghttp2_session*, const nghttp2_frame* frame, 
 }
 
 int Http2ServerCodec::frameReceived(const nghttp2_frame& frame) {
+  if (frame.hd.type == NGHTTP2_SETTINGS && (frame.hd.flags & NGHTTP2_FLAG_ACK) != 0 &&
+      unacked_settings_ > 0) {
+    --unacked_settings_;
+  }
   if (std::string flood = flood_guard_.check(frame); !flood.empty()) {
     enhanceYourCalm(flood);
     return 0;

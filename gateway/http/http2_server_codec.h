@@ -12,9 +12,12 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gateway/http/codec.h"
@@ -23,6 +26,26 @@
 #include "gateway/http/http2_settings.h"
 
 namespace gw::http {
+
+// What a new codec needs to take up an idle HTTP/2 connection whose codec was
+// deleted while its socket waited (gateway/server/idle_parking.h): 36 bytes
+// where an idle nghttp2 session holds ~6 kB. The client's SETTINGS, the
+// connection's send window, the last stream the client opened and the flood
+// guard's tokens; everything else of an idle session is the same as a fresh
+// one's (see Http2ServerCodec::idleState).
+struct Http2IdleState {
+  uint32_t header_table_size = 0;
+  uint32_t max_concurrent_streams = 0;
+  uint32_t initial_window_size = 0;
+  uint32_t max_frame_size = 0;
+  uint32_t max_header_list_size = 0;
+  int32_t send_window = 0;  // connection level
+  int32_t last_stream_id = 0;
+  Http2FloodGuard::Tokens tokens{};
+  bool enable_push = false;
+  bool enable_connect_protocol = false;
+  bool no_rfc7540_priorities = false;
+};
 
 class Http2ServerCodec : public ServerCodec {
  public:
@@ -43,6 +66,8 @@ class Http2ServerCodec : public ServerCodec {
 
   // Streams nghttp2 has open (for tests).
   size_t openStreams() const { return streams_.size(); }
+  // The connection's send window: DATA bytes the client accepts now (for tests).
+  int32_t sendWindow() const { return nghttp2_session_get_remote_window_size(session_); }
 
   // The connection is idle: with no stream open and nothing to send, the
   // session's frame buffer pages go back to the kernel and its cached free
@@ -50,6 +75,32 @@ class Http2ServerCodec : public ServerCodec {
   bool releaseIdleMemory();
   // What the nghttp2 session holds (its allocator's count).
   const Http2SessionMemory& sessionMemory() const { return memory_; }
+
+  // Parking an idle connection. The state a new codec resumes from, when
+  // deleting this one loses nothing: no stream open, nothing to send, every
+  // SETTINGS of ours acknowledged, every DATA byte acknowledged
+  // (WINDOW_UPDATE), and the client's HPACK dynamic table (the decoder's)
+  // empty, since nghttp2 does not let its entries be copied. The gateway's
+  // own encoder table need not be kept: what a new encoder adds goes in
+  // front of the old entries in the client's table, and those are evicted
+  // before any new one.
+  std::optional<Http2IdleState> idleState();
+  // Asks the client for what idleState() lacks, so that it is there once the
+  // client answers: a WINDOW_UPDATE for unacknowledged DATA, and when the
+  // client's HPACK table holds entries, SETTINGS_HEADER_TABLE_SIZE 0 and
+  // then 4096 again: on the first acknowledgement the decoder table empties,
+  // and RFC 7541 4.2 makes the client's next header block start by emptying
+  // its encoder's table too. False when waiting would not help (a stream is
+  // open) or nothing is missing.
+  bool prepareIdle();
+  // Called on a new codec, before dispatch(): takes up the connection that
+  // `state` describes, `parked_for` after it was taken. What the session
+  // would send the client now (its SETTINGS, the acknowledgement of the
+  // client's) was sent long ago, and is dropped.
+  void resume(const Http2IdleState& state, std::chrono::milliseconds parked_for);
+  // GOAWAY NO_ERROR naming `last_stream_id`: what a parked connection's
+  // client is told before its socket closes.
+  static std::array<uint8_t, 17> goAwayFrame(int32_t last_stream_id);
 
  private:
   class Stream;
@@ -72,6 +123,10 @@ class Http2ServerCodec : public ServerCodec {
   void enhanceYourCalm(std::string_view what);
   void fail(std::string_view description);
   Stream* stream(int32_t id);
+  // The last stream a GOAWAY names: this session's, or the one before a resume.
+  int32_t lastStreamId() const;
+  // Drops what the session wants to send (resume()).
+  void discardOutput();
 
   ServerCodecCallbacks& callbacks_;
   evbuffer* output_;
@@ -80,8 +135,11 @@ class Http2ServerCodec : public ServerCodec {
   Http2SessionMemory memory_;  // nghttp2's allocator; outlives session_
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
-  Http2FloodGuard flood_guard_;    // after settings_, which it points into
-  int32_t open_header_block_ = 0;  // the stream whose HEADERS lack END_HEADERS, or 0
+  Http2FloodGuard flood_guard_;      // after settings_, which it points into
+  int32_t open_header_block_ = 0;    // the stream whose HEADERS lack END_HEADERS, or 0
+  int32_t resumed_last_stream_ = 0;  // the client's last stream before resume()
+  int unacked_settings_ = 0;         // our SETTINGS frames not yet acknowledged
+  bool replaying_ = false;           // resume() is feeding the session
   bool failed_ = false;
   bool goaway_ = false;      // a graceful GOAWAY went out (draining)
   bool terminated_ = false;  // a GOAWAY with an error went out

@@ -4,6 +4,8 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
+#include <optional>
+
 #include "gateway/common/bev_read.h"
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
@@ -41,6 +43,10 @@ constexpr std::chrono::milliseconds kIdleReleaseDelay{100};
 // and parks after kLateParkDelay more without a request.
 constexpr std::chrono::milliseconds kQuickReturn{1000};
 constexpr std::chrono::milliseconds kLateParkDelay{1000};
+// An HTTP/2 connection always parks late: its wake-up builds a new nghttp2
+// session. If its client must first answer (Http2ServerCodec::prepareIdle:
+// a SETTINGS round trip), parking is tried once more this much later.
+constexpr std::chrono::milliseconds kParkRetryDelay{500};
 
 http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction action) {
   switch (action) {
@@ -91,7 +97,12 @@ ConnectionManager::~ConnectionManager() {
   if (bev_ != nullptr) bufferevent_free(bev_);
 }
 
-void ConnectionManager::createCodec(std::string_view alpn) {
+http::Http2ServerCodec* ConnectionManager::http2() const {
+  return codec_ != nullptr && http1_ == nullptr ? static_cast<http::Http2ServerCodec*>(codec_.get())
+                                                : nullptr;
+}
+
+void ConnectionManager::createCodec(std::string_view alpn, bool resumed) {
   const conf::Config& config = *worker_.runtime()->config;
   const conf::ListenerConfig& l = config.listener;
   http::CodecLimits limits{
@@ -108,13 +119,13 @@ void ConnectionManager::createCodec(std::string_view alpn) {
                                    http::Http2Settings());
   if (codec_->protocol() == http::Protocol::Http1) {
     http1_ = static_cast<http::Http1ServerCodec*>(codec_.get());
-  } else {
+  } else if (!resumed) {
     worker_.stats()
         .counter("microgw_downstream_http2_connections_total",
                  "Downstream connections that speak HTTP/2 (ALPN h2 or h2c prior knowledge).")
         .inc();
     if (worker_.draining()) codec_->goAway();
-  }
+  }  // a parked connection is closed when draining begins: none resumes after
 }
 
 void ConnectionManager::setUpBufferevent() {
@@ -176,18 +187,25 @@ void ConnectionManager::releaseIdleMemory() {
   setIdleReleased(true);
 }
 
-// A plain HTTP/1 socket waits for its next request in the worker's parking
+// A plain socket waits for its next request in the worker's parking
 // (idle_parking.h), and this connection goes away; the next request gets a
-// fresh one (resume()). The HTTP/2 codec writes into the bufferevent's
-// output, and a TLS bufferevent holds the TLS session: those stay.
+// fresh one (resume()). An HTTP/2 session parks when a new one can take up
+// where it stopped (Http2ServerCodec::idleState). A TLS bufferevent holds the
+// TLS session: it stays.
 bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
-  if (!idle_released_ || codec_ != nullptr || tls_ != nullptr || flush_scheduled_ ||
+  if (!idle_released_ || http1_ != nullptr || tls_ != nullptr || flush_scheduled_ ||
       read_disable_count_ > 0 || evbuffer_get_length(bufferevent_get_output(bev_)) > 0 ||
       evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
     return false;
+  std::optional<http::Http2IdleState> session;
+  if (http::Http2ServerCodec* h2 = http2()) {
+    session = h2->idleState();
+    if (!session) return false;
+  }
   const evutil_socket_t fd = bufferevent_getfd(bev_);
-  if (!worker_.parkIdle(*this, fd, idle_left)) return false;
+  if (!worker_.parkIdle(*this, fd, idle_left, session ? &*session : nullptr)) return false;
   // The socket is the parking's now, and this object is deleted later.
+  codec_.reset();  // writes nothing: the session had nothing to send
   closed_ = true;
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
@@ -198,17 +216,24 @@ bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
   return true;
 }
 
-void ConnectionManager::resume(std::chrono::milliseconds parked_for) {
+void ConnectionManager::resume(std::chrono::milliseconds parked_for,
+                               const http::Http2IdleState* http2_session) {
   park_late_ = parked_for < kQuickReturn;
   setUpBufferevent();  // the socket is readable: onRead runs on the next loop pass
-  createCodec("http/1.1");
+  if (http2_session != nullptr) {
+    createCodec("h2", /*resumed=*/true);
+    http2()->resume(*http2_session, parked_for);
+  } else {
+    createCodec("http/1.1");
+  }
   armIdle();  // until it does (a spurious wake-up reads nothing)
 }
 
 stats::Gauge& idleReleasedGauge(stats::Store& stats) {
   return stats.gauge("microgw_downstream_connections_idle_released",
                      "Idle downstream connections that released their memory 100 ms after their "
-                     "last request (plain HTTP/1: parked as bare sockets; HTTP/1 over TLS: the "
+                     "last request (plain HTTP/1 and h2c: parked as bare sockets; HTTP/1 over "
+                     "TLS: the "
                      "codec and buffers; HTTP/2: the frame buffer pages).");
 }
 
@@ -490,7 +515,7 @@ void ConnectionManager::onTimer() {
           kIdleReleaseDelay;
       timer_mode_ = TimerMode::Idle;
       releaseIdleMemory();
-      if (park_late_ && left > kLateParkDelay) {
+      if ((park_late_ || http2() != nullptr) && left > kLateParkDelay) {
         timer_mode_ = TimerMode::LatePark;
         timer_->enable(kLateParkDelay);
         return;
@@ -503,6 +528,24 @@ void ConnectionManager::onTimer() {
           std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms) -
           kIdleReleaseDelay - kLateParkDelay;
       timer_mode_ = TimerMode::Idle;
+      releaseIdleMemory();  // again if HTTP/2 control frames came meanwhile
+      if (park(left)) return;
+      if (http::Http2ServerCodec* h2 = http2();
+          h2 != nullptr && left > kParkRetryDelay && h2->prepareIdle()) {
+        scheduleFlush();
+        timer_mode_ = TimerMode::ParkRetry;
+        timer_->enable(kParkRetryDelay);
+        return;
+      }
+      timer_->enable(left);
+      return;
+    }
+    case TimerMode::ParkRetry: {
+      const auto left =
+          std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms) -
+          kIdleReleaseDelay - kLateParkDelay - kParkRetryDelay;
+      timer_mode_ = TimerMode::Idle;
+      releaseIdleMemory();
       if (!park(left)) timer_->enable(left);
       return;
     }

@@ -7,10 +7,11 @@
 // HTTP/2 many. The codec is picked by ALPN, or on a plain connection by the
 // HTTP/2 preface (h2c prior knowledge, when [http2] enable). Owns the client
 // bufferevent. A connection idle for kIdleReleaseDelay lets go of what it
-// can rebuild (HTTP/1: its codec, and on a plain socket all of itself: the
-// socket waits in the worker's IdleParking and the next request gets a new
-// ConnectionManager; HTTP/2: the session's frame buffer pages), so that many
-// idle keep-alive clients cost little memory. Single-threaded: lives on the
+// can rebuild (HTTP/1: its codec; HTTP/2: the session's frame buffer pages),
+// and on a plain socket then all of itself: the socket waits in the worker's
+// IdleParking and the next request gets a new ConnectionManager (HTTP/2 a
+// session resumed from Http2IdleState), so that many idle keep-alive clients
+// cost little memory. Single-threaded: lives on the
 // worker that accepted the connection, which owns it and deletes it
 // (deferred) after it reports itself closed or parked.
 
@@ -40,7 +41,9 @@ class Gauge;
 
 namespace gw::http {
 class Http1ServerCodec;
-}
+class Http2ServerCodec;
+struct Http2IdleState;
+}  // namespace gw::http
 
 namespace gw::server {
 
@@ -63,11 +66,12 @@ class WorkerContext {
   virtual stats::Counter& requestCounter(const std::string& api, int status) = 0;
   // The connection is finished; the worker deletes it later (deferred).
   virtual void connectionClosed(ConnectionManager& connection) = 0;
-  // An idle plain HTTP/1 connection hands its socket over to wait for the
-  // next request (idle_parking.h); on true the worker owns `fd` and deletes
-  // the connection later, as after connectionClosed(). False: it stays.
+  // An idle plain connection hands its socket over to wait for the next
+  // request (idle_parking.h), with `http2` what its HTTP/2 session resumes
+  // from (null for HTTP/1); on true the worker owns `fd` and deletes the
+  // connection later, as after connectionClosed(). False: it stays.
   virtual bool parkIdle(ConnectionManager& connection, evutil_socket_t fd,
-                        std::chrono::milliseconds idle_left) = 0;
+                        std::chrono::milliseconds idle_left, const http::Http2IdleState* http2) = 0;
 };
 
 // Idle connections that released their memory: HTTP/1 ones parked, HTTP/2
@@ -83,9 +87,10 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   ~ConnectionManager() override;
 
   void start();
-  // A parked socket (WorkerContext::parkIdle) with bytes to read: HTTP/1.
-  // `parked_for`: how long it waited (a quick return makes it park later).
-  void resume(std::chrono::milliseconds parked_for);
+  // A parked socket (WorkerContext::parkIdle) with bytes to read: HTTP/1,
+  // or HTTP/2 resuming from `http2`. `parked_for`: how long it waited (a
+  // quick return makes it park later).
+  void resume(std::chrono::milliseconds parked_for, const http::Http2IdleState* http2);
   // Graceful shutdown: finish the current requests (HTTP/2: GOAWAY), then
   // close; close now if idle.
   void drain();
@@ -112,7 +117,10 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void onFlush();
   void scheduleFlush();
   void onEvent(short events);
-  void createCodec(std::string_view alpn);
+  // `resumed`: a parked connection's codec again (not a new HTTP/2 connection).
+  void createCodec(std::string_view alpn, bool resumed = false);
+  // codec_ when it speaks HTTP/2, else null.
+  http::Http2ServerCodec* http2() const;
   void dispatch();
   void onStreamComplete(ActiveStream& stream);
   // Takes a finished or reset stream out of the list and deletes it later.
@@ -125,8 +133,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // Frees what an idle connection can rebuild (see the class comment).
   void releaseIdleMemory();
   void setIdleReleased(bool released);
-  // Hands a released plain HTTP/1 connection's socket to the worker's
-  // parking; true: this connection is done.
+  // Hands a released plain connection's socket to the worker's parking;
+  // true: this connection is done.
   bool park(std::chrono::milliseconds idle_left);
   void setUpBufferevent();
   const gw::net::WritePath& writePath();
@@ -154,11 +162,14 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   std::unique_ptr<::event, EventDeleter> flush_event_;  // made when first needed
   bool flush_scheduled_ = false;
   // IdleRelease: idle, memory not yet released; LatePark: released, parked
-  // when it fires (park_late_); Idle: the rest of the idle timeout.
+  // when it fires (park_late_, HTTP/2); ParkRetry: an HTTP/2 session asked
+  // its client for what parking needs (prepareIdle), parked when it fires;
+  // Idle: the rest of the idle timeout.
   enum class TimerMode {
     None,
     IdleRelease,
     LatePark,
+    ParkRetry,
     Idle,
     HeaderRead,
     Linger

@@ -17,9 +17,8 @@ constexpr int kReadyBatch = 64;
 
 }  // namespace
 
-IdleParking::IdleParking(event::Dispatcher& dispatcher, ResumeFn resume,
-                         std::function<void()> closed)
-    : dispatcher_(dispatcher), resume_(std::move(resume)), closed_(std::move(closed)) {
+IdleParking::IdleParking(event::Dispatcher& dispatcher, ResumeFn resume, ClosingFn closing)
+    : dispatcher_(dispatcher), resume_(std::move(resume)), closing_(std::move(closing)) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
     GW_LOG_WARN("idle connections cannot be parked (epoll_create1: ", std::strerror(errno),
@@ -125,9 +124,10 @@ void IdleParking::armTimer() {
 void IdleParking::closeParked(Parked* p) {
   unlink(p);
   --size_;
-  ::close(p->fd);
+  const evutil_socket_t fd = p->fd;
   delete p;
-  closed_();
+  closing_(fd);
+  ::close(fd);
 }
 
 void IdleParking::onTimer() {

@@ -12,10 +12,10 @@
 // and the worker builds a fresh ConnectionManager around it; after the rest
 // of listenerConfig.idleTimeoutInMillis without a byte it is closed here.
 //
-// Only what needs no state between requests is parked: a plain socket (TLS
-// keeps its session), HTTP/1 (an HTTP/2 session has its HPACK tables), no
-// request begun and nothing buffered either way. Single-threaded: the
-// worker's thread only.
+// Only plain sockets are parked (TLS keeps its session), with no request
+// begun and nothing buffered either way: HTTP/1 between requests, and HTTP/2
+// (h2c) with no stream open, whose worker keeps the 36 bytes a new codec
+// resumes from (Http2IdleState). Single-threaded: the worker's thread only.
 
 #include <event2/event.h>
 
@@ -34,11 +34,13 @@ class IdleParking {
  public:
   // resume(fd, parked_for): the client sent bytes (maybe with EOF) after
   // `parked_for` in the parking; the callee owns fd.
-  // closed(): a parked socket was closed here (idle timeout, the client
-  // closed or reset it, closeAll()).
+  // closing(fd): a parked socket is about to be closed here (idle timeout,
+  // the client closed or reset it, closeAll()); the callee may still write
+  // a last word to it.
   using ResumeFn = std::function<void(evutil_socket_t fd, std::chrono::milliseconds parked_for)>;
-  IdleParking(event::Dispatcher& dispatcher, ResumeFn resume, std::function<void()> closed);
-  // Closes what is parked, without calling closed().
+  using ClosingFn = std::function<void(evutil_socket_t fd)>;
+  IdleParking(event::Dispatcher& dispatcher, ResumeFn resume, ClosingFn closing);
+  // Closes what is parked, without calling closing().
   ~IdleParking();
   IdleParking(const IdleParking&) = delete;
   IdleParking& operator=(const IdleParking&) = delete;
@@ -47,7 +49,7 @@ class IdleParking {
   // client. False (fd untouched, still the caller's) if the epoll set
   // refuses it: out of memory, or fs.epoll.max_user_watches reached.
   bool park(evutil_socket_t fd, std::chrono::milliseconds idle_left);
-  // Closes every parked socket (draining), calling closed() for each.
+  // Closes every parked socket (draining), calling closing() for each.
   void closeAll();
   size_t size() const { return size_; }
 
@@ -74,7 +76,7 @@ class IdleParking {
 
   event::Dispatcher& dispatcher_;
   ResumeFn resume_;
-  std::function<void()> closed_;
+  ClosingFn closing_;
   int epoll_fd_ = -1;
   std::unique_ptr<::event, EventDeleter> ready_event_;
   event::TimerPtr timer_;

@@ -6,8 +6,10 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "gateway/common/log.h"
 #include "gateway/stats/stats.h"
@@ -64,14 +66,14 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, Ac
       &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   idle_released_gauge_ = &idleReleasedGauge(stats_);
   parked_gauge_ = &stats_.gauge("microgw_downstream_connections_parked",
-                                "Idle plain HTTP/1 connections waiting as bare sockets for their "
-                                "next request (counted in _idle_released too).");
+                                "Idle plain HTTP/1 and h2c connections waiting as bare sockets "
+                                "for their next request (counted in _idle_released too).");
   parking_ = std::make_unique<IdleParking>(
       *dispatcher_,
       [this](evutil_socket_t fd, std::chrono::milliseconds parked_for) {
         resumeParked(fd, parked_for);
       },
-      [this] { parkedClosed(); });
+      [this](evutil_socket_t fd) { parkedClosing(fd); });
   listener_.reset(listenOn(listen_fd_, &Worker::onAccept));
   if (tls_listen_fd >= 0) {
     tls_listener_.reset(listenOn(tls_listen_fd, &Worker::onAcceptTls));
@@ -264,10 +266,11 @@ void Worker::connectionClosed(ConnectionManager& connection) {
 }
 
 bool Worker::parkIdle(ConnectionManager& connection, evutil_socket_t fd,
-                      std::chrono::milliseconds idle_left) {
+                      std::chrono::milliseconds idle_left, const http::Http2IdleState* http2) {
   if (draining_ || !connections_.contains(&connection) || !parking_->park(fd, idle_left)) {
     return false;
   }
+  if (http2 != nullptr) parked_http2_.insert_or_assign(fd, *http2);
   forget(connection);  // still an open connection: active_ stays
   idle_released_gauge_->add(1);
   parked_gauge_->add(1);
@@ -278,9 +281,14 @@ void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_f
   bufferevent* bev = bufferevent_socket_new(dispatcher_->base(), fd, BEV_OPT_CLOSE_ON_FREE);
   if (bev == nullptr) {
     GW_LOG_WARN("worker ", index_, ": out of memory for an idle connection's buffers; closing it");
+    parkedClosing(fd);
     evutil_closesocket(fd);
-    parkedClosed();
     return;
+  }
+  std::optional<http::Http2IdleState> http2;
+  if (auto it = parked_http2_.find(fd); it != parked_http2_.end()) {
+    http2 = it->second;
+    parked_http2_.erase(it);
   }
   idle_released_gauge_->sub(1);
   sockaddr_storage addr{};
@@ -289,10 +297,20 @@ void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_f
                          ? addressText(reinterpret_cast<sockaddr*>(&addr))
                          : "?";
   parked_gauge_->sub(1);
-  track(bev, std::move(peer), DownstreamTransport{}).resume(parked_for);  // still counted active
+  track(bev, std::move(peer), DownstreamTransport{})
+      .resume(parked_for, http2 ? &*http2 : nullptr);  // still counted active
 }
 
-void Worker::parkedClosed() {
+void Worker::parkedClosing(evutil_socket_t fd) {
+  if (auto it = parked_http2_.find(fd); it != parked_http2_.end()) {
+    // An idle timeout or draining: say so, as an unparked session would. The
+    // socket's send buffer is empty (parked with nothing to send), so this
+    // is never partial; a client that already went away makes it fail.
+    const auto goaway = http::Http2ServerCodec::goAwayFrame(it->second.last_stream_id);
+    [[maybe_unused]] const ssize_t sent =
+        send(fd, goaway.data(), goaway.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    parked_http2_.erase(it);
+  }
   idle_released_gauge_->sub(1);
   parked_gauge_->sub(1);
   active_.fetch_sub(1);

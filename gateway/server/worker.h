@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "gateway/http/http2_server_codec.h"
 #include "gateway/server/connection_manager.h"
 #include "gateway/server/idle_parking.h"
 #include "gateway/server/tls_accept.h"
@@ -59,7 +60,7 @@ class Worker : public WorkerContext {
   stats::Counter& requestCounter(const std::string& api, int status) override;
   void connectionClosed(ConnectionManager& connection) override;
   bool parkIdle(ConnectionManager& connection, evutil_socket_t fd,
-                std::chrono::milliseconds idle_left) override;
+                std::chrono::milliseconds idle_left, const http::Http2IdleState* http2) override;
 
  private:
   static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
@@ -74,8 +75,9 @@ class Worker : public WorkerContext {
   void addConnection(bufferevent* bev, std::string peer, DownstreamTransport transport);
   // A parked socket with bytes to read gets a new ConnectionManager.
   void resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_for);
-  // A parked socket was closed (already off connections_, still counted).
-  void parkedClosed();
+  // A parked socket is closing (already off connections_, still counted):
+  // an HTTP/2 client is told so with a GOAWAY first.
+  void parkedClosing(evutil_socket_t fd);
   // A new ConnectionManager in connections_ (not counted: the callers do).
   ConnectionManager& track(bufferevent* bev, std::string peer, DownstreamTransport transport);
   // Takes `connection` out of connections_ and deletes it later; false if unknown.
@@ -110,6 +112,8 @@ class Worker : public WorkerContext {
   // Plain HTTP/1 keep-alive connections between requests, as bare sockets;
   // counted in active_ like the connections_.
   std::unique_ptr<IdleParking> parking_;
+  // What each parked HTTP/2 connection's session resumes from, by socket.
+  absl::flat_hash_map<evutil_socket_t, http::Http2IdleState> parked_http2_;
   stats::Gauge* active_gauge_ = nullptr;
   stats::Gauge* idle_released_gauge_ = nullptr;
   stats::Gauge* parked_gauge_ = nullptr;

@@ -138,6 +138,33 @@ class IdleConnectionTest(h.GatewayTestCase):
             client.close()
         self.wait_gauge(0)
 
+    def test_http2_idle_connection_is_parked_and_resumed(self):
+        # python3-h2 indexes its request fields, as curl and browsers do: before
+        # parking, the gateway asks the client to empty its HPACK table
+        # (SETTINGS_HEADER_TABLE_SIZE 0, then 4096), which it does by reading.
+        self.wait_gauge(0)
+        client = http2_client.H2Client(h.LOOPBACK, self.gw.port)
+        try:
+            self.assertEqual(client.get("/core/v1/echo/h2-first").status(), 200)
+            for round_ in range(2):
+                deadline = time.time() + h.scaled(10)
+                while self.parked() == 0:
+                    self.assertLess(time.time(), deadline, "not parked (round %d)" % round_)
+                    self.assertTrue(client.read_once(timeout=0.2), "closed by the gateway")
+                self.assertEqual(self.active(), 1)
+                # The same fields again and again: indexed anew after the table
+                # was emptied, then referred to by the next request.
+                for i in range(3):
+                    r = client.get("/core/v1/echo/h2-first", headers=[("x-round", str(round_))])
+                    self.assertEqual(r.status(), 200)
+                    self.assertIn(b"/h2-first", bytes(r.data))
+                    self.assertIn(b"x-round", bytes(r.data).lower())
+            self.assertIsNone(client.goaway)
+        finally:
+            client.close()
+        h.wait_until(lambda: self.parked() == 0 and self.gauge() == 0 and self.active() == 0,
+                     timeout=h.scaled(5), what="the closed HTTP/2 connection off the gauges")
+
     def active(self, gw=None):
         return int((gw or self.gw).metrics().get("microgw_downstream_connections_active", 0))
 
@@ -217,7 +244,8 @@ class ParkedConnectionLifetimeTest(unittest.TestCase):
     def gateway(self, idle_ms):
         apis = {"core": h.api_definition("/core/v1", [self.backend.url("/")])}
         gw = h.Microgw(apis, conf={"listenerConfig": {"workers": 1,
-                                                      "idleTimeoutInMillis": idle_ms}})
+                                                      "idleTimeoutInMillis": idle_ms},
+                                   "http2": {"enable": True}})
         self.addCleanup(gw.cleanup)
         gw.start()
         return gw
@@ -251,6 +279,37 @@ class ParkedConnectionLifetimeTest(unittest.TestCase):
         t0 = time.time()
         gw.process.send_signal(signal.SIGTERM)
         self.assertEqual(sock.recv(100), b"")
+        self.assertLess(time.time() - t0, h.scaled(5.0))
+        self.assertEqual(gw.process.wait(timeout=10), 0)
+
+    def parked_http2_connection(self, gw):
+        client = http2_client.H2Client(h.LOOPBACK, gw.port)
+        self.addCleanup(client.close)
+        self.assertEqual(client.get("/core/v1/echo/x").status(), 200)
+        deadline = time.time() + h.scaled(10)
+        while int(gw.metrics().get("microgw_downstream_connections_parked", 0)) == 0:
+            self.assertLess(time.time(), deadline, "the HTTP/2 connection did not park")
+            self.assertTrue(client.read_once(timeout=0.2), "closed by the gateway")
+        return client
+
+    def test_idle_timeout_sends_goaway_on_a_parked_http2_connection(self):
+        gw = self.gateway(4000)
+        t0 = time.time()
+        client = self.parked_http2_connection(gw)
+        self.assertTrue(client.closed_by_peer(timeout=h.scaled(10)))
+        took = time.time() - t0
+        self.assertEqual(client.goaway, 0)  # GOAWAY NO_ERROR, then the close
+        self.assertGreater(took, 3.5)
+        h.wait_until(lambda: int(gw.metrics().get("microgw_downstream_connections_active", 0)) == 0,
+                     timeout=h.scaled(5), what="the timed-out connection off the active gauge")
+
+    def test_drain_sends_goaway_on_a_parked_http2_connection(self):
+        gw = self.gateway(600000)
+        client = self.parked_http2_connection(gw)
+        t0 = time.time()
+        gw.process.send_signal(signal.SIGTERM)
+        self.assertTrue(client.closed_by_peer(timeout=h.scaled(5)))
+        self.assertEqual(client.goaway, 0)
         self.assertLess(time.time() - t0, h.scaled(5.0))
         self.assertEqual(gw.process.wait(timeout=10), 0)
 

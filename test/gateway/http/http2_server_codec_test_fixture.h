@@ -185,6 +185,7 @@ class Http2CodecTest : public ::testing::Test {
     auto* t = static_cast<Http2CodecTest*>(user);
     if (f->hd.type == NGHTTP2_GOAWAY) {
       t->goaway_ = static_cast<int>(f->goaway.error_code);
+      t->goaway_last_stream_ = f->goaway.last_stream_id;
       t->goaway_data_.assign(reinterpret_cast<const char*>(f->goaway.opaque_data),
                              f->goaway.opaque_data_len);
     }
@@ -218,6 +219,7 @@ class Http2CodecTest : public ::testing::Test {
   std::map<int32_t, uint32_t> server_settings_;
   bool client_reads_ = true;
   int goaway_ = -1;
+  int32_t goaway_last_stream_ = -1;
   std::string goaway_data_;
 };
 

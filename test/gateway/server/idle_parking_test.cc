@@ -31,9 +31,12 @@ class IdleParkingTest : public ::testing::Test {
               parked_for_.push_back(parked_for);
               dispatcher_->exit();
             },
-            [this] {
+            [this](evutil_socket_t fd) {
               ++closed_;
               closed_at_.push_back(Clock::now());
+              closing_fds_.push_back(fd);
+              // Still open: a last word reaches the client before the close.
+              EXPECT_EQ(send(fd, "bye", 3, MSG_NOSIGNAL | MSG_DONTWAIT), 3);
               dispatcher_->exit();
             })) {}
 
@@ -65,6 +68,7 @@ class IdleParkingTest : public ::testing::Test {
   std::vector<int> peers_;
   int closed_ = 0;
   std::vector<Clock::time_point> closed_at_;
+  std::vector<int> closing_fds_;
 };
 
 TEST_F(IdleParkingTest, BytesFromTheClientHandTheSocketBack) {
@@ -164,8 +168,12 @@ TEST_F(IdleParkingTest, DeadlinesCloseInTheirOrderWhateverTheParkingOrder) {
   ASSERT_TRUE(parking_->park(early, milliseconds(100)));  // earlier than the one before it
   runFor(milliseconds(2000));
   ASSERT_EQ(closed_, 1);
+  EXPECT_EQ(closing_fds_[0], early);
   EXPECT_FALSE(isOpen(early));
   EXPECT_TRUE(isOpen(late));
+  char word[8] = {};
+  EXPECT_EQ(recv(early_peer, word, sizeof(word), 0), 3);  // the closing callback's
+  EXPECT_STREQ(word, "bye");
   EXPECT_GE(closed_at_[0] - t0, milliseconds(95));
   runFor(milliseconds(2000));
   ASSERT_EQ(closed_, 2);

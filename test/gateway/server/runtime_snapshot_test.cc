@@ -81,7 +81,8 @@ class FakeWorker : public WorkerContext {
     return stats_.counter("test_requests_total", "Requests.");
   }
   void connectionClosed(ConnectionManager&) override { closed_ = true; }
-  bool parkIdle(ConnectionManager&, evutil_socket_t, std::chrono::milliseconds) override {
+  bool parkIdle(ConnectionManager&, evutil_socket_t, std::chrono::milliseconds,
+                const http::Http2IdleState*) override {
     return false;
   }
 

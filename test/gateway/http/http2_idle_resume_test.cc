@@ -1,0 +1,246 @@
+// Parking an idle HTTP/2 connection: Http2ServerCodec::idleState() and
+// prepareIdle() on one codec, resume() on a new one, against a real nghttp2
+// client session that goes on as if nothing happened. The client indexes
+// its request headers (nghttp2's encoder does by default), as curl, browsers
+// and h2load do.
+
+#include "test/gateway/http/http2_server_codec_test_fixture.h"
+
+namespace gw::http {
+namespace {
+
+using std::chrono::milliseconds;
+
+class Http2IdleResumeTest : public Http2CodecTest {
+ protected:
+  // The client's first request, answered: the connection is idle after it.
+  void firstExchange() {
+    start();
+    get("/first");
+    ASSERT_EQ(manager_.streams.size(), 1u);
+    respond(*manager_.streams[0], 200, "one");
+    ASSERT_TRUE(client_streams_[1].closed);
+  }
+
+  // What parking does: the state, then a new codec resumed from it.
+  void parkAndResume(milliseconds parked_for = milliseconds(1500)) {
+    std::optional<Http2IdleState> state = codec().idleState();
+    ASSERT_TRUE(state.has_value());
+    codec_ = std::make_unique<Http2ServerCodec>(manager_, output_, limits_, settings_);
+    codec_->resume(*state, parked_for);
+    codec_->flushOutput();
+    // Nothing reaches the client: it must not see a second preface.
+    EXPECT_EQ(evbuffer_get_length(output_), 0u);
+    EXPECT_EQ(manager_.error, "");
+  }
+
+  // A client that never indexes its headers (HPACK table size 0).
+  void useNonIndexingClient() {
+    nghttp2_session_del(client_);
+    nghttp2_session_callbacks* cbs;
+    nghttp2_session_callbacks_new(&cbs);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, &onHeader);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &onData);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &onClose);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &onFrame);
+    nghttp2_option* opt;
+    nghttp2_option_new(&opt);
+    nghttp2_option_set_no_auto_window_update(opt, 1);
+    nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
+    nghttp2_session_client_new2(&client_, cbs, this, opt);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cbs);
+  }
+};
+
+TEST_F(Http2IdleResumeTest, AnIndexingClientIsAskedToEmptyItsTableFirst) {
+  firstExchange();
+  // The client's encoder added its fields to its table, so the session's
+  // decoder table has them: a fresh session could not decode what refers to them.
+  EXPECT_FALSE(codec().idleState().has_value());
+  ASSERT_TRUE(codec().prepareIdle());
+  EXPECT_FALSE(codec().idleState().has_value());  // until the client answers
+  pump();                                         // SETTINGS out, two ACKs back
+  EXPECT_EQ(server_settings_[NGHTTP2_SETTINGS_HEADER_TABLE_SIZE], 4096u);
+  EXPECT_TRUE(codec().idleState().has_value());
+  EXPECT_FALSE(codec().prepareIdle());  // nothing left to ask for
+}
+
+TEST_F(Http2IdleResumeTest, TheResumedSessionServesTheClientsNextRequests) {
+  firstExchange();
+  ASSERT_TRUE(codec().prepareIdle());
+  pump();
+  parkAndResume();
+  manager_.streams.clear();
+  // The same fields again: the client's encoder starts its header block by
+  // emptying its table (RFC 7541 4.2), then indexes them anew.
+  const int32_t second = get("/first");
+  ASSERT_EQ(manager_.streams.size(), 1u);
+  EXPECT_EQ(manager_.streams[0]->request.path, "/first");
+  EXPECT_EQ(*manager_.streams[0]->request.headers.get("host"), "gw.example");
+  respond(*manager_.streams[0], 200, "two");
+  EXPECT_EQ(second, 3);
+  EXPECT_EQ(client_streams_[second].headers[":status"], "200");
+  EXPECT_EQ(client_streams_[second].body, "two");
+  // A third request refers to what the second indexed.
+  const int32_t third = get("/first");
+  ASSERT_EQ(manager_.streams.size(), 2u);
+  EXPECT_EQ(manager_.streams[1]->request.path, "/first");
+  respond(*manager_.streams[1], 200, "three");
+  EXPECT_EQ(client_streams_[third].body, "three");
+  EXPECT_EQ(goaway_, -1);
+  EXPECT_EQ(manager_.error, "");
+}
+
+TEST_F(Http2IdleResumeTest, ANonIndexingClientParksAtOnce) {
+  useNonIndexingClient();
+  firstExchange();
+  EXPECT_FALSE(codec().prepareIdle());
+  parkAndResume();
+  manager_.streams.clear();
+  get("/again");
+  ASSERT_EQ(manager_.streams.size(), 1u);
+  EXPECT_EQ(manager_.streams[0]->request.path, "/again");
+}
+
+TEST_F(Http2IdleResumeTest, NoStateWhileAStreamIsOpen) {
+  start();
+  get("/slow");
+  EXPECT_FALSE(codec().idleState().has_value());
+  EXPECT_FALSE(codec().prepareIdle());
+}
+
+TEST_F(Http2IdleResumeTest, TheClientsSettingsAndWindowCarryOver) {
+  // A big stream window and connection window, a small frame size.
+  nghttp2_settings_entry e[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20},
+                                {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, 20000}};
+  nghttp2_submit_settings(client_, NGHTTP2_FLAG_NONE, e, 2);
+  nghttp2_session_set_local_window_size(client_, NGHTTP2_FLAG_NONE, 0, 1 << 20);
+  pump();
+  get("/first");
+  respond(*manager_.streams[0], 200, "one");
+  const int32_t window = codec().sendWindow();
+  ASSERT_GT(window, 65535);
+  ASSERT_TRUE(codec().prepareIdle());
+  pump();
+  parkAndResume();
+  EXPECT_EQ(codec().sendWindow(), window);
+  manager_.streams.clear();
+  // 200 kB goes out in one go: the stream window is the client's 1 MB, not
+  // the default 64 kB, and frames are at most the client's 20,000 bytes.
+  const int32_t id = get("/big");
+  ASSERT_EQ(manager_.streams.size(), 1u);
+  ResponseHeaders h;
+  h.status = 200;
+  manager_.streams[0]->encoder->encodeHeaders(h, false);
+  std::string body(200000, 'x');
+  manager_.streams[0]->encoder->encodeData(body, true);
+  client_reads_ = false;  // no WINDOW_UPDATE from the client: the window alone must do
+  pump();
+  EXPECT_EQ(client_streams_[id].body.size(), 200000u);
+  EXPECT_TRUE(client_streams_[id].closed);
+}
+
+TEST_F(Http2IdleResumeTest, AShortSendWindowStaysShort) {
+  // The client grants 4 bytes per stream and has not yet given back the
+  // connection window its responses used: the resumed session must not
+  // believe it may send the full initial 65,535.
+  useNonIndexingClient();
+  start(4);
+  get("/first");
+  respond(*manager_.streams[0], 200, "eleven byte");
+  ASSERT_EQ(client_streams_[1].body, "eleven byte");
+  const int32_t window = codec().sendWindow();
+  ASSERT_EQ(window, 65535 - 11);
+  parkAndResume();
+  EXPECT_EQ(codec().sendWindow(), window);
+  manager_.streams.clear();
+  const int32_t id = get("/second");
+  ASSERT_EQ(manager_.streams.size(), 1u);
+  respond(*manager_.streams[0], 200, "and more bytes");
+  EXPECT_EQ(client_streams_[id].body, "and more bytes");
+  EXPECT_EQ(goaway_, -1);
+}
+
+TEST_F(Http2IdleResumeTest, UnacknowledgedRequestBodyBytesAreAcknowledgedFirst) {
+  start();
+  const int32_t id = request(
+      {{":method", "POST"}, {":path", "/up"}, {":scheme", "http"}, {":authority", "gw"}}, false);
+  std::string data(1000, 'b');
+  nghttp2_data_provider provider;
+  provider.source.ptr = &data;
+  provider.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                              uint32_t* flags, nghttp2_data_source* source, void*) -> ssize_t {
+    auto* d = static_cast<std::string*>(source->ptr);
+    const size_t n = std::min(length, d->size());
+    memcpy(buf, d->data(), n);
+    d->erase(0, n);
+    if (d->empty()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return static_cast<ssize_t>(n);
+  };
+  nghttp2_submit_data(client_, NGHTTP2_FLAG_END_STREAM, id, &provider);
+  pump();
+  ASSERT_EQ(manager_.streams.size(), 1u);
+  respond(*manager_.streams[0], 201, "");
+  ASSERT_TRUE(client_streams_[id].closed);
+  // 1,000 bytes are below nghttp2's threshold for a WINDOW_UPDATE: the
+  // client's connection window is short by them, a fresh session's is not.
+  EXPECT_FALSE(codec().idleState().has_value());
+  ASSERT_TRUE(codec().prepareIdle());
+  pump();
+  EXPECT_EQ(nghttp2_session_get_remote_window_size(client_), 65535);
+  EXPECT_TRUE(codec().idleState().has_value());
+}
+
+TEST_F(Http2IdleResumeTest, AGoAwayAfterResumingNamesTheLastStreamBeforeIt) {
+  useNonIndexingClient();
+  firstExchange();
+  parkAndResume();
+  codec().goAway();
+  pump();
+  EXPECT_EQ(goaway_, NGHTTP2_NO_ERROR);
+  EXPECT_EQ(goaway_last_stream_, 1);
+}
+
+TEST_F(Http2IdleResumeTest, TheParkingsGoAwayFrameIsOneTheClientReads) {
+  useNonIndexingClient();
+  firstExchange();
+  const auto frame = Http2ServerCodec::goAwayFrame(1);
+  ASSERT_EQ(nghttp2_session_mem_recv(client_, frame.data(), frame.size()),
+            static_cast<ssize_t>(frame.size()));
+  EXPECT_EQ(goaway_, NGHTTP2_NO_ERROR);
+  EXPECT_EQ(goaway_last_stream_, 1);
+}
+
+TEST_F(Http2IdleResumeTest, ResetTokensCarryOverAndRefillWhileParked) {
+  settings_.reset_burst = 10;
+  settings_.reset_rate_per_second = 2;
+  useNonIndexingClient();
+  start();
+  // 8 requests cancelled by the client: 2 of 10 reset tokens left.
+  for (int i = 0; i < 8; ++i) {
+    const int32_t id = get("/cancel");
+    nghttp2_submit_rst_stream(client_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    pump();
+  }
+  ASSERT_EQ(codec().openStreams(), 0u);
+  std::optional<Http2IdleState> state = codec().idleState();
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->tokens.resets, 2);
+  // Parked 1 s: 2 more. The fifth reset after resuming is one too many.
+  codec_ = std::make_unique<Http2ServerCodec>(manager_, output_, limits_, settings_);
+  codec_->resume(*state, milliseconds(1000));
+  for (int i = 0; i < 4; ++i) {
+    const int32_t id = get("/cancel");
+    nghttp2_submit_rst_stream(client_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    pump();
+  }
+  EXPECT_EQ(goaway_, -1);
+  const int32_t id = get("/cancel");
+  nghttp2_submit_rst_stream(client_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+  pump();
+  EXPECT_EQ(goaway_, NGHTTP2_ENHANCE_YOUR_CALM);
+}
+
+}  // namespace
+}  // namespace gw::http
