@@ -7,6 +7,8 @@
 // gperftools' C API, declared weak: null unless tcmalloc is in the process.
 extern "C" {
 int MallocExtension_GetNumericProperty(const char* property, size_t* value) __attribute__((weak));
+void MallocExtension_ReleaseFreeMemory() __attribute__((weak));
+void MallocExtension_MarkThreadIdle() __attribute__((weak));
 }
 
 namespace gw::heap {
@@ -49,6 +51,17 @@ std::string heapStatsJson(const HeapStats& s) {
                  ", \"heap_size\": ", s.heap_size, ", \"free_in_heap\": ", s.free_in_heap,
                  ", \"unmapped\": ", s.unmapped, ", \"thread_caches\": ", s.thread_caches,
                  ", \"central_caches\": ", s.central_caches, "}\n");
+}
+
+void releaseFreeMemory() {
+  if (MallocExtension_ReleaseFreeMemory != nullptr) {
+    // This thread's cache of free objects first, so that spans it held
+    // whole can go too (the cache refills from the central lists as used).
+    if (MallocExtension_MarkThreadIdle != nullptr) MallocExtension_MarkThreadIdle();
+    MallocExtension_ReleaseFreeMemory();
+  } else {
+    malloc_trim(0);
+  }
 }
 
 }  // namespace gw::heap

@@ -25,4 +25,9 @@ HeapStats heapStats();
 // The stats as one JSON object (the admin endpoint's body).
 std::string heapStatsJson(const HeapStats& stats);
 
+// Gives the allocator's free pages back to the kernel (tcmalloc's page heap;
+// glibc: malloc_trim). They read as zeros and cost a page fault when used
+// again. Thread-safe; takes the allocator's page lock for the time it runs.
+void releaseFreeMemory();
+
 }  // namespace gw::heap

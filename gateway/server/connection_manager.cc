@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "gateway/common/bev_read.h"
@@ -43,9 +44,9 @@ constexpr std::chrono::milliseconds kIdleReleaseDelay{100};
 // and parks after kLateParkDelay more without a request.
 constexpr std::chrono::milliseconds kQuickReturn{1000};
 constexpr std::chrono::milliseconds kLateParkDelay{1000};
-// An HTTP/2 connection always parks late: its wake-up builds a new nghttp2
-// session. If its client must first answer (Http2ServerCodec::prepareIdle:
-// a SETTINGS round trip), parking is tried once more this much later.
+// An HTTP/2 connection whose client must first answer before it can park
+// (Http2ServerCodec::prepareIdle: a SETTINGS round trip) tries once more
+// this much later.
 constexpr std::chrono::milliseconds kParkRetryDelay{500};
 
 http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction action) {
@@ -160,6 +161,7 @@ void ConnectionManager::start() {
 
 void ConnectionManager::armIdle() {
   const std::chrono::milliseconds idle(worker_.runtime()->config->listener.idle_timeout_ms);
+  idle_deadline_ = worker_.dispatcher().now() + idle;
   if (idle > kIdleReleaseDelay && !idle_released_) {
     timer_mode_ = TimerMode::IdleRelease;
     timer_->enable(kIdleReleaseDelay);
@@ -167,6 +169,26 @@ void ConnectionManager::armIdle() {
     timer_mode_ = TimerMode::Idle;
     timer_->enable(idle);
   }
+}
+
+std::chrono::milliseconds ConnectionManager::idleLeft() const {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      idle_deadline_ - worker_.dispatcher().now());
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
+void ConnectionManager::parkOrWait(bool may_retry) {
+  const std::chrono::milliseconds left = idleLeft();
+  timer_mode_ = TimerMode::Idle;
+  if (park(left)) return;
+  if (http::Http2ServerCodec* h2 = http2();
+      may_retry && h2 != nullptr && left > kParkRetryDelay && h2->prepareIdle()) {
+    scheduleFlush();
+    timer_mode_ = TimerMode::ParkRetry;
+    timer_->enable(kParkRetryDelay);
+    return;
+  }
+  timer_->enable(left);
 }
 
 void ConnectionManager::releaseIdleMemory() {
@@ -509,46 +531,23 @@ void ConnectionManager::onEvent(short events) {
 
 void ConnectionManager::onTimer() {
   switch (timer_mode_) {
-    case TimerMode::IdleRelease: {
-      const auto left =
-          std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms) -
-          kIdleReleaseDelay;
-      timer_mode_ = TimerMode::Idle;
+    case TimerMode::IdleRelease:
       releaseIdleMemory();
-      if ((park_late_ || http2() != nullptr) && left > kLateParkDelay) {
+      if (park_late_ && idleLeft() > kLateParkDelay) {
         timer_mode_ = TimerMode::LatePark;
         timer_->enable(kLateParkDelay);
         return;
       }
-      if (!park(left)) timer_->enable(left);
+      parkOrWait(/*may_retry=*/true);
       return;
-    }
-    case TimerMode::LatePark: {
-      const auto left =
-          std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms) -
-          kIdleReleaseDelay - kLateParkDelay;
-      timer_mode_ = TimerMode::Idle;
-      releaseIdleMemory();  // again if HTTP/2 control frames came meanwhile
-      if (park(left)) return;
-      if (http::Http2ServerCodec* h2 = http2();
-          h2 != nullptr && left > kParkRetryDelay && h2->prepareIdle()) {
-        scheduleFlush();
-        timer_mode_ = TimerMode::ParkRetry;
-        timer_->enable(kParkRetryDelay);
-        return;
-      }
-      timer_->enable(left);
-      return;
-    }
-    case TimerMode::ParkRetry: {
-      const auto left =
-          std::chrono::milliseconds(worker_.runtime()->config->listener.idle_timeout_ms) -
-          kIdleReleaseDelay - kLateParkDelay - kParkRetryDelay;
-      timer_mode_ = TimerMode::Idle;
+    case TimerMode::LatePark:
       releaseIdleMemory();
-      if (!park(left)) timer_->enable(left);
+      parkOrWait(/*may_retry=*/true);
       return;
-    }
+    case TimerMode::ParkRetry:
+      releaseIdleMemory();  // again: the client's answer came through the buffers
+      parkOrWait(/*may_retry=*/false);
+      return;
     case TimerMode::Idle:
       if (codec_ != nullptr && http1_ == nullptr) {
         codec_->goAway();  // an idle HTTP/2 client learns why the connection ends

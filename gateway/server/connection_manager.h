@@ -136,6 +136,11 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // Hands a released plain connection's socket to the worker's parking;
   // true: this connection is done.
   bool park(std::chrono::milliseconds idle_left);
+  // Parks, or (HTTP/2, `may_retry`) asks the client for what parking needs
+  // and tries again in kParkRetryDelay, or waits out the idle timeout.
+  void parkOrWait(bool may_retry);
+  // What is left of the idle timeout armIdle() set.
+  std::chrono::milliseconds idleLeft() const;
   void setUpBufferevent();
   const gw::net::WritePath& writePath();
   void readDisable(bool disable);
@@ -156,13 +161,14 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   http::Http1ServerCodec* http1_ = nullptr;  // codec_ when it is HTTP/1
   std::list<std::unique_ptr<ActiveStream>> streams_;
   event::TimerPtr timer_;
+  event::MonotonicTime idle_deadline_;  // when the idle timeout armIdle() set ends
   struct EventDeleter {
     void operator()(::event* e) const { event_free(e); }
   };
   std::unique_ptr<::event, EventDeleter> flush_event_;  // made when first needed
   bool flush_scheduled_ = false;
   // IdleRelease: idle, memory not yet released; LatePark: released, parked
-  // when it fires (park_late_, HTTP/2); ParkRetry: an HTTP/2 session asked
+  // when it fires (park_late_); ParkRetry: an HTTP/2 session asked
   // its client for what parking needs (prepareIdle), parked when it fires;
   // Idle: the rest of the idle timeout.
   enum class TimerMode {

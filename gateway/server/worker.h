@@ -114,6 +114,7 @@ class Worker : public WorkerContext {
   std::unique_ptr<IdleParking> parking_;
   // What each parked HTTP/2 connection's session resumes from, by socket.
   absl::flat_hash_map<evutil_socket_t, http::Http2IdleState> parked_http2_;
+  int http2_parked_since_release_ = 0;  // see kHttp2ParksPerRelease (worker.cc)
   stats::Gauge* active_gauge_ = nullptr;
   stats::Gauge* idle_released_gauge_ = nullptr;
   stats::Gauge* parked_gauge_ = nullptr;
