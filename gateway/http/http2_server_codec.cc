@@ -189,22 +189,10 @@ bool Http2ServerCodec::prepareIdle() {
   if (!streams_.empty() || failed_ || goaway_ || terminated_ || open_header_block_ != 0) {
     return false;
   }
-  bool asked = false;
-  if (const int32_t unacked = nghttp2_session_get_effective_recv_data_length(session_);
-      unacked > 0) {
-    nghttp2_submit_window_update(session_, NGHTTP2_FLAG_NONE, 0, unacked);
-    asked = true;
-  }
-  if (nghttp2_session_get_hd_inflate_dynamic_table_size(session_) != 0 && unacked_settings_ == 0) {
-    const nghttp2_settings_entry empty[] = {{NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, 0}};
-    const nghttp2_settings_entry back[] = {
-        {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, NGHTTP2_DEFAULT_HEADER_TABLE_SIZE}};
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, empty, 1);
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, back, 1);
-    unacked_settings_ += 2;
-    asked = true;
-  }
-  return asked || unacked_settings_ > 0;
+  const int32_t unacked = nghttp2_session_get_effective_recv_data_length(session_);
+  if (unacked <= 0) return false;
+  nghttp2_submit_window_update(session_, NGHTTP2_FLAG_NONE, 0, unacked);
+  return true;
 }
 
 namespace {
@@ -258,7 +246,11 @@ void Http2ServerCodec::resume(const Http2IdleState& state, std::chrono::millisec
   // the preface, the client's SETTINGS, the acknowledgement of ours, and the
   // window the client had granted beyond the initial one; then the client's
   // last stream again, which the session answers with as many DATA bytes as
-  // the client's window lacks. What the session sends is dropped.
+  // the client's window lacks. What the session sends is dropped. The new
+  // decoder table may hold up to 4096 bytes where the client had signalled
+  // less: it keeps entries the client evicted, behind the ones it refers to,
+  // which decodes the same (but keeps such a client from parking again).
+
   std::string settings;
   appendSetting(settings, NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, state.header_table_size);
   appendSetting(settings, NGHTTP2_SETTINGS_ENABLE_PUSH, state.enable_push ? 1 : 0);

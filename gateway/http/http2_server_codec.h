@@ -80,18 +80,18 @@ class Http2ServerCodec : public ServerCodec {
   // deleting this one loses nothing: no stream open, nothing to send, every
   // SETTINGS of ours acknowledged, every DATA byte acknowledged
   // (WINDOW_UPDATE), and the client's HPACK dynamic table (the decoder's)
-  // empty, since nghttp2 does not let its entries be copied. The gateway's
-  // own encoder table need not be kept: what a new encoder adds goes in
-  // front of the old entries in the client's table, and those are evicted
-  // before any new one.
+  // empty, since nghttp2 does not let its entries be read or copied: only
+  // clients that do not index their fields park (see the README). The
+  // gateway's own encoder table need not be kept: what a new encoder adds
+  // goes in front of the old entries in the client's table, and those are
+  // evicted before any new one.
   std::optional<Http2IdleState> idleState();
-  // Asks the client for what idleState() lacks, so that it is there once the
-  // client answers: a WINDOW_UPDATE for unacknowledged DATA, and when the
-  // client's HPACK table holds entries, SETTINGS_HEADER_TABLE_SIZE 0 and
-  // then 4096 again: on the first acknowledgement the decoder table empties,
-  // and RFC 7541 4.2 makes the client's next header block start by emptying
-  // its encoder's table too. False when waiting would not help (a stream is
-  // open) or nothing is missing.
+  // Acknowledges the DATA bytes not yet acknowledged, which idleState()
+  // needs; true when it did (parking can follow once that is sent).
+  //
+  // Asking the client to empty its HPACK table (SETTINGS_HEADER_TABLE_SIZE
+  // 0, then 4096 again, RFC 7541 4.2) is not done: tried, it made gRPC's
+  // C-core client (grpc_test) lose its connection ("Socket closed").
   bool prepareIdle();
   // Called on a new codec, before dispatch(): takes up the connection that
   // `state` describes, `parked_for` after it was taken. What the session

@@ -38,9 +38,11 @@ class Stream:
 class H2Client:
     """One h2c connection. `window` sets SETTINGS_INITIAL_WINDOW_SIZE; with
     auto_ack False the client never sends WINDOW_UPDATE (a client that does
-    not read)."""
+    not read). index False: the client adds nothing to the gateway's HPACK
+    decoder table (as the idle memory bench's client)."""
 
-    def __init__(self, host, port, window=None, auto_ack=True, timeout=30.0, rcvbuf=None):
+    def __init__(self, host, port, window=None, auto_ack=True, timeout=30.0, rcvbuf=None,
+                 index=True):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -52,6 +54,7 @@ class H2Client:
         self.streams = {}
         self.goaway = None  # error code of a GOAWAY received
         self.closed = False
+        self.index = index
         self.conn.initiate_connection()
         if window is not None:
             self.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: window})
@@ -67,6 +70,10 @@ class H2Client:
         sid = self.conn.get_next_available_stream_id()
         hdrs = [(":method", method), (":path", path), (":scheme", "http"),
                 (":authority", authority)] + list(headers)
+        if not self.index:
+            # Literal never indexed (RFC 7541 6.2.3): nothing enters the
+            # gateway's HPACK decoder table.
+            hdrs = [hpack.NeverIndexedHeaderTuple(k, v) for k, v in hdrs]
         no_body = body is None and trailers is None
         self.conn.send_headers(sid, hdrs, end_stream=no_body and end)
         if body is not None:

@@ -15,12 +15,15 @@ interleave the binaries, medians are shown.
 
 Environment: MICROGW_BINS (comma-separated; default MICROGW_BIN),
 WAKE_BENCH_CONNECTIONS (200), WAKE_BENCH_PAUSE_MS (150), WAKE_BENCH_SECONDS
-(10), WAKE_BENCH_ROUNDS (3).
+(10), WAKE_BENCH_ROUNDS (3), WAKE_BENCH_PROTO ("h1"; "h2": h2c with prior
+knowledge, one stream after another on each connection, fields not indexed,
+so that the connection can park).
 """
 
 import asyncio
 import os
 import statistics
+import struct
 import sys
 import time
 
@@ -38,6 +41,7 @@ PAUSE = int(os.environ.get("WAKE_BENCH_PAUSE_MS", "150")) / 1000.0
 SECONDS = float(os.environ.get("WAKE_BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("WAKE_BENCH_ROUNDS", "3"))
 PATH = b"/wake/v1/pets"
+PROTO = os.environ.get("WAKE_BENCH_PROTO", "h1")
 
 
 def cpu_seconds(pid):
@@ -64,11 +68,58 @@ async def client(port, stop, counts):
         writer.close()
 
 
+def h2_frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + \
+        struct.pack(">I", stream) + payload
+
+
+def hpack_literal(index, value):
+    """Literal header field without indexing, name from the static table (RFC 7541 6.2.2)."""
+    data = value.encode() if isinstance(value, str) else value
+    assert index < 15 and len(data) < 127
+    return bytes([index, len(data)]) + data
+
+
+async def h2_client(port, stop, counts):
+    reader, writer = await asyncio.open_connection(h.LOOPBACK, port)
+    writer.write(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
+    stream = 1
+    try:
+        while time.time() < stop:
+            block = b"\x82\x86" + hpack_literal(4, PATH) + hpack_literal(1, "wake")
+            writer.write(h2_frame(1, 0x5, stream, block))  # HEADERS, END_STREAM | END_HEADERS
+            done = False
+            while not done:
+                head = await reader.readexactly(9)
+                length = struct.unpack(">I", b"\0" + head[:3])[0]
+                kind, flags = head[3], head[4]
+                sid = struct.unpack(">I", head[5:9])[0] & 0x7FFFFFFF
+                payload = await reader.readexactly(length)
+                if kind == 4 and not flags & 1:
+                    writer.write(h2_frame(4, 1, 0))  # SETTINGS ACK
+                elif kind == 6 and not flags & 1:
+                    writer.write(h2_frame(6, 1, 0, payload))  # PING ACK
+                elif kind == 7:
+                    raise RuntimeError("GOAWAY from the gateway: %r" % payload)
+                elif kind == 3 and sid == stream:
+                    raise RuntimeError("stream %d reset" % stream)
+                elif kind == 0 and length:
+                    writer.write(h2_frame(8, 0, 0, struct.pack(">I", length)))  # WINDOW_UPDATE
+                if sid == stream and kind in (0, 1) and flags & 1:
+                    done = True
+            counts[0] += 1
+            stream += 2
+            await asyncio.sleep(PAUSE)
+    finally:
+        writer.close()
+
+
 def measure(binary, backend_port):
     api = h.api_definition("/wake/v1", ["http://127.0.0.1:%d/" % backend_port],
                            paths={"/pets": ["get"]}, title="wake")
     gw = h.Microgw({"wake": api}, binary=binary,
-                   conf={"listenerConfig": {"workers": 1}, "accessLog": {"enabled": False}})
+                   conf={"listenerConfig": {"workers": 1}, "accessLog": {"enabled": False},
+                         "http2": {"enable": True}})
     gw.start()
     bench.record_pid(gw.process)
     try:
@@ -77,7 +128,8 @@ def measure(binary, backend_port):
         stop = time.time() + SECONDS
 
         async def run_clients():
-            await asyncio.gather(*[client(gw.port, stop, counts) for _ in range(CONNS)])
+            one = h2_client if PROTO == "h2" else client
+            await asyncio.gather(*[one(gw.port, stop, counts) for _ in range(CONNS)])
 
         asyncio.run(run_clients())
         used = cpu_seconds(gw.process.pid) - before
@@ -103,8 +155,9 @@ def main():
     finally:
         backend.cleanup()
     print()
-    print("%d keep-alive clients pausing %d ms, %.0f s, %d round(s), medians; load average %s"
-          % (CONNS, PAUSE * 1000, SECONDS, ROUNDS, " ".join("%.2f" % x for x in os.getloadavg())))
+    print("%d keep-alive %s clients pausing %d ms, %.0f s, %d round(s), medians; load average %s"
+          % (CONNS, PROTO, PAUSE * 1000, SECONDS, ROUNDS,
+             " ".join("%.2f" % x for x in os.getloadavg())))
     first = statistics.median(results[BINS[0]])
     for binary in BINS:
         m = statistics.median(results[binary])
