@@ -44,9 +44,9 @@ constexpr std::chrono::milliseconds kIdleReleaseDelay{100};
 // and parks after kLateParkDelay more without a request.
 constexpr std::chrono::milliseconds kQuickReturn{1000};
 constexpr std::chrono::milliseconds kLateParkDelay{1000};
-// An HTTP/2 connection whose client must first answer before it can park
-// (Http2ServerCodec::prepareIdle: a SETTINGS round trip) tries once more
-// this much later.
+// An HTTP/2 connection that first had DATA to acknowledge before it could
+// park (Http2ServerCodec::prepareIdle) tries again this much later, once the
+// WINDOW_UPDATE is out.
 constexpr std::chrono::milliseconds kParkRetryDelay{500};
 
 http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction action) {

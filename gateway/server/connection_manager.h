@@ -136,8 +136,9 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // Hands a released plain connection's socket to the worker's parking;
   // true: this connection is done.
   bool park(std::chrono::milliseconds idle_left);
-  // Parks, or (HTTP/2, `may_retry`) asks the client for what parking needs
-  // and tries again in kParkRetryDelay, or waits out the idle timeout.
+  // Parks, or (HTTP/2, `may_retry`) sends what parking needs first (a
+  // WINDOW_UPDATE) and tries again in kParkRetryDelay, or waits out the
+  // idle timeout.
   void parkOrWait(bool may_retry);
   // What is left of the idle timeout armIdle() set.
   std::chrono::milliseconds idleLeft() const;
@@ -168,8 +169,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   std::unique_ptr<::event, EventDeleter> flush_event_;  // made when first needed
   bool flush_scheduled_ = false;
   // IdleRelease: idle, memory not yet released; LatePark: released, parked
-  // when it fires (park_late_); ParkRetry: an HTTP/2 session asked
-  // its client for what parking needs (prepareIdle), parked when it fires;
+  // when it fires (park_late_); ParkRetry: an HTTP/2 session sent what
+  // parking needs (prepareIdle), parked when it fires;
   // Idle: the rest of the idle timeout.
   enum class TimerMode {
     None,
