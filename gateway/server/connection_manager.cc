@@ -4,9 +4,6 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
-#include <algorithm>
-#include <optional>
-
 #include "gateway/common/bev_read.h"
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
@@ -32,23 +29,6 @@ constexpr size_t kReadHighWatermark = 1 << 20;
 // After a final response on a connection we close, keep discarding the
 // client's late bytes this long so the response is not lost to a TCP reset.
 constexpr std::chrono::milliseconds kLingerTime{2000};
-// An idle connection releases its codec memory after this long without a
-// request: soon, so that the next connections reuse what it freed (memory
-// freed later stays in the heap as holes between live objects), yet late
-// enough that a busy keep-alive connection does not pay for it per request.
-constexpr std::chrono::milliseconds kIdleReleaseDelay{100};
-// A client that came back within kQuickReturn of being parked sends requests
-// every fraction of a second: parking it after each one would cost more than
-// it saves (a parked socket's wake-up is a few more syscalls than a released
-// codec's), so its connection releases only the codec at kIdleReleaseDelay
-// and parks after kLateParkDelay more without a request.
-constexpr std::chrono::milliseconds kQuickReturn{1000};
-constexpr std::chrono::milliseconds kLateParkDelay{1000};
-// An HTTP/2 connection that first had DATA to acknowledge before it could
-// park (Http2ServerCodec::prepareIdle) tries again this much later, once the
-// WINDOW_UPDATE is out.
-constexpr std::chrono::milliseconds kParkRetryDelay{500};
-
 http::UnderscoreHeaders codecUnderscoreAction(conf::UnderscoreHeaderAction action) {
   switch (action) {
     case conf::UnderscoreHeaderAction::Reject:
@@ -157,112 +137,6 @@ void ConnectionManager::start() {
   if (codec_ != nullptr && codec_->protocol() == http::Protocol::Http2)
     scheduleFlush();  // SETTINGS
   armIdle();
-}
-
-void ConnectionManager::armIdle() {
-  const std::chrono::milliseconds idle(worker_.runtime()->config->listener.idle_timeout_ms);
-  idle_deadline_ = worker_.dispatcher().now() + idle;
-  if (idle > kIdleReleaseDelay && !idle_released_) {
-    timer_mode_ = TimerMode::IdleRelease;
-    timer_->enable(kIdleReleaseDelay);
-  } else {
-    timer_mode_ = TimerMode::Idle;
-    timer_->enable(idle);
-  }
-}
-
-std::chrono::milliseconds ConnectionManager::idleLeft() const {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      idle_deadline_ - worker_.dispatcher().now());
-  return std::max(left, std::chrono::milliseconds(0));
-}
-
-void ConnectionManager::parkOrWait(bool may_retry) {
-  const std::chrono::milliseconds left = idleLeft();
-  timer_mode_ = TimerMode::Idle;
-  if (park(left)) return;
-  if (http::Http2ServerCodec* h2 = http2();
-      may_retry && h2 != nullptr && left > kParkRetryDelay && h2->prepareIdle()) {
-    scheduleFlush();
-    timer_mode_ = TimerMode::ParkRetry;
-    timer_->enable(kParkRetryDelay);
-    return;
-  }
-  timer_->enable(left);
-}
-
-void ConnectionManager::releaseIdleMemory() {
-  if (closed_ || close_after_write_ || idle_released_ || codec_ == nullptr || !streams_.empty())
-    return;
-  if (http1_ != nullptr) {
-    // Nothing of a next request has arrived (it would have stopped the idle
-    // timer); the codec keeps no state between requests on a kept-alive connection.
-    if (http1_->streamActive() || !http1_->keepAlive() ||
-        evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
-      return;
-    codec_.reset();
-    http1_ = nullptr;
-  } else if (!static_cast<http::Http2ServerCodec&>(*codec_).releaseIdleMemory()) {
-    return;
-  }
-  if (!flush_scheduled_) flush_event_.reset();
-  setIdleReleased(true);
-}
-
-// A plain socket waits for its next request in the worker's parking
-// (idle_parking.h), and this connection goes away; the next request gets a
-// fresh one (resume()). An HTTP/2 session parks when a new one can take up
-// where it stopped (Http2ServerCodec::idleState). A TLS bufferevent holds the
-// TLS session: it stays.
-bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
-  if (!idle_released_ || http1_ != nullptr || tls_ != nullptr || flush_scheduled_ ||
-      read_disable_count_ > 0 || evbuffer_get_length(bufferevent_get_output(bev_)) > 0 ||
-      evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
-    return false;
-  std::optional<http::Http2IdleState> session;
-  if (http::Http2ServerCodec* h2 = http2()) {
-    session = h2->idleState();
-    if (!session) return false;
-  }
-  const evutil_socket_t fd = bufferevent_getfd(bev_);
-  if (!worker_.parkIdle(*this, fd, idle_left, session ? &*session : nullptr)) return false;
-  // The socket is the parking's now, and this object is deleted later.
-  codec_.reset();  // writes nothing: the session had nothing to send
-  closed_ = true;
-  bufferevent_disable(bev_, EV_READ | EV_WRITE);
-  bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
-  bufferevent_setfd(bev_, -1);  // so that freeing it leaves the socket open
-  bufferevent_free(bev_);
-  bev_ = nullptr;
-  timer_->disable();  // may be running this call
-  return true;
-}
-
-void ConnectionManager::resume(std::chrono::milliseconds parked_for,
-                               const http::Http2IdleState* http2_session) {
-  park_late_ = parked_for < kQuickReturn;
-  setUpBufferevent();  // the socket is readable: onRead runs on the next loop pass
-  if (http2_session != nullptr) {
-    createCodec("h2", /*resumed=*/true);
-    http2()->resume(*http2_session, parked_for);
-  } else {
-    createCodec("http/1.1");
-  }
-  armIdle();  // until it does (a spurious wake-up reads nothing)
-}
-
-stats::Gauge& idleReleasedGauge(stats::Store& stats) {
-  return stats.gauge("microgw_downstream_connections_idle_released",
-                     "Idle downstream connections that released their memory 100 ms after their "
-                     "last request (plain HTTP/1 and h2c: parked as bare sockets; HTTP/1 over "
-                     "TLS: the "
-                     "codec and buffers; HTTP/2: the frame buffer pages).");
-}
-
-void ConnectionManager::setIdleReleased(bool released) {
-  if (released == idle_released_) return;
-  idle_released_ = released;
-  idleReleasedGauge(worker_.stats()).add(released ? 1 : -1);
 }
 
 void ConnectionManager::onReadCb(bufferevent*, void* arg) {
@@ -532,21 +406,9 @@ void ConnectionManager::onEvent(short events) {
 void ConnectionManager::onTimer() {
   switch (timer_mode_) {
     case TimerMode::IdleRelease:
-      releaseIdleMemory();
-      if (park_late_ && idleLeft() > kLateParkDelay) {
-        timer_mode_ = TimerMode::LatePark;
-        timer_->enable(kLateParkDelay);
-        return;
-      }
-      parkOrWait(/*may_retry=*/true);
-      return;
     case TimerMode::LatePark:
-      releaseIdleMemory();
-      parkOrWait(/*may_retry=*/true);
-      return;
     case TimerMode::ParkRetry:
-      releaseIdleMemory();  // again: the client's answer came through the buffers
-      parkOrWait(/*may_retry=*/false);
+      onIdleTimer();
       return;
     case TimerMode::Idle:
       if (codec_ != nullptr && http1_ == nullptr) {

@@ -129,6 +129,8 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void closeAfterWrite();
   void close();
   void onTimer();
+  // The IdleRelease, LatePark and ParkRetry timers (connection_idle.cc).
+  void onIdleTimer();
   void armIdle();
   // Frees what an idle connection can rebuild (see the class comment).
   void releaseIdleMemory();
@@ -140,7 +142,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // WINDOW_UPDATE) and tries again in kParkRetryDelay, or waits out the
   // idle timeout.
   void parkOrWait(bool may_retry);
-  // What is left of the idle timeout armIdle() set.
+  // What is left of the idle timeout (from the IdleRelease timer on).
   std::chrono::milliseconds idleLeft() const;
   void setUpBufferevent();
   const gw::net::WritePath& writePath();
@@ -162,7 +164,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   http::Http1ServerCodec* http1_ = nullptr;  // codec_ when it is HTTP/1
   std::list<std::unique_ptr<ActiveStream>> streams_;
   event::TimerPtr timer_;
-  event::MonotonicTime idle_deadline_;  // when the idle timeout armIdle() set ends
+  event::MonotonicTime idle_deadline_;  // when the idle timeout ends (set at IdleRelease)
   struct EventDeleter {
     void operator()(::event* e) const { event_free(e); }
   };
@@ -191,7 +193,7 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // HTTP/1, idle, codec released (counted in the worker's idle-released gauge).
   bool idle_released_ = false;
   // Resumed from the parking soon after it was parked: park only after
-  // kLateParkDelay more of idleness (connection_manager.cc).
+  // kLateParkDelay more of idleness (connection_idle.cc).
   bool park_late_ = false;
   // Requests in a row that were already waiting when the previous response
   // ended (HTTP/1.1 pipelining), for listenerConfig.maxPipelinedRequests.

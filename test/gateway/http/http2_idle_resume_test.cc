@@ -35,22 +35,7 @@ class Http2IdleResumeTest : public Http2CodecTest {
   }
 
   // A client that never indexes its headers (HPACK table size 0).
-  void useNonIndexingClient() {
-    nghttp2_session_del(client_);
-    nghttp2_session_callbacks* cbs;
-    nghttp2_session_callbacks_new(&cbs);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, &onHeader);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &onData);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &onClose);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &onFrame);
-    nghttp2_option* opt;
-    nghttp2_option_new(&opt);
-    nghttp2_option_set_no_auto_window_update(opt, 1);
-    nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
-    nghttp2_session_client_new2(&client_, cbs, this, opt);
-    nghttp2_option_del(opt);
-    nghttp2_session_callbacks_del(cbs);
-  }
+  void useNonIndexingClient() { newClient(/*index=*/false); }
 };
 
 TEST_F(Http2IdleResumeTest, AnIndexingClientsSessionStays) {

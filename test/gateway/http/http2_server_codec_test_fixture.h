@@ -87,6 +87,19 @@ class Http2CodecTest : public ::testing::Test {
  protected:
   Http2CodecTest() : input_(evbuffer_new()), output_(evbuffer_new()) {
     limits_.underscore_headers_dropped = &dropped_;
+    newClient();
+  }
+  ~Http2CodecTest() override {
+    codec_.reset();
+    nghttp2_session_del(client_);
+    evbuffer_free(input_);
+    evbuffer_free(output_);
+  }
+
+  // A fresh client session (the one before it deleted). `index` false: its
+  // HPACK encoder adds nothing to the dynamic table (table size 0).
+  void newClient(bool index = true) {
+    nghttp2_session_del(client_);
     nghttp2_session_callbacks* cbs;
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_header_callback(cbs, &onHeader);
@@ -96,15 +109,10 @@ class Http2CodecTest : public ::testing::Test {
     nghttp2_option* opt;
     nghttp2_option_new(&opt);
     nghttp2_option_set_no_auto_window_update(opt, 1);
+    if (!index) nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
     nghttp2_session_client_new2(&client_, cbs, this, opt);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
-  }
-  ~Http2CodecTest() override {
-    codec_.reset();
-    nghttp2_session_del(client_);
-    evbuffer_free(input_);
-    evbuffer_free(output_);
   }
 
   Http2ServerCodec& codec() {
