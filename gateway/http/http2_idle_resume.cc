@@ -16,9 +16,18 @@ std::optional<Http2IdleState> Http2ServerCodec::idleState() {
   if (!streams_.empty() || in_dispatch_ || in_flush_ || failed_ || goaway_ || terminated_ ||
       open_header_block_ != 0 || unacked_settings_ != 0 ||
       nghttp2_session_want_read(session_) == 0 || nghttp2_session_want_write(session_) != 0 ||
-      nghttp2_session_get_hd_inflate_dynamic_table_size(session_) != 0 ||
-      nghttp2_session_get_effective_recv_data_length(session_) != 0) {
+      nghttp2_session_get_effective_recv_data_length(session_) != 0 || !hpack_mirror_.has_value() ||
+      hpack_mirror_->broken() ||
+      // The copy agrees with the session's table, at least in size.
+      hpack_mirror_->tableSize() != nghttp2_session_get_hd_inflate_dynamic_table_size(session_)) {
     return std::nullopt;
+  }
+  const int32_t last = lastStreamId();
+  const bool short_window =
+      nghttp2_session_get_remote_window_size(session_) < NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE;
+  if (short_window && last < 3 && hpack_mirror_->tableSize() > 0 &&
+      !hpack_mirror_->entriesAreRequestFields()) {
+    return std::nullopt;  // no stream to replay the table on apart from the window's (resume())
   }
   auto remote = [this](nghttp2_settings_id id) {
     return nghttp2_session_get_remote_settings(session_, id);
@@ -33,8 +42,10 @@ std::optional<Http2IdleState> Http2ServerCodec::idleState() {
   state.enable_connect_protocol = remote(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
   state.no_rfc7540_priorities = remote(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES) == 1;
   state.send_window = nghttp2_session_get_remote_window_size(session_);
-  state.last_stream_id = lastStreamId();
+  state.last_stream_id = last;
   state.tokens = flood_guard_.tokens();
+  state.hpack_max_size = hpack_mirror_->maxSize();
+  state.hpack_entries = hpack_mirror_->entries();
   return state;
 }
 
@@ -99,10 +110,13 @@ void Http2ServerCodec::resume(const Http2IdleState& state, std::chrono::millisec
   // the preface, the client's SETTINGS, the acknowledgement of ours, and the
   // window the client had granted beyond the initial one; then the client's
   // last stream again, which the session answers with as many DATA bytes as
-  // the client's window lacks. What the session sends is dropped. The new
-  // decoder table may hold up to 4096 bytes where the client had signalled
-  // less: it keeps entries the client evicted, behind the ones it refers to,
-  // which decodes the same (but keeps such a client from parking again).
+  // the client's window lacks, and whose header block rebuilds the client's
+  // HPACK table (Http2HpackMirror::entries). Entries that are not valid
+  // request fields (a pseudo-header the client indexed, say) make the
+  // session reset the stream that carries them, so they go on the stream
+  // before (idleState() does not park when there is none and the window
+  // needs the last one). What the session sends is dropped.
+  hpack_mirror_.emplace(state.hpack_max_size, state.hpack_entries);
 
   std::string settings;
   appendSetting(settings, NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, state.header_table_size);
@@ -128,9 +142,21 @@ void Http2ServerCodec::resume(const Http2IdleState& state, std::chrono::millisec
   size_t deficit = state.send_window < kInitialWindow
                        ? static_cast<size_t>(kInitialWindow - state.send_window)
                        : 0;
-  if (last > 0) {
-    appendFrame(in, NGHTTP2_HEADERS, NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS, last,
-                kStaticGet);
+  std::string table;
+  Http2HpackMirror::appendSizeUpdate(table, state.hpack_max_size);
+  const bool table_alone = !hpack_mirror_->entriesAreRequestFields();
+  constexpr uint8_t kWholeRequest = NGHTTP2_FLAG_END_STREAM | NGHTTP2_FLAG_END_HEADERS;
+  bool window_stream = last > 0;
+  if (table_alone && last >= 3) {
+    appendFrame(in, NGHTTP2_HEADERS, kWholeRequest, last - 2, table + state.hpack_entries);
+  } else if (table_alone && last > 0) {
+    appendFrame(in, NGHTTP2_HEADERS, kWholeRequest, last, table + state.hpack_entries);
+    window_stream = false;  // the send window is whole (idleState())
+  }
+  if (window_stream) {
+    appendFrame(in, NGHTTP2_HEADERS, kWholeRequest, last,
+                table_alone ? std::string(kStaticGet)
+                            : table + std::string(kStaticGet) + state.hpack_entries);
     if (deficit > state.initial_window_size) {
       std::string increment;
       appendUint32(increment, static_cast<uint32_t>(deficit - state.initial_window_size));
@@ -143,7 +169,7 @@ void Http2ServerCodec::resume(const Http2IdleState& state, std::chrono::millisec
       nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(in.data()), in.size());
   in_dispatch_ = false;
   const bool replayed = used == static_cast<ssize_t>(in.size());
-  if (replayed && last > 0) {
+  if (replayed && window_stream) {
     // :status 200 is in the static table too: the encoder adds nothing.
     static uint8_t kStatusName[] = ":status";
     static uint8_t kStatusValue[] = "200";
@@ -158,6 +184,7 @@ void Http2ServerCodec::resume(const Http2IdleState& state, std::chrono::millisec
   replaying_ = false;
   if (!replayed || deficit != 0 ||
       nghttp2_session_get_remote_window_size(session_) != state.send_window ||
+      nghttp2_session_get_hd_inflate_dynamic_table_size(session_) != hpack_mirror_->tableSize() ||
       (last > 0 && nghttp2_session_find_stream(session_, last) != nullptr)) {
     // Only what nghttp2 once accepted from this client is replayed.
     fail(gw::cat("resuming an idle connection: ",

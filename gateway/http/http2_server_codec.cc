@@ -67,6 +67,7 @@ Http2ServerCodec::Http2ServerCodec(ServerCodecCallbacks& callbacks, evbuffer* ou
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, entries,
                           sizeof(entries) / sizeof(entries[0]));
   unacked_settings_ = 1;
+  hpack_mirror_.emplace();
 }
 
 Http2ServerCodec::~Http2ServerCodec() {
@@ -100,6 +101,7 @@ void Http2ServerCodec::dispatch(evbuffer* input) {
       }
       break;
     }
+    hpack_mirror_->feed(static_cast<const uint8_t*>(vec.iov_base), static_cast<size_t>(used));
     evbuffer_drain(input, static_cast<size_t>(used));
   }
   if (failed_) evbuffer_drain(input, evbuffer_get_length(input));

@@ -22,17 +22,19 @@
 
 #include "gateway/http/codec.h"
 #include "gateway/http/http2_flood_guard.h"
+#include "gateway/http/http2_hpack_mirror.h"
 #include "gateway/http/http2_session_memory.h"
 #include "gateway/http/http2_settings.h"
 
 namespace gw::http {
 
 // What a new codec needs to take up an idle HTTP/2 connection whose codec was
-// deleted while its socket waited (gateway/server/idle_parking.h): 36 bytes
-// where an idle nghttp2 session holds ~6 kB. The client's SETTINGS, the
-// connection's send window, the last stream the client opened and the flood
-// guard's tokens; everything else of an idle session is the same as a fresh
-// one's (see Http2ServerCodec::idleState).
+// deleted while its socket waited (gateway/server/idle_parking.h): ~70 bytes,
+// plus the client's HPACK table when it holds entries, where an idle nghttp2
+// session holds ~6 kB. The client's SETTINGS, the connection's send window,
+// the last stream the client opened, the flood guard's tokens and the HPACK
+// decoder table (Http2HpackMirror); everything else of an idle session is the
+// same as a fresh one's (see Http2ServerCodec::idleState).
 struct Http2IdleState {
   uint32_t header_table_size = 0;
   uint32_t max_concurrent_streams = 0;
@@ -45,6 +47,9 @@ struct Http2IdleState {
   bool enable_push = false;
   bool enable_connect_protocol = false;
   bool no_rfc7540_priorities = false;
+  // The decoder table: its maximum size and its entries (Http2HpackMirror).
+  uint32_t hpack_max_size = NGHTTP2_DEFAULT_HEADER_TABLE_SIZE;
+  std::string hpack_entries;
 };
 
 class Http2ServerCodec : public ServerCodec {
@@ -79,12 +84,12 @@ class Http2ServerCodec : public ServerCodec {
   // Parking an idle connection. The state a new codec resumes from, when
   // deleting this one loses nothing: no stream open, nothing to send, every
   // SETTINGS of ours acknowledged, every DATA byte acknowledged
-  // (WINDOW_UPDATE), and the client's HPACK dynamic table (the decoder's)
-  // empty, since nghttp2 does not let its entries be read or copied: only
-  // clients that do not index their fields park (see the README). The
-  // gateway's own encoder table need not be kept: what a new encoder adds
-  // goes in front of the old entries in the client's table, and those are
-  // evicted before any new one.
+  // (WINDOW_UPDATE), and the client's HPACK table known: nghttp2 does not
+  // let a session's decoder table be read, so Http2HpackMirror decodes the
+  // client's header blocks a second time to have a copy. The gateway's own
+  // encoder table need not be kept: what a new encoder adds goes in front of
+  // the old entries in the client's table, and those are evicted before any
+  // new one.
   std::optional<Http2IdleState> idleState();
   // Acknowledges the DATA bytes not yet acknowledged, which idleState()
   // needs; true when it did (parking can follow once that is sent).
@@ -135,11 +140,12 @@ class Http2ServerCodec : public ServerCodec {
   Http2SessionMemory memory_;  // nghttp2's allocator; outlives session_
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
-  Http2FloodGuard flood_guard_;      // after settings_, which it points into
-  int32_t open_header_block_ = 0;    // the stream whose HEADERS lack END_HEADERS, or 0
-  int32_t resumed_last_stream_ = 0;  // the client's last stream before resume()
-  int unacked_settings_ = 0;         // our SETTINGS frames not yet acknowledged
-  bool replaying_ = false;           // resume() is feeding the session
+  Http2FloodGuard flood_guard_;                   // after settings_, which it points into
+  std::optional<Http2HpackMirror> hpack_mirror_;  // the client's HPACK table, for idleState()
+  int32_t open_header_block_ = 0;                 // the stream whose HEADERS lack END_HEADERS, or 0
+  int32_t resumed_last_stream_ = 0;               // the client's last stream before resume()
+  int unacked_settings_ = 0;                      // our SETTINGS frames not yet acknowledged
+  bool replaying_ = false;                        // resume() is feeding the session
   bool failed_ = false;
   bool goaway_ = false;      // a graceful GOAWAY went out (draining)
   bool terminated_ = false;  // a GOAWAY with an error went out

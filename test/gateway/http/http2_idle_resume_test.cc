@@ -1,8 +1,9 @@
 // Parking an idle HTTP/2 connection: Http2ServerCodec::idleState() and
 // prepareIdle() on one codec, resume() on a new one, against a real nghttp2
-// client session that goes on as if nothing happened. Only a client that
-// does not index its request fields parks (nghttp2's encoder, like curl's
-// and browsers', indexes by default; useNonIndexingClient() turns it off).
+// client session that goes on as if nothing happened. nghttp2's encoder,
+// like curl's and browsers', indexes the request fields; the session's
+// decoder table comes back from Http2HpackMirror's copy.
+// useNonIndexingClient() turns the client's indexing off.
 
 #include "test/gateway/http/http2_server_codec_test_fixture.h"
 
@@ -14,8 +15,14 @@ using std::chrono::milliseconds;
 class Http2IdleResumeTest : public Http2CodecTest {
  protected:
   // The client's first request, answered: the connection is idle after it.
-  void firstExchange() {
+  // `window`: the connection window the client grants beyond 65,535 (curl,
+  // h2load and browsers grant megabytes).
+  void firstExchange(int32_t window = 0) {
     start();
+    if (window > 0) {
+      nghttp2_session_set_local_window_size(client_, NGHTTP2_FLAG_NONE, 0, 65535 + window);
+      pump();
+    }
     get("/first");
     ASSERT_EQ(manager_.streams.size(), 1u);
     respond(*manager_.streams[0], 200, "one");
@@ -38,17 +45,50 @@ class Http2IdleResumeTest : public Http2CodecTest {
   void useNonIndexingClient() { newClient(/*index=*/false); }
 };
 
-TEST_F(Http2IdleResumeTest, AnIndexingClientsSessionStays) {
+TEST_F(Http2IdleResumeTest, AnIndexingClientParksAndItsTableComesBack) {
+  // A client that indexes its fields (nghttp2's encoder, like curl's).
+  firstExchange(1 << 24);
+  ASSERT_GT(nghttp2_session_get_hd_deflate_dynamic_table_size(client_), 0u);
+  parkAndResume();
+  manager_.streams.clear();
+  // The same fields: the client's encoder refers to what it indexed before.
+  for (int i = 0; i < 3; ++i) {
+    const int32_t id = request({{":method", "GET"},
+                                {":path", "/first"},
+                                {":scheme", "http"},
+                                {":authority", "gw.example"},
+                                {"user-agent", "test/1"}});
+    ASSERT_EQ(manager_.streams.size(), static_cast<size_t>(i + 1));
+    RecordingStream& s = *manager_.streams[i];
+    EXPECT_EQ(s.request.path, "/first");
+    EXPECT_EQ(*s.request.headers.get("host"), "gw.example");
+    EXPECT_EQ(*s.request.headers.get("user-agent"), "test/1");
+    respond(s, 200, "again");
+    EXPECT_EQ(client_streams_[id].body, "again");
+  }
+  EXPECT_EQ(goaway_, -1);
+  EXPECT_EQ(manager_.error, "");
+  // And it parks again, with what the new session's table holds.
+  EXPECT_TRUE(codec().idleState().has_value());
+}
+
+TEST_F(Http2IdleResumeTest, OneRequestWithIndexedPseudoHeadersAndAShortWindowWaitsForAnother) {
+  // The table holds :authority (not valid after the replayed request's own
+  // pseudo-header fields) and the window lacks 3 bytes: both would need
+  // stream 1. After one more request there is a stream for each.
   firstExchange();
-  // The client's encoder added its fields to its table, so the session's
-  // decoder table has them: a fresh session could not decode what refers to them.
   EXPECT_FALSE(codec().idleState().has_value());
-  EXPECT_FALSE(codec().prepareIdle());  // nothing to ask for that would help
-  EXPECT_EQ(evbuffer_get_length(output_), 0u);
-  const int32_t again = get("/first");  // and the session goes on
-  ASSERT_EQ(manager_.streams.size(), 2u);
+  get("/second");
   respond(*manager_.streams[1], 200, "two");
-  EXPECT_EQ(client_streams_[again].body, "two");
+  parkAndResume();
+  manager_.streams.clear();
+  const int32_t id = get("/third");
+  ASSERT_EQ(manager_.streams.size(), 1u);
+  EXPECT_EQ(manager_.streams[0]->request.path, "/third");
+  EXPECT_EQ(*manager_.streams[0]->request.headers.get("host"), "gw.example");
+  respond(*manager_.streams[0], 200, "three");
+  EXPECT_EQ(client_streams_[id].body, "three");
+  EXPECT_EQ(id, 5);
 }
 
 TEST_F(Http2IdleResumeTest, TheResumedSessionServesTheClientsNextRequests) {
