@@ -270,6 +270,20 @@ class GrpcH2cTest(GrpcCalls, h.SharedPeersTestCase):
         self.assertIn("Missing Credentials", cm.exception.details())
         self.assertEqual(len(self.peer.calls_to("Unary")), before)
 
+    def test_an_idle_connection_parks_and_the_next_calls_go_through(self):
+        # gRPC's client indexes its header fields: the gateway parks the idle
+        # h2c connection with its copy of the client's HPACK table, and the
+        # next calls, which refer to that table, decode as before.
+        self.assertEqual(self.call("Unary")(b"before", timeout=CALL_TIMEOUT), b"before")
+        h.wait_until(lambda: int(self.gw.metrics().get("microgw_downstream_connections_parked",
+                                                       0)) >= 1,
+                     timeout=h.scaled(5), what="the gRPC client's connection parked")
+        for i in range(3):
+            reply, call = self.call("Unary").with_call(
+                b"after%d" % i, metadata=[("x-client", "abc")], timeout=CALL_TIMEOUT)
+            self.assertEqual(reply, b"after%d" % i)
+            self.assertEqual(metadata_dict(call.initial_metadata()).get("x-seen-x-client"), "abc")
+
     def test_other_requests_keep_the_json_errors(self):
         # A non-gRPC request to the same missing resource still gets WSO2's JSON error.
         status, headers, body = self.gw.request("POST", g.PREFIX + "/NoSuchMethod", body=b"{}")

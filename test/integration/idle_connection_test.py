@@ -130,10 +130,6 @@ class IdleConnectionTest(h.GatewayTestCase):
             first = client.get("/core/v1/echo/h2-first")
             self.assertEqual(first.status(), 200)
             self.wait_gauge(1)
-            # python3-h2 indexes its fields, so its session cannot be rebuilt
-            # from saved state: released, not parked.
-            time.sleep(0.5)
-            self.assertEqual(self.parked(), 0)
             second = client.get("/core/v1/echo/h2-second")
             self.assertEqual(second.status(), 200)
             self.assertIn(b"/h2-second", bytes(second.data))
@@ -142,27 +138,38 @@ class IdleConnectionTest(h.GatewayTestCase):
             client.close()
         self.wait_gauge(0)
 
-    def test_http2_idle_connection_is_parked_and_resumed(self):
-        # A client that does not index its fields (HPACK table size 0): its
-        # session is deleted while idle and rebuilt for its next stream.
+    def check_http2_parked_and_resumed(self, index):
         self.wait_gauge(0)
-        client = http2_client.H2Client(h.LOOPBACK, self.gw.port, index=False)
+        client = http2_client.H2Client(h.LOOPBACK, self.gw.port, index=index)
         try:
-            self.assertEqual(client.get("/core/v1/echo/h2-first").status(), 200)
+            # Two streams first: an indexing client with an indexed :authority
+            # and a window short of 65,535 needs one stream to replay its
+            # HPACK table on and another for the window (Http2ServerCodec::resume).
+            for path in ("/core/v1/echo/h2-first", "/core/v1/echo/h2-second"):
+                self.assertEqual(client.get(path).status(), 200)
             for round_ in range(2):
                 h.wait_until(lambda: self.parked() == 1, timeout=h.scaled(5),
                              what="the HTTP/2 connection parked (round %d)" % round_)
                 self.assertEqual(self.active(), 1)
+                # The same fields again: an indexing client refers to its table.
                 for i in range(3):
-                    r = client.get("/core/v1/echo/h2-%d" % i, headers=[("x-round", str(round_))])
+                    r = client.get("/core/v1/echo/h2-first", headers=[("x-round", str(round_))])
                     self.assertEqual(r.status(), 200)
-                    self.assertIn(b"/h2-%d" % i, bytes(r.data))
+                    self.assertIn(b"/h2-first", bytes(r.data))
                     self.assertIn(b"x-round", bytes(r.data).lower())
             self.assertIsNone(client.goaway)
         finally:
             client.close()
         h.wait_until(lambda: self.parked() == 0 and self.gauge() == 0 and self.active() == 0,
                      timeout=h.scaled(5), what="the closed HTTP/2 connection off the gauges")
+
+    def test_http2_idle_connection_is_parked_and_resumed(self):
+        # python3-h2 indexes its fields (as curl, browsers and gRPC do): the
+        # gateway's copy of its HPACK table comes back with the session.
+        self.check_http2_parked_and_resumed(index=True)
+
+    def test_http2_idle_connection_of_a_client_that_does_not_index(self):
+        self.check_http2_parked_and_resumed(index=False)
 
     def active(self, gw=None):
         return int((gw or self.gw).metrics().get("microgw_downstream_connections_active", 0))
