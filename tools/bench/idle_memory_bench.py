@@ -19,7 +19,8 @@ its own RLIMIT_NOFILE (the servers inherit it).
     sudo MICROGW_BIN=bazel-bin/gateway/microgw /usr/bin/python3 tools/bench/idle_memory_bench.py
 
 Environment: IDLE_BENCH_CONNECTIONS (5000), IDLE_BENCH_ONLY ("h1", "h2"),
-IDLE_BENCH_SERVERS ("microgw,nginx"), IDLE_BENCH_SETTLE (seconds to wait
+IDLE_BENCH_SERVERS ("microgw,nginx"), IDLE_BENCH_H2_INDEX (0; 1: the HTTP/2
+client adds :path and :authority to its HPACK table, so both servers keep it), IDLE_BENCH_SETTLE (seconds to wait
 before measuring, 3; microgw releases an idle connection's codec memory after
 1 s), IDLE_BENCH_ROUNDS (1;
 rounds interleave the servers, medians are shown), IDLE_BENCH_PARALLEL (64:
@@ -44,6 +45,7 @@ import mgw_harness as h  # noqa: E402
 
 N = int(os.environ.get("IDLE_BENCH_CONNECTIONS", "5000"))
 ONLY = [p for p in os.environ.get("IDLE_BENCH_ONLY", "h1,h2").split(",") if p]
+H2_INDEX = os.environ.get("IDLE_BENCH_H2_INDEX", "0") == "1"
 SERVERS = [s for s in os.environ.get("IDLE_BENCH_SERVERS", "microgw,nginx").split(",") if s]
 SETTLE = float(os.environ.get("IDLE_BENCH_SETTLE", "3"))
 ROUNDS = int(os.environ.get("IDLE_BENCH_ROUNDS", "1"))
@@ -211,10 +213,12 @@ def h2_frame(kind, flags, stream, payload=b""):
 
 
 def hpack_literal(index, value):
-    """Literal header field without indexing, name from the static table (RFC 7541 6.2.2)."""
+    """Literal header field, name from the static table: with incremental
+    indexing (RFC 7541 6.2.1) when IDLE_BENCH_H2_INDEX=1, as curl, browsers
+    and gRPC send, else without indexing (6.2.2)."""
     data = value.encode()
     assert index < 15 and len(data) < 127
-    return bytes([index, len(data)]) + data
+    return bytes([(0x40 | index) if H2_INDEX else index, len(data)]) + data
 
 
 def h2_request(port):
@@ -370,8 +374,9 @@ def main():
         backend.cleanup()
         loop.close()
     print()
-    print("%d idle connections per server, 1 worker each, %d round(s), medians; load average %s"
-          % (N, ROUNDS, " ".join("%.2f" % x for x in os.getloadavg())))
+    print("%d idle connections per server, 1 worker each, %d round(s), medians%s; load average %s"
+          % (N, ROUNDS, "; HTTP/2 client indexes" if H2_INDEX else "",
+             " ".join("%.2f" % x for x in os.getloadavg())))
     print("%-6s %18s %18s %8s %16s %16s" % ("proto", "microgw B/conn", "nginx B/conn",
                                             "ratio", "microgw Pss B", "nginx Pss B"))
     nothing = [{"rss": float("nan"), "pss": float("nan")}]
