@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <utility>
 
 #include "gateway/common/heap_stats.h"
 #include "gateway/common/log.h"
@@ -303,7 +304,7 @@ void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_f
   }
   std::optional<http::Http2IdleState> http2;
   if (auto it = parked_http2_.find(fd); it != parked_http2_.end()) {
-    http2 = it->second;
+    http2 = std::move(it->second);
     parked_http2_.erase(it);
   }
   idle_released_gauge_->sub(1);
