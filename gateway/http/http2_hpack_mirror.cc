@@ -54,15 +54,9 @@ std::string_view view(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-Http2HpackMirror::Http2HpackMirror() : preface_left_(NGHTTP2_CLIENT_MAGIC_LEN) {
-  if (nghttp2_hd_inflate_new(&inflater_) != 0) broken_ = true;
-}
+Http2HpackMirror::Http2HpackMirror() : preface_left_(NGHTTP2_CLIENT_MAGIC_LEN) {}
 
 Http2HpackMirror::Http2HpackMirror(uint32_t max_size, std::string_view entries) {
-  if (nghttp2_hd_inflate_new(&inflater_) != 0) {
-    broken_ = true;
-    return;
-  }
   std::string block;
   appendSizeUpdate(block, max_size);
   block.append(entries);
@@ -78,6 +72,11 @@ void Http2HpackMirror::appendSizeUpdate(std::string& out, uint32_t size) {
 }
 
 void Http2HpackMirror::inflate(const uint8_t* data, size_t len, bool last) {
+  if (inflater_ == nullptr && nghttp2_hd_inflate_new(&inflater_) != 0) {
+    inflater_ = nullptr;
+    broken_ = true;
+    return;
+  }
   for (;;) {
     nghttp2_nv nv;
     int flags = 0;
@@ -90,6 +89,13 @@ void Http2HpackMirror::inflate(const uint8_t* data, size_t len, bool last) {
     len -= static_cast<size_t>(used);
     if ((flags & NGHTTP2_HD_INFLATE_FINAL) != 0) {
       nghttp2_hd_inflate_end_headers(inflater_);
+      if (tableSize() == 0 && maxSize() == NGHTTP2_DEFAULT_HEADER_TABLE_SIZE) {
+        // As good as a new one, which the next block makes: a client that
+        // does not index holds no decoder (~1.2 kB with its entry ring)
+        // between requests.
+        nghttp2_hd_inflate_del(inflater_);
+        inflater_ = nullptr;
+      }
       return;
     }
     if ((flags & NGHTTP2_HD_INFLATE_EMIT) == 0 && len == 0) return;
@@ -172,11 +178,14 @@ size_t Http2HpackMirror::tableSize() const {
 }
 
 uint32_t Http2HpackMirror::maxSize() const {
-  return static_cast<uint32_t>(nghttp2_hd_inflate_get_max_dynamic_table_size(inflater_));
+  return inflater_ != nullptr
+             ? static_cast<uint32_t>(nghttp2_hd_inflate_get_max_dynamic_table_size(inflater_))
+             : NGHTTP2_DEFAULT_HEADER_TABLE_SIZE;
 }
 
 std::string Http2HpackMirror::entries() const {
   std::string out;
+  if (inflater_ == nullptr) return out;
   for (size_t i = nghttp2_hd_inflate_get_num_table_entries(inflater_); i > kStaticEntries; --i) {
     const nghttp2_nv* nv = nghttp2_hd_inflate_get_table_entry(inflater_, i);
     out.push_back(0x40);  // literal with incremental indexing, new name
@@ -189,6 +198,7 @@ std::string Http2HpackMirror::entries() const {
 }
 
 bool Http2HpackMirror::entriesAreRequestFields() const {
+  if (inflater_ == nullptr) return true;
   for (size_t i = nghttp2_hd_inflate_get_num_table_entries(inflater_); i > kStaticEntries; --i) {
     const nghttp2_nv* nv = nghttp2_hd_inflate_get_table_entry(inflater_, i);
     if (!isRequestField(view(nv->name, nv->namelen), view(nv->value, nv->valuelen))) return false;

@@ -61,6 +61,8 @@ class Http2HpackMirror {
   // Decodes `len` bytes of a header block; `last`: its end.
   void inflate(const uint8_t* data, size_t len, bool last);
 
+  // Null while the table is empty at the default maximum (between the
+  // header blocks of a client that does not index).
   nghttp2_hd_inflater* inflater_ = nullptr;
   bool broken_ = false;
   // Framing: the preface still to skip, the frame header being read, and
