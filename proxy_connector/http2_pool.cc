@@ -10,6 +10,7 @@
 #include "gateway/common/bev_write.h"
 #include "gateway/common/log.h"
 #include "gateway/common/strcat.h"
+#include "proxy_connector/connect_protocol.h"
 
 namespace gw::proxy {
 namespace {
@@ -24,11 +25,16 @@ constexpr size_t kSocketLowWatermark = 256 << 10;
 class Http2Pool::Pending : public ConnectCallbacks {
  public:
   Pending(Http2Pool& pool, const ConnectRequest& request, size_t max_streams)
-      : pool_(pool), request_(request), key_(keyOf(request)), max_streams_(max_streams) {}
+      : pool_(pool), request_(request), max_streams_(max_streams) {
+    std::string storage;
+    key_ = keyOf(request, storage);
+  }
   void start() { connect_ = pool_.connector_.connect(request_, *this); }
 
   void onConnected(UpstreamConnectionPtr connection) override;
   void onConnectFailed(const ConnectFailure& failure) override;
+  // The backend chose HTTP/1.1: the first waiter takes the connection.
+  void onDeclined(UpstreamConnectionPtr connection, std::list<Handle*> waiters);
 
   Http2Pool& pool_;
   ConnectRequest request_;
@@ -68,6 +74,10 @@ void Http2Pool::Pending::onConnected(UpstreamConnectionPtr connection) {
     pool_.onPendingDone(this);
     return;
   }
+  if (request_.offer_http2 && connection->negotiatedProtocol() != "h2") {
+    onDeclined(std::move(connection), std::move(waiters));
+    return;
+  }
   Http2PoolConnection& c = pool_.adopt(request_, std::move(connection), max_streams_);
   // Hand out places in order; whoever does not fit waits for another connection.
   std::list<Handle*> rest;
@@ -87,6 +97,18 @@ void Http2Pool::Pending::onConnected(UpstreamConnectionPtr connection) {
     p->start();
   }
   pool_.onPendingDone(this);
+}
+
+void Http2Pool::Pending::onDeclined(UpstreamConnectionPtr connection, std::list<Handle*> waiters) {
+  Http2Pool& pool = pool_;
+  if (pool.http1_.insert(key_).second) {
+    GW_LOG_DEBUG("upstream HTTP/2: ", connection->describe(),
+                 " chose HTTP/1.1 in ALPN; its requests go over HTTP/1.1");
+  }
+  pool.onPendingDone(this);  // `this` is gone
+  for (Handle* h : waiters) {
+    h->waiter_.onHttp2Declined(std::move(connection));  // null after the first
+  }
 }
 
 void Http2Pool::Pending::onConnectFailed(const ConnectFailure& failure) {
@@ -128,7 +150,7 @@ Http2Pool& Http2Pool::forWorker(event::Dispatcher& dispatcher, Connector& connec
   // dropped here, so a dispatcher made later at the same address gets a fresh pool.
   std::vector<Registered>& pools = registry();
   for (auto it = pools.begin(); it != pools.end();) {
-    if (it->pool->connections_.empty() && it->pool->pending_.empty()) {
+    if (it->pool->connections_.empty() && it->pool->pending_.empty() && it->pool->http1_.empty()) {
       delete it->pool;
       it = pools.erase(it);
     } else {
@@ -164,19 +186,16 @@ Http2Pool* Http2Pool::existing(event::Dispatcher& dispatcher, Connector& connect
   return nullptr;
 }
 
-std::string Http2Pool::keyOf(const ConnectRequest& r) {
-  std::string key = gw::cat(r.target.scheme, "://", r.target.authority());
-  if (r.proxy) {
-    // The password is part of the route but never shown: keys are not logged.
-    gw::catAppend(&key, " via ", r.proxy->host, ":", r.proxy->port, " ", r.proxy->username, ":",
-                  r.proxy->password);
-  }
-  return key;
+std::string_view Http2Pool::keyOf(const ConnectRequest& r, std::string& storage) {
+  if (!r.pool_key.empty()) return r.pool_key;
+  storage = poolKey(r);  // the route, the proxy's password only hashed
+  return storage;
 }
 
 Http2PoolConnection* Http2Pool::ready(const ConnectRequest& request) {
   if (retired_ || connections_.empty()) return nullptr;
-  auto [begin, end] = connections_.equal_range(keyOf(request));
+  std::string storage;
+  auto [begin, end] = connections_.equal_range(keyOf(request, storage));
   for (auto it = begin; it != end; ++it) {
     Http2PoolConnection& c = *it->second;
     if (!c.closed() && c.codec().acceptsStreams()) return &c;
@@ -184,9 +203,16 @@ Http2PoolConnection* Http2Pool::ready(const ConnectRequest& request) {
   return nullptr;
 }
 
+bool Http2Pool::declinedHttp2(const ConnectRequest& request) const {
+  if (http1_.empty()) return false;
+  std::string storage;
+  return http1_.find(keyOf(request, storage)) != http1_.end();
+}
+
 Http2Pool::WaitHandlePtr Http2Pool::wait(const ConnectRequest& request, size_t max_streams,
                                          Waiter& waiter) {
-  const std::string key = keyOf(request);
+  std::string storage;
+  const std::string_view key = keyOf(request, storage);
   Pending* target = nullptr;
   for (auto& p : pending_) {
     if (p->key_ == key && p->waiters_.size() < p->max_streams_) {
@@ -208,7 +234,9 @@ Http2Pool::WaitHandlePtr Http2Pool::wait(const ConnectRequest& request, size_t m
 
 Http2PoolConnection& Http2Pool::adopt(const ConnectRequest& request,
                                       UpstreamConnectionPtr connection, size_t max_streams) {
-  const std::string key = keyOf(request);
+  std::string storage;
+  const std::string key(keyOf(request, storage));
+  if (auto it = http1_.find(key); it != http1_.end()) http1_.erase(it);  // h2 again
   auto c = std::make_unique<Http2PoolConnection>(*this, key, std::move(connection), max_streams);
   Http2PoolConnection& ref = *c;
   connections_.emplace(key, std::move(c));
@@ -269,7 +297,8 @@ Http2PoolConnection::Http2PoolConnection(Http2Pool& pool, std::string key,
   idle_timer_ = pool_.dispatcher().createTimer([this] {
     if (codec_.activeStreams() == 0) close("idle");
   });
-  flush();  // the connection preface and SETTINGS
+  flush_event_.reset(event_new(pool_.dispatcher().base(), -1, 0, &onFlush, this));
+  flushNow();  // the connection preface and SETTINGS
   if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) readInput();
 }
 
@@ -283,6 +312,17 @@ Http2PoolConnection::~Http2PoolConnection() {
 }
 
 void Http2PoolConnection::flush() {
+  if (flush_pending_ || !connection_ || closed_) return;
+  flush_pending_ = true;
+  event_active(flush_event_.get(), EV_TIMEOUT, 1);
+}
+
+void Http2PoolConnection::onFlush(evutil_socket_t, short, void* arg) {
+  static_cast<Http2PoolConnection*>(arg)->flushNow();
+}
+
+void Http2PoolConnection::flushNow() {
+  flush_pending_ = false;
   if (!connection_ || closed_) return;
   bufferevent* bev = connection_->bev();
   evbuffer* out = bufferevent_get_output(bev);
@@ -296,7 +336,7 @@ void Http2PoolConnection::flush() {
 void Http2PoolConnection::onWrite(bufferevent* bev, void* arg) {
   auto* c = static_cast<Http2PoolConnection*>(arg);
   gw::net::onOutputDrained(bev, c->write_path_);
-  c->flush();
+  c->flushNow();
 }
 
 void Http2PoolConnection::onRead(bufferevent*, void* arg) {
@@ -314,12 +354,12 @@ void Http2PoolConnection::readInput() {
     if (!ok && !closed_) {
       GW_LOG_WARN("upstream HTTP/2: HTTP/2 connection to ", description_,
                   " failed: ", codec_.error());
-      flush();  // our GOAWAY, when nghttp2 wrote one
+      flushNow();  // our GOAWAY, when nghttp2 wrote one
       close(codec_.error());
       return;
     }
   }
-  flush();
+  flushNow();
 }
 
 void Http2PoolConnection::onEvent(bufferevent*, short events, void* arg) {

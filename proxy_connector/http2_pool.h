@@ -8,6 +8,16 @@
 // new streams and is closed when its last stream ends; an idle connection is
 // closed after [httpClients] poolIdleTimeoutInMillis.
 //
+// https backends are asked for "h2" in ALPN, and until the first handshake
+// answers, their protocol is unknown. Requests then wait here as for a known
+// HTTP/2 backend: up to max_streams of them on each connect in progress, so a
+// burst of 640 requests to a new backend opens 13 connections (CONNECT
+// tunnels, TLS handshakes), not 640. When the backend chooses HTTP/1.1, the
+// pool remembers it (declinedHttp2()) and hands the new connection to the
+// first waiter; the others connect on their own, over HTTP/1.1, as later
+// requests do. A later connection that negotiates h2 (adopt()) makes the
+// backend HTTP/2 again.
+//
 // Connections come from the worker's Connector (so direct, through a
 // CONNECT tunnel, or TLS, as for HTTP/1) and are never given back to it. The
 // router and the internal HttpClient share the pool: a key manager that
@@ -20,17 +30,22 @@
 //     stream_ = c->codec().newStream(head, end_stream, *this);
 //     c->flush();
 //   } else {
-//     wait_ = pool.wait(request, max_streams, *this);  // onHttp2Ready / onHttp2Failed later
-//   }
+//     wait_ = pool.wait(request, max_streams, *this);  // onHttp2Ready / onHttp2Failed /
+//   }                                                  // onHttp2Declined later
 //
 // Threading: one pool per worker thread; everything runs on that thread.
 // Lifetime: the pool lives as long as the thread (thread_local); a waiter must
 // outlive its WaitHandle, a stream's callbacks must outlive the stream.
 
+#include <event2/event.h>
+
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/common/bev_write.h"
@@ -50,7 +65,11 @@ class Http2PoolConnection : public event::DeferredDeletable {
   ~Http2PoolConnection() override;
 
   http::UpstreamCodec& codec() { return codec_; }
-  // Writes what the codec produced to the socket. Call after using a stream.
+  // Writes what the codec produced to the socket, once the event loop is done
+  // with the current callbacks. Call after using a stream: the streams that one
+  // client read starts go out together, in one TLS record and one write (a
+  // TLS record per stream costs the proxy and the backend a read and a
+  // decryption each).
   void flush();
   const std::string& description() const { return description_; }
   const std::string& key() const { return key_; }
@@ -61,6 +80,8 @@ class Http2PoolConnection : public event::DeferredDeletable {
   static void onRead(struct bufferevent* bev, void* arg);
   static void onWrite(struct bufferevent* bev, void* arg);
   static void onEvent(struct bufferevent* bev, short events, void* arg);
+  static void onFlush(evutil_socket_t, short, void* arg);
+  void flushNow();
   void readInput();
   // Fails the open streams (their callbacks run) and gives the connection up.
   void close(std::string_view why);
@@ -77,6 +98,11 @@ class Http2PoolConnection : public event::DeferredDeletable {
   gw::net::WritePath write_path_;  // how flush() writes connection_
   std::string description_;
   event::TimerPtr idle_timer_;
+  struct EventFree {
+    void operator()(struct event* e) const { event_free(e); }
+  };
+  std::unique_ptr<struct event, EventFree> flush_event_;  // flush() activates it
+  bool flush_pending_ = false;
   bool closed_ = false;
 };
 
@@ -88,6 +114,10 @@ class Http2Pool {
     virtual ~Waiter() = default;
     virtual void onHttp2Ready(Http2PoolConnection& connection) = 0;
     virtual void onHttp2Failed(const ConnectFailure& failure) = 0;
+    // The https backend chose HTTP/1.1 in ALPN. `connection` is the new
+    // connection, for this waiter to use over HTTP/1.1, or null: connect again
+    // (through the Connector: the HTTP/1.1 path).
+    virtual void onHttp2Declined(UpstreamConnectionPtr connection) = 0;
   };
   // Cancels the wait when destroyed.
   class WaitHandle {
@@ -114,6 +144,9 @@ class Http2Pool {
 
   // A connection to `request`'s backend that takes a stream now, or nullptr.
   Http2PoolConnection* ready(const ConnectRequest& request);
+  // True when the last handshake with `request`'s https backend chose
+  // HTTP/1.1 although "h2" was offered: connect to it through the Connector.
+  bool declinedHttp2(const ConnectRequest& request) const;
   // Waits for a new connection (or a place on one being set up). `waiter` is
   // called once, never inline.
   WaitHandlePtr wait(const ConnectRequest& request, size_t max_streams, Waiter& waiter);
@@ -137,7 +170,9 @@ class Http2Pool {
   class Handle;
   struct Registered;
   static std::vector<Registered>& registry();
-  static std::string keyOf(const ConnectRequest& request);
+  // The connector's pool key (ConnectRequest::pool_key, made once by the
+  // caller), or one made into `storage`.
+  static std::string_view keyOf(const ConnectRequest& request, std::string& storage);
   void onPendingDone(Pending* pending);
   // Removes a closed connection (deleted after the current callback).
   void remove(Http2PoolConnection* connection);
@@ -150,8 +185,9 @@ class Http2Pool {
   std::shared_ptr<Connector> connector_owner_;
   uint32_t idle_timeout_ms_;
   bool retired_ = false;
-  std::multimap<std::string, std::unique_ptr<Http2PoolConnection>> connections_;
+  std::multimap<std::string, std::unique_ptr<Http2PoolConnection>, std::less<>> connections_;
   std::list<std::unique_ptr<Pending>> pending_;
+  std::set<std::string, std::less<>> http1_;  // keys of https backends that chose HTTP/1.1
 };
 
 }  // namespace gw::proxy

@@ -138,19 +138,22 @@ void RouterFilter::connectTo(size_t index) {
   }
   ++attempts_;
   prepared_ = &prepare();
-  // retryable() will send it again if a pooled connection was already closed.
-  const bool retries_if_stale = !retried_ && !request_has_body_ && isIdempotent(method_);
-  const proxy::ConnectRequest& request = prepared_->connect[retries_if_stale];
-  if (useHttp2()) {
+  const proxy::ConnectRequest& request = attemptRequest();
+  if (useHttp2() || waitsForHttp2(request)) {
     connectHttp2(request);
     return;
   }
-  if (takePooledHttp2(request)) return;
   if (grpc_ && !offersHttp2()) {
     refuseGrpcOverHttp1();
     return;
   }
   connect_handle_ = decoder_callbacks_->connector().connect(request, *this);
+}
+
+const proxy::ConnectRequest& RouterFilter::attemptRequest() const {
+  // retryable() will send it again if a pooled connection was already closed.
+  const bool retries_if_stale = !retried_ && !request_has_body_ && isIdempotent(method_);
+  return prepared_->connect[retries_if_stale];
 }
 
 proxy::ConnectRequest connectRequestFor(const conf::HttpClientsConfig& http_clients,

@@ -110,6 +110,7 @@ class RouterFilter : public http::PassThroughFilter,
   // proxy::Http2Pool::Waiter: the HTTP/2 upstream (router_filter_http2.cc).
   void onHttp2Ready(proxy::Http2PoolConnection& connection) override;
   void onHttp2Failed(const proxy::ConnectFailure& failure) override;
+  void onHttp2Declined(proxy::UpstreamConnectionPtr connection) override;
   bool useHttp2() const;  // h2c with prior knowledge (the endpoint asks for it)
   // A gRPC call to an endpoint reached over HTTP/1.1: 501 naming the setting.
   void refuseGrpcOverHttp1();
@@ -117,8 +118,9 @@ class RouterFilter : public http::PassThroughFilter,
   bool offersHttp2() const;
   // True when the TLS handshake with an https backend chose "h2".
   bool negotiatedHttp2(const proxy::UpstreamConnection& connection) const;
-  // A stream on a pooled HTTP/2 connection to this https backend, if one has room.
-  bool takePooledHttp2(const proxy::ConnectRequest& request);
+  // An https backend whose protocol is HTTP/2 or not known yet: a stream
+  // from the pool (Http2Pool says when the backend chose HTTP/1.1).
+  bool waitsForHttp2(const proxy::ConnectRequest& request) const;
   void connectHttp2(const proxy::ConnectRequest& request);
   // An HTTP/2 stream the backend refused, sent again on another connection.
   bool retryRefused(std::string_view detail);
@@ -128,6 +130,9 @@ class RouterFilter : public http::PassThroughFilter,
   // endpoint_'s PreparedEndpoint, from the config or made for an etcd URL.
   const RouterConfig::PreparedEndpoint& prepare();
   const proxy::ConnectRequest& connectRequest() const { return prepared_->connect[0]; }
+  // This attempt's: connectRequest(), or its variant that lets the connector
+  // skip probing a pooled HTTP/1.1 connection when a stale one can be retried.
+  const proxy::ConnectRequest& attemptRequest() const;
   std::string upstreamPath() const;
 
   void refuseUnauthenticated();

@@ -37,16 +37,16 @@ bool RouterFilter::negotiatedHttp2(const proxy::UpstreamConnection& connection) 
   return offersHttp2() && connection.negotiatedProtocol() == "h2";
 }
 
-// An https backend that spoke HTTP/2 before: a stream on a pooled connection
-// when one has room, without a new TLS handshake.
-bool RouterFilter::takePooledHttp2(const proxy::ConnectRequest& request) {
+// An https backend goes through the HTTP/2 pool unless it chose HTTP/1.1 in
+// its last handshake: requests share its connections, and a burst to a
+// backend not yet connected waits for a few connects instead of opening one
+// each. Over HTTP/1.1, a connection whose handshake chooses h2 after all
+// joins the pool in onConnected().
+bool RouterFilter::waitsForHttp2(const proxy::ConnectRequest& request) const {
   if (!offersHttp2()) return false;
-  proxy::Http2Pool* pool =
+  const proxy::Http2Pool* pool =
       proxy::Http2Pool::existing(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector());
-  proxy::Http2PoolConnection* c = pool != nullptr ? pool->ready(request) : nullptr;
-  if (c == nullptr) return false;
-  onHttp2Ready(*c);
-  return true;
+  return pool == nullptr || !pool->declinedHttp2(request);
 }
 
 size_t RouterFilter::maxStreamsPerConnection() const {
@@ -95,6 +95,15 @@ void RouterFilter::refuseGrpcOverHttp1() {
 void RouterFilter::onHttp2Failed(const proxy::ConnectFailure& failure) {
   h2_wait_.reset();
   onConnectFailed(failure);
+}
+
+void RouterFilter::onHttp2Declined(proxy::UpstreamConnectionPtr connection) {
+  h2_wait_.reset();
+  if (connection) {
+    onConnected(std::move(connection));  // over HTTP/1.1 (or a gRPC call refused)
+  } else {
+    connect_handle_ = decoder_callbacks_->connector().connect(attemptRequest(), *this);
+  }
 }
 
 void RouterFilter::onRequestBodyDrained() {

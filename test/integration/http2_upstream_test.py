@@ -72,10 +72,12 @@ class H2Nginx:
     """nginx with an h2c (prior knowledge) server on `port` and the same
     locations over HTTP/1.1 on `h1_port`; $connection in its access log."""
 
-    def __init__(self, keepalive_requests=1000, tls=None, files=None):
-        """tls: (cert, key) = the HTTP/2 port is `ssl http2` (ALPN h2), not h2c.
+    def __init__(self, keepalive_requests=1000, tls=None, files=None, http2=True):
+        """tls: (cert, key) = the HTTP/2 port is `ssl http2` (ALPN h2), not h2c;
+        with http2=False it is `ssl` alone (ALPN offers only http/1.1).
         files: {name: bytes} served as /name (application/json)."""
         self.tls = tls
+        self.http2 = http2
         self.files = files or {}
         self.port = h.free_port()
         self.h1_port = h.free_port()
@@ -90,8 +92,9 @@ class H2Nginx:
         rd = self.run_dir
         h2_listen = "listen 127.0.0.1:%d http2;" % self.port
         if self.tls:
-            h2_listen = ("listen 127.0.0.1:%d ssl http2;\n    ssl_certificate %s;\n"
-                         "    ssl_certificate_key %s;" % ((self.port,) + tuple(self.tls)))
+            h2_listen = ("listen 127.0.0.1:%d ssl%s;\n    ssl_certificate %s;\n"
+                         "    ssl_certificate_key %s;" % ((self.port, " http2" if self.http2 else "")
+                                                          + tuple(self.tls)))
         for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(rd, "tmp", sub), exist_ok=True)
         os.makedirs(os.path.join(rd, "www"), exist_ok=True)
