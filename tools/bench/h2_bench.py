@@ -25,7 +25,8 @@ compare within one run only, and prefer `cpu us/req`.
 
 Environment: H2_BENCH_DURATION (5, seconds per run), H2_BENCH_ROUNDS (3),
 H2_BENCH_CLIENTS (64), H2_BENCH_STREAMS (10), H2_BENCH_ONLY (down,up),
-H2_BENCH_MAX_IDLE (downstream: the idle upstream connections microgw
+H2_BENCH_MAX_STREAMS (upstream: microgw's maxActiveStreamsPerConnection,
+default -1 = the backend's limit, as nghttpx; see MAX_STREAMS), H2_BENCH_MAX_IDLE (downstream: the idle upstream connections microgw
 (maxIdleConnections) and nginx (`keepalive`) keep; default each one's own, 100
 and 64. With -c64 -m10 up to 640 requests are in flight: below that, finished
 requests close connections that the next ones reopen, where nghttpx keeps
@@ -56,6 +57,14 @@ STREAMS = os.environ.get("H2_BENCH_STREAMS", "10")
 TLS13_CIPHER = os.environ.get("H2_BENCH_TLS13_CIPHER", "TLS_AES_128_GCM_SHA256")
 ONLY = [s for s in os.environ.get("H2_BENCH_ONLY", "down,up").split(",") if s]
 MAX_IDLE = os.environ.get("H2_BENCH_MAX_IDLE")
+# Upstream: streams per HTTP/2 connection to the origin. nghttpx fills each
+# connection up to the backend's SETTINGS_MAX_CONCURRENT_STREAMS (nginx: 128),
+# so with 640 requests in flight it keeps ~6 tunnels; microgw's
+# maxActiveStreamsPerConnection (WSO2's default 50) makes it 13, each carrying
+# less per read and write through Squid. -1 (the default here) gives microgw
+# the backend's limit too, the same connections as nghttpx; 50 compares
+# WSO2's default.
+MAX_STREAMS = int(os.environ.get("H2_BENCH_MAX_STREAMS", "-1"))
 
 
 def proc_ticks(pid):
@@ -77,8 +86,9 @@ def cpu_of(snapshot, pid):
     return sum(t for p, (ppid, t) in snapshot.items() if p == pid or ppid == pid)
 
 
-def h2load(url, pid, exclude):
-    """(req/s, cpu us/req of pid's tree, failed, cipher, other%) of one h2load run."""
+def h2load(url, pid, exclude, peers=()):
+    """(req/s, cpu us/req of pid's tree, failed, cipher, other%, [cpu us/req of each of
+    peers' trees]) of one h2load run."""
     argv = ["h2load", "-c", CLIENTS, "-m", STREAMS, "-t", "1", "-D", str(DURATION),
             "--warm-up-time=1", "--tls13-ciphers=" + TLS13_CIPHER, url]
     before = proc_ticks(pid)
@@ -105,9 +115,10 @@ def h2load(url, pid, exclude):
     proto = re.search(r"Application protocol: (\S+)", text)
     status = re.search(r"status codes: (\d+) 2xx", text)
     failed = int(reqs.group(3)) + (int(reqs.group(2)) - int(status.group(1)) if status else 0)
+    peer_us = [(cpu_of(after, p) - cpu_of(before, p)) * 1e6 / hz / done for p in peers]
     return (float(m.group(1)), cpu_us, failed,
             "%s %s" % (proto.group(1) if proto else "?", cipher.group(1) if cipher else ""),
-            other_pct)
+            other_pct, peer_us)
 
 
 class Nghttpx(h._Daemon):
@@ -167,6 +178,10 @@ def main():
     h.chown_tree(ca.directory, h.DAEMON_USER)
     os.chmod(ca.directory, 0o755)
     daemons, gateways, setups = [], [], []  # setups: (group, name, url, pid)
+    # The peers every front of a group uses, whose CPU per request is shown too:
+    # upstream, Squid and the origin (a front that makes them work harder per
+    # request, e.g. with smaller TLS records, costs the machine more).
+    shared = {}
     try:
         if "down" in ONLY:
             backend = bench.BenchNginx().start()
@@ -206,6 +221,9 @@ def main():
                            conf={"listenerConfig": {"workers": 1},
                                  "accessLog": {"enabled": False},
                                  "httpClients": {"trustStorePath": ca.cert_path,
+                                                 "poolConfig": {
+                                                     "maxActiveStreamsPerConnection":
+                                                         MAX_STREAMS},
                                                  "proxy": {"enabled": True, "host": h.LOOPBACK,
                                                            "port": squid.port}}},
                            filters="filters:\n  - name: router\n")
@@ -215,6 +233,7 @@ def main():
                               proxy="http://127.0.0.1:%d" % squid.port,
                               cacert=ca.cert_path).start()
             daemons.append(nghttpx)
+            shared["up"] = (squid.process.pid, origin.process.pid)
             setups += [
                 ("up", "microgw", "http://127.0.0.1:%d/hello" % gw.port, gw.process.pid),
                 ("up", "nghttpx", "http://127.0.0.1:%d/hello" % nghttpx.port,
@@ -229,7 +248,8 @@ def main():
         runs = {(g, n): [] for g, n, _, _ in setups}
         for _ in range(ROUNDS):  # interleaved: load from elsewhere hits every set-up alike
             for group, name, url, pid in setups:
-                runs[(group, name)].append(h2load(url, pid, [p for p in peers if p != pid]))
+                runs[(group, name)].append(h2load(url, pid, [p for p in peers if p != pid],
+                                                  shared.get(group, ())))
     finally:
         for gw in gateways:
             gw.cleanup()
@@ -258,6 +278,11 @@ def report(setups, runs):
         print("%-5s %-8s %9.0f %11.1f %9s %11s %7d %7.0f  %s" % (
             group, name, rps, cpu, ratio.get("nginx", "-"), ratio.get("nghttpx", "-"), failed,
             median([r[4] for r in rs]), rs[0][3]))
+    for group, name, _, _ in setups:
+        rs = runs[(group, name)]
+        if rs[0][5]:
+            print("%s %s: Squid %.1f, origin %.1f cpu us/req (medians)" % (
+                group, name, median([r[5][0] for r in rs]), median([r[5][1] for r in rs])))
     print("per round (req/s): " + "; ".join(
         "%s/%s %s" % (g, n, " ".join("%.0f" % r[0] for r in runs[(g, n)])) for g, n, _, _ in
         setups))
