@@ -41,6 +41,7 @@ class ConnectionManager::ActiveStream : public http::RequestDecoder,
         connector_(conn.worker_.connector()),
         start_(conn.worker_.dispatcher().now()) {
     std::vector<http::StreamFilterPtr> filters;
+    filters.reserve(runtime_->filter_factories.size());
     for (const auto& factory : runtime_->filter_factories) filters.push_back(factory());
     chain_ = std::make_unique<http::FilterChain>(*this, std::move(filters));
     encoder_.setStreamCallbacks(this);

@@ -108,16 +108,27 @@ void ConnectionManager::releaseIdleMemory() {
 // (idle_parking.h), and this connection goes away; the next request gets a
 // fresh one (resume()). An HTTP/2 session parks when a new one can take up
 // where it stopped (Http2ServerCodec::idleState). A TLS bufferevent holds the
-// TLS session: it stays.
+// TLS session: it stays, and only an HTTP/2 session goes (its nghttp2
+// session is ~6 kB that nginx, whose idle TLS connection is ~15 kB, does not
+// keep); recreateCodec() resumes it.
 bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
-  if (!idle_released_ || http1_ != nullptr || tls_ != nullptr || flush_scheduled_ ||
-      read_disable_count_ > 0 || evbuffer_get_length(bufferevent_get_output(bev_)) > 0 ||
+  if (!idle_released_ || http1_ != nullptr || flush_scheduled_ || read_disable_count_ > 0 ||
+      evbuffer_get_length(bufferevent_get_output(bev_)) > 0 ||
       evbuffer_get_length(bufferevent_get_input(bev_)) > 0)
     return false;
   std::optional<http::Http2IdleState> session;
   if (http::Http2ServerCodec* h2 = http2()) {
     session = h2->idleState();
     if (!session) return false;
+  }
+  if (tls_ != nullptr) {
+    if (session) {
+      h2_released_ = std::make_unique<http::Http2IdleState>(std::move(*session));
+      h2_released_at_ = worker_.dispatcher().now();
+      codec_.reset();  // writes nothing: the session had nothing to send
+      http2SessionsReleasedGauge(worker_.stats()).add(1);
+    }
+    return false;  // not parked: the connection stays, without its session
   }
   const evutil_socket_t fd = bufferevent_getfd(bev_);
   if (!worker_.parkIdle(*this, fd, idle_left, session ? &*session : nullptr)) return false;
@@ -131,6 +142,25 @@ bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
   bev_ = nullptr;
   timer_->disable();  // may be running this call
   return true;
+}
+
+void ConnectionManager::recreateCodec() {
+  if (!h2_released_) {
+    createCodec("http/1.1");
+    return;
+  }
+  const auto released_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+      worker_.dispatcher().now() - h2_released_at_);
+  createCodec("h2", /*resumed=*/true);
+  http2()->resume(*h2_released_, released_for);
+  h2_released_.reset();
+  http2SessionsReleasedGauge(worker_.stats()).sub(1);
+}
+
+void ConnectionManager::goAwayReleased() {
+  const auto frame = http::Http2ServerCodec::goAwayFrame(h2_released_->last_stream_id);
+  evbuffer_add(bufferevent_get_output(bev_), frame.data(), frame.size());
+  closeAfterWrite();
 }
 
 void ConnectionManager::resume(std::chrono::milliseconds parked_for,
@@ -152,6 +182,12 @@ stats::Gauge& idleReleasedGauge(stats::Store& stats) {
                      "last request (plain HTTP/1 and h2c: parked as bare sockets; HTTP/1 over "
                      "TLS: the "
                      "codec and buffers; HTTP/2: the frame buffer pages).");
+}
+
+stats::Gauge& http2SessionsReleasedGauge(stats::Store& stats) {
+  return stats.gauge("microgw_downstream_http2_sessions_released",
+                     "Idle HTTP/2 connections over TLS whose HTTP/2 session was dropped (rebuilt "
+                     "from a copy of its state on their next frame).");
 }
 
 void ConnectionManager::setIdleReleased(bool released) {

@@ -71,6 +71,7 @@ const DownstreamTransport& ConnectionManager::transport() const {
 
 ConnectionManager::~ConnectionManager() {
   setIdleReleased(false);
+  if (h2_released_) http2SessionsReleasedGauge(worker_.stats()).sub(1);
   for (auto& stream : streams_) stream->abort(499);
   streams_.clear();
   codec_.reset();
@@ -165,8 +166,8 @@ void ConnectionManager::onRead() {
   }
   if (idle_released_) {
     setIdleReleased(false);
-    // An HTTP/1 connection that released its codec: the next request begins.
-    if (codec_ == nullptr) createCodec("http/1.1");
+    // A connection that released its codec: the next request begins.
+    if (codec_ == nullptr) recreateCodec();
   }
   if (codec_ == nullptr) {
     switch (http::detectHttp2Preface(input)) {
@@ -416,6 +417,10 @@ void ConnectionManager::onTimer() {
         closeAfterWrite();
         return;
       }
+      if (h2_released_) {
+        goAwayReleased();
+        return;
+      }
       close();
       return;
     case TimerMode::HeaderRead:
@@ -435,6 +440,10 @@ void ConnectionManager::onTimer() {
 
 void ConnectionManager::drain() {
   if (codec_ == nullptr) {
+    if (h2_released_) {
+      goAwayReleased();
+      return;
+    }
     close();
     return;
   }

@@ -30,6 +30,10 @@
 #include "gateway/server/downstream_transport.h"
 #include "gateway/server/runtime.h"
 
+namespace gw::http {
+struct Http2IdleState;
+}
+
 namespace gw::proxy {
 class Connector;
 }
@@ -77,6 +81,8 @@ class WorkerContext {
 // Idle connections that released their memory: HTTP/1 ones parked, HTTP/2
 // ones without their frame buffer pages.
 stats::Gauge& idleReleasedGauge(stats::Store& stats);
+// Idle HTTP/2 connections over TLS whose session was dropped.
+stats::Gauge& http2SessionsReleasedGauge(stats::Store& stats);
 
 class ConnectionManager : public http::ServerCodecCallbacks {
  public:
@@ -136,8 +142,13 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   void releaseIdleMemory();
   void setIdleReleased(bool released);
   // Hands a released plain connection's socket to the worker's parking;
-  // true: this connection is done.
+  // true: this connection is done. Over TLS (the session lives in bev_) an
+  // idle HTTP/2 connection drops its nghttp2 session instead (h2_released_).
   bool park(std::chrono::milliseconds idle_left);
+  // The codec of a connection that released it, when its next bytes come.
+  void recreateCodec();
+  // GOAWAY for a connection whose HTTP/2 session was dropped, then the close.
+  void goAwayReleased();
   // Parks, or (HTTP/2, `may_retry`) sends what parking needs first (a
   // WINDOW_UPDATE) and tries again in kParkRetryDelay, or waits out the
   // idle timeout.
@@ -162,6 +173,10 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // released it (idle_released_; the next request's first byte makes a new one).
   std::unique_ptr<http::ServerCodec> codec_;
   http::Http1ServerCodec* http1_ = nullptr;  // codec_ when it is HTTP/1
+  // An idle HTTP/2 connection over TLS whose session was dropped (codec_ is
+  // null): what resumes it on the next frame, and since when.
+  std::unique_ptr<http::Http2IdleState> h2_released_;
+  event::MonotonicTime h2_released_at_;
   std::list<std::unique_ptr<ActiveStream>> streams_;
   event::TimerPtr timer_;
   event::MonotonicTime idle_deadline_;  // when the idle timeout ends (set at IdleRelease)

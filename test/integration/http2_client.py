@@ -4,6 +4,7 @@ hand-built abusive frames. h2c with prior knowledge (the preface first).
 """
 
 import socket
+import ssl
 import time
 
 import h2.config
@@ -42,12 +43,17 @@ class H2Client:
     decoder table (as the idle memory bench's client)."""
 
     def __init__(self, host, port, window=None, auto_ack=True, timeout=30.0, rcvbuf=None,
-                 index=True):
+                 index=True, tls=None):
+        """tls: an ssl.SSLContext: HTTP/2 over TLS (the context must offer ALPN h2)."""
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.connect((host, port))
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="localhost")
+            if self.sock.selected_alpn_protocol() != "h2":
+                raise AssertionError("ALPN chose %r, not h2" % self.sock.selected_alpn_protocol())
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.auto_ack = auto_ack
@@ -115,7 +121,7 @@ class H2Client:
             data = self.sock.recv(65536)
         except socket.timeout:
             return True
-        except ConnectionError:
+        except (ConnectionError, ssl.SSLError):  # over TLS: a close without close_notify
             data = b""
         if not data:
             self.closed = True

@@ -24,13 +24,17 @@ client adds :path and :authority to its HPACK table, so both servers keep it), I
 before measuring, 3; microgw releases an idle connection's codec memory after
 1 s), IDLE_BENCH_ROUNDS (1;
 rounds interleave the servers, medians are shown), IDLE_BENCH_PARALLEL (64:
-connections being set up at once; small, so that the upstream pools stay small).
+connections being set up at once; small, so that the upstream pools stay small),
+IDLE_BENCH_TLS (0; 1: both servers listen with TLS, one certificate, and the
+clients connect with TLS 1.3, ALPN "http/1.1" or "h2": the idle connection then
+holds its TLS state too).
 """
 
 import asyncio
 import json
 import os
 import resource
+import ssl
 import statistics
 import struct
 import sys
@@ -51,6 +55,8 @@ SETTLE = float(os.environ.get("IDLE_BENCH_SETTLE", "3"))
 ROUNDS = int(os.environ.get("IDLE_BENCH_ROUNDS", "1"))
 PARALLEL = int(os.environ.get("IDLE_BENCH_PARALLEL", "64"))
 WARMUP = 64
+TLS = os.environ.get("IDLE_BENCH_TLS", "0") == "1"
+CERT = None  # (cert, key, ca) when TLS: made in main()
 PATH = "/idle/v1/pets"
 IDLE_MS = 600000
 
@@ -80,8 +86,8 @@ http {{
     keepalive 64;
   }}
   server {{
-    listen 127.0.0.1:{port}{http2};
-    location / {{
+    listen 127.0.0.1:{port}{tls}{http2};
+{certificate}    location / {{
       proxy_pass http://idle_backend;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -113,7 +119,12 @@ class IdleNginx(h._Daemon):
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(nofile=2 * N + 1024, user=user, rd=rd, conns=2 * N + 1024,
                                       backend=self.backend_port, port=self.port,
-                                      http2=" http2" if self.http2 else ""))
+                                      http2=" http2" if self.http2 else "",
+                                      tls=" ssl" if TLS else "",
+                                      certificate="    ssl_certificate %s;\n"
+                                      "    ssl_certificate_key %s;\n"
+                                      "    ssl_protocols TLSv1.2 TLSv1.3;\n" % CERT[:2]
+                                      if TLS else ""))
         h.chown_tree(rd, h.DAEMON_USER)
         self.process = h.Process("nginx", ["nginx", "-p", rd, "-e", os.path.join(rd, "error.log"),
                                            "-c", conf], rd, port=self.port, host=self.host)
@@ -152,8 +163,10 @@ class IdleMicrogw:
         conf = {"listenerConfig": {"workers": 1, "idleTimeoutInMillis": IDLE_MS},
                 "http2": {"enable": True},
                 "accessLog": {"enabled": False}}
+        if TLS:
+            conf["listenerConfig"].update(certificateFile=CERT[0], keyFile=CERT[1])
         self.gw = h.Microgw({"idle": api}, conf=conf)
-        self.port = self.gw.port
+        self.port = self.gw.https_port if TLS else self.gw.port
         self.http2 = http2
 
     def start(self):
@@ -227,8 +240,19 @@ def h2_request(port):
     return h2_frame(1, 0x5, 1, block)  # HEADERS, END_STREAM | END_HEADERS
 
 
+def client_tls(alpn):
+    """The client side's TLS (None without IDLE_BENCH_TLS): TLS 1.3, ALPN `alpn`."""
+    if not TLS:
+        return None
+    ctx = ssl.create_default_context(cafile=CERT[2])
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.set_alpn_protocols([alpn])
+    return ctx
+
+
 async def open_h1(port):
-    reader, writer = await asyncio.open_connection(h.LOOPBACK, port)
+    reader, writer = await asyncio.open_connection(h.LOOPBACK, port, ssl=client_tls("http/1.1"))
     writer.write(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (PATH.encode(), port))
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
@@ -246,7 +270,7 @@ async def open_h1(port):
 
 
 async def open_h2(port):
-    reader, writer = await asyncio.open_connection(h.LOOPBACK, port)
+    reader, writer = await asyncio.open_connection(h.LOOPBACK, port, ssl=client_tls("h2"))
     writer.write(H2_PREFACE + h2_frame(4, 0, 0))  # our (empty) SETTINGS
     writer.write(h2_request(port))
     got_settings = got_ack = done = False
@@ -346,7 +370,14 @@ def raise_nofile():
 
 
 def main():
+    global CERT
     raise_nofile()
+    if TLS:
+        ca = h.TestCA(directory=h.make_run_dir("mgw-idle-tls-"))
+        cert, key = ca.issue()
+        h.chown_tree(ca.directory, h.DAEMON_USER)
+        os.chmod(ca.directory, 0o755)
+        CERT = (cert, key, ca.cert_path)
     loop = asyncio.new_event_loop()
     backend = bench.BenchNginx().start()
     results = {}  # (proto, server name) -> [measure()]
@@ -374,8 +405,8 @@ def main():
         backend.cleanup()
         loop.close()
     print()
-    print("%d idle connections per server, 1 worker each, %d round(s), medians%s; load average %s"
-          % (N, ROUNDS, "; HTTP/2 client indexes" if H2_INDEX else "",
+    print("%d idle connections per server, 1 worker each, %d round(s), medians%s%s; load average %s"
+          % (N, ROUNDS, "; HTTP/2 client indexes" if H2_INDEX else "", "; over TLS" if TLS else "",
              " ".join("%.2f" % x for x in os.getloadavg())))
     print("%-6s %18s %18s %8s %16s %16s" % ("proto", "microgw B/conn", "nginx B/conn",
                                             "ratio", "microgw Pss B", "nginx Pss B"))
