@@ -5,6 +5,8 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <optional>
@@ -104,13 +106,13 @@ void ConnectionManager::releaseIdleMemory() {
   setIdleReleased(true);
 }
 
-// A plain socket waits for its next request in the worker's parking
+// The socket waits for its next request in the worker's parking
 // (idle_parking.h), and this connection goes away; the next request gets a
 // fresh one (resume()). An HTTP/2 session parks when a new one can take up
-// where it stopped (Http2ServerCodec::idleState). A TLS bufferevent holds the
-// TLS session: it stays, and only an HTTP/2 session goes (its nghttp2
-// session is ~6 kB that nginx, whose idle TLS connection is ~15 kB, does not
-// keep); recreateCodec() resumes it.
+// where it stopped (Http2ServerCodec::idleState). Over TLS the SSL object
+// parks too (~13 kB of OpenSSL state that nginx keeps as well), unless it
+// holds bytes the socket no longer signals (a record read ahead, or data
+// decrypted and not yet taken).
 bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
   if (!idle_released_ || http1_ != nullptr || flush_scheduled_ || read_disable_count_ > 0 ||
       evbuffer_get_length(bufferevent_get_output(bev_)) > 0 ||
@@ -121,46 +123,33 @@ bool ConnectionManager::park(std::chrono::milliseconds idle_left) {
     session = h2->idleState();
     if (!session) return false;
   }
+  std::unique_ptr<ParkedTls> tls;
   if (tls_ != nullptr) {
-    if (session) {
-      h2_released_ = std::make_unique<http::Http2IdleState>(std::move(*session));
-      h2_released_at_ = worker_.dispatcher().now();
-      codec_.reset();  // writes nothing: the session had nothing to send
-      http2SessionsReleasedGauge(worker_.stats()).add(1);
-    }
-    return false;  // not parked: the connection stays, without its session
+    SSL* ssl = bufferevent_openssl_get_ssl(bev_);
+    if (ssl == nullptr || SSL_has_pending(ssl) || SSL_up_ref(ssl) != 1) return false;
+    tls = std::make_unique<ParkedTls>();
+    tls->ssl.reset(ssl);  // our reference; freeing bev_ drops the bufferevent's
+    tls->transport = std::make_unique<DownstreamTransport>(*tls_);
   }
   const evutil_socket_t fd = bufferevent_getfd(bev_);
-  if (!worker_.parkIdle(*this, fd, idle_left, session ? &*session : nullptr)) return false;
+  if (!worker_.parkIdle(*this, fd, idle_left, session ? &*session : nullptr, tls)) return false;
   // The socket is the parking's now, and this object is deleted later.
   codec_.reset();  // writes nothing: the session had nothing to send
   closed_ = true;
   bufferevent_disable(bev_, EV_READ | EV_WRITE);
   bufferevent_setcb(bev_, nullptr, nullptr, nullptr, nullptr);
-  bufferevent_setfd(bev_, -1);  // so that freeing it leaves the socket open
+  // Freeing it must leave the socket open, and the TLS session as it is.
+  if (SSL* ssl = bufferevent_openssl_get_ssl(bev_)) {
+    // Without its socket BIO (resume makes a new one); bufferevent_setfd()
+    // would SSL_clear() the session.
+    SSL_set_bio(ssl, nullptr, nullptr);
+  } else {
+    bufferevent_setfd(bev_, -1);
+  }
   bufferevent_free(bev_);
   bev_ = nullptr;
   timer_->disable();  // may be running this call
   return true;
-}
-
-void ConnectionManager::recreateCodec() {
-  if (!h2_released_) {
-    createCodec("http/1.1");
-    return;
-  }
-  const auto released_for = std::chrono::duration_cast<std::chrono::milliseconds>(
-      worker_.dispatcher().now() - h2_released_at_);
-  createCodec("h2", /*resumed=*/true);
-  http2()->resume(*h2_released_, released_for);
-  h2_released_.reset();
-  http2SessionsReleasedGauge(worker_.stats()).sub(1);
-}
-
-void ConnectionManager::goAwayReleased() {
-  const auto frame = http::Http2ServerCodec::goAwayFrame(h2_released_->last_stream_id);
-  evbuffer_add(bufferevent_get_output(bev_), frame.data(), frame.size());
-  closeAfterWrite();
 }
 
 void ConnectionManager::resume(std::chrono::milliseconds parked_for,
@@ -184,11 +173,7 @@ stats::Gauge& idleReleasedGauge(stats::Store& stats) {
                      "codec and buffers; HTTP/2: the frame buffer pages).");
 }
 
-stats::Gauge& http2SessionsReleasedGauge(stats::Store& stats) {
-  return stats.gauge("microgw_downstream_http2_sessions_released",
-                     "Idle HTTP/2 connections over TLS whose HTTP/2 session was dropped (rebuilt "
-                     "from a copy of its state on their next frame).");
-}
+void ParkedTls::SslFree::operator()(ssl_st* ssl) const { SSL_free(ssl); }
 
 void ConnectionManager::setIdleReleased(bool released) {
   if (released == idle_released_) return;

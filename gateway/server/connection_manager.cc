@@ -71,7 +71,6 @@ const DownstreamTransport& ConnectionManager::transport() const {
 
 ConnectionManager::~ConnectionManager() {
   setIdleReleased(false);
-  if (h2_released_) http2SessionsReleasedGauge(worker_.stats()).sub(1);
   for (auto& stream : streams_) stream->abort(499);
   streams_.clear();
   codec_.reset();
@@ -166,8 +165,8 @@ void ConnectionManager::onRead() {
   }
   if (idle_released_) {
     setIdleReleased(false);
-    // A connection that released its codec: the next request begins.
-    if (codec_ == nullptr) recreateCodec();
+    // An HTTP/1 connection that released its codec: the next request begins.
+    if (codec_ == nullptr) createCodec("http/1.1");
   }
   if (codec_ == nullptr) {
     switch (http::detectHttp2Preface(input)) {
@@ -417,10 +416,6 @@ void ConnectionManager::onTimer() {
         closeAfterWrite();
         return;
       }
-      if (h2_released_) {
-        goAwayReleased();
-        return;
-      }
       close();
       return;
     case TimerMode::HeaderRead:
@@ -440,10 +435,6 @@ void ConnectionManager::onTimer() {
 
 void ConnectionManager::drain() {
   if (codec_ == nullptr) {
-    if (h2_released_) {
-      goAwayReleased();
-      return;
-    }
     close();
     return;
   }

@@ -30,9 +30,7 @@
 #include "gateway/server/downstream_transport.h"
 #include "gateway/server/runtime.h"
 
-namespace gw::http {
-struct Http2IdleState;
-}
+struct ssl_st;  // OpenSSL's SSL
 
 namespace gw::proxy {
 class Connector;
@@ -50,6 +48,17 @@ struct Http2IdleState;
 }  // namespace gw::http
 
 namespace gw::server {
+
+// What a parked TLS connection keeps besides its socket: its TLS session
+// (one reference to the SSL object, whose socket BIO is made again when it
+// resumes) and what the handshake negotiated.
+struct ParkedTls {
+  struct SslFree {
+    void operator()(ssl_st* ssl) const;
+  };
+  std::unique_ptr<ssl_st, SslFree> ssl;
+  std::unique_ptr<DownstreamTransport> transport;
+};
 
 class AccessLog;
 class ConnectionManager;
@@ -72,17 +81,17 @@ class WorkerContext {
   virtual void connectionClosed(ConnectionManager& connection) = 0;
   // An idle plain connection hands its socket over to wait for the next
   // request (idle_parking.h), with `http2` what its HTTP/2 session resumes
-  // from (null for HTTP/1); on true the worker owns `fd` and deletes the
-  // connection later, as after connectionClosed(). False: it stays.
+  // from (null for HTTP/1); `tls` what a TLS connection keeps (null for a
+  // plain one). On true the worker owns `fd` and `tls` and deletes the
+  // connection later, as after connectionClosed(). False: both stay the caller's.
   virtual bool parkIdle(ConnectionManager& connection, evutil_socket_t fd,
-                        std::chrono::milliseconds idle_left, const http::Http2IdleState* http2) = 0;
+                        std::chrono::milliseconds idle_left, const http::Http2IdleState* http2,
+                        std::unique_ptr<ParkedTls>& tls) = 0;
 };
 
 // Idle connections that released their memory: HTTP/1 ones parked, HTTP/2
 // ones without their frame buffer pages.
 stats::Gauge& idleReleasedGauge(stats::Store& stats);
-// Idle HTTP/2 connections over TLS whose session was dropped.
-stats::Gauge& http2SessionsReleasedGauge(stats::Store& stats);
 
 class ConnectionManager : public http::ServerCodecCallbacks {
  public:
@@ -141,14 +150,9 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // Frees what an idle connection can rebuild (see the class comment).
   void releaseIdleMemory();
   void setIdleReleased(bool released);
-  // Hands a released plain connection's socket to the worker's parking;
-  // true: this connection is done. Over TLS (the session lives in bev_) an
-  // idle HTTP/2 connection drops its nghttp2 session instead (h2_released_).
+  // Hands a released connection's socket (and TLS session) to the worker's
+  // parking; true: this connection is done.
   bool park(std::chrono::milliseconds idle_left);
-  // The codec of a connection that released it, when its next bytes come.
-  void recreateCodec();
-  // GOAWAY for a connection whose HTTP/2 session was dropped, then the close.
-  void goAwayReleased();
   // Parks, or (HTTP/2, `may_retry`) sends what parking needs first (a
   // WINDOW_UPDATE) and tries again in kParkRetryDelay, or waits out the
   // idle timeout.
@@ -173,10 +177,6 @@ class ConnectionManager : public http::ServerCodecCallbacks {
   // released it (idle_released_; the next request's first byte makes a new one).
   std::unique_ptr<http::ServerCodec> codec_;
   http::Http1ServerCodec* http1_ = nullptr;  // codec_ when it is HTTP/1
-  // An idle HTTP/2 connection over TLS whose session was dropped (codec_ is
-  // null): what resumes it on the next frame, and since when.
-  std::unique_ptr<http::Http2IdleState> h2_released_;
-  event::MonotonicTime h2_released_at_;
   std::list<std::unique_ptr<ActiveStream>> streams_;
   event::TimerPtr timer_;
   event::MonotonicTime idle_deadline_;  // when the idle timeout ends (set at IdleRelease)

@@ -3,9 +3,13 @@
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -110,6 +114,7 @@ Worker::~Worker() {
   handshakes_.clear();
   connections_.clear();
   parking_.reset();
+  parked_tls_.clear();  // the TLS sessions of the sockets it closed
   connector_.reset();
   dispatcher_.reset();
 }
@@ -124,6 +129,7 @@ void Worker::start() {
     handshakes_.clear();
     connections_.clear();
     parking_.reset();
+    parked_tls_.clear();  // the TLS sessions of the sockets it closed
     event_base_loop(dispatcher_->base(), EVLOOP_NONBLOCK);
   });
 }
@@ -274,10 +280,12 @@ void Worker::connectionClosed(ConnectionManager& connection) {
 }
 
 bool Worker::parkIdle(ConnectionManager& connection, evutil_socket_t fd,
-                      std::chrono::milliseconds idle_left, const http::Http2IdleState* http2) {
+                      std::chrono::milliseconds idle_left, const http::Http2IdleState* http2,
+                      std::unique_ptr<ParkedTls>& tls) {
   if (draining_ || !connections_.contains(&connection) || !parking_->park(fd, idle_left)) {
     return false;
   }
+  if (tls != nullptr) parked_tls_.insert_or_assign(fd, std::move(tls));
   if (http2 != nullptr) {
     parked_http2_.insert_or_assign(fd, *http2);
     // What the deleted sessions held stays in the allocator's free pages,
@@ -295,7 +303,23 @@ bool Worker::parkIdle(ConnectionManager& connection, evutil_socket_t fd,
 }
 
 void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_for) {
-  bufferevent* bev = bufferevent_socket_new(dispatcher_->base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  std::unique_ptr<ParkedTls> tls;
+  if (auto it = parked_tls_.find(fd); it != parked_tls_.end()) {
+    tls = std::move(it->second);
+    parked_tls_.erase(it);
+  }
+  bufferevent* bev = nullptr;
+  if (tls == nullptr) {
+    bev = bufferevent_socket_new(dispatcher_->base(), fd, BEV_OPT_CLOSE_ON_FREE);
+  } else {
+    // The session as it was: its handshake is done (a new socket BIO is made for it).
+    bev = bufferevent_openssl_socket_new(dispatcher_->base(), fd, tls->ssl.get(),
+                                         BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE);
+    if (bev != nullptr) {
+      tls->ssl.release();  // the bufferevent's now
+      bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    }
+  }
   if (bev == nullptr) {
     GW_LOG_WARN("worker ", index_, ": out of memory for an idle connection's buffers; closing it");
     parkedClosing(fd);
@@ -314,20 +338,37 @@ void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_f
                          ? addressText(reinterpret_cast<sockaddr*>(&addr))
                          : "?";
   parked_gauge_->sub(1);
-  track(bev, std::move(peer), DownstreamTransport{})
+  track(bev, std::move(peer), tls != nullptr ? std::move(*tls->transport) : DownstreamTransport{})
       .resume(parked_for, http2 ? &*http2 : nullptr);  // still counted active
 }
 
 void Worker::parkedClosing(evutil_socket_t fd) {
+  std::unique_ptr<ParkedTls> tls;
+  if (auto it = parked_tls_.find(fd); it != parked_tls_.end()) {
+    tls = std::move(it->second);
+    parked_tls_.erase(it);
+    // Parked without a BIO (ConnectionManager::park): one on the socket, for the last words.
+    BIO* bio = BIO_new_socket(fd, BIO_NOCLOSE);
+    if (bio != nullptr) SSL_set_bio(tls->ssl.get(), bio, bio);
+  }
   if (auto it = parked_http2_.find(fd); it != parked_http2_.end()) {
     // An idle timeout or draining: say so, as an unparked session would. The
     // socket's send buffer is empty (parked with nothing to send), so this
     // is never partial; a client that already went away makes it fail.
     const auto goaway = http::Http2ServerCodec::goAwayFrame(it->second.last_stream_id);
-    [[maybe_unused]] const ssize_t sent =
-        send(fd, goaway.data(), goaway.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (tls != nullptr && SSL_get_wbio(tls->ssl.get()) != nullptr) {
+      [[maybe_unused]] const int sent =
+          SSL_write(tls->ssl.get(), goaway.data(), static_cast<int>(goaway.size()));
+    } else {
+      [[maybe_unused]] const ssize_t sent =
+          send(fd, goaway.data(), goaway.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     parked_http2_.erase(it);
   }
+  if (tls != nullptr && SSL_get_wbio(tls->ssl.get()) != nullptr) {
+    SSL_shutdown(tls->ssl.get());  // close_notify
+  }
+  ERR_clear_error();  // a client gone already: nothing to report
   idle_released_gauge_->sub(1);
   parked_gauge_->sub(1);
   active_.fetch_sub(1);

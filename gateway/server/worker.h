@@ -60,7 +60,8 @@ class Worker : public WorkerContext {
   stats::Counter& requestCounter(const std::string& api, int status) override;
   void connectionClosed(ConnectionManager& connection) override;
   bool parkIdle(ConnectionManager& connection, evutil_socket_t fd,
-                std::chrono::milliseconds idle_left, const http::Http2IdleState* http2) override;
+                std::chrono::milliseconds idle_left, const http::Http2IdleState* http2,
+                std::unique_ptr<ParkedTls>& tls) override;
 
  private:
   static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
@@ -114,6 +115,8 @@ class Worker : public WorkerContext {
   std::unique_ptr<IdleParking> parking_;
   // What each parked HTTP/2 connection's session resumes from, by socket.
   absl::flat_hash_map<evutil_socket_t, http::Http2IdleState> parked_http2_;
+  // And each parked TLS connection's TLS session, by socket.
+  absl::flat_hash_map<evutil_socket_t, std::unique_ptr<ParkedTls>> parked_tls_;
   int http2_parked_since_release_ = 0;  // see kHttp2ParksPerRelease (worker.cc)
   stats::Gauge* active_gauge_ = nullptr;
   stats::Gauge* idle_released_gauge_ = nullptr;

@@ -331,6 +331,35 @@ class TlsListenerTest(unittest.TestCase):
         self.assertEqual(t.https("GET", "/open/echo")[0], 200)
 
 
+class ParkedTlsConnectionTest(unittest.TestCase):
+    """An idle TLS connection parks with its TLS session (idle_tls_test.py):
+    what the handshake established, the client certificate included, still
+    holds for the requests after it resumes."""
+
+    def test_the_client_certificate_reaches_the_backend_after_parking(self):
+        backend = h.TestBackend().start()
+        self.addCleanup(backend.stop)
+        t = TlsGateway(self, apis={"mtls": api("/mtls", backend,
+                                               {"x-wso2-mutual-ssl": "mandatory"})})
+        conn = http.client.HTTPSConnection(h.LOOPBACK, t.gw.https_port,
+                                           context=t.context(t.client_cert, t.client_key),
+                                           timeout=h.scaled(20))
+        self.addCleanup(conn.close)
+        for round_ in range(2):
+            conn.request("GET", "/mtls/echo/%d" % round_)
+            resp = conn.getresponse()
+            body = resp.read()
+            self.assertEqual(resp.status, 200, body)
+            values = [v for k, v in json.loads(body)["headers"] if k.lower() == CERT_HEADER]
+            self.assertEqual(values, [der_base64(t.client_cert)])
+            h.wait_until(lambda: int(t.gw.metrics().get(
+                "microgw_downstream_connections_parked", 0)) == 1,
+                timeout=h.scaled(5), what="the TLS connection parked (round %d)" % round_)
+        # One connection throughout: one handshake.
+        self.assertEqual(int(t.gw.metrics().get(
+            "microgw_downstream_tls_handshakes_total{result=\"success\"}", 0)), 1)
+
+
 class TlsStartupTest(unittest.TestCase):
 
     @classmethod

@@ -82,7 +82,7 @@ class FakeWorker : public WorkerContext {
   }
   void connectionClosed(ConnectionManager&) override { closed_ = true; }
   bool parkIdle(ConnectionManager&, evutil_socket_t, std::chrono::milliseconds,
-                const http::Http2IdleState*) override {
+                const http::Http2IdleState*, std::unique_ptr<ParkedTls>&) override {
     return false;
   }
 
