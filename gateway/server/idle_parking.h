@@ -1,6 +1,6 @@
 #pragma once
 
-// Plain HTTP/1 keep-alive connections between requests, kept as bare sockets.
+// Idle keep-alive connections between requests, kept as bare sockets.
 //
 // A client that keeps its connection open but sends nothing still costs the
 // gateway a ConnectionManager (~190 bytes) and a libevent read event (~130)
@@ -12,10 +12,11 @@
 // and the worker builds a fresh ConnectionManager around it; after the rest
 // of listenerConfig.idleTimeoutInMillis without a byte it is closed here.
 //
-// Only plain sockets are parked (TLS keeps its session), with no request
-// begun and nothing buffered either way: HTTP/1 between requests, and HTTP/2
-// (h2c) with no stream open, whose worker keeps the 36 bytes a new codec
-// resumes from (Http2IdleState). Single-threaded: the worker's thread only.
+// Sockets are parked with no request begun and nothing buffered either way:
+// HTTP/1 between requests, and HTTP/2 with no stream open, whose worker keeps
+// what a new codec resumes from (Http2IdleState). Over TLS the worker keeps
+// the TLS session beside the socket (ParkedTls); the parking itself only
+// sees sockets. Single-threaded: the worker's thread only.
 
 #include <event2/event.h>
 

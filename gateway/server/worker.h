@@ -110,7 +110,7 @@ class Worker : public WorkerContext {
   // where a std::map node took 64 (5,000 idle connections are a use case).
   absl::flat_hash_map<ConnectionManager*, std::unique_ptr<ConnectionManager>> connections_;
   std::map<std::pair<std::string, int>, stats::Counter*> request_counters_;
-  // Plain HTTP/1 keep-alive connections between requests, as bare sockets;
+  // Idle keep-alive connections between requests, as bare sockets;
   // counted in active_ like the connections_.
   std::unique_ptr<IdleParking> parking_;
   // What each parked HTTP/2 connection's session resumes from, by socket.
