@@ -17,11 +17,14 @@ Environment: MICROGW_BINS (comma-separated; default MICROGW_BIN),
 WAKE_BENCH_CONNECTIONS (200), WAKE_BENCH_PAUSE_MS (150), WAKE_BENCH_SECONDS
 (10), WAKE_BENCH_ROUNDS (3), WAKE_BENCH_PROTO ("h1"; "h2": h2c with prior
 knowledge, one stream after another on each connection, fields not indexed,
-so that the connection can park).
+so that the connection can park), WAKE_BENCH_TLS (0; 1: the clients connect
+to the TLS listener, TLS 1.3 with ALPN "http/1.1" or "h2": a parked TLS
+connection wakes with a new TLS bufferevent around its session).
 """
 
 import asyncio
 import os
+import ssl
 import statistics
 import struct
 import sys
@@ -42,6 +45,18 @@ SECONDS = float(os.environ.get("WAKE_BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("WAKE_BENCH_ROUNDS", "3"))
 PATH = b"/wake/v1/pets"
 PROTO = os.environ.get("WAKE_BENCH_PROTO", "h1")
+TLS = os.environ.get("WAKE_BENCH_TLS", "0") == "1"
+CERT = None  # (cert, key, ca) with WAKE_BENCH_TLS: made in main()
+
+
+def client_tls():
+    if not TLS:
+        return None
+    ctx = ssl.create_default_context(cafile=CERT[2])
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.check_hostname = False
+    ctx.set_alpn_protocols(["h2" if PROTO == "h2" else "http/1.1"])
+    return ctx
 
 
 def cpu_seconds(pid):
@@ -51,7 +66,7 @@ def cpu_seconds(pid):
 
 
 async def client(port, stop, counts):
-    reader, writer = await asyncio.open_connection(h.LOOPBACK, port)
+    reader, writer = await asyncio.open_connection(h.LOOPBACK, port, ssl=client_tls())
     try:
         while time.time() < stop:
             writer.write(b"GET " + PATH + b" HTTP/1.1\r\nHost: wake\r\n\r\n")
@@ -81,7 +96,7 @@ def hpack_literal(index, value):
 
 
 async def h2_client(port, stop, counts):
-    reader, writer = await asyncio.open_connection(h.LOOPBACK, port)
+    reader, writer = await asyncio.open_connection(h.LOOPBACK, port, ssl=client_tls())
     writer.write(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0))
     stream = 1
     try:
@@ -117,10 +132,14 @@ async def h2_client(port, stop, counts):
 def measure(binary, backend_port):
     api = h.api_definition("/wake/v1", ["http://127.0.0.1:%d/" % backend_port],
                            paths={"/pets": ["get"]}, title="wake")
+    listener = {"workers": 1}
+    if TLS:
+        listener.update(certificateFile=CERT[0], keyFile=CERT[1])
     gw = h.Microgw({"wake": api}, binary=binary,
-                   conf={"listenerConfig": {"workers": 1}, "accessLog": {"enabled": False},
+                   conf={"listenerConfig": listener, "accessLog": {"enabled": False},
                          "http2": {"enable": True}})
     gw.start()
+    port = gw.https_port if TLS else gw.port
     bench.record_pid(gw.process)
     try:
         counts = [0]
@@ -129,17 +148,22 @@ def measure(binary, backend_port):
 
         async def run_clients():
             one = h2_client if PROTO == "h2" else client
-            await asyncio.gather(*[one(gw.port, stop, counts) for _ in range(CONNS)])
+            await asyncio.gather(*[one(port, stop, counts) for _ in range(CONNS)])
 
         asyncio.run(run_clients())
         used = cpu_seconds(gw.process.pid) - before
-        parked = gw.metrics().get("microgw_downstream_connections_idle_released", 0)
+        parked = gw.metrics().get("microgw_downstream_connections_parked", 0)
         return counts[0], used / max(counts[0], 1) * 1e6, parked
     finally:
         gw.cleanup()
 
 
 def main():
+    global CERT
+    if TLS:
+        ca = h.TestCA(directory=h.make_run_dir("mgw-wake-tls-"))
+        cert, key = ca.issue()
+        CERT = (cert, key, ca.cert_path)
     if not BINS:
         print("set MICROGW_BINS (or MICROGW_BIN) to the gateway binaries to compare")
         return 2
@@ -150,13 +174,13 @@ def main():
             for binary in BINS:
                 n, us, parked = measure(binary, backend.port)
                 results[binary].append(us)
-                print("  %-40s %6d requests, %6.1f us CPU/request (idle released at the end: %s)"
+                print("  %-40s %6d requests, %6.1f us CPU/request (parked at the end: %s)"
                       % (binary, n, us, parked), flush=True)
     finally:
         backend.cleanup()
     print()
-    print("%d keep-alive %s clients pausing %d ms, %.0f s, %d round(s), medians; load average %s"
-          % (CONNS, PROTO, PAUSE * 1000, SECONDS, ROUNDS,
+    print("%d keep-alive %s%s clients pausing %d ms, %.0f s, %d round(s), medians; load average %s"
+          % (CONNS, PROTO, " over TLS" if TLS else "", PAUSE * 1000, SECONDS, ROUNDS,
              " ".join("%.2f" % x for x in os.getloadavg())))
     first = statistics.median(results[BINS[0]])
     for binary in BINS:
