@@ -96,7 +96,8 @@ std::string HttpResponse::header(const std::string& name) const {
 // the client nor the connection. Thread: the client's dispatcher.
 class HttpClient::Exchange : public ConnectCallbacks,
                              public http::UpstreamStreamCallbacks,
-                             public event::DeferredDeletable {
+                             public event::DeferredDeletable,
+                             private Http2Pool::Waiter {
  public:
   Exchange(HttpClient& client, uint64_t id, HttpRequest request, HttpStreamCallbacks callbacks);
   void start();
@@ -115,6 +116,12 @@ class HttpClient::Exchange : public ConnectCallbacks,
   void onStreamReset(http::StreamResetReason reason, std::string_view detail) override;
 
  private:
+  // Http2Pool::Waiter: an https server whose protocol is HTTP/2 or not known
+  // yet (a burst of exchanges shares a few connects, as the router's requests).
+  void onHttp2Ready(Http2PoolConnection& connection) override;
+  void onHttp2Failed(const ConnectFailure& failure) override;
+  void onHttp2Declined(UpstreamConnectionPtr connection) override;
+  size_t maxStreams() const;
   ConnectRequest connectRequest() const;
   http::UpstreamRequestHead requestHead() const;
   // Starts the stream on a pooled HTTP/2 connection; false when it takes no more.
@@ -141,6 +148,7 @@ class HttpClient::Exchange : public ConnectCallbacks,
   HttpStreamCallbacks callbacks_;
   event::TimerPtr timer_;
   ConnectHandlePtr handle_;
+  Http2Pool::WaitHandlePtr wait_;  // waiting for a connection of the Http2Pool
   // HTTP/1: the connection and its codec (one per connection use).
   UpstreamConnectionPtr conn_;
   std::unique_ptr<http::UpstreamCodec> codec_;
@@ -185,16 +193,46 @@ void HttpClient::Exchange::start() {
   }
   const ConnectRequest req = connectRequest();
   if (offer_http2_) {
-    // A backend that spoke HTTP/2 before: a stream on its pooled connection.
-    Http2Pool* pool = Http2Pool::existing(dispatcher_, connector_);
-    if (Http2PoolConnection* c = pool != nullptr ? pool->ready(req) : nullptr) {
-      const bool was_starting = std::exchange(starting_, true);
-      const bool started = startHttp2(*c);
-      starting_ = was_starting;
-      if (started || finished_) return;
+    // An https server that spoke HTTP/2 before, or one not asked yet: a
+    // stream on a pooled connection, else a wait for a connect in progress.
+    Http2Pool& pool =
+        Http2Pool::forWorker(dispatcher_, connector_, client_->clients_.pool_idle_timeout_ms);
+    if (!pool.declinedHttp2(req)) {
+      if (Http2PoolConnection* c = pool.ready(req)) {
+        const bool was_starting = std::exchange(starting_, true);
+        const bool started = startHttp2(*c);
+        starting_ = was_starting;
+        if (started || finished_) return;
+      }
+      wait_ = pool.wait(req, maxStreams(), *this);
+      return;
     }
   }
   handle_ = connector_.connect(req, *this);
+}
+
+size_t HttpClient::Exchange::maxStreams() const {
+  const int64_t max = client_->clients_.pool.max_active_streams_per_connection;
+  return max < 0 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(max);
+}
+
+void HttpClient::Exchange::onHttp2Ready(Http2PoolConnection& connection) {
+  wait_.reset();
+  if (!startHttp2(connection) && !finished_) start();  // taken meanwhile: another one
+}
+
+void HttpClient::Exchange::onHttp2Failed(const ConnectFailure& failure) {
+  wait_.reset();
+  onConnectFailed(failure);
+}
+
+void HttpClient::Exchange::onHttp2Declined(UpstreamConnectionPtr connection) {
+  wait_.reset();
+  if (connection) {
+    onConnected(std::move(connection));  // over HTTP/1.1
+  } else {
+    handle_ = connector_.connect(connectRequest(), *this);
+  }
 }
 
 void HttpClient::Exchange::finishLater(absl::Status status) {
@@ -278,12 +316,9 @@ bool HttpClient::Exchange::startHttp2(Http2PoolConnection& connection) {
 void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
   handle_.reset();
   if (offer_http2_ && connection->negotiatedProtocol() == "h2") {
-    const conf::HttpClientsConfig& clients = client_->clients_;
-    const int64_t max = clients.pool.max_active_streams_per_connection;
-    Http2Pool& pool = Http2Pool::forWorker(dispatcher_, connector_, clients.pool_idle_timeout_ms);
-    Http2PoolConnection& c =
-        pool.adopt(connectRequest(), std::move(connection),
-                   max < 0 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(max));
+    Http2Pool& pool =
+        Http2Pool::forWorker(dispatcher_, connector_, client_->clients_.pool_idle_timeout_ms);
+    Http2PoolConnection& c = pool.adopt(connectRequest(), std::move(connection), maxStreams());
     if (!startHttp2(c) && !finished_) {
       finish(absl::UnavailableError(gw::cat("new HTTP/2 connection ", c.description(),
                                             " took no stream: ", c.codec().error())),
@@ -461,6 +496,7 @@ void HttpClient::Exchange::cancel() {
   finished_ = true;
   timer_.reset();
   handle_.reset();
+  wait_.reset();
   detachConnection(false);
 }
 
@@ -469,6 +505,7 @@ void HttpClient::Exchange::finish(absl::Status status, bool reusable) {
   finished_ = true;
   timer_.reset();
   handle_.reset();
+  wait_.reset();
   detachConnection(reusable);
   std::function<void(absl::Status)> done = std::move(callbacks_.on_complete);
   std::unique_ptr<Exchange> self = client_->take(id_);

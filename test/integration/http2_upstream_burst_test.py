@@ -15,6 +15,7 @@ from http2_upstream_test import H2Nginx, need
 
 BURST = 40
 STREAMS_PER_CONNECTION = 10
+TM_EVENTS = 400  # within the Unauthenticated tier (500 a minute)
 
 
 class Http2BurstTest(unittest.TestCase):
@@ -89,6 +90,50 @@ class Http2BurstTest(unittest.TestCase):
             self.assertEqual((status, body), (200, b"hello over h2\n"))
         self.assertEqual(self.tunnels(gw), opened)
         self.assertEqual({l.split()[3] for l in backend.log()}, {"HTTP/1.1"})
+
+
+class InternalClientBurstTest(unittest.TestCase):
+    """The gateway's own HTTP client waits the same way: the throttle
+    filter's publisher sends up to 16 POSTs at once to a traffic manager
+    (nginx `ssl http2`, answering 200) that no connection has reached yet;
+    they share one HTTP/2 connection."""
+
+    def test_a_burst_of_traffic_manager_posts_shares_one_connection(self):
+        if not h.find_microgw():
+            raise unittest.SkipTest("microgw binary not built (set MICROGW_BIN)")
+        need("nginx")
+        need("h2load")
+        ca = h.TestCA()
+        tm = H2Nginx(tls=ca.issue()).start()  # /hello... answers 200 to any method
+        self.addCleanup(tm.stop)
+        backend = h.TestBackend().start()
+        self.addCleanup(backend.stop)
+        api = h.api_definition("/open", [backend.url("/")], paths={"/echo": ["get"]})
+        conf = {"listenerConfig": {"workers": 1},
+                "httpClients": {"trustStorePath": ca.cert_path},
+                "throttlingConfig": {"enabledGlobalTMEventPublishing": True,
+                                     "throttleEndpointUrl": tm.url("/hello"),
+                                     "throttleEndpointbase64Header": "admin:secret",
+                                     "eventBatchSize": 1,
+                                     # Polled elsewhere: a poll to the traffic
+                                     # manager would open its connection first.
+                                     "decisionEndpointUrl":
+                                         "http://127.0.0.1:%d/decisions" % h.free_port(),
+                                     "decisionPollIntervalInMillis": 600000}}
+        gw = h.Microgw({"open": api}, conf=conf,
+                       filters="filters:\n  - name: throttle\n  - name: router\n")
+        self.addCleanup(gw.cleanup)
+        gw.start()
+        out = subprocess.run(["h2load", "-n%d" % TM_EVENTS, "-c4", "-m100",
+                              "http://127.0.0.1:%d/open/echo" % gw.port],
+                             capture_output=True, text=True, timeout=60)
+        self.assertIn("%d 2xx" % TM_EVENTS, out.stdout, out.stdout + out.stderr)
+        h.wait_until(lambda: h.metric_sum(gw.metrics(), "microgw_throttle_events_sent_total")
+                     == TM_EVENTS, timeout=h.scaled(10), what="every event delivered")
+        posts = [line.split() for line in tm.log() if "/throttleEventReceiver" in line]
+        self.assertEqual(len(posts), TM_EVENTS)  # one event per POST
+        self.assertEqual({p[3] for p in posts}, {"HTTP/2.0"}, posts)
+        self.assertEqual(len({p[0] for p in posts}), 1, posts)
 
 
 if __name__ == "__main__":
