@@ -52,6 +52,30 @@ std::string_view view(const uint8_t* p, size_t n) {
   return std::string_view(reinterpret_cast<const char*>(p), n);
 }
 
+// RFC 7541 5.1: an integer with an N-bit prefix at data[*i]; false when it
+// runs past `len` or over 2^28 (left to the decoder to judge).
+bool readInteger(const uint8_t* data, size_t len, size_t* i, int prefix_bits, size_t* value) {
+  if (*i >= len) return false;
+  const size_t limit = (size_t{1} << prefix_bits) - 1;
+  *value = data[(*i)++] & limit;
+  if (*value < limit) return true;
+  for (int shift = 0; shift <= 21; shift += 7) {
+    if (*i >= len) return false;
+    const uint8_t b = data[(*i)++];
+    *value += size_t{b & 0x7fu} << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// A string literal (RFC 7541 5.2), Huffman-coded or not: only its length.
+bool skipString(const uint8_t* data, size_t len, size_t* i) {
+  size_t n = 0;
+  if (!readInteger(data, len, i, 7, &n) || n > len - *i) return false;
+  *i += n;
+  return true;
+}
+
 }  // namespace
 
 Http2HpackMirror::Http2HpackMirror() : preface_left_(NGHTTP2_CLIENT_MAGIC_LEN) {}
@@ -71,7 +95,30 @@ void Http2HpackMirror::appendSizeUpdate(std::string& out, uint32_t size) {
   appendInteger(out, size, 5, 0x20);
 }
 
+bool Http2HpackMirror::leavesTableAlone(const uint8_t* data, size_t len) const {
+  // Indexes that exist: the static table's and the dynamic entries.
+  const size_t entries =
+      inflater_ != nullptr ? nghttp2_hd_inflate_get_num_table_entries(inflater_) : kStaticEntries;
+  size_t i = 0;
+  while (i < len) {
+    const uint8_t b = data[i];
+    size_t index = 0;
+    if ((b & 0x80) != 0) {  // indexed field (6.1)
+      if (!readInteger(data, len, &i, 7, &index) || index == 0 || index > entries) return false;
+    } else if ((b & 0xc0) == 0x40 || (b & 0xe0) == 0x20) {
+      return false;  // literal with incremental indexing (6.2.1), size update (6.3)
+    } else {         // literal without indexing or never indexed (6.2.2, 6.2.3)
+      if (!readInteger(data, len, &i, 4, &index) || index > entries) return false;
+      if (index == 0 && !skipString(data, len, &i)) return false;  // the name
+      if (!skipString(data, len, &i)) return false;                // the value
+    }
+  }
+  return true;
+}
+
 void Http2HpackMirror::inflate(const uint8_t* data, size_t len, bool last) {
+  if (!mid_block_ && last && leavesTableAlone(data, len)) return;
+  mid_block_ = !last;
   if (inflater_ == nullptr && nghttp2_hd_inflate_new(&inflater_) != 0) {
     inflater_ = nullptr;
     broken_ = true;

@@ -60,6 +60,11 @@ class Http2HpackMirror {
  private:
   // Decodes `len` bytes of a header block; `last`: its end.
   void inflate(const uint8_t* data, size_t len, bool last);
+  // True when the whole header block [data, data + len) leaves the table as
+  // it is: only indexed fields (that exist) and literals not indexed, no
+  // size update. Such a block, the usual one once a client has indexed its
+  // fields, need not be decoded (a scan, not Huffman decoding and copies).
+  bool leavesTableAlone(const uint8_t* data, size_t len) const;
 
   // Null while the table is empty at the default maximum (between the
   // header blocks of a client that does not index).
@@ -76,6 +81,7 @@ class Http2HpackMirror {
   size_t fragment_left_ = 0;  // header block bytes in this frame
   bool padded_ = false;       // the pad length byte is still to be read
   bool block_ends_ = false;   // this frame has END_HEADERS
+  bool mid_block_ = false;    // inflate() has part of a header block
 };
 
 }  // namespace gw::http

@@ -43,11 +43,11 @@ class Http2HpackMirrorTest : public ::testing::Test {
 
   // A header block of `fields` (indexed by the encoder as it sees fit), also
   // decoded by the reference.
-  std::string block(Fields fields) {
+  std::string block(Fields fields, uint8_t nv_flags = NGHTTP2_NV_FLAG_NONE) {
     std::vector<nghttp2_nv> nva;
     for (auto& [n, v] : fields) {
       nva.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
-                     n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+                     n.size(), v.size(), nv_flags});
     }
     std::string out(nghttp2_hd_deflate_bound(deflater_, nva.data(), nva.size()), '\0');
     const ssize_t n = nghttp2_hd_deflate_hd(deflater_, reinterpret_cast<uint8_t*>(out.data()),
@@ -140,6 +140,41 @@ TEST_F(Http2HpackMirrorTest, EntriesRebuildTheTableAndTheNextBlockDecodes) {
   EXPECT_FALSE(rebuilt.broken());
   EXPECT_EQ(rebuilt.tableSize(), nghttp2_hd_inflate_get_dynamic_table_size(reference_));
   EXPECT_EQ(rebuilt.entries(), mirror.entries());
+}
+
+// Blocks that only refer to the table, or send literals without indexing,
+// are scanned, not decoded; the table must still follow the reference
+// through them and through the blocks that change it after.
+TEST_F(Http2HpackMirrorTest, BlocksThatLeaveTheTableAloneKeepItInStep) {
+  const Fields repeated = {{":method", "GET"}, {":path", "/b"}, {":authority", "gw.example"}};
+  for (size_t piece : {size_t{1000}, size_t{1}}) {
+    Http2HpackMirror mirror;
+    feedInPieces(mirror, connection(), piece);
+    std::string wire;
+    int32_t stream = 7;
+    auto headers = [&](const std::string& b) {
+      return frame(NGHTTP2_HEADERS, NGHTTP2_FLAG_END_HEADERS | NGHTTP2_FLAG_END_STREAM, stream += 2,
+                   b);
+    };
+    wire += headers(block(repeated));                                            // all indexed
+    wire += headers(block({{"x-once", "1"}}, NGHTTP2_NV_FLAG_NO_INDEX));         // never indexed
+    wire += headers(block({{"x-new", std::string(40, 'n')}}));                   // indexed anew
+    wire += headers(block({{"x-new", std::string(40, 'n')}, {":path", "/b"}}));  // refers to it
+    const std::string split = block(repeated);
+    wire += frame(NGHTTP2_HEADERS, 0, stream += 2, split.substr(0, 1));
+    wire += frame(NGHTTP2_CONTINUATION, NGHTTP2_FLAG_END_HEADERS, stream, split.substr(1));
+    feedInPieces(mirror, wire, piece);
+    EXPECT_FALSE(mirror.broken()) << "pieces of " << piece;
+    EXPECT_EQ(mirror.tableSize(), nghttp2_hd_inflate_get_dynamic_table_size(reference_))
+        << "pieces of " << piece;
+    Http2HpackMirror rebuilt(mirror.maxSize(), mirror.entries());
+    EXPECT_EQ(rebuilt.entries(), mirror.entries());
+    // The reference saw the blocks once per piece size: start it again.
+    nghttp2_hd_deflate_del(deflater_);
+    nghttp2_hd_inflate_del(reference_);
+    nghttp2_hd_deflate_new(&deflater_, 4096);
+    nghttp2_hd_inflate_new(&reference_);
+  }
 }
 
 TEST_F(Http2HpackMirrorTest, SaysWhetherTheEntriesAreValidRequestFields) {
