@@ -13,22 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "test/gateway/http/http2_frame.h"
+
 namespace gw::http {
 namespace {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-std::string frame(uint8_t type, uint8_t flags, int32_t stream, const std::string& payload) {
-  std::string f;
-  const size_t n = payload.size();
-  f.push_back(static_cast<char>(n >> 16));
-  f.push_back(static_cast<char>(n >> 8));
-  f.push_back(static_cast<char>(n));
-  f.push_back(static_cast<char>(type));
-  f.push_back(static_cast<char>(flags));
-  for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>(stream >> shift));
-  return f + payload;
-}
+using testing::frame;
 
 class Http2HpackMirrorTest : public ::testing::Test {
  protected:

@@ -18,6 +18,7 @@
 #include "gateway/http/filter_chain.h"
 #include "gateway/http/http2_server_codec.h"
 #include "gateway/stats/stats.h"
+#include "test/gateway/http/http2_frame.h"
 
 namespace gw::http {
 namespace {
@@ -231,19 +232,7 @@ class Http2CodecTest : public ::testing::Test {
   std::string goaway_data_;
 };
 
-// One raw frame: 9-byte header, then the payload.
-inline std::string frame(uint8_t type, uint8_t flags, int32_t stream, std::string_view payload) {
-  std::string f;
-  const size_t n = payload.size();
-  f.push_back(static_cast<char>(n >> 16));
-  f.push_back(static_cast<char>(n >> 8));
-  f.push_back(static_cast<char>(n));
-  f.push_back(static_cast<char>(type));
-  f.push_back(static_cast<char>(flags));
-  for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>(stream >> shift));
-  f.append(payload);
-  return f;
-}
+using testing::frame;  // one raw frame (http2_frame.h)
 
 // An HPACK block of a GET request (a fresh encoder, as a client's first request).
 inline std::string hpackGet() {
