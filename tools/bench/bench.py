@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -268,6 +269,23 @@ def bench_cert():
     cert, key = _bench_ca.issue(cn="localhost")
     h.chown_tree(os.path.dirname(cert), h.DAEMON_USER)
     return cert, key
+
+
+_client_contexts = {}
+
+
+def tls13_client(alpn):
+    """A client TLS context that trusts bench_cert()'s CA: TLS 1.3, ALPN `alpn`
+    (one per protocol, shared by the bench's connections)."""
+    if alpn not in _client_contexts:
+        if _bench_ca is None:
+            bench_cert()
+        ctx = ssl.create_default_context(cafile=_bench_ca.cert_path)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.check_hostname = False
+        ctx.set_alpn_protocols([alpn])
+        _client_contexts[alpn] = ctx
+    return _client_contexts[alpn]
 
 
 def start_daemon(d):

@@ -34,7 +34,6 @@ import asyncio
 import json
 import os
 import resource
-import ssl
 import statistics
 import struct
 import sys
@@ -56,7 +55,7 @@ ROUNDS = int(os.environ.get("IDLE_BENCH_ROUNDS", "1"))
 PARALLEL = int(os.environ.get("IDLE_BENCH_PARALLEL", "64"))
 WARMUP = 64
 TLS = os.environ.get("IDLE_BENCH_TLS", "0") == "1"
-CERT = None  # (cert, key, ca) when TLS: made in main()
+CERT = None  # (cert, key) when TLS: bench.bench_cert(), made in main()
 PATH = "/idle/v1/pets"
 IDLE_MS = 600000
 
@@ -242,13 +241,7 @@ def h2_request(port):
 
 def client_tls(alpn):
     """The client side's TLS (None without IDLE_BENCH_TLS): TLS 1.3, ALPN `alpn`."""
-    if not TLS:
-        return None
-    ctx = ssl.create_default_context(cafile=CERT[2])
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.check_hostname = False
-    ctx.set_alpn_protocols([alpn])
-    return ctx
+    return bench.tls13_client(alpn) if TLS else None
 
 
 async def open_h1(port):
@@ -373,11 +366,7 @@ def main():
     global CERT
     raise_nofile()
     if TLS:
-        ca = h.TestCA(directory=h.make_run_dir("mgw-idle-tls-"))
-        cert, key = ca.issue()
-        h.chown_tree(ca.directory, h.DAEMON_USER)
-        os.chmod(ca.directory, 0o755)
-        CERT = (cert, key, ca.cert_path)
+        CERT = bench.bench_cert()
     loop = asyncio.new_event_loop()
     backend = bench.BenchNginx().start()
     results = {}  # (proto, server name) -> [measure()]

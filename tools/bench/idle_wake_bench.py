@@ -24,7 +24,6 @@ connection wakes with a new TLS bufferevent around its session).
 
 import asyncio
 import os
-import ssl
 import statistics
 import struct
 import sys
@@ -46,17 +45,11 @@ ROUNDS = int(os.environ.get("WAKE_BENCH_ROUNDS", "3"))
 PATH = b"/wake/v1/pets"
 PROTO = os.environ.get("WAKE_BENCH_PROTO", "h1")
 TLS = os.environ.get("WAKE_BENCH_TLS", "0") == "1"
-CERT = None  # (cert, key, ca) with WAKE_BENCH_TLS: made in main()
+CERT = None  # (cert, key) with WAKE_BENCH_TLS: bench.bench_cert(), made in main()
 
 
 def client_tls():
-    if not TLS:
-        return None
-    ctx = ssl.create_default_context(cafile=CERT[2])
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.check_hostname = False
-    ctx.set_alpn_protocols(["h2" if PROTO == "h2" else "http/1.1"])
-    return ctx
+    return bench.tls13_client("h2" if PROTO == "h2" else "http/1.1") if TLS else None
 
 
 def cpu_seconds(pid):
@@ -161,9 +154,7 @@ def measure(binary, backend_port):
 def main():
     global CERT
     if TLS:
-        ca = h.TestCA(directory=h.make_run_dir("mgw-wake-tls-"))
-        cert, key = ca.issue()
-        CERT = (cert, key, ca.cert_path)
+        CERT = bench.bench_cert()
     if not BINS:
         print("set MICROGW_BINS (or MICROGW_BIN) to the gateway binaries to compare")
         return 2
