@@ -1,7 +1,7 @@
 // The idle side of a downstream connection: releasing what an idle
-// connection can rebuild, parking its socket in the worker's IdleParking
-// (plain HTTP/1, and h2c whose session can be rebuilt), taking it up again,
-// and the timers between (see connection_manager.h).
+// connection can rebuild, parking its socket (and TLS session) in the
+// worker's IdleParking (HTTP/1, and HTTP/2 whose session can be rebuilt),
+// taking it up again, and the timers between (see connection_manager.h).
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -168,9 +168,8 @@ void ConnectionManager::resume(std::chrono::milliseconds parked_for,
 stats::Gauge& idleReleasedGauge(stats::Store& stats) {
   return stats.gauge("microgw_downstream_connections_idle_released",
                      "Idle downstream connections that released their memory 100 ms after their "
-                     "last request (plain HTTP/1 and h2c: parked as bare sockets; HTTP/1 over "
-                     "TLS: the "
-                     "codec and buffers; HTTP/2: the frame buffer pages).");
+                     "last request (parked, or not yet: HTTP/1 without its codec and buffers, "
+                     "HTTP/2 without its frame buffer pages).");
 }
 
 void ParkedTls::SslFree::operator()(ssl_st* ssl) const { SSL_free(ssl); }

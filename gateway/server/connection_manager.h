@@ -8,9 +8,9 @@
 // HTTP/2 preface (h2c prior knowledge, when [http2] enable). Owns the client
 // bufferevent. A connection idle for kIdleReleaseDelay lets go of what it
 // can rebuild (HTTP/1: its codec; HTTP/2: the session's frame buffer pages),
-// and on a plain socket then all of itself: the socket waits in the worker's
-// IdleParking and the next request gets a new ConnectionManager (HTTP/2 a
-// session resumed from Http2IdleState), so that many idle keep-alive clients
+// and then all of itself: the socket (over TLS with its TLS session) waits in
+// the worker's IdleParking and the next request gets a new ConnectionManager
+// (HTTP/2 a session resumed from Http2IdleState), so that many idle keep-alive clients
 // cost little memory. Single-threaded: lives on the
 // worker that accepted the connection, which owns it and deletes it
 // (deferred) after it reports itself closed or parked.
@@ -89,8 +89,8 @@ class WorkerContext {
                         std::unique_ptr<ParkedTls>& tls) = 0;
 };
 
-// Idle connections that released their memory: HTTP/1 ones parked, HTTP/2
-// ones without their frame buffer pages.
+// Idle connections that released their memory: parked ones, and those not
+// parked (yet) without their codec (HTTP/1) or frame buffer pages (HTTP/2).
 stats::Gauge& idleReleasedGauge(stats::Store& stats);
 
 class ConnectionManager : public http::ServerCodecCallbacks {

@@ -78,8 +78,9 @@ Worker::Worker(int index, RuntimeConstSharedPtr runtime, stats::Store& stats, Ac
       &stats_.gauge("microgw_downstream_connections_active", "Open client connections.");
   idle_released_gauge_ = &idleReleasedGauge(stats_);
   parked_gauge_ = &stats_.gauge("microgw_downstream_connections_parked",
-                                "Idle plain HTTP/1 and h2c connections waiting as bare sockets "
-                                "for their next request (counted in _idle_released too).");
+                                "Idle connections waiting as bare sockets (over TLS with their "
+                                "TLS session) for their next request (counted in _idle_released "
+                                "too).");
   parking_ = std::make_unique<IdleParking>(
       *dispatcher_,
       [this](evutil_socket_t fd, std::chrono::milliseconds parked_for) {
@@ -303,28 +304,27 @@ bool Worker::parkIdle(ConnectionManager& connection, evutil_socket_t fd,
 }
 
 void Worker::resumeParked(evutil_socket_t fd, std::chrono::milliseconds parked_for) {
-  std::unique_ptr<ParkedTls> tls;
-  if (auto it = parked_tls_.find(fd); it != parked_tls_.end()) {
-    tls = std::move(it->second);
-    parked_tls_.erase(it);
-  }
+  const auto parked_tls = parked_tls_.find(fd);
   bufferevent* bev = nullptr;
-  if (tls == nullptr) {
+  if (parked_tls == parked_tls_.end()) {
     bev = bufferevent_socket_new(dispatcher_->base(), fd, BEV_OPT_CLOSE_ON_FREE);
   } else {
     // The session as it was: its handshake is done (a new socket BIO is made for it).
-    bev = bufferevent_openssl_socket_new(dispatcher_->base(), fd, tls->ssl.get(),
+    bev = bufferevent_openssl_socket_new(dispatcher_->base(), fd, parked_tls->second->ssl.get(),
                                          BUFFEREVENT_SSL_OPEN, BEV_OPT_CLOSE_ON_FREE);
-    if (bev != nullptr) {
-      tls->ssl.release();  // the bufferevent's now
-      bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    }
   }
   if (bev == nullptr) {
     GW_LOG_WARN("worker ", index_, ": out of memory for an idle connection's buffers; closing it");
-    parkedClosing(fd);
+    parkedClosing(fd);  // still parked: the last words go through its TLS session, if any
     evutil_closesocket(fd);
     return;
+  }
+  std::unique_ptr<ParkedTls> tls;
+  if (parked_tls != parked_tls_.end()) {
+    tls = std::move(parked_tls->second);
+    parked_tls_.erase(parked_tls);
+    tls->ssl.release();  // the bufferevent's now
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
   }
   std::optional<http::Http2IdleState> http2;
   if (auto it = parked_http2_.find(fd); it != parked_http2_.end()) {
@@ -356,9 +356,11 @@ void Worker::parkedClosing(evutil_socket_t fd) {
     // socket's send buffer is empty (parked with nothing to send), so this
     // is never partial; a client that already went away makes it fail.
     const auto goaway = http::Http2ServerCodec::goAwayFrame(it->second.last_stream_id);
-    if (tls != nullptr && SSL_get_wbio(tls->ssl.get()) != nullptr) {
-      [[maybe_unused]] const int sent =
-          SSL_write(tls->ssl.get(), goaway.data(), static_cast<int>(goaway.size()));
+    if (tls != nullptr) {  // never plain bytes into a TLS connection
+      if (SSL_get_wbio(tls->ssl.get()) != nullptr) {
+        [[maybe_unused]] const int sent =
+            SSL_write(tls->ssl.get(), goaway.data(), static_cast<int>(goaway.size()));
+      }
     } else {
       [[maybe_unused]] const ssize_t sent =
           send(fd, goaway.data(), goaway.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
