@@ -139,10 +139,7 @@ void RouterFilter::connectTo(size_t index) {
   ++attempts_;
   prepared_ = &prepare();
   const proxy::ConnectRequest& request = attemptRequest();
-  if (useHttp2() || waitsForHttp2(request)) {
-    connectHttp2(request);
-    return;
-  }
+  if ((useHttp2() || offersHttp2()) && connectHttp2(request)) return;
   if (grpc_ && !offersHttp2()) {
     refuseGrpcOverHttp1();
     return;
@@ -189,10 +186,8 @@ const RouterConfig::PreparedEndpoint& RouterFilter::prepare() {
 void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   connect_handle_.reset();
   if (negotiatedHttp2(*connection)) {
-    proxy::Http2Pool& pool = proxy::Http2Pool::forWorker(
-        decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
-        config_->http_clients.pool_idle_timeout_ms);
-    onHttp2Ready(pool.adopt(connectRequest(), std::move(connection), maxStreamsPerConnection()));
+    onHttp2Ready(
+        http2Pool().adopt(connectRequest(), std::move(connection), maxStreamsPerConnection()));
     return;
   }
   if (grpc_) {  // the https backend chose HTTP/1.1; the unused connection is pooled

@@ -118,10 +118,11 @@ class RouterFilter : public http::PassThroughFilter,
   bool offersHttp2() const;
   // True when the TLS handshake with an https backend chose "h2".
   bool negotiatedHttp2(const proxy::UpstreamConnection& connection) const;
-  // An https backend whose protocol is HTTP/2 or not known yet: a stream
-  // from the pool (Http2Pool says when the backend chose HTTP/1.1).
-  bool waitsForHttp2(const proxy::ConnectRequest& request) const;
-  void connectHttp2(const proxy::ConnectRequest& request);
+  // This worker's Http2Pool for the worker's connector.
+  proxy::Http2Pool& http2Pool();
+  // A stream from the pool, now or when a connection has room; false (nothing
+  // done) for an https backend that chose HTTP/1.1: connect over HTTP/1.1.
+  bool connectHttp2(const proxy::ConnectRequest& request);
   // An HTTP/2 stream the backend refused, sent again on another connection.
   bool retryRefused(std::string_view detail);
   void releaseHttp2();

@@ -37,16 +37,10 @@ bool RouterFilter::negotiatedHttp2(const proxy::UpstreamConnection& connection) 
   return offersHttp2() && connection.negotiatedProtocol() == "h2";
 }
 
-// An https backend goes through the HTTP/2 pool unless it chose HTTP/1.1 in
-// its last handshake: requests share its connections, and a burst to a
-// backend not yet connected waits for a few connects instead of opening one
-// each. Over HTTP/1.1, a connection whose handshake chooses h2 after all
-// joins the pool in onConnected().
-bool RouterFilter::waitsForHttp2(const proxy::ConnectRequest& request) const {
-  if (!offersHttp2()) return false;
-  const proxy::Http2Pool* pool =
-      proxy::Http2Pool::existing(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector());
-  return pool == nullptr || !pool->declinedHttp2(request);
+proxy::Http2Pool& RouterFilter::http2Pool() {
+  return proxy::Http2Pool::forWorker(decoder_callbacks_->dispatcher(),
+                                     decoder_callbacks_->connector(),
+                                     config_->http_clients.pool_idle_timeout_ms);
 }
 
 size_t RouterFilter::maxStreamsPerConnection() const {
@@ -54,15 +48,20 @@ size_t RouterFilter::maxStreamsPerConnection() const {
   return n < 0 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(n);
 }
 
-void RouterFilter::connectHttp2(const proxy::ConnectRequest& request) {
-  proxy::Http2Pool& pool =
-      proxy::Http2Pool::forWorker(decoder_callbacks_->dispatcher(), decoder_callbacks_->connector(),
-                                  config_->http_clients.pool_idle_timeout_ms);
+// h2c with prior knowledge, and an https backend unless it chose HTTP/1.1 in
+// its last handshake: requests share its connections, and a burst to a
+// backend not yet connected waits for a few connects instead of opening one
+// each. Over HTTP/1.1, a connection whose handshake chooses h2 after all
+// joins the pool in onConnected().
+bool RouterFilter::connectHttp2(const proxy::ConnectRequest& request) {
+  proxy::Http2Pool& pool = http2Pool();
+  if (!useHttp2() && pool.declinedHttp2(request)) return false;
   if (proxy::Http2PoolConnection* c = pool.ready(request)) {
     onHttp2Ready(*c);
-    return;
+    return true;
   }
   h2_wait_ = pool.wait(request, maxStreamsPerConnection(), *this);
+  return true;
 }
 
 void RouterFilter::onHttp2Ready(proxy::Http2PoolConnection& connection) {
@@ -71,7 +70,9 @@ void RouterFilter::onHttp2Ready(proxy::Http2PoolConnection& connection) {
   if (!startStream(connection.codec())) {
     // Taken by others since the pool offered it: wait for another.
     h2_conn_ = nullptr;
-    connectHttp2(connectRequest());
+    if (!connectHttp2(connectRequest())) {  // the backend chose HTTP/1.1 meanwhile
+      connect_handle_ = decoder_callbacks_->connector().connect(attemptRequest(), *this);
+    }
     return;
   }
   decoder_callbacks_->setUpstreamDescription(connection.description());
