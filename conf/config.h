@@ -5,7 +5,9 @@
 // Loaded once at start-up by conf/loader.h and then shared read-only
 // (std::shared_ptr<const Config>) by every worker thread.
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -136,6 +138,12 @@ struct PoolConfig {
   // Streams on one upstream HTTP/2 connection before another opens; -1 =
   // only the backend's SETTINGS_MAX_CONCURRENT_STREAMS. (HTTP/1.1: one per connection.)
   int64_t max_active_streams_per_connection = 50;
+  // The same as a limit for the pool: -1 is "no limit of ours".
+  size_t streamsPerConnection() const {
+    return max_active_streams_per_connection < 0
+               ? std::numeric_limits<size_t>::max()
+               : static_cast<size_t>(max_active_streams_per_connection);
+  }
 };
 
 // [httpClients]

@@ -5,7 +5,6 @@
 #include <event2/event.h>
 #include <strings.h>
 
-#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -76,7 +75,6 @@ class HttpClient::Exchange : public ConnectCallbacks,
   void onHttp2Ready(Http2PoolConnection& connection) override;
   void onHttp2Failed(const ConnectFailure& failure) override;
   void onHttp2Declined(UpstreamConnectionPtr connection) override;
-  size_t maxStreams() const;
   ConnectRequest connectRequest() const;
   http::UpstreamRequestHead requestHead() const;
   // Starts the stream on a pooled HTTP/2 connection; false when it takes no more.
@@ -159,16 +157,11 @@ void HttpClient::Exchange::start() {
         starting_ = was_starting;
         if (started || finished_) return;
       }
-      wait_ = pool.wait(req, maxStreams(), *this);
+      wait_ = pool.wait(req, client_->clients_.pool.streamsPerConnection(), *this);
       return;
     }
   }
   handle_ = connector_.connect(req, *this);
-}
-
-size_t HttpClient::Exchange::maxStreams() const {
-  const int64_t max = client_->clients_.pool.max_active_streams_per_connection;
-  return max < 0 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(max);
 }
 
 void HttpClient::Exchange::onHttp2Ready(Http2PoolConnection& connection) {
@@ -273,7 +266,8 @@ void HttpClient::Exchange::onConnected(UpstreamConnectionPtr connection) {
   if (offer_http2_ && connection->negotiatedProtocol() == "h2") {
     Http2Pool& pool =
         Http2Pool::forWorker(dispatcher_, connector_, client_->clients_.pool_idle_timeout_ms);
-    Http2PoolConnection& c = pool.adopt(connectRequest(), std::move(connection), maxStreams());
+    Http2PoolConnection& c = pool.adopt(connectRequest(), std::move(connection),
+                                        client_->clients_.pool.streamsPerConnection());
     if (!startHttp2(c) && !finished_) {
       finish(absl::UnavailableError(gw::cat("new HTTP/2 connection ", c.description(),
                                             " took no stream: ", c.codec().error())),

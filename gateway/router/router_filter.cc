@@ -186,8 +186,8 @@ const RouterConfig::PreparedEndpoint& RouterFilter::prepare() {
 void RouterFilter::onConnected(proxy::UpstreamConnectionPtr connection) {
   connect_handle_.reset();
   if (negotiatedHttp2(*connection)) {
-    onHttp2Ready(
-        http2Pool().adopt(connectRequest(), std::move(connection), maxStreamsPerConnection()));
+    onHttp2Ready(http2Pool().adopt(connectRequest(), std::move(connection),
+                                   config_->http_clients.pool.streamsPerConnection()));
     return;
   }
   if (grpc_) {  // the https backend chose HTTP/1.1; the unused connection is pooled

@@ -127,7 +127,6 @@ class RouterFilter : public http::PassThroughFilter,
   bool retryRefused(std::string_view detail);
   void releaseHttp2();
   void resumeHttp2Reading();
-  size_t maxStreamsPerConnection() const;
   // endpoint_'s PreparedEndpoint, from the config or made for an etcd URL.
   const RouterConfig::PreparedEndpoint& prepare();
   const proxy::ConnectRequest& connectRequest() const { return prepared_->connect[0]; }

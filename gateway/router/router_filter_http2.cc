@@ -4,7 +4,6 @@
 // router_filter_response.cc); this file adds getting the stream, its flow
 // control, and retrying a stream the backend refused.
 
-#include <limits>
 #include <utility>
 
 #include "gateway/common/log.h"
@@ -43,11 +42,6 @@ proxy::Http2Pool& RouterFilter::http2Pool() {
                                      config_->http_clients.pool_idle_timeout_ms);
 }
 
-size_t RouterFilter::maxStreamsPerConnection() const {
-  const int64_t n = config_->http_clients.pool.max_active_streams_per_connection;
-  return n < 0 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(n);
-}
-
 // h2c with prior knowledge, and an https backend unless it chose HTTP/1.1 in
 // its last handshake: requests share its connections, and a burst to a
 // backend not yet connected waits for a few connects instead of opening one
@@ -60,7 +54,7 @@ bool RouterFilter::connectHttp2(const proxy::ConnectRequest& request) {
     onHttp2Ready(*c);
     return true;
   }
-  h2_wait_ = pool.wait(request, maxStreamsPerConnection(), *this);
+  h2_wait_ = pool.wait(request, config_->http_clients.pool.streamsPerConnection(), *this);
   return true;
 }
 
