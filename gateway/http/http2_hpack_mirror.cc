@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gateway/http/header_map.h"
+
 namespace gw::http {
 namespace {
 
@@ -28,14 +30,10 @@ void appendInteger(std::string& out, size_t value, int prefix_bits, uint8_t firs
   out.push_back(static_cast<char>(value));
 }
 
-bool isTokenChar(uint8_t c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
 bool isRequestField(std::string_view name, std::string_view value) {
-  if (name.empty() || !std::all_of(name.begin(), name.end(),
-                                   [](char c) { return isTokenChar(static_cast<uint8_t>(c)); })) {
+  // A token, in lower case (RFC 9113 8.2.1); pseudo-headers are not fields.
+  if (!isToken(name) ||
+      std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     return false;
   }
   for (std::string_view banned :
