@@ -16,6 +16,10 @@ bool isTchar(unsigned char c) {
 
 bool isWs(unsigned char c) { return c == ' ' || c == '\t'; }
 
+// A byte that, at the start of a line in the head, begins a new field line
+// (not the empty line that ends the head, not an obs-fold continuation).
+bool startsFieldLine(unsigned char c) { return c != '\r' && c != '\n' && !isWs(c); }
+
 int hexValue(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -93,6 +97,18 @@ size_t FramingScanner::scan(std::string_view bytes) {
       section_bytes_ += run;
       i = end;
       if (i == bytes.size()) break;
+      // The usual end of a field line: CRLF and the first byte of the next
+      // field line, taken in one go (as step() would take them one by one)
+      // while both limits hold.
+      if (state_ == State::FieldLine && bytes.size() - i > 2 && bytes[i] == '\r' &&
+          bytes[i + 1] == '\n' && startsFieldLine(static_cast<unsigned char>(bytes[i + 2])) &&
+          section_bytes_ + 3 <= limits_.max_header_size &&
+          field_lines_ < limits_.max_header_count) {
+        section_bytes_ += 3;
+        ++field_lines_;
+        i += 3;
+        continue;
+      }
     }
     if (!step(static_cast<unsigned char>(bytes[i]))) return failed() ? i : i + 1;
     ++i;

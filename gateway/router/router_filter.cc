@@ -63,7 +63,8 @@ http::FilterStatus RouterFilter::decodeHeaders(http::RequestHeaders& headers, bo
   const std::string* te = headers.headers.get("transfer-encoding");
   request_chunked_ = te != nullptr && http::iequals(*te, "chunked");
   request_has_body_ = request_chunked_ || headers.headers.has("content-length");
-  request_connection_ = connectionOptions(headers.headers);
+  // Only a request with a body can have trailers.
+  if (!end_stream) request_connection_ = connectionOptions(headers.headers);
   grpc_ = http::isGrpc(headers.headers);
   const std::string* te_field = headers.headers.get("te");
   te_trailers_ = te_field != nullptr && http::hasToken(*te_field, "trailers");

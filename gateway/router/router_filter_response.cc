@@ -78,10 +78,9 @@ bool RouterFilter::onResponseHeaders(http::ResponseHeaders&& response, bool no_b
                  gw::cat("the backend ", endpoint_->url, " answered ", status))) {
     return false;  // this answer never reaches the client
   }
-  response_connection_ = connectionOptions(response.headers);
   http::ResponseHeaders out;
   out.status = status;
-  out.headers = forwardedResponseHeaders(std::move(response.headers));
+  out.headers = forwardedResponseHeaders(std::move(response.headers), &response_connection_);
   // Neither ever has a body; a length would only mislead the client.
   if (status == 204 || status == 304) out.headers.remove("content-length");
   response_headers_done_ = true;

@@ -112,11 +112,12 @@ http::HeaderMap forwardedHeaders(const http::RequestHeaders& request,
   return out;
 }
 
-http::HeaderMap forwardedResponseHeaders(http::HeaderMap headers) {
-  const std::string connection = connectionOptions(headers);
-  headers.removeIf([&connection](const std::string& name, const std::string&) {
-    return isResponseHopByHop(name) || http::hasToken(connection, name);
+http::HeaderMap forwardedResponseHeaders(http::HeaderMap headers, std::string* connection) {
+  std::string options = connectionOptions(headers);
+  headers.removeIf([&options](const std::string& name, const std::string&) {
+    return isResponseHopByHop(name) || http::hasToken(options, name);
   });
+  if (connection != nullptr) *connection = std::move(options);
   return headers;
 }
 

@@ -61,7 +61,10 @@ http::HeaderMap forwardedHeaders(const http::RequestHeaders& request,
 
 // The backend's response headers without the hop-by-hop ones. Filtered in
 // place: pass std::move(headers) when the caller is done with them (no copy).
-http::HeaderMap forwardedResponseHeaders(http::HeaderMap headers);
+// `connection`, when given, gets the response's Connection options
+// (connectionOptions()), which its trailers are checked against.
+http::HeaderMap forwardedResponseHeaders(http::HeaderMap headers,
+                                         std::string* connection = nullptr);
 
 // True for fields that never cross the gateway in a trailer section, either
 // way: the hop-by-hop ones (as in a header section, Proxy-* included), the

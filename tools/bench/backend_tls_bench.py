@@ -11,7 +11,7 @@ Both proxies have one process serving (nginx `master_process off`, microgw worke
 Modes (BTLS_MODE, comma-separated, default "wrk"):
   wrk        interleaved rounds (BTLS_ROUNDS, 3) of wrk -t2 -c64 -d$BTLS_DURATION (5s) on each
              set-up; medians of req/s and of the proxy's CPU microseconds per request
-             (user + system, from /proc), ratios microgw / nginx.
+             (user + system, from /proc, and the user part alone), ratios microgw / nginx.
   callgrind  each proxy alone under valgrind --tool=callgrind; counters zeroed after a
              warm-up, then BTLS_REQUESTS (3000) requests of `ab -k -c8`: user-space
              instructions per request (all threads). Profiles stay in the printed folder.
@@ -102,10 +102,12 @@ def ab(d, n):
     return done, failed + (int(non2xx.group(1)) if non2xx else 0)
 
 
-def cpu_seconds(pid):
+def cpu_seconds(pid, user_only=False):
+    """CPU seconds used by `pid` so far: user + system, or user alone."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + (0 if user_only else int(fields[12]))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def median(values):
@@ -123,6 +125,7 @@ def run_wrk(backend, tls_backend, binary):
         bench.sanity(d.port)
     rps = {k: [] for k in SETUPS}
     cpu = {k: [] for k in SETUPS}
+    user = {k: [] for k in SETUPS}
     loads = [os.getloadavg()[0]]
     for rnd in range(ROUNDS):
         order = SETUPS if rnd % 2 == 0 else list(reversed(SETUPS))
@@ -130,26 +133,29 @@ def run_wrk(backend, tls_backend, binary):
             d, pid = running[k]
             argv = ["wrk", "-t2", "-c" + CONNECTIONS, "-d" + DURATION, url(d)]
             subprocess.run(argv[:3] + ["-d2s", url(d)], capture_output=True)  # warm-up
-            before = cpu_seconds(pid)
+            before, user_before = cpu_seconds(pid), cpu_seconds(pid, user_only=True)
             out = subprocess.run(argv, capture_output=True, text=True).stdout
             used = cpu_seconds(pid) - before
+            used_user = cpu_seconds(pid, user_only=True) - user_before
             total = int(re.search(r"(\d+) requests in", out).group(1))
             bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
             if bad or "Socket errors" in out:
                 print("round %d %s: errors\n%s" % (rnd, k, out))
             rps[k].append(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)))
             cpu[k].append(used * 1e6 / max(total, 1))
+            user[k].append(used_user * 1e6 / max(total, 1))
             bench.log("round %d %s: %.0f req/s, %.1f us CPU/req" % (rnd, k, rps[k][-1],
                                                                     cpu[k][-1]))
     loads.append(os.getloadavg()[0])
     print("\nwrk -t2 -c%s -d%s, %d interleaved rounds, medians; load average %.1f -> %.1f"
           % (CONNECTIONS, DURATION, ROUNDS, loads[0], loads[1]))
-    print("| set-up | req/s | CPU us/req | req/s per round | CPU us/req per round |")
-    print("|---|---|---|---|---|")
+    print("| set-up | req/s | CPU us/req | of which user | req/s per round "
+          "| CPU us/req per round |")
+    print("|---|---|---|---|---|---|")
     for k in SETUPS:
-        print("| %s | %.0f | %.1f | %s | %s |" % (
-            k, median(rps[k]), median(cpu[k]), " ".join("%.0f" % v for v in rps[k]),
-            " ".join("%.1f" % v for v in cpu[k])))
+        print("| %s | %.0f | %.1f | %.1f | %s | %s |" % (
+            k, median(rps[k]), median(cpu[k]), median(user[k]),
+            " ".join("%.0f" % v for v in rps[k]), " ".join("%.1f" % v for v in cpu[k])))
     for gw, ng, kind in PAIRS:
         if gw in rps and ng in rps:
             print("%s, microgw / nginx: req/s %s, CPU us/req %s (per round: %s)" % (

@@ -149,6 +149,17 @@ TEST(FramingScanner, HeadTable) {
       EXPECT_EQ(s.errorStatus(), c.status);
       EXPECT_LT(n, c.head.size());
     }
+    // Byte by byte (scan() never sees a line end and the next line together):
+    // the same verdict, the same error and the same number of bytes taken.
+    FramingScanner one(c.limits);
+    size_t taken = 0;
+    while (taken < c.head.size() && !one.failed() && !one.headComplete()) {
+      taken += one.scan(std::string_view(c.head).substr(taken, 1));
+    }
+    EXPECT_EQ(one.failed(), s.failed());
+    EXPECT_EQ(one.errorStatus(), s.errorStatus());
+    EXPECT_EQ(one.errorDescription(), s.errorDescription());
+    EXPECT_EQ(taken, n);
   }
 }
 

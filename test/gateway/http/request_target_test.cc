@@ -41,6 +41,9 @@ TEST(RequestTarget, Table) {
       {"/petstore/v1/pets/%252e%252e/admin", false, ""},
       {"/petstore/v1/pets/1;v=2", true, "/petstore/v1/pets/1;v=2"},
       {"/petstore/v1/pets?next=%2Fa", true, "/petstore/v1/pets?next=%2Fa"},
+      {"/petstore/v1/pets?q=%00", false, ""},
+      {"/petstore/v1/pets?q=a\\b", true, "/petstore/v1/pets?q=a\\b"},
+      {"/petstore/v1/pets?q=;./x", true, "/petstore/v1/pets?q=;./x"},
       // Issue 6: no fragment, no parameter-only segment, visible ASCII only.
       {"/petstore/v1/pets/#", false, ""},
       {"/petstore/v1/pets/1#x", false, ""},
