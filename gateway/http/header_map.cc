@@ -17,12 +17,13 @@ constexpr std::array<bool, 256> kTokenChars = [] {
   return t;
 }();
 
-std::string_view trim(std::string_view s) {
+}  // namespace
+
+std::string_view trimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-}  // namespace
 
 bool iequalsSameSize(std::string_view a, std::string_view b) {
   for (size_t i = 0; i < a.size(); ++i) {
@@ -42,7 +43,7 @@ bool isToken(std::string_view name) {
 bool hasToken(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view item = trim(list.substr(0, comma));
+    std::string_view item = trimOws(list.substr(0, comma));
     if (iequals(item, token)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);

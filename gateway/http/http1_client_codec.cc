@@ -62,7 +62,7 @@ void Http1ClientCodec::afterExecute(size_t, size_t) {
 
 void Http1ClientCodec::finishHeaderPair() {
   if (field_.empty()) return;
-  if (!isToken(field_)) {
+  if (!isParsedFieldNameToken(field_)) {
     if (!headers_done_) {
       // Refused once the section is complete (the first bad name is reported).
       if (error_.empty())

@@ -184,7 +184,7 @@ void Http1ServerCodec::finishHeaderPair() {
   // A name that is not a token (e.g. whitespace before the colon, which
   // http-parser tolerates) is refused: a backend could read the header
   // differently and be handed a smuggled request.
-  if (!isToken(field_)) bad_header_name_ = true;
+  if (!isParsedFieldNameToken(field_)) bad_header_name_ = true;
   bool keep = true;
   if (field_.find('_') != std::string::npos) {
     switch (limits_.headers_with_underscores) {

@@ -61,9 +61,7 @@ class NvList {
       if (drop_content_length && iequals(name, "content-length")) continue;
       // RFC 9113 8.2.1: no leading or trailing whitespace, no CR, LF or NUL;
       // an HTTP/1 backend's "Server: x " would make clients reject the response.
-      std::string_view v = value;
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+      const std::string_view v = trimOws(value);
       if (hasLineBreakOrNul(v)) continue;
       for (size_t i = 0; i < name.size(); ++i) {
         const char c = name[i];

@@ -61,16 +61,22 @@ bool isResponseHopByHop(std::string_view name) {
 bool isFieldName(std::string_view name) { return http::isToken(name); }
 
 size_t dropConnectionOptions(http::HeaderMap& headers) {
-  // Joined once per message, so the per-header check is one scan of a short
-  // string ("keep-alive", usually), with no allocation.
   const std::string connection = connectionOptions(headers);
-  if (connection.empty()) return 0;
-  return headers.removeIf([&connection](const std::string& name, const std::string&) {
-    const bool kept = isConnection(name) || http::iequals(name, "host") ||
-                      http::iequals(name, "content-length") ||
-                      http::iequals(name, "transfer-encoding");
-    return !kept && http::hasToken(connection, name);
-  });
+  size_t removed = 0;
+  // Option by option (usually one: "keep-alive" or "close"), each removing
+  // the fields it names: most fields differ from it in length, which ends
+  // the comparison at once.
+  for (std::string_view list = connection; !list.empty();) {
+    const size_t comma = list.find(',');
+    const std::string_view option = http::trimOws(list.substr(0, comma));
+    const bool kept = option.empty() || isConnection(option) || http::iequals(option, "host") ||
+                      http::iequals(option, "content-length") ||
+                      http::iequals(option, "transfer-encoding");
+    if (!kept) removed += headers.remove(option);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return removed;
 }
 
 std::string authority(const conf::EndpointUrl& url) {
