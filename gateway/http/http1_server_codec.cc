@@ -368,14 +368,26 @@ void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_st
   // A client that sent a body we have not read must not reuse the connection:
   // its leftover bytes would be taken for the next request.
   if (!request_complete_) keep_alive_ = false;
-  // Which fields go out (a HEAD response keeps Content-Length: it describes the GET).
+  // Which fields go out (a HEAD response keeps Content-Length: it describes
+  // the GET), decided once per field: the writer below runs twice (size, write).
+  const auto& entries = headers.headers.entries();
   auto sent = [no_content](std::string_view name) {
     return !isHopByHopResponseHeader(name) && !(no_content && iequals(name, "content-length"));
   };
+  constexpr size_t kMaskBits = 64;
+  uint64_t dropped = 0;  // bit i: entries[i] stays here (the first 64 fields)
   bool has_length = false;
-  for (const auto& [name, value] : headers.headers.entries()) {
-    has_length = has_length || (sent(name) && iequals(name, "content-length"));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& name = entries[i].first;
+    if (!sent(name)) {
+      if (i < kMaskBits) dropped |= uint64_t{1} << i;
+      continue;
+    }
+    has_length = has_length || iequals(name, "content-length");
   }
+  auto sentAt = [&](size_t i) {
+    return i < kMaskBits ? (dropped & (uint64_t{1} << i)) == 0 : sent(entries[i].first);
+  };
   std::string_view framing;
   response_chunked_ = false;
   if (!has_length && !response_no_body_) {
@@ -397,26 +409,24 @@ void Http1ServerCodec::encodeHeaders(const ResponseHeaders& headers, bool end_st
   char code[16];
   const std::string_view code_text(code,
                                    std::to_chars(code, code + sizeof(code), status).ptr - code);
-  // Sized, then written in one allocation: this runs for every response.
-  std::string out;
-  gw::appendSized<gw::PieceSizer, gw::PieceWriter>(out, [&](auto& w) {
+  // Sized, then written straight into the output buffer: this runs for every response.
+  gw::appendSized<gw::PieceSizer, gw::PieceWriter>(output_, [&](auto& w) {
     w.put("HTTP/1.1 ");
     w.put(code_text);
     w.put(" ");
     w.put(reasonPhrase(status));
     w.put("\r\n");
-    for (const auto& [name, value] : headers.headers.entries()) {
-      if (!sent(name)) continue;
-      w.put(name);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (!sentAt(i)) continue;
+      w.put(entries[i].first);
       w.put(": ");
-      w.put(value);
+      w.put(entries[i].second);
       w.put("\r\n");
     }
     w.put(framing);
     w.put(connection);
     w.put("\r\n");
   });
-  evbuffer_add(output_, out.data(), out.size());
   if (end_stream) endResponse();
 }
 
