@@ -60,8 +60,8 @@ class UpstreamConnectionImpl : public UpstreamConnection {
   bool viaProxy() const override { return info_.via_proxy; }
   bool absoluteForm() const override { return info_.absolute_form; }
   const std::string& proxyAuthorization() const override { return info_.proxy_authorization; }
-  std::string describe() const override { return info_.description; }
-  std::string negotiatedProtocol() const override { return info_.alpn; }
+  const std::string& describe() const override { return info_.description; }
+  const std::string& negotiatedProtocol() const override { return info_.alpn; }
 
   const Info& info() const { return info_; }
   void setReused(bool reused) { reused_ = reused; }

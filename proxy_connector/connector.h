@@ -147,11 +147,14 @@ class UpstreamConnection {
   // With absoluteForm(): the Proxy-Authorization value to send ("" = none).
   virtual const std::string& proxyAuthorization() const = 0;
   // For logs: "127.0.0.1:8443 (tls) via proxy 127.0.0.1:3128". No credentials.
-  virtual std::string describe() const = 0;
+  virtual const std::string& describe() const = 0;
   // The application protocol the backend selected by ALPN ("http/1.1", later
   // "h2"); "" when none was negotiated (plain TCP, or no ALPN from the
   // server): HTTP/1.1 then. The upstream codec is chosen by it.
-  virtual std::string negotiatedProtocol() const { return ""; }
+  virtual const std::string& negotiatedProtocol() const {
+    static const std::string kNone;
+    return kNone;
+  }
 };
 using UpstreamConnectionPtr = std::unique_ptr<UpstreamConnection>;
 

@@ -59,12 +59,13 @@ class FakeConnection : public gw::proxy::UpstreamConnection {
   bool viaProxy() const override { return false; }
   bool absoluteForm() const override { return false; }
   const std::string& proxyAuthorization() const override { return empty_; }
-  std::string describe() const override { return "fuzz-backend"; }
+  const std::string& describe() const override { return description_; }
 
  private:
   bufferevent* bev_;
   bool reused_;
   std::string empty_;
+  const std::string description_ = "fuzz-backend";
 };
 
 // Connects through a bufferevent pair; the driver writes the backend's end.

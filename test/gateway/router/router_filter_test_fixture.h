@@ -49,12 +49,13 @@ class FakeConnection : public proxy::UpstreamConnection {
   bool viaProxy() const override { return absolute_form_; }
   bool absoluteForm() const override { return absolute_form_; }
   const std::string& proxyAuthorization() const override { return proxy_auth_; }
-  std::string describe() const override { return "fake-backend"; }
+  const std::string& describe() const override { return description_; }
 
  private:
   bufferevent* bev_;
   bool reused_, absolute_form_;
   std::string proxy_auth_;
+  const std::string description_ = "fake-backend";
 };
 
 // What the next connect() does.
