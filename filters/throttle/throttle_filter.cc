@@ -16,12 +16,14 @@ constexpr const char* kLevelNames[kLevelCount] = {"API", "resource", "subscripti
 }  // namespace
 
 ThrottleFilter::Caller ThrottleFilter::callerOf(const OperationPlan& plan) const {
+  using PLevel = PolicySet::Level;
   Caller c;
   if (!decoder_callbacks_->authenticated()) {  // an open resource: the client IP
     c.app_id = decoder_callbacks_->downstreamAddress();
     c.user = "anonymous";
     c.app_tier = kUnlimited;
-    c.sub_tier = "Unauthenticated";
+    c.sub_tier = kUnauthenticatedTier;
+    c.sub_policy = config_->unauthenticated_policy;  // looked up at start-up
     return c;
   }
   const http::AuthIdentity& id = decoder_callbacks_->identity();
@@ -30,6 +32,10 @@ ThrottleFilter::Caller ThrottleFilter::callerOf(const OperationPlan& plan) const
   c.app_tier = id.application_tier.empty() ? std::string_view(kUnlimited) : id.application_tier;
   const http::ApiSubscription* sub = id.subscriptionFor(plan.api_name, plan.api_version);
   c.sub_tier = sub != nullptr && !sub->tier.empty() ? std::string_view(sub->tier) : "Default";
+  c.sub_policy = config_->policies.find(PLevel::Subscription, c.sub_tier);
+  // Unlimited is never a policy (PolicySet refuses to define it).
+  if (c.app_tier != kUnlimited)
+    c.app_policy = config_->policies.find(PLevel::Application, c.app_tier);
   return c;
 }
 
@@ -44,16 +50,13 @@ http::FilterStatus ThrottleFilter::decodeHeaders(http::RequestHeaders& headers, 
   if (plan == nullptr) return http::FilterStatus::Continue;
   const Caller caller = callerOf(*plan);
   // This worker's buffers, reused: no allocation per request. Only used
-  // until decodeHeaders returns (the event is formatted at once).
+  // until decodeHeaders returns (the event is formatted at once). The
+  // application key is built only when something reads it.
   thread_local std::string app_key, sub_key;
-  app_key.clear();
-  app_key.append(caller.app_id).append(":").append(caller.user);
-  sub_key.clear();
-  sub_key.append(caller.app_id)
-      .append(":")
-      .append(plan->api_context)
-      .append(":")
-      .append(plan->api_version);
+  sub_key.assign(caller.app_id).append(plan->sub_key_suffix);
+  const bool need_app_key =
+      caller.app_policy != nullptr || config_->tm != nullptr || !config_->blocked->empty();
+  if (need_app_key) app_key.assign(caller.app_id).append(":").append(caller.user);
   const int64_t now = config_->now_ms();
   if (!config_->blocked->empty()) {
     const std::pair<const std::string*, Level> keys[] = {{&plan->api_key, Level::Api},
@@ -67,18 +70,19 @@ http::FilterStatus ThrottleFilter::decodeHeaders(http::RequestHeaders& headers, 
     }
   }
   if (const Policy* p = plan->policy) {
-    const std::string& key = plan->level == Level::Api ? plan->api_key : plan->resource_key;
-    WindowCounters::Result r = config_->counters->consume(key, p->count, p->window_ms, now);
+    const bool api = plan->level == Level::Api;
+    const std::string& key = api ? plan->api_key : plan->resource_key;
+    const HashedKey hashed{key, api ? plan->api_key_hash : plan->resource_key_hash};
+    WindowCounters::Result r = config_->counters->consume(hashed, p->count, p->window_ms, now);
     if (!r.allowed) return refuse(plan->level, key, p->name, r.window_end_ms, now, false);
   }
-  using PLevel = PolicySet::Level;
-  if (const Policy* p = config_->policies.find(PLevel::Subscription, caller.sub_tier)) {
+  if (const Policy* p = caller.sub_policy) {
     WindowCounters::Result r = config_->counters->consume(sub_key, p->count, p->window_ms, now);
     if (!r.allowed && p->stop_on_quota_reach) {
       return refuse(Level::Subscription, sub_key, p->name, r.window_end_ms, now, false);
     }
   }
-  if (const Policy* p = config_->policies.find(PLevel::Application, caller.app_tier)) {
+  if (const Policy* p = caller.app_policy) {
     WindowCounters::Result r = config_->counters->consume(app_key, p->count, p->window_ms, now);
     if (!r.allowed) {
       return refuse(Level::Application, app_key, p->name, r.window_end_ms, now, false);
