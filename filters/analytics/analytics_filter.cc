@@ -1,5 +1,7 @@
 #include "filters/analytics/analytics_filter.h"
 
+#include <array>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "filters/request_id/request_id_filter.h"
@@ -25,6 +27,38 @@ void assignAnalyticsContext(std::string& context, const std::string& base_path,
   if (version.empty() || has_version) return;
   if (context != "/") context += '/';
   context += version;
+}
+
+// HeaderMap::get of each of `names` (first values), in one pass over `map`.
+template <size_t N>
+std::array<const std::string*, N> getAll(const http::HeaderMap& map,
+                                         const std::array<std::string_view, N>& names) {
+  std::array<const std::string*, N> found{};
+  size_t missing = N;
+  for (const http::HeaderMap::Entry& e : map.entries()) {
+    for (size_t i = 0; i < N; ++i) {
+      // The first byte, case folded, before the call: equal names pass.
+      if (found[i] == nullptr && e.first.size() == names[i].size() &&
+          (e.first[0] | 0x20) == (names[i][0] | 0x20) && http::iequals(e.first, names[i])) {
+        found[i] = &e.second;
+        if (--missing == 0) return found;
+        break;  // a name matches one of `names` at most
+      }
+    }
+  }
+  return found;
+}
+
+// std::strtoll(value, nullptr, 10), without the call for the usual value:
+// plain digits that cannot overflow.
+int64_t parseLength(const std::string& value) {
+  if (value.empty() || value.size() > 18) return std::strtoll(value.c_str(), nullptr, 10);
+  int64_t n = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') return std::strtoll(value.c_str(), nullptr, 10);
+    n = n * 10 + (c - '0');
+  }
+  return n;
 }
 
 }  // namespace
@@ -62,8 +96,8 @@ http::FilterStatus AnalyticsFilter::decodeHeaders(http::RequestHeaders& headers,
   arrived_ = config_->steady_now();
   event_.request_time_ms = config_->wall_ms();
   event_.method = headers.method;
-  if (const std::string* ua = headers.headers.get("User-Agent")) event_.user_agent = *ua;
-  const std::string* id = headers.headers.get("X-Request-Id");
+  const auto [ua, id] = getAll<2>(headers.headers, {"User-Agent", "X-Request-Id"});
+  if (ua != nullptr) event_.user_agent = *ua;
   if (id != nullptr && request_id::isAcceptableId(*id)) {
     correlation_id_ = *id;
     event_.correlation_id = correlation_id_;
@@ -144,13 +178,13 @@ http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers
   readCaller();
   event_.status = headers.status;
   event_.response_time_ms = millisBetween(arrived_, config_->steady_now());
-  if (const std::string* length = headers.headers.get("Content-Length")) {
-    event_.response_size = std::strtoll(length->c_str(), nullptr, 10);
+  const auto [length, id] = getAll<2>(headers.headers, {"Content-Length", "X-Request-Id"});
+  if (length != nullptr) {
+    event_.response_size = parseLength(*length);
     sized_by_header_ = true;
   }
   if (event_.correlation_id.empty()) {
     // The id a later request_id filter gave the request comes back on the response.
-    const std::string* id = headers.headers.get("X-Request-Id");
     if (id != nullptr && request_id::isAcceptableId(*id)) {
       correlation_id_ = *id;
       event_.correlation_id = correlation_id_;
