@@ -1,6 +1,7 @@
 #include "filters/throttle/throttle_filter.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "gateway/common/fast_random.h"
 #include "gateway/common/log.h"
@@ -12,6 +13,34 @@ namespace {
 
 constexpr const char* kCodes[kLevelCount] = {"900800", "900802", "900804", "900803"};
 constexpr const char* kLevelNames[kLevelCount] = {"API", "resource", "subscription", "application"};
+
+// A key built from parts, with its hash computed when first asked for
+// (WindowCounters::hashOf) and kept while the key stays the same.
+struct WorkerKey {
+  std::string text;
+  size_t hash = 0;
+  bool has_hash = false;
+
+  // text = a + b + c; unchanged (hash kept) when it is that already.
+  void set(std::string_view a, std::string_view b, std::string_view c = {}) {
+    if (text.size() == a.size() + b.size() + c.size() && same(0, a) && same(a.size(), b) &&
+        same(a.size() + b.size(), c)) {
+      return;
+    }
+    text.assign(a).append(b).append(c);
+    has_hash = false;
+  }
+  bool same(size_t at, std::string_view part) const {
+    return part.empty() || std::memcmp(text.data() + at, part.data(), part.size()) == 0;
+  }
+  HashedKey hashed() {
+    if (!has_hash) {
+      hash = WindowCounters::hashOf(text);
+      has_hash = true;
+    }
+    return {text, hash};
+  }
+};
 
 }  // namespace
 
@@ -49,20 +78,22 @@ http::FilterStatus ThrottleFilter::decodeHeaders(http::RequestHeaders& headers, 
   const OperationPlan* plan = config_->plan(route->operation);
   if (plan == nullptr) return http::FilterStatus::Continue;
   const Caller caller = callerOf(*plan);
-  // This worker's buffers, reused: no allocation per request. Only used
-  // until decodeHeaders returns (the event is formatted at once). The
-  // application key is built only when something reads it.
-  thread_local std::string app_key, sub_key;
-  sub_key.assign(caller.app_id).append(plan->sub_key_suffix);
+  // This worker's keys, reused: no allocation per request. Only used until
+  // decodeHeaders returns (the event is formatted at once). A key that is
+  // already what this request needs (the same caller on the same API as the
+  // worker's last request: a client's requests on one connection) keeps its
+  // hash. The application key is built only when something reads it.
+  thread_local WorkerKey app_key, sub_key;
+  sub_key.set(caller.app_id, plan->sub_key_suffix);
   const bool need_app_key =
       caller.app_policy != nullptr || config_->tm != nullptr || !config_->blocked->empty();
-  if (need_app_key) app_key.assign(caller.app_id).append(":").append(caller.user);
+  if (need_app_key) app_key.set(caller.app_id, ":", caller.user);
   const int64_t now = config_->now_ms();
   if (!config_->blocked->empty()) {
     const std::pair<const std::string*, Level> keys[] = {{&plan->api_key, Level::Api},
                                                          {&plan->resource_key, Level::Resource},
-                                                         {&sub_key, Level::Subscription},
-                                                         {&app_key, Level::Application}};
+                                                         {&sub_key.text, Level::Subscription},
+                                                         {&app_key.text, Level::Application}};
     for (const auto& [key, level] : keys) {
       if (int64_t until = config_->blocked->blockedUntil(*key, now)) {
         return refuse(level, *key, "", until, now, /*by_traffic_manager=*/true);
@@ -77,18 +108,20 @@ http::FilterStatus ThrottleFilter::decodeHeaders(http::RequestHeaders& headers, 
     if (!r.allowed) return refuse(plan->level, key, p->name, r.window_end_ms, now, false);
   }
   if (const Policy* p = caller.sub_policy) {
-    WindowCounters::Result r = config_->counters->consume(sub_key, p->count, p->window_ms, now);
+    WindowCounters::Result r =
+        config_->counters->consume(sub_key.hashed(), p->count, p->window_ms, now);
     if (!r.allowed && p->stop_on_quota_reach) {
-      return refuse(Level::Subscription, sub_key, p->name, r.window_end_ms, now, false);
+      return refuse(Level::Subscription, sub_key.text, p->name, r.window_end_ms, now, false);
     }
   }
   if (const Policy* p = caller.app_policy) {
-    WindowCounters::Result r = config_->counters->consume(app_key, p->count, p->window_ms, now);
+    WindowCounters::Result r =
+        config_->counters->consume(app_key.hashed(), p->count, p->window_ms, now);
     if (!r.allowed) {
-      return refuse(Level::Application, app_key, p->name, r.window_end_ms, now, false);
+      return refuse(Level::Application, app_key.text, p->name, r.window_end_ms, now, false);
     }
   }
-  if (config_->tm) publish(*plan, caller, app_key, sub_key, headers);
+  if (config_->tm) publish(*plan, caller, app_key.text, sub_key.text, headers);
   return http::FilterStatus::Continue;
 }
 
