@@ -30,16 +30,17 @@ void assignAnalyticsContext(std::string& context, const std::string& base_path,
 }
 
 // HeaderMap::get of each of `names` (first values), in one pass over `map`.
+// Inline, so that the names are constants where it is called.
 template <size_t N>
-std::array<const std::string*, N> getAll(const http::HeaderMap& map,
-                                         const std::array<std::string_view, N>& names) {
+[[gnu::always_inline]] inline std::array<const std::string*, N> getAll(
+    const http::HeaderMap& map, const std::array<std::string_view, N>& names) {
   std::array<const std::string*, N> found{};
   size_t missing = N;
   for (const http::HeaderMap::Entry& e : map.entries()) {
     for (size_t i = 0; i < N; ++i) {
-      // The first byte, case folded, before the call: equal names pass.
-      if (found[i] == nullptr && e.first.size() == names[i].size() &&
-          (e.first[0] | 0x20) == (names[i][0] | 0x20) && http::iequals(e.first, names[i])) {
+      // The size, then the first byte case folded, before the call: equal names pass.
+      if (e.first.size() == names[i].size() && (e.first[0] | 0x20) == (names[i][0] | 0x20) &&
+          found[i] == nullptr && http::iequalsSameSize(e.first, names[i])) {
         found[i] = &e.second;
         if (--missing == 0) return found;
         break;  // a name matches one of `names` at most

@@ -120,7 +120,9 @@ class Writer {
     p_ += v.size();
   }
   void number(int64_t v) {
-    if (v >= kMillisFrom && v < kMillisTo) {
+    if (v >= 0 && v < 10) {  // most of a line's numbers: zeros and small latencies
+      *p_++ = static_cast<char>('0' + v);
+    } else if (v >= kMillisFrom && v < kMillisTo) {
       p_ = writeEpochMillis(p_, v);
     } else {
       p_ = std::to_chars(p_, p_ + kMaxNumber, v).ptr;
