@@ -19,17 +19,18 @@ bool isSeparatorName(char a, char b) { return (b == 'S' && (a == 'K' || a == 'E'
 
 // Whether v[0, n) holds a byte sanitizeInPlace may change ('-', CR, LF),
 // eight bytes at a time (the last word overlapping the one before).
+// '-' (0x2D) and CR (0x0D) are the two bytes that OR 0x20 makes 0x2D.
+[[gnu::always_inline]] inline bool anyUnsafe(uint64_t w) {
+  return (bytesEqual(w | (kByteOnes * 0x20), '-') | bytesEqual(w, '\n')) != 0;
+}
+
 [[gnu::always_inline]] inline bool maybeUnsafe(const char* v, size_t n) {
-  // '-' (0x2D) and CR (0x0D) are the two bytes that OR 0x20 makes 0x2D.
-  const auto any = [](uint64_t w) {
-    return (bytesEqual(w | (kByteOnes * 0x20), '-') | bytesEqual(w, '\n')) != 0;
-  };
   if (n < 8) {
     if (n >= 4) {  // two overlapping halves in one word
       uint32_t head, tail;
       std::memcpy(&head, v, 4);
       std::memcpy(&tail, v + n - 4, 4);
-      return any(head | static_cast<uint64_t>(tail) << 32);
+      return anyUnsafe(head | static_cast<uint64_t>(tail) << 32);
     }
     for (size_t i = 0; i < n; ++i) {
       if (v[i] == '-' || v[i] == '\r' || v[i] == '\n') return true;
@@ -37,9 +38,9 @@ bool isSeparatorName(char a, char b) { return (b == 'S' && (a == 'K' || a == 'E'
     return false;
   }
   for (size_t i = 0; i + 8 <= n; i += 8) {
-    if (any(loadWord(v + i))) return true;
+    if (anyUnsafe(loadWord(v + i))) return true;
   }
-  return n % 8 != 0 && any(loadWord(v + n - 8));
+  return n % 8 != 0 && anyUnsafe(loadWord(v + n - 8));
 }
 
 // Makes v[0, n) safe where it is: sanitising never changes a length, so a
@@ -173,11 +174,12 @@ bool is320(std::string_view version) { return version == "3.2.0"; }
 
 // Printable ASCII without quote or backslash: a JSON string as it is. Eight
 // bytes at a time: the correlation id (32 or 36 bytes) is checked per request.
+[[gnu::always_inline]] inline bool anyJsonSpecial(uint64_t w) {
+  return (bytesBelow(w, 0x20) | bytesHigh(w) | bytesEqual(w, 0x7F) | bytesEqual(w, '"') |
+          bytesEqual(w, '\\')) != 0;
+}
+
 [[gnu::always_inline]] inline bool plainJson(std::string_view v) {
-  const auto special = [](uint64_t w) {
-    return (bytesBelow(w, 0x20) | bytesHigh(w) | bytesEqual(w, 0x7F) | bytesEqual(w, '"') |
-            bytesEqual(w, '\\')) != 0;
-  };
   if (v.size() < 8) {
     for (const char c : v) {
       if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return false;
@@ -185,10 +187,10 @@ bool is320(std::string_view version) { return version == "3.2.0"; }
     return true;
   }
   for (size_t i = 0; i + 8 <= v.size(); i += 8) {
-    if (special(loadWord(v.data() + i))) return false;
+    if (anyJsonSpecial(loadWord(v.data() + i))) return false;
   }
   // The last bytes in a word overlapping the one before.
-  return v.size() % 8 == 0 || !special(loadWord(v.data() + v.size() - 8));
+  return v.size() % 8 == 0 || !anyJsonSpecial(loadWord(v.data() + v.size() - 8));
 }
 
 // The metadata JSON, or "" when its values need no escaping (then
@@ -197,7 +199,7 @@ bool is320(std::string_view version) { return version == "3.2.0"; }
 std::string escapedMetadata(Stream stream, const UsageEvent& e) {
   if (plainJson(e.key_type) && plainJson(e.correlation_id)) return "";
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-  meta[stream == Stream::Request ? "clientType" : "keyType"] = e.key_type;
+  meta[stream == Stream::Request ? "clientType" : "keyType"] = std::string(e.key_type);
   meta["correlationID"] = std::string(e.correlation_id);
   return meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

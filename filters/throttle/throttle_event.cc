@@ -62,6 +62,11 @@ struct JsonSizer {
   }
 };
 
+// Bytes JSON needs escaped (or that may be invalid UTF-8), among eight.
+[[gnu::always_inline]] inline bool anyToEscape(uint64_t w) {
+  return (bytesBelow(w, 0x20) | bytesHigh(w) | bytesEqual(w, '"') | bytesEqual(w, '\\')) != 0;
+}
+
 inline void JsonWriter::string(std::string_view in) {
   static constexpr char kHex[] = "0123456789abcdef";
   static constexpr auto kPlain = [] {  // bytes written as they are
@@ -69,16 +74,13 @@ inline void JsonWriter::string(std::string_view in) {
     for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
     return t;
   }();
-  const auto special = [](uint64_t w) {
-    return (bytesBelow(w, 0x20) | bytesHigh(w) | bytesEqual(w, '"') | bytesEqual(w, '\\')) != 0;
-  };
   *p_++ = '"';
   copyBytes(p_, in.data(), in.size());  // the usual case: nothing to escape
   size_t i = 0;
   for (; i + 8 <= in.size(); i += 8) {  // eight plain bytes at a time
-    if (special(loadWord(in.data() + i))) break;
+    if (anyToEscape(loadWord(in.data() + i))) break;
   }
-  if (i + 8 > in.size() && in.size() >= 8 && !special(loadWord(in.data() + in.size() - 8))) {
+  if (i + 8 > in.size() && in.size() >= 8 && !anyToEscape(loadWord(in.data() + in.size() - 8))) {
     i = in.size();  // the last bytes, in a word overlapping the one before
   }
   while (i < in.size() && kPlain[static_cast<unsigned char>(in[i])]) ++i;

@@ -51,7 +51,7 @@ namespace gw {
 // Copies n bytes (to and from not overlapping), inline for n <= 16: the
 // short values of an event (ids, tiers, addresses) cost less than a call to
 // memcpy. Byte-for-byte memcpy's result.
-inline void copyBytes(char* to, const char* from, size_t n) {
+[[gnu::always_inline]] inline void copyBytes(char* to, const char* from, size_t n) {
   if (n >= 8 && n <= 16) {
     const uint64_t head = loadWord(from), tail = loadWord(from + n - 8);
     std::memcpy(to, &head, 8);
