@@ -147,7 +147,9 @@ void AnalyticsFilter::readRoute(const http::RequestHeaders& headers) {
 void AnalyticsFilter::readCaller() {
   if (!decoder_callbacks_->authenticated()) return;  // open resource: WSO2's anonymous
   const http::AuthIdentity& id = decoder_callbacks_->identity();
-  auto known = [](std::string& field, const std::string& value) {
+  // Views of the identity, which the stream keeps until this filter is
+  // destroyed (auth filters set it on the request path, before this runs).
+  auto known = [](std::string_view& field, const std::string& value) {
     if (!value.empty()) field = value;
   };
   known(event_.user_name, id.subject);
@@ -160,7 +162,7 @@ void AnalyticsFilter::readCaller() {
   if (at == std::string::npos) {
     event_.user_tenant_domain = "carbon.super";
   } else {
-    event_.user_tenant_domain.assign(id.subject, at + 1);
+    event_.user_tenant_domain = std::string_view(id.subject).substr(at + 1);
   }
   // WSO2's apiTier is the subscription's tier; "Default" as the throttle filter assumes.
   const router::RouteMatch* route = decoder_callbacks_->route();
@@ -170,7 +172,8 @@ void AnalyticsFilter::readCaller() {
   }
   const conf::ApiDefinition& api = route->api->api();
   const http::ApiSubscription* sub = id.subscriptionFor(api.title, api.version);
-  event_.api_tier = sub != nullptr && !sub->tier.empty() ? sub->tier : "Default";
+  event_.api_tier = sub != nullptr && !sub->tier.empty() ? std::string_view(sub->tier)
+                                                         : std::string_view("Default");
 }
 
 http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers, bool end_stream) {

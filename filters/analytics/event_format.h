@@ -34,15 +34,18 @@ namespace gw::filters::analytics {
 
 // What the analytics filter learned about one request and its response.
 struct UsageEvent {
-  // Who: WSO2's anonymous values unless an auth filter named the caller.
-  std::string key_type = "PRODUCTION";
-  std::string consumer_key = "anonymous";
-  std::string application_name = "anonymous";
-  std::string application_id = "anonymous";
-  std::string application_owner = "anonymous";
-  std::string user_name = "anonymous";
-  std::string user_tenant_domain = "anonymous";
-  std::string subscriber = "anonymous";
+  // Who: WSO2's anonymous values unless an auth filter named the caller;
+  // views of strings that outlive the event (the analytics filter's: the
+  // stream's AuthIdentity), sanitised when written. Views, so that the
+  // defaults cost nothing per request.
+  std::string_view key_type = "PRODUCTION";
+  std::string_view consumer_key = "anonymous";
+  std::string_view application_name = "anonymous";
+  std::string_view application_id = "anonymous";
+  std::string_view application_owner = "anonymous";
+  std::string_view user_name = "anonymous";
+  std::string_view user_tenant_domain = "anonymous";
+  std::string_view subscriber = "anonymous";
   // What the event takes from its API, operation and gateway: views of
   // strings that outlive the event, ALREADY SANITISED (sanitizeField): they
   // are written as they are. The analytics filter sanitises them once, at
@@ -57,7 +60,7 @@ struct UsageEvent {
   // Constants (views, written as they are).
   std::string_view api_creator = "__unknown__";  // x-wso2-owner is not read: WSO2's UNKNOWN_VALUE
   std::string_view api_creator_tenant = "carbon.super";
-  std::string api_tier = "Unauthenticated";
+  std::string_view api_tier = "Unauthenticated";  // a view, as the caller's fields above
   std::string user_ip;
   std::string user_agent;
   int64_t request_time_ms = 0;  // epoch ms when the request arrived
