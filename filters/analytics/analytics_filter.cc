@@ -2,9 +2,11 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "filters/request_id/request_id_filter.h"
+#include "gateway/common/strcat.h"
 #include "gateway/router/route_table.h"
 
 namespace gw::filters::analytics {
@@ -38,9 +40,12 @@ template <size_t N>
   size_t missing = N;
   for (const http::HeaderMap::Entry& e : map.entries()) {
     for (size_t i = 0; i < N; ++i) {
-      // The size, then the first byte case folded, before the call: equal names pass.
+      // The size, then the first byte case folded, before the call: equal
+      // names pass. A name in the usual case is compared as bytes first.
       if (e.first.size() == names[i].size() && (e.first[0] | 0x20) == (names[i][0] | 0x20) &&
-          found[i] == nullptr && http::iequalsSameSize(e.first, names[i])) {
+          found[i] == nullptr &&
+          (std::memcmp(e.first.data(), names[i].data(), names[i].size()) == 0 ||
+           http::iequalsSameSize(e.first, names[i]))) {
         found[i] = &e.second;
         if (--missing == 0) return found;
         break;  // a name matches one of `names` at most
@@ -76,7 +81,13 @@ RouteFields routeFieldsOf(const conf::ApiDefinition& api, const conf::Operation*
     const conf::EndpointConfig& endpoint = op->endpoint ? *op->endpoint : api.production;
     if (!endpoint.urls.empty()) f.destination = sanitizeField(endpoint.urls.front().url);
   }
+  if (op != nullptr) f.finish();
   return f;
+}
+
+void RouteFields::finish() {
+  request_run = gw::cat(api_context, "-OS-", api_name, "-OS-", api_version, "-OS-", resource_path,
+                        "-OS-", resource_path);
 }
 
 bool parseLocalReplyBody(const std::string& body, std::string* code, std::string* message) {
@@ -136,6 +147,7 @@ void AnalyticsFilter::readRoute(const http::RequestHeaders& headers) {
   }
   if (fields != nullptr && route->operation != nullptr) {
     event_.resource_path = fields->resource_path;
+    event_.route_run = fields->request_run;
   } else {
     own().resource_path = sanitizeField(headers.pathOnly());
     event_.resource_path = own_->resource_path;

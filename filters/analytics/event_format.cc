@@ -229,8 +229,13 @@ template <class Out>
 void writeRequestPayload(Out& out, const UsageEvent& e, std::string_view version) {
   Fields<Out> f(out);
   f.add(e.consumer_key).add(e.application_name).add(e.application_id).add(e.application_owner);
-  f.sane(e.api_context).sane(e.api_name).sane(e.api_version).sane(e.resource_path);
-  f.sane(e.resource_path).add(e.method).sane(e.api_creator).sane(e.api_creator_tenant);
+  if (!e.route_run.empty()) {
+    f.sane(e.route_run);
+  } else {
+    f.sane(e.api_context).sane(e.api_name).sane(e.api_version).sane(e.resource_path);
+    f.sane(e.resource_path);
+  }
+  f.add(e.method).sane(e.api_creator).sane(e.api_creator_tenant);
   f.add(e.api_tier).sane(e.hostname).add(e.user_name).add(e.user_tenant_domain);
   f.add(e.user_ip).add(e.user_agent).add(e.request_time_ms).addBool(e.throttled_out);
   f.add(e.response_time_ms).add(e.service_time_ms).add(e.backend_time_ms).addBool(e.cache_hit);

@@ -55,8 +55,14 @@ struct UsageEvent {
   std::string_view api_version;
   std::string_view resource_path;  // the operation's template, as WSO2 sends it twice
   std::string_view destination;    // the backend URL
-  std::string_view hostname;       // the gateway's host name
-  std::string method;              // "GET"
+  // When not empty: api_context, api_name, api_version and resource_path
+  // twice, joined with -OS- as the request stream writes them, prepared once
+  // per operation (RouteFields::request_run) and written as one. It must
+  // agree with those fields (they are still written on their own by the
+  // fault and throttle streams).
+  std::string_view route_run;
+  std::string_view hostname;  // the gateway's host name
+  std::string method;         // "GET"
   // Constants (views, written as they are).
   std::string_view api_creator = "__unknown__";  // x-wso2-owner is not read: WSO2's UNKNOWN_VALUE
   std::string_view api_creator_tenant = "carbon.super";

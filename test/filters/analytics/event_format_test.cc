@@ -171,6 +171,22 @@ TEST(EventFormat, SanitisingMatchesTheByteByByteRule) {
   EXPECT_GT(changed, 1000);  // the values did exercise the rule
 }
 
+// The route's run, prepared once per operation, gives the same line as its
+// fields written one by one, in every stream (fault and throttle do not use it).
+TEST(EventFormat, RouteRunWritesTheSameLineAsItsFields) {
+  UsageEvent e = sampleEvent();
+  const std::string run =
+      "/petstore/v1/1.0.0-OS-Petstore-OS-1.0.0-OS-/pets/{petId}-OS-/pets/{petId}";
+  for (const Stream stream : {Stream::Request, Stream::Fault, Stream::Throttle}) {
+    for (const char* version : {"3.0.0", "3.1.0", "3.2.0"}) {
+      e.route_run = {};
+      const std::string fields = formatEventLine(stream, e, version, 5);
+      e.route_run = run;
+      EXPECT_EQ(formatEventLine(stream, e, version, 5), fields) << version;
+    }
+  }
+}
+
 // Values with one byte to neutralise (or none) among plain ones, at every
 // position of every length around the 8-byte steps: the sanitiser first
 // looks for such a byte a word at a time (the last word overlapping), and
