@@ -1,8 +1,12 @@
 #include "filters/analytics/analytics_filter.h"
 
+#include <array>
+#include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "filters/request_id/request_id_filter.h"
+#include "gateway/common/strcat.h"
 #include "gateway/router/route_table.h"
 
 namespace gw::filters::analytics {
@@ -27,6 +31,42 @@ void assignAnalyticsContext(std::string& context, const std::string& base_path,
   context += version;
 }
 
+// HeaderMap::get of each of `names` (first values), in one pass over `map`.
+// Inline, so that the names are constants where it is called.
+template <size_t N>
+[[gnu::always_inline]] inline std::array<const std::string*, N> getAll(
+    const http::HeaderMap& map, const std::array<std::string_view, N>& names) {
+  std::array<const std::string*, N> found{};
+  size_t missing = N;
+  for (const http::HeaderMap::Entry& e : map.entries()) {
+    for (size_t i = 0; i < N; ++i) {
+      // The size, then the first byte case folded, before the call: equal
+      // names pass. A name in the usual case is compared as bytes first.
+      if (e.first.size() == names[i].size() && (e.first[0] | 0x20) == (names[i][0] | 0x20) &&
+          found[i] == nullptr &&
+          (std::memcmp(e.first.data(), names[i].data(), names[i].size()) == 0 ||
+           http::iequalsSameSize(e.first, names[i]))) {
+        found[i] = &e.second;
+        if (--missing == 0) return found;
+        break;  // a name matches one of `names` at most
+      }
+    }
+  }
+  return found;
+}
+
+// std::strtoll(value, nullptr, 10), without the call for the usual value:
+// plain digits that cannot overflow.
+int64_t parseLength(const std::string& value) {
+  if (value.empty() || value.size() > 18) return std::strtoll(value.c_str(), nullptr, 10);
+  int64_t n = 0;
+  for (const char c : value) {
+    if (c < '0' || c > '9') return std::strtoll(value.c_str(), nullptr, 10);
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
 }  // namespace
 
 RouteFields routeFieldsOf(const conf::ApiDefinition& api, const conf::Operation* op) {
@@ -41,7 +81,13 @@ RouteFields routeFieldsOf(const conf::ApiDefinition& api, const conf::Operation*
     const conf::EndpointConfig& endpoint = op->endpoint ? *op->endpoint : api.production;
     if (!endpoint.urls.empty()) f.destination = sanitizeField(endpoint.urls.front().url);
   }
+  if (op != nullptr) f.finish();
   return f;
+}
+
+void RouteFields::finish() {
+  request_run = gw::cat(api_context, "-OS-", api_name, "-OS-", api_version, "-OS-", resource_path,
+                        "-OS-", resource_path);
 }
 
 bool parseLocalReplyBody(const std::string& body, std::string* code, std::string* message) {
@@ -62,8 +108,8 @@ http::FilterStatus AnalyticsFilter::decodeHeaders(http::RequestHeaders& headers,
   arrived_ = config_->steady_now();
   event_.request_time_ms = config_->wall_ms();
   event_.method = headers.method;
-  if (const std::string* ua = headers.headers.get("User-Agent")) event_.user_agent = *ua;
-  const std::string* id = headers.headers.get("X-Request-Id");
+  const auto [ua, id] = getAll<2>(headers.headers, {"User-Agent", "X-Request-Id"});
+  if (ua != nullptr) event_.user_agent = *ua;
   if (id != nullptr && request_id::isAcceptableId(*id)) {
     correlation_id_ = *id;
     event_.correlation_id = correlation_id_;
@@ -101,6 +147,7 @@ void AnalyticsFilter::readRoute(const http::RequestHeaders& headers) {
   }
   if (fields != nullptr && route->operation != nullptr) {
     event_.resource_path = fields->resource_path;
+    event_.route_run = fields->request_run;
   } else {
     own().resource_path = sanitizeField(headers.pathOnly());
     event_.resource_path = own_->resource_path;
@@ -112,7 +159,9 @@ void AnalyticsFilter::readRoute(const http::RequestHeaders& headers) {
 void AnalyticsFilter::readCaller() {
   if (!decoder_callbacks_->authenticated()) return;  // open resource: WSO2's anonymous
   const http::AuthIdentity& id = decoder_callbacks_->identity();
-  auto known = [](std::string& field, const std::string& value) {
+  // Views of the identity, which the stream keeps until this filter is
+  // destroyed (auth filters set it on the request path, before this runs).
+  auto known = [](std::string_view& field, const std::string& value) {
     if (!value.empty()) field = value;
   };
   known(event_.user_name, id.subject);
@@ -125,7 +174,7 @@ void AnalyticsFilter::readCaller() {
   if (at == std::string::npos) {
     event_.user_tenant_domain = "carbon.super";
   } else {
-    event_.user_tenant_domain.assign(id.subject, at + 1);
+    event_.user_tenant_domain = std::string_view(id.subject).substr(at + 1);
   }
   // WSO2's apiTier is the subscription's tier; "Default" as the throttle filter assumes.
   const router::RouteMatch* route = decoder_callbacks_->route();
@@ -135,7 +184,8 @@ void AnalyticsFilter::readCaller() {
   }
   const conf::ApiDefinition& api = route->api->api();
   const http::ApiSubscription* sub = id.subscriptionFor(api.title, api.version);
-  event_.api_tier = sub != nullptr && !sub->tier.empty() ? sub->tier : "Default";
+  event_.api_tier = sub != nullptr && !sub->tier.empty() ? std::string_view(sub->tier)
+                                                         : std::string_view("Default");
 }
 
 http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers, bool end_stream) {
@@ -144,13 +194,13 @@ http::FilterStatus AnalyticsFilter::encodeHeaders(http::ResponseHeaders& headers
   readCaller();
   event_.status = headers.status;
   event_.response_time_ms = millisBetween(arrived_, config_->steady_now());
-  if (const std::string* length = headers.headers.get("Content-Length")) {
-    event_.response_size = std::strtoll(length->c_str(), nullptr, 10);
+  const auto [length, id] = getAll<2>(headers.headers, {"Content-Length", "X-Request-Id"});
+  if (length != nullptr) {
+    event_.response_size = parseLength(*length);
     sized_by_header_ = true;
   }
   if (event_.correlation_id.empty()) {
     // The id a later request_id filter gave the request comes back on the response.
-    const std::string* id = headers.headers.get("X-Request-Id");
     if (id != nullptr && request_id::isAcceptableId(*id)) {
       correlation_id_ = *id;
       event_.correlation_id = correlation_id_;

@@ -54,6 +54,11 @@ struct RouteFields {
   std::string api_version;
   std::string resource_path;  // the operation's template ("" for an API alone)
   std::string destination;    // the operation's first backend URL ("" for an API alone)
+  // With an operation: the request stream's run of the fields above
+  // (UsageEvent::route_run); "" for an API alone. Made by finish().
+  std::string request_run;
+  // Builds request_run; call it again after changing a field.
+  void finish();
 };
 // `op` null: the API's fields alone (a request that matched no operation).
 RouteFields routeFieldsOf(const conf::ApiDefinition& api, const conf::Operation* op);

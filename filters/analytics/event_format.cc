@@ -17,9 +17,35 @@ constexpr size_t kMaxNumber = 20;  // digits and sign of an int64_t
 
 bool isSeparatorName(char a, char b) { return (b == 'S' && (a == 'K' || a == 'E' || a == 'O')); }
 
+// Whether v[0, n) holds a byte sanitizeInPlace may change ('-', CR, LF),
+// eight bytes at a time (the last word overlapping the one before).
+// '-' (0x2D) and CR (0x0D) are the two bytes that OR 0x20 makes 0x2D.
+[[gnu::always_inline]] inline bool anyUnsafe(uint64_t w) {
+  return (bytesEqual(w | (kByteOnes * 0x20), '-') | bytesEqual(w, '\n')) != 0;
+}
+
+[[gnu::always_inline]] inline bool maybeUnsafe(const char* v, size_t n) {
+  if (n < 8) {
+    if (n >= 4) {  // two overlapping halves in one word
+      uint32_t head, tail;
+      std::memcpy(&head, v, 4);
+      std::memcpy(&tail, v + n - 4, 4);
+      return anyUnsafe(head | static_cast<uint64_t>(tail) << 32);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (v[i] == '-' || v[i] == '\r' || v[i] == '\n') return true;
+    }
+    return false;
+  }
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    if (anyUnsafe(loadWord(v + i))) return true;
+  }
+  return n % 8 != 0 && anyUnsafe(loadWord(v + n - 8));
+}
+
 // Makes v[0, n) safe where it is: sanitising never changes a length, so a
 // line's size is known before it is written.
-void sanitizeInPlace(char* v, size_t n) {
+[[gnu::noinline]] void sanitizeFound(char* v, size_t n) {
   static constexpr auto kMaybe = [] {  // the bytes that may need a change
     std::array<bool, 256> t{};
     t['-'] = t['\r'] = t['\n'] = true;
@@ -35,6 +61,35 @@ void sanitizeInPlace(char* v, size_t n) {
       i += 3;
     }
   }
+}
+
+// The same, inline: the usual value has no byte to look at closer.
+[[gnu::always_inline]] inline void sanitizeInPlace(char* v, size_t n) {
+  if (maybeUnsafe(v, n)) sanitizeFound(v, n);
+}
+
+// Epoch milliseconds of 13 digits (2001 to 2286), as std::to_chars writes
+// them: a line has two, and their first ten digits (the seconds) change once
+// a second, so this worker keeps them written.
+constexpr int64_t kMillisFrom = 1'000'000'000'000;
+constexpr int64_t kMillisTo = 10'000'000'000'000;
+char* writeEpochMillis(char* out, int64_t ms) {
+  struct Seconds {
+    int64_t value = -1;
+    char text[10];
+  };
+  thread_local Seconds seconds;
+  const int64_t s = ms / 1000;
+  if (s != seconds.value) {
+    std::to_chars(seconds.text, seconds.text + sizeof(seconds.text), s);  // ten digits
+    seconds.value = s;
+  }
+  std::memcpy(out, seconds.text, sizeof(seconds.text));
+  const int rest = static_cast<int>(ms - s * 1000);
+  out[10] = static_cast<char>('0' + rest / 100);
+  out[11] = static_cast<char>('0' + rest / 10 % 10);
+  out[12] = static_cast<char>('0' + rest % 10);
+  return out + 13;
 }
 
 // The two passes over a line: Sizer adds up an upper bound of its size,
@@ -54,13 +109,26 @@ class Writer {
     if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // data() may be null when empty
     p_ += s.size();
   }
-  void field(std::string_view v) {
+  // field() and trusted() inline: a call per field cost more than its bytes.
+  [[gnu::always_inline]] void field(std::string_view v) {
     char* start = p_;
-    raw(v);
+    copyBytes(p_, v.data(), v.size());
+    p_ += v.size();
     sanitizeInPlace(start, v.size());
   }
-  void trusted(std::string_view v) { raw(v); }  // sanitised already
-  void number(int64_t v) { p_ = std::to_chars(p_, p_ + kMaxNumber, v).ptr; }
+  [[gnu::always_inline]] void trusted(std::string_view v) {  // sanitised already
+    copyBytes(p_, v.data(), v.size());
+    p_ += v.size();
+  }
+  void number(int64_t v) {
+    if (v >= 0 && v < 10) {  // most of a line's numbers: zeros and small latencies
+      *p_++ = static_cast<char>('0' + v);
+    } else if (v >= kMillisFrom && v < kMillisTo) {
+      p_ = writeEpochMillis(p_, v);
+    } else {
+      p_ = std::to_chars(p_, p_ + kMaxNumber, v).ptr;
+    }
+  }
   char* end() const { return p_; }
 
  private:
@@ -72,18 +140,19 @@ template <class Out>
 class Fields {
  public:
   explicit Fields(Out& out) : out_(out) {}
-  Fields& add(std::string_view v) {
+  // Inline, all of them: a call per field cost as much as the field's bytes.
+  [[gnu::always_inline]] Fields& add(std::string_view v) {
     separate();
     out_.field(v);
     return *this;
   }
   // A value sanitised already (UsageEvent's views).
-  Fields& sane(std::string_view v) {
+  [[gnu::always_inline]] Fields& sane(std::string_view v) {
     separate();
     out_.trusted(v);
     return *this;
   }
-  Fields& add(int64_t v) {
+  [[gnu::always_inline]] Fields& add(int64_t v) {
     separate();
     out_.number(v);
     return *this;
@@ -92,7 +161,7 @@ class Fields {
   Fields& addBool(bool v) { return add(v ? std::string_view("true") : std::string_view("false")); }
 
  private:
-  void separate() {
+  [[gnu::always_inline]] void separate() {
     if (!first_) out_.raw(kOs);
     first_ = false;
   }
@@ -105,19 +174,23 @@ bool is320(std::string_view version) { return version == "3.2.0"; }
 
 // Printable ASCII without quote or backslash: a JSON string as it is. Eight
 // bytes at a time: the correlation id (32 or 36 bytes) is checked per request.
-bool plainJson(std::string_view v) {
-  size_t i = 0;
-  for (; i + 8 <= v.size(); i += 8) {
-    const uint64_t w = loadWord(v.data() + i);
-    if ((bytesBelow(w, 0x20) | bytesHigh(w) | bytesEqual(w, 0x7F) | bytesEqual(w, '"') |
-         bytesEqual(w, '\\')) != 0) {
-      return false;
+[[gnu::always_inline]] inline bool anyJsonSpecial(uint64_t w) {
+  return (bytesBelow(w, 0x20) | bytesHigh(w) | bytesEqual(w, 0x7F) | bytesEqual(w, '"') |
+          bytesEqual(w, '\\')) != 0;
+}
+
+[[gnu::always_inline]] inline bool plainJson(std::string_view v) {
+  if (v.size() < 8) {
+    for (const char c : v) {
+      if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return false;
     }
+    return true;
   }
-  for (const char c : v.substr(i)) {
-    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return false;
+  for (size_t i = 0; i + 8 <= v.size(); i += 8) {
+    if (anyJsonSpecial(loadWord(v.data() + i))) return false;
   }
-  return true;
+  // The last bytes in a word overlapping the one before.
+  return v.size() % 8 == 0 || !anyJsonSpecial(loadWord(v.data() + v.size() - 8));
 }
 
 // The metadata JSON, or "" when its values need no escaping (then
@@ -126,7 +199,7 @@ bool plainJson(std::string_view v) {
 std::string escapedMetadata(Stream stream, const UsageEvent& e) {
   if (plainJson(e.key_type) && plainJson(e.correlation_id)) return "";
   nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-  meta[stream == Stream::Request ? "clientType" : "keyType"] = e.key_type;
+  meta[stream == Stream::Request ? "clientType" : "keyType"] = std::string(e.key_type);
   meta["correlationID"] = std::string(e.correlation_id);
   return meta.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
@@ -156,8 +229,13 @@ template <class Out>
 void writeRequestPayload(Out& out, const UsageEvent& e, std::string_view version) {
   Fields<Out> f(out);
   f.add(e.consumer_key).add(e.application_name).add(e.application_id).add(e.application_owner);
-  f.sane(e.api_context).sane(e.api_name).sane(e.api_version).sane(e.resource_path);
-  f.sane(e.resource_path).add(e.method).sane(e.api_creator).sane(e.api_creator_tenant);
+  if (!e.route_run.empty()) {
+    f.sane(e.route_run);
+  } else {
+    f.sane(e.api_context).sane(e.api_name).sane(e.api_version).sane(e.resource_path);
+    f.sane(e.resource_path);
+  }
+  f.add(e.method).sane(e.api_creator).sane(e.api_creator_tenant);
   f.add(e.api_tier).sane(e.hostname).add(e.user_name).add(e.user_tenant_domain);
   f.add(e.user_ip).add(e.user_agent).add(e.request_time_ms).addBool(e.throttled_out);
   f.add(e.response_time_ms).add(e.service_time_ms).add(e.backend_time_ms).addBool(e.cache_hit);

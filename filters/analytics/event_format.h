@@ -34,15 +34,18 @@ namespace gw::filters::analytics {
 
 // What the analytics filter learned about one request and its response.
 struct UsageEvent {
-  // Who: WSO2's anonymous values unless an auth filter named the caller.
-  std::string key_type = "PRODUCTION";
-  std::string consumer_key = "anonymous";
-  std::string application_name = "anonymous";
-  std::string application_id = "anonymous";
-  std::string application_owner = "anonymous";
-  std::string user_name = "anonymous";
-  std::string user_tenant_domain = "anonymous";
-  std::string subscriber = "anonymous";
+  // Who: WSO2's anonymous values unless an auth filter named the caller;
+  // views of strings that outlive the event (the analytics filter's: the
+  // stream's AuthIdentity), sanitised when written. Views, so that the
+  // defaults cost nothing per request.
+  std::string_view key_type = "PRODUCTION";
+  std::string_view consumer_key = "anonymous";
+  std::string_view application_name = "anonymous";
+  std::string_view application_id = "anonymous";
+  std::string_view application_owner = "anonymous";
+  std::string_view user_name = "anonymous";
+  std::string_view user_tenant_domain = "anonymous";
+  std::string_view subscriber = "anonymous";
   // What the event takes from its API, operation and gateway: views of
   // strings that outlive the event, ALREADY SANITISED (sanitizeField): they
   // are written as they are. The analytics filter sanitises them once, at
@@ -52,12 +55,18 @@ struct UsageEvent {
   std::string_view api_version;
   std::string_view resource_path;  // the operation's template, as WSO2 sends it twice
   std::string_view destination;    // the backend URL
-  std::string_view hostname;       // the gateway's host name
-  std::string method;              // "GET"
+  // When not empty: api_context, api_name, api_version and resource_path
+  // twice, joined with -OS- as the request stream writes them, prepared once
+  // per operation (RouteFields::request_run) and written as one. It must
+  // agree with those fields (they are still written on their own by the
+  // fault and throttle streams).
+  std::string_view route_run;
+  std::string_view hostname;  // the gateway's host name
+  std::string method;         // "GET"
   // Constants (views, written as they are).
   std::string_view api_creator = "__unknown__";  // x-wso2-owner is not read: WSO2's UNKNOWN_VALUE
   std::string_view api_creator_tenant = "carbon.super";
-  std::string api_tier = "Unauthenticated";
+  std::string_view api_tier = "Unauthenticated";  // a view, as the caller's fields above
   std::string user_ip;
   std::string user_agent;
   int64_t request_time_ms = 0;  // epoch ms when the request arrived

@@ -59,6 +59,9 @@ absl::Status planApi(const conf::ApiDefinition& api, ThrottleConfig& out,
     plan.api_version = api.version;
     plan.api_key = gw::cat(api.base_path, ":", api.version);
     plan.resource_key = gw::cat(api.base_path, "/", api.version, op.path_template, ":", op.method);
+    plan.api_key_hash = WindowCounters::hashOf(plan.api_key);
+    plan.resource_key_hash = WindowCounters::hashOf(plan.resource_key);
+    plan.sub_key_suffix = gw::cat(":", api.base_path, ":", api.version);
     plan.api_tier = api.throttling_tier;
     plan.resource_tier = op.throttling_tier.empty() ? kUnlimited : op.throttling_tier;
     if (!api.throttling_tier.empty()) {
@@ -129,6 +132,8 @@ absl::StatusOr<std::shared_ptr<const ThrottleConfig>> buildConfig(const conf::Co
       if (absl::Status s = planApi(api->api(), *out, file); !s.ok()) return s;
     }
   }
+  out->unauthenticated_policy =
+      out->policies.find(PolicySet::Level::Subscription, kUnauthenticatedTier);
   out->now_ms = now_ms ? std::move(now_ms) : wallClockMs;
   for (int i = 0; i < kLevelCount; ++i) {
     out->throttled[i] = &stats.counter("microgw_throttled_requests_total",

@@ -38,7 +38,10 @@ struct OperationPlan {
   std::string api_version;
   std::string api_key;       // "<context>:<version>"
   std::string resource_key;  // "<context>/<version><template>:<METHOD>"
-  std::string api_tier;      // "" when the API has none
+  size_t api_key_hash = 0;   // WindowCounters::hashOf(api_key)
+  size_t resource_key_hash = 0;
+  std::string sub_key_suffix;  // ":<context>:<version>", after the app id in the subscription key
+  std::string api_tier;        // "" when the API has none
   std::string resource_tier;
   // The API's policy when it has a tier, else the resource's; null = none or Unlimited.
   const Policy* policy = nullptr;
@@ -57,6 +60,9 @@ struct ThrottleConfig {
   std::unique_ptr<TrafficManagerClient> tm;     // null unless enabledGlobalTMEventPublishing
   stats::Counter* throttled[kLevelCount] = {};  // microgw_throttled_requests_total{level}
   stats::Counter* blocked_hits = nullptr;       // {level="blocked"}
+  // The subscription policy of a caller on an open resource (tier
+  // Unauthenticated), looked up once; null when there is none.
+  const Policy* unauthenticated_policy = nullptr;
 
   const OperationPlan* plan(const conf::Operation* op) const {
     auto it = plans.find(op);

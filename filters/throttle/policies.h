@@ -31,6 +31,8 @@ struct Policy {
 };
 
 inline constexpr char kUnlimited[] = "Unlimited";
+// The subscription tier of a caller on an open resource.
+inline constexpr char kUnauthenticatedTier[] = "Unauthenticated";
 
 class PolicySet {
  public:

@@ -1,6 +1,7 @@
 #include "filters/throttle/throttle_filter.h"
 
 #include <atomic>
+#include <cstring>
 
 #include "gateway/common/fast_random.h"
 #include "gateway/common/log.h"
@@ -13,15 +14,45 @@ namespace {
 constexpr const char* kCodes[kLevelCount] = {"900800", "900802", "900804", "900803"};
 constexpr const char* kLevelNames[kLevelCount] = {"API", "resource", "subscription", "application"};
 
+// A key built from parts, with its hash computed when first asked for
+// (WindowCounters::hashOf) and kept while the key stays the same.
+struct WorkerKey {
+  std::string text;
+  size_t hash = 0;
+  bool has_hash = false;
+
+  // text = a + b + c; unchanged (hash kept) when it is that already.
+  void set(std::string_view a, std::string_view b, std::string_view c = {}) {
+    if (text.size() == a.size() + b.size() + c.size() && same(0, a) && same(a.size(), b) &&
+        same(a.size() + b.size(), c)) {
+      return;
+    }
+    text.assign(a).append(b).append(c);
+    has_hash = false;
+  }
+  bool same(size_t at, std::string_view part) const {
+    return part.empty() || std::memcmp(text.data() + at, part.data(), part.size()) == 0;
+  }
+  HashedKey hashed() {
+    if (!has_hash) {
+      hash = WindowCounters::hashOf(text);
+      has_hash = true;
+    }
+    return {text, hash};
+  }
+};
+
 }  // namespace
 
 ThrottleFilter::Caller ThrottleFilter::callerOf(const OperationPlan& plan) const {
+  using PLevel = PolicySet::Level;
   Caller c;
   if (!decoder_callbacks_->authenticated()) {  // an open resource: the client IP
     c.app_id = decoder_callbacks_->downstreamAddress();
     c.user = "anonymous";
     c.app_tier = kUnlimited;
-    c.sub_tier = "Unauthenticated";
+    c.sub_tier = kUnauthenticatedTier;
+    c.sub_policy = config_->unauthenticated_policy;  // looked up at start-up
     return c;
   }
   const http::AuthIdentity& id = decoder_callbacks_->identity();
@@ -30,6 +61,10 @@ ThrottleFilter::Caller ThrottleFilter::callerOf(const OperationPlan& plan) const
   c.app_tier = id.application_tier.empty() ? std::string_view(kUnlimited) : id.application_tier;
   const http::ApiSubscription* sub = id.subscriptionFor(plan.api_name, plan.api_version);
   c.sub_tier = sub != nullptr && !sub->tier.empty() ? std::string_view(sub->tier) : "Default";
+  c.sub_policy = config_->policies.find(PLevel::Subscription, c.sub_tier);
+  // Unlimited is never a policy (PolicySet refuses to define it).
+  if (c.app_tier != kUnlimited)
+    c.app_policy = config_->policies.find(PLevel::Application, c.app_tier);
   return c;
 }
 
@@ -43,23 +78,22 @@ http::FilterStatus ThrottleFilter::decodeHeaders(http::RequestHeaders& headers, 
   const OperationPlan* plan = config_->plan(route->operation);
   if (plan == nullptr) return http::FilterStatus::Continue;
   const Caller caller = callerOf(*plan);
-  // This worker's buffers, reused: no allocation per request. Only used
-  // until decodeHeaders returns (the event is formatted at once).
-  thread_local std::string app_key, sub_key;
-  app_key.clear();
-  app_key.append(caller.app_id).append(":").append(caller.user);
-  sub_key.clear();
-  sub_key.append(caller.app_id)
-      .append(":")
-      .append(plan->api_context)
-      .append(":")
-      .append(plan->api_version);
+  // This worker's keys, reused: no allocation per request. Only used until
+  // decodeHeaders returns (the event is formatted at once). A key that is
+  // already what this request needs (the same caller on the same API as the
+  // worker's last request: a client's requests on one connection) keeps its
+  // hash. The application key is built only when something reads it.
+  thread_local WorkerKey app_key, sub_key;
+  sub_key.set(caller.app_id, plan->sub_key_suffix);
+  const bool need_app_key =
+      caller.app_policy != nullptr || config_->tm != nullptr || !config_->blocked->empty();
+  if (need_app_key) app_key.set(caller.app_id, ":", caller.user);
   const int64_t now = config_->now_ms();
   if (!config_->blocked->empty()) {
     const std::pair<const std::string*, Level> keys[] = {{&plan->api_key, Level::Api},
                                                          {&plan->resource_key, Level::Resource},
-                                                         {&sub_key, Level::Subscription},
-                                                         {&app_key, Level::Application}};
+                                                         {&sub_key.text, Level::Subscription},
+                                                         {&app_key.text, Level::Application}};
     for (const auto& [key, level] : keys) {
       if (int64_t until = config_->blocked->blockedUntil(*key, now)) {
         return refuse(level, *key, "", until, now, /*by_traffic_manager=*/true);
@@ -67,24 +101,27 @@ http::FilterStatus ThrottleFilter::decodeHeaders(http::RequestHeaders& headers, 
     }
   }
   if (const Policy* p = plan->policy) {
-    const std::string& key = plan->level == Level::Api ? plan->api_key : plan->resource_key;
-    WindowCounters::Result r = config_->counters->consume(key, p->count, p->window_ms, now);
+    const bool api = plan->level == Level::Api;
+    const std::string& key = api ? plan->api_key : plan->resource_key;
+    const HashedKey hashed{key, api ? plan->api_key_hash : plan->resource_key_hash};
+    WindowCounters::Result r = config_->counters->consume(hashed, p->count, p->window_ms, now);
     if (!r.allowed) return refuse(plan->level, key, p->name, r.window_end_ms, now, false);
   }
-  using PLevel = PolicySet::Level;
-  if (const Policy* p = config_->policies.find(PLevel::Subscription, caller.sub_tier)) {
-    WindowCounters::Result r = config_->counters->consume(sub_key, p->count, p->window_ms, now);
+  if (const Policy* p = caller.sub_policy) {
+    WindowCounters::Result r =
+        config_->counters->consume(sub_key.hashed(), p->count, p->window_ms, now);
     if (!r.allowed && p->stop_on_quota_reach) {
-      return refuse(Level::Subscription, sub_key, p->name, r.window_end_ms, now, false);
+      return refuse(Level::Subscription, sub_key.text, p->name, r.window_end_ms, now, false);
     }
   }
-  if (const Policy* p = config_->policies.find(PLevel::Application, caller.app_tier)) {
-    WindowCounters::Result r = config_->counters->consume(app_key, p->count, p->window_ms, now);
+  if (const Policy* p = caller.app_policy) {
+    WindowCounters::Result r =
+        config_->counters->consume(app_key.hashed(), p->count, p->window_ms, now);
     if (!r.allowed) {
-      return refuse(Level::Application, app_key, p->name, r.window_end_ms, now, false);
+      return refuse(Level::Application, app_key.text, p->name, r.window_end_ms, now, false);
     }
   }
-  if (config_->tm) publish(*plan, caller, app_key, sub_key, headers);
+  if (config_->tm) publish(*plan, caller, app_key.text, sub_key.text, headers);
   return http::FilterStatus::Continue;
 }
 

@@ -46,6 +46,8 @@ class ThrottleFilter : public http::PassThroughFilter {
     std::string_view user;
     std::string_view app_tier;
     std::string_view sub_tier;
+    const Policy* sub_policy = nullptr;  // of sub_tier; null for none (or Unlimited)
+    const Policy* app_policy = nullptr;  // of app_tier
   };
   Caller callerOf(const OperationPlan& plan) const;
   // Sends the 429 and returns StopIteration.

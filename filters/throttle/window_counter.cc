@@ -1,17 +1,22 @@
 #include "filters/throttle/window_counter.h"
 
-#include <functional>
+#include "absl/hash/hash.h"
 
 namespace gw::filters::throttle {
 
-WindowCounters::Result WindowCounters::consume(std::string_view key, int64_t limit,
-                                               int64_t window_ms, int64_t now_ms) {
-  Shard& shard = shards_[std::hash<std::string_view>()(key) % kShards];
+size_t WindowCounters::hashOf(std::string_view key) {
+  return absl::Hash<absl::string_view>()(absl::string_view(key.data(), key.size()));
+}
+
+WindowCounters::Result WindowCounters::consume(HashedKey key, int64_t limit, int64_t window_ms,
+                                               int64_t now_ms) {
+  // The shard from bits the map's own probing (the low ones) does not lean on.
+  Shard& shard = shards_[(key.hash >> 32) % kShards];
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.slots.find(absl::string_view(key.data(), key.size()));
+  auto it = shard.slots.find(key);
   if (it == shard.slots.end()) {
     if (shard.slots.size() >= shard.sweep_at) sweep(shard, now_ms);
-    it = shard.slots.emplace(std::string(key), Slot{now_ms, window_ms, 0}).first;
+    it = shard.slots.emplace(std::string(key.key), Slot{now_ms, window_ms, 0}).first;
   }
   Slot& slot = it->second;
   if (now_ms >= slot.window_start_ms + slot.window_ms || now_ms < slot.window_start_ms) {

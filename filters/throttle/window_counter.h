@@ -9,6 +9,10 @@
 // each with its own mutex held for one hash-map update, so there is no global
 // lock on the request path. Windows that ended are swept from a shard when it
 // has grown to twice its size after the last sweep.
+//
+// A key is hashed once per consume(), for its shard and its map slot alike; a
+// key known at start-up (an operation's API or resource key) can carry its
+// hash (HashedKey) and is not hashed per request.
 
 #include <cstdint>
 #include <mutex>
@@ -19,6 +23,13 @@
 
 namespace gw::filters::throttle {
 
+// A key with its hash (WindowCounters::hashOf); views `key`, which must
+// outlive it.
+struct HashedKey {
+  std::string_view key;
+  size_t hash = 0;
+};
+
 class WindowCounters {
  public:
   struct Result {
@@ -26,9 +37,18 @@ class WindowCounters {
     int64_t window_end_ms = 0;  // when the key's current window ends
   };
 
+  // The hash consume() uses (absl::Hash: seeded per process, so it is only
+  // kept for the process's lifetime).
+  static size_t hashOf(std::string_view key);
+  static HashedKey hashed(std::string_view key) { return {key, hashOf(key)}; }
+
   // Counts one request for `key` at `now_ms` against `limit` per `window_ms`.
   // A refused request is not counted.
-  Result consume(std::string_view key, int64_t limit, int64_t window_ms, int64_t now_ms);
+  Result consume(std::string_view key, int64_t limit, int64_t window_ms, int64_t now_ms) {
+    return consume(hashed(key), limit, window_ms, now_ms);
+  }
+  // The same for a key hashed already (`key.hash` must be hashOf(key.key)).
+  Result consume(HashedKey key, int64_t limit, int64_t window_ms, int64_t now_ms);
 
   // Keys held (tests).
   size_t size() const;
@@ -40,9 +60,24 @@ class WindowCounters {
     int64_t window_ms = 0;
     int64_t count = 0;
   };
+  // Hashing and equality that take a HashedKey as it is (no second hash).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return hashOf(key); }
+    size_t operator()(const HashedKey& key) const { return key.hash; }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static std::string_view view(std::string_view key) { return key; }
+    static std::string_view view(const HashedKey& key) { return key.key; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) == view(b);
+    }
+  };
   struct Shard {
     mutable std::mutex mu;
-    absl::flat_hash_map<std::string, Slot> slots;  // looked up by string_view: no copy
+    absl::flat_hash_map<std::string, Slot, KeyHash, KeyEq> slots;  // found by HashedKey: no copy
     size_t sweep_at = 1024;
   };
   static void sweep(Shard& shard, int64_t now_ms);

@@ -90,6 +90,7 @@ TEST_F(AnalyticsFilterTest, RouteFieldsFromTheTablesEqualThoseMadePerRequest) {
   tabled->operations.emplace(&served.operations.front(),
                              routeFieldsOf(served, &served.operations.front()));
   tabled->operations.begin()->second.api_name = "from-the-table";  // to tell them apart
+  tabled->operations.begin()->second.finish();
   config_ = tabled;
   exchange(200, "hello", false);
   ASSERT_EQ(lines_.size(), 2u);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -170,6 +171,43 @@ TEST(EventFormat, SanitisingMatchesTheByteByByteRule) {
   EXPECT_GT(changed, 1000);  // the values did exercise the rule
 }
 
+// The route's run, prepared once per operation, gives the same line as its
+// fields written one by one, in every stream (fault and throttle do not use it).
+TEST(EventFormat, RouteRunWritesTheSameLineAsItsFields) {
+  UsageEvent e = sampleEvent();
+  const std::string run =
+      "/petstore/v1/1.0.0-OS-Petstore-OS-1.0.0-OS-/pets/{petId}-OS-/pets/{petId}";
+  for (const Stream stream : {Stream::Request, Stream::Fault, Stream::Throttle}) {
+    for (const char* version : {"3.0.0", "3.1.0", "3.2.0"}) {
+      e.route_run = {};
+      const std::string fields = formatEventLine(stream, e, version, 5);
+      e.route_run = run;
+      EXPECT_EQ(formatEventLine(stream, e, version, 5), fields) << version;
+    }
+  }
+}
+
+// Values with one byte to neutralise (or none) among plain ones, at every
+// position of every length around the 8-byte steps: the sanitiser first
+// looks for such a byte a word at a time (the last word overlapping), and
+// must not miss one in any word.
+TEST(EventFormat, SanitisingFindsALoneSeparatorOrLineEndAnywhere) {
+  for (size_t n = 0; n <= 40; ++n) {
+    const std::string plain(n, 'x');
+    EXPECT_EQ(sanitizeField(plain), plain);
+    for (size_t at = 0; at < n; ++at) {
+      for (const char* mark : {"\r", "\n", "-KS-", "-ES-", "-OS-"}) {
+        std::string v = plain;
+        v.replace(at, std::min(std::strlen(mark), n - at), mark,
+                  std::min(std::strlen(mark), n - at));
+        ASSERT_EQ(sanitizeField(v), sanitizedByteByByte(v)) << "value: " << v;
+      }
+    }
+  }
+  EXPECT_EQ(sanitizeField("xxxxxxxxxx\n"), "xxxxxxxxxx ");  // in the overlapping last word
+  EXPECT_EQ(sanitizeField("xxxxxxxxx-OS-"), "xxxxxxxxx_OS_");
+}
+
 // Metadata values that need JSON escaping (or are not UTF-8) are escaped as
 // nlohmann::json writes them; plain ones are written as they are.
 TEST(EventFormat, MetadataEscapesQuotesControlsAndInvalidUtf8) {
@@ -186,6 +224,25 @@ TEST(EventFormat, MetadataEscapesQuotesControlsAndInvalidUtf8) {
   EXPECT_NE(formatEventLine(Stream::Request, e, "3.2.0", 1)
                 .find("{\"clientType\":\"PRODUCTION\",\"correlationID\":\"0f8e_KS_1\"}"),
             std::string::npos);
+}
+
+// A lone byte that needs escaping, anywhere in a correlation id of any length
+// around the 8-byte steps, makes the metadata escaped: the plain test looks
+// a word at a time (the last word overlapping) and must miss none.
+TEST(EventFormat, MetadataFindsALoneByteToEscapeAnywhere) {
+  UsageEvent e = sampleEvent();
+  for (size_t n = 1; n <= 40; ++n) {
+    for (size_t at = 0; at < n; ++at) {
+      for (const char c : {'"', '\\', '\x01', '\xc3'}) {
+        std::string id(n, 'a');
+        id[at] = c;
+        e.correlation_id = id;
+        const std::string line = formatEventLine(Stream::Request, e, "3.2.0", 1);
+        ASSERT_EQ(line.find("\"correlationID\":\"" + id + "\"}"), std::string::npos)
+            << n << " " << at << " " << int(c);
+      }
+    }
+  }
 }
 
 }  // namespace

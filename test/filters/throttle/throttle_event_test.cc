@@ -2,9 +2,11 @@
 
 #include "filters/throttle/throttle_event.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 namespace gw::filters::throttle {
 namespace {
@@ -107,9 +109,92 @@ TEST(ThrottleEventTest, JsonStringsEscapeControlsAndInvalidUtf8) {
   EXPECT_EQ(nlohmann::json::parse(out), std::string("a\"\\\n\x01\xc3\xbf\xc3\xa9"));
 }
 
-TEST(ThrottleEventTest, Ipv4AsInteger) {
+// ASCII values with one byte to escape (or none) at every position of every
+// length around the 8-byte steps: the writer looks for such bytes a word at a
+// time, the last word overlapping the one before, and must miss none.
+TEST(ThrottleEventTest, JsonStringsFindALoneByteToEscapeAnywhere) {
+  const auto reference = [](const std::string& v) {
+    std::string out = "\"";
+    for (const char c : v) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      } else {
+        out += c;
+      }
+    }
+    return out + "\"";
+  };
+  for (size_t n = 0; n <= 40; ++n) {
+    const std::string plain(n, 'a');
+    std::string out;
+    appendJsonString(out, plain);
+    EXPECT_EQ(out, reference(plain));
+    for (size_t at = 0; at < n; ++at) {
+      for (const char c : {'"', '\\', '\n', '\x01'}) {
+        std::string v = plain;
+        v[at] = c;
+        out.clear();
+        appendJsonString(out, v);
+        ASSERT_EQ(out, reference(v)) << n << " " << at;
+      }
+    }
+  }
+}
+
+// inet_pton(AF_INET) as the reference the hand-written parser must match.
+int64_t ptonReference(std::string_view ip) {
+  if (ip.size() >= INET_ADDRSTRLEN) return -1;
+  const std::string text(ip);  // inet_pton stops at a NUL, as c_str() does
+  in_addr addr{};
+  if (inet_pton(AF_INET, text.c_str(), &addr) != 1) return -1;
+  return static_cast<int64_t>(ntohl(addr.s_addr));
+}
+
+TEST(ThrottleEventTest, Ipv4AsIntegerMatchesInetPton) {
   EXPECT_EQ(ipv4AsInteger("1.2.3.4"), 16909060);
+  EXPECT_EQ(ipv4AsInteger("255.255.255.255"), 4294967295);
   EXPECT_EQ(ipv4AsInteger("::1"), -1);
+  for (const char* ip : {"0.0.0.0",
+                         "127.0.0.1",
+                         "10.0.0.255",
+                         "1.2.3",
+                         "1.2.3.4.",
+                         ".1.2.3.4",
+                         "1..2.3",
+                         "01.2.3.4",
+                         "1.2.3.04",
+                         "1.2.3.0",
+                         "256.1.1.1",
+                         "1.2.3.256",
+                         "1.2.3.4 ",
+                         " 1.2.3.4",
+                         "1.2.3.-4",
+                         "1.2.3.4a",
+                         "",
+                         ".",
+                         "1",
+                         "1.2.3.4.5",
+                         "999.0.0.0",
+                         "0x1.2.3.4",
+                         "::ffff:1.2.3.4",
+                         "1.2.3.4:80"}) {
+    EXPECT_EQ(ipv4AsInteger(ip), ptonReference(ip)) << ip;
+  }
+  EXPECT_EQ(ipv4AsInteger(std::string_view("1.2.3.4\0x", 9)), 16909060);      // ends at the NUL
+  EXPECT_EQ(ipv4AsInteger(std::string_view("1.2.3.4\0xxxxxxxxxx", 18)), -1);  // too long
+  std::mt19937 random(8);  // strings of digits, dots and a few others, against inet_pton
+  const char kAlphabet[] = "0123456789...x: ";
+  for (int i = 0; i < 200000; ++i) {
+    std::string ip(random() % 17, ' ');
+    for (char& c : ip) c = kAlphabet[random() % (sizeof(kAlphabet) - 1)];
+    ASSERT_EQ(ipv4AsInteger(ip), ptonReference(ip)) << ip;
+  }
   ThrottleEvent e = sample();
   e.client_ip = "::1";
   nlohmann::json p = nlohmann::json::parse(eventJson(e))["event"]["payloadData"];

@@ -27,6 +27,18 @@ TEST(WindowCountersTest, ExactlyLimitPerWindowThenANewWindow) {
   EXPECT_EQ(fresh.window_end_ms, t0 + 120000);
 }
 
+TEST(WindowCountersTest, AKeyHashedAtStartUpCountsWithTheSameKeyHashedPerRequest) {
+  WindowCounters counters;
+  const std::string key = "/pets/v1:1.0.0";
+  const HashedKey hashed = WindowCounters::hashed(key);
+  EXPECT_EQ(hashed.hash, WindowCounters::hashOf("/pets/v1:1.0.0"));
+  EXPECT_TRUE(counters.consume(hashed, 2, 60000, 1).allowed);
+  EXPECT_TRUE(counters.consume(key, 2, 60000, 2).allowed);
+  EXPECT_FALSE(counters.consume(hashed, 2, 60000, 3).allowed);  // one count, one slot
+  EXPECT_FALSE(counters.consume("/pets/v1:1.0.0", 2, 60000, 4).allowed);
+  EXPECT_EQ(counters.size(), 1u);
+}
+
 TEST(WindowCountersTest, ZeroCountRefusesEverything) {
   WindowCounters counters;
   EXPECT_FALSE(counters.consume("k", 0, 1000, 5).allowed);
